@@ -1,0 +1,96 @@
+/**
+ * The LogStore port: what every log store adapter (SQLite now, Elasticsearch/OpenSearch later) must do. Services depend
+ * on this interface only; `test/contract` runs the same suite against every adapter.
+ */
+import type { Event } from '@bulwark/schema';
+import type { QueryNode } from './query/ast.js';
+
+/** What happened to one event of an appended batch. */
+export type AppendStatus = 'created' | 'duplicate';
+
+export interface AppendResult {
+  /** One entry per input event, in input order. */
+  statuses: AppendStatus[];
+  created: number;
+  duplicates: number;
+}
+
+export type SortOrder = 'asc' | 'desc';
+
+export interface SearchRequest {
+  /** Parsed query (see `parseQuery`); `{type:'all'}` matches everything. */
+  query: QueryNode;
+  /** Inclusive lower bound on `@timestamp`. */
+  from?: Date;
+  /** Exclusive upper bound on `@timestamp`. */
+  to?: Date;
+  /** Page size, 1..10000. */
+  size: number;
+  /** Opaque cursor from a previous page of the same request. */
+  cursor?: string;
+  /** By `@timestamp`, ties broken by arrival; default `desc` (newest first). */
+  sort?: SortOrder;
+}
+
+export interface SearchResult {
+  hits: Event[];
+  /** Pass back as `cursor` for the next page; null when there is none. */
+  cursor: string | null;
+}
+
+export interface HistogramRequest {
+  query: QueryNode;
+  from: Date;
+  to: Date;
+  /** Bucket width in milliseconds. */
+  intervalMs: number;
+}
+
+export interface HistogramBucket {
+  /** Bucket start, ISO 8601. */
+  key: string;
+  count: number;
+}
+
+export interface HistogramResult {
+  intervalMs: number;
+  /** Every bucket from `from` to `to`, empty ones included, oldest first. */
+  buckets: HistogramBucket[];
+  total: number;
+}
+
+export interface LogStore {
+  /** Create tables/templates; idempotent. */
+  init(): Promise<void>;
+  /**
+   * Append a batch atomically. Idempotent on `event.id`: an id already stored is reported `duplicate` and left as it is.
+   * Resolves only once the batch is durable.
+   */
+  append(events: Event[]): Promise<AppendResult>;
+  get(id: string): Promise<Event | null>;
+  search(req: SearchRequest): Promise<SearchResult>;
+  histogram(req: HistogramRequest): Promise<HistogramResult>;
+  /** True when the store can serve reads and writes (readiness). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** A bearer token as stored: only the hash of its secret is kept. */
+export interface StoredToken {
+  id: string;
+  name: string;
+  scopes: string[];
+  hash: string;
+  createdAt: string;
+  revokedAt?: string | null;
+}
+
+/** Where API tokens live (hashed). */
+export interface TokenStore {
+  init(): Promise<void>;
+  put(token: StoredToken): Promise<void>;
+  getById(id: string): Promise<StoredToken | null>;
+  list(): Promise<StoredToken[]>;
+  revoke(id: string): Promise<boolean>;
+  count(): Promise<number>;
+}
