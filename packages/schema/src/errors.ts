@@ -25,6 +25,10 @@ export const ErrorCatalogue = {
   BWK_INGEST_TOO_LARGE: { status: 413, meaning: 'the body is larger than the configured limit' },
   BWK_INGEST_UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'the content type or encoding is not supported' },
   BWK_INGEST_DUPLICATE: { status: 409, meaning: 'an event with this id already exists' },
+  BWK_INGEST_REJECTED_RECORDS: {
+    status: 400,
+    meaning: 'some records were rejected (see details.errors); every other record of the request was stored',
+  },
   BWK_STORE_UNAVAILABLE: { status: 503, meaning: 'the store cannot be reached; retry later' },
   BWK_CONFIG_INVALID: { status: 500, meaning: 'the configuration is invalid' },
   BWK_INTERNAL: { status: 500, meaning: 'an unexpected error; see the server log' },

@@ -1,0 +1,67 @@
+/**
+ * The one configuration schema. Every setting has a YAML path and, where it is commonly set from the environment, an
+ * env var (see `ENV_VARS`). Unknown keys are rejected so a typo never silently falls back to a default.
+ */
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const bytes = z.coerce.number().int().min(1024, 'must be at least 1024 bytes');
+
+export const ConfigSchema = z.strictObject({
+  server: z
+    .strictObject({
+      port: port.default(8080),
+      host: z.string().min(1).default('0.0.0.0'),
+    })
+    .prefault({}),
+  /** Where the embedded store and other local state live. */
+  data_dir: z.string().min(1).default('./data'),
+  store: z
+    .strictObject({
+      type: z.enum(['sqlite']).default('sqlite'),
+      /** SQLite `synchronous`: FULL survives power loss, NORMAL only process crashes. */
+      synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      /** An admin token to install instead of generating one at first start (at least 16 characters). */
+      bootstrap_token: z.string().min(16, 'must be at least 16 characters').optional(),
+    })
+    .prefault({}),
+  ingest: z
+    .strictObject({
+      /** Largest request body accepted, after decompression; larger answers 413. */
+      max_body_bytes: bytes.default(50 * 1024 * 1024),
+      /** Records nested deeper than this are refused (per record). */
+      max_depth: z.coerce.number().int().min(4).max(512).default(64),
+      /** Keep the raw record text in `event.original`. */
+      keep_original: z.stringbool().or(z.boolean()).default(false),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** Environment variables and the config path each one sets. */
+export const ENV_VARS: Record<string, string[]> = {
+  BULWARK_PORT: ['server', 'port'],
+  BULWARK_HOST: ['server', 'host'],
+  BULWARK_DATA_DIR: ['data_dir'],
+  BULWARK_STORE: ['store', 'type'],
+  BULWARK_SQLITE_SYNCHRONOUS: ['store', 'synchronous'],
+  BULWARK_BOOTSTRAP_TOKEN: ['auth', 'bootstrap_token'],
+  BULWARK_MAX_BODY_BYTES: ['ingest', 'max_body_bytes'],
+  BULWARK_MAX_DEPTH: ['ingest', 'max_depth'],
+  BULWARK_KEEP_ORIGINAL: ['ingest', 'keep_original'],
+  BULWARK_LOG_LEVEL: ['log', 'level'],
+};
+
+/** Env vars read by the loader itself rather than mapped onto the schema. */
+export const LOADER_ENV_VARS = ['BULWARK_CONFIG'];

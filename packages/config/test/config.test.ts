@@ -1,0 +1,63 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '@bulwark/config';
+
+function yamlFile(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'bwk-cfg-')), 'bulwark.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+function problemsOf(env: NodeJS.ProcessEnv): ConfigError['problems'] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return err.problems;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('config', () => {
+  it('has working defaults with an empty environment', () => {
+    const cfg = loadConfig({});
+    assert.equal(cfg.server.port, 8080);
+    assert.equal(cfg.data_dir, './data');
+    assert.equal(cfg.store.type, 'sqlite');
+    assert.equal(cfg.ingest.keep_original, false);
+  });
+
+  it('reads env vars over the YAML file', () => {
+    const file = yamlFile('server:\n  port: 9000\ndata_dir: /tmp/x\ningest:\n  max_depth: 32\n');
+    const cfg = loadConfig({ BULWARK_CONFIG: file, BULWARK_PORT: '9100', BULWARK_KEEP_ORIGINAL: 'true' });
+    assert.equal(cfg.server.port, 9100);
+    assert.equal(cfg.data_dir, '/tmp/x');
+    assert.equal(cfg.ingest.max_depth, 32);
+    assert.equal(cfg.ingest.keep_original, true);
+  });
+
+  it('lists every problem together, with path and source', () => {
+    const file = yamlFile('server:\n  prot: 1\nstore:\n  type: mongo\nbogus: 1\n');
+    const problems = problemsOf({ BULWARK_CONFIG: file, BULWARK_PORT: 'eighty', BULWARK_TYPO: 'x' });
+    const byPath = new Map(problems.map((p) => [p.path, p]));
+    assert.equal(byPath.get('server.prot')?.message, 'unknown key');
+    assert.equal(byPath.get('bogus')?.message, 'unknown key');
+    assert.ok(byPath.has('store.type'));
+    assert.equal(byPath.get('server.port')?.source, 'BULWARK_PORT');
+    assert.equal(byPath.get('BULWARK_TYPO')?.message, 'unknown environment variable');
+    assert.ok(problems.length >= 5);
+  });
+
+  it('reports an unreadable or non-mapping file', () => {
+    assert.equal(problemsOf({ BULWARK_CONFIG: '/nonexistent/bulwark.yaml' })[0]?.path, '(file)');
+    assert.equal(problemsOf({ BULWARK_CONFIG: yamlFile('- a\n- b\n') })[0]?.path, '(root)');
+  });
+
+  it('rejects a short bootstrap token', () => {
+    const problems = problemsOf({ BULWARK_BOOTSTRAP_TOKEN: 'short' });
+    assert.equal(problems[0]?.path, 'auth.bootstrap_token');
+  });
+});

@@ -1,0 +1,117 @@
+/**
+ * Bearer-token authentication with scopes. Tokens are random secrets shown once; only their SHA-256 is stored (tokens
+ * are 256-bit random, so a slow hash adds nothing). The Elasticsearch-compatible surface also accepts the token as a
+ * Basic password or an `ApiKey` credential, because that is what shippers know how to send.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { BulwarkError } from '@bulwark/schema';
+import type { StoredToken, TokenStore } from '@bulwark/store';
+
+export const SCOPES = ['ingest', 'read', 'respond', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export interface Principal {
+  tokenId: string;
+  name: string;
+  scopes: string[];
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    principal?: Principal;
+  }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The stored id of a token: derived from its hash so any secret (including a configured bootstrap one) works. */
+export function tokenIdOf(secret: string): string {
+  return sha256(`bulwark-token-id:${secret}`).slice(0, 16);
+}
+
+/** Builds the stored form of a new token and returns the secret to show once. */
+export function mintToken(name: string, scopes: string[], secret = `bwk_${randomBytes(32).toString('base64url')}`): {
+  secret: string;
+  stored: StoredToken;
+} {
+  return {
+    secret,
+    stored: { id: tokenIdOf(secret), name, scopes, hash: sha256(secret), createdAt: new Date().toISOString(), revokedAt: null },
+  };
+}
+
+/** Extracts candidate secrets from an Authorization header (Bearer, Basic password, ApiKey). */
+export function secretsFromHeader(header: string | undefined, allowEsSchemes: boolean): string[] {
+  if (!header) return [];
+  const space = header.indexOf(' ');
+  if (space < 0) return [];
+  const scheme = header.slice(0, space).toLowerCase();
+  const value = header.slice(space + 1).trim();
+  if (scheme === 'bearer') return [value];
+  if (!allowEsSchemes) return [];
+  if (scheme === 'basic') {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon < 0 ? [] : [decoded.slice(colon + 1)];
+  }
+  if (scheme === 'apikey') {
+    // Elasticsearch's encoded form is base64("id:key"); the key is our token. A raw token is accepted too.
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon < 0 ? [value] : [decoded.slice(colon + 1), value];
+  }
+  return [];
+}
+
+export class Authenticator {
+  private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
+
+  constructor(private readonly tokens: TokenStore, private readonly cacheMs = 10_000) {}
+
+  /** Resolves a secret to a principal, or null. Results are cached briefly; revocation applies within `cacheMs`. */
+  async verify(secret: string): Promise<Principal | null> {
+    const now = Date.now();
+    const key = sha256(secret);
+    const hit = this.cache.get(key);
+    if (hit && hit.until > now) return hit.principal;
+    const stored = await this.tokens.getById(tokenIdOf(secret));
+    let principal: Principal | null = null;
+    if (stored && !stored.revokedAt && timingSafeEqual(Buffer.from(stored.hash), Buffer.from(key))) {
+      principal = { tokenId: stored.id, name: stored.name, scopes: stored.scopes };
+    }
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(key, { principal, until: now + this.cacheMs });
+    return principal;
+  }
+
+  forget(): void {
+    this.cache.clear();
+  }
+
+  /** Middleware: 401 without valid credentials, 403 without `scope` (admin holds every scope). */
+  require(scope: Scope, opts: { esSchemes?: boolean } = {}): RequestHandler {
+    return async (req, _res, next) => {
+      const secrets = secretsFromHeader(req.headers.authorization, opts.esSchemes ?? false);
+      if (!secrets.length) {
+        throw new BulwarkError('BWK_AUTH_MISSING', 'send a token: Authorization: Bearer <token>', { scope });
+      }
+      let principal: Principal | null = null;
+      for (const s of secrets) {
+        principal = await this.verify(s);
+        if (principal) break;
+      }
+      if (!principal) throw new BulwarkError('BWK_AUTH_INVALID', 'the token is unknown or revoked');
+      if (!principal.scopes.includes(scope) && !principal.scopes.includes('admin')) {
+        throw new BulwarkError('BWK_AUTH_FORBIDDEN', `this route needs the "${scope}" scope`, {
+          scope,
+          granted: principal.scopes,
+        });
+      }
+      req.principal = principal;
+      next();
+    };
+  }
+}

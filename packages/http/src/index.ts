@@ -1,0 +1,6 @@
+export * from './errors.js';
+export * from './auth.js';
+export * from './body.js';
+export * from './health.js';
+export * from './runtime.js';
+export * from './serve.js';

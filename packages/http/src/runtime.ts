@@ -1,0 +1,55 @@
+/**
+ * Start-up wiring shared by every service: logger, store adapter (chosen once, from config), token store and the
+ * bootstrap admin token. Services receive the result as their `deps`; they never construct adapters themselves.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import type { Config } from '@bulwark/config';
+import { SqliteLogStore, SqliteTokenStore, type LogStore, type TokenStore } from '@bulwark/store';
+import { Authenticator, mintToken, tokenIdOf } from './auth.js';
+
+export interface ServiceDeps {
+  config: Config;
+  store: LogStore;
+  tokens: TokenStore;
+  auth: Authenticator;
+  logger: Logger;
+}
+
+export function createLogger(config: Config): Logger {
+  return pino({
+    level: config.log.level,
+    base: { service: 'bulwark' },
+    // Credentials must never reach a log line.
+    redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.password', '*.token', '*.secret'], censor: '[redacted]' },
+  });
+}
+
+/**
+ * Ensures an admin token exists: installs the configured bootstrap token, or, when the store holds no token at all,
+ * mints one and returns its secret so the caller can print it once.
+ */
+export async function bootstrapAdminToken(tokens: TokenStore, configured: string | undefined): Promise<string | null> {
+  if (configured) {
+    const existing = await tokens.getById(tokenIdOf(configured));
+    if (!existing || existing.revokedAt) await tokens.put(mintToken('bootstrap-admin', ['admin'], configured).stored);
+    return null;
+  }
+  if ((await tokens.count()) > 0) return null;
+  const { secret, stored } = mintToken('initial-admin', ['admin']);
+  await tokens.put(stored);
+  return secret;
+}
+
+/** Opens the configured stores and returns the deps every service takes, plus a secret to print if one was minted. */
+export async function openRuntime(config: Config, logger = createLogger(config)): Promise<{ deps: ServiceDeps; mintedAdminToken: string | null }> {
+  mkdirSync(config.data_dir, { recursive: true });
+  const dbPath = join(config.data_dir, 'bulwark.db');
+  const store = new SqliteLogStore({ path: dbPath, synchronous: config.store.synchronous });
+  await store.init();
+  const tokens = new SqliteTokenStore({ path: dbPath });
+  await tokens.init();
+  const minted = await bootstrapAdminToken(tokens, config.auth.bootstrap_token);
+  return { deps: { config, store, tokens, auth: new Authenticator(tokens), logger }, mintedAdminToken: minted };
+}

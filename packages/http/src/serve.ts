@@ -1,0 +1,54 @@
+/**
+ * The `main` of every service: load config (exit 2 listing every problem), open the runtime, print a minted admin
+ * token once, listen, and shut down cleanly on SIGTERM/SIGINT (stop accepting, finish in-flight requests, close stores).
+ */
+import type { Server } from 'node:http';
+import type { Express } from 'express';
+import { ConfigError, loadConfig } from '@bulwark/config';
+import { openRuntime, type ServiceDeps } from './runtime.js';
+
+export async function serve(name: string, build: (deps: ServiceDeps) => Express): Promise<Server> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`bulwark ${name}: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const { deps, mintedAdminToken } = await openRuntime(config);
+  if (mintedAdminToken) {
+    // Printed once, to the terminal only; just its hash is stored.
+    process.stdout.write(
+      `\nNo API token existed, so an admin token was created. It is shown only now; keep it safe:\n\n  ${mintedAdminToken}\n\n`,
+    );
+  }
+  const app = build(deps);
+  const server = app.listen(config.server.port, config.server.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.server.port;
+  deps.logger.info({ port, data_dir: config.data_dir, store: config.store.type }, `bulwark ${name} listening on :${port}`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    deps.logger.info({ signal }, 'shutting down');
+    server.close(async () => {
+      await deps.store.close();
+      await deps.tokens.close?.();
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  return server;
+}

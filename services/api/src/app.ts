@@ -1,0 +1,23 @@
+/** The api service: search and timelines for people and scripts. `buildApp(deps)` is apart from listening. */
+import express, { Router, type Express } from 'express';
+import { errorHandler, healthRouter, notFound, type ServiceDeps } from '@bulwark/http';
+import { searchRouter, tokenRouter } from './routes.js';
+
+export function apiRouter(deps: ServiceDeps): Router {
+  const router = Router();
+  router.use(searchRouter(deps));
+  router.use(tokenRouter(deps));
+  return router;
+}
+
+export function buildApp(deps: ServiceDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.use(healthRouter(deps.store));
+  app.use(apiRouter(deps));
+  app.use(notFound);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

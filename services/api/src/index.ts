@@ -1,0 +1,2 @@
+export { buildApp, apiRouter } from './app.js';
+export { parseTime, parseDuration } from './params.js';

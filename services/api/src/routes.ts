@@ -1,0 +1,93 @@
+/**
+ * Search API: `GET /v1/search` (query language, time range, cursor pagination), `GET /v1/events/:id`,
+ * `GET /v1/histogram`; and token management for admins.
+ */
+import express, { Router } from 'express';
+import { z } from 'zod';
+import { BulwarkError } from '@bulwark/schema';
+import { parseQuery } from '@bulwark/store';
+import { mintToken, SCOPES, type ServiceDeps } from '@bulwark/http';
+import { autoInterval, HistogramParams, parseParams, SearchParams } from './params.js';
+
+/** The histogram refuses more buckets than this; ask for a wider interval. */
+const MAX_BUCKETS = 10_000;
+
+export function searchRouter(deps: ServiceDeps): Router {
+  const { store, auth } = deps;
+  const router = Router();
+  const read = auth.require('read');
+
+  router.get('/v1/search', read, async (req, res) => {
+    const p = parseParams(SearchParams, req.query);
+    const query = parseQuery(p.q);
+    const result = await store.search({
+      query,
+      size: p.size,
+      sort: p.sort,
+      ...(p.from ? { from: p.from } : {}),
+      ...(p.to ? { to: p.to } : {}),
+      ...(p.cursor ? { cursor: p.cursor } : {}),
+    });
+    res.json({ hits: result.hits, cursor: result.cursor });
+  });
+
+  router.get('/v1/events/:id', read, async (req, res) => {
+    const event = await store.get(String(req.params.id));
+    if (!event) throw new BulwarkError('BWK_NOT_FOUND', `no event with id "${req.params.id}"`, { id: req.params.id });
+    res.json(event);
+  });
+
+  router.get('/v1/histogram', read, async (req, res) => {
+    const p = parseParams(HistogramParams, req.query);
+    const to = p.to ?? new Date();
+    const from = p.from ?? new Date(to.getTime() - 24 * 3_600_000);
+    if (from >= to) throw new BulwarkError('BWK_BAD_PARAM', 'parameter "from" must be before "to"', { param: 'from' });
+    const intervalMs = p.interval ?? autoInterval(to.getTime() - from.getTime());
+    if ((to.getTime() - from.getTime()) / intervalMs > MAX_BUCKETS) {
+      throw new BulwarkError('BWK_BAD_PARAM', `parameter "interval": more than ${MAX_BUCKETS} buckets; widen it`, {
+        param: 'interval',
+      });
+    }
+    const result = await store.histogram({ query: parseQuery(p.q), from, to, intervalMs });
+    res.json({ interval_ms: result.intervalMs, total: result.total, buckets: result.buckets });
+  });
+
+  return router;
+}
+
+const NewToken = z.strictObject({
+  name: z.string().min(1).max(200),
+  scopes: z.array(z.enum(SCOPES)).min(1),
+});
+
+export function tokenRouter(deps: ServiceDeps): Router {
+  const { tokens, auth } = deps;
+  const router = Router();
+  const admin = auth.require('admin');
+
+  router.post('/v1/tokens', admin, express.json({ limit: '64kb' }), async (req, res) => {
+    const parsed = NewToken.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = issue.path.join('.') || '(body)';
+      throw new BulwarkError('BWK_BAD_REQUEST', `field "${field}": ${issue.message}`, { field });
+    }
+    const { secret, stored } = mintToken(parsed.data.name, parsed.data.scopes);
+    await tokens.put(stored);
+    res.status(201).json({ id: stored.id, name: stored.name, scopes: stored.scopes, token: secret });
+  });
+
+  router.get('/v1/tokens', admin, async (_req, res) => {
+    const list = await tokens.list();
+    res.json({ items: list.map(({ hash: _hash, ...t }) => t) });
+  });
+
+  router.delete('/v1/tokens/:id', admin, async (req, res) => {
+    const ok = await tokens.revoke(String(req.params.id));
+    if (!ok) throw new BulwarkError('BWK_NOT_FOUND', `no token "${req.params.id}"`, { id: req.params.id });
+    auth.forget();
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,34 @@
+/**
+ * The collector: every ingest protocol behind one express app. `buildApp(deps)` is separate from listening so tests can
+ * drive it on port 0 and `all-in-one` can mount the same routers.
+ */
+import express, { Router, type Express } from 'express';
+import { errorHandler, healthRouter, notFound, type ServiceDeps } from '@bulwark/http';
+import { nativeIngestRouter } from './native-routes.js';
+import { elasticProductHeader, esErrorHandler, esRouter, isEsPath } from './es-routes.js';
+
+/** All collector routes. Errors on the Elasticsearch surface are rendered Elasticsearch-style, others Bulwark-style. */
+export function collectorRouter(deps: ServiceDeps): Router {
+  const router = Router();
+  router.use(nativeIngestRouter(deps));
+  const es = Router();
+  es.use(esRouter(deps));
+  es.use((err: unknown, req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (isEsPath(req.path)) esErrorHandler(err, req, res, next);
+    else next(err);
+  });
+  router.use(es);
+  return router;
+}
+
+export function buildApp(deps: ServiceDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(elasticProductHeader);
+  app.use(healthRouter(deps.store));
+  app.use(collectorRouter(deps));
+  app.use(notFound);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,109 @@
+/**
+ * The Elasticsearch document API as shippers use it: `_bulk` (NDJSON action/source pairs) and single-document
+ * `_doc`/`_create`. Answers follow the Elasticsearch 8 bulk response: `{took, errors, items}` in request order, compact,
+ * one item per action with its status — 201 created, 409 for a `create` of an id already stored, 200 `noop` for an
+ * `index` of one, 400 with a reason for a bad record. Good items are stored even when others in the batch are bad.
+ */
+import type { Request, Response } from 'express';
+import type { BulkItem, DecodeOptions } from '@bulwark/ingest';
+import type { RecordError, Event } from '@bulwark/schema';
+import type { LogStore } from '@bulwark/store';
+import { storeEvents } from './ingest.js';
+
+type ItemStatus = 'created' | 'duplicate' | 'error';
+
+/** The Elasticsearch exception type a shipper expects for each of our record error codes. */
+function esErrorType(error: RecordError): string {
+  switch (error.code) {
+    case 'BWK_INGEST_BAD_ACTION':
+      return 'illegal_argument_exception';
+    case 'BWK_INGEST_BAD_JSON':
+    case 'BWK_INGEST_BAD_LINE':
+    case 'BWK_INGEST_BAD_ENCODING':
+      return 'x_content_parse_exception';
+    default:
+      return 'document_parsing_exception';
+  }
+}
+
+function shards(): { total: number; successful: number; failed: number } {
+  return { total: 1, successful: 1, failed: 0 };
+}
+
+/** One response item, keys in the order Elasticsearch writes them. */
+export function bulkResponseItem(item: BulkItem, status: ItemStatus): Record<string, unknown> {
+  const _id = item.id ?? item.event?.event.id ?? null;
+  let body: Record<string, unknown>;
+  if (status === 'error' || !item.event) {
+    const error = item.error!;
+    body = {
+      _index: item.index,
+      _id,
+      status: 400,
+      error: {
+        type: esErrorType(error),
+        reason: error.field ? `[${error.field}] ${error.message}` : error.message,
+        bulwark_code: error.code,
+        ...(error.field ? { field: error.field } : {}),
+      },
+    };
+  } else if (status === 'duplicate' && item.action === 'create') {
+    body = {
+      _index: item.index,
+      _id,
+      status: 409,
+      error: {
+        type: 'version_conflict_engine_exception',
+        reason: `[${_id}]: version conflict, document already exists (current version [1])`,
+        index: item.index,
+        bulwark_code: 'BWK_INGEST_DUPLICATE',
+      },
+    };
+  } else if (status === 'duplicate') {
+    body = { _index: item.index, _id, _version: 1, result: 'noop', _shards: shards(), _seq_no: 0, _primary_term: 1, status: 200 };
+  } else {
+    body = { _index: item.index, _id, _version: 1, result: 'created', _shards: shards(), _seq_no: 0, _primary_term: 1, status: 201 };
+  }
+  return { [item.action]: body };
+}
+
+/** Stores the good items and returns each item's status, in request order. */
+export async function storeBulkItems(store: LogStore, items: BulkItem[]): Promise<ItemStatus[]> {
+  const events: Event[] = [];
+  const positions: number[] = [];
+  items.forEach((item, i) => {
+    if (item.event && !item.error) {
+      events.push(item.event);
+      positions.push(i);
+    }
+  });
+  const statuses: ItemStatus[] = items.map(() => 'error');
+  const stored = await storeEvents(store, events);
+  stored.statuses.forEach((s, k) => {
+    statuses[positions[k]!] = s === 'created' ? 'created' : 'duplicate';
+  });
+  return statuses;
+}
+
+export async function answerBulk(store: LogStore, items: BulkItem[], started: number, res: Response): Promise<void> {
+  const statuses = await storeBulkItems(store, items);
+  const out = items.map((item, i) => bulkResponseItem(item, statuses[i]!));
+  const errors = statuses.some((s, i) => s === 'error' || (s === 'duplicate' && items[i]!.action === 'create'));
+  // Keys in Elasticsearch's order: took, errors, items. JSON.stringify keeps insertion order and is compact.
+  res.status(200).type('application/json').send(JSON.stringify({ took: Date.now() - started, errors, items: out }));
+}
+
+/** Single-document answer: the item body itself, with its status as the HTTP status. */
+export async function answerSingleDoc(store: LogStore, item: BulkItem, res: Response): Promise<void> {
+  const [status] = await storeBulkItems(store, [item]);
+  const wrapped = bulkResponseItem(item, status!);
+  const body = wrapped[item.action] as Record<string, unknown>;
+  const httpStatus = body.status as number;
+  const { status: _s, ...rest } = body;
+  res.status(httpStatus).json(httpStatus >= 400 ? { error: rest.error, status: httpStatus } : rest);
+}
+
+export function bulkOptions(req: Request, base: DecodeOptions): DecodeOptions & { defaultIndex?: string } {
+  const index = typeof req.params.index === 'string' ? req.params.index : undefined;
+  return { ...base, ...(index ? { defaultIndex: index } : {}) };
+}

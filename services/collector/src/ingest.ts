@@ -1,0 +1,69 @@
+/**
+ * The collector's one path for native protocols: decode → store → acknowledge. A record is acknowledged only once
+ * `store.append` has resolved (durable). Bad records never cost good ones: the good ones are stored and the answer is
+ * `400 BWK_INGEST_REJECTED_RECORDS` listing each rejected record, so senders see exactly what to fix.
+ */
+import type { Response } from 'express';
+import { BulwarkError, type Event, type RecordError } from '@bulwark/schema';
+import type { LogStore } from '@bulwark/store';
+import type { DecodeResult } from '@bulwark/ingest';
+
+/** At most this many per-record errors are echoed back; the count is always exact. */
+const MAX_ERRORS_ECHOED = 100;
+
+export interface IngestSummary {
+  accepted: number;
+  created: number;
+  duplicates: number;
+  rejected: number;
+  errors: RecordError[];
+}
+
+/** Stores the decoded events; store failures surface as 503 so the sender retries (nothing was acknowledged). */
+export async function storeEvents(store: LogStore, events: Event[]): Promise<{ created: number; duplicates: number; statuses: string[] }> {
+  if (!events.length) return { created: 0, duplicates: 0, statuses: [] };
+  try {
+    return await store.append(events);
+  } catch (err) {
+    if (err instanceof BulwarkError) throw err;
+    throw new BulwarkError('BWK_STORE_UNAVAILABLE', 'the store could not take the batch; retry later', {
+      reason: (err as Error).message,
+    });
+  }
+}
+
+export async function ingestDecoded(store: LogStore, decoded: DecodeResult): Promise<IngestSummary> {
+  const { created, duplicates } = await storeEvents(store, decoded.events);
+  return {
+    accepted: decoded.events.length,
+    created,
+    duplicates,
+    rejected: decoded.errors.length,
+    errors: decoded.errors,
+  };
+}
+
+/** Sends the summary: 200 (or `okStatus`) when every record was good, else 400 with the details. */
+export function answerIngest(res: Response, summary: IngestSummary, okStatus = 200): void {
+  if (summary.rejected === 0) {
+    if (okStatus === 204) {
+      res.status(204).end();
+      return;
+    }
+    res.status(okStatus).json({ accepted: summary.accepted, created: summary.created, duplicates: summary.duplicates, rejected: 0 });
+    return;
+  }
+  const first = summary.errors[0]!;
+  const err = new BulwarkError(
+    'BWK_INGEST_REJECTED_RECORDS',
+    `${summary.rejected} record(s) rejected, ${summary.accepted} stored; first: record ${first.index}${first.field ? ` field ${first.field}` : ''}: ${first.message}`,
+    {
+      accepted: summary.accepted,
+      created: summary.created,
+      duplicates: summary.duplicates,
+      rejected: summary.rejected,
+      errors: summary.errors.slice(0, MAX_ERRORS_ECHOED),
+    },
+  );
+  res.status(err.status).json(err.toJSON());
+}

@@ -1,0 +1,91 @@
+/** The real process as `npm start` runs it: first start mints and prints an admin token once; bad config exits 2. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const main = join(root, 'services/all-in-one/src/main.ts');
+
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BULWARK_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+/** Starts the service, waits for its listening line, returns the port, the token it printed (if any), and a stopper. */
+async function startProcess(dataDir: string): Promise<{ port: number; token: string | null; stop: () => Promise<number | null> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+    cwd: root,
+    env: cleanEnv({ BULWARK_DATA_DIR: dataDir, BULWARK_PORT: '0', BULWARK_HOST: '127.0.0.1' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line; output:\n${out}`)), 30_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /"port":(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`exited ${code}:\n${out}`)));
+  });
+  const token = /^\s+(bwk_[A-Za-z0-9_-]+)\s*$/m.exec(out)?.[1] ?? null;
+  return {
+    port,
+    token,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', (code) => resolve(code));
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+describe('npm start', () => {
+  it('serves with no external service, prints an admin token once, shuts down cleanly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bwk-start-'));
+    try {
+      const first = await startProcess(dir);
+      assert.ok(first.token, 'a token is printed on first start');
+      const base = `http://127.0.0.1:${first.port}`;
+      assert.equal((await fetch(`${base}/healthz`)).status, 200);
+      const ingest = await fetch(`${base}/v1/ingest/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${first.token}` },
+        body: JSON.stringify({ message: 'hello from the smoke test' }),
+      });
+      assert.equal(ingest.status, 200);
+      assert.equal(await first.stop(), 0);
+
+      const second = await startProcess(dir);
+      assert.equal(second.token, null, 'the token is shown only once');
+      const res = await fetch(`http://127.0.0.1:${second.port}/v1/search?q=smoke`, { headers: { authorization: `Bearer ${first.token}` } });
+      assert.equal(res.status, 200);
+      assert.equal(((await res.json()) as { hits: unknown[] }).hits.length, 1, 'data survives a restart');
+      assert.equal(await second.stop(), 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 2 listing every configuration problem', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', main], {
+      cwd: root,
+      env: cleanEnv({ BULWARK_PORT: 'http', BULWARK_LOG_LEVEL: 'loud', BULWARK_NOPE: '1' }),
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /server\.port/);
+    assert.match(r.stderr, /log\.level/);
+    assert.match(r.stderr, /BULWARK_NOPE/);
+  });
+});
