@@ -1,0 +1,82 @@
+/**
+ * Generic events, `POST /v1/ingest/events`: one event, a JSON array of events, or NDJSON of events, already in
+ * Bulwark's event model (packages/schema/src/event.ts). This is the one decoder that runs the zod schema on every
+ * record — the senders are scripts and integrations, volumes are small, and a precise message beats speed here.
+ *
+ * Defaults are filled first: `event.id` ← contentId of the record as sent (before any default is added, so a retry
+ * maps to the same id), `event.dataset` ← `generic`, `event.ingested` ← now, `@timestamp` ← now when absent (an
+ * ISO string with any fractional precision or epoch millis is normalized to ISO milliseconds; one that is present
+ * but unparseable is BAD_FIELD `@timestamp`), `data_stream` ← logs/<dataset>/default. Dotted top-level keys are
+ * expanded as for shipper documents. Then `EventSchema` validates; the first issue becomes BAD_FIELD with its path.
+ */
+import { EventSchema, type Event, type RecordError } from '@bulwark/schema';
+import { contentId } from './content-id.js';
+import { expandDottedKeys, hasDottedKey, isObject, type JsonObject } from './fields.js';
+import { readJsonRecords } from './json-records.js';
+import { resolveOptions, type DecodeOptions, type DecodeResult, type ResolvedOptions } from './options.js';
+import { badField, guardBody, jsonType, RecordProblem, toRecordError } from './problems.js';
+import { assertSafeRecord } from './safety.js';
+import { toIsoTimestamp } from './timestamp.js';
+
+export const GENERIC_DATASET = 'generic';
+
+/** `a.b[2].c` from a zod issue path. */
+function dottedPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const seg of path) out += typeof seg === 'number' ? `[${seg}]` : out === '' ? String(seg) : `.${String(seg)}`;
+  return out;
+}
+
+function fillDefaults(record: JsonObject, opts: ResolvedOptions, raw: string | undefined): void {
+  const given = isObject(record.event) ? record.event.id : undefined;
+  // Only an absent id is filled; one of the wrong type is left for the schema to report rather than replaced.
+  const id = given === undefined || given === null || given === '' ? contentId(record) : undefined;
+  if (hasDottedKey(record)) expandDottedKeys(record);
+  const ts = record['@timestamp'];
+  if (ts === undefined || ts === null) record['@timestamp'] = opts.nowIso;
+  else {
+    const iso = toIsoTimestamp(ts, 'ms');
+    if (iso === undefined) throw badField('@timestamp', `is not an ISO 8601 timestamp or epoch milliseconds: ${JSON.stringify(ts)}`);
+    record['@timestamp'] = iso;
+  }
+  if (record.event === undefined || record.event === null) record.event = {};
+  if (!isObject(record.event)) return; // left for the schema to report
+  const meta = record.event;
+  if (id !== undefined) meta.id = id;
+  if (meta.dataset === undefined || meta.dataset === null || meta.dataset === '') meta.dataset = GENERIC_DATASET;
+  meta.ingested = opts.nowIso;
+  if (opts.keepOriginal && raw !== undefined && meta.original === undefined) meta.original = raw;
+  if (record.data_stream === undefined && typeof meta.dataset === 'string') {
+    record.data_stream = { type: 'logs', dataset: meta.dataset, namespace: 'default' };
+  }
+}
+
+function validate(record: JsonObject): Event {
+  const result = EventSchema.safeParse(record);
+  if (result.success) return record as Event;
+  const issue = result.error.issues[0]!;
+  const field = dottedPath(issue.path);
+  throw badField(field || '(record)', `is invalid: ${issue.message}`);
+}
+
+/** Decodes generic events; each record is checked against the event schema after defaults are filled. */
+export function decodeGenericEvents(body: Buffer, opts?: DecodeOptions): DecodeResult {
+  return guardBody(() => {
+    const o = resolveOptions(opts);
+    const events: Event[] = [];
+    const errors: RecordError[] = [];
+    for (const record of readJsonRecords(body, o)) {
+      try {
+        if (record.problem) throw record.problem;
+        const value = record.value;
+        if (!isObject(value)) throw new RecordProblem('BWK_INGEST_BAD_FIELD', `an event must be a JSON object, got ${jsonType(value)}`);
+        assertSafeRecord(value, o.maxDepth);
+        fillDefaults(value, o, record.raw);
+        events.push(validate(value));
+      } catch (err) {
+        errors.push(toRecordError(record.index, err));
+      }
+    }
+    return { events, errors };
+  });
+}

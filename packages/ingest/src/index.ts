@@ -1,0 +1,20 @@
+/**
+ * @bulwark/ingest — one decoder per protocol, each a pure function from a (decompressed) request body to events plus
+ * per-record errors. Whole-body failures throw `BulwarkError` with a catalogue code; one bad record is one
+ * `RecordError` and the rest of the batch still decodes. See each module's comment for the protocol and mapping.
+ */
+export type { DecodeOptions, DecodeResult } from './options.js';
+export { DEFAULT_MAX_DEPTH } from './options.js';
+export { decodeBulk, decodeSingleDoc, DEFAULT_BULK_INDEX, type BulkItem } from './bulk.js';
+export { normalizeDocument, parseDataStreamName, TIMESTAMP_FAILURE_TAG, type NormalizeContext } from './normalize.js';
+export { decodeK8sAudit, AUDIT_DATASET } from './k8s-audit.js';
+export { decodeFalco, FALCO_DATASET } from './falco.js';
+export { decodeLokiPush, LOKI_DATASET, DEFAULT_MAX_DECOMPRESSED_BYTES, type LokiOptions } from './loki.js';
+export { decodeContainerLogs, PARTIAL_TAG } from './container-logs.js';
+export { parseContainerLogPath, type ContainerPathInfo } from './container-path.js';
+export { decodeGenericEvents, GENERIC_DATASET } from './generic.js';
+export { contentId, canonicalJson, textId } from './content-id.js';
+export { assertSafeRecord, isForbiddenKey } from './safety.js';
+export { toIsoTimestamp } from './timestamp.js';
+export { parseLabelSet, LabelSyntaxError } from './prom-labels.js';
+export { PushRequestType } from './loki-proto.js';
