@@ -1,7 +1,10 @@
 /**
- * The AST of Bulwark's search language, a KQL/Lucene-like subset (documented in `docs/search.md`). Adapters translate
- * it to their engine (SQL for SQLite, query DSL for Elasticsearch/OpenSearch); user text never reaches an engine's own
- * query parser.
+ * The AST of Bulwark's search language, a KQL/Lucene-like subset (documented in `packages/store/SEARCH.md`). Adapters
+ * translate it to their engine (SQL for SQLite, query DSL for Elasticsearch/OpenSearch); user text never reaches an
+ * engine's own query parser.
+ *
+ * Field names are dotted paths into the nested event (`kubernetes.pod.name`); a dot written `\.` is part of a key
+ * (`kubernetes.labels.app\.kubernetes\.io/name`), see `splitFieldPath`. `and`/`or` have two or more children.
  */
 export type QueryNode =
   | { type: 'all' }
