@@ -129,7 +129,9 @@ describe('bad input', () => {
 
   it('a body that is not JSON at all is 400 on every native endpoint, never 5xx', async () => {
     for (const path of ['/v1/ingest/k8s-audit', '/v1/ingest/falco', '/loki/api/v1/push', '/v1/ingest/events', '/v1/ingest/container-logs']) {
-      for (const body of ['', 'not json', '[1,2', '{"items": 5}', 'null', '\u0000\u0001']) {
+      // `{"items": 5}` is a fine generic event (any extra field is kept), but malformed for the other protocols.
+      const bodies = ['', 'not json', '[1,2', 'null', '\u0000\u0001', ...(path === '/v1/ingest/events' ? [] : ['{"items": 5}'])];
+      for (const body of bodies) {
         const res = await h.fetch(path, { method: 'POST', token: h.tokens.ingest, headers: { 'content-type': 'application/json' }, body });
         assert.ok(res.status >= 400 && res.status < 500, `${path} with ${JSON.stringify(body)} gave ${res.status}`);
         const out = (await res.json()) as { error: { code: string; message: string } };

@@ -21,6 +21,8 @@ export const ConfigSchema = z.strictObject({
       type: z.enum(['sqlite']).default('sqlite'),
       /** SQLite `synchronous`: FULL survives power loss, NORMAL only process crashes. */
       synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+      /** `thread` writes on a worker thread so decoding and inserting overlap; `inline` writes on the main thread. */
+      writer: z.enum(['thread', 'inline']).default('thread'),
     })
     .prefault({}),
   auth: z
@@ -56,6 +58,7 @@ export const ENV_VARS: Record<string, string[]> = {
   BULWARK_DATA_DIR: ['data_dir'],
   BULWARK_STORE: ['store', 'type'],
   BULWARK_SQLITE_SYNCHRONOUS: ['store', 'synchronous'],
+  BULWARK_SQLITE_WRITER: ['store', 'writer'],
   BULWARK_BOOTSTRAP_TOKEN: ['auth', 'bootstrap_token'],
   BULWARK_MAX_BODY_BYTES: ['ingest', 'max_body_bytes'],
   BULWARK_MAX_DEPTH: ['ingest', 'max_depth'],

@@ -46,7 +46,7 @@ export async function bootstrapAdminToken(tokens: TokenStore, configured: string
 export async function openRuntime(config: Config, logger = createLogger(config)): Promise<{ deps: ServiceDeps; mintedAdminToken: string | null }> {
   mkdirSync(config.data_dir, { recursive: true });
   const dbPath = join(config.data_dir, 'bulwark.db');
-  const store = new SqliteLogStore({ path: dbPath, synchronous: config.store.synchronous });
+  const store = new SqliteLogStore({ path: dbPath, synchronous: config.store.synchronous, writer: config.store.writer });
   await store.init();
   const tokens = new SqliteTokenStore({ path: dbPath });
   await tokens.init();

@@ -42,7 +42,7 @@ export async function serve(name: string, build: (deps: ServiceDeps) => Express)
     deps.logger.info({ signal }, 'shutting down');
     server.close(async () => {
       await deps.store.close();
-      await deps.tokens.close?.();
+      await deps.tokens.close();
       process.exit(0);
     });
     server.closeIdleConnections();

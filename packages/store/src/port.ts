@@ -93,4 +93,5 @@ export interface TokenStore {
   list(): Promise<StoredToken[]>;
   revoke(id: string): Promise<boolean>;
   count(): Promise<number>;
+  close(): Promise<void>;
 }

@@ -37,7 +37,8 @@ const time = z.string().transform((v, ctx) => {
   return d;
 });
 
-const single = (schema: z.ZodType) => z.preprocess((v) => (Array.isArray(v) ? v[v.length - 1] : v), schema);
+/** A repeated query parameter counts once: the last value wins, as in most HTTP frameworks. */
+const single = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (Array.isArray(v) ? v[v.length - 1] : v), schema);
 
 export const SearchParams = z.object({
   q: single(z.string().max(10_000).default('')),

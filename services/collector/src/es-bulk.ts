@@ -64,7 +64,7 @@ export function bulkResponseItem(item: BulkItem, status: ItemStatus): Record<str
   } else {
     body = { _index: item.index, _id, _version: 1, result: 'created', _shards: shards(), _seq_no: 0, _primary_term: 1, status: 201 };
   }
-  return { [item.action]: body };
+  return { [item.requestedAction ?? item.action]: body };
 }
 
 /** Stores the good items and returns each item's status, in request order. */
@@ -96,8 +96,7 @@ export async function answerBulk(store: LogStore, items: BulkItem[], started: nu
 /** Single-document answer: the item body itself, with its status as the HTTP status. */
 export async function answerSingleDoc(store: LogStore, item: BulkItem, res: Response): Promise<void> {
   const [status] = await storeBulkItems(store, [item]);
-  const wrapped = bulkResponseItem(item, status!);
-  const body = wrapped[item.action] as Record<string, unknown>;
+  const body = Object.values(bulkResponseItem(item, status!))[0] as Record<string, unknown>;
   const httpStatus = body.status as number;
   const { status: _s, ...rest } = body;
   res.status(httpStatus).json(httpStatus >= 400 ? { error: rest.error, status: httpStatus } : rest);

@@ -1,0 +1,153 @@
+/**
+ * `npm run bench:ingest`: events/s and MB/s of realistic NDJSON `_bulk` traffic POSTed over HTTP into the embedded
+ * store (the real `npm start` process), beside the raw better-sqlite3 insert rate of the same rows on the same schema,
+ * measured in the same run. Writes the figures to bench/RESULTS.md.
+ *
+ * Options: --events=N (per phase, default 60000) --batch=N (docs per request, default 1000)
+ *          --concurrency=N (requests in flight, default 2) --no-write (don't touch RESULTS.md)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodeBulk } from '@bulwark/ingest';
+import { eventToRow, SqliteLogStore, type EventRow } from '@bulwark/store';
+import { bulkBodies } from './data.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const tmp = join(root, 'bench/.tmp');
+const args = new Map<string, string | undefined>(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, '').split('=');
+    return [k!, v];
+  }),
+);
+const EVENTS = Number(args.get('events') ?? 60_000);
+const BATCH = Number(args.get('batch') ?? 1000);
+const CONCURRENCY = Number(args.get('concurrency') ?? 2);
+const TOKEN = 'bench-admin-token-0123456789abcdef';
+
+async function startServer(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'services/all-in-one/src/main.ts')], {
+    cwd: root,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, BULWARK_DATA_DIR: dataDir, BULWARK_PORT: '0', BULWARK_HOST: '127.0.0.1', BULWARK_BOOTSTRAP_TOKEN: TOKEN },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /"port":(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, child };
+}
+
+/** Posts every body with `CONCURRENCY` in flight; returns wall seconds. Fails loudly on any rejected item. */
+async function send(url: string, bodies: Buffer[]): Promise<number> {
+  let next = 0;
+  const started = process.hrtime.bigint();
+  const worker = async () => {
+    while (next < bodies.length) {
+      const body = bodies[next++]!;
+      const res = await fetch(`${url}/_bulk`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/x-ndjson' },
+        body,
+      });
+      const text = await res.text();
+      if (res.status !== 200 || text.startsWith('{"took":') === false || /"errors":true/.test(text.slice(0, 40))) {
+        throw new Error(`bulk failed: ${res.status} ${text.slice(0, 500)}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+/** The same documents as rows (built untimed), then inserted with the store's own statements: the cost floor. */
+async function rawInsertSeconds(bodies: Buffer[], dbPath: string): Promise<number> {
+  const batches: EventRow[][] = bodies.map((b) => decodeBulk(b).map((item, i) => eventToRow(item.event!, i)));
+  const store = new SqliteLogStore({ path: dbPath });
+  await store.init();
+  const started = process.hrtime.bigint();
+  for (const rows of batches) store.appendRows(rows);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await store.close();
+  return seconds;
+}
+
+interface PhaseResult {
+  name: string;
+  events: number;
+  audit: number;
+  mb: number;
+  httpSeconds: number;
+  rawSeconds: number;
+}
+
+async function phase(name: string, auditShare: number, seed: number): Promise<PhaseResult> {
+  const data = bulkBodies(EVENTS, BATCH, auditShare, seed);
+  const dataDir = join(tmp, `${name}-server`);
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  const server = await startServer(dataDir);
+  try {
+    await send(server.url, bulkBodies(4 * BATCH, BATCH, auditShare, seed + 1000).bodies); // warm-up, not counted
+    const httpSeconds = await send(server.url, data.bodies);
+    const rawDir = join(tmp, `${name}-raw`);
+    rmSync(rawDir, { recursive: true, force: true });
+    mkdirSync(rawDir, { recursive: true });
+    const rawSeconds = await rawInsertSeconds(data.bodies, join(rawDir, 'raw.db'));
+    return { name, events: EVENTS, audit: data.audit, mb: data.bytes / 1e6, httpSeconds, rawSeconds };
+  } finally {
+    server.child.kill('SIGTERM');
+    await new Promise((r) => server.child.once('exit', r));
+  }
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+const results: PhaseResult[] = [];
+results.push(await phase('audit', 1, 1));
+results.push(await phase('mixed', 0.2, 2));
+rmSync(tmp, { recursive: true, force: true });
+
+const rows = results.map((r) => {
+  const eps = r.events / r.httpSeconds;
+  const raw = r.events / r.rawSeconds;
+  return { ...r, eps, aeps: r.audit / r.httpSeconds, mbps: r.mb / r.httpSeconds, raw, ratio: eps / raw };
+});
+const cpu = cpus()[0]?.model ?? 'unknown cpu';
+const machine = `${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+const date = new Date().toISOString().slice(0, 10);
+const table = [
+  '| phase | events | audit events/s | events/s | MB/s | raw insert events/s | ratio |',
+  '|---|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.name} | ${fmt(r.events)} | ${fmt(r.aeps)} | ${fmt(r.eps)} | ${r.mbps.toFixed(1)} | ${fmt(r.raw)} | ${(r.ratio * 100).toFixed(0)}% |`),
+].join('\n');
+console.log(`\n${machine}\n${table}\n`);
+const audit = rows[0]!;
+const pass = audit.aeps >= 25_000 && rows.every((r) => r.ratio >= 0.7);
+console.log(pass ? 'targets met (≥25,000 audit events/s, ≥70% of raw)' : 'TARGETS MISSED (≥25,000 audit events/s, ≥70% of raw)');
+
+if (!args.has('no-write')) {
+  const file = join(root, 'bench/RESULTS.md');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    text = '# Benchmark results\n\nFigures from `npm run bench:*`, newest first within each section.\n';
+  }
+  const section = `## ingest — ${date}\n\nMachine: ${machine}. ${fmt(EVENTS)} events per phase, ${BATCH} per request, ${CONCURRENCY} requests in flight, SQLite synchronous=FULL.\nHTTP: \`_bulk\` NDJSON into \`npm start\`'s process. Raw: the same rows inserted with the store's own statements (\`appendRows\`), same schema, same run.\n\n${table}\n\n${pass ? 'Targets met.' : 'Targets missed.'}\n`;
+  const marker = '\n## ingest';
+  const head = text.includes(marker) ? text.slice(0, text.indexOf(marker)) : text.trimEnd() + '\n';
+  const rest = text.includes(marker) ? text.slice(text.indexOf(marker) + 1) : '';
+  writeFileSync(file, `${head}\n${section}${rest ? `\n${rest}` : ''}`);
+  console.log(`wrote ${file}`);
+}
