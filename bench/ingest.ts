@@ -3,7 +3,7 @@
  * store (the real `npm start` process), beside the raw better-sqlite3 insert rate of the same rows on the same schema,
  * measured in the same run. Writes the figures to bench/RESULTS.md.
  *
- * Options: --events=N (per phase, default 60000) --batch=N (docs per request, default 1000)
+ * Options: --events=N (per repetition, default 100000) --reps=N (default 3) --batch=N (docs per request, default 1000)
  *          --concurrency=N (requests in flight, default 2) --no-write (don't touch RESULTS.md)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -23,15 +23,29 @@ const args = new Map<string, string | undefined>(
     return [k!, v];
   }),
 );
-const EVENTS = Number(args.get('events') ?? 60_000);
+const EVENTS = Number(args.get('events') ?? 100_000);
 const BATCH = Number(args.get('batch') ?? 1000);
 const CONCURRENCY = Number(args.get('concurrency') ?? 2);
+const REPS = Number(args.get('reps') ?? 3);
 const TOKEN = 'bench-admin-token-0123456789abcdef';
 
+/** Starts the service exactly as `npm start` does (its script from package.json), on a free port. */
 async function startServer(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'services/all-in-one/src/main.ts')], {
+  const startScript = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const extraFlags = process.env.BENCH_SERVER_NODE_FLAGS ?? '';
+  const command = extraFlags ? startScript.replace(/^node /, `node ${extraFlags} `) : startScript;
+  const child = spawn('sh', ['-c', `exec ${command}`], {
     cwd: root,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, BULWARK_DATA_DIR: dataDir, BULWARK_PORT: '0', BULWARK_HOST: '127.0.0.1', BULWARK_BOOTSTRAP_TOKEN: TOKEN },
+    env: {
+      // BULWARK_* settings of the caller reach the service (e.g. BULWARK_DECODE_THREADS=0 to compare).
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('BULWARK_'))),
+      PATH: `${join(root, 'node_modules/.bin')}:${process.env.PATH}`,
+      HOME: process.env.HOME,
+      BULWARK_DATA_DIR: dataDir,
+      BULWARK_PORT: '0',
+      BULWARK_HOST: '127.0.0.1',
+      BULWARK_BOOTSTRAP_TOKEN: TOKEN,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -68,16 +82,12 @@ async function send(url: string, bodies: Buffer[]): Promise<number> {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-/** The same documents as rows (built untimed), then inserted with the store's own statements: the cost floor. */
-async function rawInsertSeconds(bodies: Buffer[], dbPath: string): Promise<number> {
+/** The same documents as rows (built untimed), inserted with the store's own statements: the cost floor. */
+async function rawInsertSeconds(bodies: Buffer[], store: SqliteLogStore): Promise<number> {
   const batches: EventRow[][] = bodies.map((b) => decodeBulk(b).map((item, i) => eventToRow(item.event!, i)));
-  const store = new SqliteLogStore({ path: dbPath });
-  await store.init();
   const started = process.hrtime.bigint();
   for (const rows of batches) store.appendRows(rows);
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  await store.close();
-  return seconds;
+  return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
 interface PhaseResult {
@@ -85,25 +95,40 @@ interface PhaseResult {
   events: number;
   audit: number;
   mb: number;
-  httpSeconds: number;
-  rawSeconds: number;
+  /** Per repetition, in run order; medians are reported. */
+  httpSeconds: number[];
+  rawSeconds: number[];
 }
 
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * One traffic mix: the service and a raw store side by side, measured in alternation (HTTP, raw, HTTP, raw, …) on
+ * fresh documents each repetition, so drift of this noisy machine hits both sides alike. Medians are reported.
+ */
 async function phase(name: string, auditShare: number, seed: number): Promise<PhaseResult> {
-  const data = bulkBodies(EVENTS, BATCH, auditShare, seed);
   const dataDir = join(tmp, `${name}-server`);
-  rmSync(dataDir, { recursive: true, force: true });
-  mkdirSync(dataDir, { recursive: true });
+  const rawDir = join(tmp, `${name}-raw`);
+  for (const d of [dataDir, rawDir]) {
+    rmSync(d, { recursive: true, force: true });
+    mkdirSync(d, { recursive: true });
+  }
   const server = await startServer(dataDir);
+  const raw = new SqliteLogStore({ path: join(rawDir, 'raw.db') });
+  await raw.init();
+  const result: PhaseResult = { name, events: EVENTS, audit: 0, mb: 0, httpSeconds: [], rawSeconds: [] };
   try {
     await send(server.url, bulkBodies(4 * BATCH, BATCH, auditShare, seed + 1000).bodies); // warm-up, not counted
-    const httpSeconds = await send(server.url, data.bodies);
-    const rawDir = join(tmp, `${name}-raw`);
-    rmSync(rawDir, { recursive: true, force: true });
-    mkdirSync(rawDir, { recursive: true });
-    const rawSeconds = await rawInsertSeconds(data.bodies, join(rawDir, 'raw.db'));
-    return { name, events: EVENTS, audit: data.audit, mb: data.bytes / 1e6, httpSeconds, rawSeconds };
+    for (let rep = 0; rep < REPS; rep++) {
+      const data = bulkBodies(EVENTS, BATCH, auditShare, seed + rep * 10);
+      result.audit = data.audit;
+      result.mb = data.bytes / 1e6;
+      result.httpSeconds.push(await send(server.url, data.bodies));
+      result.rawSeconds.push(await rawInsertSeconds(data.bodies, raw));
+    }
+    return result;
   } finally {
+    await raw.close();
     server.child.kill('SIGTERM');
     await new Promise((r) => server.child.once('exit', r));
   }
@@ -119,9 +144,10 @@ results.push(await phase('mixed', 0.2, 2));
 rmSync(tmp, { recursive: true, force: true });
 
 const rows = results.map((r) => {
-  const eps = r.events / r.httpSeconds;
-  const raw = r.events / r.rawSeconds;
-  return { ...r, eps, aeps: r.audit / r.httpSeconds, mbps: r.mb / r.httpSeconds, raw, ratio: eps / raw };
+  const http = median(r.httpSeconds);
+  const eps = r.events / http;
+  const raw = r.events / median(r.rawSeconds);
+  return { ...r, eps, aeps: r.audit / http, mbps: r.mb / http, raw, ratio: eps / raw };
 });
 const cpu = cpus()[0]?.model ?? 'unknown cpu';
 const machine = `${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
@@ -132,6 +158,9 @@ const table = [
   ...rows.map((r) => `| ${r.name} | ${fmt(r.events)} | ${fmt(r.aeps)} | ${fmt(r.eps)} | ${r.mbps.toFixed(1)} | ${fmt(r.raw)} | ${(r.ratio * 100).toFixed(0)}% |`),
 ].join('\n');
 console.log(`\n${machine}\n${table}\n`);
+for (const r of results) {
+  console.log(`${r.name}: http s/rep ${r.httpSeconds.map((x) => x.toFixed(2)).join(' ')}; raw s/rep ${r.rawSeconds.map((x) => x.toFixed(2)).join(' ')}`);
+}
 const audit = rows[0]!;
 const pass = audit.aeps >= 25_000 && rows.every((r) => r.ratio >= 0.7);
 console.log(pass ? 'targets met (≥25,000 audit events/s, ≥70% of raw)' : 'TARGETS MISSED (≥25,000 audit events/s, ≥70% of raw)');
@@ -144,7 +173,7 @@ if (!args.has('no-write')) {
   } catch {
     text = '# Benchmark results\n\nFigures from `npm run bench:*`, newest first within each section.\n';
   }
-  const section = `## ingest — ${date}\n\nMachine: ${machine}. ${fmt(EVENTS)} events per phase, ${BATCH} per request, ${CONCURRENCY} requests in flight, SQLite synchronous=FULL.\nHTTP: \`_bulk\` NDJSON into \`npm start\`'s process. Raw: the same rows inserted with the store's own statements (\`appendRows\`), same schema, same run.\n\n${table}\n\n${pass ? 'Targets met.' : 'Targets missed.'}\n`;
+  const section = `## ingest — ${date}\n\nMachine: ${machine}. ${fmt(EVENTS)} events per repetition, median of ${REPS} repetitions alternating HTTP and raw, ${BATCH} per request, ${CONCURRENCY} requests in flight, SQLite synchronous=FULL.\nHTTP: \`_bulk\` NDJSON into \`npm start\`'s process. Raw: the same rows inserted with the store's own statements (\`appendRows\`), same schema, same run.\n\n${table}\n\n${pass ? 'Targets met.' : 'Targets missed.'}\n`;
   const marker = '\n## ingest';
   const head = text.includes(marker) ? text.slice(0, text.indexOf(marker)) : text.trimEnd() + '\n';
   const rest = text.includes(marker) ? text.slice(text.indexOf(marker) + 1) : '';

@@ -46,7 +46,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await deps.store.close();
+      await deps.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

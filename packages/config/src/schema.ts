@@ -37,6 +37,11 @@ export const ConfigSchema = z.strictObject({
       max_body_bytes: bytes.default(50 * 1024 * 1024),
       /** Records nested deeper than this are refused (per record). */
       max_depth: z.coerce.number().int().min(4).max(512).default(64),
+      /**
+       * Threads that decode request bodies beside the HTTP thread; 0 decodes inline. One is right for two cores:
+       * HTTP, decoding and the SQLite writer thread then each have a core's worth of work to overlap.
+       */
+      decode_threads: z.coerce.number().int().min(0).max(64).default(1),
       /** Keep the raw record text in `event.original`. */
       keep_original: z.stringbool().or(z.boolean()).default(false),
     })
@@ -62,6 +67,7 @@ export const ENV_VARS: Record<string, string[]> = {
   BULWARK_BOOTSTRAP_TOKEN: ['auth', 'bootstrap_token'],
   BULWARK_MAX_BODY_BYTES: ['ingest', 'max_body_bytes'],
   BULWARK_MAX_DEPTH: ['ingest', 'max_depth'],
+  BULWARK_DECODE_THREADS: ['ingest', 'decode_threads'],
   BULWARK_KEEP_ORIGINAL: ['ingest', 'keep_original'],
   BULWARK_LOG_LEVEL: ['log', 'level'],
 };

@@ -15,6 +15,10 @@ export interface ServiceDeps {
   tokens: TokenStore;
   auth: Authenticator;
   logger: Logger;
+  /** Registers a resource (a thread pool, a connection) to release on shutdown, before the stores close. */
+  onClose(release: () => Promise<void>): void;
+  /** Releases registered resources, then closes the stores. Idempotent. */
+  close(): Promise<void>;
 }
 
 export function createLogger(config: Config): Logger {
@@ -51,5 +55,22 @@ export async function openRuntime(config: Config, logger = createLogger(config))
   const tokens = new SqliteTokenStore({ path: dbPath });
   await tokens.init();
   const minted = await bootstrapAdminToken(tokens, config.auth.bootstrap_token);
-  return { deps: { config, store, tokens, auth: new Authenticator(tokens), logger }, mintedAdminToken: minted };
+  const releases: Array<() => Promise<void>> = [];
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      for (const release of releases.reverse()) await release().catch((err: unknown) => logger.warn({ err }, 'release failed'));
+      await store.close();
+      await tokens.close();
+    })());
+  const deps: ServiceDeps = {
+    config,
+    store,
+    tokens,
+    auth: new Authenticator(tokens),
+    logger,
+    onClose: (release) => void releases.push(release),
+    close,
+  };
+  return { deps, mintedAdminToken: minted };
 }

@@ -27,6 +27,10 @@ export async function serve(name: string, build: (deps: ServiceDeps) => Express)
   }
   const app = build(deps);
   const server = app.listen(config.server.port, config.server.host);
+  // Shippers hold connections open between batches; keep idle ones longer than common load balancers (60 s) so the
+  // server is never the side that closes a connection a client is about to reuse.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -41,8 +45,7 @@ export async function serve(name: string, build: (deps: ServiceDeps) => Express)
     stopping = true;
     deps.logger.info({ signal }, 'shutting down');
     server.close(async () => {
-      await deps.store.close();
-      await deps.tokens.close();
+      await deps.close();
       process.exit(0);
     });
     server.closeIdleConnections();

@@ -5,7 +5,7 @@
  * canonical JSON: object keys sorted by UTF-16 code units, as RFC 8785 (JSON Canonicalization Scheme) does, and
  * otherwise `JSON.stringify` rules (undefined members dropped, non-finite numbers as null).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 function canonical(value: unknown): string {
   switch (typeof value) {
@@ -56,7 +56,7 @@ export function canonicalJson(value: unknown): string {
  * realistic volume). The value must be acyclic; decoders pass records that already passed the safety walk.
  */
 export function contentId(value: unknown): string {
-  return createHash('sha256').update(canonical(value)).digest('hex').slice(0, 32);
+  return hash('sha256', canonical(value), 'hex').slice(0, 32);
 }
 
 /**
@@ -66,5 +66,6 @@ export function contentId(value: unknown): string {
  * (Filebeat, Fluent Bit and Vector resend their buffered payload; clients re-serialize the same object).
  */
 export function textId(scope: string, text: string): string {
-  return createHash('sha256').update(`${scope}\n${text}`).digest('hex').slice(0, 32);
+  // One-shot `crypto.hash` (Node ≥ 20.12) is about a third cheaper than createHash().update().digest() here.
+  return hash('sha256', `${scope}\n${text}`, 'hex').slice(0, 32);
 }

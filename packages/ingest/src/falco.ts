@@ -14,13 +14,12 @@
  * (flat, dotted keys as Falco names them), with `falco.priority` and `falco.source`.
  * `event.id` ← uuid (Falcosidekick) else a content hash of the alert.
  */
-import { severityFromLevel, type Event, type RecordError } from '@bulwark/schema';
+import { severityFromLevel, type Event } from '@bulwark/schema';
 import { contentId } from './content-id.js';
-import { isObject, optObject, optString, putDefined, toStringList, type JsonObject } from './fields.js';
-import { readJsonRecords } from './json-records.js';
+import { optObject, optString, putDefined, toStringList, type JsonObject } from './fields.js';
+import { decodeObjectRecords } from './json-records.js';
 import { resolveOptions, type DecodeOptions, type DecodeResult, type ResolvedOptions } from './options.js';
-import { badField, guardBody, jsonType, RecordProblem, toRecordError } from './problems.js';
-import { assertSafeRecord } from './safety.js';
+import { badField, guardBody } from './problems.js';
 import { toIsoTimestamp } from './timestamp.js';
 
 export const FALCO_DATASET = 'falco.alerts';
@@ -133,20 +132,6 @@ function mapAlert(alert: JsonObject, opts: ResolvedOptions, raw: string | undefi
 export function decodeFalco(body: Buffer, opts?: DecodeOptions): DecodeResult {
   return guardBody(() => {
     const o = resolveOptions(opts);
-    const events: Event[] = [];
-    const errors: RecordError[] = [];
-    for (const record of readJsonRecords(body, o)) {
-      try {
-        if (record.problem) throw record.problem;
-        if (!isObject(record.value)) {
-          throw new RecordProblem('BWK_INGEST_BAD_FIELD', `a Falco alert must be a JSON object, got ${jsonType(record.value)}`);
-        }
-        assertSafeRecord(record.value, o.maxDepth);
-        events.push(mapAlert(record.value, o, record.raw));
-      } catch (err) {
-        errors.push(toRecordError(record.index, err));
-      }
-    }
-    return { events, errors };
+    return decodeObjectRecords(body, o, 'a Falco alert', (value, raw) => mapAlert(value, o, raw));
   });
 }

@@ -9,13 +9,12 @@
  * but unparseable is BAD_FIELD `@timestamp`), `data_stream` ← logs/<dataset>/default. Dotted top-level keys are
  * expanded as for shipper documents. Then `EventSchema` validates; the first issue becomes BAD_FIELD with its path.
  */
-import { EventSchema, type Event, type RecordError } from '@bulwark/schema';
+import { EventSchema, type Event } from '@bulwark/schema';
 import { contentId } from './content-id.js';
 import { expandDottedKeys, hasDottedKey, isObject, type JsonObject } from './fields.js';
-import { readJsonRecords } from './json-records.js';
+import { decodeObjectRecords } from './json-records.js';
 import { resolveOptions, type DecodeOptions, type DecodeResult, type ResolvedOptions } from './options.js';
-import { badField, guardBody, jsonType, RecordProblem, toRecordError } from './problems.js';
-import { assertSafeRecord } from './safety.js';
+import { badField, guardBody } from './problems.js';
 import { toIsoTimestamp } from './timestamp.js';
 
 export const GENERIC_DATASET = 'generic';
@@ -63,20 +62,9 @@ function validate(record: JsonObject): Event {
 export function decodeGenericEvents(body: Buffer, opts?: DecodeOptions): DecodeResult {
   return guardBody(() => {
     const o = resolveOptions(opts);
-    const events: Event[] = [];
-    const errors: RecordError[] = [];
-    for (const record of readJsonRecords(body, o)) {
-      try {
-        if (record.problem) throw record.problem;
-        const value = record.value;
-        if (!isObject(value)) throw new RecordProblem('BWK_INGEST_BAD_FIELD', `an event must be a JSON object, got ${jsonType(value)}`);
-        assertSafeRecord(value, o.maxDepth);
-        fillDefaults(value, o, record.raw);
-        events.push(validate(value));
-      } catch (err) {
-        errors.push(toRecordError(record.index, err));
-      }
-    }
-    return { events, errors };
+    return decodeObjectRecords(body, o, 'an event', (value, raw) => {
+      fillDefaults(value, o, raw);
+      return validate(value);
+    });
   });
 }

@@ -6,7 +6,9 @@
  */
 import { BulwarkError } from '@bulwark/schema';
 import type { ResolvedOptions } from './options.js';
-import { RecordProblem } from './problems.js';
+import { jsonType, RecordProblem, toRecordError } from './problems.js';
+import { assertSafeRecord } from './safety.js';
+import type { Event, RecordError } from '@bulwark/schema';
 import { decodeWhole, isBlank, splitLines } from './text.js';
 
 /** One record: its ordinal in the body, the parsed value (or the problem), and its text for `event.original`. */
@@ -81,4 +83,32 @@ export function readJsonRecords(body: Buffer, opts: ResolvedOptions): JsonRecord
     throw new BulwarkError('BWK_INGEST_BAD_JSON', `the body is neither JSON nor NDJSON: ${reason}`, { reason });
   }
   return records;
+}
+
+/**
+ * The record loop of the JSON-object protocols (Falco, generic events): each record must be a safe JSON object, which
+ * `map` turns into an event; a record that fails becomes a record error and the others go on.
+ */
+export function decodeObjectRecords(
+  body: Buffer,
+  o: ResolvedOptions,
+  noun: string,
+  map: (value: Record<string, unknown>, raw: string | undefined) => Event,
+): { events: Event[]; errors: RecordError[] } {
+  const events: Event[] = [];
+  const errors: RecordError[] = [];
+  for (const record of readJsonRecords(body, o)) {
+    try {
+      if (record.problem) throw record.problem;
+      const value = record.value;
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw new RecordProblem('BWK_INGEST_BAD_FIELD', `${noun} must be a JSON object, got ${jsonType(value)}`);
+      }
+      assertSafeRecord(value, o.maxDepth);
+      events.push(map(value as Record<string, unknown>, record.raw));
+    } catch (err) {
+      errors.push(toRecordError(record.index, err));
+    }
+  }
+  return { events, errors };
 }

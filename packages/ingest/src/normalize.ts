@@ -89,7 +89,7 @@ function normalizeMessage(doc: JsonObject): void {
     if (text.endsWith('\n')) text = text.slice(0, -1);
     if (doc.message === undefined || doc.message === null) {
       doc.message = text;
-      delete doc.log;
+      doc.log = undefined; // dropped by `compact` below; `delete` here would slow every later step on this object
     } else {
       doc.log = { original: text };
     }
@@ -161,6 +161,22 @@ export function normalizeDocument(doc: Record<string, unknown>, ctx: NormalizeCo
   if (ctx.keepOriginal && ctx.raw !== undefined && meta.original === undefined) meta.original = ctx.raw;
   setDataset(doc, meta, ctx.index);
   defaultSeverity(doc, meta);
-  doc['@timestamp'] = timestamp.iso;
-  return doc as Event;
+  return compact(doc, timestamp.iso, meta);
+}
+
+/**
+ * A fresh object with `@timestamp`, `message` and `event` first and undefined members dropped. Building it anew keeps
+ * the stored document in V8's fast object layout (JSON.stringify of it is markedly cheaper than of an object that had
+ * properties deleted) and gives every stored document the same leading keys.
+ */
+function compact(doc: JsonObject, timestamp: string, meta: unknown): Event {
+  const out: JsonObject = { '@timestamp': timestamp };
+  if (doc.message !== undefined) out.message = doc.message;
+  out.event = meta as JsonObject;
+  for (const key of Object.keys(doc)) {
+    if (key === '@timestamp' || key === 'message' || key === 'event') continue;
+    const value = doc[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out as Event;
 }

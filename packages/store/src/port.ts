@@ -59,6 +59,23 @@ export interface HistogramResult {
   total: number;
 }
 
+/**
+ * An event serialised once, where it was decoded (possibly on a decode thread), in the form every adapter can write
+ * without touching the event object again. Built by `eventToRow`.
+ */
+export interface SerializedEvent {
+  /** `event.id`, the idempotency key. */
+  id: string;
+  /** `@timestamp` as epoch milliseconds. */
+  ts: number;
+  /** `event.dataset`, or null. */
+  dataset: string | null;
+  /** The whole event as JSON. */
+  doc: string;
+  /** `message`, for full-text indexing, or null. */
+  message: string | null;
+}
+
 export interface LogStore {
   /** Create tables/templates; idempotent. */
   init(): Promise<void>;
@@ -67,6 +84,8 @@ export interface LogStore {
    * Resolves only once the batch is durable.
    */
   append(events: Event[]): Promise<AppendResult>;
+  /** As `append`, for events already serialised by `eventToRow` (the collector's decode threads do this). */
+  appendSerialized(rows: SerializedEvent[]): Promise<AppendResult>;
   get(id: string): Promise<Event | null>;
   search(req: SearchRequest): Promise<SearchResult>;
   histogram(req: HistogramRequest): Promise<HistogramResult>;

@@ -5,14 +5,17 @@
 import express, { Router, type Express } from 'express';
 import { errorHandler, healthRouter, notFound, type ServiceDeps } from '@bulwark/http';
 import { nativeIngestRouter } from './native-routes.js';
+import { createDecoder } from './decoder.js';
 import { elasticProductHeader, esErrorHandler, esRouter, isEsPath } from './es-routes.js';
 
 /** All collector routes. Errors on the Elasticsearch surface are rendered Elasticsearch-style, others Bulwark-style. */
 export function collectorRouter(deps: ServiceDeps): Router {
+  const decoder = createDecoder(deps.config.ingest.decode_threads);
+  deps.onClose(() => decoder.close());
   const router = Router();
-  router.use(nativeIngestRouter(deps));
+  router.use(nativeIngestRouter(deps, decoder));
   const es = Router();
-  es.use(esRouter(deps));
+  es.use(esRouter(deps, decoder));
   es.use((err: unknown, req: express.Request, res: express.Response, next: express.NextFunction) => {
     if (isEsPath(req.path)) esErrorHandler(err, req, res, next);
     else next(err);

@@ -4,11 +4,11 @@
  * one item per action with its status — 201 created, 409 for a `create` of an id already stored, 200 `noop` for an
  * `index` of one, 400 with a reason for a bad record. Good items are stored even when others in the batch are bad.
  */
-import type { Request, Response } from 'express';
-import type { BulkItem, DecodeOptions } from '@bulwark/ingest';
-import type { RecordError, Event } from '@bulwark/schema';
+import type { Response } from 'express';
+import type { RecordError } from '@bulwark/schema';
 import type { LogStore } from '@bulwark/store';
-import { storeEvents } from './ingest.js';
+import type { DecodeOutcome, ItemMeta } from './decode-task.js';
+import { storeRows } from './ingest.js';
 
 type ItemStatus = 'created' | 'duplicate' | 'error';
 
@@ -31,10 +31,10 @@ function shards(): { total: number; successful: number; failed: number } {
 }
 
 /** One response item, keys in the order Elasticsearch writes them. */
-export function bulkResponseItem(item: BulkItem, status: ItemStatus): Record<string, unknown> {
-  const _id = item.id ?? item.event?.event.id ?? null;
+export function bulkResponseItem(item: ItemMeta, status: ItemStatus): Record<string, unknown> {
+  const _id = item.id ?? null;
   let body: Record<string, unknown>;
-  if (status === 'error' || !item.event) {
+  if (status === 'error') {
     const error = item.error!;
     body = {
       _index: item.index,
@@ -68,25 +68,19 @@ export function bulkResponseItem(item: BulkItem, status: ItemStatus): Record<str
 }
 
 /** Stores the good items and returns each item's status, in request order. */
-export async function storeBulkItems(store: LogStore, items: BulkItem[]): Promise<ItemStatus[]> {
-  const events: Event[] = [];
-  const positions: number[] = [];
-  items.forEach((item, i) => {
-    if (item.event && !item.error) {
-      events.push(item.event);
-      positions.push(i);
-    }
+export async function storeBulkItems(store: LogStore, decoded: DecodeOutcome): Promise<ItemStatus[]> {
+  const items = decoded.items ?? [];
+  const stored = await storeRows(store, decoded.rows);
+  let k = 0;
+  return items.map((item) => {
+    if (item.error) return 'error';
+    return stored.statuses[k++] === 'created' ? 'created' : 'duplicate';
   });
-  const statuses: ItemStatus[] = items.map(() => 'error');
-  const stored = await storeEvents(store, events);
-  stored.statuses.forEach((s, k) => {
-    statuses[positions[k]!] = s === 'created' ? 'created' : 'duplicate';
-  });
-  return statuses;
 }
 
-export async function answerBulk(store: LogStore, items: BulkItem[], started: number, res: Response): Promise<void> {
-  const statuses = await storeBulkItems(store, items);
+export async function answerBulk(store: LogStore, decoded: DecodeOutcome, started: number, res: Response): Promise<void> {
+  const items = decoded.items ?? [];
+  const statuses = await storeBulkItems(store, decoded);
   const out = items.map((item, i) => bulkResponseItem(item, statuses[i]!));
   const errors = statuses.some((s, i) => s === 'error' || (s === 'duplicate' && items[i]!.action === 'create'));
   // Keys in Elasticsearch's order: took, errors, items. JSON.stringify keeps insertion order and is compact.
@@ -94,15 +88,12 @@ export async function answerBulk(store: LogStore, items: BulkItem[], started: nu
 }
 
 /** Single-document answer: the item body itself, with its status as the HTTP status. */
-export async function answerSingleDoc(store: LogStore, item: BulkItem, res: Response): Promise<void> {
-  const [status] = await storeBulkItems(store, [item]);
+export async function answerSingleDoc(store: LogStore, decoded: DecodeOutcome, forceCreate: boolean, res: Response): Promise<void> {
+  const item = decoded.items![0]!;
+  if (forceCreate) item.action = 'create';
+  const [status] = await storeBulkItems(store, decoded);
   const body = Object.values(bulkResponseItem(item, status!))[0] as Record<string, unknown>;
   const httpStatus = body.status as number;
   const { status: _s, ...rest } = body;
   res.status(httpStatus).json(httpStatus >= 400 ? { error: rest.error, status: httpStatus } : rest);
-}
-
-export function bulkOptions(req: Request, base: DecodeOptions): DecodeOptions & { defaultIndex?: string } {
-  const index = typeof req.params.index === 'string' ? req.params.index : undefined;
-  return { ...base, ...(index ? { defaultIndex: index } : {}) };
 }

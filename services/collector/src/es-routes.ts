@@ -5,10 +5,11 @@
  */
 import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import { BulwarkError } from '@bulwark/schema';
-import { decodeBulk, decodeSingleDoc, type DecodeOptions } from '@bulwark/ingest';
-import { bodyOf, mediaTypeOf, rawBody, sendError, toBulwarkError, type ServiceDeps } from '@bulwark/http';
+import { bodyOf, rawBody, sendError, toBulwarkError, type ServiceDeps } from '@bulwark/http';
 import { esInfoRouter } from './es-info.js';
-import { answerBulk, answerSingleDoc, bulkOptions } from './es-bulk.js';
+import { answerBulk, answerSingleDoc } from './es-bulk.js';
+import type { Decoder } from './decoder.js';
+import { decodeOptions } from './native-routes.js';
 
 /** Paths of this surface, so the product header and error shape apply to them only. */
 export function isEsPath(path: string): boolean {
@@ -46,17 +47,11 @@ export const elasticProductHeader: RequestHandler = (req, res, next) => {
   next();
 };
 
-export function esRouter(deps: ServiceDeps): Router {
+export function esRouter(deps: ServiceDeps, decoder: Decoder): Router {
   const { config, store, auth } = deps;
   const router = Router();
   const requireIngest = auth.require('ingest', { esSchemes: true });
   const readBody = rawBody(config.ingest.max_body_bytes);
-  const options = (req: Parameters<typeof mediaTypeOf>[0]): DecodeOptions => ({
-    charset: mediaTypeOf(req).charset,
-    maxDepth: config.ingest.max_depth,
-    keepOriginal: config.ingest.keep_original,
-    now: new Date(),
-  });
 
   router.use(esInfoRouter(requireIngest, readBody));
 
@@ -64,9 +59,10 @@ export function esRouter(deps: ServiceDeps): Router {
     const started = Date.now();
     const body = bodyOf(req);
     if (!body.length) throw new BulwarkError('BWK_INGEST_EMPTY', 'Validation Failed: 1: no requests added;');
-    const items = decodeBulk(body, bulkOptions(req, options(req)));
-    if (!items.length) throw new BulwarkError('BWK_INGEST_EMPTY', 'Validation Failed: 1: no requests added;');
-    await answerBulk(store, items, started, res);
+    const index = typeof req.params.index === 'string' ? req.params.index : undefined;
+    const decoded = await decoder.decode({ kind: 'bulk', body, options: decodeOptions(deps, req), ...(index ? { index } : {}) });
+    if (!decoded.items?.length) throw new BulwarkError('BWK_INGEST_EMPTY', 'Validation Failed: 1: no requests added;');
+    await answerBulk(store, decoded, started, res);
   };
   router.post('/_bulk', requireIngest, readBody, bulk);
   router.put('/_bulk', requireIngest, readBody, bulk);
@@ -76,9 +72,8 @@ export function esRouter(deps: ServiceDeps): Router {
   const singleDoc = (forceCreate: boolean): RequestHandler => async (req, res) => {
     const index = String(req.params.index);
     const id = typeof req.params.id === 'string' ? req.params.id : undefined;
-    const item = decodeSingleDoc(bodyOf(req), index, id, options(req));
-    const create = forceCreate || req.query.op_type === 'create';
-    await answerSingleDoc(store, create ? { ...item, action: 'create' } : item, res);
+    const decoded = await decoder.decode({ kind: 'doc', body: bodyOf(req), options: decodeOptions(deps, req), index, ...(id ? { id } : {}) });
+    await answerSingleDoc(store, decoded, forceCreate || req.query.op_type === 'create', res);
   };
   router.post('/:index/_doc', requireIngest, readBody, singleDoc(false));
   router.post('/:index/_doc/:id', requireIngest, readBody, singleDoc(false));

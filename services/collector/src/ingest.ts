@@ -1,12 +1,12 @@
 /**
- * The collector's one path for native protocols: decode → store → acknowledge. A record is acknowledged only once
- * `store.append` has resolved (durable). Bad records never cost good ones: the good ones are stored and the answer is
+ * The collector's one path for native protocols: decode → store → acknowledge. A record is acknowledged only once the
+ * store has resolved (durable). Bad records never cost good ones: the good ones are stored and the answer is
  * `400 BWK_INGEST_REJECTED_RECORDS` listing each rejected record, so senders see exactly what to fix.
  */
 import type { Response } from 'express';
-import { BulwarkError, type Event, type RecordError } from '@bulwark/schema';
-import type { LogStore } from '@bulwark/store';
-import type { DecodeResult } from '@bulwark/ingest';
+import { BulwarkError, type RecordError } from '@bulwark/schema';
+import type { AppendResult, LogStore, SerializedEvent } from '@bulwark/store';
+import type { DecodeOutcome } from './decode-task.js';
 
 /** At most this many per-record errors are echoed back; the count is always exact. */
 const MAX_ERRORS_ECHOED = 100;
@@ -19,11 +19,11 @@ export interface IngestSummary {
   errors: RecordError[];
 }
 
-/** Stores the decoded events; store failures surface as 503 so the sender retries (nothing was acknowledged). */
-export async function storeEvents(store: LogStore, events: Event[]): Promise<{ created: number; duplicates: number; statuses: string[] }> {
-  if (!events.length) return { created: 0, duplicates: 0, statuses: [] };
+/** Stores serialised events; store failures surface as 503 so the sender retries (nothing was acknowledged). */
+export async function storeRows(store: LogStore, rows: SerializedEvent[]): Promise<AppendResult> {
+  if (!rows.length) return { created: 0, duplicates: 0, statuses: [] };
   try {
-    return await store.append(events);
+    return await store.appendSerialized(rows);
   } catch (err) {
     if (err instanceof BulwarkError) throw err;
     throw new BulwarkError('BWK_STORE_UNAVAILABLE', 'the store could not take the batch; retry later', {
@@ -32,15 +32,10 @@ export async function storeEvents(store: LogStore, events: Event[]): Promise<{ c
   }
 }
 
-export async function ingestDecoded(store: LogStore, decoded: DecodeResult): Promise<IngestSummary> {
-  const { created, duplicates } = await storeEvents(store, decoded.events);
-  return {
-    accepted: decoded.events.length,
-    created,
-    duplicates,
-    rejected: decoded.errors.length,
-    errors: decoded.errors,
-  };
+export async function ingestDecoded(store: LogStore, decoded: DecodeOutcome): Promise<IngestSummary> {
+  const { created, duplicates } = await storeRows(store, decoded.rows);
+  const errors = [...decoded.errors].sort((a, b) => a.index - b.index);
+  return { accepted: decoded.rows.length, created, duplicates, rejected: errors.length, errors };
 }
 
 /** Sends the summary: 200 (or `okStatus`) when every record was good, else 400 with the details. */

@@ -100,6 +100,13 @@ export class SqliteLogStore implements LogStore {
     return this.appendRows(rows);
   }
 
+  /** Rows serialised elsewhere (a decode thread), inserted atomically on the configured writer. */
+  async appendSerialized(rows: EventRow[]): Promise<AppendResult> {
+    this.open();
+    if (this.thread && rows.length > 0) return this.thread.write(rows);
+    return this.appendRows(rows);
+  }
+
   /**
    * Insert prebuilt rows in one IMMEDIATE transaction on this thread's connection, with the same statements as
    * `append`: the whole database side of an append and none of the event work. The ingest benchmark times this on

@@ -5,22 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import { BulwarkError, type Event } from '@bulwark/schema';
-import type { SortOrder } from '../port.js';
+import type { SerializedEvent, SortOrder } from '../port.js';
 import { parseTimestamp } from '../query/time.js';
 
-/** One `events` row plus the text for the full-text index. */
-export interface EventRow {
-  /** `event.id`, the idempotency key. */
-  id: string;
-  /** `@timestamp` as epoch milliseconds. */
-  ts: number;
-  /** `event.dataset`, or null. */
-  dataset: string | null;
-  /** The whole event as JSON. */
-  doc: string;
-  /** `message` for FTS5, or null when there is none. */
-  message: string | null;
-}
+/** One `events` row plus the text for the full-text index: the port's `SerializedEvent`. */
+export type EventRow = SerializedEvent;
 
 /**
  * Event to row: checks the two fields the store cannot do without and serialises the event once.

@@ -1,0 +1,55 @@
+/**
+ * Where decoding runs: inline on the main thread, or on a pool of decode threads (piscina). With threads, the main
+ * thread only speaks HTTP while parsing, normalising and serialising run beside it and SQLite inserts on the store's
+ * writer thread — the three stages of ingest overlap instead of taking turns.
+ */
+import { Piscina } from 'piscina';
+import { BulwarkError } from '@bulwark/schema';
+import { runDecodeTask, type DecodeOutcome, type DecodeTask } from './decode-task.js';
+
+export interface Decoder {
+  decode(task: DecodeTask): Promise<DecodeOutcome>;
+  close(): Promise<void>;
+}
+
+function unwrap(outcome: DecodeOutcome): DecodeOutcome {
+  if (outcome.failure) throw new BulwarkError(outcome.failure.code, outcome.failure.message, outcome.failure.details);
+  return outcome;
+}
+
+export function inlineDecoder(): Decoder {
+  return {
+    decode: async (task) => unwrap(runDecodeTask(task)),
+    close: async () => {},
+  };
+}
+
+export function threadDecoder(threads: number): Decoder {
+  const pool = new Piscina({
+    filename: new URL('./decode-worker.mjs', import.meta.url).href,
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: 60_000,
+    // Bounded queue: a burst waits here (its sender waits for the answer) instead of growing without limit.
+    maxQueue: threads * 64,
+  });
+  return {
+    async decode(task) {
+      try {
+        return unwrap((await pool.run(task)) as DecodeOutcome);
+      } catch (err) {
+        if (err instanceof BulwarkError) throw err;
+        if (err instanceof Error && /queue is full/i.test(err.message)) {
+          throw new BulwarkError('BWK_OVERLOADED', 'the collector is saturated; retry later', { reason: 'decode queue full' });
+        }
+        throw err;
+      }
+    },
+    close: () => pool.destroy(),
+  };
+}
+
+/** `threads` 0 decodes inline. */
+export function createDecoder(threads: number): Decoder {
+  return threads > 0 ? threadDecoder(threads) : inlineDecoder();
+}
