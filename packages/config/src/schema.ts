@@ -2,6 +2,7 @@
  * The one configuration schema. Every setting has a YAML path and, where it is commonly set from the environment, an
  * env var (see `ENV_VARS`). Unknown keys are rejected so a typo never silently falls back to a default.
  */
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -38,10 +39,14 @@ export const ConfigSchema = z.strictObject({
       /** Records nested deeper than this are refused (per record). */
       max_depth: z.coerce.number().int().min(4).max(512).default(64),
       /**
-       * Threads that decode request bodies beside the HTTP thread; 0 decodes inline. One is right for two cores:
-       * HTTP, decoding and the SQLite writer thread then each have a core's worth of work to overlap.
+       * Threads that decode request bodies beside the HTTP thread; 0 decodes inline; `auto` leaves two cores to the
+       * HTTP thread and the SQLite writer and uses up to four of the rest (so 0 on a two-core machine, where a decode
+       * thread only adds copying: measured in bench/RESULTS.md).
        */
-      decode_threads: z.coerce.number().int().min(0).max(64).default(1),
+      decode_threads: z
+        .union([z.literal('auto'), z.coerce.number().int().min(0).max(64)])
+        .default('auto')
+        .transform((v) => (v === 'auto' ? Math.max(0, Math.min(4, availableParallelism() - 2)) : v)),
       /** Keep the raw record text in `event.original`. */
       keep_original: z.stringbool().or(z.boolean()).default(false),
     })
