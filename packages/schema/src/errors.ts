@@ -25,6 +25,7 @@ export const ErrorCatalogue = {
   BWK_INGEST_TOO_LARGE: { status: 413, meaning: 'the body is larger than the configured limit' },
   BWK_INGEST_UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'the content type or encoding is not supported' },
   BWK_INGEST_DUPLICATE: { status: 409, meaning: 'an event with this id already exists' },
+  BWK_CONFLICT: { status: 409, meaning: 'the record already exists, or changed since you read it' },
   BWK_INGEST_REJECTED_RECORDS: {
     status: 400,
     meaning: 'some records were rejected (see details.errors); every other record of the request was stored',

@@ -19,3 +19,21 @@ export {
   type SqliteOpenOptions,
 } from './sqlite/schema.js';
 export { queryToSql, type SqlFragment } from './sqlite/translate.js';
+export {
+  CASE_COLLECTIONS,
+  MAX_CASE_PAGE_SIZE,
+  MAX_CASE_ID_BYTES,
+  type CaseCollection,
+  type MutableCaseCollection,
+  type CaseRecord,
+  type Versioned,
+  type CreateResult,
+  type CreateOptions,
+  type CaseFilterValue,
+  type CaseQuery,
+  type CasePage,
+  type CaseStore,
+} from './case-port.js';
+export { SqliteCaseStore, migrateCaseTables, CASE_SCHEMA_VERSION, type SqliteCaseStoreOptions } from './sqlite/case-store.js';
+export { SearchCaseStore, type SearchCaseStoreOptions } from './search/case-store.js';
+export { CASE_MAPPINGS, caseIndexName, type CaseIndexSettings } from './search/case-mappings.js';

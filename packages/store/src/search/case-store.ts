@@ -1,0 +1,247 @@
+/**
+ * The scale-mode CaseStore on Elasticsearch or OpenSearch (issue 3 item 2): one index per collection (see
+ * case-mappings.ts), optimistic concurrency from the engine itself. A record's version is `"<_seq_no>:<_primary_term>"`
+ * and an update is an index request with `if_seq_no`/`if_primary_term`, so two writers racing from the same read
+ * cannot both win even on different Bulwark processes. Creates use the `_create` endpoint (`op_type=create`), so a
+ * deterministic id is written once however often it is retried.
+ *
+ * Every write waits for a refresh (`refresh=wait_for` by default) before resolving, so a `query` right after it sees
+ * it; concurrent writers share the refresh rather than forcing one each. `get` is realtime in the engines anyway.
+ * Everything goes through `EngineClient.request`, which maps unreachable or failing engines to BWK_STORE_UNAVAILABLE.
+ */
+import { BulwarkError } from '@bulwark/schema';
+import {
+  CASE_COLLECTIONS,
+  assertAppendable,
+  assertCaseId,
+  assertCollection,
+  assertCreatable,
+  assertMutable,
+  caseNotFound,
+  checkQuery,
+  conflictOnCreate,
+  conflictOnVersion,
+  encodeCaseCursor,
+  recordJson,
+  updateJson,
+  type CaseCollection,
+  type CasePage,
+  type CaseQuery,
+  type CaseRecord,
+  type CaseStore,
+  type CreateOptions,
+  type CreateResult,
+  type MutableCaseCollection,
+  type Versioned,
+} from '../case-port.js';
+import { assertCasePrefix, caseIndexBody, caseIndexName, idSegment, type CaseIndexSettings } from './case-mappings.js';
+import { caseSearchBody, cursorPosition, type CaseHit } from './case-query.js';
+import { createEngineClient, type EngineClient, type SearchEngineOptions } from './client.js';
+
+export type SearchCaseStoreOptions = ({ client: EngineClient } | { engine: SearchEngineOptions }) &
+  CaseIndexSettings & {
+    /** Index names are `<prefix>-<collection>`; default `bulwark`. */
+    prefix?: string;
+    /** `wait_for` (default): a write resolves once searchable, sharing the periodic refresh. `true` forces one. */
+    refresh?: 'wait_for' | true;
+  };
+
+interface WriteResponse {
+  _seq_no?: number;
+  _primary_term?: number;
+  result?: string;
+  error?: { type?: string; reason?: string };
+}
+
+interface GetResponse {
+  found?: boolean;
+  _source?: CaseRecord;
+  _seq_no?: number;
+  _primary_term?: number;
+  error?: { type?: string };
+}
+
+export class SearchCaseStore implements CaseStore {
+  private readonly client: EngineClient;
+  private readonly ownsClient: boolean;
+  private readonly prefix: string;
+  private readonly refresh: string;
+
+  constructor(private readonly options: SearchCaseStoreOptions) {
+    this.prefix = options.prefix ?? 'bulwark';
+    assertCasePrefix(this.prefix);
+    this.ownsClient = !('client' in options);
+    this.client = 'client' in options ? options.client : createEngineClient(options.engine);
+    this.refresh = String(options.refresh ?? 'wait_for');
+  }
+
+  /** The index of a collection, e.g. for operators and tests. */
+  indexName(collection: CaseCollection): string {
+    return caseIndexName(this.prefix, collection);
+  }
+
+  /**
+   * Create the four indices, or add new mapped fields to existing ones (mappings only ever grow). Idempotent and safe
+   * when several processes start together: an index another process created first is simply updated.
+   */
+  async init(): Promise<void> {
+    const body = caseIndexBody(this.options);
+    await Promise.all(
+      CASE_COLLECTIONS.map(async (collection) => {
+        const index = this.indexName(collection);
+        const res = await this.client.request<WriteResponse>({ method: 'PUT', path: `/${index}`, body }, { ignore: [400] });
+        if (res.statusCode < 300) return;
+        if (res.body.error?.type !== 'resource_already_exists_exception') {
+          throw new BulwarkError('BWK_STORE_UNAVAILABLE', `cannot create the index ${index}`, { index, error: res.body.error });
+        }
+        await this.client.request({ method: 'PUT', path: `/${index}/_mapping`, body: body.mappings });
+      }),
+    );
+  }
+
+  async create<T extends CaseRecord>(collection: MutableCaseCollection, record: T, options?: CreateOptions): Promise<CreateResult<T>> {
+    assertCreatable(collection);
+    return this.insert(collection, record, options);
+  }
+
+  async append<T extends CaseRecord>(collection: 'audit', record: T, options?: CreateOptions): Promise<CreateResult<T>> {
+    assertAppendable(collection);
+    return this.insert(collection, record, options);
+  }
+
+  async get<T extends CaseRecord = CaseRecord>(collection: CaseCollection, id: string): Promise<Versioned<T> | null> {
+    assertCollection(collection);
+    assertCaseId(id);
+    const res = await this.client.request<GetResponse>({ method: 'GET', path: this.docPath(collection, '_doc', id) }, { ignore: [404] });
+    if (res.statusCode === 404) {
+      if (res.body.error) throw this.missingIndex(collection, res.body.error);
+      return null;
+    }
+    return { record: res.body._source as T, version: versionOf(res.body) };
+  }
+
+  async update<T extends CaseRecord>(
+    collection: MutableCaseCollection,
+    id: string,
+    record: T,
+    options: { expectedVersion: string },
+  ): Promise<string> {
+    const doc = updateJson(collection, id, record);
+    const expected = parseVersion(options.expectedVersion);
+    if (!expected) throw await this.staleOrMissing(collection, id, options.expectedVersion);
+    const res = await this.client.request<WriteResponse>(
+      { method: 'PUT', path: this.docPath(collection, '_doc', id), body: doc, querystring: { ...expected, refresh: this.refresh } },
+      { ignore: [400, 409] },
+    );
+    if (res.statusCode === 400) throw refusedRecord(collection, id, res.body.error);
+    if (res.statusCode === 409) throw await this.staleOrMissing(collection, id, options.expectedVersion);
+    return versionOf(res.body);
+  }
+
+  async delete(collection: MutableCaseCollection, id: string, options: { expectedVersion?: string } = {}): Promise<boolean> {
+    assertMutable(collection, 'delete');
+    assertCaseId(id);
+    const expected = options.expectedVersion === undefined ? {} : parseVersion(options.expectedVersion);
+    if (!expected) return this.refuseStale(collection, id, options.expectedVersion!);
+    const res = await this.client.request<WriteResponse>(
+      { method: 'DELETE', path: this.docPath(collection, '_doc', id), querystring: { ...expected, refresh: this.refresh } },
+      { ignore: [404, 409] },
+    );
+    if (res.statusCode === 404 && res.body.error) throw this.missingIndex(collection, res.body.error);
+    if (res.statusCode === 409) return this.refuseStale(collection, id, options.expectedVersion!);
+    return res.statusCode < 300;
+  }
+
+  async query<T extends CaseRecord = CaseRecord>(collection: CaseCollection, query: CaseQuery): Promise<CasePage<T>> {
+    assertCollection(collection);
+    const checked = checkQuery(collection, query);
+    const res = await this.client.request<{ hits: { hits: CaseHit[] }; error?: { type?: string } }>(
+      { method: 'POST', path: `/${this.indexName(collection)}/_search`, body: caseSearchBody(checked) },
+      { ignore: [404] },
+    );
+    if (res.statusCode === 404) throw this.missingIndex(collection, res.body.error ?? {});
+    const hits = res.body.hits.hits;
+    const more = hits.length > checked.size;
+    const page = more ? hits.slice(0, checked.size) : hits;
+    const items = page.map((hit) => ({ record: hit._source as T, version: versionOf(hit) }));
+    return { items, cursor: more ? encodeCaseCursor(checked, cursorPosition(checked, page[page.length - 1]!)) : null };
+  }
+
+  /** Ready when the engine answers and all four indices exist. */
+  async ping(): Promise<boolean> {
+    try {
+      const indices = CASE_COLLECTIONS.map((c) => this.indexName(c)).join(',');
+      const res = await this.client.request({ method: 'HEAD', path: `/${indices}` }, { ignore: [404], timeoutMs: 5000 });
+      return res.statusCode === 200;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Close the engine client if this store made it; a shared client is left to its owner. */
+  async close(): Promise<void> {
+    if (this.ownsClient) await this.client.close();
+  }
+
+  private async insert<T extends CaseRecord>(collection: CaseCollection, record: T, options?: CreateOptions): Promise<CreateResult<T>> {
+    const doc = recordJson(record);
+    // Twice at most: an ifAbsent create can find the id taken and then, if it was deleted meanwhile, free again.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const res = await this.client.request<WriteResponse>(
+        { method: 'PUT', path: this.docPath(collection, '_create', record.id), body: doc, querystring: { refresh: this.refresh } },
+        { ignore: [400, 409] },
+      );
+      if (res.statusCode === 400) throw refusedRecord(collection, record.id, res.body.error);
+      if (res.statusCode < 300) return { record: JSON.parse(doc) as T, version: versionOf(res.body), created: true };
+      if (!options?.ifAbsent) throw conflictOnCreate(collection, record.id);
+      const stored = await this.get<T>(collection, record.id);
+      if (stored) return { ...stored, created: false };
+    }
+    throw conflictOnCreate(collection, record.id);
+  }
+
+  /** The error for a guarded write the engine refused: the record is gone, or here is its current version. */
+  private async staleOrMissing(collection: CaseCollection, id: string, expected: string): Promise<BulwarkError> {
+    const current = await this.get(collection, id);
+    return current ? conflictOnVersion(collection, id, expected, current.version) : caseNotFound(collection, id);
+  }
+
+  private async refuseStale(collection: CaseCollection, id: string, expected: string): Promise<boolean> {
+    const error = await this.staleOrMissing(collection, id, expected);
+    if (error.code === 'BWK_NOT_FOUND') return false;
+    throw error;
+  }
+
+  private docPath(collection: CaseCollection, endpoint: '_doc' | '_create', id: string): string {
+    return `/${this.indexName(collection)}/${endpoint}/${idSegment(id)}`;
+  }
+
+  private missingIndex(collection: CaseCollection, error: { type?: string }): BulwarkError {
+    return new BulwarkError('BWK_STORE_UNAVAILABLE', `the ${collection} index is missing; call init()`, {
+      index: this.indexName(collection),
+      error: error.type,
+    });
+  }
+}
+
+/**
+ * A record the engine cannot index — in practice one whose field types contradict earlier records (a field mapped
+ * as a number receiving an object, an array mixing strings and objects) — is the caller's error, not an outage.
+ */
+function refusedRecord(collection: CaseCollection, id: string, error: { type?: string; reason?: string } | undefined): BulwarkError {
+  return new BulwarkError('BWK_BAD_REQUEST', `the search engine refused ${collection} record ${JSON.stringify(id)}: ${error?.reason ?? 'unknown reason'}`, {
+    collection,
+    id,
+    reason: error?.type,
+  });
+}
+
+function versionOf(body: { _seq_no?: number; _primary_term?: number }): string {
+  return `${body._seq_no}:${body._primary_term}`;
+}
+
+/** `"<seq_no>:<primary_term>"` as the engines' query parameters, or null for a version no engine issued. */
+function parseVersion(version: string): { if_seq_no: number; if_primary_term: number } | null {
+  const match = typeof version === 'string' ? /^(0|[1-9][0-9]{0,17}):([1-9][0-9]{0,17})$/.exec(version) : null;
+  return match ? { if_seq_no: Number(match[1]), if_primary_term: Number(match[2]) } : null;
+}
