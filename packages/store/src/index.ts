@@ -37,3 +37,9 @@ export {
 export { SqliteCaseStore, migrateCaseTables, CASE_SCHEMA_VERSION, type SqliteCaseStoreOptions } from './sqlite/case-store.js';
 export { SearchCaseStore, type SearchCaseStoreOptions } from './search/case-store.js';
 export { CASE_MAPPINGS, caseIndexName, type CaseIndexSettings } from './search/case-mappings.js';
+export { createEngineClient, type EngineClient, type EngineInfo, type EngineKind, type SearchEngineOptions } from './search/client.js';
+export { SearchLogStore, type SearchLogStoreOptions } from './search/log-store.js';
+export { type BulkOptions } from './search/bulk.js';
+export { type RetentionOptions, type RetentionReport } from './search/retention.js';
+export { type RetentionMode } from './search/engine.js';
+export { queryToDsl } from './search/translate.js';

@@ -5,14 +5,30 @@
 import type { Event } from '@bulwark/schema';
 import type { QueryNode } from './query/ast.js';
 
-/** What happened to one event of an appended batch. */
-export type AppendStatus = 'created' | 'duplicate';
+/**
+ * What happened to one event of an appended batch. `rejected`: the store refused this event (a search engine's
+ * mapping conflict); it was kept in the store's dead-letter index and the sender should be told (HTTP 400 for that
+ * bulk item) — see `AppendResult.rejected` for the reason. The SQLite store never rejects.
+ */
+export type AppendStatus = 'created' | 'duplicate' | 'rejected';
+
+/** Why one event of a batch was refused (`AppendStatus` `rejected`). */
+export interface AppendRejection {
+  /** Index of the event in the appended batch. */
+  position: number;
+  /** The store's explanation, e.g. the engine's `failed to parse field [x] of type [long]`. */
+  reason: string;
+  /** The store's error type, e.g. `mapper_parsing_exception`. */
+  type: string;
+}
 
 export interface AppendResult {
   /** One entry per input event, in input order. */
   statuses: AppendStatus[];
   created: number;
   duplicates: number;
+  /** Present (and non-empty) only when some events were rejected, in position order. */
+  rejected?: AppendRejection[];
 }
 
 export type SortOrder = 'asc' | 'desc';

@@ -1,0 +1,272 @@
+/**
+ * The scale-mode LogStore on Elasticsearch or OpenSearch: the same port, the same contract suite and the same query
+ * answers as the SQLite store, with data streams per dataset (`layout.ts`), explicit mappings (`mapping.ts`), bulk
+ * writes with retries and a dead-letter index (`bulk.ts`, `append.ts`), query DSL translation (`translate.ts`),
+ * `search_after` pagination on a point in time (`paging.ts`) and retention (`retention.ts`).
+ *
+ * Read-your-writes: `_bulk` runs with `refresh=wait_for` (default), so `append` resolves once its events are
+ * searchable, at the next scheduled refresh (`refreshInterval`, 1 s), without forcing tiny segments per request the
+ * way `refresh=true` would; under load many appends share each refresh.
+ *
+ * The engine client may be shared with the CaseStore: a client passed in is left open by `close()`.
+ */
+import { BulwarkError, type Event } from '@bulwark/schema';
+import type { AppendResult, HistogramRequest, HistogramResult, LogStore, SearchRequest, SearchResult, SerializedEvent, SortOrder } from '../port.js';
+import type { QueryNode } from '../query/ast.js';
+import { eventToRow } from '../sqlite/rows.js';
+import { ArrivalClock, appendRows } from './append.js';
+import { BulkWriter, DEFAULT_BULK_OPTIONS, type BulkOptions } from './bulk.js';
+import { createEngineClient, type EngineClient, type SearchEngineOptions } from './client.js';
+import { detectDialect, retentionMode, type EngineDialect, type RetentionMode } from './engine.js';
+import { FieldResolver, fieldsOf } from './fields.js';
+import { deadLetterIndexBody, ensureIndex, ensureTemplate, indexTemplate, layoutFor, StreamNames, type Layout } from './layout.js';
+import { eventMappings, staticFields } from './mapping.js';
+import { Pager, sourceOf, type SearchHit } from './paging.js';
+import { ensureIsmPolicy, runRetentionJob, type RetentionOptions, type RetentionReport } from './retention.js';
+import { and, queryToDsl, type Dsl } from './translate.js';
+
+export const MAX_PAGE_SIZE = 10_000;
+export const MAX_BUCKETS = 10_000;
+
+export type SearchLogStoreOptions = ({ client: EngineClient } | { engine: SearchEngineOptions }) & {
+  /** Names are `logs-<prefix>.<dataset>-<namespace>`, `<prefix>-logs`, `<prefix>-deadletter`; default `bulwark`. */
+  prefix?: string;
+  retention?: RetentionOptions;
+  bulk?: Partial<BulkOptions>;
+  /** `_bulk` refresh: `wait_for` (default) or `true` (refresh at once: lower latency, many small segments). */
+  refresh?: 'wait_for' | 'true';
+  /** The data streams' `index.refresh_interval` (default `1s`): the longest an append waits to be searchable. */
+  refreshInterval?: string;
+  /** Extra settings for new backing indices (e.g. `{ number_of_shards: 3 }`). */
+  indexSettings?: Record<string, unknown>;
+  /** Point in time for paginations: how long it stays open between pages (default `2m`); `false`: never. */
+  pitKeepAlive?: string | false;
+  /** Called after each run of Bulwark's own retention job (timer-driven runs only), to log it. */
+  onRetention?: (outcome: { report?: RetentionReport; error?: unknown }) => void;
+};
+
+interface SearchResponse {
+  hits: { hits: SearchHit[] };
+  aggregations?: { h?: { buckets?: Array<{ key: number; doc_count: number }> } };
+}
+
+export class SearchLogStore implements LogStore {
+  readonly layout: Layout;
+  private client: EngineClient;
+  private readonly ownsClient: boolean;
+  private readonly streams: StreamNames;
+  private readonly clock = new ArrivalClock();
+  private state: {
+    dialect: EngineDialect;
+    writer: BulkWriter;
+    fields: FieldResolver;
+    pager: Pager;
+    retention: RetentionMode | null;
+  } | null = null;
+  private opening: Promise<void> | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private retentionRun: Promise<RetentionReport> | null = null;
+
+  constructor(private readonly options: SearchLogStoreOptions) {
+    this.layout = layoutFor(options.prefix ?? 'bulwark');
+    this.ownsClient = !('client' in options);
+    this.client = 'client' in options ? options.client : createEngineClient(options.engine);
+    this.streams = new StreamNames(this.layout.prefix);
+    const days = options.retention?.maxAgeDays;
+    if (days !== undefined && !(Number.isFinite(days) && days > 0)) {
+      throw new BulwarkError('BWK_CONFIG_INVALID', `retention maxAgeDays must be a positive number, got ${days}`);
+    }
+  }
+
+  /** Detect the engine; create the template, dead-letter index and retention policy if missing; start the job. */
+  async init(): Promise<void> {
+    if (this.state) return;
+    this.opening ??= this.setUp().finally(() => {
+      this.opening = null;
+    });
+    return this.opening;
+  }
+
+  private async setUp(): Promise<void> {
+    const retention = this.options.retention;
+    const dialect = await detectDialect(this.client, retention !== undefined);
+    const mode = retention ? retentionMode(dialect) : null;
+    const template = indexTemplate(this.layout, dialect, {
+      ...(mode === 'dsl' ? { dataRetention: engineDays(retention!.maxAgeDays) } : {}),
+      refreshInterval: this.options.refreshInterval ?? '1s',
+      ...(this.options.indexSettings ? { indexSettings: this.options.indexSettings } : {}),
+    });
+    await ensureTemplate(this.client, this.layout.templateName, template);
+    await ensureIndex(this.client, this.layout.deadLetterIndex, deadLetterIndexBody());
+    if (mode === 'ism') await ensureIsmPolicy(this.client, this.layout, retention!.maxAgeDays);
+    const fields = new FieldResolver(this.client, this.layout.pattern, staticFields(eventMappings(dialect)));
+    const pager = new Pager(this.client, dialect, this.layout.pattern, this.options.pitKeepAlive ?? '2m');
+    const writer = new BulkWriter(this.client, { ...DEFAULT_BULK_OPTIONS, ...this.options.bulk });
+    this.state = { dialect, writer, fields, pager, retention: mode };
+    if (mode === 'job') this.startRetentionTimer(retention!);
+  }
+
+  /** Which retention path init chose: `dsl` (ES lifecycle), `ism` (OpenSearch plugin), `job` (ours), or null. */
+  get retentionMode(): RetentionMode | null {
+    return this.open().retention;
+  }
+
+  async append(events: Event[]): Promise<AppendResult> {
+    this.open();
+    return this.appendSerialized(events.map((event, index) => eventToRow(event, index)));
+  }
+
+  async appendSerialized(rows: SerializedEvent[]): Promise<AppendResult> {
+    const { writer } = this.open();
+    if (rows.length === 0) return { statuses: [], created: 0, duplicates: 0 };
+    return appendRows(
+      { writer, streams: this.streams, clock: this.clock, deadLetterIndex: this.layout.deadLetterIndex, refresh: this.options.refresh ?? 'wait_for' },
+      rows,
+    );
+  }
+
+  /** By `_id` across every data stream; if an id exists twice (only possible across a rollover), the first written. */
+  async get(id: string): Promise<Event | null> {
+    const { pager } = this.open();
+    const res = await pager.search({ size: 1, query: { ids: { values: [id] } }, sort: pager.sortFor('asc') });
+    const hit = res.hits.hits[0];
+    return hit ? sourceOf(hit) : null;
+  }
+
+  async search(req: SearchRequest): Promise<SearchResult> {
+    const { pager } = this.open();
+    const size = req.size;
+    if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
+      throw new BulwarkError('BWK_BAD_PARAM', `size must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${size}`, { param: 'size' });
+    }
+    const sort: SortOrder = req.sort ?? 'desc';
+    if (sort !== 'asc' && sort !== 'desc') {
+      throw new BulwarkError('BWK_BAD_PARAM', `sort must be 'asc' or 'desc', got '${String(sort)}'`, { param: 'sort' });
+    }
+    const query = await this.filter(req.query, req.from, req.to);
+    return pager.page({ query, size, sort, rawQuery: req.query, ...(req.cursor ? { cursor: req.cursor } : {}) });
+  }
+
+  /**
+   * Counts per bucket of `intervalMs`. Fixed-interval `date_histogram` buckets start at multiples of the interval
+   * since the epoch (UTC, offset 0), which is exactly the port's alignment; the engine returns only non-empty buckets
+   * (`min_doc_count: 1`) and we zero-fill from the bucket holding `from` to the one holding the last instant before
+   * `to`, as SQLite does, rather than have the engine build and send up to 10 000 empty buckets.
+   */
+  async histogram(req: HistogramRequest): Promise<HistogramResult> {
+    const { pager } = this.open();
+    const interval = req.intervalMs;
+    if (!Number.isSafeInteger(interval) || interval < 1) {
+      throw new BulwarkError('BWK_BAD_PARAM', `intervalMs must be a positive integer, got ${interval}`, { param: 'intervalMs' });
+    }
+    const from = validDate(req.from, 'from');
+    const to = validDate(req.to, 'to');
+    if (to <= from) throw new BulwarkError('BWK_BAD_PARAM', 'to must be after from', { param: 'to' });
+    const first = from - (((from % interval) + interval) % interval);
+    const count = Math.ceil((to - first) / interval);
+    if (count > MAX_BUCKETS) {
+      throw new BulwarkError('BWK_BAD_PARAM', `${count} buckets is more than ${MAX_BUCKETS}; use a larger intervalMs`, { param: 'intervalMs' });
+    }
+    const res = await pager.search<SearchResponse>({
+      size: 0,
+      track_total_hits: false,
+      query: await this.filter(req.query, req.from, req.to),
+      aggs: { h: { date_histogram: { field: '@timestamp', fixed_interval: `${interval}ms`, min_doc_count: 1 } } },
+    });
+    const counts = new Map((res.aggregations?.h?.buckets ?? []).map((b) => [b.key, b.doc_count]));
+    const buckets = [];
+    let total = 0;
+    for (let i = 0; i < count; i++) {
+      const start = first + i * interval;
+      const n = counts.get(start) ?? 0;
+      total += n;
+      buckets.push({ key: new Date(start).toISOString(), count: n });
+    }
+    return { intervalMs: interval, buckets, total };
+  }
+
+  /** Reachable, and no primary shard of our data streams unassigned (`red`). */
+  async ping(): Promise<boolean> {
+    if (!this.state) return false;
+    try {
+      const res = await this.client.request<{ status?: string }>({ method: 'GET', path: `/_cluster/health/${this.layout.pattern}` }, { timeoutMs: 5000 });
+      return res.body.status === 'green' || res.body.status === 'yellow';
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * One pass of Bulwark's own retention (`retention.ts`), as the timer runs it; exposed for tests and operators.
+   * With an engine lifecycle (`dsl`, `ism`) the engine does this and the pass does nothing.
+   */
+  async runRetention(now: Date = new Date()): Promise<RetentionReport> {
+    const { dialect, retention } = this.open();
+    if (retention !== 'job' || !this.options.retention) return { rolledOver: [], deleted: [] };
+    return runRetentionJob(this.client, dialect, this.layout, this.options.retention, now.getTime());
+  }
+
+  /** Stop the retention timer (waiting for a running pass) and close the client if this store created it. */
+  async close(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    await this.retentionRun?.catch(() => undefined);
+    const state = this.state;
+    this.state = null;
+    if (this.ownsClient && state) {
+      await this.client.close();
+      if ('engine' in this.options) this.client = createEngineClient(this.options.engine); // for a later init()
+    }
+  }
+
+  private open() {
+    if (!this.state) throw new BulwarkError('BWK_STORE_UNAVAILABLE', 'the search log store is not open; call init()');
+    return this.state;
+  }
+
+  /** The query and the time range as one filter (`from` inclusive, `to` exclusive), in filter context: no scoring. */
+  private async filter(node: QueryNode, from?: Date, to?: Date): Promise<Dsl> {
+    const { fields } = this.open();
+    const query = queryToDsl(node, await fields.resolve(fieldsOf(node)));
+    const range: Record<string, unknown> = {};
+    if (from !== undefined && from !== null) range.gte = validDate(from, 'from');
+    if (to !== undefined && to !== null) range.lt = validDate(to, 'to');
+    const time = Object.keys(range).length > 0 ? { range: { '@timestamp': { ...range, format: 'epoch_millis' } } } : null;
+    return { bool: { filter: [and(time ? [query, time] : [query])] } };
+  }
+
+  private startRetentionTimer(options: RetentionOptions): void {
+    const every = options.checkIntervalMs ?? 3_600_000;
+    const tick = () => {
+      if (this.retentionRun || !this.state) return;
+      this.retentionRun = this.runRetention()
+        .then((report) => {
+          this.options.onRetention?.({ report });
+          return report;
+        })
+        .catch((error: unknown) => {
+          this.options.onRetention?.({ error });
+          return { rolledOver: [], deleted: [] };
+        })
+        .finally(() => {
+          this.retentionRun = null;
+        });
+    };
+    const first = setTimeout(tick, Math.min(every, 60_000));
+    const repeat = setInterval(tick, every);
+    first.unref();
+    repeat.unref();
+    this.timers.push(first, repeat);
+  }
+}
+
+/** Days as an engine time value: `30d`, or seconds for fractions (time values are integers). */
+function engineDays(days: number): string {
+  return Number.isInteger(days) ? `${days}d` : `${Math.round(days * 86_400)}s`;
+}
+
+function validDate(value: Date, param: 'from' | 'to'): number {
+  const ms = value instanceof Date ? value.getTime() : Number.NaN;
+  if (Number.isNaN(ms)) throw new BulwarkError('BWK_BAD_PARAM', `${param} must be a valid date`, { param });
+  return ms;
+}
