@@ -19,13 +19,47 @@ export const ConfigSchema = z.strictObject({
   data_dir: z.string().min(1).default('./data'),
   store: z
     .strictObject({
-      type: z.enum(['sqlite']).default('sqlite'),
+      /** `sqlite` (embedded, the default) or a search engine for scale mode. */
+      type: z.enum(['sqlite', 'opensearch', 'elasticsearch']).default('sqlite'),
       /** SQLite `synchronous`: FULL survives power loss, NORMAL only process crashes. */
       synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
       /** `thread` writes on a worker thread so decoding and inserting overlap; `inline` writes on the main thread. */
       writer: z.enum(['thread', 'inline']).default('thread'),
+      /** Search engine node URL(s), comma-separated; required unless `type` is `sqlite`. */
+      url: z.string().optional(),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      /** Elasticsearch/OpenSearch API key (the base64 `encoded` form). */
+      api_key: z.string().optional(),
+      /** PEM file of the CA that signed the engine's certificate. */
+      ca_file: z.string().optional(),
+      /** Prefix of Bulwark's index, template and data stream names, so several deployments can share a cluster. */
+      prefix: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,40}$/, 'lowercase letters, digits, - and _').default('bulwark'),
+      /**
+       * `false`: an ingest request is acknowledged once its events are durable (the engine's translog) and they become
+       * searchable within `refresh_interval`, as in Elasticsearch itself; `wait_for`: acknowledged once searchable
+       * (read-your-writes, at a large cost in throughput).
+       */
+      refresh: z.enum(['false', 'wait_for']).default('false'),
+      /** How often the engine makes new events searchable. */
+      refresh_interval: z.string().regex(/^\d+(ms|s|m)$/, 'a duration such as 500ms or 1s').default('1s'),
+      /** Delete logs older than this many days (engine lifecycle where available, else Bulwark's own job). */
+      retention_days: z.coerce.number().positive().optional(),
     })
-    .prefault({}),
+    .prefault({})
+    .superRefine((store, ctx) => {
+      if (store.type === 'sqlite') return;
+      if (!store.url) ctx.addIssue({ code: 'custom', path: ['url'], message: `is required when store.type is ${store.type}` });
+      else {
+        for (const u of store.url.split(',')) {
+          if (!/^https?:\/\/[^\s/]+/.test(u.trim())) ctx.addIssue({ code: 'custom', path: ['url'], message: `"${u.trim()}" is not an http(s) URL` });
+        }
+      }
+      if ((store.username === undefined) !== (store.password === undefined)) {
+        ctx.addIssue({ code: 'custom', path: [store.username === undefined ? 'username' : 'password'], message: 'username and password go together' });
+      }
+      if (store.api_key && store.username) ctx.addIssue({ code: 'custom', path: ['api_key'], message: 'use either api_key or username/password' });
+    }),
   auth: z
     .strictObject({
       /** An admin token to install instead of generating one at first start (at least 16 characters). */
@@ -67,6 +101,15 @@ export const ENV_VARS: Record<string, string[]> = {
   BULWARK_HOST: ['server', 'host'],
   BULWARK_DATA_DIR: ['data_dir'],
   BULWARK_STORE: ['store', 'type'],
+  BULWARK_STORE_URL: ['store', 'url'],
+  BULWARK_STORE_USERNAME: ['store', 'username'],
+  BULWARK_STORE_PASSWORD: ['store', 'password'],
+  BULWARK_STORE_API_KEY: ['store', 'api_key'],
+  BULWARK_STORE_CA_FILE: ['store', 'ca_file'],
+  BULWARK_STORE_PREFIX: ['store', 'prefix'],
+  BULWARK_RETENTION_DAYS: ['store', 'retention_days'],
+  BULWARK_STORE_REFRESH: ['store', 'refresh'],
+  BULWARK_STORE_REFRESH_INTERVAL: ['store', 'refresh_interval'],
   BULWARK_SQLITE_SYNCHRONOUS: ['store', 'synchronous'],
   BULWARK_SQLITE_WRITER: ['store', 'writer'],
   BULWARK_BOOTSTRAP_TOKEN: ['auth', 'bootstrap_token'],

@@ -61,3 +61,25 @@ describe('config', () => {
     assert.equal(problems[0]?.path, 'auth.bootstrap_token');
   });
 });
+
+describe('config: scale-mode store', () => {
+  it('needs a URL for a search engine and checks credentials go together', () => {
+    const problems = problemsOf({ BULWARK_STORE: 'opensearch', BULWARK_STORE_USERNAME: 'admin' });
+    const paths = problems.map((p) => p.path).sort();
+    assert.deepEqual(paths, ['store.password', 'store.url']);
+    const bad = problemsOf({ BULWARK_STORE: 'elasticsearch', BULWARK_STORE_URL: 'es.internal:9200' });
+    assert.equal(bad[0]?.path, 'store.url');
+  });
+
+  it('accepts a complete engine configuration', () => {
+    const cfg = loadConfig({
+      BULWARK_STORE: 'elasticsearch',
+      BULWARK_STORE_URL: 'https://es-1:9200,https://es-2:9200',
+      BULWARK_STORE_API_KEY: 'a2V5OnNlY3JldA==',
+      BULWARK_RETENTION_DAYS: '30',
+    });
+    assert.equal(cfg.store.type, 'elasticsearch');
+    assert.equal(cfg.store.retention_days, 30);
+    assert.equal(cfg.store.prefix, 'bulwark');
+  });
+});

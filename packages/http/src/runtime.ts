@@ -3,10 +3,10 @@
  * bootstrap admin token. Services receive the result as their `deps`; they never construct adapters themselves.
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { Config } from '@bulwark/config';
-import { SqliteLogStore, SqliteTokenStore, type LogStore, type TokenStore } from '@bulwark/store';
+import type { LogStore, TokenStore } from '@bulwark/store';
+import { openLogStore, openTokenStore } from './stores.js';
 import { Authenticator, mintToken, tokenIdOf } from './auth.js';
 
 export interface ServiceDeps {
@@ -26,7 +26,7 @@ export function createLogger(config: Config): Logger {
     level: config.log.level,
     base: { service: 'bulwark' },
     // Credentials must never reach a log line.
-    redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.password', '*.token', '*.secret'], censor: '[redacted]' },
+    redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.password', '*.api_key', '*.token', '*.secret'], censor: '[redacted]' },
   });
 }
 
@@ -49,11 +49,8 @@ export async function bootstrapAdminToken(tokens: TokenStore, configured: string
 /** Opens the configured stores and returns the deps every service takes, plus a secret to print if one was minted. */
 export async function openRuntime(config: Config, logger = createLogger(config)): Promise<{ deps: ServiceDeps; mintedAdminToken: string | null }> {
   mkdirSync(config.data_dir, { recursive: true });
-  const dbPath = join(config.data_dir, 'bulwark.db');
-  const store = new SqliteLogStore({ path: dbPath, synchronous: config.store.synchronous, writer: config.store.writer });
-  await store.init();
-  const tokens = new SqliteTokenStore({ path: dbPath });
-  await tokens.init();
+  const store = await openLogStore(config);
+  const tokens = await openTokenStore(config);
   const minted = await bootstrapAdminToken(tokens, config.auth.bootstrap_token);
   const releases: Array<() => Promise<void>> = [];
   let closing: Promise<void> | null = null;

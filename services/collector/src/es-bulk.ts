@@ -12,6 +12,12 @@ import { storeRows } from './ingest.js';
 
 type ItemStatus = 'created' | 'duplicate' | 'error';
 
+/** A good item's outcome: its status, and for an item the store refused, the store's reason. */
+interface ItemOutcome {
+  status: ItemStatus;
+  rejection?: { reason: string; type: string };
+}
+
 /** The Elasticsearch exception type a shipper expects for each of our record error codes. */
 function esErrorType(error: RecordError): string {
   switch (error.code) {
@@ -31,10 +37,18 @@ function shards(): { total: number; successful: number; failed: number } {
 }
 
 /** One response item, keys in the order Elasticsearch writes them. */
-export function bulkResponseItem(item: ItemMeta, status: ItemStatus): Record<string, unknown> {
+export function bulkResponseItem(item: ItemMeta, outcome: ItemOutcome): Record<string, unknown> {
+  const { status } = outcome;
   const _id = item.id ?? null;
   let body: Record<string, unknown>;
-  if (status === 'error') {
+  if (outcome.rejection) {
+    body = {
+      _index: item.index,
+      _id,
+      status: 400,
+      error: { type: outcome.rejection.type, reason: outcome.rejection.reason, bulwark_code: 'BWK_INGEST_BAD_FIELD', dead_letter: true },
+    };
+  } else if (status === 'error') {
     const error = item.error!;
     body = {
       _index: item.index,
@@ -67,22 +81,29 @@ export function bulkResponseItem(item: ItemMeta, status: ItemStatus): Record<str
   return { [item.requestedAction ?? item.action]: body };
 }
 
-/** Stores the good items and returns each item's status, in request order. */
-export async function storeBulkItems(store: LogStore, decoded: DecodeOutcome): Promise<ItemStatus[]> {
+/**
+ * Stores the good items and returns each item's outcome, in request order. An item the store refused (a search
+ * engine's mapping conflict: kept in its dead-letter index) becomes a 400 item carrying the engine's reason.
+ */
+export async function storeBulkItems(store: LogStore, decoded: DecodeOutcome): Promise<ItemOutcome[]> {
   const items = decoded.items ?? [];
   const stored = await storeRows(store, decoded.rows);
+  const rejections = new Map((stored.rejected ?? []).map((r) => [r.position, r]));
   let k = 0;
-  return items.map((item) => {
-    if (item.error) return 'error';
-    return stored.statuses[k++] === 'created' ? 'created' : 'duplicate';
+  return items.map((item): ItemOutcome => {
+    if (item.error) return { status: 'error' };
+    const position = k++;
+    const rejection = rejections.get(position);
+    if (rejection) return { status: 'error', rejection: { reason: rejection.reason, type: rejection.type } };
+    return { status: stored.statuses[position] === 'created' ? 'created' : 'duplicate' };
   });
 }
 
 export async function answerBulk(store: LogStore, decoded: DecodeOutcome, started: number, res: Response): Promise<void> {
   const items = decoded.items ?? [];
-  const statuses = await storeBulkItems(store, decoded);
-  const out = items.map((item, i) => bulkResponseItem(item, statuses[i]!));
-  const errors = statuses.some((s, i) => s === 'error' || (s === 'duplicate' && items[i]!.action === 'create'));
+  const outcomes = await storeBulkItems(store, decoded);
+  const out = items.map((item, i) => bulkResponseItem(item, outcomes[i]!));
+  const errors = outcomes.some((o, i) => o.status === 'error' || (o.status === 'duplicate' && items[i]!.action === 'create'));
   // Keys in Elasticsearch's order: took, errors, items. JSON.stringify keeps insertion order and is compact.
   res.status(200).type('application/json').send(JSON.stringify({ took: Date.now() - started, errors, items: out }));
 }
@@ -91,8 +112,8 @@ export async function answerBulk(store: LogStore, decoded: DecodeOutcome, starte
 export async function answerSingleDoc(store: LogStore, decoded: DecodeOutcome, forceCreate: boolean, res: Response): Promise<void> {
   const item = decoded.items![0]!;
   if (forceCreate) item.action = 'create';
-  const [status] = await storeBulkItems(store, decoded);
-  const body = Object.values(bulkResponseItem(item, status!))[0] as Record<string, unknown>;
+  const [outcome] = await storeBulkItems(store, decoded);
+  const body = Object.values(bulkResponseItem(item, outcome!))[0] as Record<string, unknown>;
   const httpStatus = body.status as number;
   const { status: _s, ...rest } = body;
   res.status(httpStatus).json(httpStatus >= 400 ? { error: rest.error, status: httpStatus } : rest);

@@ -32,10 +32,27 @@ export async function storeRows(store: LogStore, rows: SerializedEvent[]): Promi
   }
 }
 
+/**
+ * Stores the decoded records. A record the store refuses (a search engine's mapping conflict; it is kept in the
+ * dead-letter index) is reported like a record the decoder refused, with the engine's reason.
+ */
 export async function ingestDecoded(store: LogStore, decoded: DecodeOutcome): Promise<IngestSummary> {
-  const { created, duplicates } = await storeRows(store, decoded.rows);
-  const errors = [...decoded.errors].sort((a, b) => a.index - b.index);
-  return { accepted: decoded.rows.length, created, duplicates, rejected: errors.length, errors };
+  const stored = await storeRows(store, decoded.rows);
+  // Decoders can merge lines (partial container lines) or skip a stream's entries, so a stored row's record index is
+  // not known here: such an error names the event id instead.
+  const refused: RecordError[] = (stored.rejected ?? []).map((r) => ({
+    index: -1,
+    code: 'BWK_INGEST_BAD_FIELD',
+    message: `event ${decoded.rows[r.position]?.id}: the store refused it (${r.type}): ${r.reason}; kept in the dead-letter index`,
+  }));
+  const errors = [...decoded.errors, ...refused].sort((a, b) => a.index - b.index);
+  return {
+    accepted: decoded.rows.length - refused.length,
+    created: stored.created,
+    duplicates: stored.duplicates,
+    rejected: errors.length,
+    errors,
+  };
 }
 
 /** Sends the summary: 200 (or `okStatus`) when every record was good, else 400 with the details. */

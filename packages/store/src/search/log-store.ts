@@ -33,8 +33,12 @@ export type SearchLogStoreOptions = ({ client: EngineClient } | { engine: Search
   prefix?: string;
   retention?: RetentionOptions;
   bulk?: Partial<BulkOptions>;
-  /** `_bulk` refresh: `wait_for` (default) or `true` (refresh at once: lower latency, many small segments). */
-  refresh?: 'wait_for' | 'true';
+  /**
+   * `_bulk` refresh: `wait_for` (default: an append resolves once searchable), `true` (refresh at once: lower latency,
+   * many small segments) or `false` (resolves once durable in the translog; searchable within `refreshInterval` — the
+   * collector's choice, since waiting for each refresh caps ingest at a few batches per second per connection).
+   */
+  refresh?: 'wait_for' | 'true' | 'false';
   /** The data streams' `index.refresh_interval` (default `1s`): the longest an append waits to be searchable. */
   refreshInterval?: string;
   /** Extra settings for new backing indices (e.g. `{ number_of_shards: 3 }`). */

@@ -1,0 +1,59 @@
+/**
+ * Chooses the store adapters once, at start-up, from configuration: the embedded SQLite store, or a search engine
+ * (OpenSearch, Elasticsearch) for scale mode. Services only ever see the ports.
+ */
+import { join } from 'node:path';
+import type { Config } from '@bulwark/config';
+import {
+  SearchLogStore,
+  SqliteLogStore,
+  SqliteTokenStore,
+  type LogStore,
+  type SearchEngineOptions,
+  type TokenStore,
+} from '@bulwark/store';
+
+function engineOptions(config: Config): SearchEngineOptions {
+  const s = config.store;
+  return {
+    kind: s.type === 'elasticsearch' ? 'elasticsearch' : 'opensearch',
+    url: s.url!,
+    ...(s.username !== undefined && s.password !== undefined ? { auth: { username: s.username, password: s.password } } : {}),
+    ...(s.api_key ? { auth: { apiKey: s.api_key } } : {}),
+    ...(s.ca_file ? { caFile: s.ca_file } : {}),
+  };
+}
+
+/** Opens (and initialises) the log store the configuration names. */
+export async function openLogStore(config: Config): Promise<LogStore> {
+  if (config.store.type === 'sqlite') {
+    const store = new SqliteLogStore({
+      path: join(config.data_dir, 'bulwark.db'),
+      synchronous: config.store.synchronous,
+      writer: config.store.writer,
+    });
+    await store.init();
+    return store;
+  }
+  // The store owns the client (closed with it); init() detects the engine and fails fast, naming the engine found,
+  // when BULWARK_STORE does not match it.
+  const store = new SearchLogStore({
+    engine: engineOptions(config),
+    prefix: config.store.prefix,
+    refresh: config.store.refresh,
+    refreshInterval: config.store.refresh_interval,
+    ...(config.store.retention_days ? { retention: { maxAgeDays: config.store.retention_days } } : {}),
+  });
+  await store.init();
+  return store;
+}
+
+/**
+ * API tokens live in the data directory's SQLite file in both modes for now; in scale mode each process installs the
+ * bootstrap token itself, so processes sharing one BULWARK_BOOTSTRAP_TOKEN accept the same admin token.
+ */
+export async function openTokenStore(config: Config): Promise<TokenStore> {
+  const tokens = new SqliteTokenStore({ path: join(config.data_dir, 'bulwark.db') });
+  await tokens.init();
+  return tokens;
+}
