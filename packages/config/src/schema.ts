@@ -2,6 +2,7 @@
  * The one configuration schema. Every setting has a YAML path and, where it is commonly set from the environment, an
  * env var (see `ENV_VARS`). Unknown keys are rejected so a typo never silently falls back to a default.
  */
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
@@ -59,6 +60,7 @@ export const ConfigSchema = z.strictObject({
         ctx.addIssue({ code: 'custom', path: [store.username === undefined ? 'username' : 'password'], message: 'username and password go together' });
       }
       if (store.api_key && store.username) ctx.addIssue({ code: 'custom', path: ['api_key'], message: 'use either api_key or username/password' });
+      if (store.ca_file && !existsSync(store.ca_file)) ctx.addIssue({ code: 'custom', path: ['ca_file'], message: `no such file: ${store.ca_file}` });
     }),
   auth: z
     .strictObject({

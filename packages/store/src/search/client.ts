@@ -5,8 +5,6 @@
  * clients' transports provide (connection pooling, retries on dead nodes, auth and TLS stay theirs).
  */
 import { readFileSync } from 'node:fs';
-import { Client as ElasticClient } from '@elastic/elasticsearch';
-import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import { BulwarkError } from '@bulwark/schema';
 
 export type EngineKind = 'opensearch' | 'elasticsearch';
@@ -74,31 +72,37 @@ function toStoreError(err: unknown): BulwarkError {
   });
 }
 
-export function createEngineClient(opts: SearchEngineOptions): EngineClient {
+/**
+ * Builds the official client for the engine on first use (imported lazily: the embedded mode never loads either
+ * client library).
+ */
+async function openTransport(opts: SearchEngineOptions): Promise<{ transport: RawTransport; close: () => Promise<void> }> {
   const ca = opts.caFile ? readFileSync(opts.caFile) : undefined;
   const timeout = opts.requestTimeoutMs ?? 30_000;
-  let transport: RawTransport;
-  let close: () => Promise<void>;
   if (opts.kind === 'elasticsearch') {
-    const client = new ElasticClient({
+    const { Client } = await import('@elastic/elasticsearch');
+    const client = new Client({
       nodes: nodes(opts.url),
       requestTimeout: timeout,
       ...(opts.auth ? { auth: opts.auth } : {}),
       ...(ca ? { tls: { ca } } : {}),
     });
-    transport = client.transport as unknown as RawTransport;
-    close = () => client.close();
-  } else {
-    const client = new OpenSearchClient({
-      nodes: nodes(opts.url),
-      requestTimeout: timeout,
-      ...(opts.auth && 'username' in opts.auth ? { auth: opts.auth } : {}),
-      ...(opts.auth && 'apiKey' in opts.auth ? { headers: { authorization: `ApiKey ${opts.auth.apiKey}` } } : {}),
-      ...(ca ? { ssl: { ca } } : {}),
-    });
-    transport = client.transport as unknown as RawTransport;
-    close = () => client.close();
+    return { transport: client.transport as unknown as RawTransport, close: () => client.close() };
   }
+  const { Client } = await import('@opensearch-project/opensearch');
+  const client = new Client({
+    nodes: nodes(opts.url),
+    requestTimeout: timeout,
+    ...(opts.auth && 'username' in opts.auth ? { auth: opts.auth } : {}),
+    ...(opts.auth && 'apiKey' in opts.auth ? { headers: { authorization: `ApiKey ${opts.auth.apiKey}` } } : {}),
+    ...(ca ? { ssl: { ca } } : {}),
+  });
+  return { transport: client.transport as unknown as RawTransport, close: () => client.close() };
+}
+
+export function createEngineClient(opts: SearchEngineOptions): EngineClient {
+  let opened: ReturnType<typeof openTransport> | null = null;
+  const open = () => (opened ??= openTransport(opts));
   const request = async <T>(req: EngineRequest, options: { ignore?: number[]; timeoutMs?: number } = {}): Promise<EngineResponse<T>> => {
     const params = {
       method: req.method,
@@ -113,6 +117,7 @@ export function createEngineClient(opts: SearchEngineOptions): EngineClient {
       meta: true,
     };
     try {
+      const { transport } = await open();
       const res = await transport.request(params, transportOptions);
       return { statusCode: res.statusCode ?? 200, body: res.body as T };
     } catch (err) {
@@ -134,6 +139,8 @@ export function createEngineClient(opts: SearchEngineOptions): EngineClient {
       }
       return { kind: detected, version, major: Number(version.split('.')[0]) };
     },
-    close,
+    async close() {
+      if (opened) await (await opened).close();
+    },
   };
 }
