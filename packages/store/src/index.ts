@@ -7,7 +7,8 @@ export type { QueryNode } from './query/ast.js';
 export { parseQuery, MAX_QUERY_DEPTH } from './query/parse.js';
 export { splitFieldPath } from './query/scanner.js';
 export { parseTimestamp } from './query/time.js';
-export { SqliteLogStore, MAX_PAGE_SIZE, MAX_BUCKETS, type SqliteLogStoreOptions } from './sqlite/log-store.js';
+export { SqliteLogStore, MAX_PAGE_SIZE, type SqliteLogStoreOptions } from './sqlite/log-store.js';
+export { MAX_BUCKETS, planHistogram, zeroFilled, type HistogramPlan } from './histogram.js';
 export { SqliteTokenStore, type SqliteTokenStoreOptions } from './sqlite/token-store.js';
 export { eventToRow, type EventRow } from './sqlite/rows.js';
 export {

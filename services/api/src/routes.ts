@@ -5,12 +5,10 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
 import { BulwarkError } from '@bulwark/schema';
-import { parseQuery } from '@bulwark/store';
+import { MAX_BUCKETS, parseQuery } from '@bulwark/store';
 import { mintToken, SCOPES, type ServiceDeps } from '@bulwark/http';
 import { autoInterval, HistogramParams, parseParams, SearchParams } from './params.js';
 
-/** The histogram refuses more buckets than this; ask for a wider interval. */
-const MAX_BUCKETS = 10_000;
 
 export function searchRouter(deps: ServiceDeps): Router {
   const { store, auth } = deps;

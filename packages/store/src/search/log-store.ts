@@ -24,9 +24,9 @@ import { eventMappings, staticFields } from './mapping.js';
 import { Pager, sourceOf, type SearchHit } from './paging.js';
 import { ensureIsmPolicy, runRetentionJob, type RetentionOptions, type RetentionReport } from './retention.js';
 import { and, queryToDsl, type Dsl } from './translate.js';
+import { planHistogram, validDate, zeroFilled } from '../histogram.js';
 
 export const MAX_PAGE_SIZE = 10_000;
-export const MAX_BUCKETS = 10_000;
 
 export type SearchLogStoreOptions = ({ client: EngineClient } | { engine: SearchEngineOptions }) & {
   /** Names are `logs-<prefix>.<dataset>-<namespace>`, `<prefix>-logs`, `<prefix>-deadletter`; default `bulwark`. */
@@ -159,34 +159,14 @@ export class SearchLogStore implements LogStore {
    */
   async histogram(req: HistogramRequest): Promise<HistogramResult> {
     const { pager } = this.open();
-    const interval = req.intervalMs;
-    if (!Number.isSafeInteger(interval) || interval < 1) {
-      throw new BulwarkError('BWK_BAD_PARAM', `intervalMs must be a positive integer, got ${interval}`, { param: 'intervalMs' });
-    }
-    const from = validDate(req.from, 'from');
-    const to = validDate(req.to, 'to');
-    if (to <= from) throw new BulwarkError('BWK_BAD_PARAM', 'to must be after from', { param: 'to' });
-    const first = from - (((from % interval) + interval) % interval);
-    const count = Math.ceil((to - first) / interval);
-    if (count > MAX_BUCKETS) {
-      throw new BulwarkError('BWK_BAD_PARAM', `${count} buckets is more than ${MAX_BUCKETS}; use a larger intervalMs`, { param: 'intervalMs' });
-    }
+    const plan = planHistogram(req);
     const res = await pager.search<SearchResponse>({
       size: 0,
       track_total_hits: false,
       query: await this.filter(req.query, req.from, req.to),
-      aggs: { h: { date_histogram: { field: '@timestamp', fixed_interval: `${interval}ms`, min_doc_count: 1 } } },
+      aggs: { h: { date_histogram: { field: '@timestamp', fixed_interval: `${plan.interval}ms`, min_doc_count: 1 } } },
     });
-    const counts = new Map((res.aggregations?.h?.buckets ?? []).map((b) => [b.key, b.doc_count]));
-    const buckets = [];
-    let total = 0;
-    for (let i = 0; i < count; i++) {
-      const start = first + i * interval;
-      const n = counts.get(start) ?? 0;
-      total += n;
-      buckets.push({ key: new Date(start).toISOString(), count: n });
-    }
-    return { intervalMs: interval, buckets, total };
+    return zeroFilled(plan, new Map((res.aggregations?.h?.buckets ?? []).map((b) => [b.key, b.doc_count])));
   }
 
   /** Reachable, and no primary shard of our data streams unassigned (`red`). */
@@ -269,8 +249,3 @@ function engineDays(days: number): string {
   return Number.isInteger(days) ? `${days}d` : `${Math.round(days * 86_400)}s`;
 }
 
-function validDate(value: Date, param: 'from' | 'to'): number {
-  const ms = value instanceof Date ? value.getTime() : Number.NaN;
-  if (Number.isNaN(ms)) throw new BulwarkError('BWK_BAD_PARAM', `${param} must be a valid date`, { param });
-  return ms;
-}

@@ -20,6 +20,7 @@ import { decodeCursor, encodeCursor, eventToRow, searchFingerprint, type EventRo
 import { migrate, openDatabase, toStoreError, type SqliteDatabase, type SqliteOpenOptions } from './schema.js';
 import { queryToSql } from './translate.js';
 import { WorkerRowWriter } from './worker-writer.js';
+import { planHistogram, validDate, zeroFilled, type HistogramPlan } from '../histogram.js';
 
 export interface SqliteLogStoreOptions extends SqliteOpenOptions {
   /**
@@ -32,7 +33,6 @@ export interface SqliteLogStoreOptions extends SqliteOpenOptions {
 
 /** Largest page `search` serves, and most buckets `histogram` fills. */
 export const MAX_PAGE_SIZE = 10_000;
-export const MAX_BUCKETS = 10_000;
 const STATEMENT_CACHE_SIZE = 200;
 
 type Statement = Database.Statement<unknown[], unknown>;
@@ -169,36 +169,15 @@ export class SqliteLogStore implements LogStore {
    */
   async histogram(req: HistogramRequest): Promise<HistogramResult> {
     this.open();
-    const interval = req.intervalMs;
-    if (!Number.isSafeInteger(interval) || interval < 1) {
-      throw new BulwarkError('BWK_BAD_PARAM', `intervalMs must be a positive integer, got ${interval}`, { param: 'intervalMs' });
-    }
-    const from = validDate(req.from, 'from');
-    const to = validDate(req.to, 'to');
-    if (to <= from) throw new BulwarkError('BWK_BAD_PARAM', 'to must be after from', { param: 'to' });
-    const first = floorTo(from, interval);
-    const count = Math.ceil((to - first) / interval);
-    if (count > MAX_BUCKETS) {
-      throw new BulwarkError('BWK_BAD_PARAM', `${count} buckets is more than ${MAX_BUCKETS}; use a larger intervalMs`, {
-        param: 'intervalMs',
-      });
-    }
+    let plan: HistogramPlan;
+    const { interval, from, to } = (plan = planHistogram(req));
     const where = queryToSql(req.query);
     const sql =
       'SELECT e.ts - (((e.ts % ?) + ?) % ?) AS bucket, count(*) AS n FROM events e ' +
       `WHERE e.ts >= ? AND e.ts < ? AND ${where.sql} GROUP BY bucket`;
     const params = [interval, interval, interval, from, to, ...where.params];
     const rows = this.run(() => this.statement(sql).all(...params)) as { bucket: number; n: number }[];
-    const counts = new Map(rows.map((row) => [Number(row.bucket), row.n]));
-    const buckets = [];
-    let total = 0;
-    for (let i = 0; i < count; i++) {
-      const start = first + i * interval;
-      const n = counts.get(start) ?? 0;
-      total += n;
-      buckets.push({ key: new Date(start).toISOString(), count: n });
-    }
-    return { intervalMs: interval, buckets, total };
+    return zeroFilled(plan, new Map(rows.map((row) => [Number(row.bucket), row.n])));
   }
 
   async ping(): Promise<boolean> {
@@ -261,13 +240,4 @@ function addTimeRange(conditions: string[], params: unknown[], from?: Date, to?:
   }
 }
 
-function validDate(value: Date, param: 'from' | 'to'): number {
-  const ms = value instanceof Date ? value.getTime() : Number.NaN;
-  if (Number.isNaN(ms)) throw new BulwarkError('BWK_BAD_PARAM', `${param} must be a valid date`, { param });
-  return ms;
-}
 
-/** Largest multiple of `interval` not after `ms` (also for instants before 1970). */
-function floorTo(ms: number, interval: number): number {
-  return ms - (((ms % interval) + interval) % interval);
-}
