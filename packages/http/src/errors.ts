@@ -5,7 +5,7 @@
  */
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { BulwarkError, type ErrorCode } from '@bulwark/schema';
+import { BulwarkError } from '@bulwark/schema';
 
 interface HttpishError {
   status?: number;
@@ -77,8 +77,3 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 export const notFound: RequestHandler = (req, _res, next) => {
   next(new BulwarkError('BWK_ROUTE_NOT_FOUND', `no route ${req.method} ${req.path}`, { method: req.method, path: req.path }));
 };
-
-/** Wraps an async handler so rejections reach the error handler. (Express 5 does this too; kept explicit for clarity.) */
-export function fail(code: ErrorCode, message: string, details?: Record<string, unknown>): never {
-  throw new BulwarkError(code, message, details);
-}

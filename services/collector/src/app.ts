@@ -16,8 +16,9 @@ export function collectorRouter(deps: ServiceDeps): Router {
   router.use(nativeIngestRouter(deps, decoder));
   const es = Router();
   es.use(esRouter(deps, decoder));
+  const renderEsError = esErrorHandler(deps.logger);
   es.use((err: unknown, req: express.Request, res: express.Response, next: express.NextFunction) => {
-    if (isEsPath(req.path)) esErrorHandler(err, req, res, next);
+    if (isEsPath(req.path)) renderEsError(err, req, res, next);
     else next(err);
   });
   router.use(es);

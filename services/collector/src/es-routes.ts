@@ -4,6 +4,7 @@
  * `{error:{code,message,details}}` and Elasticsearch's `{error:{type,reason,root_cause},status}`.
  */
 import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
+import type { Logger } from 'pino';
 import { BulwarkError } from '@bulwark/schema';
 import { bodyOf, rawBody, sendError, toBulwarkError, type ServiceDeps } from '@bulwark/http';
 import { esInfoRouter } from './es-info.js';
@@ -28,6 +29,7 @@ function esType(err: BulwarkError): string {
     case 'BWK_NOT_FOUND':
       return 'resource_not_found_exception';
     case 'BWK_STORE_UNAVAILABLE':
+    case 'BWK_OVERLOADED':
       return 'es_rejected_execution_exception';
     case 'BWK_INGEST_EMPTY':
       return 'action_request_validation_exception';
@@ -36,8 +38,9 @@ function esType(err: BulwarkError): string {
   }
 }
 
-export const esErrorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
+export const esErrorHandler = (logger: Logger): ErrorRequestHandler => (err, req, res, _next) => {
   const bwk = toBulwarkError(err);
+  if (bwk.status >= 500) logger.error({ err, method: req.method, path: req.path }, 'request failed');
   const type = esType(bwk);
   sendError(res, bwk, { type, reason: bwk.message, root_cause: [{ type, reason: bwk.message }] });
 };
