@@ -1,0 +1,82 @@
+/**
+ * Field resolution: how a Sigma field name finds values in a Bulwark event.
+ *
+ * Sigma rules name fields as the log source writes them (rules spec v2, "Field Usage" rule 2: "use them as they
+ * appear in the log source"). Bulwark events are nested ECS objects, so a field name is a dotted path. Two twists:
+ *
+ * - Kubernetes audit rules use native audit names (`verb`, `objectRef.resource`, `user.username`). The collector
+ *   keeps the native audit event whole under `kubernetes.audit`, so on audit events (`event.dataset` is
+ *   `kubernetes.audit`) a name is looked up under `kubernetes.audit.*` first, then as an ECS path.
+ * - Keys may themselves contain dots (audit `annotations` such as `authorization.k8s.io/decision`, Falco's flat
+ *   `output_fields` such as `proc.cmdline`), so at every level the longest key that matches wins.
+ *
+ * Arrays fan out: a value inside an array is one of the field's values, and a rule matches when any value does.
+ */
+
+/** The dataset whose events carry a native Kubernetes audit event under `kubernetes.audit`. */
+export const AUDIT_DATASET = 'kubernetes.audit';
+
+/** What a field holds in one event: whether it is present at all, and its scalar values (arrays flattened). */
+export interface FieldValues {
+  found: boolean;
+  values: unknown[];
+}
+
+export type FieldResolver = (event: unknown) => FieldValues;
+
+const NOT_FOUND: FieldValues = Object.freeze({ found: false, values: [] }) as FieldValues;
+
+/** Compiles a field name once, at rule load, into a resolver (no per-event string splitting). */
+export function compileFieldPath(name: string): FieldResolver {
+  const segments = name.split('.');
+  const auditSegments = ['kubernetes', 'audit', ...segments];
+  return (event) => {
+    if (isAuditEvent(event)) {
+      const native = lookup(event, auditSegments);
+      if (native.found) return native;
+    }
+    return lookup(event, segments);
+  };
+}
+
+export function isAuditEvent(event: unknown): boolean {
+  const meta = (event as { event?: { dataset?: unknown } } | null)?.event;
+  return meta?.dataset === AUDIT_DATASET;
+}
+
+/** The dataset of an event, or undefined for a record that is not a Bulwark event. */
+export function datasetOf(event: unknown): string | undefined {
+  const dataset = (event as { event?: { dataset?: unknown } } | null)?.event?.dataset;
+  return typeof dataset === 'string' ? dataset : undefined;
+}
+
+function lookup(root: unknown, segments: string[]): FieldValues {
+  const out: unknown[] = [];
+  const found = walk(root, segments, 0, out);
+  return found ? { found, values: out } : NOT_FOUND;
+}
+
+/** Depth-first walk; at each object tries the longest dotted key first (`a.b.c`, then `a.b`, then `a`). */
+function walk(node: unknown, segments: string[], from: number, out: unknown[]): boolean {
+  if (from === segments.length) {
+    flatten(node, out);
+    return true;
+  }
+  if (Array.isArray(node)) {
+    let any = false;
+    for (const element of node) any = walk(element, segments, from, out) || any;
+    return any;
+  }
+  if (node === null || typeof node !== 'object') return false;
+  const record = node as Record<string, unknown>;
+  for (let end = segments.length; end > from; end--) {
+    const key = end === from + 1 ? segments[from]! : segments.slice(from, end).join('.');
+    if (Object.hasOwn(record, key) && walk(record[key], segments, end, out)) return true;
+  }
+  return false;
+}
+
+function flatten(value: unknown, out: unknown[]): void {
+  if (Array.isArray(value)) for (const element of value) flatten(element, out);
+  else out.push(value);
+}

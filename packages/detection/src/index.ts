@@ -1,0 +1,13 @@
+/**
+ * @bulwark/detection — the Sigma detection core: load rules (`loadRule`, `loadRules`), compile them once
+ * (`compileRules`) and match events against the indexed `RuleSet`. See README.md for semantics and choices.
+ */
+export { loadRule, loadRules, RuleLevels, RuleStatuses, type SigmaRule } from './load.js';
+export { compileRules, RuleSet, type MatchedRule } from './ruleset.js';
+export type { CompiledRule, DetectionConfig } from './compile.js';
+export { DEFAULT_LOGSOURCES, datasetsFor, type Logsource, type LogsourceMapping } from './logsource.js';
+export { SigmaRuleError, formatProblem, type SigmaProblem } from './problems.js';
+export { compileFieldPath, AUDIT_DATASET, type FieldValues } from './fields.js';
+export { KEYWORD_FIELD } from './detection.js';
+export type { Placeholders } from './values.js';
+export type { ConditionNode } from './condition.js';
