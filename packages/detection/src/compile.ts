@@ -31,7 +31,7 @@ export function compileRule(rule: SigmaRule, config: DetectionConfig, sink: Prob
     sink.add('logsource', `no dataset is configured for logsource ${describeLogsource(rule.logsource)}`);
   }
   const identifiers = compileIdentifiers(rule.detection, sink, config.placeholders ?? {});
-  const names = Object.keys(rule.detection).filter((k) => k !== 'condition');
+  const names = Object.keys(rule.detection).filter((k) => k !== 'condition' && k !== 'timeframe');
   const tests = rule.conditions.map((node, i) =>
     compileCondition(node, identifiers, names, sink, rule.conditions.length > 1 ? `detection.condition.${i}` : 'detection.condition'),
   );

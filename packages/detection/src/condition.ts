@@ -28,6 +28,12 @@ const KEYWORDS = new Set(['and', 'or', 'not', 'of', 'them', 'all']);
 
 /** Parses one condition string; on a syntax error records a problem (with the column) and returns undefined. */
 export function parseCondition(text: string, sink: ProblemSink, path: string): ConditionNode | undefined {
+  const pipe = text.indexOf('|');
+  if (pipe >= 0) {
+    // Sigma v1 aggregations (`selection | count() by x > 5`) were replaced by correlation rules in v2.
+    sink.add(path, `aggregation after '|' at column ${pipe + 1} is Sigma v1 syntax; write a correlation rule`);
+    return undefined;
+  }
   try {
     const parser = new Parser(tokenize(text), text.length);
     const node = parser.parseOr();

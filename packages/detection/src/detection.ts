@@ -36,6 +36,10 @@ export function compileIdentifiers(
   const out = new Map<string, CompiledIdentifier>();
   for (const [name, value] of Object.entries(detection)) {
     if (name === 'condition') continue;
+    if (name === 'timeframe') {
+      sink.add('detection.timeframe', "'timeframe' is Sigma v1 aggregation; write a correlation rule (timespan)");
+      continue;
+    }
     const compiled = compileIdentifier(value, { sink, placeholders, path: childPath('detection', name) });
     if (compiled) out.set(name, compiled);
   }

@@ -87,6 +87,21 @@ describe('condition', () => {
     assert.match(errorsOf(cond('2 of sel_*'))[0]!, /unsupported quantifier '2'/);
   });
 
+  it('rejects Sigma v1 aggregations and timeframe, pointing to correlation rules', () => {
+    assert.match(errorsOf(cond('sel_a | count() by b > 5'))[0]!, /aggregation after '\|' at column 7 .*correlation rule/);
+    assert.deepEqual(errorsOf(`${cond('sel_a')}\ntimeframe: 5m`), [
+      "rules/c.yml|detection.timeframe|'timeframe' is Sigma v1 aggregation; write a correlation rule (timespan)",
+    ]);
+  });
+
+  it('compiles nested forms: not of, parentheses around of, deep nesting', () => {
+    const rule = cond('(1 of sel_* and not all of filter*) or (not (sel_a) and not (not filter_c))');
+    assert.equal(matches(rule, ev('a')), true);
+    assert.equal(matches(rule, ev('c')), true);
+    assert.equal(matches(rule, ev('a', 'c')), false);
+    assert.equal(matches(rule, ev('h')), false);
+  });
+
   it('reports patterns that match no identifier', () => {
     assert.match(errorsOf(cond('1 of nothing*'))[0]!, /pattern 'nothing\*' at column 6 matches no search identifier/);
   });

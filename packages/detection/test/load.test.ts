@@ -139,6 +139,10 @@ describe('compileRules errors', () => {
       ['F|contains|contains: x', /repeated/],
       ['F|cased|cidr: 10.0.0.0/8', /'cased' does not apply/],
       ['F|base64|contains: a*b', /wildcards cannot be encoded/],
+      ["F|re: '(a)\\1'", /invalid or unsupported regular expression/],
+      ["F|re: 'a(?=b)'", /invalid or unsupported regular expression/],
+      ["F|windash: '-a -b -c -d -e -f'", /too many permutations/],
+      ['F|contains: {a: 1}', /expected a string, number, boolean or null, got a map/],
     ];
     for (const [item, message] of cases) {
       const found = problems(() => compileRules([loadRule(withDetection(`  sel:\n    ${item}\n  condition: sel`), 'm.yml')]));

@@ -33,6 +33,8 @@ describe('generic modifiers', () => {
     check('f|neq', 'system', { f: 'alice' }, { f: 'SYSTEM' });
     check('f|neq', '200', { f: 403 }, { f: 200 });
     check('f|neq', '[a, b]', { f: 'c' }, { f: 'b' });
+    assert.equal(matches(item('f|neq', 'x'), event({})), true, 'a missing field is different');
+    check('f|neq', 'null', { f: 'x' }, { g: 'x' });
   });
 });
 
