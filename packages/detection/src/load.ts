@@ -10,9 +10,14 @@ import { z } from 'zod';
 import { parseCondition, type ConditionNode } from './condition.js';
 import { childPath, ProblemSink, SigmaRuleError, type SigmaProblem } from './problems.js';
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected an ISO 8601 date YYYY-MM-DD');
+// Constraints follow the spec's JSON schema (json-schema/sigma-detection-rule-schema.json, v2.0.0).
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])$/, 'expected an ISO 8601 date YYYY-MM-DD');
 const text = z.string().min(1);
-const textList = z.array(z.string());
+const unique = <T extends z.ZodType>(item: T) =>
+  z.array(item).refine((list) => new Set(list).size === list.length, 'items must be unique');
+const textList = unique(z.string());
 
 /** "Status" and "Level": the closed vocabularies of the spec. */
 export const RuleStatuses = ['stable', 'test', 'experimental', 'deprecated', 'unsupported'] as const;
@@ -26,11 +31,11 @@ const KNOWN_KEYS = [
 const RuleSchema = z.object({
   title: text.max(256),
   id: z.guid().optional(),
-  name: text.optional(),
+  name: text.max(256).optional(),
   related: z
     .array(z.strictObject({ id: z.guid(), type: z.enum(['derived', 'obsolete', 'merged', 'renamed', 'similar']) }))
     .optional(),
-  taxonomy: text.optional(),
+  taxonomy: text.max(256).optional(),
   status: z.enum(RuleStatuses).optional(),
   description: z.string().max(65535).optional(),
   license: text.optional(),
@@ -44,11 +49,15 @@ const RuleSchema = z.object({
     .refine((l) => l.category || l.product || l.service, 'needs at least one of category, product, service'),
   detection: z.record(z.string(), z.unknown()),
   fields: textList.optional(),
-  falsepositives: textList.optional(),
+  // A list, or a single string (the schema allows both); always a list once loaded.
+  falsepositives: z
+    .union([z.string().min(2), unique(z.string().min(2))])
+    .transform((v) => (typeof v === 'string' ? [v] : v))
+    .optional(),
   level: z.enum(RuleLevels).optional(),
   // "Tags": lower-case letters, numerals, underscores and hyphens, namespaced with dots.
-  tags: z.array(z.string().regex(/^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/, 'expected a namespaced tag like attack.t1609')).optional(),
-  scope: textList.optional(),
+  tags: unique(z.string().regex(/^[a-z0-9_-]+\.[a-z0-9._-]+$/, 'expected a namespaced tag like attack.t1609')).optional(),
+  scope: z.array(z.string().min(2)).optional(),
 });
 
 type RuleAttributes = z.infer<typeof RuleSchema>;

@@ -11,6 +11,9 @@ export type Comparison =
   | 'equals' | 'contains' | 'startswith' | 'endswith' | 're' | 'cidr'
   | 'lt' | 'lte' | 'gt' | 'gte' | 'exists' | 'fieldref';
 
+/** Time modifiers (appendix v2.1.0, "Time Modifiers"): a number extracted from a date value. */
+export type TimePart = 'minute' | 'hour' | 'day' | 'week' | 'month' | 'year';
+
 export type Transform = 'expand' | 'windash' | 'utf16le' | 'utf16be' | 'utf16' | 'base64' | 'base64offset';
 
 /** A checked modifier chain. */
@@ -25,6 +28,8 @@ export interface ModifierChain {
   neq: boolean;
   /** re sub-modifiers `i`, `m`, `s` ("Regular Expression"). */
   reFlags: { i: boolean; m: boolean; s: boolean };
+  /** A time modifier: compare this part of the event's date instead of the value itself. */
+  timePart?: TimePart;
 }
 
 const COMPARISONS = new Set<string>([
@@ -32,8 +37,7 @@ const COMPARISONS = new Set<string>([
 ]);
 const TRANSFORMS = new Set<string>(['expand', 'windash', 'utf16le', 'utf16be', 'utf16', 'wide', 'base64', 'base64offset']);
 const RE_FLAGS = new Set(['i', 'm', 's']);
-/** Time modifiers (appendix v2.1.0, "Time Modifiers") are in the spec but not implemented here yet. */
-const UNSUPPORTED = new Set(['minute', 'hour', 'day', 'week', 'month', 'year']);
+const TIME_PARTS = new Set<string>(['minute', 'hour', 'day', 'week', 'month', 'year']);
 
 /**
  * Checks a modifier chain; every problem goes to `sink` at `path` (the detection key, modifiers included).
@@ -67,7 +71,11 @@ export function parseModifierChain(names: string[], sink: ProblemSink, path: str
     } else if (TRANSFORMS.has(raw)) {
       if (chain.comparison !== 'equals') sink.add(path, `transformation '${raw}' must come before '${chain.comparison}'`);
       chain.transforms.push(name as Transform);
-    } else if (UNSUPPORTED.has(name)) sink.add(path, `modifier '${name}' is not supported by Bulwark`);
+    } else if (TIME_PARTS.has(name)) {
+      if (chain.timePart) sink.add(path, `modifiers '${chain.timePart}' and '${name}' cannot be combined`);
+      if (chain.comparison !== 'equals') sink.add(path, `time modifier '${name}' must come before '${chain.comparison}'`);
+      chain.timePart = name as TimePart;
+    }
     else sink.add(path, `unknown modifier '${raw}'`);
   }
   checkCombinations(chain, sink, path);
@@ -97,6 +105,9 @@ function checkCombinations(chain: ModifierChain, sink: ProblemSink, path: string
   }
   if (comparison === 'exists' && (chain.all || chain.neq)) sink.add(path, `'exists' takes no other modifiers`);
   if (chain.neq && numeric) sink.add(path, `'neq' cannot be combined with '${comparison}'`);
+  if (chain.timePart && ((comparison !== 'equals' && !numeric) || transforms.length > 0 || chain.cased)) {
+    sink.add(path, `time modifier '${chain.timePart}' takes only 'lt', 'lte', 'gt', 'gte', 'neq' or 'all' after it`);
+  }
 }
 
 /** One candidate after transformation: text in Sigma syntax, or literal text (encodings have no wildcards). */

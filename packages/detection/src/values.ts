@@ -25,6 +25,7 @@ export interface ValueContext {
 
 /** Compiles a non-null scalar value; undefined (with problems recorded) when it cannot be used. */
 export function compileValue(value: unknown, chain: ModifierChain, ctx: ValueContext): ValueTest | undefined {
+  if (chain.timePart) return compileTimePart(value, chain, ctx);
   const { comparison } = chain;
   if (comparison === 'lt' || comparison === 'lte' || comparison === 'gt' || comparison === 'gte') {
     return compileNumeric(value, comparison, ctx);
@@ -65,6 +66,42 @@ function compileNumeric(value: unknown, op: 'lt' | 'lte' | 'gt' | 'gte', ctx: Va
     const n = asNumber(v);
     return n !== undefined && compare(n);
   };
+}
+
+/**
+ * Time modifiers ("Time Modifiers"): the event value is a date (ISO 8601 text, or epoch milliseconds); the part
+ * is taken in UTC — the spec does no time zone conversion — and compared as a number. `week` is the ISO week.
+ */
+function compileTimePart(value: unknown, chain: ModifierChain, ctx: ValueContext): ValueTest | undefined {
+  const part = chain.timePart!;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    ctx.sink.add(ctx.path, `'${part}' compares a whole number, got ${describe(value)}`);
+    return undefined;
+  }
+  const c = chain.comparison;
+  const test = c === 'lt' || c === 'lte' || c === 'gt' || c === 'gte' ? compileNumeric(value, c, ctx)! : numberEquals(value);
+  return (v) => {
+    const date = typeof v === 'string' ? new Date(v) : typeof v === 'number' ? new Date(v) : undefined;
+    const time = date?.getTime();
+    return time !== undefined && !Number.isNaN(time) && test(TIME_PARTS[part](date!));
+  };
+}
+
+const TIME_PARTS: Record<NonNullable<ModifierChain['timePart']>, (d: Date) => number> = {
+  minute: (d) => d.getUTCMinutes(),
+  hour: (d) => d.getUTCHours(),
+  day: (d) => d.getUTCDate(),
+  month: (d) => d.getUTCMonth() + 1,
+  year: (d) => d.getUTCFullYear(),
+  week: isoWeek,
+};
+
+/** ISO 8601 week number: the week (Monday first) holding the year's first Thursday is week 1. */
+function isoWeek(date: Date): number {
+  const d = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+  d.setUTCDate(d.getUTCDate() + 4 - (d.getUTCDay() || 7));
+  const yearStart = Date.UTC(d.getUTCFullYear(), 0, 1);
+  return Math.ceil(((d.getTime() - yearStart) / 86_400_000 + 1) / 7);
 }
 
 /** `cidr` (appendix, "IP Modifiers"), IPv4 and IPv6, matched by Node's `net.BlockList`. */

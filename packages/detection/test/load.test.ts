@@ -65,6 +65,15 @@ describe('loadRule', () => {
     assert.deepEqual(paths(found).sort(), ['rules/bad.yml:date', 'rules/bad.yml:level', 'rules/bad.yml:status', 'rules/bad.yml:tags.1']);
   });
 
+  it('follows the JSON schema: unique list items, falsepositives as a string, real months', () => {
+    const rule = loadRule(GOOD.replace('falsepositives:\n  - Debugging by cluster admins', 'falsepositives: Debugging'), 'f.yml');
+    assert.deepEqual(rule.falsepositives, ['Debugging']);
+    const found = problems(() =>
+      loadRule(GOOD.replace('  - attack.t1609', '  - attack.execution').replace('date: 2026-11-29', 'date: 2026-13-01'), 'u.yml'),
+    );
+    assert.deepEqual(paths(found).sort(), ['u.yml:date', 'u.yml:tags']);
+  });
+
   it('requires title, logsource, detection and condition', () => {
     const found = problems(() => loadRule('description: nothing\ndetection:\n  sel:\n    a: 1\n', 'r.yml'));
     assert.deepEqual(paths(found).sort(), ['r.yml:detection.condition', 'r.yml:logsource', 'r.yml:title']);
@@ -110,7 +119,7 @@ describe('compileRules errors', () => {
     Name|expand: '%Missing%'
     Enc|utf16le: abc
     Blob|base64offset: abc
-    Day|hour: 3
+    Day|hour: three
   condition: selection`),
       'rules/x.yml',
     );
@@ -127,7 +136,7 @@ describe('compileRules errors', () => {
     ]);
     assert.match(found[0]!.message, /unknown modifier 'allx'/);
     assert.match(found[4]!.message, /placeholder '%Missing%'/);
-    assert.match(found[7]!.message, /'hour' is not supported/);
+    assert.match(found[7]!.message, /'hour' compares a whole number/);
   });
 
   it('rejects modifier misuse the appendix rules out', () => {
@@ -143,6 +152,8 @@ describe('compileRules errors', () => {
       ["F|re: 'a(?=b)'", /invalid or unsupported regular expression/],
       ["F|windash: '-a -b -c -d -e -f'", /too many permutations/],
       ['F|contains: {a: 1}', /expected a string, number, boolean or null, got a map/],
+      ['F|hour|contains: 3', /takes only 'lt'/],
+      ['F|gt|hour: 3', /must come before 'gt'/],
     ];
     for (const [item, message] of cases) {
       const found = problems(() => compileRules([loadRule(withDetection(`  sel:\n    ${item}\n  condition: sel`), 'm.yml')]));

@@ -125,6 +125,24 @@ describe('numeric modifiers', () => {
   });
 });
 
+describe('time modifiers', () => {
+  it('minute, hour, day, month, year take that part of the date in UTC', () => {
+    const at = '2026-11-29T23:45:10+02:00'; // 21:45 UTC
+    check('t|minute', '45', { t: at }, { t: '2026-11-29T23:46:10+02:00' });
+    check('t|hour', '21', { t: at }, { t: '2026-11-29T23:45:10Z' });
+    check('t|day', '29', { t: at }, { t: '2026-11-30T01:00:00Z' });
+    check('t|month', '11', { t: at }, { t: '2026-12-01T00:00:00Z' });
+    check('t|year', '2026', { t: Date.parse(at) }, { t: 'not a date' });
+  });
+
+  it('week is the ISO week, and time parts chain into numeric comparisons', () => {
+    check('t|week', '1', { t: '2026-01-01T12:00:00Z' }, { t: '2025-12-28T12:00:00Z' }); // 2026-01-01 is a Thursday
+    check('t|week', '53', { t: '2026-12-31T12:00:00Z' }, { t: '2026-12-27T12:00:00Z' });
+    check('t|hour|gte', '22', { t: '2026-11-29T22:00:00Z' }, { t: '2026-11-29T21:59:59Z' });
+    check('t|hour|neq', '3', { t: '2026-11-29T04:00:00Z' }, { t: '2026-11-29T03:10:00Z' });
+  });
+});
+
 describe('ip modifiers', () => {
   it('cidr matches IPv4 subnets', () => {
     check('f|cidr', "'10.0.0.0/8'", { f: '10.20.30.40' }, { f: '11.0.0.1' });
