@@ -141,7 +141,9 @@ function compileFieldRef(value: unknown, chain: ModifierChain, ctx: ValueContext
 
 /** An item the event must satisfy by exact value: equality, no transforms, no neq, plain strings. */
 function exactHint(field: string, values: unknown[], chain: ModifierChain): ExactHint | undefined {
-  if (chain.comparison !== 'equals' || chain.transforms.length > 0 || chain.neq || chain.all) return undefined;
+  if (chain.comparison !== 'equals' || chain.transforms.length > 0 || chain.neq || chain.all || chain.timePart) {
+    return undefined;
+  }
   const plain: string[] = [];
   for (const v of values) {
     if (typeof v !== 'string' || v.includes('\\')) return undefined;

@@ -29,14 +29,29 @@ const NOT_FOUND: FieldValues = Object.freeze({ found: false, values: [] }) as Fi
 /** Compiles a field name once, at rule load, into a resolver (no per-event string splitting). */
 export function compileFieldPath(name: string): FieldResolver {
   const segments = name.split('.');
-  const auditSegments = ['kubernetes', 'audit', ...segments];
+  const ecs = candidateKeys(segments);
+  const audit = candidateKeys(['kubernetes', 'audit', ...segments]);
   return (event) => {
     if (isAuditEvent(event)) {
-      const native = lookup(event, auditSegments);
+      const native = lookup(event, audit);
       if (native.found) return native;
     }
-    return lookup(event, segments);
+    return lookup(event, ecs);
   };
+}
+
+/**
+ * For each position, the keys to try there, longest first, with the position after each: built once per field so
+ * the per-event walk only does property lookups.
+ */
+type CandidateKeys = { key: string; next: number }[][];
+
+function candidateKeys(segments: string[]): CandidateKeys {
+  return segments.map((_, from) => {
+    const out: { key: string; next: number }[] = [];
+    for (let end = segments.length; end > from; end--) out.push({ key: segments.slice(from, end).join('.'), next: end });
+    return out;
+  });
 }
 
 export function isAuditEvent(event: unknown): boolean {
@@ -50,28 +65,28 @@ export function datasetOf(event: unknown): string | undefined {
   return typeof dataset === 'string' ? dataset : undefined;
 }
 
-function lookup(root: unknown, segments: string[]): FieldValues {
+function lookup(root: unknown, keys: CandidateKeys): FieldValues {
   const out: unknown[] = [];
-  const found = walk(root, segments, 0, out);
+  const found = walk(root, keys, 0, out);
   return found ? { found, values: out } : NOT_FOUND;
 }
 
 /** Depth-first walk; at each object tries the longest dotted key first (`a.b.c`, then `a.b`, then `a`). */
-function walk(node: unknown, segments: string[], from: number, out: unknown[]): boolean {
-  if (from === segments.length) {
+function walk(node: unknown, keys: CandidateKeys, from: number, out: unknown[]): boolean {
+  if (from === keys.length) {
     flatten(node, out);
     return true;
   }
   if (Array.isArray(node)) {
     let any = false;
-    for (const element of node) any = walk(element, segments, from, out) || any;
+    for (const element of node) any = walk(element, keys, from, out) || any;
     return any;
   }
   if (node === null || typeof node !== 'object') return false;
   const record = node as Record<string, unknown>;
-  for (let end = segments.length; end > from; end--) {
-    const key = end === from + 1 ? segments[from]! : segments.slice(from, end).join('.');
-    if (Object.hasOwn(record, key) && walk(record[key], segments, end, out)) return true;
+  for (const { key, next } of keys[from]!) {
+    const child = record[key]; // JSON never holds undefined; hasOwn keeps `constructor` & co. out
+    if (child !== undefined && Object.hasOwn(record, key) && walk(child, keys, next, out)) return true;
   }
   return false;
 }

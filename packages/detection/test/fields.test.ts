@@ -86,6 +86,13 @@ condition: sel`;
     assert.deepEqual(resolve(auditEvent({ verb: 'get' })), { found: true, values: ['get'] });
   });
 
+  it('never resolves inherited properties, and keeps null as a present value', () => {
+    const ev = { event: { dataset: 'container.logs' }, a: null };
+    assert.deepEqual(compileFieldPath('constructor')(ev), { found: false, values: [] });
+    assert.deepEqual(compileFieldPath('event.toString')(ev), { found: false, values: [] });
+    assert.deepEqual(compileFieldPath('a')(ev), { found: true, values: [null] });
+  });
+
   it('resolves flat dotted keys such as Falco output fields', () => {
     const resolve = compileFieldPath('falco.output_fields.proc.cmdline');
     const ev = { event: { dataset: 'falco.alerts' }, falco: { output_fields: { 'proc.cmdline': 'sh -i' } } };
