@@ -152,6 +152,7 @@ describe('ip modifiers', () => {
   it('cidr matches IPv6 subnets, and an array of addresses if any is in it', () => {
     check('f|cidr', "'fd00::/8'", { f: 'fd12:3456::1' }, { f: 'fe80::1' });
     check('f|cidr', "'10.0.0.0/8'", { f: ['1.1.1.1', '10.0.0.9'] }, { f: ['1.1.1.1', 'not-an-ip'] });
+    check('f|cidr', "'10.0.0.0/8'", { f: '::ffff:10.1.2.3' }, { f: '::ffff:11.1.2.3' }); // IPv4-mapped IPv6
   });
 });
 
