@@ -11,7 +11,7 @@ import { compileValue, describe, type Placeholders, type ValueContext } from './
 
 export type EventTest = (event: unknown) => boolean;
 
-/** Bulwark searches keywords in the event's `message` (the log line); see README "Keywords". */
+/** Bulwark searches keywords in the event's `message` (the log line); see README "Semantics". */
 export const KEYWORD_FIELD = 'message';
 
 /** A required exact value an identifier puts on a field; the rule index uses it to skip rules cheaply. */
@@ -55,6 +55,7 @@ function compileIdentifier(value: unknown, ctx: ValueContext): CompiledIdentifie
   if (value.every(isMap)) {
     const maps = value.map((m, i) => compileMap(m, { ...ctx, path: childPath(ctx.path, i) }));
     if (maps.some((m) => m === undefined)) return undefined;
+    if (maps.length === 1) return maps[0]; // one map: its required values still index the rule
     const tests = maps.map((m) => m!.test);
     return { test: (event) => tests.some((t) => t(event)), hints: [] };
   }
