@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { decodeBulk } from '@bulwark/ingest';
 import { createEngineClient, eventToRow, SearchLogStore, SqliteLogStore, type EventRow } from '@bulwark/store';
 import { bulkBodies } from './data.js';
+import { listeningPort } from '../test/support/process.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tmp = join(root, 'bench/.tmp');
@@ -57,15 +58,7 @@ async function startServer(dataDir: string): Promise<{ url: string; child: Child
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  let out = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /"port":(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
-  });
+  const { port } = await listeningPort(child);
   return { url: `http://127.0.0.1:${port}`, child };
 }
 

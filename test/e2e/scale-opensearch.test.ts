@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ndjson, startHarness, type Harness } from '../support/harness.js';
 import { OwnOpenSearchNode, requireEnv } from '../support/opensearch-node.js';
+import { listeningPort } from '../support/process.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -127,15 +128,7 @@ describe('scale mode: two collector processes', () => {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       children.push(child);
-      let out = '';
-      const port = await new Promise<number>((resolve, reject) => {
-        child.stdout!.on('data', (c: Buffer) => {
-          out += c.toString();
-          const m = /"port":(\d+)/.exec(out);
-          if (m) resolve(Number(m[1]));
-        });
-        child.once('exit', (code) => reject(new Error(`collector exited ${code}: ${out}`)));
-      });
+      const { port } = await listeningPort(child);
       urls.push(`http://127.0.0.1:${port}`);
     }
     h = await startHarness(scaleEnv(url, prefix));

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listeningPort } from '../support/process.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const main = join(root, 'services/all-in-one/src/main.ts');
@@ -23,20 +24,7 @@ async function startProcess(dataDir: string): Promise<{ port: number; token: str
     env: cleanEnv({ BULWARK_DATA_DIR: dataDir, BULWARK_PORT: '0', BULWARK_HOST: '127.0.0.1' }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line; output:\n${out}`)), 30_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /"port":(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`exited ${code}:\n${out}`)));
-  });
+  const { port, output: out } = await listeningPort(child);
   const token = /^\s+(bwk_[A-Za-z0-9_-]+)\s*$/m.exec(out)?.[1] ?? null;
   return {
     port,
