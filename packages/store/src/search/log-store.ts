@@ -11,7 +11,7 @@
  * The engine client may be shared with the CaseStore: a client passed in is left open by `close()`.
  */
 import { BulwarkError, type Event } from '@bulwark/schema';
-import type { AppendResult, HistogramRequest, HistogramResult, LogStore, SearchRequest, SearchResult, SerializedEvent, SortOrder } from '../port.js';
+import type { AppendResult, HistogramRequest, HistogramResult, LogStore, SearchRequest, SearchResult, SerializedEvent } from '../port.js';
 import type { QueryNode } from '../query/ast.js';
 import { eventToRow } from '../sqlite/rows.js';
 import { ArrivalClock, appendRows } from './append.js';
@@ -25,8 +25,8 @@ import { Pager, sourceOf, type SearchHit } from './paging.js';
 import { ensureIsmPolicy, runRetentionJob, type RetentionOptions, type RetentionReport } from './retention.js';
 import { and, queryToDsl, type Dsl } from './translate.js';
 import { planHistogram, validDate, zeroFilled } from '../histogram.js';
+import { checkSearchRequest } from '../paging-request.js';
 
-export const MAX_PAGE_SIZE = 10_000;
 
 export type SearchLogStoreOptions = ({ client: EngineClient } | { engine: SearchEngineOptions }) & {
   /** Names are `logs-<prefix>.<dataset>-<namespace>`, `<prefix>-logs`, `<prefix>-deadletter`; default `bulwark`. */
@@ -139,14 +139,7 @@ export class SearchLogStore implements LogStore {
 
   async search(req: SearchRequest): Promise<SearchResult> {
     const { pager } = this.open();
-    const size = req.size;
-    if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
-      throw new BulwarkError('BWK_BAD_PARAM', `size must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${size}`, { param: 'size' });
-    }
-    const sort: SortOrder = req.sort ?? 'desc';
-    if (sort !== 'asc' && sort !== 'desc') {
-      throw new BulwarkError('BWK_BAD_PARAM', `sort must be 'asc' or 'desc', got '${String(sort)}'`, { param: 'sort' });
-    }
+    const { size, sort } = checkSearchRequest(req);
     const query = await this.filter(req.query, req.from, req.to);
     return pager.page({ query, size, sort, rawQuery: req.query, ...(req.cursor ? { cursor: req.cursor } : {}) });
   }

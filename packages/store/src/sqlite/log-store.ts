@@ -13,7 +13,6 @@ import type {
   LogStore,
   SearchRequest,
   SearchResult,
-  SortOrder,
 } from '../port.js';
 import { createRowInserter, type RowInserter } from './insert.js';
 import { decodeCursor, encodeCursor, eventToRow, searchFingerprint, type EventRow } from './rows.js';
@@ -21,6 +20,7 @@ import { migrate, openDatabase, toStoreError, type SqliteDatabase, type SqliteOp
 import { queryToSql } from './translate.js';
 import { WorkerRowWriter } from './worker-writer.js';
 import { planHistogram, validDate, zeroFilled, type HistogramPlan } from '../histogram.js';
+import { checkSearchRequest } from '../paging-request.js';
 
 export interface SqliteLogStoreOptions extends SqliteOpenOptions {
   /**
@@ -32,7 +32,6 @@ export interface SqliteLogStoreOptions extends SqliteOpenOptions {
 }
 
 /** Largest page `search` serves, and most buckets `histogram` fills. */
-export const MAX_PAGE_SIZE = 10_000;
 const STATEMENT_CACHE_SIZE = 200;
 
 type Statement = Database.Statement<unknown[], unknown>;
@@ -130,14 +129,7 @@ export class SqliteLogStore implements LogStore {
   /** Keyset pagination on `(ts, seq)`: stable under concurrent appends, no OFFSET scans. */
   async search(req: SearchRequest): Promise<SearchResult> {
     this.open();
-    const size = req.size;
-    if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
-      throw new BulwarkError('BWK_BAD_PARAM', `size must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${size}`, { param: 'size' });
-    }
-    const sort: SortOrder = req.sort ?? 'desc';
-    if (sort !== 'asc' && sort !== 'desc') {
-      throw new BulwarkError('BWK_BAD_PARAM', `sort must be 'asc' or 'desc', got '${String(sort)}'`, { param: 'sort' });
-    }
+    const { size, sort } = checkSearchRequest(req);
     const fingerprint = searchFingerprint(req.query, sort);
     const where = queryToSql(req.query);
     const conditions: string[] = [];
