@@ -11,3 +11,15 @@ export { compileFieldPath, AUDIT_DATASET, type FieldValues } from './fields.js';
 export { KEYWORD_FIELD } from './detection.js';
 export type { Placeholders } from './values.js';
 export type { ConditionNode } from './condition.js';
+export {
+  loadCorrelation, loadSigmaFiles, parseTimespan, CorrelationTypes, type SigmaCorrelation, type CorrelationType,
+  type CorrelationCondition, type SigmaFiles,
+} from './correlation/load.js';
+export { compileCorrelations, CorrelationSet, type CompiledCorrelation, type CorrelationMember } from './correlation/compile.js';
+export {
+  CorrelationEngine, matchId, type CorrelationEngineOptions, type CorrelationMatch, type CorrelationStats,
+} from './correlation/engine.js';
+export {
+  InMemoryCorrelationState, type CorrelationState, type CorrelationStateSnapshot, type VersionedWindow,
+} from './correlation/state.js';
+export { applyEntry, conditionTest, type WindowEntry, type WindowState, type WindowHit, type WindowSpec } from './correlation/window.js';

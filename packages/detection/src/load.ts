@@ -109,7 +109,8 @@ export function loadRules(sources: { file: string; source: string }[]): SigmaRul
   return rules;
 }
 
-function parseSingleDocument(source: string, sink: ProblemSink): unknown {
+/** One YAML document as plain data, or undefined after recording why not; shared with the correlation loader. */
+export function parseSingleDocument(source: string, sink: ProblemSink): unknown {
   const documents = parseAllDocuments(source, { uniqueKeys: true });
   if (!Array.isArray(documents)) return null; // empty stream
   if (documents.length !== 1) {
@@ -121,9 +122,10 @@ function parseSingleDocument(source: string, sink: ProblemSink): unknown {
   return sink.empty ? document!.toJS() : undefined;
 }
 
-/** Correlation and filter documents share the file format but are other specifications, not run here yet. */
+/** Correlation and filter documents share the file format but are other specifications (correlations load with
+ * `loadCorrelation` / `loadSigmaFiles`, filters are not run yet). */
 function rejectOtherDocumentKinds(raw: Record<string, unknown>, sink: ProblemSink): void {
-  if ('correlation' in raw) sink.add('correlation', 'Sigma correlation rules are not supported yet');
+  if ('correlation' in raw) sink.add('correlation', 'a Sigma correlation rule: load it with loadCorrelation or loadSigmaFiles');
   if ('filter' in raw) sink.add('filter', 'Sigma filters are not supported yet');
   if ('action' in raw) sink.add('action', "rule collections ('action') are not supported");
 }

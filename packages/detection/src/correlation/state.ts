@@ -1,0 +1,93 @@
+/**
+ * The correlation state port: where window state per (correlation rule, group key) lives.
+ *
+ * The port is a versioned compare-and-set, not a list of window operations, so the window algorithm exists once
+ * (`window.ts`, in TypeScript) and every adapter only stores JSON:
+ *
+ * - `read(key)` returns the state and its version (absent: undefined);
+ * - `write(key, state, expectedVersion, ttlMs)` stores it only if the version is still `expectedVersion` (0 for
+ *   "absent"), bumps the version and sets the time to live, all atomically; on a conflict it returns false and the
+ *   engine re-reads and re-applies. `state: undefined` deletes the key under the same check.
+ *
+ * A Redis adapter implements `write` as one Lua script (`HGET ver` compare, `HSET state ver`, `PEXPIRE ttl`), so
+ * any number of correlator processes sharing a Redis serialise per key exactly as one process would. The TTL the
+ * engine passes is `timespan + allowed lateness` — by then no new event can land in any window of the key — so
+ * idle groups disappear without a sweeper.
+ */
+import type { WindowState } from './window.js';
+
+export interface VersionedWindow {
+  state: WindowState;
+  version: number;
+}
+
+/** Window state per key; see the module comment for the contract every adapter must keep. */
+export interface CorrelationState {
+  read(key: string): Promise<VersionedWindow | undefined>;
+  write(key: string, state: WindowState | undefined, expectedVersion: number, ttlMs: number): Promise<boolean>;
+}
+
+/** A serialised `InMemoryCorrelationState`: plain JSON, for restart survival and tests. */
+export interface CorrelationStateSnapshot {
+  format: 'bulwark.correlation-state/1';
+  entries: { key: string; state: WindowState; version: number; expiresAt: number }[];
+}
+
+/**
+ * The in-process adapter (embedded mode). Expiry is by wall clock, like Redis TTLs; the clock is injectable so
+ * tests can move time. `snapshot()`/`restore()` let embedded mode persist state across restarts.
+ */
+export class InMemoryCorrelationState implements CorrelationState {
+  private readonly items = new Map<string, { state: WindowState; version: number; expiresAt: number }>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async read(key: string): Promise<VersionedWindow | undefined> {
+    const item = this.live(key);
+    return item && { state: structuredClone(item.state), version: item.version };
+  }
+
+  async write(key: string, state: WindowState | undefined, expectedVersion: number, ttlMs: number): Promise<boolean> {
+    const current = this.live(key)?.version ?? 0;
+    if (current !== expectedVersion) return false;
+    if (state === undefined) this.items.delete(key);
+    else this.items.set(key, { state: structuredClone(state), version: current + 1, expiresAt: this.now() + ttlMs });
+    return true;
+  }
+
+  /** Keys currently held (expired ones dropped first). */
+  get size(): number {
+    this.sweep();
+    return this.items.size;
+  }
+
+  /** Drops every expired key; reads do this lazily per key anyway. */
+  sweep(): void {
+    for (const key of [...this.items.keys()]) this.live(key);
+  }
+
+  snapshot(): CorrelationStateSnapshot {
+    this.sweep();
+    const entries = [...this.items].map(([key, item]) => ({ key, ...structuredClone(item) }));
+    entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return { format: 'bulwark.correlation-state/1', entries };
+  }
+
+  static restore(snapshot: CorrelationStateSnapshot, now: () => number = Date.now): InMemoryCorrelationState {
+    if (snapshot.format !== 'bulwark.correlation-state/1') throw new Error(`unknown correlation state format '${String(snapshot.format)}'`);
+    const store = new InMemoryCorrelationState(now);
+    for (const { key, state, version, expiresAt } of snapshot.entries) {
+      store.items.set(key, { state: structuredClone(state), version, expiresAt });
+    }
+    return store;
+  }
+
+  private live(key: string) {
+    const item = this.items.get(key);
+    if (item && item.expiresAt <= this.now()) {
+      this.items.delete(key);
+      return undefined;
+    }
+    return item;
+  }
+}

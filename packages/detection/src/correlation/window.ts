@@ -1,0 +1,161 @@
+/**
+ * The window algorithm for one correlation rule and one group key, as a pure function over plain JSON state, so
+ * every state adapter (in-process, Redis) stores the same thing and the engine's output cannot depend on where the
+ * state lives, how events were batched, or whether the process restarted in between.
+ *
+ * Windows slide on event time: after an event at `t` is added, the windows *ending at* every entry in
+ * `[t, t + timespan]` are evaluated (an out-of-order event can complete a window that ends after it). A window
+ * ending at `a` holds the entries with `a - timespan <= time <= a` — both edges inclusive, so two events exactly one
+ * timespan apart are "within" it. That is the spec's "should not be restricted to boundaries" (no fixed buckets).
+ *
+ * Re-firing: once a window matched, later matches for the group must start *after* that match's end, so every match
+ * is backed by events no earlier match used. A sustained attack yields one match per fresh batch of evidence
+ * rather than one per event (the correlator's alert suppression then merges them into one alert's count), and
+ * entries at or before the last match's end are dropped from state right away.
+ *
+ * Lateness: the watermark is the latest event time this group has seen; an event older than `watermark - lateness`
+ * is rejected as late (its windows may already be pruned). Watermarks are per group key on purpose: a key's result
+ * then depends only on that key's events, so any number of correlators sharing state by key agree.
+ */
+import type { CorrelationCondition, CorrelationType } from './load.js';
+
+/** One event in a window: its time (ms), id, which of the correlation's rules it matched, and its field values. */
+export interface WindowEntry {
+  t: number;
+  id: string;
+  /** Indices into the correlation's `rules`. */
+  rules: number[];
+  /** value_count: distinct-able values; value_sum/value_avg: numbers. Absent for other types. */
+  values?: (string | number)[];
+}
+
+/** Everything one group of one correlation remembers; JSON-serialisable as is. */
+export interface WindowState {
+  entries: WindowEntry[];
+  watermark: number;
+  /** End of the last match; entries at or before it are spent. */
+  lastMatchEnd?: number;
+}
+
+/** What the algorithm needs to know about the correlation. */
+export interface WindowSpec {
+  type: CorrelationType;
+  timespanMs: number;
+  latenessMs: number;
+  ruleCount: number;
+  test: (value: number) => boolean;
+}
+
+/** A window that satisfied the condition. `value` is the count, distinct count, sum or average. */
+export interface WindowHit {
+  start: number;
+  end: number;
+  eventIds: string[];
+  value: number;
+}
+
+export type EntryOutcome = 'added' | 'late' | 'duplicate' | 'spent';
+
+export interface ApplyResult {
+  state: WindowState;
+  outcome: EntryOutcome;
+  hits: WindowHit[];
+}
+
+/** Adds one entry to a group's state, returns the new state and the windows that now match. Never mutates `prior`. */
+export function applyEntry(prior: WindowState | undefined, entry: WindowEntry, spec: WindowSpec): ApplyResult {
+  const state: WindowState = prior
+    ? { entries: [...prior.entries], watermark: prior.watermark, ...(prior.lastMatchEnd !== undefined && { lastMatchEnd: prior.lastMatchEnd }) }
+    : { entries: [], watermark: entry.t };
+  if (entry.t < state.watermark - spec.latenessMs) return { state: prior ?? state, outcome: 'late', hits: [] };
+  if (state.lastMatchEnd !== undefined && entry.t <= state.lastMatchEnd) return { state: prior ?? state, outcome: 'spent', hits: [] };
+  if (state.entries.some((e) => e.id === entry.id)) return { state: prior ?? state, outcome: 'duplicate', hits: [] };
+  insertByTime(state.entries, entry);
+  state.watermark = Math.max(state.watermark, entry.t);
+  const hits: WindowHit[] = [];
+  let lastAnchor: number | undefined;
+  for (const anchor of state.entries.filter((e) => e.t >= entry.t && e.t <= entry.t + spec.timespanMs)) {
+    if (anchor.t === lastAnchor) continue;
+    lastAnchor = anchor.t;
+    const window = state.entries.filter(
+      (e) => e.t >= anchor.t - spec.timespanMs && e.t <= anchor.t && (state.lastMatchEnd === undefined || e.t > state.lastMatchEnd),
+    );
+    const hit = evaluate(window, spec);
+    if (hit) {
+      hits.push(hit);
+      state.lastMatchEnd = hit.end;
+    }
+  }
+  prune(state, spec);
+  return { state, outcome: 'added', hits };
+}
+
+/** Stable insert: after every entry at the same or an earlier time, so ties keep arrival order. */
+function insertByTime(entries: WindowEntry[], entry: WindowEntry): void {
+  let i = entries.length;
+  while (i > 0 && entries[i - 1]!.t > entry.t) i--;
+  entries.splice(i, 0, entry);
+}
+
+/** Drops what no future window can use: spent entries and those older than any window a non-late event opens. */
+function prune(state: WindowState, spec: WindowSpec): void {
+  const horizon = state.watermark - spec.latenessMs - spec.timespanMs;
+  const spent = state.lastMatchEnd;
+  state.entries = state.entries.filter((e) => e.t >= horizon && (spent === undefined || e.t > spent));
+  if (spent !== undefined && spent < state.watermark - spec.latenessMs) delete state.lastMatchEnd;
+}
+
+function evaluate(window: WindowEntry[], spec: WindowSpec): WindowHit | undefined {
+  if (window.length === 0) return undefined;
+  if (spec.type === 'temporal_ordered') return orderedChain(window, spec);
+  const value = aggregate(window, spec);
+  if (value === undefined || !spec.test(value)) return undefined;
+  return { start: window[0]!.t, end: window[window.length - 1]!.t, eventIds: window.map((e) => e.id), value };
+}
+
+function aggregate(window: WindowEntry[], spec: WindowSpec): number | undefined {
+  switch (spec.type) {
+    case 'event_count':
+      return window.length;
+    case 'value_count':
+      return new Set(window.flatMap((e) => (e.values ?? []).map(String))).size;
+    case 'temporal':
+      return new Set(window.flatMap((e) => e.rules)).size;
+    case 'value_sum':
+    case 'value_avg': {
+      const numbers = window.flatMap((e) => (e.values ?? []).filter((v): v is number => typeof v === 'number'));
+      if (numbers.length === 0) return undefined;
+      const sum = numbers.reduce((a, b) => a + b, 0);
+      return spec.type === 'value_sum' ? sum : sum / numbers.length;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * temporal_ordered: the longest prefix of the rule list found in time order, each step a later event than the one
+ * before (greedy earliest choice, which finds a chain whenever one exists). The value is the prefix length, so the
+ * default condition (`gte: rules.length`) asks for the whole chain.
+ */
+function orderedChain(window: WindowEntry[], spec: WindowSpec): WindowHit | undefined {
+  const chain: WindowEntry[] = [];
+  for (const entry of window) {
+    if (chain.length === spec.ruleCount) break;
+    if (entry.rules.includes(chain.length)) chain.push(entry);
+  }
+  if (chain.length === 0 || !spec.test(chain.length)) return undefined;
+  return { start: chain[0]!.t, end: chain[chain.length - 1]!.t, eventIds: chain.map((e) => e.id), value: chain.length };
+}
+
+/** "Condition": every criterion given must hold (a range is several criteria ANDed). */
+export function conditionTest(condition: CorrelationCondition): (value: number) => boolean {
+  const checks: ((v: number) => boolean)[] = [];
+  if (condition.gt !== undefined) checks.push((v) => v > condition.gt!);
+  if (condition.gte !== undefined) checks.push((v) => v >= condition.gte!);
+  if (condition.lt !== undefined) checks.push((v) => v < condition.lt!);
+  if (condition.lte !== undefined) checks.push((v) => v <= condition.lte!);
+  if (condition.eq !== undefined) checks.push((v) => v === condition.eq);
+  if (condition.neq !== undefined) checks.push((v) => v !== condition.neq);
+  return (value) => checks.every((check) => check(value));
+}

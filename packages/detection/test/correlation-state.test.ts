@@ -1,0 +1,113 @@
+/**
+ * Determinism: the same stream gives the same matches and ids whether fed in one call or many, replayed, retried
+ * against state another process already advanced, or split by a restart (snapshot → JSON → restore).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InMemoryCorrelationState, matchId, type CorrelationState } from '../src/index.js';
+import { at, engineFor, run, seconds, summary, type Step } from './correlation-helpers.js';
+
+const BODY = "type: event_count\nrules: [fail]\ngroup-by: [user.username]\ntimespan: 1m\ncondition: {gte: 3}";
+const users = ['alice', 'bob', 'carol'];
+/** 40 events over 4 minutes across three users, a few slightly out of order. */
+const STREAM: Step[] = Array.from({ length: 40 }, (_, i) => {
+  const jitter = i % 7 === 3 ? -4 : 0;
+  return [at(`e${i}`, seconds(i * 6 + jitter), { user: { username: users[i % 3] } }), ['fail']];
+});
+const OPTIONS = { allowedLatenessMs: 10_000 };
+
+describe('determinism', () => {
+  it('one call or many: processBatch in any chunking equals process per event', async () => {
+    const single = summary(await run(engineFor(['fail'], BODY, OPTIONS), STREAM));
+    assert.ok(single.length >= 6, `expected several matches, got ${single.length}`);
+    for (const size of [1, 7, 40]) {
+      const engine = engineFor(['fail'], BODY, OPTIONS);
+      const out = [];
+      for (let i = 0; i < STREAM.length; i += size) {
+        out.push(...(await engine.processBatch(STREAM.slice(i, i + size).map(([event, matchedRuleIds]) => ({ event, matchedRuleIds })))));
+      }
+      assert.deepEqual(summary(out), single, `chunks of ${size}`);
+    }
+  });
+
+  it('ids are stable across independent runs and derived from rule, group and window start', async () => {
+    const a = await run(engineFor(['fail'], BODY, OPTIONS), STREAM);
+    const b = await run(engineFor(['fail'], BODY, OPTIONS), STREAM);
+    assert.deepEqual(a.map((m) => m.id), b.map((m) => m.id));
+    const first = a[0]!;
+    assert.equal(first.id, matchId('test_correlation', first.groupKey, Date.parse(first.window.start)));
+    assert.match(first.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.equal(new Set(a.map((m) => m.id)).size, a.length);
+  });
+
+  it('replaying the stream into the same state fires nothing again', async () => {
+    const engine = engineFor(['fail'], BODY, { allowedLatenessMs: 10 * 60_000 });
+    assert.ok((await run(engine, STREAM)).length > 0);
+    assert.deepEqual(await run(engine, STREAM), []);
+  });
+
+  it('a retry after a crash between alert write and state write yields the same ids', async () => {
+    const state = new InMemoryCorrelationState();
+    const engine = engineFor(['fail'], BODY, { state });
+    const before = state.snapshot();
+    const firstTry = await run(engine, STREAM.slice(0, 9));
+    assert.ok(firstTry.length > 0);
+    const retry = await run(engineFor(['fail'], BODY, { state: InMemoryCorrelationState.restore(before) }), STREAM.slice(0, 9));
+    assert.deepEqual(summary(retry), summary(firstTry));
+  });
+
+  it('survives a restart: snapshot, JSON, restore, continue — same output as one run', async () => {
+    const whole = summary(await run(engineFor(['fail'], BODY, OPTIONS), STREAM));
+    const state = new InMemoryCorrelationState();
+    const firstHalf = await run(engineFor(['fail'], BODY, { ...OPTIONS, state }), STREAM.slice(0, 17));
+    const saved = JSON.parse(JSON.stringify(state.snapshot()));
+    const restored = InMemoryCorrelationState.restore(saved);
+    const secondHalf = await run(engineFor(['fail'], BODY, { ...OPTIONS, state: restored }), STREAM.slice(17));
+    assert.deepEqual(summary([...firstHalf, ...secondHalf]), whole);
+  });
+
+  it('two engines sharing one state agree with one engine (compare-and-set retries on conflict)', async () => {
+    const whole = summary(await run(engineFor(['fail'], BODY, OPTIONS), STREAM));
+    const shared = new InMemoryCorrelationState();
+    let interleave = 0;
+    // A state that lets the other engine write between every read and write once in a while.
+    const racy: CorrelationState = {
+      read: (key) => shared.read(key),
+      write: async (key, state, version, ttl) => {
+        if (++interleave % 5 === 0) {
+          const current = await shared.read(key);
+          if (current) await shared.write(key, current.state, current.version, ttl); // a no-op write bumps the version
+        }
+        return shared.write(key, state, version, ttl);
+      },
+    };
+    const one = engineFor(['fail'], BODY, { ...OPTIONS, state: racy });
+    const two = engineFor(['fail'], BODY, { ...OPTIONS, state: shared });
+    const out = [];
+    for (const [i, [event, rules]] of STREAM.entries()) out.push(...(await (i % 2 ? one : two).process(event, rules)));
+    assert.deepEqual(summary(out), whole);
+    assert.ok(one.stats.conflicts > 0);
+  });
+});
+
+describe('InMemoryCorrelationState', () => {
+  it('expires keys after their TTL and keeps versions for compare-and-set', async () => {
+    let now = 1_000;
+    const state = new InMemoryCorrelationState(() => now);
+    const window = { entries: [], watermark: 0 };
+    assert.equal(await state.write('k', window, 0, 500), true);
+    assert.equal(await state.write('k', window, 0, 500), false);
+    assert.equal((await state.read('k'))?.version, 1);
+    now += 500;
+    assert.equal(await state.read('k'), undefined);
+    assert.equal(state.size, 0);
+  });
+
+  it('drops idle groups: state keeps only what a future window can use', async () => {
+    const state = new InMemoryCorrelationState();
+    const engine = engineFor(['fail'], BODY, { state });
+    await run(engine, STREAM);
+    const entries = state.snapshot().entries.flatMap((e) => e.state.entries);
+    assert.ok(entries.length <= 9, `kept ${entries.length} entries`);
+  });
+});
