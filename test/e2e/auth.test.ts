@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startHarness, type Harness } from '../support/harness.js';
 
 /** Every route of the all-in-one app, with the scope it needs. Health routes are the only open ones. */
-const ROUTES: Array<[method: string, path: string, scope: 'ingest' | 'read' | 'admin']> = [
+const ROUTES: Array<[method: string, path: string, scope: 'ingest' | 'read' | 'respond' | 'admin']> = [
   ['GET', '/', 'ingest'],
   ['HEAD', '/', 'ingest'],
   ['GET', '/_license', 'ingest'],
@@ -36,6 +36,18 @@ const ROUTES: Array<[method: string, path: string, scope: 'ingest' | 'read' | 'a
   ['GET', '/v1/tokens', 'admin'],
   ['POST', '/v1/tokens', 'admin'],
   ['DELETE', '/v1/tokens/abc', 'admin'],
+  ['POST', '/v1/alerts', 'ingest'],
+  ['POST', '/v1/ingest/alertmanager', 'ingest'],
+  ['GET', '/v1/alerts', 'read'],
+  ['GET', '/v1/incidents', 'read'],
+  ['GET', '/v1/incidents/abc', 'read'],
+  ['GET', '/v1/incidents/abc/alerts', 'read'],
+  ['POST', '/v1/incidents/abc/acknowledge', 'respond'],
+  ['POST', '/v1/incidents/abc/assign', 'respond'],
+  ['POST', '/v1/incidents/abc/status', 'respond'],
+  ['POST', '/v1/incidents/abc/comments', 'respond'],
+  ['POST', '/v1/incidents/abc/tags', 'respond'],
+  ['POST', '/v1/incidents/abc/merge', 'respond'],
 ];
 
 describe('authentication and scopes', () => {

@@ -5,13 +5,15 @@
 import { mkdirSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import type { Config } from '@bulwark/config';
-import type { LogStore, TokenStore } from '@bulwark/store';
-import { openLogStore, openTokenStore } from './stores.js';
+import type { CaseStore, LogStore, TokenStore } from '@bulwark/store';
+import { openCaseStore, openLogStore, openTokenStore } from './stores.js';
 import { Authenticator, mintToken, tokenIdOf } from './auth.js';
 
 export interface ServiceDeps {
   config: Config;
   store: LogStore;
+  /** Alerts, incidents, playbook runs and the audit trail. */
+  cases: CaseStore;
   tokens: TokenStore;
   auth: Authenticator;
   logger: Logger;
@@ -50,6 +52,7 @@ export async function bootstrapAdminToken(tokens: TokenStore, configured: string
 export async function openRuntime(config: Config, logger = createLogger(config)): Promise<{ deps: ServiceDeps; mintedAdminToken: string | null }> {
   mkdirSync(config.data_dir, { recursive: true });
   const store = await openLogStore(config);
+  const cases = await openCaseStore(config);
   const tokens = await openTokenStore(config);
   const minted = await bootstrapAdminToken(tokens, config.auth.bootstrap_token);
   const releases: Array<() => Promise<void>> = [];
@@ -58,11 +61,13 @@ export async function openRuntime(config: Config, logger = createLogger(config))
     (closing ??= (async () => {
       for (const release of releases.reverse()) await release().catch((err: unknown) => logger.warn({ err }, 'release failed'));
       await store.close();
+      await cases.close();
       await tokens.close();
     })());
   const deps: ServiceDeps = {
     config,
     store,
+    cases,
     tokens,
     auth: new Authenticator(tokens),
     logger,

@@ -5,9 +5,12 @@
 import { join } from 'node:path';
 import type { Config } from '@bulwark/config';
 import {
+  SearchCaseStore,
   SearchLogStore,
+  SqliteCaseStore,
   SqliteLogStore,
   SqliteTokenStore,
+  type CaseStore,
   type LogStore,
   type SearchEngineOptions,
   type TokenStore,
@@ -56,4 +59,18 @@ export async function openTokenStore(config: Config): Promise<TokenStore> {
   const tokens = new SqliteTokenStore({ path: join(config.data_dir, 'bulwark.db') });
   await tokens.init();
   return tokens;
+}
+
+/**
+ * Opens the case store (alerts, incidents, runs, audit) beside the log store: in embedded mode its tables live in the
+ * same SQLite file (their own connection and schema version); in scale mode it uses the same engine and index prefix,
+ * with writes that wait for a refresh so the API reads back what it just changed.
+ */
+export async function openCaseStore(config: Config): Promise<CaseStore> {
+  const store: CaseStore =
+    config.store.type === 'sqlite'
+      ? new SqliteCaseStore({ path: join(config.data_dir, 'bulwark.db'), synchronous: config.store.synchronous })
+      : new SearchCaseStore({ engine: engineOptions(config), prefix: config.store.prefix, refresh: 'wait_for' });
+  await store.init();
+  return store;
 }

@@ -34,6 +34,8 @@ export const ErrorCatalogue = {
   BWK_OVERLOADED: { status: 429, meaning: 'Bulwark is saturated; retry after the Retry-After delay' },
   BWK_CONFIG_INVALID: { status: 500, meaning: 'the configuration is invalid' },
   BWK_INTERNAL: { status: 500, meaning: 'an unexpected error; see the server log' },
+  BWK_VERSION_REQUIRED: { status: 428, meaning: 'send the version you read (If-Match header or body "version")' },
+  BWK_CASE_INVALID_STATE: { status: 409, meaning: 'the operation does not apply to the record in its current state' },
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCatalogue;

@@ -1,12 +1,18 @@
 /** The api service: search and timelines for people and scripts. `buildApp(deps)` is apart from listening. */
 import express, { Router, type Express } from 'express';
 import { errorHandler, healthRouter, notFound, type ServiceDeps } from '@bulwark/http';
+import { CaseService } from '@bulwark/cases';
 import { searchRouter, tokenRouter } from './routes.js';
+import { alertsRouter } from './alerts-routes.js';
+import { incidentsRouter } from './incidents-routes.js';
 
 export function apiRouter(deps: ServiceDeps): Router {
   const router = Router();
   router.use(searchRouter(deps));
   router.use(tokenRouter(deps));
+  const cases = new CaseService(deps.cases);
+  router.use(alertsRouter(deps, cases));
+  router.use(incidentsRouter(deps, cases));
   return router;
 }
 

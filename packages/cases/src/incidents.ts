@@ -1,0 +1,175 @@
+/**
+ * Incident operations for people (issue 4 item 5): acknowledge, assign, status and resolution, comments, tags and
+ * merge. Each takes the version the person read; a stale one is refused with BWK_CONFLICT (409) by the store's guarded
+ * update, never retried over someone else's change. Each change appends an audit record and a timeline entry.
+ */
+import { randomUUID } from 'node:crypto';
+import { BulwarkError, maxSeverity, type Alert, type Incident, type IncidentStatus, type TimelineEntry } from '@bulwark/schema';
+import type { Versioned } from '@bulwark/store';
+import { audit, earlierOf, incidentSummary, laterOf, withConflictRetry, type Actor } from './common.js';
+import type { CaseContext } from './context.js';
+
+export interface Change {
+  id: string;
+  expectedVersion: string;
+  actor: Actor;
+}
+
+export async function getIncident(ctx: CaseContext, id: string): Promise<Versioned<Incident>> {
+  const found = await ctx.store.get<Incident>('incidents', id);
+  if (!found) throw new BulwarkError('BWK_NOT_FOUND', `no incident ${JSON.stringify(id)}`, { id });
+  return found;
+}
+
+/**
+ * The shape of every operation: read, check the version, apply, write guarded by that version, audit. `apply` returns
+ * null when the change is a no-op (acknowledging an acknowledged incident), which writes nothing.
+ */
+async function change(
+  ctx: CaseContext,
+  { id, expectedVersion, actor }: Change,
+  action: string,
+  apply: (incident: Incident, at: string) => Incident | null,
+): Promise<Versioned<Incident>> {
+  const current = await getIncident(ctx, id);
+  if (current.version !== expectedVersion) {
+    throw new BulwarkError('BWK_CONFLICT', `incident ${JSON.stringify(id)} changed since you read it`, {
+      collection: 'incidents',
+      id,
+      expected: expectedVersion,
+      actual: current.version,
+    });
+  }
+  const at = ctx.now();
+  const next = apply(current.record, at);
+  if (!next) return current;
+  const updated: Incident = { ...next, updated_at: at };
+  const version = await ctx.store.update('incidents', id, updated, { expectedVersion });
+  await audit(ctx.store, { actor, action, collection: 'incidents', target_id: id, before: incidentSummary(current.record), after: incidentSummary(updated) }, at);
+  return { record: updated, version };
+}
+
+function entry(at: string, kind: TimelineEntry['kind'], ref: string, summary: string): TimelineEntry {
+  return { at, kind, ref, summary };
+}
+
+function assertNotMerged(incident: Incident): void {
+  if (incident.merged_into !== null) {
+    throw new BulwarkError('BWK_CASE_INVALID_STATE', `incident ${incident.id} was merged into ${incident.merged_into}`, {
+      id: incident.id,
+      merged_into: incident.merged_into,
+    });
+  }
+}
+
+export function acknowledge(ctx: CaseContext, c: Change): Promise<Versioned<Incident>> {
+  return change(ctx, c, 'incident.acknowledge', (incident, at) => {
+    assertNotMerged(incident);
+    if (incident.status !== 'open') return null;
+    return { ...incident, status: 'acknowledged', timeline: [...incident.timeline, entry(at, 'status', '', `acknowledged by ${c.actor}`)] };
+  });
+}
+
+export function assign(ctx: CaseContext, c: Change, assignee: string | null): Promise<Versioned<Incident>> {
+  return change(ctx, c, 'incident.assign', (incident, at) => {
+    if (incident.assignee === assignee) return null;
+    const summary = assignee === null ? `unassigned by ${c.actor}` : `assigned to ${assignee} by ${c.actor}`;
+    return { ...incident, assignee, timeline: [...incident.timeline, entry(at, 'assign', assignee ?? '', summary)] };
+  });
+}
+
+export function setStatus(ctx: CaseContext, c: Change, status: IncidentStatus, resolution?: string): Promise<Versioned<Incident>> {
+  return change(ctx, c, 'incident.status', (incident, at) => {
+    if (status !== 'resolved') assertNotMerged(incident);
+    const nextResolution = resolution ?? (status === 'resolved' ? incident.resolution : null);
+    if (incident.status === status && incident.resolution === nextResolution) return null;
+    const summary = `status ${incident.status} → ${status} by ${c.actor}${resolution ? `: ${resolution}` : ''}`;
+    return { ...incident, status, resolution: nextResolution, timeline: [...incident.timeline, entry(at, 'status', '', summary)] };
+  });
+}
+
+export function comment(ctx: CaseContext, c: Change, text: string): Promise<Versioned<Incident>> {
+  return change(ctx, c, 'incident.comment', (incident, at) => {
+    const id = `cmt-${randomUUID()}`;
+    return {
+      ...incident,
+      comments: [...incident.comments, { id, author: c.actor, text, at }],
+      timeline: [...incident.timeline, entry(at, 'comment', id, `comment by ${c.actor}`)],
+    };
+  });
+}
+
+export function tag(ctx: CaseContext, c: Change, add: readonly string[], remove: readonly string[]): Promise<Versioned<Incident>> {
+  return change(ctx, c, 'incident.tags', (incident, at) => {
+    const tags = [...new Set([...incident.tags.filter((t) => !remove.includes(t)), ...add])];
+    if (tags.length === incident.tags.length && tags.every((t, i) => t === incident.tags[i])) return null;
+    const parts = [add.length ? `+${add.join(' +')}` : '', remove.length ? `-${remove.join(' -')}` : ''].filter(Boolean).join(' ');
+    return { ...incident, tags, timeline: [...incident.timeline, entry(at, 'tags', '', `tags ${parts} by ${c.actor}`)] };
+  });
+}
+
+/**
+ * Merges incident `fromId` into `c.id`: its alerts move (counts, span, severity = max, tags, timeline follow), it is
+ * marked `merged_into` and resolved. The target is written first, guarded by the version the person read; the source,
+ * if `fromVersion` is given, must still be at it.
+ */
+export async function merge(ctx: CaseContext, c: Change, fromId: string, fromVersion?: string): Promise<Versioned<Incident>> {
+  if (fromId === c.id) throw new BulwarkError('BWK_BAD_REQUEST', 'an incident cannot be merged into itself', { field: 'from' });
+  const source = await getIncident(ctx, fromId);
+  if (fromVersion !== undefined && source.version !== fromVersion) {
+    throw new BulwarkError('BWK_CONFLICT', `incident ${JSON.stringify(fromId)} changed since you read it`, {
+      collection: 'incidents',
+      id: fromId,
+      expected: fromVersion,
+      actual: source.version,
+    });
+  }
+  assertNotMerged(source.record);
+  const from = source.record;
+  const target = await change(ctx, c, 'incident.merge', (incident, at) => {
+    assertNotMerged(incident);
+    const moved = from.alert_ids.filter((a) => !incident.alert_ids.includes(a));
+    return {
+      ...incident,
+      severity: maxSeverity(incident.severity, from.severity),
+      alert_ids: [...incident.alert_ids, ...moved],
+      alert_count: incident.alert_count + moved.length,
+      first_seen: earlierOf(incident.first_seen, from.first_seen),
+      last_seen: laterOf(incident.last_seen, from.last_seen),
+      tags: [...new Set([...incident.tags, ...from.tags])],
+      timeline: [
+        ...incident.timeline,
+        ...from.timeline.filter((t) => t.kind === 'alert' && moved.includes(t.ref)),
+        entry(at, 'merge', from.id, `merged ${from.id} (${moved.length} alerts) by ${c.actor}`),
+      ].sort((a, b) => Date.parse(a.at) - Date.parse(b.at)),
+    };
+  });
+  await closeMergedSource(ctx, from.id, c.id, c.actor);
+  for (const alertId of from.alert_ids) await moveAlert(ctx, alertId, c.id);
+  return target;
+}
+
+async function closeMergedSource(ctx: CaseContext, fromId: string, intoId: string, actor: Actor): Promise<void> {
+  await withConflictRetry(async () => {
+    const current = await getIncident(ctx, fromId);
+    const at = ctx.now();
+    const next: Incident = {
+      ...current.record,
+      merged_into: intoId,
+      status: 'resolved',
+      resolution: `merged into ${intoId}`,
+      updated_at: at,
+      timeline: [...current.record.timeline, entry(at, 'merge', intoId, `merged into ${intoId} by ${actor}`)],
+    };
+    await ctx.store.update('incidents', fromId, next, { expectedVersion: current.version });
+    await audit(ctx.store, { actor, action: 'incident.merged_into', collection: 'incidents', target_id: fromId, before: incidentSummary(current.record), after: incidentSummary(next) }, at);
+  });
+}
+
+async function moveAlert(ctx: CaseContext, alertId: string, incidentId: string): Promise<void> {
+  await withConflictRetry(async () => {
+    const current = await ctx.store.get<Alert>('alerts', alertId);
+    if (!current || current.record.incident_id === incidentId) return;
+    await ctx.store.update('alerts', alertId, { ...current.record, incident_id: incidentId }, { expectedVersion: current.version });
+  });
+}

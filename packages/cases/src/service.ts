@@ -1,0 +1,96 @@
+/**
+ * The case service: the one entry point the correlator, the intake routes and the API use to record alerts and work
+ * incidents, on any CaseStore adapter.
+ */
+import type { AlertInput, Alert, Incident, IncidentStatus } from '@bulwark/schema';
+import type { CasePage, CaseQuery, CaseStore, Versioned } from '@bulwark/store';
+import { recordAlert, resolveAlert, type RecordResult } from './alerts.js';
+import { alertmanagerAlertId, fromAlertmanager, type AlertmanagerPayload } from './alertmanager.js';
+import type { Actor } from './common.js';
+import { caseContext, type CaseContext, type CaseServiceOptions } from './context.js';
+import * as ops from './incidents.js';
+
+export interface AlertmanagerResult {
+  received: number;
+  created: number;
+  duplicates: number;
+  resolved: number;
+}
+
+export class CaseService {
+  private readonly ctx: CaseContext;
+
+  constructor(readonly store: CaseStore, options: CaseServiceOptions = {}) {
+    this.ctx = caseContext(store, options);
+  }
+
+  /** Records one alert: idempotent on its id, suppressed into an open repeat, grouped into an incident by entity. */
+  recordAlert(alert: AlertInput, actor: Actor = 'correlator'): Promise<RecordResult> {
+    return recordAlert(this.ctx, alert, actor);
+  }
+
+  resolveAlert(id: string, resolvedAt: string, actor: Actor): Promise<Versioned<Alert> | null> {
+    return resolveAlert(this.ctx, id, resolvedAt, actor);
+  }
+
+  /** A validated Alertmanager v4 payload: firing alerts recorded, resolved ones resolved (or recorded resolved). */
+  async recordAlertmanager(payload: AlertmanagerPayload, actor: Actor): Promise<AlertmanagerResult> {
+    const result: AlertmanagerResult = { received: payload.alerts.length, created: 0, duplicates: 0, resolved: 0 };
+    const now = this.ctx.now();
+    for (const amAlert of payload.alerts) {
+      const alert = fromAlertmanager(amAlert, now);
+      if (amAlert.status === 'resolved') {
+        const resolved = await this.resolveAlert(alertmanagerAlertId(amAlert), alert.resolved_at ?? now, actor);
+        if (resolved) {
+          result.resolved++;
+          continue;
+        }
+      }
+      const recorded = await this.recordAlert(alert, actor);
+      if (recorded.outcome === 'created') result.created++;
+      else result.duplicates++;
+      if (amAlert.status === 'resolved') result.resolved++;
+    }
+    return result;
+  }
+
+  getAlert(id: string): Promise<Versioned<Alert> | null> {
+    return this.store.get<Alert>('alerts', id);
+  }
+
+  listAlerts(query: CaseQuery): Promise<CasePage<Alert>> {
+    return this.store.query<Alert>('alerts', { sort: { field: 'last_seen', order: 'desc' }, ...query });
+  }
+
+  getIncident(id: string): Promise<Versioned<Incident>> {
+    return ops.getIncident(this.ctx, id);
+  }
+
+  listIncidents(query: CaseQuery): Promise<CasePage<Incident>> {
+    return this.store.query<Incident>('incidents', { sort: { field: 'last_seen', order: 'desc' }, ...query });
+  }
+
+  acknowledge(change: ops.Change): Promise<Versioned<Incident>> {
+    return ops.acknowledge(this.ctx, change);
+  }
+
+  assign(change: ops.Change, assignee: string | null): Promise<Versioned<Incident>> {
+    return ops.assign(this.ctx, change, assignee);
+  }
+
+  setStatus(change: ops.Change, status: IncidentStatus, resolution?: string): Promise<Versioned<Incident>> {
+    return ops.setStatus(this.ctx, change, status, resolution);
+  }
+
+  comment(change: ops.Change, text: string): Promise<Versioned<Incident>> {
+    return ops.comment(this.ctx, change, text);
+  }
+
+  tag(change: ops.Change, add: readonly string[], remove: readonly string[]): Promise<Versioned<Incident>> {
+    return ops.tag(this.ctx, change, add, remove);
+  }
+
+  merge(change: ops.Change, fromId: string, fromVersion?: string): Promise<Versioned<Incident>> {
+    return ops.merge(this.ctx, change, fromId, fromVersion);
+  }
+}

@@ -1,0 +1,48 @@
+/** Fixtures for the case service tests: a throwaway SQLite CaseStore and alert builders. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AlertInput } from '@bulwark/schema';
+import { SqliteCaseStore } from '@bulwark/store';
+import { CaseService, type CaseServiceOptions } from '../src/index.js';
+
+export const T0 = Date.parse('2026-11-20T10:00:00.000Z');
+export const at = (minutes: number): string => new Date(T0 + minutes * 60_000).toISOString();
+
+export interface Fixture {
+  store: SqliteCaseStore;
+  cases: CaseService;
+  close(): Promise<void>;
+}
+
+export async function openFixture(options: CaseServiceOptions = {}): Promise<Fixture> {
+  const dir = mkdtempSync(join(tmpdir(), 'bwk-cases-'));
+  const store = new SqliteCaseStore({ path: join(dir, 'cases.db') });
+  await store.init();
+  const cases = new CaseService(store, { now: () => at(0), ...options });
+  return {
+    store,
+    cases,
+    async close() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An alert of rule `rule` about pod `pod` in `prod`, seen at minute `minute`. */
+export function alertOf(id: string, opts: { rule?: string; pod?: string; minute?: number; severity?: AlertInput['severity']; group?: string } = {}): AlertInput {
+  const minute = opts.minute ?? 0;
+  const rule = opts.rule ?? 'k8s-exec';
+  return {
+    id,
+    rule: { id: rule, name: `rule ${rule}`, level: opts.severity ?? 'medium', tags: ['attack.t1609'] },
+    severity: opts.severity ?? 'medium',
+    group_key: opts.group ?? `prod/${opts.pod ?? 'api'}`,
+    entity: { kind: 'workload', namespace: 'prod', value: opts.pod ?? 'api' },
+    event_ids: [`ev-${id}`],
+    first_seen: at(minute),
+    last_seen: at(minute),
+    source: 'rule',
+  };
+}
