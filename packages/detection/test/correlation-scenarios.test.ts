@@ -83,7 +83,7 @@ function audit(atMs: number, user: string, verb: string, objectRef: Record<strin
         kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: 'Metadata', auditID: id, stage: 'ResponseComplete',
         requestURI: `/api/v1/namespaces/${objectRef.namespace ?? 'default'}/${objectRef.resource}/${objectRef.name ?? ''}`,
         verb, user: { username: user, groups: ['system:authenticated'] }, sourceIPs: [ip], userAgent: 'kubectl/v1.31.2',
-        objectRef: { apiVersion: 'v1', ...objectRef }, responseStatus: { metadata: {}, code },
+        objectRef: { apiVersion: 'v1', ...objectRef } as Record<string, string>, responseStatus: { metadata: {}, code },
         requestReceivedTimestamp: new Date(T0 + atMs).toISOString(),
       },
     },
