@@ -101,6 +101,19 @@ describe('InMemoryCorrelationState', () => {
     now += 500;
     assert.equal(await state.read('k'), undefined);
     assert.equal(state.size, 0);
+    assert.equal(await state.write('k', window, 0, 500), true);
+    assert.equal(await state.write('k', window, 1, 500), false, 'a reader of the expired key must not win (ABA)');
+  });
+
+  it('the engine sets TTL = timespan + lateness + slack', async () => {
+    let now = 0;
+    const state = new InMemoryCorrelationState(() => now);
+    const engine = engineFor(['fail'], BODY, { state, allowedLatenessMs: 5_000, ttlSlackMs: 1_000 });
+    await run(engine, [[at('x', 0), ['fail']]]);
+    now = 65_999;
+    assert.equal(state.size, 1);
+    now = 66_000;
+    assert.equal(state.size, 0);
   });
 
   it('drops idle groups: state keeps only what a future window can use', async () => {

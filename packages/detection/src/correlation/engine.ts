@@ -19,6 +19,11 @@ export interface CorrelationEngineOptions {
   state?: CorrelationState;
   /** How far behind a group's latest event time an event may arrive and still count (ms, default 0). */
   allowedLatenessMs?: number;
+  /**
+   * Added to the state TTL (`timespan + lateness`, wall clock). The TTL assumes events arrive roughly when they
+   * happen; a shipper that buffers for minutes needs slack here or idle windows expire between its batches.
+   */
+  ttlSlackMs?: number;
 }
 
 /** A correlation that fired, ready to become an alert. */
@@ -58,6 +63,7 @@ export class CorrelationEngine {
   readonly stats: CorrelationStats = { late: 0, duplicate: 0, spent: 0, untimed: 0, ungrouped: 0, noValue: 0, conflicts: 0 };
   private readonly state: CorrelationState;
   private readonly latenessMs: number;
+  private readonly ttlSlackMs: number;
 
   constructor(
     readonly set: CorrelationSet,
@@ -65,6 +71,7 @@ export class CorrelationEngine {
   ) {
     this.state = options.state ?? new InMemoryCorrelationState();
     this.latenessMs = options.allowedLatenessMs ?? 0;
+    this.ttlSlackMs = options.ttlSlackMs ?? 0;
   }
 
   /** Feeds one event and the rules it matched (ids or names); returns the correlations it completes. */
@@ -147,7 +154,7 @@ export class CorrelationEngine {
       }
       const empty = result.state.entries.length === 0 && result.state.lastMatchEnd === undefined;
       if (empty && !current) return result.hits.map((hit) => toMatch(compiled, groupKey, values, hit));
-      const ttl = spec.timespanMs + spec.latenessMs;
+      const ttl = spec.timespanMs + spec.latenessMs + this.ttlSlackMs;
       if (await this.state.write(key, empty ? undefined : result.state, current?.version ?? 0, ttl)) {
         return result.hits.map((hit) => toMatch(compiled, groupKey, values, hit));
       }

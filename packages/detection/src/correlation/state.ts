@@ -11,8 +11,9 @@
  *
  * A Redis adapter implements `write` as one Lua script (`HGET ver` compare, `HSET state ver`, `PEXPIRE ttl`), so
  * any number of correlator processes sharing a Redis serialise per key exactly as one process would. The TTL the
- * engine passes is `timespan + allowed lateness` — by then no new event can land in any window of the key — so
- * idle groups disappear without a sweeper.
+ * engine passes is `timespan + allowed lateness (+ optional slack)` — by then no new event can land in any window
+ * of the key, as long as events arrive roughly when they happen — so idle groups disappear without a sweeper.
+ * Version numbers must never repeat for a key, even after it expired (see `lastVersion`).
  */
 import type { WindowState } from './window.js';
 
@@ -39,6 +40,9 @@ export interface CorrelationStateSnapshot {
  */
 export class InMemoryCorrelationState implements CorrelationState {
   private readonly items = new Map<string, { state: WindowState; version: number; expiresAt: number }>();
+  /** Versions come from one counter, never from `current + 1`, so a key that expired and came back cannot be
+   * mistaken for the one a slow writer read (the ABA problem); Redis does the same with an INCR'd counter. */
+  private lastVersion = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -51,7 +55,7 @@ export class InMemoryCorrelationState implements CorrelationState {
     const current = this.live(key)?.version ?? 0;
     if (current !== expectedVersion) return false;
     if (state === undefined) this.items.delete(key);
-    else this.items.set(key, { state: structuredClone(state), version: current + 1, expiresAt: this.now() + ttlMs });
+    else this.items.set(key, { state: structuredClone(state), version: ++this.lastVersion, expiresAt: this.now() + ttlMs });
     return true;
   }
 
@@ -78,6 +82,7 @@ export class InMemoryCorrelationState implements CorrelationState {
     const store = new InMemoryCorrelationState(now);
     for (const { key, state, version, expiresAt } of snapshot.entries) {
       store.items.set(key, { state: structuredClone(state), version, expiresAt });
+      store.lastVersion = Math.max(store.lastVersion, version);
     }
     return store;
   }
