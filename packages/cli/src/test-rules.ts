@@ -1,0 +1,74 @@
+/**
+ * `bulwark rules test <dir|file…>`: every rule's fixtures through the compiled, indexed rule set — every true
+ * positive must fire the rule, every true negative must not. A rule without fixtures, or without at least one of
+ * each kind, fails: a rule nobody has seen fire (and not fire) is not tested.
+ */
+import { formatProblem, type RuleSet, type SigmaRule } from '@bulwark/detection';
+import { loadCatalog } from './catalog.js';
+import { findRuleFiles, fixtureFilesFor, readSources } from './files.js';
+import { describeEvent, parseFixtureFile, type Fixture } from './fixtures.js';
+import { EXIT, line, type CliIo } from './io.js';
+
+/** Totals, also returned for tests and scripts. */
+export interface TestSummary {
+  rules: number;
+  rulesFailed: number;
+  fixtures: number;
+  truePositives: number;
+  trueNegatives: number;
+  failures: number;
+}
+
+/** The failures of one rule: fixture files, fixture events that disagree with the rule, missing fixtures. */
+function testRule(rule: SigmaRule, set: RuleSet, summary: TestSummary): string[] {
+  const failures: string[] = [];
+  const fixtureFiles = fixtureFilesFor(rule.file);
+  if (fixtureFiles.length === 0) return [`${rule.file}: no fixtures (expected ${rule.file.replace(/\.ya?ml$/i, '.fixtures.yml')})`];
+  const fixtures: Fixture[] = [];
+  for (const source of readSources(fixtureFiles)) {
+    const parsed = parseFixtureFile(source);
+    fixtures.push(...parsed.fixtures);
+    for (const p of parsed.problems) failures.push(`${p.file}: ${p.path || '(document)'}: ${p.message}`);
+  }
+  for (const fixture of fixtures) {
+    summary.fixtures++;
+    const fired = set.match(fixture.event).some((m) => m.rule === rule);
+    const positive = fixture.kind === 'true_positives';
+    if (positive) summary.truePositives++;
+    else summary.trueNegatives++;
+    if (fired !== positive) {
+      const what = positive ? 'should match but did not' : 'matched but should not';
+      failures.push(`${fixture.file}: ${fixture.path}: ${describeEvent(fixture.event)} ${what} (rule ${rule.file}: ${rule.title})`);
+    }
+  }
+  for (const kind of ['true_positives', 'true_negatives'] as const) {
+    if (!fixtures.some((f) => f.kind === kind)) failures.push(`${rule.file}: fixtures have no ${kind}`);
+  }
+  return failures;
+}
+
+export function testCommand(paths: string[], io: CliIo): { code: number; summary: TestSummary } {
+  const summary: TestSummary = { rules: 0, rulesFailed: 0, fixtures: 0, truePositives: 0, trueNegatives: 0, failures: 0 };
+  const { files, missing } = findRuleFiles(paths);
+  for (const path of missing) line(io.stderr, `${path}: no such file or directory`);
+  const { rules, set, problems } = loadCatalog(files);
+  for (const problem of problems) line(io.stderr, `FAIL ${formatProblem(problem)}`);
+  summary.failures += problems.length;
+  summary.rules = files.length;
+  summary.rulesFailed = new Set(problems.map((p) => p.file)).size;
+  const broken = new Set(problems.map((p) => p.file));
+  for (const rule of rules) {
+    const failures = testRule(rule, set, summary);
+    for (const failure of failures) line(io.stderr, `FAIL ${failure}`);
+    summary.failures += failures.length;
+    if (failures.length > 0 && !broken.has(rule.file)) summary.rulesFailed++;
+  }
+  const s = summary;
+  line(
+    io.stdout,
+    `${s.rules} rules, ${s.rules - s.rulesFailed} passed, ${s.rulesFailed} failed; ` +
+      `${s.fixtures} fixtures (${s.truePositives} true positives, ${s.trueNegatives} true negatives), ${s.failures} failures`,
+  );
+  const failed = missing.length > 0 || s.failures > 0 || files.length === 0;
+  return { code: failed ? EXIT.failed : EXIT.ok, summary };
+}

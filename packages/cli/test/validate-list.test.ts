@@ -1,0 +1,94 @@
+/** `bulwark rules validate` and `list`, and the command line itself (help, usage errors, exit codes). */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { BUNDLED_RULES, cli, EXEC_RULE, ruleDir } from './helpers.js';
+
+const TWO_PROBLEMS = `title: two problems
+id: not-a-uuid
+logsource: {product: kubernetes, service: audit}
+detection:
+  sel:
+    verb|startwith: create
+  condition: sel or missing
+level: severe
+`;
+
+describe('rules validate', () => {
+  it('accepts the bundled rules', () => {
+    const run = cli('rules', 'validate', BUNDLED_RULES);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^(\d+) rule files, \1 valid, 0 with problems, 0 problems$/m);
+  });
+
+  it('reports every problem of every file together, each with file and path', () => {
+    const dir = ruleDir({
+      'one.yml': TWO_PROBLEMS,
+      'two.yml': 'title: no detection\nlogsource: {product: nosuch}\n',
+      'ok.yml': EXEC_RULE,
+      'ok.fixtures.yml': 'not: a rule, never loaded as one',
+    });
+    const run = cli('rules', 'validate', dir);
+    assert.equal(run.code, 1);
+    const one = join(dir, 'one.yml');
+    const two = join(dir, 'two.yml');
+    for (const expected of [`${one}: id:`, `${one}: level:`, `${one}: detection.sel.verb|startwith:`, `${one}: detection.condition:`, `${two}: detection:`]) {
+      assert.ok(run.stderr.includes(expected), `missing ${expected} in\n${run.stderr}`);
+    }
+    assert.doesNotMatch(run.stderr, /ok\.(fixtures\.)?yml/);
+    assert.match(run.stdout, /3 rule files, 1 valid, 2 with problems/);
+  });
+
+  it('reports duplicate and missing ids', () => {
+    const dir = ruleDir({ 'a.yml': EXEC_RULE, 'b.yml': EXEC_RULE, 'c.yml': EXEC_RULE.replace(/^id: .*\n/m, '') });
+    const run = cli('rules', 'validate', dir);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, new RegExp(`${join(dir, 'b.yml')}: id: duplicate id 0b5a8f4e-.* \\(also in ${join(dir, 'a.yml')}\\)`));
+    assert.match(run.stderr, new RegExp(`${join(dir, 'c.yml')}: id: an id is required`));
+  });
+});
+
+describe('bundled rule metadata', () => {
+  it('every rule has the attributes the bundle promises', async () => {
+    const { loadRules } = await import('@bulwark/detection');
+    const { findRuleFiles, readSources } = await import('../src/files.js');
+    const rules = loadRules(readSources(findRuleFiles([BUNDLED_RULES]).files));
+    for (const r of rules) {
+      assert.ok(r.id && r.title && r.description && r.status && r.level && r.date, r.file);
+      assert.equal(r.author, 'Bulwark', r.file);
+      assert.ok(r.falsepositives && r.falsepositives.length > 0, r.file);
+      assert.ok(r.tags?.some((t) => /^attack\.t\d{4}(\.\d{3})?$/.test(t)), `${r.file}: no ATT&CK technique tag`);
+    }
+  });
+});
+
+describe('rules list', () => {
+  it('prints id, level, title, logsource and tags per rule', () => {
+    const run = cli('rules', 'list', BUNDLED_RULES);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /1fea1988-ca78-480b-a140-a99798d3a434\s+medium\s+Command executed in or attached to a pod\s+\[kubernetes\/audit\]\s+attack\.execution,attack\.t1609/);
+  });
+
+  it('prints JSON with --json', () => {
+    const run = cli('rules', 'list', '--json', BUNDLED_RULES);
+    const rows = JSON.parse(run.stdout) as { id: string; logsource: string; tags: string[] }[];
+    assert.ok(rows.length >= 27);
+    assert.ok(rows.every((r) => r.id && r.logsource && r.tags.length > 0));
+  });
+});
+
+describe('command line', () => {
+  it('documents exit codes in --help', () => {
+    const run = cli('--help');
+    assert.equal(run.code, 0);
+    assert.match(run.stdout, /Exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 /);
+  });
+
+  it('exits 2 on usage errors', () => {
+    assert.equal(cli().code, 2);
+    assert.equal(cli('rules', 'frobnicate', 'x').code, 2);
+    assert.equal(cli('rules', 'test').code, 2);
+    assert.equal(cli('rules', 'test', '--bogus', 'x').code, 2);
+    assert.equal(cli('rules', 'test', '--json', 'x').code, 2);
+  });
+});
