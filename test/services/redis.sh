@@ -1,13 +1,12 @@
 # shellcheck shell=bash
 # Redis: one throwaway, memory-only server on loopback from Debian's redis-server package (installed with apt as root
-# when missing). Exports REDIS_URL. Not started by a bare `up` until a suite needs it: `test/services/up redis`, or
-# flip redis_default to yes when the BullMQ bus and correlation-state suites land.
+# when missing). Exports REDIS_URL. Started by a bare `up`: the BullMQ bus suite (packages/bus) needs it.
 #
 # Knobs (environment):
 #   REDIS_PORT   first port tried (default 6390; the next free one up to 6399 if busy)
 
 # shellcheck disable=SC2034 # read by the dispatcher in _lib.sh as ${name}_default
-redis_default=no
+redis_default=yes
 
 REDIS_MIN_MAJOR=6 # BullMQ wants Redis 6.2+; Debian 12 ships 7.0
 _redis_pid="$STATE_DIR/redis.pid"

@@ -1,0 +1,181 @@
+/**
+ * `BullmqBus`: the scale-mode bus on Redis (ARCHITECTURE.md, "scale: the bus … in Redis (BullMQ)").
+ *
+ * One BullMQ queue per consumer group: `publish` adds the batch as one job to every configured group's queue, and
+ * each `subscribe` runs a BullMQ Worker on its group's queue. BullMQ then gives what the port promises:
+ * - work sharing: a job is locked by one worker at a time, however many correlator processes run;
+ * - at-least-once: a failed job is retried with our back-off (attempts are effectively unlimited), and a job whose
+ *   worker died (lock not renewed) is moved back to wait by any live worker's stalled-job check;
+ * - deduplication of re-published batches: the job id is derived from the batch id, and BullMQ ignores an add whose
+ *   job id exists. Completed jobs are kept for `dedupWindowSeconds` for that reason; a batch re-published after its
+ *   job was removed is delivered again (harmless: consumers are idempotent).
+ *
+ * Groups are configuration (`groups`), not discovered: a batch published before a group's first worker started must
+ * still wait for it, so the publisher has to know the group already.
+ */
+import { Queue, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import {
+  checkConcurrency,
+  checkGroupName,
+  retryDelayMs,
+  type BatchHandler,
+  type Bus,
+  type BusBatch,
+  type SubscribeOptions,
+  type Subscription,
+} from '../port.js';
+import { jobIdOf, queueNameOf } from './names.js';
+
+export interface BullmqBusOptions {
+  /** `redis://…` address; default `process.env.REDIS_URL`. */
+  url?: string;
+  /** Every consumer group a batch must reach (e.g. `['correlator']`). Subscribing to another group is refused. */
+  groups: readonly string[];
+  /** Redis key prefix shared by all queues of this deployment (default `bulwark`). */
+  prefix?: string;
+  /** How long completed jobs are kept so a re-published batch id is recognised (default 3600 s). */
+  dedupWindowSeconds?: number;
+  /** Lock of a job in hand; a dead worker's job is redelivered after about this long (default 30000 ms). */
+  lockDurationMs?: number;
+  /** How often workers look for jobs whose worker died (default 30000 ms; BullMQ's default). */
+  stalledIntervalMs?: number;
+  /** Called with a handler's error before the batch is retried; default: `console.error`. */
+  onHandlerError?: (error: unknown, group: string, batch: BusBatch) => void;
+}
+
+/** Effectively unlimited: a batch parked as "failed" would be a silently lost detection. */
+const ATTEMPTS = 1_000_000;
+/** Custom back-off name, resolved by each worker's `settings.backoffStrategy`. */
+const BACKOFF_TYPE = 'bulwark-bus';
+/** Most completed jobs kept per queue for deduplication, whatever their age. */
+const DEDUP_MAX_JOBS = 100_000;
+
+export class BullmqBus implements Bus {
+  /** Commands from the publisher: default retry limits, so `publish` fails (and the collector answers 503) when Redis is gone. */
+  private readonly producer: Redis;
+  /** Workers must never give up on a command (BullMQ requires `maxRetriesPerRequest: null`); each duplicates it for blocking. */
+  private readonly consumer: Redis;
+  private readonly queues = new Map<string, Queue<BusBatch>>();
+  private readonly subscriptions = new Set<BullmqSubscription>();
+  private readonly prefix: string;
+  private readonly dedupWindowSeconds: number;
+  private closed = false;
+
+  constructor(private readonly options: BullmqBusOptions) {
+    const url = options.url ?? process.env.REDIS_URL;
+    if (!url) throw new TypeError('BullmqBus needs a Redis address: set REDIS_URL or pass `url`');
+    if (options.groups.length === 0) throw new TypeError('BullmqBus needs at least one consumer group');
+    for (const group of options.groups) checkGroupName(group);
+    this.prefix = options.prefix ?? 'bulwark';
+    this.dedupWindowSeconds = options.dedupWindowSeconds ?? 3600;
+    this.producer = new Redis(url, { lazyConnect: true });
+    this.consumer = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null });
+    for (const group of new Set(options.groups)) {
+      this.queues.set(group, new Queue<BusBatch>(queueNameOf(group), { connection: this.producer, prefix: this.prefix }));
+    }
+  }
+
+  /** The groups this bus publishes to. */
+  get groups(): string[] {
+    return [...this.queues.keys()];
+  }
+
+  /** One job per group, all with the batch's job id; resolves when Redis holds every one of them. */
+  async publish(batch: BusBatch): Promise<void> {
+    if (this.closed) throw new Error('BullmqBus is closed');
+    const jobId = jobIdOf(batch.id);
+    await Promise.all(
+      [...this.queues.values()].map((queue) =>
+        queue.add('batch', batch, {
+          jobId,
+          attempts: ATTEMPTS,
+          backoff: { type: BACKOFF_TYPE },
+          removeOnComplete: { age: this.dedupWindowSeconds, count: DEDUP_MAX_JOBS },
+          removeOnFail: false,
+        }),
+      ),
+    );
+  }
+
+  async subscribe(group: string, handler: BatchHandler, options: SubscribeOptions = {}): Promise<Subscription> {
+    if (this.closed) throw new Error('BullmqBus is closed');
+    checkGroupName(group);
+    if (!this.queues.has(group)) {
+      throw new TypeError(`bus group ${group} is not in this bus's groups (${this.groups.join(', ')}): it would never get a batch`);
+    }
+    const onError = this.options.onHandlerError ?? defaultOnError;
+    const worker = new Worker<BusBatch>(queueNameOf(group), async (job: Job<BusBatch>) => handler(job.data), {
+      connection: this.consumer,
+      prefix: this.prefix,
+      concurrency: checkConcurrency(options.concurrency),
+      lockDuration: this.options.lockDurationMs ?? 30_000,
+      stalledInterval: this.options.stalledIntervalMs ?? 30_000,
+      // A job whose worker died is always put back: the default (1) would fail it on the second crash and lose it.
+      maxStalledCount: ATTEMPTS,
+      settings: { backoffStrategy: (attemptsMade: number) => retryDelayMs(attemptsMade) },
+    });
+    worker.on('failed', (job, error) => {
+      if (job) onError(error, group, job.data);
+    });
+    // Connection trouble: ioredis reconnects by itself; without a listener an 'error' event would crash the process.
+    worker.on('error', (error) => console.error(`bus group ${group}: worker error:`, error));
+    await worker.waitUntilReady();
+    const subscription = new BullmqSubscription(worker, () => this.subscriptions.delete(subscription));
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  /** Graceful: workers finish (and acknowledge) the jobs in hand, then the connections are closed. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((s) => s.close()));
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    await Promise.all([quit(this.producer), quit(this.consumer)]);
+  }
+
+  /**
+   * Stop at once, as a crashed process would: jobs in hand are neither finished nor released, so their locks expire
+   * and another worker's stalled-job check redelivers them. For tests and for fatal shutdowns.
+   */
+  async abandon(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((s) => s.abandon()));
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.producer.disconnect();
+    this.consumer.disconnect();
+  }
+}
+
+class BullmqSubscription implements Subscription {
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    private readonly worker: Worker<BusBatch>,
+    private readonly onClosed: () => void,
+  ) {}
+
+  /** BullMQ's graceful close: no new jobs, wait for active ones to complete. */
+  close(): Promise<void> {
+    this.closing ??= this.worker.close().finally(this.onClosed);
+    return this.closing;
+  }
+
+  abandon(): Promise<void> {
+    this.closing ??= this.worker.close(true).finally(this.onClosed);
+    return this.closing;
+  }
+}
+
+async function quit(connection: Redis): Promise<void> {
+  if (connection.status === 'end' || connection.status === 'wait') {
+    connection.disconnect();
+    return;
+  }
+  await connection.quit().catch(() => connection.disconnect());
+}
+
+function defaultOnError(error: unknown, group: string, batch: BusBatch): void {
+  console.error(`bus group ${group}: batch ${batch.id} failed and will be retried:`, error);
+}

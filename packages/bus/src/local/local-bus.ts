@@ -1,0 +1,145 @@
+/**
+ * `LocalBus`: the embedded-mode bus (ARCHITECTURE.md, "Two modes": "the bus is in-process and backed by the store
+ * itself (an outbox cursor), so a crash loses nothing").
+ *
+ * Nothing is queued in memory: subscribers read events straight from the store's `events` table after their group's
+ * cursor (see `GroupCursor`), and `publish` only wakes them early. So the collector's "stored, then acknowledged"
+ * already means "published", and a crash between the two loses nothing; after a restart each group resumes right
+ * after its last acknowledged batch.
+ *
+ * Scope: one process owns a group. Several subscribers of a group inside this bus share its work; two processes (or
+ * two `LocalBus` instances) on the same file and group would each deliver everything, which is why scale mode uses
+ * BullMQ instead.
+ */
+import { migrate, openDatabase, type SqliteDatabase } from '@bulwark/store';
+import {
+  checkConcurrency,
+  checkGroupName,
+  type BatchHandler,
+  type Bus,
+  type BusBatch,
+  type SubscribeOptions,
+  type Subscription,
+} from '../port.js';
+import { BUS_OFFSETS_DDL, GroupCursor } from './group-cursor.js';
+import { Wakeup } from './wakeup.js';
+
+export interface LocalBusOptions {
+  /** The embedded store's SQLite file (the same one `SqliteLogStore` writes). `:memory:` is refused: nothing to share. */
+  path: string;
+  /** Most events per delivered batch (default 500). */
+  batchSize?: number;
+  /** How often idle subscribers look for events nobody announced, e.g. written by another process (default 250 ms). */
+  pollIntervalMs?: number;
+  /** Called with a handler's error before the batch is retried; default: `console.error`. */
+  onHandlerError?: (error: unknown, group: string, batch: BusBatch) => void;
+}
+
+export class LocalBus implements Bus {
+  private readonly db: SqliteDatabase;
+  private readonly groups = new Map<string, GroupCursor>();
+  private readonly subscriptions = new Set<LocalSubscription>();
+  private readonly wakeup = new Wakeup();
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private closed = false;
+
+  constructor(private readonly options: LocalBusOptions) {
+    if (options.path === '' || options.path === ':memory:') {
+      throw new TypeError('LocalBus needs the store file path: an in-memory database is private to one connection');
+    }
+    this.batchSize = options.batchSize ?? 500;
+    if (!Number.isSafeInteger(this.batchSize) || this.batchSize < 1) throw new TypeError(`LocalBus batchSize must be a positive integer`);
+    this.pollIntervalMs = Math.max(1, options.pollIntervalMs ?? 250);
+    this.db = openDatabase({ path: options.path });
+    // The store creates `events` on init; doing it here too (idempotent) lets the bus start first.
+    migrate(this.db);
+    this.db.exec(BUS_OFFSETS_DDL);
+  }
+
+  /** The events are already stored: just wake the subscribers so they do not wait for their next poll. */
+  async publish(_batch: BusBatch): Promise<void> {
+    if (this.closed) throw new Error('LocalBus is closed');
+    this.wakeup.notify();
+  }
+
+  async subscribe(group: string, handler: BatchHandler, options: SubscribeOptions = {}): Promise<Subscription> {
+    if (this.closed) throw new Error('LocalBus is closed');
+    checkGroupName(group);
+    const concurrency = checkConcurrency(options.concurrency);
+    let cursor = this.groups.get(group);
+    if (!cursor) {
+      cursor = new GroupCursor(this.db, group, this.batchSize);
+      this.groups.set(group, cursor);
+    }
+    const onError = this.options.onHandlerError ?? defaultOnError;
+    const subscription = new LocalSubscription(cursor, handler, concurrency, this.wakeup, this.pollIntervalMs, onError, () =>
+      this.subscriptions.delete(subscription),
+    );
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  /** The acknowledged position of `group` (0 when it has none yet). */
+  committedSeq(group: string): number {
+    return this.groups.get(group)?.committedSeq ?? 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((s) => s.close()));
+    this.db.close();
+  }
+}
+
+/** `concurrency` loops over one group cursor; each takes a batch, runs the handler, then acks or schedules a retry. */
+class LocalSubscription implements Subscription {
+  private closing = false;
+  private readonly loops: Promise<void>[];
+
+  constructor(
+    private readonly cursor: GroupCursor,
+    private readonly handler: BatchHandler,
+    concurrency: number,
+    private readonly wakeup: Wakeup,
+    private readonly pollIntervalMs: number,
+    private readonly onError: NonNullable<LocalBusOptions['onHandlerError']>,
+    private readonly onClosed: () => void,
+  ) {
+    this.loops = Array.from({ length: concurrency }, () => this.run());
+  }
+
+  private async run(): Promise<void> {
+    while (!this.closing) {
+      const work = this.cursor.take();
+      if (!work) {
+        const retryIn = this.cursor.nextRetryInMs();
+        await this.wakeup.wait(retryIn === null ? this.pollIntervalMs : Math.min(retryIn, this.pollIntervalMs));
+        continue;
+      }
+      try {
+        await this.handler(work.batch);
+      } catch (error) {
+        this.cursor.fail(work.lease);
+        this.onError(error, this.cursor.group, work.batch);
+        continue;
+      }
+      this.cursor.ack(work.lease);
+    }
+  }
+
+  /** Stop taking batches, let the ones in hand finish (acked or queued for retry), then detach. */
+  async close(): Promise<void> {
+    if (!this.closing) {
+      this.closing = true;
+      this.wakeup.notify();
+    }
+    await Promise.all(this.loops);
+    this.onClosed();
+  }
+}
+
+function defaultOnError(error: unknown, group: string, batch: BusBatch): void {
+  console.error(`bus group ${group}: batch ${batch.id} failed and will be retried:`, error);
+}

@@ -1,0 +1,101 @@
+/**
+ * LocalBus on a real SQLite store file: the shared contract (batches of 3 so several published batches merge or split
+ * like they do in production), then what only the outbox cursor has: the committed offset on disk, commits only over
+ * a gap-free prefix when consumers finish out of order, and a restart that resumes from the file alone.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { SqliteLogStore, openDatabase } from '@bulwark/store';
+import { LocalBus, type Bus } from '../src/index.js';
+import { makeBatches, runBusContract, waitFor, type BusScope } from './bus-contract.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bulwark-bus-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+
+async function localScope(groupCount: number): Promise<BusScope> {
+  const path = join(dir, `bus-${++files}.sqlite`);
+  const store = new SqliteLogStore({ path });
+  await store.init();
+  const opened: Bus[] = [];
+  const open = () => {
+    const bus = new LocalBus({ path, batchSize: 3, pollIntervalMs: 50, onHandlerError: () => {} });
+    opened.push(bus);
+    return bus;
+  };
+  const publisher = open();
+  return {
+    groups: Array.from({ length: groupCount }, (_, i) => `g${i}`),
+    open,
+    async publish(batch) {
+      await store.appendSerialized(batch.events);
+      await publisher.publish(batch);
+    },
+    // A crashed process simply stops: its connection and its half-done handler are abandoned until cleanup.
+    async crash() {},
+    async cleanup() {
+      // Let the abandoned handlers settle first (they were released with an error) so their closes return.
+      await new Promise((r) => setTimeout(r, 50));
+      for (const bus of opened) await bus.close();
+      await store.close();
+    },
+  };
+}
+
+runBusContract('local (SQLite outbox cursor)', localScope);
+
+describe('LocalBus specifics', () => {
+  it('keeps the acknowledged seq in bus_offsets, and a restarted bus starts there', async () => {
+    const s = await localScope(1);
+    const bus = s.open() as LocalBus;
+    let count = 0;
+    await bus.subscribe('g0', async (b) => void (count += b.events.length));
+    for (const b of makeBatches(4, 3)) await s.publish(b);
+    await waitFor('all', () => count === 12);
+    await bus.close();
+    const path = join(dir, `bus-${files}.sqlite`);
+    const db = openDatabase({ path });
+    assert.equal(db.prepare('SELECT seq FROM bus_offsets WHERE "group" = ?').pluck().get('g0'), 12);
+    db.close();
+    const again = s.open() as LocalBus;
+    let redelivered = 0;
+    await again.subscribe('g0', async (b) => void (redelivered += b.events.length));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(redelivered, 0);
+    assert.equal(again.committedSeq('g0'), 12);
+    await s.cleanup();
+  });
+
+  it('commits only a gap-free prefix when a later batch finishes before an earlier one', async () => {
+    const s = await localScope(1);
+    const bus = s.open() as LocalBus;
+    let releaseFirst!: () => void;
+    const firstGate = new Promise<void>((r) => (releaseFirst = r));
+    const finished: string[] = [];
+    await bus.subscribe(
+      'g0',
+      async (b) => {
+        if (b.events[0]!.id === 'e-0000') await firstGate;
+        finished.push(b.id);
+      },
+      { concurrency: 2 },
+    );
+    for (const b of makeBatches(2, 3)) await s.publish(b);
+    await waitFor('the second batch', () => finished.length === 1);
+    assert.equal(bus.committedSeq('g0'), 0, 'the cursor must not pass the unfinished first batch');
+    releaseFirst();
+    await waitFor('both', () => finished.length === 2);
+    assert.equal(bus.committedSeq('g0'), 6);
+    await s.cleanup();
+  });
+
+  it('refuses an in-memory database and bad group names', async () => {
+    assert.throws(() => new LocalBus({ path: ':memory:' }), /store file path/);
+    const s = await localScope(1);
+    await assert.rejects(s.open().subscribe('bad group!', async () => {}), /group name/);
+    await s.cleanup();
+  });
+});
