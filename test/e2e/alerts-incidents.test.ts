@@ -5,6 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { startHarness, type Harness } from '../support/harness.js';
 
 const T0 = Date.parse('2026-11-20T10:00:00.000Z');
@@ -50,10 +51,24 @@ function amPayload(status: 'firing' | 'resolved', fingerprint: string) {
   };
 }
 
-describe('alerts and incidents API', () => {
+/**
+ * The same suite in embedded mode (SQLite) and in scale mode (OpenSearch, when `OPENSEARCH_URL` is set, as `npm test`
+ * does; otherwise the scale run is reported as skipped with the reason).
+ */
+const openSearchUrl = process.env.OPENSEARCH_URL;
+const MODES: Array<[mode: string, env: () => Record<string, string>, skip: string | false]> = [
+  ['embedded', () => ({}), false],
+  [
+    'scale (OpenSearch)',
+    () => ({ BULWARK_STORE: 'opensearch', BULWARK_STORE_URL: openSearchUrl!, BULWARK_STORE_PREFIX: `cases${randomBytes(3).toString('hex')}` }),
+    openSearchUrl ? false : 'OPENSEARCH_URL is not set: run with `npm test` or `test/services/up opensearch && source test/.services.env`',
+  ],
+];
+
+for (const [mode, env, skip] of MODES) describe(`alerts and incidents API, ${mode}`, { skip }, () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness();
+    h = await startHarness(env());
   });
   after(async () => h.close());
 
