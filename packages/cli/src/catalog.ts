@@ -2,13 +2,18 @@
  * Loads a rule directory the way the correlator will: every file loaded and compiled, every problem kept with its
  * file and YAML path (never just the first), plus the checks that only make sense across files (unique ids).
  */
-import { compileRules, loadRule, SigmaRuleError, type RuleSet, type SigmaProblem, type SigmaRule } from '@bulwark/detection';
+import {
+  compileCorrelations, compileRules, loadCorrelation, loadRule, SigmaRuleError,
+  type RuleSet, type SigmaCorrelation, type SigmaProblem, type SigmaRule,
+} from '@bulwark/detection';
 import { parseDocument } from 'yaml';
 import { readSources } from './files.js';
 
 export interface Catalog {
   /** Rules that loaded and compiled, in file order. */
   rules: SigmaRule[];
+  /** Correlation rules that loaded (their references are checked against `rules`). */
+  correlations: SigmaCorrelation[];
   /** All of them compiled into one indexed set, as the correlator runs them. */
   set: RuleSet;
   problems: SigmaProblem[];
@@ -17,8 +22,13 @@ export interface Catalog {
 /** Loads and compiles each file on its own, so one broken rule neither hides the others' problems nor their fixtures. */
 export function loadCatalog(files: string[]): Catalog {
   const rules: SigmaRule[] = [];
+  const correlations: SigmaCorrelation[] = [];
   const problems: SigmaProblem[] = [];
   for (const { file, source } of readSources(files)) {
+    if (isCorrelation(source)) {
+      problems.push(...collect(() => correlations.push(loadCorrelation(source, file))));
+      continue;
+    }
     try {
       const rule = loadRule(source, file);
       compileRules([rule]);
@@ -28,12 +38,28 @@ export function loadCatalog(files: string[]): Catalog {
       problems.push(...error.problems, ...compileProblemsDespite(error.problems, source, file));
     }
   }
-  problems.push(...duplicateIds(rules));
-  return { rules, set: compileRules(rules), problems };
+  problems.push(...duplicateIds([...rules, ...correlations]));
+  if (correlations.length > 0) problems.push(...collect(() => compileCorrelations(correlations, rules)));
+  return { rules, correlations, set: compileRules(rules), problems };
+}
+
+/** A Sigma correlation document: a top-level `correlation` key (as the detection core's `loadSigmaFiles` decides). */
+function isCorrelation(source: string): boolean {
+  return /^correlation\s*:/m.test(source);
+}
+
+function collect(load: () => unknown): SigmaProblem[] {
+  try {
+    load();
+    return [];
+  } catch (error) {
+    if (!(error instanceof SigmaRuleError)) throw error;
+    return error.problems;
+  }
 }
 
 /** Alerts and suppression key on the rule id, so two files with one id would merge their alerts. */
-function duplicateIds(rules: SigmaRule[]): SigmaProblem[] {
+function duplicateIds(rules: (SigmaRule | SigmaCorrelation)[]): SigmaProblem[] {
   const first = new Map<string, string>();
   const problems: SigmaProblem[] = [];
   for (const rule of rules) {

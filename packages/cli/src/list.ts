@@ -1,10 +1,11 @@
 /** `bulwark rules list <dir|file…>`: one line per rule (id, level, title, logsource, tags), then the problems. */
-import { formatProblem, type SigmaRule } from '@bulwark/detection';
+import { formatProblem, type SigmaCorrelation, type SigmaRule } from '@bulwark/detection';
 import { loadCatalog } from './catalog.js';
 import { findRuleFiles } from './files.js';
 import { EXIT, line, type CliIo } from './io.js';
 
-function logsourceText(rule: SigmaRule): string {
+function logsourceText(rule: SigmaRule | SigmaCorrelation): string {
+  if (!('logsource' in rule)) return `correlation/${rule.type}`;
   const { category, product, service } = rule.logsource;
   return [product, service, category].filter(Boolean).join('/');
 }
@@ -12,8 +13,8 @@ function logsourceText(rule: SigmaRule): string {
 export function listCommand(paths: string[], json: boolean, io: CliIo): number {
   const { files, missing } = findRuleFiles(paths);
   for (const path of missing) line(io.stderr, `${path}: no such file or directory`);
-  const { rules, problems } = loadCatalog(files);
-  const rows = rules.map((r) => ({
+  const { rules, correlations, problems } = loadCatalog(files);
+  const rows = [...rules, ...correlations].map((r) => ({
     id: r.id ?? '',
     level: r.level ?? '',
     title: r.title,

@@ -48,6 +48,40 @@ describe('rules validate', () => {
   });
 });
 
+describe('correlation rules', () => {
+  const correlation = (id: string, ref: string) => `title: many execs by one user
+id: ${id}
+correlation:
+  type: event_count
+  rules: [${ref}]
+  group-by: [user.username]
+  timespan: 10m
+  condition: {gte: 5}
+level: high
+`;
+
+  it('validates correlation documents and their references alongside the rules', () => {
+    const dir = ruleDir({
+      'exec.yml': EXEC_RULE,
+      'ok.yml': correlation('5f0c3a1e-8d2b-4c7e-9a6f-1b2c3d4e5f60', '0b5a8f4e-1c2d-4e3f-9a8b-7c6d5e4f3a2b'),
+      'dangling.yml': correlation('6f0c3a1e-8d2b-4c7e-9a6f-1b2c3d4e5f60', 'no-such-rule'),
+    });
+    const run = cli('rules', 'validate', dir);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, new RegExp(`${join(dir, 'dangling.yml')}: correlation\\.rules\\.0: .*no-such-rule`));
+    assert.doesNotMatch(run.stderr, /ok\.yml|exec\.yml/);
+    assert.match(run.stdout, /3 rule files, 2 valid, 1 with problems/);
+    assert.match(cli('rules', 'list', dir).stdout, /5f0c3a1e-8d2b-4c7e-9a6f-1b2c3d4e5f60\s+high\s+many execs by one user\s+\[correlation\/event_count\]/);
+  });
+
+  it('fails them in rules test rather than skipping them silently', () => {
+    const dir = ruleDir({ 'exec.yml': EXEC_RULE, 'ok.yml': correlation('5f0c3a1e-8d2b-4c7e-9a6f-1b2c3d4e5f60', '0b5a8f4e-1c2d-4e3f-9a8b-7c6d5e4f3a2b') });
+    const run = cli('rules', 'test', dir);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /ok\.yml: correlation rules are validated, but 'rules test' does not run correlation fixtures yet/);
+  });
+});
+
 describe('bundled rule metadata', () => {
   it('every rule has the attributes the bundle promises', async () => {
     const { loadRules } = await import('@bulwark/detection');
