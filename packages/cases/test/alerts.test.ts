@@ -1,7 +1,7 @@
 /** Recording alerts on the SQLite CaseStore: idempotency, suppression, grouping by entity, severity max. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BulwarkError, type Alert, type Incident } from '@bulwark/schema';
+import { AlertSchema, BulwarkError, type Alert, type Incident } from '@bulwark/schema';
 import { alertOf, openFixture, type Fixture } from './helpers.js';
 
 describe('recordAlert', () => {
@@ -109,5 +109,37 @@ describe('recordAlert', () => {
     assert.equal(page.items.length, 1);
     assert.equal(page.items[0]!.record.action, 'alert.record');
     assert.equal(page.items[0]!.record.actor, 'correlator');
+  });
+});
+
+describe('recordAlert after a crash', () => {
+  it('a replay finishes grouping an alert stored before the crash', async () => {
+    const f = await openFixture();
+    try {
+      // The first attempt stored the alert, then stopped before grouping it.
+      await f.store.create('alerts', AlertSchema.parse(alertOf('crash-1', { pod: 'crash' })));
+      const replay = await f.cases.recordAlert(alertOf('crash-1', { pod: 'crash' }));
+      assert.equal(replay.outcome, 'duplicate');
+      assert.ok(replay.incident_id);
+      const incident = await f.cases.getIncident(replay.incident_id!);
+      assert.deepEqual(incident.record.alert_ids, ['crash-1']);
+      assert.equal((await f.cases.getAlert('crash-1'))!.record.incident_id, replay.incident_id);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('concurrent repeats of one rule and group key: each counted once', async () => {
+    const f = await openFixture();
+    try {
+      await f.cases.recordAlert(alertOf('rep-0', { pod: 'rep', minute: 0 }));
+      const repeats = Array.from({ length: 6 }, (_, i) => alertOf(`rep-${i + 1}`, { pod: 'rep', minute: 1 }));
+      await Promise.all([...repeats, ...repeats].map((a) => f.cases.recordAlert(a)));
+      const stored = await f.cases.getAlert('rep-0');
+      assert.equal(stored!.record.count, 7);
+      assert.equal(stored!.record.suppressed_ids.length, 6);
+    } finally {
+      await f.close();
+    }
   });
 });
