@@ -92,6 +92,10 @@ for (const [mode, env, skip] of MODES) describe(`alerts and incidents API, ${mod
     assert.equal(list.body.items.filter((a: any) => a.id === 'retry-1').length, 1);
     const incident = await get(`/v1/incidents/${firstBody.items[0].incident_id}`);
     assert.equal(incident.body.alert_count, 1);
+    const one = await get('/v1/alerts/retry-1');
+    assert.equal(one.body.incident_id, firstBody.items[0].incident_id);
+    assert.equal(one.etag, `"${one.body.version}"`);
+    assert.equal((await get('/v1/alerts/nope')).status, 404);
   });
 
   it('bad alerts are 400 naming the field; nothing of the request is stored', async () => {

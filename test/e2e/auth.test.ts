@@ -39,6 +39,7 @@ const ROUTES: Array<[method: string, path: string, scope: 'ingest' | 'read' | 'r
   ['POST', '/v1/alerts', 'ingest'],
   ['POST', '/v1/ingest/alertmanager', 'ingest'],
   ['GET', '/v1/alerts', 'read'],
+  ['GET', '/v1/alerts/abc', 'read'],
   ['GET', '/v1/incidents', 'read'],
   ['GET', '/v1/incidents/abc', 'read'],
   ['GET', '/v1/incidents/abc/alerts', 'read'],

@@ -1,7 +1,7 @@
 /**
  * Alert intake and listing (issue 4 items 4–5): `POST /v1/alerts` (our alert schema, one or a list),
  * `POST /v1/ingest/alertmanager` (Prometheus Alertmanager webhook, payload v4) — both idempotent on retries — and
- * `GET /v1/alerts`.
+ * `GET /v1/alerts`, `GET /v1/alerts/:id`.
  */
 import express, { Router } from 'express';
 import { z } from 'zod';
@@ -45,6 +45,13 @@ export function alertsRouter(deps: ServiceDeps, cases: CaseService): Router {
       ...(p.cursor ? { cursor: p.cursor } : {}),
     });
     res.json({ items: page.items.map(({ record, version }) => ({ ...record, version })), cursor: page.cursor });
+  });
+
+  router.get('/v1/alerts/:id', read, async (req, res) => {
+    const found = await cases.getAlert(String(req.params.id));
+    if (!found) throw new BulwarkError('BWK_NOT_FOUND', `no alert ${JSON.stringify(req.params.id)}`, { id: req.params.id });
+    res.setHeader('ETag', `"${found.version}"`);
+    res.json({ ...found.record, version: found.version });
   });
 
   return router;
