@@ -30,8 +30,15 @@ function testRule(rule: SigmaRule, set: RuleSet, summary: TestSummary): string[]
     fixtures.push(...parsed.fixtures);
     for (const p of parsed.problems) failures.push(`${p.file}: ${p.path || '(document)'}: ${p.message}`);
   }
+  const datasets = set.rules.find((c) => c.rule === rule)?.datasets ?? [];
   for (const fixture of fixtures) {
     summary.fixtures++;
+    const dataset = (fixture.event as { event: { dataset: string } }).event.dataset;
+    if (!datasets.includes(dataset)) {
+      // The rule never sees such an event: a negative proves nothing, a positive can never pass.
+      failures.push(`${fixture.file}: ${fixture.path}.event.dataset: '${dataset}' is not a dataset this rule reads (${datasets.join(', ')})`);
+      continue;
+    }
     const fired = set.match(fixture.event).some((m) => m.rule === rule);
     const positive = fixture.kind === 'true_positives';
     if (positive) summary.truePositives++;

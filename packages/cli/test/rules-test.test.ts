@@ -99,6 +99,14 @@ describe('rules test failures', () => {
     assert.match(run.stderr, /exec\.fixtures\.yml: true_positive: unknown key/);
   });
 
+  it('fails a fixture of a dataset the rule never reads', () => {
+    const falco = { ...auditEvent('f1', 'exec'), event: { id: 'f1', dataset: 'falco.alerts' } };
+    const dir = ruleDir({ 'exec.yml': EXEC_RULE, 'exec.fixtures.yml': fixtures([auditEvent('x', 'exec')], [auditEvent('y', 'log'), falco]) });
+    const run = cli('rules', 'test', dir);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /exec\.fixtures\.yml: true_negatives\[1\]\.event\.dataset: 'falco\.alerts' is not a dataset this rule reads \(kubernetes\.audit\)/);
+  });
+
   it('fails on a path that does not exist and on a directory without rules', () => {
     assert.equal(cli('rules', 'test', '/nonexistent/rules').code, 1);
     assert.equal(cli('rules', 'test', ruleDir({ 'README.md': '# nothing' })).code, 1);
