@@ -5,5 +5,4 @@
 export * from './port.js';
 export { LocalBus, type LocalBusOptions } from './local/local-bus.js';
 export { BUS_OFFSETS_DDL } from './local/group-cursor.js';
-export { BullmqBus, type BullmqBusOptions } from './bullmq/bullmq-bus.js';
-export { jobIdOf, queueNameOf } from './bullmq/names.js';
+export { BullmqBus, jobIdOf, queueNameOf, type BullmqBusOptions } from './bullmq/bullmq-bus.js';

@@ -20,16 +20,10 @@ async function bullmqScope(groupCount: number): Promise<BusScope> {
   const run = randomBytes(4).toString('hex');
   const groups = Array.from({ length: groupCount }, (_, i) => `g${i}-${run}`);
   const opened: BullmqBus[] = [];
+  // Short locks so a crashed worker's job comes back within a second or two instead of BullMQ's 30 s.
+  const options = { url: REDIS_URL, groups, prefix: PREFIX, lockDurationMs: 1000, stalledIntervalMs: 500 };
   const open = () => {
-    // Short locks so a crashed worker's job comes back within a second or two instead of BullMQ's 30 s.
-    const bus = new BullmqBus({
-      url: REDIS_URL,
-      groups,
-      prefix: PREFIX,
-      lockDurationMs: 1000,
-      stalledIntervalMs: 500,
-      onHandlerError: () => {},
-    });
+    const bus = new BullmqBus({ ...options, onHandlerError: () => {} });
     opened.push(bus);
     return bus;
   };
@@ -39,6 +33,7 @@ async function bullmqScope(groupCount: number): Promise<BusScope> {
     open,
     publish: (batch: BusBatch) => publisher.publish(batch),
     crash: (bus) => (bus as BullmqBus).abandon(),
+    childBus: () => ({ adapter: 'bullmq', options }),
     async cleanup() {
       for (const bus of opened) await bus.close();
       for (const group of groups) {

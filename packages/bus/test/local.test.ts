@@ -21,8 +21,9 @@ async function localScope(groupCount: number): Promise<BusScope> {
   const store = new SqliteLogStore({ path });
   await store.init();
   const opened: Bus[] = [];
+  const options = { path, batchSize: 3, pollIntervalMs: 50 };
   const open = () => {
-    const bus = new LocalBus({ path, batchSize: 3, pollIntervalMs: 50, onHandlerError: () => {} });
+    const bus = new LocalBus({ ...options, onHandlerError: () => {} });
     opened.push(bus);
     return bus;
   };
@@ -36,6 +37,7 @@ async function localScope(groupCount: number): Promise<BusScope> {
     },
     // A crashed process simply stops: its connection and its half-done handler are abandoned until cleanup.
     async crash() {},
+    childBus: () => ({ adapter: 'local', options }),
     async cleanup() {
       // Let the abandoned handlers settle first (they were released with an error) so their closes return.
       await new Promise((r) => setTimeout(r, 50));

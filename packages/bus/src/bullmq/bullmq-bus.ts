@@ -25,7 +25,6 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '../port.js';
-import { jobIdOf, queueNameOf } from './names.js';
 
 export interface BullmqBusOptions {
   /** `redis://…` address; default `process.env.REDIS_URL`. */
@@ -178,4 +177,21 @@ async function quit(connection: Redis): Promise<void> {
 
 function defaultOnError(error: unknown, group: string, batch: BusBatch): void {
   console.error(`bus group ${group}: batch ${batch.id} failed and will be retried:`, error);
+}
+
+// Names in Redis, exported so tests and operators' scripts (inspecting or draining a group's queue) agree with the bus.
+
+/** The queue that carries one consumer group's copy of every batch. */
+export function queueNameOf(group: string): string {
+  return `bus-${group}`;
+}
+
+/**
+ * A batch id as a BullMQ job id. BullMQ refuses custom ids that look like integers or contain `:`, and batch ids may
+ * be either (a first event seq, a `host:seq` pair); a fixed prefix plus URI-encoding (`:` → `%3A`, `%` → `%25`) maps
+ * every batch id to a distinct legal job id, so deduplication by id still holds.
+ */
+export function jobIdOf(batchId: string): string {
+  if (batchId === '') throw new TypeError('a bus batch id must not be empty');
+  return `b-${encodeURIComponent(batchId)}`;
 }
