@@ -27,6 +27,11 @@ const CLOSED = new Set(['resolved', 'suppressed']);
 
 export async function recordAlert(ctx: CaseContext, input: AlertInput, actor: Actor): Promise<RecordResult> {
   const alert: Alert = { ...parseOrThrow(AlertSchema, input, 'BWK_INGEST_BAD_FIELD'), incident_id: null, suppressed_ids: [] };
+  return ctx.suppressionLock.run(`${alert.rule.id}\n${alert.group_key}`, () => recordLocked(ctx, alert, actor));
+}
+
+/** Under the suppression lock of the alert's rule and group key: a replay, a repeat to fold, or a new alert. */
+async function recordLocked(ctx: CaseContext, alert: Alert, actor: Actor): Promise<RecordResult> {
   const existing = await ctx.store.get<Alert>('alerts', alert.id);
   if (existing) return finishExisting(ctx, existing);
   const absorbed = await ctx.store.query<Alert>('alerts', { filter: { suppressed_ids: alert.id }, size: 1 });

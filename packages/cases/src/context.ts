@@ -1,5 +1,6 @@
 /** What every case operation needs: the store, the windows, and a clock (tests pin it). */
 import type { CaseStore } from '@bulwark/store';
+import { KeyedLock } from './keyed-lock.js';
 
 export interface CaseServiceOptions {
   /**
@@ -18,6 +19,8 @@ export interface CaseContext {
   suppressionWindowMs: number;
   incidentWindowMs: number;
   now: () => string;
+  /** Serialises suppression per rule and group key within this process. */
+  suppressionLock: KeyedLock;
 }
 
 export function caseContext(store: CaseStore, options: CaseServiceOptions = {}): CaseContext {
@@ -26,5 +29,6 @@ export function caseContext(store: CaseStore, options: CaseServiceOptions = {}):
     suppressionWindowMs: options.suppressionWindowMs ?? 10 * 60_000,
     incidentWindowMs: options.incidentWindowMs ?? 60 * 60_000,
     now: options.now ?? (() => new Date().toISOString()),
+    suppressionLock: new KeyedLock(),
   };
 }

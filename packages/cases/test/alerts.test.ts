@@ -129,6 +129,19 @@ describe('recordAlert after a crash', () => {
     }
   });
 
+  it('concurrent first sightings of one rule and group key: one alert holds them all', async () => {
+    const f = await openFixture();
+    try {
+      const results = await Promise.all(Array.from({ length: 5 }, (_, i) => f.cases.recordAlert(alertOf(`first-${i}`, { pod: 'first', minute: i }))));
+      assert.deepEqual(results.map((r) => r.outcome).sort(), ['created', 'suppressed', 'suppressed', 'suppressed', 'suppressed']);
+      const page = await f.store.query<Alert>('alerts', { filter: { 'entity.value': 'first' }, size: 10 });
+      assert.equal(page.items.length, 1);
+      assert.equal(page.items[0]!.record.count, 5);
+    } finally {
+      await f.close();
+    }
+  });
+
   it('concurrent repeats of one rule and group key: each counted once', async () => {
     const f = await openFixture();
     try {
