@@ -22,7 +22,10 @@ export interface VersionedWindow {
   version: number;
 }
 
-/** Window state per key; see the module comment for the contract every adapter must keep. */
+/**
+ * Window state per key; see the module comment for the contract every adapter must keep. States are immutable
+ * values: the engine never mutates one it read or wrote, so an in-process adapter may hand out the stored object.
+ */
 export interface CorrelationState {
   read(key: string): Promise<VersionedWindow | undefined>;
   write(key: string, state: WindowState | undefined, expectedVersion: number, ttlMs: number): Promise<boolean>;
@@ -48,14 +51,14 @@ export class InMemoryCorrelationState implements CorrelationState {
 
   async read(key: string): Promise<VersionedWindow | undefined> {
     const item = this.live(key);
-    return item && { state: structuredClone(item.state), version: item.version };
+    return item && { state: item.state, version: item.version };
   }
 
   async write(key: string, state: WindowState | undefined, expectedVersion: number, ttlMs: number): Promise<boolean> {
     const current = this.live(key)?.version ?? 0;
     if (current !== expectedVersion) return false;
     if (state === undefined) this.items.delete(key);
-    else this.items.set(key, { state: structuredClone(state), version: ++this.lastVersion, expiresAt: this.now() + ttlMs });
+    else this.items.set(key, { state, version: ++this.lastVersion, expiresAt: this.now() + ttlMs });
     return true;
   }
 

@@ -118,9 +118,15 @@ function aggregate(window: WindowEntry[], spec: WindowSpec): number | undefined 
     case 'event_count':
       return window.length;
     case 'value_count':
-      return new Set(window.flatMap((e) => (e.values ?? []).map(String))).size;
-    case 'temporal':
-      return new Set(window.flatMap((e) => e.rules)).size;
+    case 'temporal': {
+      // Plain loops: this runs for every event over the whole window, so no per-entry arrays.
+      const seen = new Set<string | number>();
+      for (const e of window) {
+        if (spec.type === 'temporal') for (const rule of e.rules) seen.add(rule);
+        else for (const value of e.values ?? []) seen.add(String(value)); // 1 and '1' are one value
+      }
+      return seen.size;
+    }
     case 'value_sum':
     case 'value_avg': {
       const numbers = window.flatMap((e) => (e.values ?? []).filter((v): v is number => typeof v === 'number'));
