@@ -126,6 +126,12 @@ describe('temporal', () => {
     assert.equal((await run(engineFor(['a', 'b', 'c'], ABC), [step('a', 0), step('b', 10), step('c', 301)])).length, 0);
   });
 
+  it('edges: exactly the timespan apart fires, one millisecond more does not', async () => {
+    const edge = (ms: number): Step[] => [step('a', 0), step('b', 10), [at('c-edge', ms), ['c']]];
+    assert.equal((await run(engineFor(['a', 'b', 'c'], ABC), edge(300_000))).length, 1);
+    assert.equal((await run(engineFor(['a', 'b', 'c'], ABC), edge(300_001))).length, 0);
+  });
+
   it('groups through aliases: one group field read from a different field per rule', async () => {
     const body = 'type: temporal\nrules: [a, b]\ngroup-by: [ip]\ntimespan: 1m\naliases:\n  ip:\n    a: source.ip\n    b: destination.ip';
     const engine = engineFor(['a', 'b'], body);
@@ -155,6 +161,12 @@ describe('temporal_ordered', () => {
   it('orders by event time, so a late first step still completes the chain', async () => {
     const engine = engineFor(['a', 'b', 'c'], ORDERED, { allowedLatenessMs: 60_000 });
     assert.deepEqual((await run(engine, [step('b', 10), step('c', 20), step('a', 0)])).map((m) => m.eventIds), [['a0', 'b10', 'c20']]);
+  });
+
+  it('drops a first step that arrives beyond the allowed lateness', async () => {
+    const engine = engineFor(['a', 'b', 'c'], ORDERED, { allowedLatenessMs: 5_000 });
+    assert.deepEqual(await run(engine, [step('b', 10), step('c', 20), step('a', 0)]), []);
+    assert.equal(engine.stats.late, 1);
   });
 });
 

@@ -91,6 +91,20 @@ describe('determinism', () => {
 });
 
 describe('InMemoryCorrelationState', () => {
+  it('states are immutable values: the engine never mutates one it read (deep-frozen store)', async () => {
+    const inner = new InMemoryCorrelationState();
+    const freeze = <T>(value: T): T => {
+      if (value && typeof value === 'object') for (const child of Object.values(value)) freeze(child);
+      return Object.freeze(value);
+    };
+    const frozen: CorrelationState = {
+      read: async (key) => inner.read(key),
+      write: async (key, state, version, ttl) => inner.write(key, state && freeze(state), version, ttl),
+    };
+    const whole = summary(await run(engineFor(['fail'], BODY, OPTIONS), STREAM));
+    assert.deepEqual(summary(await run(engineFor(['fail'], BODY, { ...OPTIONS, state: frozen }), STREAM)), whole);
+  });
+
   it('expires keys after their TTL and keeps versions for compare-and-set', async () => {
     let now = 1_000;
     const state = new InMemoryCorrelationState(() => now);
