@@ -79,6 +79,13 @@ describe('out-of-order events', () => {
     assert.deepEqual(matches.map((m) => [m.eventIds, m.window.start]), [[['f2', 'f1'], new Date(T0 + 18_000).toISOString()]]);
   });
 
+  it('a late event inside an already-matched window is spent, not a new match', async () => {
+    const engine = engineFor(['fail'], COUNT3, LATE);
+    const matches = await run(engine, fails(0, 10, 20, 15, 25, 30, 35));
+    assert.deepEqual(matches.map((m) => m.eventIds), [['f0', 'f1', 'f2'], ['f4', 'f5', 'f6']]);
+    assert.equal(engine.stats.spent, 1);
+  });
+
   it('without lateness any older event is late', async () => {
     const engine = engineFor(['fail'], COUNT3);
     await run(engine, fails(10, 9));
