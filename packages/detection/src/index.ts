@@ -22,4 +22,5 @@ export {
 export {
   InMemoryCorrelationState, type CorrelationState, type CorrelationStateSnapshot, type VersionedWindow,
 } from './correlation/state.js';
+export { RedisCorrelationState, type RedisCorrelationStateOptions } from './correlation/redis-state.js';
 export { applyEntry, conditionTest, type WindowEntry, type WindowState, type WindowHit, type WindowSpec } from './correlation/window.js';

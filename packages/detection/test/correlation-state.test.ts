@@ -5,16 +5,23 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InMemoryCorrelationState, matchId, type CorrelationState } from '../src/index.js';
-import { at, engineFor, run, seconds, summary, type Step } from './correlation-helpers.js';
+import { at, engineFor, run, summary } from './correlation-helpers.js';
+import { CONTRACT_BODY as BODY, CONTRACT_OPTIONS as OPTIONS, CONTRACT_STREAM as STREAM, correlationStateContract } from './correlation-state-contract.js';
 
-const BODY = "type: event_count\nrules: [fail]\ngroup-by: [user.username]\ntimespan: 1m\ncondition: {gte: 3}";
-const users = ['alice', 'bob', 'carol'];
-/** 40 events over 4 minutes across three users, a few slightly out of order. */
-const STREAM: Step[] = Array.from({ length: 40 }, (_, i) => {
-  const jitter = i % 7 === 3 ? -4 : 0;
-  return [at(`e${i}`, seconds(i * 6 + jitter), { user: { username: users[i % 3] } }), ['fail']];
+// The adapter contract (compare-and-set, versions, deletion, TTL, engines sharing a store), on a fake clock.
+correlationStateContract('InMemoryCorrelationState', async () => {
+  let now = 1_000;
+  const state = new InMemoryCorrelationState(() => now);
+  return {
+    state,
+    ttlMs: 500,
+    elapse: async (ms) => {
+      now += ms;
+    },
+    size: async () => state.size,
+    close: async () => {},
+  };
 });
-const OPTIONS = { allowedLatenessMs: 10_000 };
 
 describe('determinism', () => {
   it('one call or many: processBatch in any chunking equals process per event', async () => {
@@ -65,29 +72,6 @@ describe('determinism', () => {
     const secondHalf = await run(engineFor(['fail'], BODY, { ...OPTIONS, state: restored }), STREAM.slice(17));
     assert.deepEqual(summary([...firstHalf, ...secondHalf]), whole);
   });
-
-  it('two engines sharing one state agree with one engine (compare-and-set retries on conflict)', async () => {
-    const whole = summary(await run(engineFor(['fail'], BODY, OPTIONS), STREAM));
-    const shared = new InMemoryCorrelationState();
-    let interleave = 0;
-    // A state that lets the other engine write between every read and write once in a while.
-    const racy: CorrelationState = {
-      read: (key) => shared.read(key),
-      write: async (key, state, version, ttl) => {
-        if (++interleave % 5 === 0) {
-          const current = await shared.read(key);
-          if (current) await shared.write(key, current.state, current.version, ttl); // a no-op write bumps the version
-        }
-        return shared.write(key, state, version, ttl);
-      },
-    };
-    const one = engineFor(['fail'], BODY, { ...OPTIONS, state: racy });
-    const two = engineFor(['fail'], BODY, { ...OPTIONS, state: shared });
-    const out = [];
-    for (const [i, [event, rules]] of STREAM.entries()) out.push(...(await (i % 2 ? one : two).process(event, rules)));
-    assert.deepEqual(summary(out), whole);
-    assert.ok(one.stats.conflicts > 0);
-  });
 });
 
 describe('InMemoryCorrelationState', () => {
@@ -103,20 +87,6 @@ describe('InMemoryCorrelationState', () => {
     };
     const whole = summary(await run(engineFor(['fail'], BODY, OPTIONS), STREAM));
     assert.deepEqual(summary(await run(engineFor(['fail'], BODY, { ...OPTIONS, state: frozen }), STREAM)), whole);
-  });
-
-  it('expires keys after their TTL and keeps versions for compare-and-set', async () => {
-    let now = 1_000;
-    const state = new InMemoryCorrelationState(() => now);
-    const window = { entries: [], watermark: 0 };
-    assert.equal(await state.write('k', window, 0, 500), true);
-    assert.equal(await state.write('k', window, 0, 500), false);
-    assert.equal((await state.read('k'))?.version, 1);
-    now += 500;
-    assert.equal(await state.read('k'), undefined);
-    assert.equal(state.size, 0);
-    assert.equal(await state.write('k', window, 0, 500), true);
-    assert.equal(await state.write('k', window, 1, 500), false, 'a reader of the expired key must not win (ABA)');
   });
 
   it('the engine sets TTL = timespan + lateness + slack', async () => {
