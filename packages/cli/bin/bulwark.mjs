@@ -5,4 +5,4 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { runCli } = await import('../src/main.ts');
-process.exitCode = runCli(process.argv.slice(2), process);
+process.exitCode = await runCli(process.argv.slice(2), process);

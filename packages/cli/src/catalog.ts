@@ -44,7 +44,7 @@ export function loadCatalog(files: string[]): Catalog {
 }
 
 /** A Sigma correlation document: a top-level `correlation` key (as the detection core's `loadSigmaFiles` decides). */
-function isCorrelation(source: string): boolean {
+export function isCorrelation(source: string): boolean {
   return /^correlation\s*:/m.test(source);
 }
 

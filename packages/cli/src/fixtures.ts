@@ -26,18 +26,58 @@ export interface FixtureProblem {
   message: string;
 }
 
-/** Parses one fixture file; every problem is returned, none thrown. */
-export function parseFixtureFile({ file, source }: SourceFile): { fixtures: Fixture[]; problems: FixtureProblem[] } {
+/** One correlation fixture: a sequence of events fed in order (`true_positives[1]`: the correlation must fire). */
+export interface SequenceFixture {
+  kind: FixtureKind;
+  file: string;
+  path: string;
+  events: unknown[];
+}
+
+/** Parses one fixture file of a detection rule (lists of events); every problem is returned, none thrown. */
+export function parseFixtureFile(source: SourceFile): { fixtures: Fixture[]; problems: FixtureProblem[] } {
   const fixtures: Fixture[] = [];
+  const problems = parseLists(source, 'events', (kind, path, entry, add) => {
+    const event = checkEvent(entry, path, add);
+    if (event !== undefined) fixtures.push({ kind, file: source.file, path, event });
+  });
+  return { fixtures, problems };
+}
+
+/**
+ * Parses one fixture file of a correlation rule: `true_positives` and `true_negatives` are lists of sequences, each
+ * a non-empty list of events fed in order through the rule set and a fresh correlation engine.
+ */
+export function parseSequenceFixtureFile(source: SourceFile): { sequences: SequenceFixture[]; problems: FixtureProblem[] } {
+  const sequences: SequenceFixture[] = [];
+  const problems = parseLists(source, 'sequences of events', (kind, path, entry, add) => {
+    if (!Array.isArray(entry) || entry.length === 0) {
+      add(path, 'a correlation fixture must be a non-empty list of events (a sequence)');
+      return;
+    }
+    const events = entry.map((event, j) => checkEvent(event, `${path}[${j}]`, add));
+    if (!events.includes(undefined)) sequences.push({ kind, file: source.file, path, events });
+  });
+  return { sequences, problems };
+}
+
+type Add = (path: string, message: string) => void;
+
+/** The common layout: a map of `true_positives` / `true_negatives` lists; `each` sees every entry. */
+function parseLists(
+  { file, source }: SourceFile,
+  what: string,
+  each: (kind: FixtureKind, path: string, entry: unknown, add: Add) => void,
+): FixtureProblem[] {
   const problems: FixtureProblem[] = [];
-  const add = (path: string, message: string) => problems.push({ file, path, message });
+  const add: Add = (path, message) => problems.push({ file, path, message });
   const doc = parseDocument(source, { uniqueKeys: true });
   for (const error of doc.errors) add('', `YAML: ${error.message}`);
-  if (doc.errors.length > 0) return { fixtures, problems };
+  if (doc.errors.length > 0) return problems;
   const root: unknown = doc.toJS();
   if (root === null || typeof root !== 'object' || Array.isArray(root)) {
     add('', 'a fixture file must be a map with true_positives and/or true_negatives');
-    return { fixtures, problems };
+    return problems;
   }
   for (const [key, value] of Object.entries(root)) {
     if (!(FIXTURE_KINDS as readonly string[]).includes(key)) {
@@ -45,17 +85,20 @@ export function parseFixtureFile({ file, source }: SourceFile): { fixtures: Fixt
       continue;
     }
     if (!Array.isArray(value)) {
-      add(key, 'must be a list of events');
+      add(key, `must be a list of ${what}`);
       continue;
     }
-    value.forEach((event, i) => {
-      const path = `${key}[${i}]`;
-      const checked = EventSchema.safeParse(event);
-      if (checked.success) fixtures.push({ kind: key as FixtureKind, file, path, event });
-      else for (const issue of checked.error.issues) add([path, ...issue.path.map(String)].join('.'), `not a Bulwark event: ${issue.message}`);
-    });
+    value.forEach((entry, i) => each(key as FixtureKind, `${key}[${i}]`, entry, add));
   }
-  return { fixtures, problems };
+  return problems;
+}
+
+/** The event if it is a Bulwark event (`EventSchema`), else undefined with its problems added. */
+function checkEvent(event: unknown, path: string, add: Add): unknown {
+  const checked = EventSchema.safeParse(event);
+  if (checked.success) return event;
+  for (const issue of checked.error.issues) add([path, ...issue.path.map(String)].join('.'), `not a Bulwark event: ${issue.message}`);
+  return undefined;
 }
 
 /** A short name for a fixture event in messages: its id, else the start of its message. */

@@ -21,7 +21,9 @@ Commands:
   rules list <dir|file...>       one line per rule: id, level, title, logsource, tags (--json for JSON)
   rules test <dir|file...>       run each rule's fixtures (<rule>.fixtures.yml or <rule>.fixtures/*.yml):
                                  every true_positives event must match the rule, every true_negatives
-                                 event must not; a rule without both kinds of fixtures fails
+                                 event must not; for correlation rules each fixture is a sequence of
+                                 events that must (true_positives) or must not (true_negatives) make
+                                 the correlation fire; a rule without both kinds of fixtures fails
 
 Options:
   --json        (rules list) print JSON
@@ -34,7 +36,7 @@ Exit codes:
 `;
 
 /** Runs one command line (without `node` and the script) and returns its exit code. */
-export function runCli(argv: string[], io: CliIo): number {
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -73,7 +75,7 @@ export function runCli(argv: string[], io: CliIo): number {
     case 'list':
       return listCommand(paths, values.json ?? false, io);
     default:
-      return testCommand(paths, io).code;
+      return (await testCommand(paths, io)).code;
   }
 }
 
@@ -88,4 +90,4 @@ function isProgram(): boolean {
   }
 }
 
-if (isProgram()) process.exitCode = runCli(process.argv.slice(2), process);
+if (isProgram()) process.exitCode = await runCli(process.argv.slice(2), process);

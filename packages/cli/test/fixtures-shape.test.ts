@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { decodeContainerLogs, decodeFalco, decodeK8sAudit } from '@bulwark/ingest';
 import { findRuleFiles, fixtureFilesFor } from '../src/files.js';
-import { parseFixtureFile, type Fixture } from '../src/fixtures.js';
+import { isCorrelation } from '../src/catalog.js';
+import { parseFixtureFile, parseSequenceFixtureFile, type Fixture } from '../src/fixtures.js';
 import { BUNDLED_RULES } from './helpers.js';
 
 // A fixture event, loosely typed: only what the rebuild reads.
@@ -53,9 +54,16 @@ function redecode(e: Any): Any {
   }
 }
 
+/** Every fixture event; the events of correlation sequences one by one (`true_positives[0][3]`). */
 function bundledFixtures(): Fixture[] {
   return findRuleFiles([BUNDLED_RULES]).files.flatMap((rule) =>
-    fixtureFilesFor(rule).flatMap((file) => parseFixtureFile({ file, source: readFileSync(file, 'utf8') }).fixtures),
+    fixtureFilesFor(rule).flatMap((file) => {
+      const source = { file, source: readFileSync(file, 'utf8') };
+      if (!isCorrelation(readFileSync(rule, 'utf8'))) return parseFixtureFile(source).fixtures;
+      const { sequences, problems } = parseSequenceFixtureFile(source);
+      assert.deepEqual(problems, [], file);
+      return sequences.flatMap(({ kind, path, events }) => events.map((event, i) => ({ kind, file, path: `${path}[${i}]`, event })));
+    }),
   );
 }
 
@@ -65,6 +73,10 @@ describe('bundled fixtures are decoder output', () => {
   it('covers the three sources', () => {
     const datasets = new Set(fixtures.map((f) => (f.event as Any).event.dataset));
     assert.deepEqual([...datasets].sort(), ['container.logs', 'falco.alerts', 'kubernetes.audit', 'kubernetes.container_logs']);
+  });
+
+  it('includes the events of the correlation sequences', () => {
+    assert.ok(fixtures.filter((f) => f.file.includes('/correlations/')).length >= 100);
   });
 
   it('every fixture equals what the decoder makes of its source record', () => {

@@ -14,10 +14,10 @@ export interface CliRun {
   stderr: string;
 }
 
-export function cli(...argv: string[]): CliRun {
+export async function cli(...argv: string[]): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
-  const code = runCli(argv, {
+  const code = await runCli(argv, {
     stdout: { write: (t: string) => (stdout += t) },
     stderr: { write: (t: string) => (stderr += t) },
   });
@@ -47,12 +47,29 @@ level: medium
 `;
 
 /** A decoded audit event (only the parts the rules look at, plus what EventSchema requires). */
-export function auditEvent(id: string, subresource: string): Record<string, unknown> {
+export function auditEvent(id: string, subresource: string, timestamp = '2026-11-29T10:00:00Z', username = 'alice'): Record<string, unknown> {
   return {
-    '@timestamp': '2026-11-29T10:00:00Z',
+    '@timestamp': timestamp,
     event: { id, kind: 'event', action: 'create', dataset: 'kubernetes.audit' },
-    kubernetes: { audit: { verb: 'create', objectRef: { resource: 'pods', subresource, namespace: 'default', name: 'web-1' } } },
+    kubernetes: { audit: { verb: 'create', user: { username }, objectRef: { resource: 'pods', subresource, namespace: 'default', name: 'web-1' } } },
   };
+}
+
+/** A correlation over EXEC_RULE: 3 execs by one user within 10 minutes. */
+export const EXEC_BURST = `title: many execs by one user
+id: 5f0c3a1e-8d2b-4c7e-9a6f-1b2c3d4e5f60
+correlation:
+  type: event_count
+  rules: [0b5a8f4e-1c2d-4e3f-9a8b-7c6d5e4f3a2b]
+  group-by: [user.username]
+  timespan: 10m
+  condition: {gte: 3}
+level: high
+`;
+
+/** \`n\` exec events by one user, one minute apart from 10:00. */
+export function execSequence(prefix: string, n: number, username = 'alice'): Record<string, unknown>[] {
+  return Array.from({ length: n }, (_, i) => auditEvent(`${prefix}-${i}`, 'exec', `2026-11-29T10:0${i}:00Z`, username));
 }
 
 export const fixtures = (tp: unknown[], tn: unknown[]): string =>
