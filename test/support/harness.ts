@@ -9,17 +9,24 @@ import type { Server } from 'node:http';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '@bulwark/config';
 import { mintToken, openRuntime, type ServiceDeps } from '@bulwark/http';
-import { buildApp } from '@bulwark/all-in-one';
+import { buildApp, startEmbedded, type Embedded, type EmbeddedOptions } from '@bulwark/all-in-one';
 
 export interface Harness {
   url: string;
   deps: ServiceDeps;
+  /** The in-process correlator and its bus, when started with `{ correlator }`. */
+  embedded: Embedded | null;
   tokens: { admin: string; ingest: string; read: string; respond: string };
   fetch(path: string, init?: RequestInit & { token?: string | null }): Promise<Response>;
   close(): Promise<void>;
 }
 
-export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+export interface HarnessOptions {
+  /** Also start the embedded correlator on the harness's data dir (as `npm start` does). */
+  correlator?: boolean | EmbeddedOptions;
+}
+
+export async function startHarness(env: Record<string, string> = {}, options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'bwk-test-'));
   const config: Config = loadConfig({ BULWARK_DATA_DIR: dir, BULWARK_PORT: '0', BULWARK_SQLITE_SYNCHRONOUS: 'NORMAL', ...env });
   const { deps } = await openRuntime(config, pino({ level: 'silent' }));
@@ -29,12 +36,16 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     await deps.tokens.put(stored);
     tokens[scope] = secret;
   }
+  const embedded = options.correlator
+    ? await startEmbedded(deps, options.correlator === true ? {} : options.correlator)
+    : null;
   const server: Server = buildApp(deps).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
     deps,
+    embedded,
     tokens,
     fetch(path, init = {}) {
       const { token, ...rest } = init;
