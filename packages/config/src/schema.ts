@@ -87,6 +87,15 @@ export const ConfigSchema = z.strictObject({
       keep_original: z.stringbool().or(z.boolean()).default(false),
     })
     .prefault({}),
+  detection: z
+    .strictObject({
+      /**
+       * Run the correlator inside the embedded process. Off by default for now: under an alert storm its alert and
+       * incident writes slow ingest sharply (measured in bench/RESULTS.md); the scale-mode correlator is its own service.
+       */
+      correlator: z.stringbool().or(z.boolean()).default(false),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -120,6 +129,7 @@ export const ENV_VARS: Record<string, string[]> = {
   BULWARK_DECODE_THREADS: ['ingest', 'decode_threads'],
   BULWARK_KEEP_ORIGINAL: ['ingest', 'keep_original'],
   BULWARK_LOG_LEVEL: ['log', 'level'],
+  BULWARK_CORRELATOR: ['detection', 'correlator'],
 };
 
 /** Env vars read by the loader itself rather than mapped onto the schema. */

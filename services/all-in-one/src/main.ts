@@ -5,9 +5,11 @@ import { startEmbedded } from './embedded.js';
 
 await serve('all-in-one', (deps) => {
   // The correlator reads what the collector stores; a rule that fails to load stops the start, every problem listed.
-  startEmbedded(deps).catch((err: unknown) => {
-    deps.logger.fatal({ err }, 'could not start the embedded correlator');
-    process.exit(1);
-  });
+  if (deps.config.detection.correlator) {
+    startEmbedded(deps).catch((err: unknown) => {
+      deps.logger.fatal({ err }, 'could not start the embedded correlator');
+      process.exit(1);
+    });
+  }
   return buildApp(deps);
 });
