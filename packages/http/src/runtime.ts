@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import type { Config } from '@bulwark/config';
+import { BulwarkError } from '@bulwark/schema';
 import type { CaseStore, LogStore, TokenStore } from '@bulwark/store';
 import { openCaseStore, openLogStore, openTokenStore } from './stores.js';
 import { Authenticator, mintToken, tokenIdOf } from './auth.js';
@@ -48,11 +49,42 @@ export async function bootstrapAdminToken(tokens: TokenStore, configured: string
   return secret;
 }
 
+/** What a service needs opened beyond the log and token stores. */
+export interface RuntimeNeeds {
+  /** The case store (alerts, incidents); the collector alone does without it. Default true. */
+  cases?: boolean;
+}
+
+/**
+ * Stands in for the case store in a service that never uses it, so that service does not open (in scale mode: create
+ * indices in) a store it has no use for.
+ */
+function caseStoreNotOpened(): CaseStore {
+  const refuse = async (): Promise<never> => {
+    throw new BulwarkError('BWK_INTERNAL', 'this service runs without the case store');
+  };
+  return {
+    init: async () => {},
+    create: refuse,
+    get: refuse,
+    update: refuse,
+    delete: refuse,
+    append: refuse,
+    query: refuse,
+    ping: async () => false,
+    close: async () => {},
+  };
+}
+
 /** Opens the configured stores and returns the deps every service takes, plus a secret to print if one was minted. */
-export async function openRuntime(config: Config, logger = createLogger(config)): Promise<{ deps: ServiceDeps; mintedAdminToken: string | null }> {
+export async function openRuntime(
+  config: Config,
+  logger = createLogger(config),
+  needs: RuntimeNeeds = {},
+): Promise<{ deps: ServiceDeps; mintedAdminToken: string | null }> {
   mkdirSync(config.data_dir, { recursive: true });
   const store = await openLogStore(config);
-  const cases = await openCaseStore(config);
+  const cases = needs.cases === false ? caseStoreNotOpened() : await openCaseStore(config);
   const tokens = await openTokenStore(config);
   const minted = await bootstrapAdminToken(tokens, config.auth.bootstrap_token);
   const releases: Array<() => Promise<void>> = [];

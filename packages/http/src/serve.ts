@@ -5,9 +5,9 @@
 import type { Server } from 'node:http';
 import type { Express } from 'express';
 import { ConfigError, loadConfig } from '@bulwark/config';
-import { openRuntime, type ServiceDeps } from './runtime.js';
+import { openRuntime, type RuntimeNeeds, type ServiceDeps } from './runtime.js';
 
-export async function serve(name: string, build: (deps: ServiceDeps) => Express): Promise<Server> {
+export async function serve(name: string, build: (deps: ServiceDeps) => Express, needs: RuntimeNeeds = {}): Promise<Server> {
   let config;
   try {
     config = loadConfig();
@@ -18,7 +18,7 @@ export async function serve(name: string, build: (deps: ServiceDeps) => Express)
     }
     throw err;
   }
-  const { deps, mintedAdminToken } = await openRuntime(config);
+  const { deps, mintedAdminToken } = await openRuntime(config, undefined, needs);
   if (mintedAdminToken) {
     // Printed once, to the terminal only; just its hash is stored.
     process.stdout.write(

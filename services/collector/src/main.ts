@@ -2,4 +2,5 @@
 import { serve } from '@bulwark/http';
 import { buildApp } from './app.js';
 
-await serve('collector', buildApp);
+// The collector stores logs only: alerts and incidents belong to the api and correlator.
+await serve('collector', buildApp, { cases: false });
