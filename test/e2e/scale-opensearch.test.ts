@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ndjson, startHarness, type Harness } from '../support/harness.js';
+import { ndjson, scaleBus, startHarness, type Harness } from '../support/harness.js';
 import { OwnOpenSearchNode, requireEnv } from '../support/opensearch-node.js';
 import { listeningPort } from '../support/process.js';
 
@@ -18,7 +18,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function scaleEnv(url: string, prefix: string): Record<string, string> {
-  return { BULWARK_STORE: 'opensearch', BULWARK_STORE_URL: url, BULWARK_STORE_PREFIX: prefix };
+  const env = { BULWARK_STORE: 'opensearch', BULWARK_STORE_URL: url, BULWARK_STORE_PREFIX: prefix };
+  return { ...env, ...scaleBus(env) };
 }
 
 async function allIds(h: Harness, q: string): Promise<string[]> {

@@ -2,6 +2,7 @@
  * Test harness: a real all-in-one app on a loopback port with a throwaway SQLite store, and tokens for each scope.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -28,8 +29,10 @@ export interface HarnessOptions {
 
 export async function startHarness(env: Record<string, string> = {}, options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'bwk-test-'));
-  const config: Config = loadConfig({ BULWARK_DATA_DIR: dir, BULWARK_PORT: '0', BULWARK_SQLITE_SYNCHRONOUS: 'NORMAL', ...env });
-  const { deps } = await openRuntime(config, pino({ level: 'silent' }));
+  const config: Config = loadConfig({ BULWARK_DATA_DIR: dir, BULWARK_PORT: '0', BULWARK_SQLITE_SYNCHRONOUS: 'NORMAL', ...scaleBus(env), ...env });
+  // The collector publishes stored batches when there is a consumer to reach: the embedded correlator, or Redis.
+  const bus = Boolean(options.correlator) || config.bus.redis_url !== undefined;
+  const { deps } = await openRuntime(config, pino({ level: 'silent' }), { bus });
   const tokens = { admin: '', ingest: '', read: '', respond: '' };
   for (const scope of Object.keys(tokens) as Array<keyof typeof tokens>) {
     const { secret, stored } = mintToken(`test-${scope}`, [scope]);
@@ -61,6 +64,17 @@ export async function startHarness(env: Record<string, string> = {}, options: Ha
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Scale mode needs a Redis for its bus: a search-engine store without one gets the suite's Redis (REDIS_URL, started
+ * by test/services/up) under a fresh key prefix, so tests sharing that Redis never see each other's batches.
+ */
+export function scaleBus(env: Record<string, string>): Record<string, string> {
+  if (!env.BULWARK_STORE || env.BULWARK_STORE === 'sqlite' || env.BULWARK_REDIS_URL) return {};
+  const url = process.env.REDIS_URL;
+  if (!url) throw new Error('scale-mode tests need Redis: REDIS_URL is unset; run `test/services/up redis` (npm test does)');
+  return { BULWARK_REDIS_URL: url, BULWARK_BUS_PREFIX: `t${randomBytes(4).toString('hex')}` };
 }
 
 /** NDJSON body from objects. */

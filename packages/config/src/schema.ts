@@ -7,6 +7,17 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
+/** A duration such as `500ms`, `30s`, `10m`, `1h`, `2d` (or a number of ms), as milliseconds. */
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const m = typeof v === 'number' ? [String(v), String(v), 'ms'] : /^(\d+)(ms|s|m|h|d)?$/.exec(v.trim());
+  const ms = m ? Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms']! : Number.NaN;
+  if (!Number.isSafeInteger(ms) || ms < 0) {
+    ctx.addIssue({ code: 'custom', message: 'a duration such as 500ms, 30s, 10m, 1h or 2d' });
+    return z.NEVER;
+  }
+  return ms;
+});
 const bytes = z.coerce.number().int().min(1024, 'must be at least 1024 bytes');
 
 export const ConfigSchema = z.strictObject({
@@ -87,13 +98,46 @@ export const ConfigSchema = z.strictObject({
       keep_original: z.stringbool().or(z.boolean()).default(false),
     })
     .prefault({}),
+  bus: z
+    .strictObject({
+      /**
+       * Redis (`redis://` or `rediss://`) for the scale-mode bus (BullMQ) and the shared correlation window state.
+       * Required when the store is a search engine; with the SQLite store the bus is the store itself (an outbox cursor).
+       */
+      redis_url: z
+        .string()
+        .regex(/^rediss?:\/\/\S+$/, 'a redis:// or rediss:// URL')
+        .optional(),
+      /** Prefix of every Redis key Bulwark writes (queues, window state), so deployments can share a Redis. */
+      prefix: z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, 'letters, digits, _ . and -').default('bulwark'),
+      /** Consumer groups every stored batch is published to; the correlator consumes `correlator`. */
+      groups: z
+        .preprocess((v) => (typeof v === 'string' ? v.split(',').map((g) => g.trim()).filter(Boolean) : v),
+          z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'letters, digits, _ . and -')).min(1))
+        .default(['correlator']),
+    })
+    .prefault({}),
   detection: z
     .strictObject({
       /**
-       * Run the correlator inside the embedded process. Off by default for now: under an alert storm its alert and
-       * incident writes slow ingest sharply (measured in bench/RESULTS.md); the scale-mode correlator is its own service.
+       * Run the correlator inside the all-in-one process (embedded mode). Off by default for now: under an alert storm
+       * its alert and incident writes slow ingest (measured in bench/RESULTS.md); scale mode runs it as its own service.
        */
       correlator: z.stringbool().or(z.boolean()).default(false),
+      /** Directory of Sigma rules and correlations; default the bundled `rules/`. */
+      rules_dir: z
+        .string()
+        .min(1)
+        .refine((dir) => existsSync(dir), { error: (issue) => `no such directory: ${String(issue.input)}` })
+        .optional(),
+      /** How late (event time) an event may arrive and still count in a correlation window. */
+      allowed_lateness: duration.default(60_000),
+      /** A repeat of the same rule and group key within this long of an open alert's last sighting only counts. */
+      suppression_window: duration.default(10 * 60_000),
+      /** An alert joins an active incident about the same entity last seen within this long. */
+      incident_window: duration.default(60 * 60_000),
+      /** Bus batches one correlator process evaluates at the same time. */
+      concurrency: z.coerce.number().int().min(1).max(64).default(1),
     })
     .prefault({}),
   log: z
@@ -101,6 +145,15 @@ export const ConfigSchema = z.strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     })
     .prefault({}),
+}).superRefine((config, ctx) => {
+  // Scale mode: collectors publish stored batches to BullMQ and correlators share window state, both in Redis.
+  if (config.store.type !== 'sqlite' && !config.bus.redis_url) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['bus', 'redis_url'],
+      message: `is required when store.type is ${config.store.type} (scale mode: the bus and correlation state live in Redis)`,
+    });
+  }
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -130,6 +183,14 @@ export const ENV_VARS: Record<string, string[]> = {
   BULWARK_KEEP_ORIGINAL: ['ingest', 'keep_original'],
   BULWARK_LOG_LEVEL: ['log', 'level'],
   BULWARK_CORRELATOR: ['detection', 'correlator'],
+  BULWARK_RULES_DIR: ['detection', 'rules_dir'],
+  BULWARK_ALLOWED_LATENESS: ['detection', 'allowed_lateness'],
+  BULWARK_SUPPRESSION_WINDOW: ['detection', 'suppression_window'],
+  BULWARK_INCIDENT_WINDOW: ['detection', 'incident_window'],
+  BULWARK_CORRELATOR_CONCURRENCY: ['detection', 'concurrency'],
+  BULWARK_REDIS_URL: ['bus', 'redis_url'],
+  BULWARK_BUS_PREFIX: ['bus', 'prefix'],
+  BULWARK_BUS_GROUPS: ['bus', 'groups'],
 };
 
 /** Env vars read by the loader itself rather than mapped onto the schema. */

@@ -66,7 +66,7 @@ describe('config: scale-mode store', () => {
   it('needs a URL for a search engine and checks credentials go together', () => {
     const problems = problemsOf({ BULWARK_STORE: 'opensearch', BULWARK_STORE_USERNAME: 'admin' });
     const paths = problems.map((p) => p.path).sort();
-    assert.deepEqual(paths, ['store.password', 'store.url']);
+    assert.deepEqual(paths, ['bus.redis_url', 'store.password', 'store.url']);
     const bad = problemsOf({ BULWARK_STORE: 'elasticsearch', BULWARK_STORE_URL: 'es.internal:9200' });
     assert.equal(bad[0]?.path, 'store.url');
   });
@@ -77,9 +77,47 @@ describe('config: scale-mode store', () => {
       BULWARK_STORE_URL: 'https://es-1:9200,https://es-2:9200',
       BULWARK_STORE_API_KEY: 'a2V5OnNlY3JldA==',
       BULWARK_RETENTION_DAYS: '30',
+      BULWARK_REDIS_URL: 'redis://redis:6379',
     });
     assert.equal(cfg.store.type, 'elasticsearch');
     assert.equal(cfg.store.retention_days, 30);
     assert.equal(cfg.store.prefix, 'bulwark');
+  });
+});
+
+describe('config: bus and detection', () => {
+  it('needs Redis in scale mode, naming the key and why', () => {
+    const problems = problemsOf({ BULWARK_STORE: 'opensearch', BULWARK_STORE_URL: 'http://os:9200' });
+    assert.deepEqual(problems.map((p) => p.path), ['bus.redis_url']);
+    assert.match(problems[0]!.message, /required when store\.type is opensearch/);
+    const cfg = loadConfig({ BULWARK_STORE: 'opensearch', BULWARK_STORE_URL: 'http://os:9200', BULWARK_REDIS_URL: 'rediss://r:6380/2' });
+    assert.equal(cfg.bus.redis_url, 'rediss://r:6380/2');
+    assert.deepEqual(cfg.bus.groups, ['correlator']);
+    assert.equal(problemsOf({ BULWARK_REDIS_URL: 'http://redis' })[0]?.path, 'bus.redis_url');
+  });
+
+  it('reads durations with units and groups as a comma list', () => {
+    const cfg = loadConfig({
+      BULWARK_SUPPRESSION_WINDOW: '5m',
+      BULWARK_INCIDENT_WINDOW: '2h',
+      BULWARK_ALLOWED_LATENESS: '1500ms',
+      BULWARK_BUS_GROUPS: 'correlator, archive',
+    });
+    assert.equal(cfg.detection.suppression_window, 300_000);
+    assert.equal(cfg.detection.incident_window, 7_200_000);
+    assert.equal(cfg.detection.allowed_lateness, 1500);
+    assert.deepEqual(cfg.bus.groups, ['correlator', 'archive']);
+    const defaults = loadConfig({});
+    assert.equal(defaults.detection.suppression_window, 600_000);
+    assert.equal(defaults.detection.incident_window, 3_600_000);
+  });
+
+  it('refuses a bad duration, a bad group and a missing rules directory', () => {
+    const paths = problemsOf({
+      BULWARK_INCIDENT_WINDOW: 'soon',
+      BULWARK_BUS_GROUPS: 'ok,not ok',
+      BULWARK_RULES_DIR: '/nonexistent/rules',
+    }).map((p) => p.path).sort();
+    assert.deepEqual(paths, ['bus.groups.1', 'detection.incident_window', 'detection.rules_dir']);
   });
 });

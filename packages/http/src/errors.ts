@@ -56,7 +56,7 @@ export function toBulwarkError(err: unknown): BulwarkError {
 /** Writes the error body; `extra` lets a surface add fields (the Elasticsearch surface adds `type`/`reason`). */
 export function sendError(res: Response, err: BulwarkError, extra?: Record<string, unknown>): void {
   if (res.headersSent) return;
-  if ((err.code === 'BWK_STORE_UNAVAILABLE' || err.code === 'BWK_OVERLOADED') && !res.getHeader('retry-after')) {
+  if ((err.code === 'BWK_STORE_UNAVAILABLE' || err.code === 'BWK_BUS_UNAVAILABLE' || err.code === 'BWK_OVERLOADED') && !res.getHeader('retry-after')) {
     res.setHeader('Retry-After', err.code === 'BWK_OVERLOADED' ? '1' : '5');
   }
   if (err.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="bulwark", Basic realm="bulwark"');

@@ -4,3 +4,4 @@ export * from './body.js';
 export * from './health.js';
 export * from './runtime.js';
 export * from './serve.js';
+export * from './bus.js';

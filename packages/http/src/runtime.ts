@@ -7,6 +7,8 @@ import { pino, type Logger } from 'pino';
 import type { Config } from '@bulwark/config';
 import { BulwarkError } from '@bulwark/schema';
 import type { CaseStore, LogStore, TokenStore } from '@bulwark/store';
+import type { Bus } from '@bulwark/bus';
+import { openBus } from './bus.js';
 import { openCaseStore, openLogStore, openTokenStore } from './stores.js';
 import { Authenticator, mintToken, tokenIdOf } from './auth.js';
 
@@ -16,6 +18,11 @@ export interface ServiceDeps {
   /** Alerts, incidents, playbook runs and the audit trail. */
   cases: CaseStore;
   tokens: TokenStore;
+  /**
+   * Where stored batches go for detection (`needs.bus`): BullMQ in scale mode, the store's outbox cursor in embedded
+   * mode. Null in a service that neither publishes nor consumes.
+   */
+  bus: Bus | null;
   auth: Authenticator;
   logger: Logger;
   /** Registers a resource (a thread pool, a connection) to release on shutdown, before the stores close. */
@@ -53,6 +60,8 @@ export async function bootstrapAdminToken(tokens: TokenStore, configured: string
 export interface RuntimeNeeds {
   /** The case store (alerts, incidents); the collector alone does without it. Default true. */
   cases?: boolean;
+  /** The bus (the collector publishes to it, the correlator consumes it). Default false. */
+  bus?: boolean;
 }
 
 /**
@@ -87,11 +96,13 @@ export async function openRuntime(
   const cases = needs.cases === false ? caseStoreNotOpened() : await openCaseStore(config);
   const tokens = await openTokenStore(config);
   const minted = await bootstrapAdminToken(tokens, config.auth.bootstrap_token);
+  const bus = needs.bus ? openBus(config, logger) : null;
   const releases: Array<() => Promise<void>> = [];
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       for (const release of releases.reverse()) await release().catch((err: unknown) => logger.warn({ err }, 'release failed'));
+      await bus?.close().catch((err: unknown) => logger.warn({ err }, 'closing the bus failed'));
       await store.close();
       await cases.close();
       await tokens.close();
@@ -101,6 +112,7 @@ export async function openRuntime(
     store,
     cases,
     tokens,
+    bus,
     auth: new Authenticator(tokens),
     logger,
     onClose: (release) => void releases.push(release),

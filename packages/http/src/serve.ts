@@ -4,11 +4,19 @@
  */
 import type { Server } from 'node:http';
 import type { Express } from 'express';
-import { ConfigError, loadConfig } from '@bulwark/config';
+import { ConfigError, loadConfig, type Config } from '@bulwark/config';
 import { openRuntime, type RuntimeNeeds, type ServiceDeps } from './runtime.js';
 
-export async function serve(name: string, build: (deps: ServiceDeps) => Express, needs: RuntimeNeeds = {}): Promise<Server> {
-  let config;
+/**
+ * `build` may be async (the correlator loads its rules and subscribes before the process reports itself listening); if
+ * it fails, the stores are closed and the process exits 1 with the reason logged.
+ */
+export async function serve(
+  name: string,
+  build: (deps: ServiceDeps) => Express | Promise<Express>,
+  needs: RuntimeNeeds | ((config: Config) => RuntimeNeeds) = {},
+): Promise<Server> {
+  let config: Config;
   try {
     config = loadConfig();
   } catch (err) {
@@ -18,14 +26,21 @@ export async function serve(name: string, build: (deps: ServiceDeps) => Express,
     }
     throw err;
   }
-  const { deps, mintedAdminToken } = await openRuntime(config, undefined, needs);
+  const { deps, mintedAdminToken } = await openRuntime(config, undefined, typeof needs === 'function' ? needs(config) : needs);
   if (mintedAdminToken) {
     // Printed once, to the terminal only; just its hash is stored.
     process.stdout.write(
       `\nNo API token existed, so an admin token was created. It is shown only now; keep it safe:\n\n  ${mintedAdminToken}\n\n`,
     );
   }
-  const app = build(deps);
+  let app: Express;
+  try {
+    app = await build(deps);
+  } catch (err) {
+    deps.logger.fatal({ err }, `bulwark ${name} could not start`);
+    await deps.close().catch(() => {});
+    process.exit(1);
+  }
   const server = app.listen(config.server.port, config.server.host);
   // Shippers hold connections open between batches; keep idle ones longer than common load balancers (60 s) so the
   // server is never the side that closes a connection a client is about to reuse.

@@ -31,6 +31,7 @@ export const ErrorCatalogue = {
     meaning: 'some records were rejected (see details.errors); every other record of the request was stored',
   },
   BWK_STORE_UNAVAILABLE: { status: 503, meaning: 'the store cannot be reached; retry later' },
+  BWK_BUS_UNAVAILABLE: { status: 503, meaning: 'the events were stored but could not be handed to detection; retry later' },
   BWK_OVERLOADED: { status: 429, meaning: 'Bulwark is saturated; retry after the Retry-After delay' },
   BWK_CONFIG_INVALID: { status: 500, meaning: 'the configuration is invalid' },
   BWK_INTERNAL: { status: 500, meaning: 'an unexpected error; see the server log' },

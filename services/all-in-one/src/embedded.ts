@@ -1,19 +1,18 @@
 /**
  * Embedded mode's detection stage: the correlator in this process, reading the SQLite store's `events` table through
  * `LocalBus` (an outbox cursor, so a restart resumes after the last acknowledged batch). Kept apart from `buildApp`,
- * which stays pure, so tests start it explicitly. Scale mode (search-engine store) runs the correlator as its own
- * process on BullMQ instead, so nothing starts here then.
+ * which stays pure, so tests start it explicitly. With a search-engine store the all-in-one process runs the
+ * correlator on the runtime's BullMQ bus instead (`startDetection`).
  */
 import { join } from 'node:path';
 import type { ServiceDeps } from '@bulwark/http';
 import { LocalBus } from '@bulwark/bus';
-import { CaseService } from '@bulwark/cases';
-import { startCorrelator, type Correlator } from '@bulwark/correlator';
+import { startCorrelatorService, type Correlator } from '@bulwark/correlator';
 
 export interface EmbeddedOptions {
-  /** Sigma rules directory; default the bundled `rules/`. */
+  /** Sigma rules directory; default `detection.rules_dir`, else the bundled `rules/`. */
   rulesDir?: string;
-  /** How often the bus looks for new events when not nudged (ms, default 250). */
+  /** How often the bus looks for new events when not nudged (ms, default 250); only when this call opens the bus. */
   pollIntervalMs?: number;
 }
 
@@ -22,33 +21,35 @@ export interface Embedded {
   correlator: Correlator;
 }
 
-/** Starts the in-process correlator when the store is SQLite (else returns null); closes with `deps.close()`. */
+/**
+ * Starts the in-process correlator on the store-backed bus when the store is SQLite (else returns null): the
+ * runtime's `LocalBus` if it opened one (the collector then wakes the correlator on every stored batch), else one
+ * opened here. Everything closes with `deps.close()`.
+ */
 export async function startEmbedded(deps: ServiceDeps, options: EmbeddedOptions = {}): Promise<Embedded | null> {
   if (deps.config.store.type !== 'sqlite') {
-    deps.logger.info({ store: deps.config.store.type }, 'store is not SQLite: run the correlator as its own service');
+    deps.logger.info({ store: deps.config.store.type }, 'store is not SQLite: the correlator runs on the Redis bus');
     return null;
   }
-  const bus = new LocalBus({
-    path: join(deps.config.data_dir, 'bulwark.db'),
-    ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
-    onHandlerError: () => {
-      /* the correlator logs its own failures */
-    },
-  });
-  try {
-    const correlator = await startCorrelator({
-      bus,
-      cases: new CaseService(deps.cases),
-      logger: deps.logger,
-      ...(options.rulesDir !== undefined ? { rulesDir: options.rulesDir } : {}),
-    });
-    deps.onClose(async () => {
-      await correlator.close();
-      await bus.close();
-    });
-    return { bus, correlator };
-  } catch (err) {
-    await bus.close();
-    throw err;
-  }
+  const own = !(deps.bus instanceof LocalBus);
+  const bus =
+    deps.bus instanceof LocalBus
+      ? deps.bus
+      : new LocalBus({
+          path: join(deps.config.data_dir, 'bulwark.db'),
+          ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
+          onHandlerError: () => {
+            /* the correlator logs its own failures */
+          },
+        });
+  if (own) deps.onClose(() => bus.close());
+  const correlator = await startCorrelatorService(deps, bus, options.rulesDir !== undefined ? { rulesDir: options.rulesDir } : {});
+  return { bus, correlator };
+}
+
+/** What `npm start` runs when `detection.correlator` is on: embedded on SQLite, else on the runtime's bus. */
+export async function startDetection(deps: ServiceDeps): Promise<Correlator> {
+  const embedded = await startEmbedded(deps);
+  if (embedded) return embedded.correlator;
+  return startCorrelatorService(deps, deps.bus!);
 }

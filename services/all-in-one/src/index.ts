@@ -1,2 +1,2 @@
 export { buildApp } from './app.js';
-export { startEmbedded, type Embedded, type EmbeddedOptions } from './embedded.js';
+export { startDetection, startEmbedded, type Embedded, type EmbeddedOptions } from './embedded.js';

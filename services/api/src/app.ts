@@ -10,7 +10,9 @@ export function apiRouter(deps: ServiceDeps): Router {
   const router = Router();
   router.use(searchRouter(deps));
   router.use(tokenRouter(deps));
-  const cases = new CaseService(deps.cases);
+  // Alert intake suppresses and groups with the same windows as the correlator.
+  const { suppression_window, incident_window } = deps.config.detection;
+  const cases = new CaseService(deps.cases, { suppressionWindowMs: suppression_window, incidentWindowMs: incident_window });
   router.use(alertsRouter(deps, cases));
   router.use(incidentsRouter(deps, cases));
   return router;

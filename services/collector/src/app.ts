@@ -7,9 +7,15 @@ import { errorHandler, healthRouter, notFound, type ServiceDeps } from '@bulwark
 import { nativeIngestRouter } from './native-routes.js';
 import { createDecoder } from './decoder.js';
 import { elasticProductHeader, esErrorHandler, esRouter, isEsPath } from './es-routes.js';
+import { publishingStore } from './publishing-store.js';
 
-/** All collector routes. Errors on the Elasticsearch surface are rendered Elasticsearch-style, others Bulwark-style. */
-export function collectorRouter(deps: ServiceDeps): Router {
+/**
+ * All collector routes. Errors on the Elasticsearch surface are rendered Elasticsearch-style, others Bulwark-style.
+ * The routes write through a store that publishes every stored batch to `deps.bus` (when there is one) before the
+ * request is answered.
+ */
+export function collectorRouter(serviceDeps: ServiceDeps): Router {
+  const deps: ServiceDeps = { ...serviceDeps, store: publishingStore(serviceDeps.store, serviceDeps.bus) };
   const decoder = createDecoder(deps.config.ingest.decode_threads);
   deps.onClose(() => decoder.close());
   const router = Router();

@@ -28,6 +28,8 @@ export interface CorrelatorOptions {
   state?: CorrelationState;
   /** How late an event may arrive and still count in a correlation window (default 60 s). */
   allowedLatenessMs?: number;
+  /** Batches handled at the same time by this process (default 1). */
+  concurrency?: number;
   detection?: DetectionConfig;
 }
 
@@ -109,7 +111,7 @@ export async function startCorrelator(options: CorrelatorOptions): Promise<Corre
     return recorded + (await flushUnrecorded());
   };
 
-  const subscription: Subscription = await bus.subscribe(options.group ?? 'correlator', handle);
+  const subscription: Subscription = await bus.subscribe(options.group ?? 'correlator', handle, { concurrency: options.concurrency ?? 1 });
   log.info({ rules: rules.rules.length, correlations: rules.correlations.length }, 'correlator started');
   return {
     rules,

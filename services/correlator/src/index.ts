@@ -1,7 +1,9 @@
 /**
  * @bulwark/correlator — runs detection rules and correlations on the bus and records alerts and incidents. Embedded
- * mode starts it in-process (`services/all-in-one`); a scale-mode `main.ts` on BullMQ comes later.
+ * mode starts it in-process (`services/all-in-one`); scale mode runs `main.ts` on BullMQ.
  */
 export { startCorrelator, type Correlator, type CorrelatorOptions } from './correlator.js';
 export { alertForCorrelation, alertForRule, entityOf, ruleRef, severityOf } from './alerts.js';
 export { BUNDLED_RULES_DIR, findRuleFiles, loadRuleDir, type LoadedRules } from './rules.js';
+export { startCorrelatorService, caseServiceOf, type CorrelatorServiceOptions } from './service.js';
+export { buildApp } from './app.js';

@@ -1,0 +1,58 @@
+/**
+ * The collector's "stored and published, then acknowledged" rule (ARCHITECTURE.md, "collector"): the log store the
+ * ingest routes write through appends a batch and then publishes what it stored to the bus, so an ingest request is
+ * answered only once detection is certain to see its events.
+ *
+ * - Every event the store kept is published, duplicates included: a sender retrying after a lost answer may be
+ *   retrying after "stored but not published", and the correlator is idempotent (deterministic alert ids), so
+ *   publishing twice costs nothing while publishing never would lose a detection.
+ * - Events the store refused (kept in the dead-letter index) are not published: they were not stored as events.
+ * - A publish failure answers 503 `BWK_BUS_UNAVAILABLE` with Retry-After; the sender's retry stores nothing twice
+ *   (idempotent on event.id) and publishes again.
+ * - The batch id is a hash of the event ids, so a retried batch gets the same id and BullMQ drops the repeat.
+ */
+import { createHash } from 'node:crypto';
+import type { Bus } from '@bulwark/bus';
+import { BulwarkError, type Event } from '@bulwark/schema';
+import { eventToRow, type AppendResult, type LogStore, type SerializedEvent } from '@bulwark/store';
+
+export function publishingStore(store: LogStore, bus: Bus | null): LogStore {
+  if (!bus) return store;
+  const publishStored = async (rows: SerializedEvent[], result: AppendResult): Promise<void> => {
+    const refused = new Set((result.rejected ?? []).map((r) => r.position));
+    const events = refused.size === 0 ? rows : rows.filter((_, i) => !refused.has(i));
+    if (events.length === 0) return;
+    try {
+      await bus.publish({ id: batchIdOf(events), events });
+    } catch (err) {
+      throw new BulwarkError('BWK_BUS_UNAVAILABLE', 'the events were stored but the bus could not take them; retry later', {
+        reason: (err as Error).message,
+      });
+    }
+  };
+  return {
+    init: () => store.init(),
+    async append(events: Event[]): Promise<AppendResult> {
+      const result = await store.append(events);
+      await publishStored(events.map((event, i) => eventToRow(event, i)), result);
+      return result;
+    },
+    async appendSerialized(rows: SerializedEvent[]): Promise<AppendResult> {
+      const result = await store.appendSerialized(rows);
+      await publishStored(rows, result);
+      return result;
+    },
+    get: (id) => store.get(id),
+    search: (req) => store.search(req),
+    histogram: (req) => store.histogram(req),
+    ping: () => store.ping(),
+    close: () => store.close(),
+  };
+}
+
+/** Same events, same id: `b-` + sha256 over the event ids (40 hex digits). */
+export function batchIdOf(events: readonly SerializedEvent[]): string {
+  const hash = createHash('sha256');
+  for (const event of events) hash.update(event.id).update('\u0000');
+  return `b-${hash.digest('hex').slice(0, 40)}`;
+}

@@ -1,0 +1,71 @@
+/**
+ * Start-up wiring of the correlator from configuration, shared by the correlator's own process (scale mode) and the
+ * all-in-one process (embedded mode): the bus comes from the runtime, the window state follows the bus (Redis beside
+ * BullMQ, so every correlator process shares it; in-process otherwise), and the case service takes the configured
+ * suppression and incident windows.
+ */
+import type { Bus } from '@bulwark/bus';
+import { CaseService } from '@bulwark/cases';
+import type { Config } from '@bulwark/config';
+import { InMemoryCorrelationState, RedisCorrelationState, type CorrelationState } from '@bulwark/detection';
+import type { ServiceDeps } from '@bulwark/http';
+import { startCorrelator, type Correlator } from './correlator.js';
+
+export interface CorrelatorServiceOptions {
+  /** Overrides `detection.rules_dir` (tests). */
+  rulesDir?: string;
+  /** Bus consumer group (default `correlator`). */
+  group?: string;
+}
+
+/** Starts the correlator on `bus`; it and its window state are released by `deps.close()`. */
+export async function startCorrelatorService(deps: ServiceDeps, bus: Bus, options: CorrelatorServiceOptions = {}): Promise<Correlator> {
+  const { detection } = deps.config;
+  const state = openCorrelationState(deps.config);
+  try {
+    const rulesDir = options.rulesDir ?? detection.rules_dir;
+    const correlator = await startCorrelator({
+      bus,
+      cases: caseServiceOf(deps),
+      logger: deps.logger,
+      state: state.state,
+      allowedLatenessMs: detection.allowed_lateness,
+      concurrency: detection.concurrency,
+      ...(rulesDir !== undefined ? { rulesDir } : {}),
+      ...(options.group !== undefined ? { group: options.group } : {}),
+    });
+    deps.onClose(async () => {
+      await correlator.close();
+      await state.close();
+    });
+    return correlator;
+  } catch (err) {
+    await state.close();
+    throw err;
+  }
+}
+
+/** The case service with the configured windows; the API's alert intake uses the same settings. */
+export function caseServiceOf(deps: ServiceDeps): CaseService {
+  return new CaseService(deps.cases, {
+    suppressionWindowMs: deps.config.detection.suppression_window,
+    incidentWindowMs: deps.config.detection.incident_window,
+  });
+}
+
+interface OpenState {
+  state: CorrelationState;
+  close(): Promise<void>;
+}
+
+/**
+ * Redis when the bus is on Redis: several correlator processes then see one window per group key, which is what
+ * makes their alerts the same as one process's. Otherwise the state lives in this process.
+ */
+function openCorrelationState(config: Config): OpenState {
+  if (config.bus.redis_url) {
+    const state = new RedisCorrelationState(config.bus.redis_url, { prefix: `${config.bus.prefix}:correlation:` });
+    return { state, close: () => state.close() };
+  }
+  return { state: new InMemoryCorrelationState(), close: async () => {} };
+}
