@@ -2,6 +2,8 @@
 export interface CliIo {
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown };
+  /** Where configuration is read from (`rules backtest` opens the configured store); default `process.env`. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Exit codes (printed by `--help`). */

@@ -5,6 +5,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { backtestCommand } from './backtest.js';
 import { EXIT, line, type CliIo } from './io.js';
 import { listCommand } from './list.js';
 import { testCommand } from './test-rules.js';
@@ -24,19 +25,33 @@ Commands:
                                  event must not; for correlation rules each fixture is a sequence of
                                  events that must (true_positives) or must not (true_negatives) make
                                  the correlation fire; a rule without both kinds of fixtures fails
+  rules backtest <rule> --from <time> [--to <time>]
+                                 run one rule or correlation (a file, or an id or name in --rules)
+                                 over the events in the configured store (BULWARK_CONFIG, BULWARK_*
+                                 env: the SQLite file in data_dir, or the search engine) and print
+                                 what it would have fired; times are ISO 8601, epoch ms or now-24h
 
 Options:
-  --json        (rules list) print JSON
-  -h, --help    show this help
+  --json             (rules list, rules backtest) print JSON
+  --rules <dir>      (rules backtest) rules a correlation's references resolve in (default: bundled)
+  --limit <n>        (rules backtest) hits to list, default 100; counts are always exact
+  --max-events <n>   (rules backtest) stop after n events and report the scan as truncated
+  -h, --help         show this help
 
 Exit codes:
   0  success: every rule valid (validate), listed (list), every fixture passed (test)
-  1  a rule problem, a failing or missing fixture, or a path that does not exist
-  2  usage error: unknown command or option, missing arguments
+  1  a rule problem, a failing or missing fixture, a path or rule id that does not exist,
+     or (backtest) the store could not be read
+  2  usage error: unknown command or option, missing arguments, bad times; (backtest) invalid
+     configuration or no store in data_dir
 `;
 
 /** Runs one command line (without `node` and the script) and returns its exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  // backtest takes options of its own (--from, --to, …), so it parses its arguments itself.
+  if (argv[0] === 'rules' && argv[1] === 'backtest' && !argv.slice(2).some((a) => a === '-h' || a === '--help')) {
+    return backtestCommand(argv.slice(2), io);
+  }
   let parsed;
   try {
     parsed = parseArgs({

@@ -1,0 +1,35 @@
+/**
+ * Opens the configured log store for reading only. It mirrors `openLogStore` of `@bulwark/http` (which the package does
+ * not export, and which would also start what a long-running service wants: the SQLite writer thread, the search
+ * engine's retention job): the embedded SQLite file in `data_dir`, or the search engine named by `store.*`. An
+ * embedded store that does not exist yet is an error rather than a new empty file.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '@bulwark/config';
+import { SearchLogStore, SqliteLogStore, type LogStore, type SearchEngineOptions } from '@bulwark/store';
+
+export class NoStoreError extends Error {}
+
+export async function openReadStore(config: Config): Promise<LogStore> {
+  const s = config.store;
+  if (s.type === 'sqlite') {
+    const path = join(config.data_dir, 'bulwark.db');
+    if (!existsSync(path)) {
+      throw new NoStoreError(`no event store at ${path}; set BULWARK_DATA_DIR (or data_dir in BULWARK_CONFIG) to the data directory`);
+    }
+    const store = new SqliteLogStore({ path, synchronous: s.synchronous, writer: 'inline' });
+    await store.init();
+    return store;
+  }
+  const engine: SearchEngineOptions = {
+    kind: s.type === 'elasticsearch' ? 'elasticsearch' : 'opensearch',
+    url: s.url!,
+    ...(s.username !== undefined && s.password !== undefined ? { auth: { username: s.username, password: s.password } } : {}),
+    ...(s.api_key ? { auth: { apiKey: s.api_key } } : {}),
+    ...(s.ca_file ? { caFile: s.ca_file } : {}),
+  };
+  const store = new SearchLogStore({ engine, prefix: s.prefix });
+  await store.init();
+  return store;
+}
