@@ -44,6 +44,11 @@ export interface WindowSpec {
   latenessMs: number;
   ruleCount: number;
   test: (value: number) => boolean;
+  /**
+   * temporal_ordered only: keep entries of later steps that no earlier step precedes until the horizon, as before
+   * the unstarted-step pruning (see `dropUnstarted`). The reference behaviour for tests and benchmarks.
+   */
+  keepUnstarted?: boolean;
 }
 
 /** A window that satisfied the condition. `value` is the count, distinct count, sum or average. */
@@ -103,6 +108,37 @@ function prune(state: WindowState, spec: WindowSpec): void {
   const spent = state.lastMatchEnd;
   state.entries = state.entries.filter((e) => e.t >= horizon && (spent === undefined || e.t > spent));
   if (spent !== undefined && spent < state.watermark - spec.latenessMs) delete state.lastMatchEnd;
+  if (spec.type === 'temporal_ordered' && !spec.keepUnstarted) dropUnstarted(state, spec);
+}
+
+/**
+ * temporal_ordered: drops entries that only matched later steps and that no chain can ever reach. A step-k entry
+ * joins a chain only after steps 0..k-1 in entry order (ties keep arrival order), and every entry accepted from now
+ * on sorts after any entry at or before `watermark - lateness` (an earlier one would be late). So once an entry is
+ * that old and the greedy prefix of the entries before it is shorter than its lowest step, nothing can precede it
+ * any more: no window will use it. Without this, a building block such as "authenticated request" (the last step
+ * of brute force then success) kept every request of every address for the whole timespan; now, with no earlier
+ * step open, it is kept only while a late earlier step could still come before it (the allowed lateness), and with
+ * no lateness the group's state stays empty and the engine writes nothing. The greedy prefix is the one
+ * `orderedChain` computes, over all entries rather than one window, so it bounds every window's from above.
+ */
+function dropUnstarted(state: WindowState, spec: WindowSpec): void {
+  const settled = state.watermark - spec.latenessMs;
+  let prefix = 0;
+  let drop = false;
+  for (const e of state.entries) {
+    if (e.rules.includes(prefix)) prefix++;
+    else if (e.t <= settled && e.rules.every((rule) => rule > prefix)) drop = true;
+  }
+  if (!drop) return;
+  prefix = 0;
+  state.entries = state.entries.filter((e) => {
+    if (e.rules.includes(prefix)) {
+      prefix++;
+      return true;
+    }
+    return e.t > settled || e.rules.some((rule) => rule < prefix);
+  });
 }
 
 function evaluate(window: WindowEntry[], spec: WindowSpec): WindowHit | undefined {
