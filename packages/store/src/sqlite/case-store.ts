@@ -1,9 +1,10 @@
 /**
  * The embedded CaseStore: alerts, incidents, runs and the audit trail in one SQLite table, `case_records`, keyed by
  * (collection, id), the record kept whole as JSON in `doc`. Filters and sorts read `doc` with SQLite's JSON functions
- * rather than per-field columns: the record shapes belong to the detection and playbook code and will change, and
- * the embedded mode holds thousands of cases, not millions. Measured: a page filtered on one field and sorted on
- * another scans the collection, ~10 ms at 10,000 records and ~90 ms at 100,000; a guarded update takes ~65 µs.
+ * rather than per-field columns: the record shapes belong to the detection and playbook code and will change.
+ * Filters on the fields declared in case-index.ts read a side table kept by triggers (an alert storm filters several
+ * times per alert, and a scan of the collection made it quadratic); other filters scan the collection (measured
+ * ~10 ms at 10,000 records, ~90 ms at 100,000). A guarded update takes ~65 µs.
  *
  * Versions come from one counter shared by all records (`case_schema.last_version`), bumped in the same transaction
  * as each write: a record deleted and created again never reuses a version a stale reader may still hold.
@@ -31,12 +32,13 @@ import {
   type CaseQuery,
   type CaseRecord,
   type CaseStore,
-  type CheckedQuery,
   type CreateOptions,
   type CreateResult,
   type MutableCaseCollection,
   type Versioned,
 } from '../case-port.js';
+import { CASE_INDEX_TABLE, ensureCaseIndex } from './case-index.js';
+import { pageSql } from './case-page.js';
 import { openDatabase, toStoreError, type SqliteDatabase, type SqliteOpenOptions } from './schema.js';
 
 export type SqliteCaseStoreOptions = SqliteOpenOptions | { db: SqliteDatabase };
@@ -57,6 +59,7 @@ const CASE_MIGRATIONS: readonly string[] = [
   BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
   INSERT INTO case_schema (key, value) VALUES ('last_version', 0);
   `,
+  CASE_INDEX_TABLE,
 ];
 export const CASE_SCHEMA_VERSION = CASE_MIGRATIONS.length;
 
@@ -230,62 +233,11 @@ export function migrateCaseTables(db: SqliteDatabase): void {
       });
     }
     for (let version = current; version < CASE_SCHEMA_VERSION; version++) db.exec(CASE_MIGRATIONS[version]!);
+    ensureCaseIndex(db);
     db.prepare("INSERT INTO case_schema (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(
       CASE_SCHEMA_VERSION,
     );
   }).immediate();
-}
-
-/**
- * The SELECT for one page: size + 1 rows, so a next page is announced only when it exists. Field paths were checked
- * by `checkQuery` (letters, digits, `_@-` and dots only), so they are embedded as quoted JSON paths — the statement
- * cache then holds one statement per query shape — while every value is a bound parameter. Missing values sort last
- * in both orders and ties are broken by id, as in the search engines.
- */
-function pageSql(collection: CaseCollection, q: CheckedQuery): { sql: string; params: unknown[] } {
-  const params: unknown[] = [collection];
-  const where = ['r.collection = ?', ...q.filter.map(([field, value]) => filterSql(field, value, params))];
-  const [cmp, dir] = q.sort.order === 'asc' ? ['>', 'ASC'] : ['<', 'DESC'];
-  const byId = q.sort.field === 'id';
-  const sortValue = byId ? 'r.id' : `json_extract(r.doc, '${jsonPath(q.sort.field)}')`;
-  if (q.after) {
-    const [value, id] = byId ? [null, q.after[0]] : q.after;
-    const valueOk = value === null || typeof value === 'string' || typeof value === 'number';
-    if (q.after.length !== (byId ? 1 : 2) || typeof id !== 'string' || !valueOk) {
-      throw new BulwarkError('BWK_BAD_PARAM', 'invalid cursor; start again without a cursor', { param: 'cursor' });
-    }
-    if (byId) where.push(`r.id ${cmp} ?`);
-    else if (value === null) where.push(`(${sortValue} IS NULL AND r.id ${cmp} ?)`);
-    else where.push(`(${sortValue} ${cmp} ? OR (${sortValue} = ? AND r.id ${cmp} ?) OR ${sortValue} IS NULL)`);
-    params.push(...(byId || value === null ? [id] : [value, value, id]));
-  }
-  const order = byId ? `r.id ${dir}` : `sort_value ${dir} NULLS LAST, r.id ${dir}`;
-  params.push(q.size + 1);
-  const sql = `SELECT r.id, r.version, r.doc, ${sortValue} AS sort_value FROM case_records r WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ?`;
-  return { sql, params };
-}
-
-/**
- * One filter entry. `json_each` yields a scalar itself or each element of an array, so a field holding a list
- * (tags) matches when any element does, as a search engine's `term` does. Types must match: "5" does not match 5.
- */
-function filterSql(field: string, value: CheckedQuery['filter'][number][1], params: unknown[]): string {
-  const values = typeof value === 'object' ? [...value] : [value];
-  if (values.length === 0) return '0';
-  if (field === 'id' && typeof values[0] === 'string') {
-    params.push(...values);
-    return `r.id IN (${values.map(() => '?').join(', ')})`;
-  }
-  const each = `SELECT 1 FROM json_each(r.doc, '${jsonPath(field)}') WHERE`;
-  if (typeof value === 'boolean') return `EXISTS (${each} type = '${value}')`;
-  params.push(...values);
-  const type = typeof value === 'number' ? "type IN ('integer', 'real')" : "type = 'text'";
-  return `EXISTS (${each} ${type} AND atom IN (${values.map(() => '?').join(', ')}))`;
-}
-
-/** `rule.id` → `$."rule"."id"`; safe to embed only because `checkQuery` allows no quotes in field paths. */
-function jsonPath(field: string): string {
-  return '$' + field.split('.').map((segment) => `."${segment}"`).join('');
 }
 
 /** A version this store could have issued, or -1, which matches no row (so a foreign version is simply stale). */
