@@ -42,6 +42,11 @@ export interface BacktestOptions {
   limit?: number;
   /** Stop after this many events; the result then says `truncated` and where it stopped. Default: no bound. */
   maxEvents?: number;
+  /**
+   * Wall-clock instant (epoch ms) after which the scan stops, `truncated` like `maxEvents`: bounds what one request
+   * may cost a shared service whatever the store's speed. Default: none.
+   */
+  deadline?: number;
   /** As the correlator's option: how late (behind its group) an event may be and still count. Default 60 s. */
   allowedLatenessMs?: number;
 }
@@ -73,8 +78,10 @@ export interface BacktestResult {
   scanned: number;
   /** Hits of the target rule over the scanned events (exact, whatever `limit`). */
   matches: number;
-  /** The scan stopped at `maxEvents` before the history ended: counts cover up to `scanned_until` only. */
+  /** The scan stopped (at `maxEvents` or the deadline) before the history ended: counts cover up to `scanned_until` only. */
   truncated: boolean;
+  /** Which bound stopped the scan, when `truncated`. */
+  truncated_by: 'max_events' | 'deadline' | null;
   /** `@timestamp` of the last event scanned (ISO), to resume from when truncated. */
   scanned_until: string | null;
   /** Hits beyond `limit`, counted but not listed. */
@@ -179,6 +186,7 @@ export async function runBacktest(plan: BacktestPlan, events: AsyncIterable<unkn
     scanned: 0,
     matches: 0,
     truncated: false,
+    truncated_by: null,
     scanned_until: null,
     hits_omitted: 0,
     by_rule: {},
@@ -197,8 +205,10 @@ export async function runBacktest(plan: BacktestPlan, events: AsyncIterable<unkn
     for (;;) {
       const next = await iterator.next();
       if (next.done) break;
-      if (result.scanned >= maxEvents) {
+      const stop = result.scanned >= maxEvents ? 'max_events' : options.deadline !== undefined && Date.now() > options.deadline ? 'deadline' : null;
+      if (stop) {
         result.truncated = true;
+        result.truncated_by = stop;
         break;
       }
       const event = next.value;

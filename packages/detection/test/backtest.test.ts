@@ -124,12 +124,27 @@ test('maxEvents stops the scan and says so, with where it stopped; exactly enoug
   const history = Array.from({ length: 5 }, (_, i) => audit(`e${i}`, i));
   const cut = await runBacktest(planBacktest(EXEC), history, { maxEvents: 3 });
   assert.equal(cut.truncated, true);
+  assert.equal(cut.truncated_by, 'max_events');
   assert.equal(cut.scanned, 3);
   assert.equal(cut.matches, 3);
   assert.equal(cut.scanned_until, '2026-11-29T10:02:00.000Z');
   const whole = await runBacktest(planBacktest(EXEC), history, { maxEvents: 5 });
   assert.equal(whole.truncated, false);
   assert.equal(whole.scanned, 5);
+});
+
+test('a deadline stops the scan between events, truncated_by deadline', async () => {
+  async function* slow(): AsyncGenerator<unknown> {
+    for (let i = 0; i < 5; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      yield audit(`e${i}`, i);
+    }
+  }
+  const result = await runBacktest(planBacktest(EXEC), slow(), { deadline: Date.now() + 45 });
+  assert.equal(result.truncated, true);
+  assert.equal(result.truncated_by, 'deadline');
+  assert.ok(result.scanned >= 1 && result.scanned < 5, `scanned ${result.scanned}`);
+  assert.equal(result.matches, result.scanned);
 });
 
 test('pagedEvents reads pages only as far as the scan goes', async () => {

@@ -5,6 +5,7 @@ import { CaseService } from '@bulwark/cases';
 import { searchRouter, tokenRouter } from './routes.js';
 import { alertsRouter } from './alerts-routes.js';
 import { incidentsRouter } from './incidents-routes.js';
+import { backtestRouter } from './backtest-routes.js';
 
 export function apiRouter(deps: ServiceDeps): Router {
   const router = Router();
@@ -15,6 +16,7 @@ export function apiRouter(deps: ServiceDeps): Router {
   const cases = new CaseService(deps.cases, { suppressionWindowMs: suppression_window, incidentWindowMs: incident_window });
   router.use(alertsRouter(deps, cases));
   router.use(incidentsRouter(deps, cases));
+  router.use(backtestRouter(deps));
   return router;
 }
 
