@@ -130,9 +130,13 @@ export function backtestRouter(deps: ServiceDeps, rulesDir = BUNDLED_RULES_DIR):
     running++;
     try {
       const query = parseQuery(datasetQuery(plan.datasets));
-      const events = pagedEvents((cursor) =>
-        store.search({ query, from: body.from, to, size: PAGE_SIZE, sort: 'asc', ...(cursor !== undefined ? { cursor } : {}) }),
-      );
+      // The embedded store answers in the calling tick: yield to the event loop after each page, so a long backtest
+      // never stalls ingest or other requests of the process (and the time budget and concurrency bound mean something).
+      const events = pagedEvents(async (cursor) => {
+        const page = await store.search({ query, from: body.from, to, size: PAGE_SIZE, sort: 'asc', ...(cursor !== undefined ? { cursor } : {}) });
+        await new Promise((resolve) => setImmediate(resolve));
+        return page;
+      });
       const result = await runBacktest(plan, events, { limit: body.limit, maxEvents: body.max_events, deadline: Date.now() + TIME_BUDGET_MS });
       res.json({ from: body.from.toISOString(), to: to.toISOString(), max_events: body.max_events, ...result });
     } finally {
