@@ -1,16 +1,22 @@
 /**
  * Recording alerts (issue 4 items 3–4): idempotent on the caller's deterministic id, with suppression of repeats of
- * the same rule and group key, then grouped into an incident. This is what the correlator and the intake routes call.
+ * the same rule and group key, then grouped into an incident. This is what the correlator and the intake routes call,
+ * at alert-storm rates, so every step is a read by id, an indexed lookup or a bounded write: its cost does not grow
+ * with the number of alerts and incidents stored (bench/cases.ts measures it).
  */
+import { createHash } from 'node:crypto';
 import { AlertSchema, maxSeverity, type Alert, type AlertInput } from '@bulwark/schema';
 import type { Versioned } from '@bulwark/store';
 import { audit, boundedUnion, earlierOf, laterOf, parseOrThrow, withConflictRetry, type Actor } from './common.js';
 import type { CaseContext } from './context.js';
-import { groupAlert } from './grouping.js';
+import { chooseIncident, countAndConfirm, groupAlert, refreshIncident } from './grouping.js';
 
-/** How many event ids an alert keeps, and how many suppressed alert ids it remembers for replay detection. */
-export const MAX_ALERT_EVENT_IDS = 1000;
-export const MAX_SUPPRESSED_IDS = 1000;
+/**
+ * How many event ids an alert keeps (the latest), and how many ids of folded repeats it keeps (the latest, for retries
+ * of the fold itself): both are rewritten with the alert on every fold, so they are kept small.
+ */
+export const MAX_ALERT_EVENT_IDS = 100;
+export const MAX_SUPPRESSED_IDS = 100;
 
 export type RecordOutcome = 'created' | 'duplicate' | 'suppressed';
 
@@ -25,60 +31,100 @@ export interface RecordResult {
 /** Alerts in these statuses neither suppress repeats nor join incidents. */
 const CLOSED = new Set(['resolved', 'suppressed']);
 
+/** The indexed key suppression looks repeats up by: rule id and group key, hashed to a bounded keyword. */
+export function suppressionKey(ruleId: string, groupKey: string): string {
+  return createHash('sha256').update(`${ruleId}\n${groupKey}`).digest('base64url').slice(0, 32);
+}
+
+/** The id of the audit record of a fold: deterministic, so it is also how a replay of the folded alert is recognised. */
+export function suppressionAuditId(alertId: string): string {
+  return `aud-suppressed-${alertId}`;
+}
+
 export async function recordAlert(ctx: CaseContext, input: AlertInput, actor: Actor): Promise<RecordResult> {
-  const alert: Alert = { ...parseOrThrow(AlertSchema, input, 'BWK_INGEST_BAD_FIELD'), incident_id: null, suppressed_ids: [] };
+  const parsed = parseOrThrow(AlertSchema, input, 'BWK_INGEST_BAD_FIELD');
+  delete parsed.incident_counted;
+  const alert: Alert = { ...parsed, incident_id: null, suppressed_ids: [], suppression_key: suppressionKey(parsed.rule.id, parsed.group_key) };
   return ctx.suppressionLock.run(`${alert.rule.id}\n${alert.group_key}`, () => recordLocked(ctx, alert, actor));
 }
 
 /** Under the suppression lock of the alert's rule and group key: a replay, a repeat to fold, or a new alert. */
 async function recordLocked(ctx: CaseContext, alert: Alert, actor: Actor): Promise<RecordResult> {
   const existing = await ctx.store.get<Alert>('alerts', alert.id);
-  if (existing) return finishExisting(ctx, existing);
-  const absorbed = await ctx.store.query<Alert>('alerts', { filter: { suppressed_ids: alert.id }, size: 1 });
-  if (absorbed.items[0]) return finishExisting(ctx, absorbed.items[0]);
-  if (!CLOSED.has(alert.status)) {
-    const suppressor = await findSuppressor(ctx, alert);
-    if (suppressor) return fold(ctx, suppressor.record.id, alert);
+  if (existing) return group(ctx, existing, 'duplicate');
+  const absorbed = await findAbsorber(ctx, alert.id, actor);
+  if (absorbed) return group(ctx, absorbed, 'duplicate');
+  if (CLOSED.has(alert.status)) {
+    const created = await ctx.store.create('alerts', alert, { ifAbsent: true });
+    if (created.created) await auditRecord(ctx, alert, actor);
+    return group(ctx, created, created.created ? 'created' : 'duplicate');
   }
-  const created = await ctx.store.create('alerts', alert, { ifAbsent: true });
-  if (!created.created) return finishExisting(ctx, created);
-  await audit(ctx.store, { actor, action: 'alert.record', collection: 'alerts', target_id: alert.id, before: null, after: alertSummary(alert) }, ctx.now());
-  return group(ctx, created, 'created');
+  const suppressor = await findSuppressor(ctx, alert);
+  if (suppressor) return fold(ctx, suppressor.record.id, alert, actor);
+  // Claimed in the create itself (step 1 of grouping.ts), so a crash after it leaves a claim the replay finishes.
+  const claimed: Alert = { ...alert, incident_id: await chooseIncident(ctx, alert), incident_counted: false };
+  const created = await ctx.store.create('alerts', claimed, { ifAbsent: true });
+  if (!created.created) return group(ctx, created, 'duplicate');
+  await auditRecord(ctx, claimed, actor);
+  const grouped = await countAndConfirm(ctx, created, false);
+  return { alert: grouped.record, version: grouped.version, outcome: 'created', incident_id: grouped.record.incident_id };
 }
 
-/** A replay: make sure the earlier attempt finished grouping (it may have crashed in between), then report it. */
-async function finishExisting(ctx: CaseContext, stored: Versioned<Alert>): Promise<RecordResult> {
-  return group(ctx, stored, 'duplicate');
+function auditRecord(ctx: CaseContext, alert: Alert, actor: Actor): Promise<void> {
+  return audit(ctx.store, { actor, action: 'alert.record', collection: 'alerts', target_id: alert.id, before: null, after: alertSummary(alert) }, ctx.now());
 }
 
-/** Groups the alert unless already grouped; `refresh` regroups a grouped alert so its incident sees a new sighting. */
+/**
+ * The alert a repeat with this id was folded into, if it was: its fold's audit record names it (one read by id).
+ * A crash between the fold and that record leaves the id in the target's recent `suppressed_ids` (an indexed
+ * lookup), and the missing record is written now.
+ */
+async function findAbsorber(ctx: CaseContext, id: string, actor: Actor): Promise<Versioned<Alert> | null> {
+  const marker = await ctx.store.get<{ id: string; target_id: string }>('audit', suppressionAuditId(id));
+  if (marker) {
+    const target = await ctx.store.get<Alert>('alerts', marker.record.target_id);
+    if (target) return target;
+  }
+  const page = await ctx.store.query<Alert>('alerts', { filter: { suppressed_ids: id }, size: 1 });
+  const holder = page.items[0];
+  if (holder) await auditFold(ctx, holder.record, holder.record, id, actor);
+  return holder ?? null;
+}
+
+/** Groups the alert unless already grouped (finishing a grouping a crash interrupted); `refresh` lets its incident follow a new sighting. */
 async function group(ctx: CaseContext, stored: Versioned<Alert>, outcome: RecordOutcome, refresh = false): Promise<RecordResult> {
-  const alert = stored.record;
-  if ((alert.incident_id !== null && !refresh) || CLOSED.has(alert.status)) {
-    return { alert, version: stored.version, outcome, incident_id: alert.incident_id };
+  let current = stored;
+  let incidentId = current.record.incident_id;
+  if (!CLOSED.has(current.record.status)) {
+    if (current.record.incident_id === null) current = await groupAlert(ctx, current);
+    else if (current.record.incident_counted === false) current = await countAndConfirm(ctx, current, true);
+    incidentId = current.record.incident_id;
+    if (refresh && current === stored) incidentId = await refreshIncident(ctx, current.record);
   }
-  const incidentId = await groupAlert(ctx, alert);
-  const fresh = (await ctx.store.get<Alert>('alerts', alert.id)) ?? stored;
-  return { alert: fresh.record, version: fresh.version, outcome, incident_id: incidentId };
+  return { alert: current.record, version: current.version, outcome, incident_id: incidentId };
 }
 
 /** The open alert of the same rule and group key whose last sighting is within the suppression window. */
 async function findSuppressor(ctx: CaseContext, alert: Alert): Promise<Versioned<Alert> | null> {
   const page = await ctx.store.query<Alert>('alerts', {
-    filter: { 'rule.id': alert.rule.id, group_key: alert.group_key, status: ['open', 'acknowledged'] },
+    filter: { suppression_key: alert.suppression_key!, status: ['open', 'acknowledged'] },
     sort: { field: 'last_seen', order: 'desc' },
     size: 1,
   });
   const candidate = page.items[0];
-  if (!candidate) return null;
+  if (!candidate || candidate.record.rule.id !== alert.rule.id || candidate.record.group_key !== alert.group_key) return null;
   const gap = Date.parse(alert.first_seen) - Date.parse(candidate.record.last_seen);
   return gap <= ctx.suppressionWindowMs && Date.parse(alert.last_seen) >= Date.parse(candidate.record.first_seen) - ctx.suppressionWindowMs
     ? candidate
     : null;
 }
 
-/** Folds a repeat into the suppressing alert: count, span, event ids, severity; remembers the repeat's id. */
-async function fold(ctx: CaseContext, targetId: string, repeat: Alert): Promise<RecordResult> {
+/**
+ * Folds a repeat into the suppressing alert: count, span, event ids, severity, and the repeat's id in the same update
+ * (so a retry never folds it twice); then the fold's audit record, which is how a later replay of it is recognised.
+ */
+async function fold(ctx: CaseContext, targetId: string, repeat: Alert, actor: Actor): Promise<RecordResult> {
+  let before: Alert | null = null;
   const stored = await withConflictRetry(async () => {
     const current = await ctx.store.get<Alert>('alerts', targetId);
     if (!current) throw new Error(`alert ${targetId} vanished while suppressing ${repeat.id}`);
@@ -97,10 +143,18 @@ async function fold(ctx: CaseContext, targetId: string, repeat: Alert): Promise<
         : {}),
     };
     const version = await ctx.store.update('alerts', targetId, next, { expectedVersion: current.version });
+    before = target;
     return { record: next, version };
   });
+  await auditFold(ctx, before ?? stored.record, stored.record, repeat.id, actor);
   // The incident's last sighting and severity follow the alert's.
   return group(ctx, stored, 'suppressed', true);
+}
+
+/** The audit record of a fold, under its deterministic id (a replayed write returns the first). */
+async function auditFold(ctx: CaseContext, before: Alert, after: Alert, repeatId: string, actor: Actor): Promise<void> {
+  const entry = { actor, action: 'alert.suppress', collection: 'alerts' as const, target_id: after.id, before: alertSummary(before), after: alertSummary(after) };
+  await ctx.store.append('audit', { id: suppressionAuditId(repeatId), at: ctx.now(), ...entry, suppressed_id: repeatId }, { ifAbsent: true });
 }
 
 /**

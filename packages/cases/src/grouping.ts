@@ -1,62 +1,49 @@
 /**
  * Grouping alerts into incidents by entity (issue 4 item 3): an alert joins the active incident about the same entity
- * last seen within the incident window, else starts one. Safe under concurrency and retries:
- * - an incident that already lists the alert is found first, so a replay never attaches it twice;
- * - a new incident gets a deterministic id (entity, window bucket, generation), so two processes grouping alerts about
- *   the same entity at once create one incident and the loser attaches to it;
- * - every incident write is guarded by its version and retried on BWK_CONFLICT.
+ * last seen within the incident window, else starts one. Membership lives on the alert (`incident_id`), so the
+ * incident document stays bounded however many alerts join, and each step costs indexed lookups and bounded writes.
+ *
+ * Joining is three writes, each safe to repeat, so a crash between any two is finished by the replay:
+ * 1. claim — the alert gets `incident_id` and `incident_counted: false` (for a new alert, in the create itself);
+ * 2. count — the incident's `alert_count` goes up, and the alert id joins its bounded `recent_alert_ids` in the same
+ *    guarded update, so a retry finds it there and does not count it again (a new incident is created already
+ *    counting its first alert, under a deterministic id: entity, window bucket, generation);
+ * 3. confirm — the alert gets `incident_counted: true`.
+ * A replay that finds a claimed, unconfirmed alert no longer in the incident's recent list cannot tell whether the
+ * count happened, so it recounts: `alert_count` becomes the number of alerts holding the incident (a query, paid only
+ * on this recovery path), and every still-unconfirmed one is put in the recent list so its own count step skips.
  */
 import { createHash } from 'node:crypto';
 import { ACTIVE_INCIDENT_STATUSES, entityKey, maxSeverity, type Alert, type Incident } from '@bulwark/schema';
 import type { Versioned } from '@bulwark/store';
-import { earlierOf, laterOf, withConflictRetry } from './common.js';
+import { boundedUnion, earlierOf, laterOf, withConflictRetry } from './common.js';
 import type { CaseContext } from './context.js';
 
-/** Attaches a stored alert to its incident and records the incident id on the alert; returns the incident id. */
-export async function groupAlert(ctx: CaseContext, alert: Alert): Promise<string> {
-  const incident = await withConflictRetry(() => attachOnce(ctx, alert));
-  await setAlertIncident(ctx, alert.id, incident.record.id);
-  return incident.record.id;
+/** How many recently counted alert ids an incident keeps for retries of the count step (bounded document). */
+export const MAX_RECENT_ALERT_IDS = 50;
+
+function isActive(incident: Incident): boolean {
+  return (ACTIVE_INCIDENT_STATUSES as readonly string[]).includes(incident.status) && incident.merged_into === null;
 }
 
-async function setAlertIncident(ctx: CaseContext, alertId: string, incidentId: string): Promise<void> {
-  await withConflictRetry(async () => {
-    const current = await ctx.store.get<Alert>('alerts', alertId);
-    if (!current || current.record.incident_id === incidentId) return;
-    await ctx.store.update('alerts', alertId, { ...current.record, incident_id: incidentId }, { expectedVersion: current.version });
-  });
-}
-
-async function attachOnce(ctx: CaseContext, alert: Alert): Promise<Versioned<Incident>> {
-  const holding = await findIncidentHolding(ctx, alert.id);
-  if (holding) return refresh(ctx, holding, alert);
-  const open = await findActiveIncident(ctx, alert);
-  if (open) return attach(ctx, open, alert);
-  return createOrJoin(ctx, alert);
-}
-
-/** The incident listing the alert; a merged incident still lists its alerts, so its successor is followed. */
-async function findIncidentHolding(ctx: CaseContext, alertId: string): Promise<Versioned<Incident> | null> {
-  const page = await ctx.store.query<Incident>('incidents', { filter: { alert_ids: alertId }, size: 10 });
-  const live = page.items.find((i) => i.record.merged_into === null);
-  if (live || !page.items[0]) return live ?? null;
-  let next: string | null = page.items[0].record.merged_into;
-  for (let hops = 0; next !== null && hops < 20; hops++) {
-    const found: Versioned<Incident> | null = await ctx.store.get<Incident>('incidents', next);
-    if (!found || found.record.merged_into === null) return found;
-    next = found.record.merged_into;
-  }
-  return null;
-}
-
-async function findActiveIncident(ctx: CaseContext, alert: Alert): Promise<Versioned<Incident> | null> {
+/**
+ * The incident a new alert claims: the active one about its entity whose span, widened by the window, overlaps the
+ * alert; else the deterministic id of this entity and window bucket, at the first generation not closed.
+ */
+export async function chooseIncident(ctx: CaseContext, alert: Alert): Promise<string> {
   const page = await ctx.store.query<Incident>('incidents', {
     filter: { entity_key: entityKey(alert.entity), status: [...ACTIVE_INCIDENT_STATUSES] },
     sort: { field: 'last_seen', order: 'desc' },
     size: 1,
   });
-  const candidate = page.items[0];
-  return candidate && withinWindow(ctx, candidate.record, alert) ? candidate : null;
+  const open = page.items[0]?.record;
+  if (open && open.merged_into === null && withinWindow(ctx, open, alert)) return open.id;
+  const bucket = Math.floor(Date.parse(alert.first_seen) / ctx.incidentWindowMs);
+  for (let generation = 0; ; generation++) {
+    const id = `inc-${createHash('sha256').update(`${entityKey(alert.entity)}\n${bucket}\n${generation}`).digest('hex').slice(0, 24)}`;
+    const found = await ctx.store.get<Incident>('incidents', id);
+    if (!found || isActive(found.record)) return id;
+  }
 }
 
 /** The alert overlaps the incident's span widened by the window on both sides (events arrive out of order). */
@@ -66,21 +53,82 @@ function withinWindow(ctx: CaseContext, incident: Incident, alert: Alert): boole
   return Date.parse(alert.last_seen) >= start && Date.parse(alert.first_seen) <= end;
 }
 
-/**
- * No active incident: create the deterministic one for this entity and window bucket. If it exists and is still
- * active (another process just made it), join it; if it was closed, try the next generation.
- */
-async function createOrJoin(ctx: CaseContext, alert: Alert): Promise<Versioned<Incident>> {
-  const key = entityKey(alert.entity);
-  const bucket = Math.floor(Date.parse(alert.first_seen) / ctx.incidentWindowMs);
-  for (let generation = 0; ; generation++) {
-    const id = `inc-${createHash('sha256').update(`${key}\n${bucket}\n${generation}`).digest('hex').slice(0, 24)}`;
-    const result = await ctx.store.create('incidents', newIncident(ctx, id, alert), { ifAbsent: true });
-    if (result.created) return result;
-    if ((ACTIVE_INCIDENT_STATUSES as readonly string[]).includes(result.record.status) && result.record.merged_into === null) {
-      return attach(ctx, result, alert);
+/** Groups a stored alert no incident has claimed yet (an alert stored before a crash): claim, count, confirm. */
+export async function groupAlert(ctx: CaseContext, stored: Versioned<Alert>): Promise<Versioned<Alert>> {
+  const incidentId = await chooseIncident(ctx, stored.record);
+  let resumed = false;
+  const claimed = await updateAlert(ctx, stored.record.id, (alert) => {
+    if (alert.incident_id !== null) {
+      resumed = true; // another attempt claimed it meanwhile: continue from its claim
+      return null;
     }
+    return { ...alert, incident_id: incidentId, incident_counted: false };
+  });
+  return countAndConfirm(ctx, claimed, resumed);
+}
+
+/**
+ * Steps 2 and 3 for a claimed alert. `resumed`: the claim was made by an earlier or another attempt, so the count may
+ * already have happened. A fresh claim on an incident closed meanwhile is moved to the incident chosen now.
+ */
+export async function countAndConfirm(ctx: CaseContext, claimed: Versioned<Alert>, resumed: boolean): Promise<Versioned<Alert>> {
+  let alert = claimed;
+  for (let moves = 0; ; moves++) {
+    const outcome = await withConflictRetry(() => countOnce(ctx, alert.record, resumed));
+    if (outcome === 'counted' || moves >= 10) break;
+    const next = await chooseIncident(ctx, alert.record);
+    alert = await updateAlert(ctx, alert.record.id, (a) => ({ ...a, incident_id: next, incident_counted: false }));
   }
+  return updateAlert(ctx, alert.record.id, (a) => (a.incident_counted === false ? { ...a, incident_counted: true } : null));
+}
+
+async function countOnce(ctx: CaseContext, alert: Alert, resumed: boolean): Promise<'counted' | 'closed'> {
+  const id = alert.incident_id!;
+  let current = await ctx.store.get<Incident>('incidents', id);
+  if (!current) {
+    const created = await ctx.store.create('incidents', newIncident(ctx, id, alert), { ifAbsent: true });
+    if (created.created) return 'counted';
+    current = created;
+  }
+  const record = current.record;
+  if ((record.recent_alert_ids ?? []).includes(alert.id)) return 'counted';
+  if (resumed) {
+    await recount(ctx, current, alert);
+    return 'counted';
+  }
+  if (!isActive(record)) return 'closed';
+  const next: Incident = {
+    ...widened(ctx, record, alert),
+    alert_count: record.alert_count + 1,
+    recent_alert_ids: boundedUnion(record.recent_alert_ids ?? [], [alert.id], MAX_RECENT_ALERT_IDS),
+  };
+  await ctx.store.update('incidents', id, next, { expectedVersion: current.version });
+  return 'counted';
+}
+
+/**
+ * The exact count after a crash left it unknown whether `alert` was counted: the alerts holding the incident (or one
+ * merged into it). Unconfirmed ones join the recent list, so their own count steps, if still to come, skip. Guarded
+ * by the version read first: any count made meanwhile changed it, and the recount is retried.
+ */
+async function recount(ctx: CaseContext, current: Versioned<Incident>, alert: Alert): Promise<void> {
+  const record = current.record;
+  let count = 0;
+  const unconfirmed: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await ctx.store.query<Alert>('alerts', {
+      filter: { incident_id: [record.id, ...(record.merged_from ?? [])] },
+      size: 1000,
+      ...(cursor ? { cursor } : {}),
+    });
+    count += page.items.length;
+    for (const item of page.items) if (item.record.incident_counted === false) unconfirmed.push(item.record.id);
+    cursor = page.cursor ?? undefined;
+  } while (cursor);
+  const recent = boundedUnion(record.recent_alert_ids ?? [], unconfirmed, Math.max(MAX_RECENT_ALERT_IDS, unconfirmed.length));
+  const next: Incident = { ...widened(ctx, record, alert), alert_count: count, recent_alert_ids: recent };
+  await ctx.store.update('incidents', record.id, next, { expectedVersion: current.version });
 }
 
 function newIncident(ctx: CaseContext, id: string, alert: Alert): Incident {
@@ -97,47 +145,57 @@ function newIncident(ctx: CaseContext, id: string, alert: Alert): Incident {
     entity: alert.entity,
     entity_key: entityKey(alert.entity),
     alert_count: 1,
-    alert_ids: [alert.id],
+    recent_alert_ids: [alert.id],
+    merged_from: [],
     first_seen: alert.first_seen,
     last_seen: alert.last_seen,
     created_at: now,
     updated_at: now,
-    timeline: [alertEntry(alert)],
+    timeline: [],
     merged_into: null,
   };
 }
 
-function alertEntry(alert: Alert): Incident['timeline'][number] {
-  return { at: alert.first_seen, kind: 'alert', ref: alert.id, summary: `${alert.severity} alert: ${alert.rule.name}` };
-}
-
-/** Adds the alert to the incident: count, severity = max, span, tags and a timeline entry. */
-async function attach(ctx: CaseContext, incident: Versioned<Incident>, alert: Alert): Promise<Versioned<Incident>> {
-  const record = incident.record;
-  if (record.alert_ids.includes(alert.id)) return refresh(ctx, incident, alert);
-  const timeline = [...record.timeline, alertEntry(alert)].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
-  const next: Incident = {
+/** The incident widened by an alert: severity = max, span, tags. */
+function widened(ctx: CaseContext, record: Incident, alert: Alert): Incident {
+  return {
     ...record,
     severity: maxSeverity(record.severity, alert.severity),
-    alert_ids: [...record.alert_ids, alert.id],
-    alert_count: record.alert_count + 1,
     first_seen: earlierOf(record.first_seen, alert.first_seen),
     last_seen: laterOf(record.last_seen, alert.last_seen),
     tags: [...new Set([...record.tags, ...alert.rule.tags])],
-    timeline,
     updated_at: ctx.now(),
   };
-  const version = await ctx.store.update('incidents', record.id, next, { expectedVersion: incident.version });
-  return { record: next, version };
 }
 
-/** The alert is already in the incident; a suppressed repeat may still have moved its last sighting or severity. */
-async function refresh(ctx: CaseContext, incident: Versioned<Incident>, alert: Alert): Promise<Versioned<Incident>> {
-  const record = incident.record;
-  const severity = maxSeverity(record.severity, alert.severity);
-  const lastSeen = laterOf(record.last_seen, alert.last_seen);
-  if (severity === record.severity && lastSeen === record.last_seen) return incident;
-  const next: Incident = { ...record, severity, last_seen: lastSeen, updated_at: ctx.now() };
-  const version = await ctx.store.update('incidents', record.id, next, { expectedVersion: incident.version });
-  return { record: next, version };
+/**
+ * A suppressed repeat may have moved its alert's last sighting or severity: the incident holding the alert follows
+ * (the live one, when that incident was merged into another). Returns the incident's id.
+ */
+export async function refreshIncident(ctx: CaseContext, alert: Alert): Promise<string | null> {
+  if (alert.incident_id === null) return null;
+  return withConflictRetry(async () => {
+    let current = await ctx.store.get<Incident>('incidents', alert.incident_id!);
+    for (let hops = 0; current?.record.merged_into && hops < 20; hops++) {
+      current = await ctx.store.get<Incident>('incidents', current.record.merged_into);
+    }
+    if (!current) return alert.incident_id;
+    const record = current.record;
+    const severity = maxSeverity(record.severity, alert.severity);
+    const lastSeen = laterOf(record.last_seen, alert.last_seen);
+    if (severity === record.severity && lastSeen === record.last_seen) return record.id;
+    await ctx.store.update('incidents', record.id, { ...record, severity, last_seen: lastSeen, updated_at: ctx.now() }, { expectedVersion: current.version });
+    return record.id;
+  });
+}
+
+/** A read-modify-write of an alert, retried on conflicts; `change` returns null to leave it as it is. */
+export async function updateAlert(ctx: CaseContext, id: string, change: (alert: Alert) => Alert | null): Promise<Versioned<Alert>> {
+  return withConflictRetry(async () => {
+    const current = await ctx.store.get<Alert>('alerts', id);
+    if (!current) throw new Error(`alert ${id} vanished while grouping it`);
+    const next = change(current.record);
+    if (!next) return current;
+    return { record: next, version: await ctx.store.update('alerts', id, next, { expectedVersion: current.version }) };
+  });
 }

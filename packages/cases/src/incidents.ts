@@ -8,6 +8,7 @@ import { BulwarkError, maxSeverity, type Alert, type Incident, type IncidentStat
 import type { Versioned } from '@bulwark/store';
 import { audit, earlierOf, incidentSummary, laterOf, withConflictRetry, type Actor } from './common.js';
 import type { CaseContext } from './context.js';
+import { updateAlert } from './grouping.js';
 
 export interface Change {
   id: string;
@@ -109,9 +110,10 @@ export function tag(ctx: CaseContext, c: Change, add: readonly string[], remove:
 }
 
 /**
- * Merges incident `fromId` into `c.id`: its alerts move (counts, span, severity = max, tags, timeline follow), it is
- * marked `merged_into` and resolved. The target is written first, guarded by the version the person read; the source,
- * if `fromVersion` is given, must still be at it.
+ * Merges incident `fromId` into `c.id`: its alerts move (count, span, severity = max, tags follow; the alert entries
+ * of the timeline come from the alerts), it is marked `merged_into` and resolved. The target is written first,
+ * guarded by the version the person read, and lists the source in `merged_from`, so the source's alerts count as the
+ * target's even before they have all moved; the source, if `fromVersion` is given, must still be at it.
  */
 export async function merge(ctx: CaseContext, c: Change, fromId: string, fromVersion?: string): Promise<Versioned<Incident>> {
   if (fromId === c.id) throw new BulwarkError('BWK_BAD_REQUEST', 'an incident cannot be merged into itself', { field: 'from' });
@@ -126,26 +128,22 @@ export async function merge(ctx: CaseContext, c: Change, fromId: string, fromVer
   }
   assertNotMerged(source.record);
   const from = source.record;
+  const sources = [from.id, ...(from.merged_from ?? [])];
   const target = await change(ctx, c, 'incident.merge', (incident, at) => {
     assertNotMerged(incident);
-    const moved = from.alert_ids.filter((a) => !incident.alert_ids.includes(a));
     return {
       ...incident,
       severity: maxSeverity(incident.severity, from.severity),
-      alert_ids: [...incident.alert_ids, ...moved],
-      alert_count: incident.alert_count + moved.length,
+      alert_count: incident.alert_count + from.alert_count,
+      merged_from: [...new Set([...(incident.merged_from ?? []), ...sources])],
       first_seen: earlierOf(incident.first_seen, from.first_seen),
       last_seen: laterOf(incident.last_seen, from.last_seen),
       tags: [...new Set([...incident.tags, ...from.tags])],
-      timeline: [
-        ...incident.timeline,
-        ...from.timeline.filter((t) => t.kind === 'alert' && moved.includes(t.ref)),
-        entry(at, 'merge', from.id, `merged ${from.id} (${moved.length} alerts) by ${c.actor}`),
-      ].sort((a, b) => Date.parse(a.at) - Date.parse(b.at)),
+      timeline: [...incident.timeline, entry(at, 'merge', from.id, `merged ${from.id} (${from.alert_count} alerts) by ${c.actor}`)],
     };
   });
   await closeMergedSource(ctx, from.id, c.id, c.actor);
-  for (const alertId of from.alert_ids) await moveAlert(ctx, alertId, c.id);
+  await moveAlerts(ctx, sources, c.id);
   return target;
 }
 
@@ -166,10 +164,13 @@ async function closeMergedSource(ctx: CaseContext, fromId: string, intoId: strin
   });
 }
 
-async function moveAlert(ctx: CaseContext, alertId: string, incidentId: string): Promise<void> {
-  await withConflictRetry(async () => {
-    const current = await ctx.store.get<Alert>('alerts', alertId);
-    if (!current || current.record.incident_id === incidentId) return;
-    await ctx.store.update('alerts', alertId, { ...current.record, incident_id: incidentId }, { expectedVersion: current.version });
-  });
+/** Points the alerts of the merged incidents at the target, a page at a time (each moved alert leaves the filter). */
+async function moveAlerts(ctx: CaseContext, fromIds: string[], incidentId: string): Promise<void> {
+  for (;;) {
+    const page = await ctx.store.query<Alert>('alerts', { filter: { incident_id: fromIds }, size: 100 });
+    if (page.items.length === 0) return;
+    for (const { record } of page.items) {
+      await updateAlert(ctx, record.id, (alert) => (fromIds.includes(alert.incident_id ?? '') ? { ...alert, incident_id: incidentId } : null));
+    }
+  }
 }

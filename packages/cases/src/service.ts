@@ -9,6 +9,7 @@ import { alertmanagerAlertId, fromAlertmanager, type AlertmanagerPayload } from 
 import type { Actor } from './common.js';
 import { caseContext, type CaseContext, type CaseServiceOptions } from './context.js';
 import * as ops from './incidents.js';
+import { listIncidentAlerts, withAlertTimeline } from './timeline.js';
 
 export interface AlertmanagerResult {
   received: number;
@@ -62,8 +63,14 @@ export class CaseService {
     return this.store.query<Alert>('alerts', { sort: { field: 'last_seen', order: 'desc' }, ...query });
   }
 
-  getIncident(id: string): Promise<Versioned<Incident>> {
-    return ops.getIncident(this.ctx, id);
+  /** The incident with the alert entries of its timeline (see timeline.ts), and the version to change it against. */
+  async getIncident(id: string): Promise<Versioned<Incident>> {
+    return withAlertTimeline(this.ctx, await ops.getIncident(this.ctx, id));
+  }
+
+  /** A page of the incident's alerts (also those of incidents merged into it); BWK_NOT_FOUND for no such incident. */
+  async listIncidentAlerts(id: string, query: Omit<CaseQuery, 'filter'>): Promise<CasePage<Alert>> {
+    return listIncidentAlerts(this.ctx, (await ops.getIncident(this.ctx, id)).record, query);
   }
 
   listIncidents(query: CaseQuery): Promise<CasePage<Incident>> {
@@ -71,26 +78,31 @@ export class CaseService {
   }
 
   acknowledge(change: ops.Change): Promise<Versioned<Incident>> {
-    return ops.acknowledge(this.ctx, change);
+    return this.view(ops.acknowledge(this.ctx, change));
   }
 
   assign(change: ops.Change, assignee: string | null): Promise<Versioned<Incident>> {
-    return ops.assign(this.ctx, change, assignee);
+    return this.view(ops.assign(this.ctx, change, assignee));
   }
 
   setStatus(change: ops.Change, status: IncidentStatus, resolution?: string): Promise<Versioned<Incident>> {
-    return ops.setStatus(this.ctx, change, status, resolution);
+    return this.view(ops.setStatus(this.ctx, change, status, resolution));
   }
 
   comment(change: ops.Change, text: string): Promise<Versioned<Incident>> {
-    return ops.comment(this.ctx, change, text);
+    return this.view(ops.comment(this.ctx, change, text));
   }
 
   tag(change: ops.Change, add: readonly string[], remove: readonly string[]): Promise<Versioned<Incident>> {
-    return ops.tag(this.ctx, change, add, remove);
+    return this.view(ops.tag(this.ctx, change, add, remove));
   }
 
   merge(change: ops.Change, fromId: string, fromVersion?: string): Promise<Versioned<Incident>> {
-    return ops.merge(this.ctx, change, fromId, fromVersion);
+    return this.view(ops.merge(this.ctx, change, fromId, fromVersion));
+  }
+
+  /** What an operation returns: the incident as `getIncident` shows it. */
+  private async view(changed: Promise<Versioned<Incident>>): Promise<Versioned<Incident>> {
+    return withAlertTimeline(this.ctx, await changed);
   }
 }

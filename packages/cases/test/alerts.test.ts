@@ -1,8 +1,8 @@
 /** Recording alerts on the SQLite CaseStore: idempotency, suppression, grouping by entity, severity max. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AlertSchema, BulwarkError, type Alert, type Incident } from '@bulwark/schema';
-import { alertOf, openFixture, type Fixture } from './helpers.js';
+import { AlertSchema, BulwarkError, type Alert } from '@bulwark/schema';
+import { alertOf, incidentAlertIds, openFixture, type Fixture } from './helpers.js';
 
 describe('recordAlert', () => {
   let f: Fixture;
@@ -22,7 +22,8 @@ describe('recordAlert', () => {
     assert.equal(alerts.items[0]!.record.count, 1);
     const incident = await f.cases.getIncident(first.incident_id!);
     assert.equal(incident.record.alert_count, 1);
-    assert.deepEqual(incident.record.alert_ids, ['a-1']);
+    assert.deepEqual(await incidentAlertIds(f, first.incident_id!), ['a-1']);
+    assert.deepEqual(incident.record.timeline.map((t) => [t.kind, t.ref]), [['alert', 'a-1']]);
   });
 
   it('suppresses the same rule and group key within the window: one alert, count and last_seen updated', async () => {
@@ -76,7 +77,7 @@ describe('recordAlert', () => {
     assert.equal(ids.size, 1);
     const incident = (await f.cases.getIncident([...ids][0]!)).record;
     assert.equal(incident.alert_count, 8);
-    assert.equal(new Set(incident.alert_ids).size, 8);
+    assert.equal(new Set(await incidentAlertIds(f, incident.id)).size, 8);
   });
 
   it('a resolved incident does not take new alerts: a new one is opened', async () => {
@@ -97,8 +98,9 @@ describe('recordAlert', () => {
       f.cases.recordAlert({ ...alertOf('bad'), entity: { kind: 'workload' } as never }),
       (err: BulwarkError) => err.status === 400 && err.details?.field === 'entity.value',
     );
-    const incidents = await f.store.query<Incident>('incidents', { filter: { alert_ids: 'bad' }, size: 1 });
-    assert.equal(incidents.items.length, 0);
+    assert.equal(await f.cases.getAlert('bad'), null);
+    const audit = await f.store.query('audit', { filter: { target_id: 'bad' }, size: 1 });
+    assert.equal(audit.items.length, 0);
   });
 
   it('appends an audit record for each recorded alert', async () => {
@@ -122,7 +124,8 @@ describe('recordAlert after a crash', () => {
       assert.equal(replay.outcome, 'duplicate');
       assert.ok(replay.incident_id);
       const incident = await f.cases.getIncident(replay.incident_id!);
-      assert.deepEqual(incident.record.alert_ids, ['crash-1']);
+      assert.deepEqual(await incidentAlertIds(f, replay.incident_id!), ['crash-1']);
+      assert.equal(incident.record.alert_count, 1);
       assert.equal((await f.cases.getAlert('crash-1'))!.record.incident_id, replay.incident_id);
     } finally {
       await f.close();

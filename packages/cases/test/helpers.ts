@@ -46,3 +46,15 @@ export function alertOf(id: string, opts: { rule?: string; pod?: string; minute?
     source: 'rule',
   };
 }
+
+/** Every alert id of an incident, as `GET /v1/incidents/:id/alerts` lists them (following cursors). */
+export async function incidentAlertIds(f: Fixture, incidentId: string): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await f.cases.listIncidentAlerts(incidentId, { size: 100, ...(cursor ? { cursor } : {}) });
+    ids.push(...page.items.map((i) => i.record.id));
+    cursor = page.cursor ?? undefined;
+  } while (cursor);
+  return ids;
+}

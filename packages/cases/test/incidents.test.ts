@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { BulwarkError, Alert } from '@bulwark/schema';
-import { alertOf, openFixture, type Fixture } from './helpers.js';
+import { alertOf, incidentAlertIds, openFixture, type Fixture } from './helpers.js';
 
 const isConflict = (err: BulwarkError) => err.code === 'BWK_CONFLICT' && err.status === 409;
 
@@ -84,7 +84,8 @@ describe('incident operations', () => {
     const merged = await f.cases.merge({ id: a.record.id, expectedVersion: a.version, actor: 'carol' }, b.record.id, bNow.version);
     assert.equal(merged.record.alert_count, 3);
     assert.equal(merged.record.severity, 'high');
-    assert.deepEqual([...merged.record.alert_ids].sort(), ['merge-a-a', 'merge-b-2', 'merge-b-a']);
+    assert.deepEqual((await incidentAlertIds(f, a.record.id)).sort(), ['merge-a-a', 'merge-b-2', 'merge-b-a']);
+    assert.deepEqual(merged.record.timeline.filter((t) => t.kind === 'alert').map((t) => t.ref).sort(), ['merge-a-a', 'merge-b-2', 'merge-b-a']);
     assert.ok(merged.record.timeline.some((t) => t.kind === 'merge' && t.ref === b.record.id));
     const source = (await f.cases.getIncident(b.record.id)).record;
     assert.equal(source.merged_into, a.record.id);

@@ -75,9 +75,25 @@ export const AlertSchema = z.strictObject({
   annotations: StringMap.optional(),
   /** Where the alert came from for a person to look (Alertmanager's `generatorURL`). */
   url: z.string().max(4096).optional(),
-  /** Set by the service when the alert joins an incident; ignored on intake. */
+  /**
+   * Set by the service when the alert joins an incident; ignored on intake. Membership lives here, on the alert, so
+   * an incident's alerts are a query (`incident_id`) and the incident document stays bounded however many it has.
+   */
   incident_id: z.string().nullable().default(null),
-  /** Ids of later alerts folded into this one by suppression (bounded), so their replays are recognised. */
+  /**
+   * Set by the service: false while the alert is claimed by `incident_id` but not yet counted in that incident's
+   * `alert_count`, so a replay after a crash in between finishes the count exactly once. Absent means counted.
+   */
+  incident_counted: z.boolean().optional(),
+  /**
+   * Set by the service: a hash of rule id and group key, the one indexed field suppression looks repeats up by (so
+   * the lookup reads the alerts of that pair only, not of the rule or of the group key).
+   */
+  suppression_key: z.string().max(128).optional(),
+  /**
+   * Ids of the latest alerts folded into this one by suppression (bounded). Written in the same update as the fold,
+   * so a fold is never applied twice; a replay is recognised by a deterministic audit record per folded id.
+   */
   suppressed_ids: z.array(z.string()).default([]),
   resolved_at: isoTime.nullable().default(null),
 });

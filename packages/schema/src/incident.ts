@@ -1,6 +1,7 @@
 /**
  * The incident model (issue 4 item 3): alerts about one entity within a window, worked by people. Severity is the
- * maximum of its alerts; the timeline lists its alerts and every change made to it.
+ * maximum of its alerts; the timeline lists its alerts and every change made to it. The stored document stays
+ * bounded whatever the number of alerts: membership lives on the alerts (`incident_id`).
  */
 import { z } from 'zod';
 import { EntitySchema, SeveritySchema } from './alert.js';
@@ -36,12 +37,25 @@ export const IncidentSchema = z.strictObject({
   entity: EntitySchema,
   /** `entityKey(entity)`: what grouping filters on. */
   entity_key: z.string(),
+  /** Exact: how many alerts have joined (the alerts themselves carry `incident_id`; list them by it). */
   alert_count: z.number().int().min(0),
-  alert_ids: z.array(z.string()),
+  /**
+   * The ids of the latest alerts counted in (bounded), written in the same update as the count, so a retried attach
+   * never counts an alert twice. Not the list of the incident's alerts: that is the alerts whose `incident_id` is
+   * this incident or one merged into it. Absent on incidents stored before it existed.
+   */
+  recent_alert_ids: z.array(z.string()).optional(),
+  /** Incidents merged into this one (transitively): their alerts belong here, even the ones not yet moved. */
+  merged_from: z.array(z.string()).optional(),
   first_seen: z.string(),
   last_seen: z.string(),
   created_at: z.string(),
   updated_at: z.string(),
+  /**
+   * As stored: the changes made to the incident (status, assignment, comments, tags, merges). Alert entries are not
+   * stored — an incident of thousands of alerts would be rewritten whole on every attach — but added on read
+   * (`CaseService.getIncident`) from the incident's alerts.
+   */
   timeline: z.array(TimelineEntrySchema),
   merged_into: z.string().nullable(),
 });

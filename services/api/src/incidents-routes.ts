@@ -56,10 +56,8 @@ export function incidentsRouter(deps: ServiceDeps, cases: CaseService): Router {
   });
 
   router.get('/v1/incidents/:id/alerts', read, async (req, res) => {
-    const id = String(req.params.id);
-    await cases.getIncident(id);
     const p = parseParams(AlertListParams.pick({ size: true, cursor: true }), req.query);
-    const page = await cases.listAlerts({ filter: { incident_id: id }, size: p.size, ...(p.cursor ? { cursor: p.cursor } : {}) });
+    const page = await cases.listIncidentAlerts(String(req.params.id), { size: p.size, ...(p.cursor ? { cursor: p.cursor } : {}) });
     res.json({ items: page.items.map(({ record, version }) => ({ ...record, version })), cursor: page.cursor });
   });
 

@@ -1,0 +1,156 @@
+/**
+ * `npm run bench:cases`: the cost of recording alerts through `CaseService` during an alert storm, on the embedded
+ * SQLite case store (default) or on OpenSearch (`--store=opensearch`, OPENSEARCH_URL from test/.services.env).
+ *
+ * Why: recording an alert used to scan every stored alert and incident several times and rewrite ever-growing
+ * incident documents, so each alert cost more than the one before. This replays a deterministic storm and prints the
+ * time per 1,000 alerts at the start and at the end: flat means the cost is independent of how much is stored.
+ *
+ * The storm: `--rules` rules × many group keys, most alerts from a hot set of rule/key pairs that repeat (and so
+ * fold into one alert by suppression), a long tail of new pairs (new alerts), a few replays of earlier ids (as a
+ * redelivering bus sends them), all about `--entities` users, so a few incidents take thousands of alerts.
+ *
+ * Options: --alerts=N (default 20000) --rules=N (300) --entities=N (8) --hot=N (hot rule/key pairs, 200)
+ *          --hot-share=F (0.7) --replays=F (0.05) --concurrency=N (alerts in flight, 1) --store=sqlite|opensearch
+ *          --synchronous=FULL|NORMAL (SQLite, default FULL as in the product)
+ * Nothing is written to bench/RESULTS.md; the figures are printed.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CaseService } from '@bulwark/cases';
+import type { AlertInput } from '@bulwark/schema';
+import { SearchCaseStore, SqliteCaseStore, type CaseStore } from '@bulwark/store';
+
+const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string | undefined]));
+const num = (name: string, fallback: number): number => Number(args.get(name) ?? fallback);
+const ALERTS = num('alerts', 20_000);
+const RULES = num('rules', 300);
+const ENTITIES = num('entities', 8);
+const HOT = num('hot', 200);
+const HOT_SHARE = num('hot-share', 0.7);
+const REPLAYS = num('replays', 0.05);
+const CONCURRENCY = num('concurrency', 1);
+const STORE = args.get('store') ?? 'sqlite';
+/** SQLite `synchronous`: FULL (the product default) fsyncs every write, so it measures the disk as much as the code. */
+const SYNCHRONOUS = args.get('synchronous') === 'NORMAL' ? 'NORMAL' : 'FULL';
+const CHUNK = 1000;
+const T0 = Date.parse('2026-11-20T10:00:00.000Z');
+
+/** A small deterministic PRNG (mulberry32), so every run replays the same storm. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+
+/** Alert `i` of the storm: a hot pair, a long-tail pair, or a replay of an earlier alert (same id and body). */
+function storm(): AlertInput[] {
+  const rnd = prng(42);
+  const pick = (n: number) => Math.floor(rnd() * n);
+  const out: AlertInput[] = [];
+  for (let i = 0; i < ALERTS; i++) {
+    if (i > 0 && rnd() < REPLAYS) {
+      out.push(out[pick(i)]!);
+      continue;
+    }
+    const hot = rnd() < HOT_SHARE;
+    const rule = hot ? pick(HOT) % RULES : pick(RULES);
+    const key = hot ? pick(HOT) : HOT + pick(100_000);
+    const user = `svc-${key % ENTITIES}`;
+    const seen = new Date(T0 + i * 50).toISOString();
+    out.push({
+      id: `al-${i.toString(36)}-${rule}-${key}`,
+      rule: { id: `rule-${rule}`, name: `Rule ${rule}`, level: SEVERITIES[rule % 4]!, tags: ['attack.t1609', `bench.r${rule % 10}`] },
+      severity: SEVERITIES[rule % 4]!,
+      group_key: `user:${user}/${key}`,
+      entity: { kind: 'user', value: user },
+      event_ids: [`ev-${i}-a`, `ev-${i}-b`],
+      first_seen: seen,
+      last_seen: seen,
+      source: 'rule',
+      labels: { cluster: 'eu-1' },
+    });
+  }
+  return out;
+}
+
+async function openStore(): Promise<{ store: CaseStore; size: () => string; close: () => Promise<void> }> {
+  if (STORE === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'bwk-bench-cases-'));
+    const path = join(dir, 'cases.db');
+    const store = new SqliteCaseStore({ path, synchronous: SYNCHRONOUS });
+    await store.init();
+    return {
+      store,
+      size: () => `${(statSync(path).size / 1e6).toFixed(1)} MB (+wal ${(statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0) / 1e6} MB)`,
+      close: async () => {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  if (STORE !== 'opensearch') throw new Error(`--store must be sqlite or opensearch, not ${STORE}`);
+  const url = process.env.OPENSEARCH_URL;
+  if (!url) throw new Error('OPENSEARCH_URL is not set: source test/.services.env');
+  const prefix = `bench-cases-${Date.now().toString(36)}`;
+  const store = new SearchCaseStore({ engine: { kind: 'opensearch', url }, prefix, replicas: 0, refreshInterval: '50ms' });
+  await store.init();
+  return {
+    store,
+    size: () => `indices ${prefix}-*`,
+    close: async () => {
+      await fetch(`${url}/${prefix}-*`, { method: 'DELETE' }).catch(() => undefined);
+      await store.close();
+    },
+  };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)]! : NaN;
+};
+
+async function main(): Promise<void> {
+  const alerts = storm();
+  const { store, size, close } = await openStore();
+  const cases = new CaseService(store, { suppressionWindowMs: 10 * 60_000, incidentWindowMs: 60 * 60_000 });
+  const outcomes = { created: 0, suppressed: 0, duplicate: 0 };
+  const chunks: number[] = [];
+  const started = performance.now();
+  let chunkStart = started;
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < alerts.length) {
+      const alert = alerts[next++]!;
+      const result = await cases.recordAlert(alert, 'correlator');
+      outcomes[result.outcome]++;
+      if (++done % CHUNK === 0) {
+        const now = performance.now();
+        chunks.push(now - chunkStart);
+        chunkStart = now;
+        process.stdout.write(`  ${done} alerts: ${((now - started) / 1000).toFixed(1)} s, last 1,000 in ${chunks.at(-1)!.toFixed(0)} ms\n`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const total = performance.now() - started;
+  const incidents = await store.query<{ id: string; alert_count: number }>('incidents', { size: 1000 });
+  const k = Math.max(1, Math.min(3, Math.floor(chunks.length / 4)));
+  console.log(`\nstore ${STORE}${STORE === 'sqlite' ? ` (synchronous ${SYNCHRONOUS})` : ''}, ${ALERTS} alerts, ${RULES} rules, ${ENTITIES} entities, concurrency ${CONCURRENCY}`);
+  console.log(`outcomes: ${JSON.stringify(outcomes)}; incidents ${incidents.items.length}, alerts in them ${incidents.items.reduce((n, i) => n + i.record.alert_count, 0)}`);
+  console.log(`per 1,000 alerts: first ${chunks[0]?.toFixed(0)} ms, last ${chunks.at(-1)?.toFixed(0)} ms`);
+  console.log(`per 1,000 alerts, median of the first ${k} / last ${k} chunks: ${median(chunks.slice(0, k)).toFixed(0)} ms / ${median(chunks.slice(-k)).toFixed(0)} ms`);
+  console.log(`total ${(total / 1000).toFixed(1)} s, ${((ALERTS / total) * 1000).toFixed(0)} alerts/s; store ${size()}`);
+  await close();
+}
+
+await main();
