@@ -40,10 +40,8 @@ Options:
 
 Exit codes:
   0  success: every rule valid (validate), listed (list), every fixture passed (test)
-  1  a rule problem, a failing or missing fixture, a path or rule id that does not exist,
-     or (backtest) the store could not be read
-  2  usage error: unknown command or option, missing arguments, bad times; (backtest) invalid
-     configuration or no store in data_dir
+  1  a rule problem, a failing or missing fixture, a path or rule id that does not exist, an unreadable store
+  2  usage error: unknown command or option, missing arguments, bad times, bad config, no store in data_dir
 `;
 
 /** Runs one command line (without `node` and the script) and returns its exit code. */
