@@ -115,6 +115,11 @@ export const ConfigSchema = z.strictObject({
         .preprocess((v) => (typeof v === 'string' ? v.split(',').map((g) => g.trim()).filter(Boolean) : v),
           z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'letters, digits, _ . and -')).min(1))
         .default(['correlator']),
+      /**
+       * How long a correlator holds a batch before another may take it over: a batch whose correlator died is
+       * redelivered after about this long. Lower it for faster recovery; keep it well above a batch's handling time.
+       */
+      lock_duration: duration.default(30_000),
     })
     .prefault({}),
   detection: z
@@ -191,6 +196,7 @@ export const ENV_VARS: Record<string, string[]> = {
   BULWARK_REDIS_URL: ['bus', 'redis_url'],
   BULWARK_BUS_PREFIX: ['bus', 'prefix'],
   BULWARK_BUS_GROUPS: ['bus', 'groups'],
+  BULWARK_BUS_LOCK_DURATION: ['bus', 'lock_duration'],
 };
 
 /** Env vars read by the loader itself rather than mapped onto the schema. */

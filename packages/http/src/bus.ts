@@ -13,7 +13,14 @@ export function openBus(config: Config, logger: Logger): Bus {
     logger.warn({ err, group, batch: batch.id }, 'a bus consumer failed a batch; it will be redelivered');
   };
   if (config.bus.redis_url) {
-    return new BullmqBus({ url: config.bus.redis_url, groups: config.bus.groups, prefix: config.bus.prefix, onHandlerError });
+    return new BullmqBus({
+      url: config.bus.redis_url,
+      groups: config.bus.groups,
+      prefix: config.bus.prefix,
+      lockDurationMs: config.bus.lock_duration,
+      stalledIntervalMs: config.bus.lock_duration,
+      onHandlerError,
+    });
   }
   if (config.store.type !== 'sqlite') {
     // The config schema refuses this combination; kept as a guard for callers that build a Config by hand.
