@@ -43,6 +43,7 @@ const ROUTES: Array<[method: string, path: string, scope: 'ingest' | 'read' | 'r
   ['GET', '/v1/incidents', 'read'],
   ['GET', '/v1/incidents/abc', 'read'],
   ['GET', '/v1/incidents/abc/alerts', 'read'],
+  ['POST', '/v1/rules/backtest', 'read'],
   ['POST', '/v1/incidents/abc/acknowledge', 'respond'],
   ['POST', '/v1/incidents/abc/assign', 'respond'],
   ['POST', '/v1/incidents/abc/status', 'respond'],

@@ -16,7 +16,7 @@ export function apiRouter(deps: ServiceDeps): Router {
   const cases = new CaseService(deps.cases, { suppressionWindowMs: suppression_window, incidentWindowMs: incident_window });
   router.use(alertsRouter(deps, cases));
   router.use(incidentsRouter(deps, cases));
-  router.use(backtestRouter(deps));
+  router.use(deps.config.detection.rules_dir ? backtestRouter(deps, deps.config.detection.rules_dir) : backtestRouter(deps));
   return router;
 }
 

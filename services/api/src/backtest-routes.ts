@@ -9,8 +9,8 @@
  * says `truncated: true` with `scanned_until`), at most MAX_CONCURRENT backtests run at once per process (429), and the
  * store is asked only for the datasets the rules read.
  *
- * Rules for `rule_id`, and the context a correlation's references resolve in, are the bundled `rules/` directory: the
- * configuration has no rules directory setting yet. They are loaded once, on first use.
+ * Rules for `rule_id`, and the context a correlation's references resolve in, are the correlator's rules directory
+ * (`detection.rules_dir`, default the bundled `rules/`). They are loaded once, on first use.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
