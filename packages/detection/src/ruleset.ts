@@ -7,7 +7,7 @@
  */
 import { compileRule, type CompiledRule, type DetectionConfig } from './compile.js';
 import type { ExactHint } from './detection.js';
-import { compileFieldPath, datasetOf, type FieldResolver } from './fields.js';
+import { compileFieldPath, datasetOf, withFieldMemo, type FieldResolver } from './fields.js';
 import { asString } from './match.js';
 import type { SigmaRule } from './load.js';
 import { ProblemSink, SigmaRuleError, type SigmaProblem } from './problems.js';
@@ -52,6 +52,10 @@ export class RuleSet {
     const dataset = datasetOf(event);
     const index = dataset === undefined ? undefined : this.datasets.get(dataset);
     if (!index) return [];
+    return withFieldMemo(event, () => this.matchIndexed(event, index));
+  }
+
+  private matchIndexed(event: unknown, index: DatasetIndex): MatchedRule[] {
     const candidates = new Set(index.unindexed);
     for (const { resolve, byValue } of index.byField.values()) {
       for (const value of resolve(event).values) {

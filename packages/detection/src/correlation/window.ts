@@ -67,25 +67,31 @@ export interface ApplyResult {
   hits: WindowHit[];
 }
 
-/** Adds one entry to a group's state, returns the new state and the windows that now match. Never mutates `prior`. */
+/**
+ * Adds one entry to a group's state, returns the new state and the windows that now match. Never mutates `prior`.
+ * Entries are kept sorted by time, so every window, the anchors and what pruning drops are index ranges found by
+ * binary search: a key holding hundreds of entries costs one array copy per event, not a filter pass per step.
+ */
 export function applyEntry(prior: WindowState | undefined, entry: WindowEntry, spec: WindowSpec): ApplyResult {
+  if (prior) {
+    if (entry.t < prior.watermark - spec.latenessMs) return { state: prior, outcome: 'late', hits: [] };
+    if (prior.lastMatchEnd !== undefined && entry.t <= prior.lastMatchEnd) return { state: prior, outcome: 'spent', hits: [] };
+    if (prior.entries.some((e) => e.id === entry.id)) return { state: prior, outcome: 'duplicate', hits: [] };
+  }
   const state: WindowState = prior
     ? { entries: [...prior.entries], watermark: prior.watermark, ...(prior.lastMatchEnd !== undefined && { lastMatchEnd: prior.lastMatchEnd }) }
     : { entries: [], watermark: entry.t };
-  if (entry.t < state.watermark - spec.latenessMs) return { state: prior ?? state, outcome: 'late', hits: [] };
-  if (state.lastMatchEnd !== undefined && entry.t <= state.lastMatchEnd) return { state: prior ?? state, outcome: 'spent', hits: [] };
-  if (state.entries.some((e) => e.id === entry.id)) return { state: prior ?? state, outcome: 'duplicate', hits: [] };
-  insertByTime(state.entries, entry);
+  const { entries } = state;
+  insertByTime(entries, entry);
   state.watermark = Math.max(state.watermark, entry.t);
   const hits: WindowHit[] = [];
-  let lastAnchor: number | undefined;
-  for (const anchor of state.entries.filter((e) => e.t >= entry.t && e.t <= entry.t + spec.timespanMs)) {
-    if (anchor.t === lastAnchor) continue;
-    lastAnchor = anchor.t;
-    const window = state.entries.filter(
-      (e) => e.t >= anchor.t - spec.timespanMs && e.t <= anchor.t && (state.lastMatchEnd === undefined || e.t > state.lastMatchEnd),
-    );
-    const hit = evaluate(window, spec);
+  // Windows end at every entry time in [t, t + timespan] (an out-of-order entry can complete a later window).
+  for (let a = firstIndex(entries, (e) => e.t >= entry.t); a < entries.length && entries[a]!.t <= entry.t + spec.timespanMs; a++) {
+    const anchor = entries[a]!.t;
+    if (a + 1 < entries.length && entries[a + 1]!.t === anchor) continue; // one window per time
+    const spent = state.lastMatchEnd;
+    const from = firstIndex(entries, (e) => e.t >= anchor - spec.timespanMs && (spent === undefined || e.t > spent));
+    const hit = evaluate(entries, from, a + 1, spec);
     if (hit) {
       hits.push(hit);
       state.lastMatchEnd = hit.end;
@@ -93,6 +99,18 @@ export function applyEntry(prior: WindowState | undefined, entry: WindowEntry, s
   }
   prune(state, spec);
   return { state, outcome: 'added', hits };
+}
+
+/** The first index whose entry satisfies `pred`, a predicate monotone in entry time (false…false true…true). */
+function firstIndex(entries: WindowEntry[], pred: (e: WindowEntry) => boolean): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (pred(entries[mid]!)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 /** Stable insert: after every entry at the same or an earlier time, so ties keep arrival order. */
@@ -106,7 +124,8 @@ function insertByTime(entries: WindowEntry[], entry: WindowEntry): void {
 function prune(state: WindowState, spec: WindowSpec): void {
   const horizon = state.watermark - spec.latenessMs - spec.timespanMs;
   const spent = state.lastMatchEnd;
-  state.entries = state.entries.filter((e) => e.t >= horizon && (spent === undefined || e.t > spent));
+  const keep = firstIndex(state.entries, (e) => e.t >= horizon && (spent === undefined || e.t > spent));
+  if (keep > 0) state.entries = state.entries.slice(keep);
   if (spent !== undefined && spent < state.watermark - spec.latenessMs) delete state.lastMatchEnd;
   if (spec.type === 'temporal_ordered' && !spec.keepUnstarted) dropUnstarted(state, spec);
 }
@@ -124,40 +143,41 @@ function prune(state: WindowState, spec: WindowSpec): void {
  */
 function dropUnstarted(state: WindowState, spec: WindowSpec): void {
   const settled = state.watermark - spec.latenessMs;
+  const entries = state.entries;
   let prefix = 0;
-  let drop = false;
-  for (const e of state.entries) {
+  let kept: WindowEntry[] | undefined;
+  for (let i = 0; i < entries.length && entries[i]!.t <= settled; i++) {
+    const e = entries[i]!;
     if (e.rules.includes(prefix)) prefix++;
-    else if (e.t <= settled && e.rules.every((rule) => rule > prefix)) drop = true;
-  }
-  if (!drop) return;
-  prefix = 0;
-  state.entries = state.entries.filter((e) => {
-    if (e.rules.includes(prefix)) {
-      prefix++;
-      return true;
+    else if (e.rules.every((rule) => rule > prefix)) {
+      kept ??= entries.slice(0, i);
+      continue;
     }
-    return e.t > settled || e.rules.some((rule) => rule < prefix);
-  });
+    kept?.push(e);
+  }
+  if (kept) state.entries = kept.concat(entries.slice(firstIndex(entries, (e) => e.t > settled)));
 }
 
-function evaluate(window: WindowEntry[], spec: WindowSpec): WindowHit | undefined {
-  if (window.length === 0) return undefined;
-  if (spec.type === 'temporal_ordered') return orderedChain(window, spec);
-  const value = aggregate(window, spec);
+/** The window `entries[from, to)` (sorted by time), if it satisfies the condition. */
+function evaluate(entries: WindowEntry[], from: number, to: number, spec: WindowSpec): WindowHit | undefined {
+  if (from >= to) return undefined;
+  if (spec.type === 'temporal_ordered') return orderedChain(entries, from, to, spec);
+  const value = aggregate(entries, from, to, spec);
   if (value === undefined || !spec.test(value)) return undefined;
-  return { start: window[0]!.t, end: window[window.length - 1]!.t, eventIds: window.map((e) => e.id), value };
+  const eventIds: string[] = [];
+  for (let i = from; i < to; i++) eventIds.push(entries[i]!.id);
+  return { start: entries[from]!.t, end: entries[to - 1]!.t, eventIds, value };
 }
 
-function aggregate(window: WindowEntry[], spec: WindowSpec): number | undefined {
+function aggregate(entries: WindowEntry[], from: number, to: number, spec: WindowSpec): number | undefined {
   switch (spec.type) {
     case 'event_count':
-      return window.length;
+      return to - from;
     case 'value_count':
     case 'temporal': {
-      // Plain loops: this runs for every event over the whole window, so no per-entry arrays.
       const seen = new Set<string | number>();
-      for (const e of window) {
+      for (let i = from; i < to; i++) {
+        const e = entries[i]!;
         if (spec.type === 'temporal') for (const rule of e.rules) seen.add(rule);
         else for (const value of e.values ?? []) seen.add(String(value)); // 1 and '1' are one value
       }
@@ -165,10 +185,17 @@ function aggregate(window: WindowEntry[], spec: WindowSpec): number | undefined 
     }
     case 'value_sum':
     case 'value_avg': {
-      const numbers = window.flatMap((e) => (e.values ?? []).filter((v): v is number => typeof v === 'number'));
-      if (numbers.length === 0) return undefined;
-      const sum = numbers.reduce((a, b) => a + b, 0);
-      return spec.type === 'value_sum' ? sum : sum / numbers.length;
+      let sum = 0;
+      let count = 0;
+      for (let i = from; i < to; i++) {
+        for (const v of entries[i]!.values ?? []) {
+          if (typeof v !== 'number') continue;
+          sum += v;
+          count++;
+        }
+      }
+      if (count === 0) return undefined;
+      return spec.type === 'value_sum' ? sum : sum / count;
     }
     default:
       return undefined;
@@ -180,11 +207,10 @@ function aggregate(window: WindowEntry[], spec: WindowSpec): number | undefined 
  * before (greedy earliest choice, which finds a chain whenever one exists). The value is the prefix length, so the
  * default condition (`gte: rules.length`) asks for the whole chain.
  */
-function orderedChain(window: WindowEntry[], spec: WindowSpec): WindowHit | undefined {
+function orderedChain(entries: WindowEntry[], from: number, to: number, spec: WindowSpec): WindowHit | undefined {
   const chain: WindowEntry[] = [];
-  for (const entry of window) {
-    if (chain.length === spec.ruleCount) break;
-    if (entry.rules.includes(chain.length)) chain.push(entry);
+  for (let i = from; i < to && chain.length < spec.ruleCount; i++) {
+    if (entries[i]!.rules.includes(chain.length)) chain.push(entries[i]!);
   }
   if (chain.length === 0 || !spec.test(chain.length)) return undefined;
   return { start: chain[0]!.t, end: chain[chain.length - 1]!.t, eventIds: chain.map((e) => e.id), value: chain.length };
