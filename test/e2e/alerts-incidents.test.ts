@@ -158,6 +158,7 @@ for (const [mode, env, skip] of MODES) describe(`alerts and incidents API, ${mod
 
     const read = await get(`/v1/incidents/${id}`);
     assert.equal(read.etag, `"${read.body.version}"`);
+    assert.deepEqual(read.body.timeline.filter((t: any) => t.kind === 'alert').map((t: any) => t.ref), ['life-1', 'life-2'], 'the timeline shows its alerts');
     const post = (op: string, body: unknown, headers: Record<string, string> = {}) =>
       h.fetch(`/v1/incidents/${id}/${op}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), token: h.tokens.respond });
 
@@ -213,6 +214,7 @@ for (const [mode, env, skip] of MODES) describe(`alerts and incidents API, ${mod
     const merged = (await res.json()) as any;
     assert.equal(merged.alert_count, 2);
     assert.equal(merged.severity, 'critical');
+    assert.deepEqual(merged.timeline.filter((t: any) => t.kind === 'alert').map((t: any) => t.ref).sort(), ['m-a', 'm-b']);
     const source = await get(`/v1/incidents/${b.incident_id}`);
     assert.equal(source.body.merged_into, a.incident_id);
     assert.equal(source.body.status, 'resolved');
