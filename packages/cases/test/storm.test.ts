@@ -41,7 +41,7 @@ describe('recording under a storm', () => {
       assert.equal(replay.outcome, 'duplicate');
       assert.equal(replay.alert.id, 'b-0');
       assert.equal((await f.cases.getAlert('b-0'))!.record.count, 1 + repeats);
-      const suppress = await f.store.get<{ action: string; target_id: string }>('audit', suppressionAuditId('rep-0'));
+      const suppress = await f.store.get<{ id: string; action: string; target_id: string }>('audit', suppressionAuditId('rep-0'));
       assert.equal(suppress?.record.action, 'alert.suppress');
       assert.equal(suppress?.record.target_id, 'b-0');
     } finally {
@@ -99,7 +99,7 @@ describe('recording after a crash', () => {
       const replay = await f.cases.recordAlert(alertOf('fo-2', { pod: 'fold', minute: 1 }));
       assert.equal(replay.outcome, 'duplicate');
       assert.equal((await f.cases.getAlert('fo-1'))!.record.count, 2);
-      assert.equal((await f.store.get<{ target_id: string }>('audit', suppressionAuditId('fo-2')))?.record.target_id, 'fo-1');
+      assert.equal((await f.store.get<{ id: string; target_id: string }>('audit', suppressionAuditId('fo-2')))?.record.target_id, 'fo-1');
     } finally {
       await f.close();
     }
