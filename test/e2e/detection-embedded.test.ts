@@ -6,6 +6,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CaseService } from '@bulwark/cases';
 import { startCorrelator } from '@bulwark/correlator';
 import { startHarness, type Harness } from '../support/harness.js';
@@ -81,5 +84,43 @@ describe('detection in embedded mode: collector → bus → correlator → incid
     const after = await userIncidents();
     assert.deepEqual(after.map((i) => [i.id, i.alert_count]), before.map((i) => [i.id, i.alert_count]));
     assert.deepEqual((await alertsOf(after[0]!.id)).map((a) => a.id).sort(), alertsBefore);
+  });
+});
+
+describe('detection in embedded mode: restarts', () => {
+  it('open correlation windows survive a restart: the breach completed after it still fires', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bwk-restart-'));
+    const steps = attack.items;
+    const postItems = (h: Harness, items: unknown[]) =>
+      h.fetch('/v1/ingest/k8s-audit', {
+        method: 'POST',
+        token: h.tokens.ingest,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...attack, items }),
+      });
+    try {
+      // Exec and secret read, then a restart: the multi-stage window is open, its last step not yet seen.
+      const first = await startHarness({ BULWARK_DATA_DIR: dir }, { correlator: { pollIntervalMs: 50 } });
+      try {
+        assert.equal((await postItems(first, steps.slice(0, 2))).status, 200);
+        const deadline = Date.now() + 10_000;
+        while (first.embedded!.bus.committedSeq('correlator') < 2) {
+          assert.ok(Date.now() < deadline, 'the correlator took the first two steps');
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      } finally {
+        await first.close();
+      }
+      const second = await startHarness({ BULWARK_DATA_DIR: dir }, { correlator: { pollIntervalMs: 50 } });
+      try {
+        assert.equal((await postItems(second, steps.slice(2))).status, 200);
+        const get = async <T>(path: string): Promise<T> => (await (await second.fetch(path, { token: second.tokens.read })).json()) as T;
+        await expectAttackIncident(get);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -24,13 +24,22 @@ export interface CorrelatorOptions {
   rulesDir?: string;
   /** Bus consumer group (default `correlator`). */
   group?: string;
-  /** Correlation window state; default in-process (embedded mode). Scale mode passes the Redis adapter. */
-  state?: CorrelationState;
+  /**
+   * Correlation window state; default in-process. Embedded mode passes the SQLite adapter, scale mode the Redis one.
+   * A state with `flush()` (the SQLite adapter) is flushed after each batch's alerts are recorded and before the batch
+   * is acknowledged, so a crash in between replays the batch instead of losing its alerts.
+   */
+  state?: CorrelationState & { flush?: () => unknown };
   /** How late an event may arrive and still count in a correlation window (default 60 s). */
   allowedLatenessMs?: number;
   /** Batches handled at the same time by this process (default 1). */
   concurrency?: number;
   detection?: DetectionConfig;
+  /**
+   * Where stored events are read back by id: a correlation alert names the pod of its window's first event (the exec
+   * of the multi-stage breach), which may have arrived in an earlier batch, or before a restart.
+   */
+  events?: { get(id: string): Promise<unknown> };
 }
 
 export interface Correlator {
@@ -51,8 +60,9 @@ interface ParsedEvent {
 export async function startCorrelator(options: CorrelatorOptions): Promise<Correlator> {
   const { bus, cases, logger } = options;
   const rules = loadRuleDir(options.rulesDir ?? BUNDLED_RULES_DIR, options.detection);
+  const state: CorrelationState & { flush?: () => unknown } = options.state ?? new InMemoryCorrelationState();
   const engine = new CorrelationEngine(rules.correlationSet, {
-    state: options.state ?? new InMemoryCorrelationState(),
+    state,
     allowedLatenessMs: options.allowedLatenessMs ?? 60_000,
   });
   const stats = { batches: 0, events: 0, alerts: 0, failures: 0 };
@@ -61,6 +71,7 @@ export async function startCorrelator(options: CorrelatorOptions): Promise<Corre
   const handle = async (batch: BusBatch): Promise<void> => {
     try {
       stats.alerts += await handleBatch(batch);
+      await state.flush?.();
       stats.batches++;
       stats.events += batch.events.length;
     } catch (err) {
@@ -104,11 +115,22 @@ export async function startCorrelator(options: CorrelatorOptions): Promise<Corre
     for (const { event, matchedRuleIds } of items) {
       for (const match of await engine.process(event, matchedRuleIds)) {
         if (!rules.correlationSet.standalone(match.rule)) continue;
-        const first = match.eventIds[0] === undefined ? undefined : byId.get(match.eventIds[0]);
-        unrecorded.push(alertForCorrelation(match, event, first));
+        unrecorded.push(alertForCorrelation(match, event, await firstEventOf(match.eventIds[0], byId)));
       }
     }
     return recorded + (await flushUnrecorded());
+  };
+
+  /** The window's first event: from this batch, else read back from the store (undefined if it cannot be). */
+  const firstEventOf = async (id: string | undefined, batch: Map<string, unknown>): Promise<unknown> => {
+    if (id === undefined) return undefined;
+    if (batch.has(id)) return batch.get(id);
+    try {
+      return (await options.events?.get(id)) ?? undefined;
+    } catch (err) {
+      log.warn({ err, event: id }, 'could not read a correlation window first event back; its alert names no pod');
+      return undefined;
+    }
   };
 
   const subscription: Subscription = await bus.subscribe(options.group ?? 'correlator', handle, { concurrency: options.concurrency ?? 1 });

@@ -7,7 +7,8 @@
 import type { Bus } from '@bulwark/bus';
 import { CaseService } from '@bulwark/cases';
 import type { Config } from '@bulwark/config';
-import { InMemoryCorrelationState, RedisCorrelationState, type CorrelationState } from '@bulwark/detection';
+import { join } from 'node:path';
+import { InMemoryCorrelationState, RedisCorrelationState, SqliteCorrelationState, type CorrelationState } from '@bulwark/detection';
 import type { ServiceDeps } from '@bulwark/http';
 import { startCorrelator, type Correlator } from './correlator.js';
 
@@ -24,13 +25,20 @@ export async function startCorrelatorService(deps: ServiceDeps, bus: Bus, option
   const state = openCorrelationState(deps.config);
   try {
     const rulesDir = options.rulesDir ?? detection.rules_dir;
+    // A flushed state (SQLite) is written per acknowledged batch: two batches in flight would flush one's windows
+    // ahead of its alerts, so the embedded correlator takes one batch at a time.
+    const concurrency = state.state.flush ? 1 : detection.concurrency;
+    if (concurrency !== detection.concurrency) {
+      deps.logger.warn({ configured: detection.concurrency }, 'the embedded correlator handles one batch at a time; detection.concurrency applies with Redis');
+    }
     const correlator = await startCorrelator({
       bus,
       cases: caseServiceOf(deps),
       logger: deps.logger,
+      events: deps.store,
       state: state.state,
       allowedLatenessMs: detection.allowed_lateness,
-      concurrency: detection.concurrency,
+      concurrency,
       ...(rulesDir !== undefined ? { rulesDir } : {}),
       ...(options.group !== undefined ? { group: options.group } : {}),
     });
@@ -54,18 +62,24 @@ export function caseServiceOf(deps: ServiceDeps): CaseService {
 }
 
 interface OpenState {
-  state: CorrelationState;
+  state: CorrelationState & { flush?: () => unknown };
   close(): Promise<void>;
 }
 
 /**
  * Redis when the bus is on Redis: several correlator processes then see one window per group key, which is what
- * makes their alerts the same as one process's. Otherwise the state lives in this process.
+ * makes their alerts the same as one process's. With the embedded store, a table in its file, flushed with each
+ * acknowledged batch, so open windows survive a restart as the bus cursor does. (In-process only for a search-engine
+ * store without Redis, which the configuration refuses.)
  */
 function openCorrelationState(config: Config): OpenState {
   if (config.bus.redis_url) {
     const state = new RedisCorrelationState(config.bus.redis_url, { prefix: `${config.bus.prefix}:correlation:` });
     return { state, close: () => state.close() };
+  }
+  if (config.store.type === 'sqlite') {
+    const state = new SqliteCorrelationState(join(config.data_dir, 'bulwark.db'));
+    return { state, close: async () => state.close() };
   }
   return { state: new InMemoryCorrelationState(), close: async () => {} };
 }
