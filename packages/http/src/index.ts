@@ -5,3 +5,4 @@ export * from './health.js';
 export * from './runtime.js';
 export * from './serve.js';
 export * from './bus.js';
+export * from './stores.js';

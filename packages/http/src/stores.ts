@@ -62,6 +62,11 @@ export async function openTokenStore(config: Config): Promise<TokenStore> {
 }
 
 /**
+ * `derived`: a connection for records the correlator derives from stored events (alerts, their incidents). In WAL
+ * mode, NORMAL skips the fsync per commit; a power loss can only drop the WAL's tail, and the bus cursor's later
+ * commit is in that same tail, so the lost alerts are derived again from the events on restart. It spares the
+ * embedded process's event loop four fsyncs per alert under an alert storm. People's changes keep the configured mode.
+ *
  * Opens the case store (alerts, incidents, runs, audit) beside the log store: in embedded mode its tables live in the
  * same SQLite file (their own connection and schema version); in scale mode it uses the same engine and index prefix,
  * with writes that refresh the case index they wrote, so the next lookup sees them. `refresh=true` rather than
@@ -69,10 +74,10 @@ export async function openTokenStore(config: Config): Promise<TokenStore> {
  * (1 s) at each step made a correlator record under one alert per two seconds (measured in the scale-mode e2e
  * suite); case indices are small and written far less often than logs, so an explicit refresh per write is cheap.
  */
-export async function openCaseStore(config: Config): Promise<CaseStore> {
+export async function openCaseStore(config: Config, options: { derived?: boolean } = {}): Promise<CaseStore> {
   const store: CaseStore =
     config.store.type === 'sqlite'
-      ? new SqliteCaseStore({ path: join(config.data_dir, 'bulwark.db'), synchronous: config.store.synchronous })
+      ? new SqliteCaseStore({ path: join(config.data_dir, 'bulwark.db'), synchronous: options.derived ? 'NORMAL' : config.store.synchronous })
       : new SearchCaseStore({ engine: engineOptions(config), prefix: config.store.prefix, refresh: true });
   await store.init();
   return store;

@@ -9,7 +9,8 @@ import { CaseService } from '@bulwark/cases';
 import type { Config } from '@bulwark/config';
 import { join } from 'node:path';
 import { InMemoryCorrelationState, RedisCorrelationState, SqliteCorrelationState, type CorrelationState } from '@bulwark/detection';
-import type { ServiceDeps } from '@bulwark/http';
+import { openCaseStore, type ServiceDeps } from '@bulwark/http';
+import type { CaseStore } from '@bulwark/store';
 import { startCorrelator, type Correlator } from './correlator.js';
 
 export interface CorrelatorServiceOptions {
@@ -23,7 +24,10 @@ export interface CorrelatorServiceOptions {
 export async function startCorrelatorService(deps: ServiceDeps, bus: Bus, options: CorrelatorServiceOptions = {}): Promise<Correlator> {
   const { detection } = deps.config;
   const state = openCorrelationState(deps.config);
+  // Embedded: the correlator's own case-store connection, without an fsync per write (see openCaseStore `derived`).
+  let derived: CaseStore | null = null;
   try {
+    if (deps.config.store.type === 'sqlite') derived = await openCaseStore(deps.config, { derived: true });
     const rulesDir = options.rulesDir ?? detection.rules_dir;
     // A flushed state (SQLite) is written per acknowledged batch: two batches in flight would flush one's windows
     // ahead of its alerts, so the embedded correlator takes one batch at a time.
@@ -33,7 +37,7 @@ export async function startCorrelatorService(deps: ServiceDeps, bus: Bus, option
     }
     const correlator = await startCorrelator({
       bus,
-      cases: caseServiceOf(deps),
+      cases: caseServiceOf(deps, derived ?? deps.cases),
       logger: deps.logger,
       events: deps.store,
       state: state.state,
@@ -45,17 +49,19 @@ export async function startCorrelatorService(deps: ServiceDeps, bus: Bus, option
     deps.onClose(async () => {
       await correlator.close();
       await state.close();
+      await derived?.close();
     });
     return correlator;
   } catch (err) {
     await state.close();
+    await derived?.close();
     throw err;
   }
 }
 
 /** The case service with the configured windows; the API's alert intake uses the same settings. */
-export function caseServiceOf(deps: ServiceDeps): CaseService {
-  return new CaseService(deps.cases, {
+export function caseServiceOf(deps: ServiceDeps, store: CaseStore = deps.cases): CaseService {
+  return new CaseService(store, {
     suppressionWindowMs: deps.config.detection.suppression_window,
     incidentWindowMs: deps.config.detection.incident_window,
   });
