@@ -67,7 +67,7 @@ export function asString(value: unknown): string | undefined {
 
 /** Compiles a token list to a test; `cased` is the `cased` modifier (default is case-insensitive). */
 export function compileStringTest(tokens: Token[], cased: boolean): ValueTest {
-  const fold = cased ? (s: string) => s : (s: string) => s.toLowerCase();
+  const fold = cased ? (s: string) => s : lowerCase;
   const shape = simpleShape(tokens);
   if (shape) {
     const needle = fold(shape.text);
@@ -84,6 +84,21 @@ export function compileStringTest(tokens: Token[], cased: boolean): ValueTest {
     const s = asString(value);
     return s !== undefined && pattern.testExact(s);
   };
+}
+
+/**
+ * `toLowerCase` remembering its last argument: the value tests of a keyword list or a value list run one after
+ * another on the same event string (a log line against eight keywords), which would otherwise be lower-cased
+ * (a copy) once per keyword.
+ */
+let lastRaw: string | undefined;
+let lastLower = '';
+function lowerCase(s: string): string {
+  if (s !== lastRaw) {
+    lastLower = s.toLowerCase();
+    lastRaw = s;
+  }
+  return lastLower;
 }
 
 type ShapeKind = 'equals' | 'prefix' | 'suffix' | 'contains' | 'anything';

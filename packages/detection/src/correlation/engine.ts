@@ -64,6 +64,7 @@ export class CorrelationEngine {
   private readonly state: CorrelationState;
   private readonly latenessMs: number;
   private readonly ttlSlackMs: number;
+  private readonly specs = new Map<CompiledCorrelation, WindowSpec>();
 
   constructor(
     readonly set: CorrelationSet,
@@ -141,10 +142,17 @@ export class CorrelationEngine {
     return out;
   }
 
+  /** The window spec of a correlation with this engine's lateness, built once (at first use, after any tuning). */
+  private specFor(compiled: CompiledCorrelation): WindowSpec {
+    let spec = this.specs.get(compiled);
+    if (!spec) this.specs.set(compiled, (spec = { ...compiled.spec, latenessMs: this.latenessMs }));
+    return spec;
+  }
+
   /** Read, apply, compare-and-set; on a conflict another correlator got there first, so apply again. */
   private async update(compiled: CompiledCorrelation, groupKey: string, values: string[], entry: WindowEntry): Promise<CorrelationMatch[]> {
     const key = JSON.stringify([compiled.key, ...values]);
-    const spec: WindowSpec = { ...compiled.spec, latenessMs: this.latenessMs };
+    const spec = this.specFor(compiled);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = await this.state.read(key);
       const result = applyEntry(current?.state, entry, spec);

@@ -79,7 +79,7 @@ export function applyEntry(prior: WindowState | undefined, entry: WindowEntry, s
     if (prior.entries.some((e) => e.id === entry.id)) return { state: prior, outcome: 'duplicate', hits: [] };
   }
   const state: WindowState = prior
-    ? { entries: [...prior.entries], watermark: prior.watermark, ...(prior.lastMatchEnd !== undefined && { lastMatchEnd: prior.lastMatchEnd }) }
+    ? { entries: prior.entries.slice(), watermark: prior.watermark, ...(prior.lastMatchEnd !== undefined && { lastMatchEnd: prior.lastMatchEnd }) }
     : { entries: [], watermark: entry.t };
   const { entries } = state;
   insertByTime(entries, entry);
@@ -145,17 +145,21 @@ function dropUnstarted(state: WindowState, spec: WindowSpec): void {
   const settled = state.watermark - spec.latenessMs;
   const entries = state.entries;
   let prefix = 0;
+  let leading = 0; // entries dropped before the first one kept: the common case, one slice
   let kept: WindowEntry[] | undefined;
-  for (let i = 0; i < entries.length && entries[i]!.t <= settled; i++) {
+  let i = 0;
+  for (; i < entries.length && entries[i]!.t <= settled; i++) {
     const e = entries[i]!;
     if (e.rules.includes(prefix)) prefix++;
     else if (e.rules.every((rule) => rule > prefix)) {
-      kept ??= entries.slice(0, i);
+      if (leading === i) leading++;
+      else kept ??= entries.slice(leading, i);
       continue;
     }
     kept?.push(e);
   }
-  if (kept) state.entries = kept.concat(entries.slice(firstIndex(entries, (e) => e.t > settled)));
+  if (kept) state.entries = kept.concat(entries.slice(i));
+  else if (leading > 0) state.entries = entries.slice(leading);
 }
 
 /** The window `entries[from, to)` (sorted by time), if it satisfies the condition. */
