@@ -93,7 +93,7 @@ export function compileStringTest(tokens: Token[], cased: boolean): ValueTest {
  */
 let lastRaw: string | undefined;
 let lastLower = '';
-function lowerCase(s: string): string {
+export function lowerCase(s: string): string {
   if (s !== lastRaw) {
     lastLower = s.toLowerCase();
     lastRaw = s;

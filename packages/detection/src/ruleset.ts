@@ -56,18 +56,25 @@ export class RuleSet {
   }
 
   private matchIndexed(event: unknown, index: DatasetIndex): MatchedRule[] {
-    const candidates = new Set(index.unindexed);
+    const matched: CompiledRule[] = [];
+    for (const rule of index.unindexed) {
+      this.evaluations++;
+      if (rule.test(event)) matched.push(rule);
+    }
+    // A rule is either unindexed or in the buckets of one field; it can sit in several of that field's buckets.
+    let seen: Set<CompiledRule> | undefined;
     for (const { resolve, byValue } of index.byField.values()) {
       for (const value of resolve(event).values) {
         const text = asString(value);
         const rules = text === undefined ? undefined : byValue.get(text.toLowerCase());
-        if (rules) for (const rule of rules) candidates.add(rule);
+        if (!rules) continue;
+        for (const rule of rules) {
+          if (seen?.has(rule)) continue;
+          (seen ??= new Set()).add(rule);
+          this.evaluations++;
+          if (rule.test(event)) matched.push(rule);
+        }
       }
-    }
-    const matched: CompiledRule[] = [];
-    for (const rule of candidates) {
-      this.evaluations++;
-      if (rule.test(event)) matched.push(rule);
     }
     if (matched.length > 1) matched.sort((a, b) => this.order.get(a)! - this.order.get(b)!);
     return matched.map((c) => ({ rule: c.rule }));

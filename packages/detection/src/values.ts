@@ -6,13 +6,14 @@
 import { BlockList, isIP } from 'node:net';
 import { RE2JS } from 're2js';
 import {
-  asNumber, asString, booleanEquals, compileStringTest, numberEquals, parseSigmaString, plainText, wrapWildcards,
+  asNumber, asString, booleanEquals, compileStringTest, lowerCase, numberEquals, parseSigmaString, plainText, wrapWildcards,
   type Token, type ValueTest,
 } from './match.js';
 import {
   base64OffsetVariants, encodeText, windashVariants, type ModifierChain, type TextEncoding, type Variant,
 } from './modifiers.js';
 import type { ProblemSink } from './problems.js';
+import { prefilterText, requiredLiterals } from './regex-literals.js';
 
 /** Placeholder values for `expand` (rules spec v2, "Placeholders"): `%name%` → one value or several (ORed). */
 export type Placeholders = Record<string, string | string[]>;
@@ -116,11 +117,29 @@ function compileCidr(value: unknown, ctx: ValueContext): ValueTest | undefined {
   }
   const list = new BlockList();
   list.addSubnet(address, prefix, family === 4 ? 'ipv4' : 'ipv6');
+  if (family === 4) {
+    // IPv4 in an IPv4 subnet, by mask in JS: `BlockList.check` builds a native SocketAddress per call.
+    const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
+    const network = (ipv4Number(address) & mask) >>> 0;
+    return (v) => {
+      const s = typeof v === 'string' ? v : undefined;
+      const f = s === undefined ? 0 : isIP(s);
+      if (f === 4) return ((ipv4Number(s!) & mask) >>> 0) === network;
+      return f === 6 && list.check(s!, 'ipv6');
+    };
+  }
   return (v) => {
     const s = typeof v === 'string' ? v : undefined;
     const f = s === undefined ? 0 : isIP(s);
     return f !== 0 && list.check(s!, f === 4 ? 'ipv4' : 'ipv6');
   };
+}
+
+/** A dotted quad that `isIP` accepted, as an unsigned 32-bit number. */
+function ipv4Number(address: string): number {
+  let n = 0;
+  for (const part of address.split('.')) n = n * 256 + Number(part);
+  return n >>> 0;
 }
 
 /**
@@ -137,9 +156,19 @@ function compileRegex(value: unknown, chain: ModifierChain, ctx: ValueContext): 
   const flags = (i ? RE2JS.CASE_INSENSITIVE : 0) | (m ? RE2JS.MULTILINE : 0) | (s ? RE2JS.DOTALL : 0);
   try {
     const pattern = RE2JS.compile(value, flags);
+    const literals = requiredLiterals(value);
+    if (literals.length === 0) {
+      return (v) => {
+        const text = asString(v);
+        return text !== undefined && pattern.test(text);
+      };
+    }
     return (v) => {
       const text = asString(v);
-      return text !== undefined && pattern.test(text);
+      if (text === undefined) return false;
+      const folded = prefilterText(lowerCase(text));
+      for (const literal of literals) if (!folded.includes(literal)) return false;
+      return pattern.test(text);
     };
   } catch (error) {
     ctx.sink.add(ctx.path, `invalid or unsupported regular expression: ${(error as Error).message}`);
