@@ -73,10 +73,16 @@ export interface ApplyResult {
  * binary search: a key holding hundreds of entries costs one array copy per event, not a filter pass per step.
  */
 export function applyEntry(prior: WindowState | undefined, entry: WindowEntry, spec: WindowSpec): ApplyResult {
+  // temporal_ordered: no window can match unless some entry is a first step (usually none: see dropUnstarted).
+  let started = spec.type !== 'temporal_ordered' || hasStep(entry.rules, 0);
   if (prior) {
     if (entry.t < prior.watermark - spec.latenessMs) return { state: prior, outcome: 'late', hits: [] };
     if (prior.lastMatchEnd !== undefined && entry.t <= prior.lastMatchEnd) return { state: prior, outcome: 'spent', hits: [] };
-    if (prior.entries.some((e) => e.id === entry.id)) return { state: prior, outcome: 'duplicate', hits: [] };
+    // One pass for both questions: this runs over the whole state for every event.
+    for (const e of prior.entries) {
+      if (e.id === entry.id) return { state: prior, outcome: 'duplicate', hits: [] };
+      if (!started && hasStep(e.rules, 0)) started = true;
+    }
   }
   const state: WindowState = prior
     ? { entries: prior.entries.slice(), watermark: prior.watermark, ...(prior.lastMatchEnd !== undefined && { lastMatchEnd: prior.lastMatchEnd }) }
@@ -86,7 +92,8 @@ export function applyEntry(prior: WindowState | undefined, entry: WindowEntry, s
   state.watermark = Math.max(state.watermark, entry.t);
   const hits: WindowHit[] = [];
   // Windows end at every entry time in [t, t + timespan] (an out-of-order entry can complete a later window).
-  for (let a = firstIndex(entries, (e) => e.t >= entry.t); a < entries.length && entries[a]!.t <= entry.t + spec.timespanMs; a++) {
+  const last = started ? entries.length : 0;
+  for (let a = firstIndex(entries, (e) => e.t >= entry.t); a < last && entries[a]!.t <= entry.t + spec.timespanMs; a++) {
     const anchor = entries[a]!.t;
     if (a + 1 < entries.length && entries[a + 1]!.t === anchor) continue; // one window per time
     const spent = state.lastMatchEnd;
@@ -99,6 +106,11 @@ export function applyEntry(prior: WindowState | undefined, entry: WindowEntry, s
   }
   prune(state, spec);
   return { state, outcome: 'added', hits };
+}
+
+/** `rules.includes(step)` without the call for the usual single-rule entry. */
+function hasStep(rules: number[], step: number): boolean {
+  return rules.length === 1 ? rules[0] === step : rules.includes(step);
 }
 
 /** The first index whose entry satisfies `pred`, a predicate monotone in entry time (false…false true…true). */
@@ -117,7 +129,8 @@ function firstIndex(entries: WindowEntry[], pred: (e: WindowEntry) => boolean): 
 function insertByTime(entries: WindowEntry[], entry: WindowEntry): void {
   let i = entries.length;
   while (i > 0 && entries[i - 1]!.t > entry.t) i--;
-  entries.splice(i, 0, entry);
+  if (i === entries.length) entries.push(entry);
+  else entries.splice(i, 0, entry);
 }
 
 /** Drops what no future window can use: spent entries and those older than any window a non-late event opens. */
@@ -125,7 +138,7 @@ function prune(state: WindowState, spec: WindowSpec): void {
   const horizon = state.watermark - spec.latenessMs - spec.timespanMs;
   const spent = state.lastMatchEnd;
   const keep = firstIndex(state.entries, (e) => e.t >= horizon && (spent === undefined || e.t > spent));
-  if (keep > 0) state.entries = state.entries.slice(keep);
+  if (keep > 0) state.entries.splice(0, keep); // the state's own copy: trimming in place allocates nothing
   if (spent !== undefined && spent < state.watermark - spec.latenessMs) delete state.lastMatchEnd;
   if (spec.type === 'temporal_ordered' && !spec.keepUnstarted) dropUnstarted(state, spec);
 }
@@ -150,7 +163,7 @@ function dropUnstarted(state: WindowState, spec: WindowSpec): void {
   let i = 0;
   for (; i < entries.length && entries[i]!.t <= settled; i++) {
     const e = entries[i]!;
-    if (e.rules.includes(prefix)) prefix++;
+    if (hasStep(e.rules, prefix)) prefix++;
     else if (e.rules.every((rule) => rule > prefix)) {
       if (leading === i) leading++;
       else kept ??= entries.slice(leading, i);
@@ -159,7 +172,7 @@ function dropUnstarted(state: WindowState, spec: WindowSpec): void {
     kept?.push(e);
   }
   if (kept) state.entries = kept.concat(entries.slice(i));
-  else if (leading > 0) state.entries = entries.slice(leading);
+  else if (leading > 0) entries.splice(0, leading);
 }
 
 /** The window `entries[from, to)` (sorted by time), if it satisfies the condition. */
@@ -214,7 +227,7 @@ function aggregate(entries: WindowEntry[], from: number, to: number, spec: Windo
 function orderedChain(entries: WindowEntry[], from: number, to: number, spec: WindowSpec): WindowHit | undefined {
   const chain: WindowEntry[] = [];
   for (let i = from; i < to && chain.length < spec.ruleCount; i++) {
-    if (entries[i]!.rules.includes(chain.length)) chain.push(entries[i]!);
+    if (hasStep(entries[i]!.rules, chain.length)) chain.push(entries[i]!);
   }
   if (chain.length === 0 || !spec.test(chain.length)) return undefined;
   return { start: chain[0]!.t, end: chain[chain.length - 1]!.t, eventIds: chain.map((e) => e.id), value: chain.length };
