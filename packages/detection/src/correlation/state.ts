@@ -29,6 +29,12 @@ export interface VersionedWindow {
 export interface CorrelationState {
   read(key: string): Promise<VersionedWindow | undefined>;
   write(key: string, state: WindowState | undefined, expectedVersion: number, ttlMs: number): Promise<boolean>;
+  /**
+   * Adapters that buffer writes (SQLite) make them durable here. The correlator calls it once per batch, after the
+   * batch's alerts are recorded and before the batch is acknowledged; adapters that write through (memory, Redis)
+   * leave it out. Callers `await` the result (a promise or, from SQLite, the number of keys written).
+   */
+  flush?(): unknown;
 }
 
 /** A serialised `InMemoryCorrelationState`: plain JSON, for restart survival and tests. */
