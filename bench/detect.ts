@@ -5,7 +5,8 @@
  * the collector stores them) through `RuleSet.match` and `CorrelationEngine.process` with in-memory state, exactly
  * the correlator's per-event work minus the bus and the alert writes. Configurations: the bundled rules, the bundled
  * rules plus 100/250/500 generated ones (bench/detect-rules.ts), the bundled rules matching only (no correlation),
- * and the bundled rules with temporal_ordered state kept as before the unstarted-step pruning (reference). Each rep
+ * with temporal_ordered state kept as before the unstarted-step pruning (reference), and with SQLite window state
+ * flushed once per 500-event batch (embedded mode, `SqliteCorrelationState`). Each rep
  * runs every configuration in turn (alternating, as the VM is noisy) on a fresh engine; medians are reported.
  *
  *   npm run bench:detect -- [--events 100000] [--reps 3] [--only 'bundled,bundled match-only,+500']
@@ -13,11 +14,13 @@
  * Part B — latency from collector acknowledgement to alert visible in the API (p50/p99, embedded and BullMQ/Redis):
  * `--latency` is reserved for it (see LATENCY below); the engine part is all this file measures.
  */
-import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  compileCorrelations, compileRules, CorrelationEngine, InMemoryCorrelationState, loadSigmaFiles, type WindowSpec,
+  compileCorrelations, compileRules, CorrelationEngine, InMemoryCorrelationState, loadSigmaFiles, SqliteCorrelationState,
+  type WindowSpec,
 } from '@bulwark/detection';
 import { BUNDLED_RULES_DIR, findRuleFiles } from '../services/correlator/src/rules.js';
 import { generateEvents } from './detect-events.js';
@@ -46,11 +49,15 @@ interface Config {
   extraRules: number;
   correlate: boolean;
   keepUnstarted?: boolean;
+  /** Window state in SQLite (embedded mode across restarts), flushed once per bus batch of `BATCH` events. */
+  sqlite?: boolean;
 }
+const BATCH = 500;
 const CONFIGS: Config[] = [
   { name: 'bundled', extraRules: 0, correlate: true },
   { name: 'bundled match-only', extraRules: 0, correlate: false },
   { name: 'bundled ordered-as-before', extraRules: 0, correlate: true, keepUnstarted: true },
+  { name: 'bundled sqlite-state', extraRules: 0, correlate: true, sqlite: true },
   { name: '+100', extraRules: 100, correlate: true },
   { name: '+250', extraRules: 250, correlate: true },
   { name: '+500', extraRules: 500, correlate: true },
@@ -76,31 +83,39 @@ interface Run { eventsPerSec: number; usPerEvent: number; eventsPerCpuSec: numbe
 
 async function measure(config: Config): Promise<Run> {
   const { ruleset, set } = build(config);
-  const state = new InMemoryCorrelationState(() => Date.parse('2026-11-29T08:00:00.000Z'));
-  const engine = new CorrelationEngine(set, { state, allowedLatenessMs: 60_000 }); // the correlator's default
+  const now = () => Date.parse('2026-11-29T08:00:00.000Z');
+  const dir = config.sqlite ? mkdtempSync(join(tmpdir(), 'bulwark-bench-detect-')) : undefined;
+  const memory = new InMemoryCorrelationState(now);
+  const sqlite = dir ? new SqliteCorrelationState(join(dir, 'bulwark.db'), { now }) : undefined;
+  const engine = new CorrelationEngine(set, { state: sqlite ?? memory, allowedLatenessMs: 60_000 }); // the correlator's default
   let matched = 0;
   let correlated = 0;
   const start = performance.now();
   const cpu0 = process.cpuUsage();
-  for (const event of mix.events) {
+  for (const [i, event] of mix.events.entries()) {
+    if (sqlite && i % BATCH === BATCH - 1) sqlite.flush();
     const hits = ruleset.match(event);
     if (hits.length === 0) continue;
     matched += hits.length;
     if (config.correlate) correlated += (await engine.process(event, hits.map((m) => m.rule.id ?? m.rule.name ?? m.rule.title))).length;
   }
+  sqlite?.flush();
   const ms = performance.now() - start;
   const cpu = process.cpuUsage(cpu0);
-  const snapshot = state.snapshot();
-  return {
+  const kept = sqlite ? undefined : memory.snapshot().entries;
+  const run: Run = {
     eventsPerSec: (total / ms) * 1000,
     usPerEvent: (ms * 1000) / total,
     eventsPerCpuSec: (total / (cpu.user + cpu.system)) * 1e6,
     matched,
     correlated,
     evaluationsPerEvent: ruleset.evaluations / total,
-    stateKeys: snapshot.entries.length,
-    stateEntries: snapshot.entries.reduce((n, e) => n + e.state.entries.length, 0),
+    stateKeys: kept?.length ?? sqlite!.size,
+    stateEntries: kept?.reduce((n, e) => n + e.state.entries.length, 0) ?? NaN,
   };
+  sqlite?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  return run;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -130,7 +145,7 @@ for (const [config, runs] of results) {
   lines.push(
     `| ${config.name} | ${ruleCount} (+${correlationCount}) | ${Math.round(median(runs.map((r) => r.eventsPerSec))).toLocaleString('en-US')} | ` +
       `${median(runs.map((r) => r.usPerEvent)).toFixed(2)} | ${Math.round(median(runs.map((r) => r.eventsPerCpuSec))).toLocaleString('en-US')} | ${last.evaluationsPerEvent.toFixed(1)} | ${last.matched} | ${config.correlate ? last.correlated : '–'} | ` +
-      `${config.correlate ? `${last.stateKeys} / ${last.stateEntries}` : '–'} |`,
+      `${config.correlate ? `${last.stateKeys} / ${Number.isNaN(last.stateEntries) ? '–' : last.stateEntries}` : '–'} |`,
   );
 }
 console.log(lines.join('\n'));
