@@ -235,9 +235,17 @@ if (!REDIS_URL) {
           const results = await Promise.all([engines[k % 3]!.processBatch(slice), engines[(k + 1) % 3]!.processBatch(slice)]);
           out.push(...results.flat());
         }
-        assert.deepEqual(ids(out), ids(baseline));
+        // A slice delivered twice can re-emit a match its completing event produced (as after a crash): the same id
+        // and content, which the idempotent alert store records once. Distinct matches must equal the baseline.
+        const unique = new Map<string, CorrelationMatch>();
+        for (const m of out) {
+          const first = unique.get(m.id);
+          if (first) assert.deepEqual(summary([m]), summary([first]), 'a re-emitted match is the same match');
+          else unique.set(m.id, m);
+        }
+        assert.deepEqual(ids([...unique.values()]), ids(baseline));
         const byId = (ms: CorrelationMatch[]) => summary([...ms].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
-        assert.deepEqual(byId(out), byId(baseline));
+        assert.deepEqual(byId([...unique.values()]), byId(baseline));
         const stats = engines.map((e) => e.stats);
         assert.ok(stats.reduce((n, s) => n + s.duplicate + s.spent, 0) > 0, 'redelivered events were recognised');
         assert.ok(stats.reduce((n, s) => n + s.conflicts, 0) > 0, `no compare-and-set conflict happened: ${JSON.stringify(stats)}`);

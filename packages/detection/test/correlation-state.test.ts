@@ -47,10 +47,16 @@ describe('determinism', () => {
     assert.equal(new Set(a.map((m) => m.id)).size, a.length);
   });
 
-  it('replaying the stream into the same state fires nothing again', async () => {
+  it('replaying the stream into the same state fires nothing new: only the same matches again, once each', async () => {
     const engine = engineFor(['fail'], BODY, { allowedLatenessMs: 10 * 60_000 });
-    assert.ok((await run(engine, STREAM)).length > 0);
-    assert.deepEqual(await run(engine, STREAM), []);
+    const first = await run(engine, STREAM);
+    assert.ok(first.length > 0);
+    const replay = await run(engine, STREAM);
+    // Matches whose completing event comes again are re-emitted (a crash may have cost their alert): same ids, same
+    // content, and the alert store is idempotent on the id. Nothing else fires.
+    assert.deepEqual(summary(replay), summary(first.filter((m) => replay.some((r) => r.id === m.id))));
+    assert.equal(new Set(replay.map((m) => m.id)).size, replay.length);
+    assert.ok(replay.every((m) => first.some((f) => f.id === m.id)));
   });
 
   it('a retry after a crash between alert write and state write yields the same ids', async () => {

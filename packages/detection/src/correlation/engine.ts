@@ -55,12 +55,14 @@ export interface CorrelationStats {
   ungrouped: number;
   noValue: number;
   conflicts: number;
+  /** Matches returned again because their completing event came again (a redelivered batch). */
+  reemitted: number;
 }
 
 const MAX_ATTEMPTS = 32;
 
 export class CorrelationEngine {
-  readonly stats: CorrelationStats = { late: 0, duplicate: 0, spent: 0, untimed: 0, ungrouped: 0, noValue: 0, conflicts: 0 };
+  readonly stats: CorrelationStats = { late: 0, duplicate: 0, spent: 0, untimed: 0, ungrouped: 0, noValue: 0, conflicts: 0, reemitted: 0 };
   private readonly state: CorrelationState;
   private readonly latenessMs: number;
   private readonly ttlSlackMs: number;
@@ -158,9 +160,11 @@ export class CorrelationEngine {
       const result = applyEntry(current?.state, entry, spec);
       if (result.outcome !== 'added') {
         this.stats[result.outcome]++;
-        return [];
+        // A completing event seen again: its match once more, for the alert a crash may have cost (see `reemit`).
+        if (result.hits.length > 0) this.stats.reemitted += result.hits.length;
+        return result.hits.map((hit) => toMatch(compiled, groupKey, values, hit));
       }
-      const empty = result.state.entries.length === 0 && result.state.lastMatchEnd === undefined;
+      const empty = result.state.entries.length === 0 && result.state.lastMatchEnd === undefined && !result.state.recent;
       if (empty && !current) return result.hits.map((hit) => toMatch(compiled, groupKey, values, hit));
       const ttl = spec.timespanMs + spec.latenessMs + this.ttlSlackMs;
       if (await this.state.write(key, empty ? undefined : result.state, current?.version ?? 0, ttl)) {

@@ -35,7 +35,22 @@ export interface WindowState {
   watermark: number;
   /** End of the last match; entries at or before it are spent. */
   lastMatchEnd?: number;
+  /**
+   * The last few matches and the entry that completed each (`by`): when that entry comes again — a batch redelivered
+   * because its correlator died after writing this state but before recording the alert — the match is returned
+   * again, so the alert (idempotent on the match id) is not lost. See `reemit`.
+   */
+  recent?: RecentHit[];
 }
+
+export interface RecentHit extends WindowHit {
+  /** Id of the entry whose arrival produced the hit. */
+  by: string;
+}
+
+/** Matches remembered per group for re-emission, and the evidence ids each keeps (the alert keeps as many). */
+const RECENT_HITS = 4;
+const RECENT_EVENT_IDS = 1000;
 
 /** What the algorithm needs to know about the correlation. */
 export interface WindowSpec {
@@ -76,16 +91,21 @@ export function applyEntry(prior: WindowState | undefined, entry: WindowEntry, s
   // temporal_ordered: no window can match unless some entry is a first step (usually none: see dropUnstarted).
   let started = spec.type !== 'temporal_ordered' || hasStep(entry.rules, 0);
   if (prior) {
-    if (entry.t < prior.watermark - spec.latenessMs) return { state: prior, outcome: 'late', hits: [] };
-    if (prior.lastMatchEnd !== undefined && entry.t <= prior.lastMatchEnd) return { state: prior, outcome: 'spent', hits: [] };
+    if (entry.t < prior.watermark - spec.latenessMs) return { state: prior, outcome: 'late', hits: reemit(prior, entry) };
+    if (prior.lastMatchEnd !== undefined && entry.t <= prior.lastMatchEnd) return { state: prior, outcome: 'spent', hits: reemit(prior, entry) };
     // One pass for both questions: this runs over the whole state for every event.
     for (const e of prior.entries) {
-      if (e.id === entry.id) return { state: prior, outcome: 'duplicate', hits: [] };
+      if (e.id === entry.id) return { state: prior, outcome: 'duplicate', hits: reemit(prior, entry) };
       if (!started && hasStep(e.rules, 0)) started = true;
     }
   }
   const state: WindowState = prior
-    ? { entries: prior.entries.slice(), watermark: prior.watermark, ...(prior.lastMatchEnd !== undefined && { lastMatchEnd: prior.lastMatchEnd }) }
+    ? {
+        entries: prior.entries.slice(),
+        watermark: prior.watermark,
+        ...(prior.lastMatchEnd !== undefined && { lastMatchEnd: prior.lastMatchEnd }),
+        ...(prior.recent && { recent: prior.recent }),
+      }
     : { entries: [], watermark: entry.t };
   const { entries } = state;
   insertByTime(entries, entry);
@@ -104,8 +124,23 @@ export function applyEntry(prior: WindowState | undefined, entry: WindowEntry, s
       state.lastMatchEnd = hit.end;
     }
   }
+  if (hits.length > 0) {
+    const remembered = hits.map((hit): RecentHit => ({ ...hit, eventIds: hit.eventIds.slice(-RECENT_EVENT_IDS), by: entry.id }));
+    state.recent = [...(state.recent ?? []), ...remembered].slice(-RECENT_HITS);
+  }
   prune(state, spec);
   return { state, outcome: 'added', hits };
+}
+
+/**
+ * The matches an entry produced before, if it is coming again (same id): a redelivery after a crash between the
+ * state write and the alert. Only the completing entry re-emits, so a replayed batch yields each match once.
+ */
+function reemit(prior: WindowState, entry: WindowEntry): WindowHit[] {
+  if (!prior.recent) return [];
+  const out: WindowHit[] = [];
+  for (const { by, ...hit } of prior.recent) if (by === entry.id) out.push(hit);
+  return out;
 }
 
 /** `rules.includes(step)` without the call for the usual single-rule entry. */
