@@ -12,7 +12,9 @@
  *   npm run bench:detect -- [--events 100000] [--reps 3] [--only 'bundled,bundled match-only,+500']
  *
  * Part B — latency from collector acknowledgement to alert visible in the API (p50/p99, embedded and BullMQ/Redis):
- * `--latency` is reserved for it (see LATENCY below); the engine part is all this file measures.
+ * `--latency` runs bench/alert-latency.ts for both modes (scale mode needs `test/services/up`) instead of Part A.
+ *
+ *   npm run bench:detect -- --latency [--probes 200] [--background 500] [--modes embedded,redis]
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -32,16 +34,25 @@ const { values: args } = parseArgs({
     reps: { type: 'string', default: '3' },
     only: { type: 'string' },
     latency: { type: 'boolean', default: false },
+    probes: { type: 'string', default: '200' },
+    background: { type: 'string', default: '500' },
+    modes: { type: 'string', default: 'embedded,redis' },
   },
 });
 
 if (args.latency) {
-  // LATENCY (Part B): collector acknowledgement → alert visible in GET /v1/alerts, p50/p99, embedded (all-in-one
-  // with BULWARK_CORRELATOR=on) and scale mode (collector + correlator over BullMQ/Redis). It needs the services
-  // wired, so it lives with them (the lead's bench/alert-latency.ts); this flag is kept so `bench:detect` can run
-  // both parts once that lands.
-  console.error('--latency (Part B) is not part of the engine benchmark yet: run tsx bench/alert-latency.ts.');
-  process.exit(2);
+  // LATENCY (Part B): collector acknowledgement → alert visible in GET /v1/alerts/:id, embedded (all-in-one with the
+  // correlator on) and scale mode (collector, api and correlator processes over BullMQ/Redis and OpenSearch).
+  const { measureAlertLatency } = await import('./alert-latency.js');
+  console.log(`\n### Acknowledgement → alert visible (p50/p99) — ${new Date().toISOString().slice(0, 10)}\n`);
+  console.log(`Machine: \`nproc\` ${cpus().length}, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}.\n`);
+  console.log('| mode | probes | background events/s | p50 ms | p90 ms | p99 ms | max ms |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const mode of args.modes!.split(',') as Array<'embedded' | 'redis'>) {
+    const r = await measureAlertLatency(mode, Number(args.probes), Number(args.background));
+    console.log(`| ${r.mode} | ${r.probes} | ${r.backgroundEventsPerSecond} | ${r.p50.toFixed(1)} | ${r.p90.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} |`);
+  }
+  process.exit(0);
 }
 
 interface Config {

@@ -53,3 +53,21 @@ describe('replay after a lost match', () => {
     assert.deepEqual(replayed.map((m) => m.id), [match!.id]);
   });
 });
+
+describe('busy keys', () => {
+  const PAIR = 'type: temporal_ordered\nrules: [burst, ok]\ngroup-by: [user.username]\ntimespan: 10m';
+
+  it('a flood of later-step events keeps the state bounded, and a late first step still completes the chain', async () => {
+    const state = new InMemoryCorrelationState();
+    const engine = engineFor(['burst', 'ok'], PAIR, { state, allowedLatenessMs: 60_000 });
+    const flood: Step[] = Array.from({ length: 5000 }, (_, i) => [at(`ok${i}`, 10 * i), ['ok']]);
+    assert.deepEqual(await run(engine, flood), []);
+    const [key] = state.snapshot().entries;
+    assert.ok(key!.state.entries.length <= 2 * 64, `entries kept: ${key!.state.entries.length}`);
+    // The first step arrives 30 s behind the watermark (within the lateness): the chain completes.
+    const matches = await run(engine, [[at('burst-late', 10 * 4999 - 30_000), ['burst']]]);
+    assert.equal(matches.length, 1);
+    assert.equal(matches[0]!.eventIds[0], 'burst-late');
+    assert.ok(Date.parse(matches[0]!.window.end) > Date.parse(matches[0]!.window.start), 'an accepted request after the burst');
+  });
+});

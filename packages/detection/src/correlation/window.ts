@@ -175,7 +175,46 @@ function prune(state: WindowState, spec: WindowSpec): void {
   const keep = firstIndex(state.entries, (e) => e.t >= horizon && (spent === undefined || e.t > spent));
   if (keep > 0) state.entries.splice(0, keep); // the state's own copy: trimming in place allocates nothing
   if (spent !== undefined && spent < state.watermark - spec.latenessMs) delete state.lastMatchEnd;
-  if (spec.type === 'temporal_ordered' && !spec.keepUnstarted) dropUnstarted(state, spec);
+  if (spec.type === 'temporal_ordered' && !spec.keepUnstarted) {
+    dropUnstarted(state, spec);
+    capUnstarted(state);
+  }
+}
+
+/** Most entries per later step a temporal_ordered group keeps while no first step is in its state. */
+export const MAX_UNSTARTED_PER_STEP = 64;
+
+/**
+ * temporal_ordered, a group with no first step in its state: of each later step only the most recent entries are
+ * kept. `dropUnstarted` keeps such entries for the allowed lateness (a late first step may still come before them),
+ * which for a busy key — every authenticated request from one address feeding "brute force then success" — was
+ * tens of thousands of entries, copied on every event and written whole to Redis. A late first step at `t0` (never
+ * more than the lateness behind the watermark) still finds the kept, most recent entries after it, within the
+ * lateness and so within the timespan when lateness ≤ timespan: two-step chains fire exactly as before, with
+ * possibly later evidence events (the match id, from the window start, is the same). A longer chain whose later
+ * steps interleave under such a flood may lose an ordering the evicted entries held. Trimmed only past twice the
+ * bound, so the cost is amortised.
+ */
+function capUnstarted(state: WindowState): void {
+  const entries = state.entries;
+  if (entries.length <= 2 * MAX_UNSTARTED_PER_STEP) return;
+  for (const e of entries) if (hasStep(e.rules, 0)) return;
+  const room = new Map<number, number>();
+  const keep = new Array<boolean>(entries.length);
+  let dropped = 0;
+  for (let i = entries.length - 1; i >= 0; i--) {
+    let kept = false;
+    for (const rule of entries[i]!.rules) {
+      const used = room.get(rule) ?? 0;
+      if (used < MAX_UNSTARTED_PER_STEP) {
+        room.set(rule, used + 1);
+        kept = true;
+      }
+    }
+    keep[i] = kept;
+    if (!kept) dropped++;
+  }
+  if (dropped > 0) state.entries = entries.filter((_, i) => keep[i]);
 }
 
 /**
