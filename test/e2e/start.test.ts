@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listeningPort } from '../support/process.js';
+import { attack, expectAttackIncident } from '../support/attack.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const main = join(root, 'services/all-in-one/src/main.ts');
@@ -38,7 +39,7 @@ async function startProcess(dataDir: string): Promise<{ port: number; token: str
 }
 
 describe('npm start', () => {
-  it('serves with no external service, prints an admin token once, shuts down cleanly', async () => {
+  it('serves with no external service, prints an admin token once, detects the attack, shuts down cleanly', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bwk-start-'));
     try {
       const first = await startProcess(dir);
@@ -51,6 +52,18 @@ describe('npm start', () => {
         body: JSON.stringify({ message: 'hello from the smoke test' }),
       });
       assert.equal(ingest.status, 200);
+      // Detection is on out of the box: the attack becomes an incident with the critical correlation alert.
+      const attackRes = await fetch(`${base}/v1/ingest/k8s-audit`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${first.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(attack),
+      });
+      assert.equal(attackRes.status, 200);
+      await expectAttackIncident(async <T>(path: string): Promise<T> => {
+        const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${first.token}` } });
+        assert.equal(res.status, 200);
+        return (await res.json()) as T;
+      });
       assert.equal(await first.stop(), 0);
 
       const second = await startProcess(dir);
@@ -58,6 +71,8 @@ describe('npm start', () => {
       const res = await fetch(`http://127.0.0.1:${second.port}/v1/search?q=smoke`, { headers: { authorization: `Bearer ${first.token}` } });
       assert.equal(res.status, 200);
       assert.equal(((await res.json()) as { hits: unknown[] }).hits.length, 1, 'data survives a restart');
+      const incidents = await fetch(`http://127.0.0.1:${second.port}/v1/incidents`, { headers: { authorization: `Bearer ${first.token}` } });
+      assert.equal(((await incidents.json()) as { items: unknown[] }).items.length, 1, 'the incident survives a restart, none added');
       assert.equal(await second.stop(), 0);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -125,10 +125,10 @@ export const ConfigSchema = z.strictObject({
   detection: z
     .strictObject({
       /**
-       * Run the correlator inside the all-in-one process (embedded mode). Off by default for now: under an alert storm
-       * its alert and incident writes slow ingest (measured in bench/RESULTS.md); scale mode runs it as its own service.
+       * Run the correlator in the all-in-one process (`npm start`): on its own thread over the SQLite store, or on the
+       * BullMQ bus when Redis is configured. Scale mode runs it as its own service (`npm run start:correlator`).
        */
-      correlator: z.stringbool().or(z.boolean()).default(false),
+      correlator: z.stringbool().or(z.boolean()).default(true),
       /** Directory of Sigma rules and correlations; default the bundled `rules/`. */
       rules_dir: z
         .string()

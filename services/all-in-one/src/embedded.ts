@@ -1,8 +1,8 @@
 /**
  * Embedded mode's detection stage: the correlator in this process, reading the SQLite store's `events` table through
  * `LocalBus` (an outbox cursor, so a restart resumes after the last acknowledged batch). Kept apart from `buildApp`,
- * which stays pure, so tests start it explicitly. With a search-engine store the all-in-one process runs the
- * correlator on the runtime's BullMQ bus instead (`startDetection`).
+ * which stays pure, so tests start it explicitly in-process; `npm start` runs the same service on its own thread
+ * (correlator-thread.ts).
  */
 import { join } from 'node:path';
 import type { ServiceDeps } from '@bulwark/http';
@@ -45,11 +45,4 @@ export async function startEmbedded(deps: ServiceDeps, options: EmbeddedOptions 
   if (own) deps.onClose(() => bus.close());
   const correlator = await startCorrelatorService(deps, bus, options.rulesDir !== undefined ? { rulesDir: options.rulesDir } : {});
   return { bus, correlator };
-}
-
-/** What `npm start` runs when `detection.correlator` is on: embedded on SQLite, else on the runtime's bus. */
-export async function startDetection(deps: ServiceDeps): Promise<Correlator> {
-  const embedded = await startEmbedded(deps);
-  if (embedded) return embedded.correlator;
-  return startCorrelatorService(deps, deps.bus!);
 }

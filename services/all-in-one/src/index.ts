@@ -1,2 +1,3 @@
 export { buildApp } from './app.js';
-export { startDetection, startEmbedded, type Embedded, type EmbeddedOptions } from './embedded.js';
+export { startEmbedded, type Embedded, type EmbeddedOptions } from './embedded.js';
+export { startCorrelatorThread, type CorrelatorThread } from './correlator-thread.js';

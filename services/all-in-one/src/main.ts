@@ -1,14 +1,20 @@
 /** `npm start`: Bulwark in one process with the embedded SQLite store; no external service needed. */
 import { serve } from '@bulwark/http';
 import { buildApp } from './app.js';
-import { startDetection } from './embedded.js';
+import { startCorrelatorService } from '@bulwark/correlator';
+import { startCorrelatorThread } from './correlator-thread.js';
 
 await serve(
   'all-in-one',
   async (deps) => {
     // The correlator reads what the collector stores; a rule that fails to load stops the start, every problem listed.
-    if (deps.config.detection.correlator) await startDetection(deps);
+    // Embedded: on its own thread over the SQLite file; with Redis: in this process on the BullMQ bus.
+    if (deps.config.detection.correlator) {
+      if (deps.bus) await startCorrelatorService(deps, deps.bus);
+      else await startCorrelatorThread(deps);
+    }
     return buildApp(deps);
   },
-  (config) => ({ bus: config.detection.correlator || config.bus.redis_url !== undefined }),
+  // The embedded correlator thread opens its own bus; with Redis the collector publishes to BullMQ.
+  (config) => ({ bus: config.bus.redis_url !== undefined }),
 );
