@@ -68,7 +68,7 @@ const status = run(process.execPath, [
   'tsx',
   '--test',
   '--test-concurrency=2',
-  '--test-timeout=120000',
+  '--test-timeout=300000',
   ...files,
 ], { env });
 
