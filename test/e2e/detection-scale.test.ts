@@ -9,6 +9,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { isDeepStrictEqual } from 'node:util';
 import { attack, expectAttackIncident, USER } from '../support/attack.js';
 import { startScaleDeployment, type ScaleDeployment } from '../support/scale-deployment.js';
 import type { Harness } from '../support/harness.js';
@@ -159,7 +160,7 @@ function detected(alerts: AlertDoc[]): { rules: Record<string, { count: number; 
 async function expectSameDetections(d: ScaleDeployment, expected: ReturnType<typeof detected>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let got = detected(await allAlerts(d.h));
-  while (JSON.stringify(got) !== JSON.stringify(expected) && Date.now() < deadline) {
+  while (!isDeepStrictEqual(got, expected) && Date.now() < deadline) {
     await sleep(500);
     got = detected(await allAlerts(d.h));
   }
