@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CaseService } from '@bulwark/cases';
@@ -121,6 +121,53 @@ describe('detection in embedded mode: restarts', () => {
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('detection in embedded mode: deployment settings', () => {
+  it('rules from detection.rules_dir use expand placeholders and logsource rows from the config', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bwk-rules-'));
+    writeFileSync(
+      join(dir, 'admin_login.yml'),
+      [
+        'title: Break-glass account used',
+        'id: 6a1c3f0e-5d2b-4c7e-9f10-2b3c4d5e6f70',
+        'logsource: { product: vault, service: audit }',
+        'detection:',
+        "  sel: { user.name|expand: '%breakglass%' }",
+        '  condition: sel',
+        'level: high',
+        '',
+      ].join('\n'),
+    );
+    const config = join(mkdtempSync(join(tmpdir(), 'bwk-cfg-')), 'bulwark.yaml');
+    writeFileSync(
+      config,
+      `detection:\n  rules_dir: ${dir}\n  placeholders:\n    breakglass: [root-emergency, ops-breakglass]\n  logsources:\n    - product: vault\n      service: audit\n      datasets: [vault.audit]\n`,
+    );
+    const h = await startHarness({ BULWARK_CONFIG: config }, { correlator: { pollIntervalMs: 50 } });
+    try {
+      const events = ['ops-breakglass', 'alice'].map((user, i) => ({
+        '@timestamp': new Date().toISOString(),
+        event: { id: `vault-${i}`, dataset: 'vault.audit' },
+        user: { name: user },
+        message: `login ${user}`,
+      }));
+      const res = await h.fetch('/v1/ingest/events', { method: 'POST', token: h.tokens.ingest, body: JSON.stringify(events) });
+      assert.equal(res.status, 200);
+      const deadline = Date.now() + 10_000;
+      let alerts: Array<{ rule: { id: string }; entity: { value: string } }> = [];
+      while (Date.now() < deadline) {
+        alerts = ((await (await h.fetch('/v1/alerts', { token: h.tokens.read })).json()) as { items: typeof alerts }).items;
+        if (alerts.length > 0 && h.embedded!.bus.committedSeq('correlator') >= 2) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.deepEqual(alerts.map((a) => [a.rule.id, a.entity.value]), [['6a1c3f0e-5d2b-4c7e-9f10-2b3c4d5e6f70', 'ops-breakglass']]);
+    } finally {
+      await h.close();
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(config, { force: true });
     }
   });
 });

@@ -143,6 +143,22 @@ export const ConfigSchema = z.strictObject({
       incident_window: duration.default(60 * 60_000),
       /** Bus batches one correlator process evaluates at the same time. */
       concurrency: z.coerce.number().int().min(1).max(64).default(1),
+      /** Values of Sigma `expand` placeholders, e.g. `admins: [alice, bob]` for `%admins%`. */
+      placeholders: z.record(z.string().min(1), z.union([z.string(), z.array(z.string())])).default({}),
+      /**
+       * Extra rows of the logsource → `event.dataset` table, checked before the built-in ones (first exact match of
+       * category, product and service wins), e.g. `{product: nginx, datasets: [nginx.access]}`.
+       */
+      logsources: z
+        .array(
+          z.strictObject({
+            category: z.string().min(1).optional(),
+            product: z.string().min(1).optional(),
+            service: z.string().min(1).optional(),
+            datasets: z.array(z.string().min(1)).min(1),
+          }),
+        )
+        .default([]),
     })
     .prefault({}),
   log: z

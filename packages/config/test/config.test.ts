@@ -121,3 +121,17 @@ describe('config: bus and detection', () => {
     assert.deepEqual(paths, ['bus.groups.1', 'detection.incident_window', 'detection.rules_dir']);
   });
 });
+
+describe('config: detection content settings', () => {
+  it('reads expand placeholders and extra logsource rows from YAML, naming bad rows by path', () => {
+    const file = yamlFile(
+      'detection:\n  placeholders:\n    admins: [alice, bob]\n    registry: ghcr.io\n  logsources:\n    - product: nginx\n      datasets: [nginx.access]\n',
+    );
+    const cfg = loadConfig({ BULWARK_CONFIG: file });
+    assert.deepEqual(cfg.detection.placeholders, { admins: ['alice', 'bob'], registry: 'ghcr.io' });
+    assert.deepEqual(cfg.detection.logsources, [{ product: 'nginx', datasets: ['nginx.access'] }]);
+    const bad = yamlFile('detection:\n  logsources:\n    - product: nginx\n    - product: x\n      datasets: []\n      vendor: y\n');
+    const paths = problemsOf({ BULWARK_CONFIG: bad }).map((p) => p.path).sort();
+    assert.deepEqual(paths, ['detection.logsources.0.datasets', 'detection.logsources.1.datasets', 'detection.logsources.1.vendor']);
+  });
+});

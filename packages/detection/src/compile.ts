@@ -17,6 +17,17 @@ export interface DetectionConfig {
   logsources?: readonly LogsourceMapping[];
 }
 
+/**
+ * The detection settings of a deployment (`detection.placeholders`, `detection.logsources` in the config) as the
+ * compiler takes them: configured logsource rows come before the built-in table, so they can override a row.
+ */
+export function detectionConfigFrom(settings: { placeholders?: Placeholders; logsources?: readonly LogsourceMapping[] }): DetectionConfig {
+  return {
+    placeholders: settings.placeholders ?? {},
+    logsources: [...(settings.logsources ?? []), ...DEFAULT_LOGSOURCES],
+  };
+}
+
 export interface CompiledRule {
   rule: SigmaRule;
   datasets: string[];

@@ -5,6 +5,7 @@
 export { loadRule, loadRules, RuleLevels, RuleStatuses, type SigmaRule } from './load.js';
 export { compileRules, RuleSet, type MatchedRule } from './ruleset.js';
 export type { CompiledRule, DetectionConfig } from './compile.js';
+export { detectionConfigFrom } from './compile.js';
 export { DEFAULT_LOGSOURCES, datasetsFor, type Logsource, type LogsourceMapping } from './logsource.js';
 export { SigmaRuleError, formatProblem, type SigmaProblem } from './problems.js';
 export { compileFieldPath, AUDIT_DATASET, type FieldValues } from './fields.js';

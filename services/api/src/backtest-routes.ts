@@ -21,8 +21,8 @@ import { BulwarkError } from '@bulwark/schema';
 import { parseQuery } from '@bulwark/store';
 import type { ServiceDeps } from '@bulwark/http';
 import {
-  datasetQuery, findRule, loadCorrelation, loadRule, loadSigmaFiles, pagedEvents, planBacktest, runBacktest, SigmaRuleError,
-  type BacktestContext, type BacktestPlan, type SigmaCorrelation, type SigmaRule,
+  datasetQuery, detectionConfigFrom, findRule, loadCorrelation, loadRule, loadSigmaFiles, pagedEvents, planBacktest, runBacktest, SigmaRuleError,
+  type BacktestContext, type BacktestPlan, type DetectionConfig, type SigmaCorrelation, type SigmaRule,
 } from '@bulwark/detection';
 import { parseTime } from './params.js';
 
@@ -82,7 +82,7 @@ function loadContext(dir: string): BacktestContext {
 }
 
 /** The posted YAML or the named rule, compiled with its context; every problem is a 400 on the field that caused it. */
-function planFor(body: { rule?: string | undefined; rule_id?: string | undefined }, context: BacktestContext): BacktestPlan {
+function planFor(body: { rule?: string | undefined; rule_id?: string | undefined }, context: BacktestContext, config: DetectionConfig): BacktestPlan {
   const field = body.rule !== undefined ? 'rule' : 'rule_id';
   let target: SigmaRule | SigmaCorrelation | undefined;
   try {
@@ -92,7 +92,7 @@ function planFor(body: { rule?: string | undefined; rule_id?: string | undefined
       target = findRule(body.rule_id!, context);
       if (!target) throw badField('rule_id', `no loaded rule or correlation has the id or name "${body.rule_id}"`);
     }
-    return planBacktest(target, context);
+    return planBacktest(target, context, config);
   } catch (error) {
     if (!(error instanceof SigmaRuleError)) throw error;
     const problems = error.problems.map((p) => ({ path: p.path, message: p.message }));
@@ -123,7 +123,7 @@ export function backtestRouter(deps: ServiceDeps, rulesDir = BUNDLED_RULES_DIR):
       throw badField('to', `the range is longer than ${MAX_RANGE_DAYS} days; backtest it in parts`, { max_days: MAX_RANGE_DAYS });
     }
     context ??= loadContext(rulesDir);
-    const plan = planFor(body, context);
+    const plan = planFor(body, context, detectionConfigFrom(deps.config.detection));
     if (running >= MAX_CONCURRENT) {
       throw new BulwarkError('BWK_OVERLOADED', `${MAX_CONCURRENT} backtests are already running; retry shortly`, { running });
     }

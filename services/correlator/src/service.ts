@@ -8,7 +8,9 @@ import type { Bus } from '@bulwark/bus';
 import { CaseService } from '@bulwark/cases';
 import type { Config } from '@bulwark/config';
 import { join } from 'node:path';
-import { InMemoryCorrelationState, RedisCorrelationState, SqliteCorrelationState, type CorrelationState } from '@bulwark/detection';
+import {
+  detectionConfigFrom, InMemoryCorrelationState, RedisCorrelationState, SqliteCorrelationState, type CorrelationState,
+} from '@bulwark/detection';
 import { openCaseStore, type ServiceDeps } from '@bulwark/http';
 import type { CaseStore } from '@bulwark/store';
 import { startCorrelator, type Correlator } from './correlator.js';
@@ -42,6 +44,7 @@ export async function startCorrelatorService(deps: ServiceDeps, bus: Bus, option
       events: deps.store,
       state: state.state,
       allowedLatenessMs: detection.allowed_lateness,
+      detection: detectionConfigFrom(detection),
       concurrency,
       ...(rulesDir !== undefined ? { rulesDir } : {}),
       ...(options.group !== undefined ? { group: options.group } : {}),
