@@ -24,7 +24,9 @@ export function parseTime(text: string, now = Date.now()): Date | null {
   }
   if (/^\d{10,16}$/.test(t)) return new Date(Number(t));
   if (!/^\d{4}-\d{2}-\d{2}/.test(t)) return null;
-  const d = new Date(t);
+  // A date-time without an offset is UTC, as a date alone already is (JavaScript would read it as server-local time).
+  const zoned = /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(t) ? `${t}Z` : t;
+  const d = new Date(zoned);
   return Number.isNaN(d.getTime()) ? null : d;
 }
 
