@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CaseService } from '@bulwark/cases';
 import { startCorrelator } from '@bulwark/correlator';
+import { startCorrelatorThread } from '@bulwark/all-in-one';
 import { startHarness, type Harness } from '../support/harness.js';
 import { alertsOf as alertsIn, attack, expectAttackIncident, userIncidents as incidentsOf } from '../support/attack.js';
 
@@ -168,6 +169,38 @@ describe('detection in embedded mode: deployment settings', () => {
       await h.close();
       rmSync(dir, { recursive: true, force: true });
       rmSync(config, { force: true });
+    }
+  });
+});
+
+describe('npm start correlator thread', () => {
+  it('a correlator thread that dies is started again and resumes where it stopped, windows included', async () => {
+    const h = await startHarness();
+    try {
+      const thread = await startCorrelatorThread(h.deps);
+      const post = (items: unknown[]) =>
+        h.fetch('/v1/ingest/k8s-audit', {
+          method: 'POST',
+          token: h.tokens.ingest,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ ...attack, items }),
+        });
+      const get = async <T>(path: string): Promise<T> => (await (await h.fetch(path, { token: h.tokens.read })).json()) as T;
+      assert.equal((await post(attack.items.slice(0, 2))).status, 200);
+      // The exec alert shows the thread took the first steps (the harness's app predates the thread: it polls).
+      const deadline = Date.now() + 10_000;
+      while ((await get<{ items: unknown[] }>('/v1/alerts')).items.length < 2) {
+        assert.ok(Date.now() < deadline, 'the thread recorded the first two alerts');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const dead = thread.worker;
+      await dead.terminate();
+      assert.equal((await post(attack.items.slice(2))).status, 200);
+      await expectAttackIncident(get, 20_000);
+      assert.equal(thread.restarts, 1);
+      assert.notEqual(thread.worker, dead);
+    } finally {
+      await h.close();
     }
   });
 });
