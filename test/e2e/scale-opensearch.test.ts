@@ -8,6 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
+import { BullmqBus } from '@bulwark/bus';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ndjson, scaleBus, startHarness, type Harness } from '../support/harness.js';
@@ -220,3 +222,62 @@ describe('scale mode: mapping conflicts', () => {
     assert.equal((await idsEventually(h, 'event.dataset:dlq', 2)).length, 2);
   });
 });
+
+describe('scale mode: Redis outage', () => {
+  let h: Harness;
+  let redis: ChildProcess | undefined;
+  let port = 0;
+  const prefix = `busout${randomBytes(3).toString('hex')}`;
+  before(async () => {
+    port = await freePort();
+    // The bus points at a Redis that is not running yet.
+    h = await startHarness({
+      ...scaleEnv(requireEnv('OPENSEARCH_URL'), prefix),
+      BULWARK_REDIS_URL: `redis://127.0.0.1:${port}`,
+      BULWARK_BUS_PREFIX: prefix,
+    });
+  });
+  after(async () => {
+    await h?.close();
+    redis?.kill('SIGKILL');
+  });
+
+  it('answers 503 BWK_BUS_UNAVAILABLE with Retry-After while Redis is down; the retry once it is back is published', async () => {
+    const batch = batchOf('busout', 0, 20);
+    const down = await h.fetch('/v1/ingest/events', { method: 'POST', token: h.tokens.ingest, body: ndjson(batch) });
+    assert.equal(down.status, 503);
+    assert.equal(down.headers.get('retry-after'), '5');
+    assert.equal(((await down.json()) as { error: { code: string } }).error.code, 'BWK_BUS_UNAVAILABLE');
+    // The events are stored all the same (nothing was acknowledged, so the sender retries).
+    assert.equal((await idsEventually(h, 'event.dataset:busout.test', 20)).length, 20);
+
+    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    let retry: Response | undefined;
+    for (let attempt = 0; attempt < 100; attempt++) {
+      retry = await h.fetch('/v1/ingest/events', { method: 'POST', token: h.tokens.ingest, body: ndjson(batch) });
+      if (retry.status === 200) break;
+      await sleep(200);
+    }
+    assert.deepEqual(await retry!.json(), { accepted: 20, created: 0, duplicates: 20, rejected: 0 });
+
+    // The correlator's group receives the batch, with every event.
+    const consumer = new BullmqBus({ url: `redis://127.0.0.1:${port}`, groups: ['correlator'], prefix });
+    try {
+      const got = await new Promise<string[]>((resolve) => {
+        void consumer.subscribe('correlator', async (b) => resolve(b.events.map((e) => e.id)));
+      });
+      assert.deepEqual(got.sort(), batch.map((e) => (e.event as { id: string }).id).sort());
+    } finally {
+      await consumer.close();
+    }
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}

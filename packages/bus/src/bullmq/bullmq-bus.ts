@@ -41,6 +41,8 @@ export interface BullmqBusOptions {
   stalledIntervalMs?: number;
   /** Called with a handler's error before the batch is retried; default: `console.error`. */
   onHandlerError?: (error: unknown, group: string, batch: BusBatch) => void;
+  /** A publish that Redis has not confirmed within this long fails, so the collector answers 503 (default 3000 ms). */
+  publishTimeoutMs?: number;
 }
 
 /** Effectively unlimited: a batch parked as "failed" would be a silently lost detection. */
@@ -60,6 +62,7 @@ export class BullmqBus implements Bus {
   private readonly prefix: string;
   private readonly dedupWindowSeconds: number;
   private closed = false;
+  private lastProducerError: Error | undefined;
 
   constructor(private readonly options: BullmqBusOptions) {
     const url = options.url ?? process.env.REDIS_URL;
@@ -68,10 +71,20 @@ export class BullmqBus implements Bus {
     for (const group of options.groups) checkGroupName(group);
     this.prefix = options.prefix ?? 'bulwark';
     this.dedupWindowSeconds = options.dedupWindowSeconds ?? 3600;
-    this.producer = new Redis(url, { lazyConnect: true });
+    // Not lazy: a lazily connected client whose first connect fails is closed for good, so a collector started while
+    // Redis was down answered 503 forever. Connected eagerly, ioredis keeps retrying in the background; `publish`
+    // bounds how long a request waits for it.
+    this.producer = new Redis(url);
+    this.producer.on('error', (error: Error) => {
+      this.lastProducerError = error;
+    });
     this.consumer = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null });
     for (const group of new Set(options.groups)) {
-      this.queues.set(group, new Queue<BusBatch>(queueNameOf(group), { connection: this.producer, prefix: this.prefix }));
+      const queue = new Queue<BusBatch>(queueNameOf(group), { connection: this.producer, prefix: this.prefix });
+      queue.on('error', (error: Error) => {
+        this.lastProducerError = error;
+      });
+      this.queues.set(group, queue);
     }
   }
 
@@ -84,7 +97,7 @@ export class BullmqBus implements Bus {
   async publish(batch: BusBatch): Promise<void> {
     if (this.closed) throw new Error('BullmqBus is closed');
     const jobId = jobIdOf(batch.id);
-    await Promise.all(
+    const added = Promise.all(
       [...this.queues.values()].map((queue) =>
         queue.add('batch', batch, {
           jobId,
@@ -95,6 +108,23 @@ export class BullmqBus implements Bus {
         }),
       ),
     );
+    // An add that completes after the timeout is harmless: the publisher retries with the same batch (and job) id.
+    added.catch(() => {});
+    let timer: NodeJS.Timeout | undefined;
+    const timeoutMs = this.options.publishTimeoutMs ?? 3000;
+    try {
+      await Promise.race([
+        added,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            const cause = this.lastProducerError ? `: ${this.lastProducerError.message}` : '';
+            reject(new Error(`Redis did not take the batch within ${timeoutMs} ms${cause}`));
+          }, timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async subscribe(group: string, handler: BatchHandler, options: SubscribeOptions = {}): Promise<Subscription> {
