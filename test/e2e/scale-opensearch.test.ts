@@ -263,9 +263,10 @@ describe('scale mode: Redis outage', () => {
     // The correlator's group receives the batch, with every event.
     const consumer = new BullmqBus({ url: `redis://127.0.0.1:${port}`, groups: ['correlator'], prefix });
     try {
-      const got = await new Promise<string[]>((resolve) => {
-        void consumer.subscribe('correlator', async (b) => resolve(b.events.map((e) => e.id)));
-      });
+      let received: (ids: string[]) => void = () => {};
+      const batchSeen = new Promise<string[]>((resolve) => (received = resolve));
+      await consumer.subscribe('correlator', async (b) => received(b.events.map((e) => e.id)));
+      const got = await batchSeen;
       assert.deepEqual(got.sort(), batch.map((e) => (e.event as { id: string }).id).sort());
     } finally {
       await consumer.close();

@@ -149,9 +149,16 @@ export class BullmqBus implements Bus {
     });
     // Connection trouble: ioredis reconnects by itself; without a listener an 'error' event would crash the process.
     worker.on('error', (error) => console.error(`bus group ${group}: worker error:`, error));
-    await worker.waitUntilReady();
     const subscription = new BullmqSubscription(worker, () => this.subscriptions.delete(subscription));
+    // Registered before waiting, so a `close()` that starts meanwhile closes this worker too (it could otherwise
+    // outlive the bus and retry a dead connection forever).
     this.subscriptions.add(subscription);
+    try {
+      await worker.waitUntilReady();
+    } catch (err) {
+      await subscription.abandon().catch(() => {});
+      throw err;
+    }
     return subscription;
   }
 
