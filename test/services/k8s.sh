@@ -2,15 +2,16 @@
 # Kubernetes API server: a real kube-apiserver run in-process with an embedded etcd by the Go program in test/k8s
 # (built once with the machine's Go from the Go module proxy, cached by source hash in test/.cache/k8s). Token auth
 # (admin, attacker, responder), RBAC, service-account signing keys, and the audit webhook in batch mode pointed at
-# KUBE_AUDIT_URL (a loopback collector the e2e suite starts there, with KUBE_AUDIT_TOKEN as its ingest token).
+# KUBE_AUDIT_PORT (a loopback collector the e2e suite starts there, with KUBE_AUDIT_TOKEN as its ingest token).
 # Exports KUBE_API_URL, KUBE_CA_FILE, KUBE_ADMIN_TOKEN, KUBE_ATTACKER_TOKEN, KUBE_RESPONDER_TOKEN, KUBE_AUDIT_PORT,
-# KUBE_AUDIT_TOKEN.
+# KUBE_AUDIT_TOKEN, KUBE_AUDIT_TLS_CERT/_KEY (client-go sends the webhook token only over TLS, so the collector the
+# suite starts on KUBE_AUDIT_PORT serves HTTPS with this certificate).
 #
 # Knobs (environment):
 #   KUBE_PORT        first port tried for the API server (default 6443; next free up to 6460)
 
 # shellcheck disable=SC2034 # read by the dispatcher in _lib.sh as ${name}_default
-k8s_default=no
+k8s_default=yes
 
 _k8s_dir="$STATE_DIR/k8s"
 _k8s_pid="$STATE_DIR/k8s.pid"
@@ -71,10 +72,13 @@ $_k8s_admin,bulwark-test-admin,1,system:masters
 $attacker,mallory@example.com,2,developers
 $responder,system:serviceaccount:bulwark:responder,3,system:serviceaccounts
 CSV
+  # client-go sends credentials only over TLS: the collector the suite starts for the webhook serves this certificate.
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=bulwark-test-collector -addext subjectAltName=IP:127.0.0.1 \
+    -keyout "$_k8s_dir/collector.key" -out "$_k8s_dir/collector.crt" 2>/dev/null || die "openssl could not make the collector certificate"
   cat >"$_k8s_dir/audit-webhook.kubeconfig" <<YAML
 apiVersion: v1
 kind: Config
-clusters: [{name: bulwark, cluster: {server: "http://127.0.0.1:$audit_port/v1/ingest/k8s-audit"}}]
+clusters: [{name: bulwark, cluster: {server: "https://127.0.0.1:$audit_port/v1/ingest/k8s-audit", certificate-authority: "$_k8s_dir/collector.crt"}}]
 users: [{name: kube-apiserver, user: {token: "$audit_token"}}]
 contexts: [{name: bulwark, context: {cluster: bulwark, user: kube-apiserver}}]
 current-context: bulwark
@@ -116,6 +120,8 @@ export KUBE_ATTACKER_TOKEN=$attacker
 export KUBE_RESPONDER_TOKEN=$responder
 export KUBE_AUDIT_PORT=$audit_port
 export KUBE_AUDIT_TOKEN=$audit_token
+export KUBE_AUDIT_TLS_CERT=$_k8s_dir/collector.crt
+export KUBE_AUDIT_TLS_KEY=$_k8s_dir/collector.key
 ENV
   k8s_export
   log "k8s: kube-apiserver ready at $_k8s_url in $(fmt_ms $(($(now_ms) - t0))) (audit webhook → 127.0.0.1:$audit_port)"
@@ -130,7 +136,8 @@ k8s_stop() {
   rm -rf "$_k8s_dir"
   rm -f "$_k8s_pid"
   local name
-  for name in KUBE_API_URL KUBE_CA_FILE KUBE_ADMIN_TOKEN KUBE_ATTACKER_TOKEN KUBE_RESPONDER_TOKEN KUBE_AUDIT_PORT KUBE_AUDIT_TOKEN; do
+  for name in KUBE_API_URL KUBE_CA_FILE KUBE_ADMIN_TOKEN KUBE_ATTACKER_TOKEN KUBE_RESPONDER_TOKEN KUBE_AUDIT_PORT KUBE_AUDIT_TOKEN \
+    KUBE_AUDIT_TLS_CERT KUBE_AUDIT_TLS_KEY; do
     env_unset "$name"
   done
   [[ -n $stopped ]] && log "k8s: stopped, data removed"

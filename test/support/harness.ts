@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '@bulwark/config';
 import { mintToken, openRuntime, type ServiceDeps } from '@bulwark/http';
@@ -25,6 +26,15 @@ export interface Harness {
 export interface HarnessOptions {
   /** Also start the embedded correlator on the harness's data dir (as `npm start` does). */
   correlator?: boolean | EmbeddedOptions;
+  /** Loopback port to listen on (default: any free one), e.g. where a test API server sends its audit webhook. */
+  port?: number;
+  /** Tokens with known secrets to install before listening (a sender that is already retrying must not be refused). */
+  tokens?: Array<{ name: string; scopes: string[]; secret: string }>;
+  /**
+   * Also serve HTTPS on `port` with this PEM certificate and key, for a sender that sends credentials only over TLS
+   * (client-go); the harness's own `url` and `fetch` stay on plain HTTP on another port.
+   */
+  tls?: { cert: string; key: string };
 }
 
 export async function startHarness(env: Record<string, string> = {}, options: HarnessOptions = {}): Promise<Harness> {
@@ -42,8 +52,13 @@ export async function startHarness(env: Record<string, string> = {}, options: Ha
   const embedded = options.correlator
     ? await startEmbedded(deps, options.correlator === true ? {} : options.correlator)
     : null;
-  const server: Server = buildApp(deps).listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', resolve));
+  for (const { name, scopes, secret } of options.tokens ?? []) await deps.tokens.put(mintToken(name, scopes, secret).stored);
+  const app = buildApp(deps);
+  const servers: Server[] = [createHttpServer(app)];
+  if (options.tls) servers.push(createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, app));
+  const ports = options.tls ? [0, options.port ?? 0] : [options.port ?? 0];
+  await Promise.all(servers.map((srv, i) => new Promise<void>((resolve) => srv.listen(ports[i], '127.0.0.1', resolve))));
+  const server = servers[0]!;
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
@@ -58,8 +73,8 @@ export async function startHarness(env: Record<string, string> = {}, options: Ha
       return fetch(`${url}${path}`, { ...rest, headers });
     },
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const srv of servers) srv.closeAllConnections();
+      await Promise.all(servers.map((srv) => new Promise<void>((resolve) => srv.close(() => resolve()))));
       await deps.close();
       rmSync(dir, { recursive: true, force: true });
     },
