@@ -133,3 +133,38 @@ describe('a real kube-apiserver audits into the collector', () => {
     assert.equal(incidents[0]!.severity, 'critical');
   });
 });
+
+describe('the responder ClusterRole Bulwark ships (deploy/responder-clusterrole.yaml)', () => {
+  it('allows a containment action and refuses reading secret values', async () => {
+    const admin = client(kubeEnv('KUBE_ADMIN_TOKEN')).makeApiClient(k8s.CoreV1Api);
+    const name = `victim-${randomBytes(3).toString('hex')}`;
+    await admin.createNamespacedPod({
+      namespace: 'default',
+      body: { apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'nginx' }] } },
+    });
+    await admin.createNamespacedSecret({ namespace: 'default', body: { apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData: { password: 'hunter2' } } });
+
+    const responder = client(kubeEnv('KUBE_RESPONDER_TOKEN'));
+    // Quarantine: label the pod and isolate it with a deny-all NetworkPolicy selecting that label.
+    await responder.makeApiClient(k8s.CoreV1Api).patchNamespacedPod(
+      { namespace: 'default', name, body: [{ op: 'add', path: '/metadata/labels/bulwark.io~1quarantine', value: 'true' }] },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch),
+    );
+    await responder.makeApiClient(k8s.NetworkingV1Api).createNamespacedNetworkPolicy({
+      namespace: 'default',
+      body: {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: `quarantine-${name}` },
+        spec: { podSelector: { matchLabels: { 'bulwark.io/quarantine': 'true' } }, policyTypes: ['Ingress', 'Egress'] },
+      },
+    });
+    const patched = await admin.readNamespacedPod({ namespace: 'default', name });
+    assert.equal(patched.metadata?.labels?.['bulwark.io/quarantine'], 'true');
+
+    // Reading secret values is refused, by name and by listing.
+    const core = responder.makeApiClient(k8s.CoreV1Api);
+    await assert.rejects(core.readNamespacedSecret({ namespace: 'default', name }), (err: { code?: number }) => err.code === 403);
+    await assert.rejects(core.listNamespacedSecret({ namespace: 'default' }), (err: { code?: number }) => err.code === 403);
+  });
+});

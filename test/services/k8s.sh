@@ -112,6 +112,15 @@ YAML
   _k8s_api POST /apis/rbac.authorization.k8s.io/v1/clusterrolebindings '{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":"bulwark-test-attacker"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"bulwark-test-attacker"},"subjects":[{"apiGroup":"rbac.authorization.k8s.io","kind":"User","name":"mallory@example.com"}]}' ||
     die "k8s: could not bind the attacker ClusterRole"
 
+  # The responder: exactly the ClusterRole Bulwark ships (deploy/responder-clusterrole.yaml), converted to JSON with
+  # the repository's own YAML parser.
+  local role
+  role=$(cd "$REPO_ROOT" && node -e 'const y=require("yaml");process.stdout.write(JSON.stringify(y.parse(require("fs").readFileSync(process.argv[1],"utf8"))))' \
+    deploy/responder-clusterrole.yaml) || die "k8s: could not read deploy/responder-clusterrole.yaml (npm install first)"
+  _k8s_api POST /apis/rbac.authorization.k8s.io/v1/clusterroles "$role" || die "k8s: could not create the responder ClusterRole"
+  _k8s_api POST /apis/rbac.authorization.k8s.io/v1/clusterrolebindings '{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":"bulwark-responder"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"bulwark-responder"},"subjects":[{"apiGroup":"rbac.authorization.k8s.io","kind":"User","name":"system:serviceaccount:bulwark:responder"}]}' ||
+    die "k8s: could not bind the responder ClusterRole"
+
   cat >"$_k8s_dir/env" <<ENV
 export KUBE_API_URL=$_k8s_url
 export KUBE_CA_FILE=$_k8s_dir/certs/apiserver.crt
