@@ -168,3 +168,22 @@ describe('the responder ClusterRole Bulwark ships (deploy/responder-clusterrole.
     await assert.rejects(core.listNamespacedSecret({ namespace: 'default' }), (err: { code?: number }) => err.code === 403);
   });
 });
+
+describe('service accounts on the test control plane', () => {
+  it('the TokenRequest API issues a token the API server then accepts as that service account', async () => {
+    const attacker = client(kubeEnv('KUBE_ATTACKER_TOKEN')).makeApiClient(k8s.CoreV1Api);
+    const name = `sa-${randomBytes(3).toString('hex')}`;
+    await attacker.createNamespacedServiceAccount({ namespace: 'default', body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } } });
+    const issued = await attacker.createNamespacedServiceAccountToken({
+      namespace: 'default',
+      name,
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: [], expirationSeconds: 600 } },
+    });
+    const token = issued.status?.token;
+    assert.ok(token, 'a token was issued');
+    const review = await client(token).makeApiClient(k8s.AuthenticationV1Api).createSelfSubjectReview({
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+    });
+    assert.equal(review.status?.userInfo?.username, `system:serviceaccount:default:${name}`);
+  });
+});
