@@ -1,0 +1,37 @@
+/**
+ * Reaching the Kubernetes API the standard way: `KUBECONFIG` (else ~/.kube/config), else the in-cluster service
+ * account — `KubeConfig.loadFromDefault` does exactly that — or explicit options (tests, a remote cluster).
+ */
+import * as k8s from '@kubernetes/client-node';
+
+export interface KubeClients {
+  core: k8s.CoreV1Api;
+  networking: k8s.NetworkingV1Api;
+}
+
+export interface KubeOptions {
+  server: string;
+  token: string;
+  caFile?: string;
+}
+
+export function kubeClients(options?: KubeOptions): KubeClients {
+  const kc = new k8s.KubeConfig();
+  if (options) {
+    kc.loadFromOptions({
+      clusters: [{ name: 'cluster', server: options.server, ...(options.caFile ? { caFile: options.caFile } : {}), skipTLSVerify: false }],
+      users: [{ name: 'bulwark', token: options.token }],
+      contexts: [{ name: 'bulwark', cluster: 'cluster', user: 'bulwark' }],
+      currentContext: 'bulwark',
+    });
+  } else {
+    kc.loadFromDefault();
+  }
+  return { core: kc.makeApiClient(k8s.CoreV1Api), networking: kc.makeApiClient(k8s.NetworkingV1Api) };
+}
+
+/** The HTTP status of a client error (404 for "not found"), or undefined for other failures. */
+export function statusOf(err: unknown): number | undefined {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'number' ? code : undefined;
+}
