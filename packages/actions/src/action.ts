@@ -6,6 +6,7 @@
  * plan without applying anything.
  */
 import type { z } from 'zod';
+import { BulwarkError } from '@bulwark/schema';
 import type { KubeClients } from './kube.js';
 
 /** One change an action makes (or would make, in a dry run), in words and as the object or patch it sends. */
@@ -52,3 +53,10 @@ export interface Action<P, U, I = P> {
 }
 
 export const DEFAULT_PROTECTED_NAMESPACES = ['kube-system', 'bulwark'] as const;
+
+/** @throws BulwarkError BWK_BAD_REQUEST naming `namespace` when it is protected. */
+export function refuseProtected(ctx: ActionContext, namespace: string): void {
+  if ((ctx.protectedNamespaces ?? DEFAULT_PROTECTED_NAMESPACES).includes(namespace)) {
+    throw new BulwarkError('BWK_BAD_REQUEST', `namespace ${namespace} is protected: no action may change it`, { field: 'namespace' });
+  }
+}

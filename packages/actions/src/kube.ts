@@ -6,6 +6,7 @@ import * as k8s from '@kubernetes/client-node';
 
 export interface KubeClients {
   core: k8s.CoreV1Api;
+  apps: k8s.AppsV1Api;
   networking: k8s.NetworkingV1Api;
 }
 
@@ -27,7 +28,7 @@ export function kubeClients(options?: KubeOptions): KubeClients {
   } else {
     kc.loadFromDefault();
   }
-  return { core: kc.makeApiClient(k8s.CoreV1Api), networking: kc.makeApiClient(k8s.NetworkingV1Api) };
+  return { core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), networking: kc.makeApiClient(k8s.NetworkingV1Api) };
 }
 
 /** The HTTP status of a client error (404 for "not found"), or undefined for other failures. */

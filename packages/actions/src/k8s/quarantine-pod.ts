@@ -7,8 +7,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { z } from 'zod';
-import { BulwarkError } from '@bulwark/schema';
-import { DEFAULT_PROTECTED_NAMESPACES, type Action, type ActionContext, type PlannedChange } from '../action.js';
+import { refuseProtected, type Action, type PlannedChange } from '../action.js';
 import { statusOf } from '../kube.js';
 
 export const QUARANTINE_LABEL = 'bulwark.io/quarantine';
@@ -52,12 +51,6 @@ function policyFor(params: QuarantineParams, uid: string): k8s.V1NetworkPolicy {
     metadata: { name: policyName(params.pod), namespace: params.namespace, labels: { 'app.kubernetes.io/managed-by': 'bulwark' } },
     spec: { podSelector: { matchLabels: { [QUARANTINE_LABEL]: uid } }, policyTypes: ['Ingress', 'Egress'], ingress: [], egress },
   };
-}
-
-function refuseProtected(ctx: ActionContext, namespace: string): void {
-  if ((ctx.protectedNamespaces ?? DEFAULT_PROTECTED_NAMESPACES).includes(namespace)) {
-    throw new BulwarkError('BWK_BAD_REQUEST', `namespace ${namespace} is protected: no action may change it`, { field: 'namespace' });
-  }
 }
 
 const labelPatch = (value: string | null): object[] => [
