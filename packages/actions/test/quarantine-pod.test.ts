@@ -6,13 +6,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { QUARANTINE_LABEL, kubeClients, quarantinePod, type KubeClients } from '../src/index.js';
-
-function kubeEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the suite with \`npm test\`, or \`test/services/up k8s && source test/.services.env\``);
-  return value;
-}
+import { QUARANTINE_LABEL, quarantinePod, type KubeClients } from '../src/index.js';
+import { testClients } from './helpers.js';
 
 describe('k8s.quarantinePod on a real API server', () => {
   let admin: KubeClients;
@@ -21,10 +16,7 @@ describe('k8s.quarantinePod on a real API server', () => {
   const pods = ['web-a', 'web-b'];
 
   before(async () => {
-    const server = kubeEnv('KUBE_API_URL');
-    const caFile = kubeEnv('KUBE_CA_FILE');
-    admin = kubeClients({ server, caFile, token: kubeEnv('KUBE_ADMIN_TOKEN') });
-    responder = kubeClients({ server, caFile, token: kubeEnv('KUBE_RESPONDER_TOKEN') });
+    ({ admin, responder } = testClients());
     await admin.core.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } } });
     for (const name of pods) {
       await admin.core.createNamespacedPod({

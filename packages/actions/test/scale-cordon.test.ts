@@ -5,13 +5,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { cordonNode, kubeClients, scaleWorkload, type KubeClients } from '../src/index.js';
-
-function kubeEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the suite with \`npm test\`, or \`test/services/up k8s && source test/.services.env\``);
-  return value;
-}
+import { cordonNode, scaleWorkload, type KubeClients } from '../src/index.js';
+import { testClients } from './helpers.js';
 
 describe('k8s.scaleWorkload and k8s.cordonNode on a real API server', () => {
   let admin: KubeClients;
@@ -20,10 +15,7 @@ describe('k8s.scaleWorkload and k8s.cordonNode on a real API server', () => {
   const node = `worker-${randomBytes(3).toString('hex')}`;
 
   before(async () => {
-    const server = kubeEnv('KUBE_API_URL');
-    const caFile = kubeEnv('KUBE_CA_FILE');
-    admin = kubeClients({ server, caFile, token: kubeEnv('KUBE_ADMIN_TOKEN') });
-    responder = kubeClients({ server, caFile, token: kubeEnv('KUBE_RESPONDER_TOKEN') });
+    ({ admin, responder } = testClients());
     await admin.core.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } } });
     await admin.apps.createNamespacedDeployment({
       namespace,

@@ -1,0 +1,17 @@
+/** Clients for the real API server test/services/k8s.sh starts: its admin, and the responder identity actions run as. */
+import { kubeClients, type KubeClients } from '../src/index.js';
+
+function kubeEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the suite with \`npm test\`, or \`test/services/up k8s && source test/.services.env\``);
+  return value;
+}
+
+export function testClients(): { admin: KubeClients; responder: KubeClients } {
+  const server = kubeEnv('KUBE_API_URL');
+  const caFile = kubeEnv('KUBE_CA_FILE');
+  return {
+    admin: kubeClients({ server, caFile, token: kubeEnv('KUBE_ADMIN_TOKEN') }),
+    responder: kubeClients({ server, caFile, token: kubeEnv('KUBE_RESPONDER_TOKEN') }),
+  };
+}
