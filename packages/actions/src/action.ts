@@ -24,13 +24,87 @@ export interface ActionResult<U> {
   plan: PlannedChange[];
   /** What `undo` needs; null in a dry run or when nothing changed that undo should reverse. */
   undo: U | null;
+  /** Values later playbook steps may use (`{{ steps.<id>.outputs.<name> }}`), e.g. an evidence hash. */
+  outputs?: Record<string, unknown>;
 }
 
 export interface ActionContext {
+  /** The Kubernetes API as the responder identity (the engine creates it on first use). */
   kube: KubeClients;
   dryRun?: boolean;
   /** Namespaces no action may touch (default: kube-system and Bulwark's own, `bulwark`). */
   protectedNamespaces?: readonly string[];
+  /**
+   * Unique per run and step (`<run id>/<step id>`), the same on every retry: actions that create or mark objects
+   * record it there, so a step retried after a crash recognises its own earlier change (and still returns its undo
+   * record), and outgoing notifications carry it as their `Idempotency-Key` / dedup key.
+   */
+  idempotencyKey?: string;
+  /** Which run and step act, and for which incident (audit, evidence, notifications). */
+  run?: { id: string; step: string; playbook: string; incidentId?: string; alertId?: string };
+  /** Outgoing HTTP (`http.request`, `notify.webhook`, `credentials.revokeExternal`). */
+  http?: HttpSettings;
+  /** SMTP for `notify.email`. */
+  smtp?: SmtpSettings;
+  /** Resolves a secret reference (`env:NAME` or `file:/path`) to its value; never logged, never in a plan. */
+  secret?: (ref: string) => string;
+  /** The incident the run is about, and where evidence and incident changes go (the responder provides it). */
+  incidents?: IncidentPort;
+  /** Link to an incident in the console/API for messages, e.g. `https://bulwark.example/v1/incidents/<id>`. */
+  incidentUrl?: (id: string) => string;
+}
+
+export interface HttpSettings {
+  /** Hosts (exact, or `*.example.com`) requests may go to; nothing else is reached. */
+  allowHosts: readonly string[];
+  /**
+   * Loopback, private, link-local and cloud metadata addresses are refused even for an allowed host (SSRF), unless
+   * listed here as CIDRs (tests allow 127.0.0.0/8 to reach their local recording server).
+   */
+  allowCidrs?: readonly string[];
+  timeoutMs?: number;
+}
+
+export interface SmtpSettings {
+  host: string;
+  port: number;
+  /** TLS from the start (port 465); otherwise STARTTLS when the server offers it. */
+  secure?: boolean;
+  /** Refuse to send without STARTTLS. */
+  requireTls?: boolean;
+  user?: string;
+  /** Secret reference for the password. */
+  passwordRef?: string;
+  from: string;
+  /** Trust this CA file (a private relay), PEM. */
+  caFile?: string;
+  /** Accept any certificate (tests only). */
+  insecureSkipVerify?: boolean;
+}
+
+/** What actions may do to the incident a run is about; every call is audited by the implementation. */
+export interface IncidentPort {
+  /** The incident and its alerts' summary, for messages (null without an incident). */
+  summary(incidentId: string): Promise<IncidentSummary | null>;
+  /** Stores evidence (content hashed with SHA-256) on the incident; returns its reference. */
+  addEvidence(incidentId: string, evidence: { name: string; mediaType: string; content: string; sha256: string }): Promise<string>;
+  update(
+    incidentId: string,
+    change: { status?: string; severity?: string; addTags?: string[]; removeTags?: string[]; comment?: string },
+  ): Promise<{ before: Record<string, unknown>; after: Record<string, unknown>; changed: boolean }>;
+}
+
+export interface IncidentSummary {
+  id: string;
+  title: string;
+  severity: string;
+  status: string;
+  entity: string;
+  alert_count: number;
+  first_seen: string;
+  last_seen: string;
+  /** Latest alerts: rule name and severity. */
+  alerts: { rule: string; severity: string; at: string }[];
 }
 
 /** A ClusterRole rule the action needs; deploy/responder-clusterrole.yaml is the union over every action. */
@@ -47,6 +121,11 @@ export interface Action<P, U, I = P> {
   params: z.ZodType<P, I>;
   rbac: RbacRule[];
   example: I;
+  /**
+   * Counted against the blast-radius limits (actions per window per playbook and overall). False for actions that
+   * only tell people or record (notify, incident updates). Default true.
+   */
+  limited?: boolean;
   /** Validates `params` (BWK_BAD_REQUEST-style errors name the field) before touching anything. */
   run(ctx: ActionContext, params: I): Promise<ActionResult<U>>;
   undo(ctx: ActionContext, record: U): Promise<ActionResult<null>>;
@@ -60,3 +139,7 @@ export function refuseProtected(ctx: ActionContext, namespace: string): void {
     throw new BulwarkError('BWK_BAD_REQUEST', `namespace ${namespace} is protected: no action may change it`, { field: 'namespace' });
   }
 }
+
+/** Any action, for registries (each action's own types stay precise where it is defined). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyAction = Action<any, any, any>;

@@ -1,16 +1,22 @@
 /**
- * @bulwark/actions — containment actions, one folder per family, each self-describing (see `action.ts`). The
- * registry below is what the playbook engine and `bulwark actions list` read.
+ * @bulwark/actions — containment actions, one folder per family, each self-describing (see `action.ts`). Each family's
+ * `index.ts` lists its actions; the registry below is what the playbook engine, the RBAC manifest and
+ * `bulwark actions list` read.
  */
 export * from './action.js';
 export { kubeClients, statusOf, type KubeClients, type KubeOptions } from './kube.js';
+export { rbacRules, rbacManifest } from './rbac.js';
 export { quarantinePod, QUARANTINE_LABEL, type QuarantineParams, type QuarantineUndo } from './k8s/quarantine-pod.js';
 export { scaleWorkload, type ScaleParams, type ScaleUndo } from './k8s/scale-workload.js';
 export { cordonNode, type CordonParams, type CordonUndo } from './k8s/cordon-node.js';
 
-import { quarantinePod } from './k8s/quarantine-pod.js';
-import { scaleWorkload } from './k8s/scale-workload.js';
-import { cordonNode } from './k8s/cordon-node.js';
+import type { AnyAction } from './action.js';
+import { CREDENTIALS_ACTIONS } from './credentials/index.js';
+import { INCIDENT_ACTIONS } from './incident/index.js';
+import { K8S_ACTIONS } from './k8s/index.js';
+import { NOTIFY_ACTIONS } from './notify/index.js';
 
 /** Every action, by name. */
-export const ACTIONS = { [quarantinePod.name]: quarantinePod, [scaleWorkload.name]: scaleWorkload, [cordonNode.name]: cordonNode } as const;
+export const ACTIONS: ReadonlyMap<string, AnyAction> = new Map(
+  [...K8S_ACTIONS, ...CREDENTIALS_ACTIONS, ...NOTIFY_ACTIONS, ...INCIDENT_ACTIONS].map((a) => [a.name, a]),
+);

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { QUARANTINE_LABEL, quarantinePod, type KubeClients } from '../src/index.js';
-import { testClients } from './helpers.js';
+import { applyResponderRole, testClients } from './helpers.js';
 
 describe('k8s.quarantinePod on a real API server', () => {
   let admin: KubeClients;
@@ -17,6 +17,7 @@ describe('k8s.quarantinePod on a real API server', () => {
 
   before(async () => {
     ({ admin, responder } = testClients());
+    await applyResponderRole();
     await admin.core.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } } });
     for (const name of pods) {
       await admin.core.createNamespacedPod({

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { cordonNode, scaleWorkload, type KubeClients } from '../src/index.js';
-import { testClients } from './helpers.js';
+import { applyResponderRole, testClients } from './helpers.js';
 
 describe('k8s.scaleWorkload and k8s.cordonNode on a real API server', () => {
   let admin: KubeClients;
@@ -16,6 +16,7 @@ describe('k8s.scaleWorkload and k8s.cordonNode on a real API server', () => {
 
   before(async () => {
     ({ admin, responder } = testClients());
+    await applyResponderRole();
     await admin.core.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } } });
     await admin.apps.createNamespacedDeployment({
       namespace,

@@ -1,0 +1,4 @@
+/** Changes to the incident a run is about: one line per action. */
+import type { AnyAction } from '../action.js';
+
+export const INCIDENT_ACTIONS: readonly AnyAction[] = [];
