@@ -9,6 +9,11 @@ export { rbacRules, rbacManifest } from './rbac.js';
 export { quarantinePod, QUARANTINE_LABEL, type QuarantineParams, type QuarantineUndo } from './k8s/quarantine-pod.js';
 export { scaleWorkload, type ScaleParams, type ScaleUndo } from './k8s/scale-workload.js';
 export { cordonNode, type CordonParams, type CordonUndo } from './k8s/cordon-node.js';
+export { deletePod, type DeletePodParams, type DeletePodUndo } from './k8s/delete-pod.js';
+export { evictPod, type EvictPodParams, type EvictPodUndo } from './k8s/evict-pod.js';
+export { label, annotate, type MetadataParams, type MetadataUndo } from './k8s/metadata.js';
+export { captureEvidence, type CaptureEvidenceParams } from './k8s/capture-evidence.js';
+export { ACTION_KEY_ANNOTATION } from './k8s/common.js';
 
 import type { AnyAction } from './action.js';
 import { CREDENTIALS_ACTIONS } from './credentials/index.js';

@@ -1,0 +1,43 @@
+/**
+ * `k8s.deletePod`: deletes one pod (a crashed or compromised one; its controller, if any, starts a fresh replacement).
+ * The undo record keeps the pod's manifest; undo recreates it only when no controller owned it and it does not exist
+ * again. With `uid`, only the pod with that uid is deleted (a StatefulSet's replacement keeps the name, not the uid).
+ */
+import { z } from 'zod';
+import type { Action } from '../action.js';
+import { namespaceName, objectName } from './common.js';
+import { removePod, restorePod, type PodRemovalUndo } from './pod-removal.js';
+
+const Params = z.strictObject({
+  namespace: namespaceName,
+  pod: objectName,
+  /** Only this pod, not a later one of the same name. */
+  uid: z.string().min(1).max(64).optional(),
+  /** Seconds the kubelet gives the containers to stop; 0 kills at once. Default: the pod's own. */
+  grace_period_seconds: z.number().int().min(0).max(86_400).optional(),
+});
+export type DeletePodParams = z.infer<typeof Params>;
+export type DeletePodInput = z.input<typeof Params>;
+export type DeletePodUndo = PodRemovalUndo;
+
+export const deletePod: Action<DeletePodParams, DeletePodUndo, DeletePodInput> = {
+  name: 'k8s.deletePod',
+  description: 'Delete one pod (its controller, if any, replaces it); undo recreates it only if no controller owned it.',
+  params: Params,
+  rbac: [
+    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'delete', 'create'] },
+    { apiGroups: [''], resources: ['events'], verbs: ['get', 'create'] },
+  ],
+  example: { namespace: 'payments', pod: 'api-7f9c', grace_period_seconds: 0 },
+
+  async run(ctx, input) {
+    const params = Params.parse(input);
+    const grace = params.grace_period_seconds;
+    const options = (uid: string) => ({ preconditions: { uid }, ...(grace === undefined ? {} : { gracePeriodSeconds: grace }) });
+    return removePod(ctx, params, 'delete', options, async (uid) => {
+      await ctx.kube.core.deleteNamespacedPod({ namespace: params.namespace, name: params.pod, body: options(uid) });
+    });
+  },
+
+  undo: restorePod,
+};

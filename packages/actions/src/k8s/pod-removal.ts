@@ -1,0 +1,168 @@
+/**
+ * What `k8s.deletePod` and `k8s.evictPod` share: the pod's manifest as it can be created again (no status, uid,
+ * resourceVersion, node or generated token volume), the undo record, and undo itself — the pod is recreated only when
+ * no controller owns it (a controller replaces its pods) and it does not exist again.
+ *
+ * With an idempotency key the removal is recorded before it happens, in a core/v1 Event about the pod named after the
+ * key (`<pod>.bulwark-<hash>`, the undo record in its annotations): the pod itself is gone afterwards, so a step
+ * retried after a crash reads the Event and returns the same undo record. Events expire (the API server's event TTL,
+ * one hour by default); a retry later than that finds nothing and returns no undo record.
+ */
+import { createHash } from 'node:crypto';
+import type * as k8s from '@kubernetes/client-node';
+import { refuseProtected, type ActionContext, type ActionResult, type PlannedChange } from '../action.js';
+import { statusOf } from '../kube.js';
+import { ACTION_KEY_ANNOTATION, readOrNull } from './common.js';
+
+export const UNDO_ANNOTATION = 'bulwark.io/undo';
+
+export interface PodRemovalUndo {
+  namespace: string;
+  pod: string;
+  uid: string;
+  /** `Kind/name` of the controller owning the pod (it replaces the pod, so undo recreates nothing), or null. */
+  controller: string | null;
+  /** The pod as it can be created again. */
+  manifest: k8s.V1Pod;
+}
+
+const GENERATED_VOLUME = /^kube-api-access-/;
+
+/** The pod without what the API server, scheduler and kubelet set: what `createNamespacedPod` accepts again. */
+export function recreatableManifest(pod: k8s.V1Pod): k8s.V1Pod {
+  const plain = JSON.parse(JSON.stringify(pod)) as k8s.V1Pod;
+  const meta = plain.metadata ?? {};
+  const metadata: k8s.V1ObjectMeta = { name: meta.name!, namespace: meta.namespace! };
+  if (meta.labels && Object.keys(meta.labels).length) metadata.labels = meta.labels;
+  if (meta.annotations && Object.keys(meta.annotations).length) metadata.annotations = meta.annotations;
+  if (meta.ownerReferences?.length) metadata.ownerReferences = meta.ownerReferences;
+  if (meta.finalizers?.length) metadata.finalizers = meta.finalizers;
+  const spec = { ...plain.spec! };
+  delete spec.nodeName;
+  // Recomputed by admission from priorityClassName; sending a stale value is refused.
+  delete spec.priority;
+  // The service-account token volume is generated per pod by admission; it adds a fresh one.
+  if (spec.volumes) {
+    const volumes = spec.volumes.filter((v) => !GENERATED_VOLUME.test(v.name));
+    if (volumes.length) spec.volumes = volumes;
+    else delete spec.volumes;
+  }
+  const unmount = (c: k8s.V1Container): k8s.V1Container => {
+    const mounts = c.volumeMounts?.filter((m) => !GENERATED_VOLUME.test(m.name));
+    const out = { ...c };
+    if (mounts?.length) out.volumeMounts = mounts;
+    else delete out.volumeMounts;
+    return out;
+  };
+  spec.containers = spec.containers.map(unmount);
+  if (spec.initContainers) spec.initContainers = spec.initContainers.map(unmount);
+  return { apiVersion: 'v1', kind: 'Pod', metadata, spec };
+}
+
+export function undoRecordFor(pod: k8s.V1Pod): PodRemovalUndo {
+  const owner = pod.metadata?.ownerReferences?.find((o) => o.controller);
+  return {
+    namespace: pod.metadata!.namespace!,
+    pod: pod.metadata!.name!,
+    uid: pod.metadata!.uid!,
+    controller: owner ? `${owner.kind}/${owner.name}` : null,
+    manifest: recreatableManifest(pod),
+  };
+}
+
+/** The Event recording a keyed removal: one name per pod and key, so creating it twice is a conflict, not a copy. */
+export function recordName(pod: string, key: string): string {
+  const hash = createHash('sha256').update(key).digest('hex').slice(0, 16);
+  return `${pod.slice(0, 253 - 25)}.bulwark-${hash}`;
+}
+
+export function recordEvent(record: PodRemovalUndo, key: string, verb: string): k8s.CoreV1Event {
+  const now = new Date();
+  return {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: {
+      name: recordName(record.pod, key),
+      namespace: record.namespace,
+      annotations: { [ACTION_KEY_ANNOTATION]: key, [UNDO_ANNOTATION]: JSON.stringify(record) },
+    },
+    involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: record.namespace, name: record.pod, uid: record.uid },
+    reason: verb === 'evict' ? 'BulwarkEvict' : 'BulwarkDelete',
+    message: `Bulwark step ${key} ${verb === 'evict' ? 'evicts' : 'deletes'} this pod`,
+    type: 'Warning',
+    source: { component: 'bulwark-responder' },
+    firstTimestamp: now,
+    lastTimestamp: now,
+    count: 1,
+  };
+}
+
+/** The undo record an earlier attempt of this step stored, or null. */
+export async function recordedUndo(ctx: ActionContext, namespace: string, pod: string): Promise<PodRemovalUndo | null> {
+  const key = ctx.idempotencyKey;
+  if (!key) return null;
+  const event = await readOrNull(() => ctx.kube.core.readNamespacedEvent({ namespace, name: recordName(pod, key) }));
+  const stored = event?.metadata?.annotations?.[UNDO_ANNOTATION];
+  if (!stored || event?.metadata?.annotations?.[ACTION_KEY_ANNOTATION] !== key) return null;
+  return JSON.parse(stored) as PodRemovalUndo;
+}
+
+export async function storeRecord(ctx: ActionContext, record: PodRemovalUndo, verb: string): Promise<void> {
+  if (!ctx.idempotencyKey) return;
+  try {
+    await ctx.kube.core.createNamespacedEvent({ namespace: record.namespace, body: recordEvent(record, ctx.idempotencyKey, verb) });
+  } catch (err) {
+    if (statusOf(err) !== 409) throw err;
+  }
+}
+
+/**
+ * The shared `run`: finds the pod (and an earlier attempt's record), plans, and calls `remove` for the pod with
+ * that uid. `verb` is `delete` or `evict`; `detail` is what is sent for a pod's uid (the plan shows it).
+ */
+export async function removePod(
+  ctx: ActionContext,
+  params: { namespace: string; pod: string; uid?: string | undefined },
+  verb: 'delete' | 'evict',
+  detail: (uid: string) => unknown,
+  remove: (uid: string) => Promise<void>,
+): Promise<ActionResult<PodRemovalUndo>> {
+  refuseProtected(ctx, params.namespace);
+  const target = `pods/${params.namespace}/${params.pod}`;
+  const done = verb === 'evict' ? 'evicted' : 'deleted';
+  const earlier = await recordedUndo(ctx, params.namespace, params.pod);
+  const pod = await readOrNull(() => ctx.kube.core.readNamespacedPod({ namespace: params.namespace, name: params.pod }));
+  const uid = earlier?.uid ?? params.uid;
+  if (!pod || (uid !== undefined && pod.metadata?.uid !== uid)) {
+    const why = pod ? `pod ${params.namespace}/${params.pod} is another pod now (uid ${pod.metadata?.uid})` : `pod ${params.namespace}/${params.pod} does not exist`;
+    return { changed: false, summary: earlier ? `${why}: already ${done} by this step` : why, plan: [], undo: earlier };
+  }
+  const record = earlier ?? undoRecordFor(pod);
+  const plan: PlannedChange[] = [{ kind: 'delete', target: verb === 'evict' ? `${target}/eviction` : target, detail: detail(record.uid) }];
+  if (ctx.dryRun) return { changed: false, summary: `would ${verb} pod ${params.namespace}/${params.pod}`, plan, undo: null };
+  // Recorded first: after a crash in between, the retry still finds the record.
+  if (!earlier) await storeRecord(ctx, record, verb);
+  await remove(record.uid);
+  const replaced = record.controller ? ` (its controller ${record.controller} replaces it)` : '';
+  return { changed: true, summary: `${done} pod ${params.namespace}/${params.pod}${replaced}`, plan, undo: record };
+}
+
+/** The shared `undo`: recreates the pod unless a controller owns it or it exists again. */
+export async function restorePod(ctx: ActionContext, record: PodRemovalUndo): Promise<ActionResult<null>> {
+  refuseProtected(ctx, record.namespace);
+  const name = `pod ${record.namespace}/${record.pod}`;
+  if (record.controller) {
+    return { changed: false, summary: `${name} was owned by ${record.controller}, which replaces it: nothing to recreate`, plan: [], undo: null };
+  }
+  const current = await readOrNull(() => ctx.kube.core.readNamespacedPod({ namespace: record.namespace, name: record.pod }));
+  if (current) return { changed: false, summary: `${name} exists again: nothing to recreate`, plan: [], undo: null };
+  const plan: PlannedChange[] = [{ kind: 'create', target: `pods/${record.namespace}/${record.pod}`, detail: record.manifest }];
+  if (ctx.dryRun) return { changed: false, summary: `would recreate ${name}`, plan, undo: null };
+  try {
+    await ctx.kube.core.createNamespacedPod({ namespace: record.namespace, body: record.manifest });
+  } catch (err) {
+    if (statusOf(err) === 409) return { changed: false, summary: `${name} exists again: nothing to recreate`, plan: [], undo: null };
+    throw err;
+  }
+  return { changed: true, summary: `recreated ${name}`, plan, undo: null };
+}
