@@ -28,23 +28,23 @@ const ANNOTATIONS_MAX_BYTES = 256 * 1024;
 /** Why `key` is not a qualified name (`[prefix/]name`) as Kubernetes requires of label and annotation keys, or null. */
 export function keyProblem(key: string): string | null {
   const parts = key.split('/');
-  if (parts.length > 2) return 'a key has at most one "/" (prefix/name)';
+  if (parts.length > 2) return 'a key has at most one slash (prefix/name)';
   const name = parts.length === 2 ? parts[1]! : parts[0]!;
   if (parts.length === 2) {
     const prefix = parts[0]!;
-    if (!prefix) return 'the prefix before "/" must not be empty';
+    if (!prefix) return 'the prefix before the slash must not be empty';
     if (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)) return 'the prefix must be a DNS subdomain (lower case, at most 253 characters)';
   }
   if (!name) return 'the name part must not be empty';
   if (name.length > 63) return 'the name part must be at most 63 characters';
-  if (!NAME_PART.test(name)) return 'the name part must be alphanumerics, "-", "_" or ".", starting and ending with an alphanumeric';
+  if (!NAME_PART.test(name)) return 'the name part must be alphanumerics, dashes, underscores or dots, starting and ending with an alphanumeric';
   return null;
 }
 
 /** Why `value` is not a valid label value, or null. */
 export function labelValueProblem(value: string): string | null {
   if (value.length > 63) return 'a label value must be at most 63 characters';
-  if (!LABEL_VALUE.test(value)) return 'a label value must be empty or alphanumerics, "-", "_" or ".", starting and ending with an alphanumeric';
+  if (!LABEL_VALUE.test(value)) return 'a label value must be empty or alphanumerics, dashes, underscores or dots, starting and ending with an alphanumeric';
   return null;
 }
 
@@ -81,17 +81,17 @@ function paramsFor(field: Field) {
         const value = p.set[key]!;
         bytes += key.length + Buffer.byteLength(value);
         const problem = keyProblem(key) ?? (reserved.includes(key) ? 'reserved for Bulwark' : null);
-        if (problem) ctx.addIssue({ code: 'custom', path: ['set', key], message: `set: ${what} key "${key}" is invalid: ${problem}` });
+        if (problem) ctx.addIssue({ code: 'custom', path: ['set', key], message: `set: ${what} key '${key}' is invalid: ${problem}` });
         const valueProblem = field === 'labels' ? labelValueProblem(value) : null;
-        if (valueProblem) ctx.addIssue({ code: 'custom', path: ['set', key], message: `set: ${what} "${key}" has an invalid value: ${valueProblem}` });
+        if (valueProblem) ctx.addIssue({ code: 'custom', path: ['set', key], message: `set: ${what} '${key}' has an invalid value: ${valueProblem}` });
       }
       if (bytes > ANNOTATIONS_MAX_BYTES) {
         ctx.addIssue({ code: 'custom', path: ['set'], message: `set: ${what}s may total at most ${ANNOTATIONS_MAX_BYTES} bytes` });
       }
       p.remove.forEach((key, i) => {
         const problem = keyProblem(key) ?? (reserved.includes(key) ? 'reserved for Bulwark' : null);
-        if (problem) ctx.addIssue({ code: 'custom', path: ['remove', i], message: `remove: ${what} key "${key}" is invalid: ${problem}` });
-        if (Object.hasOwn(p.set, key)) ctx.addIssue({ code: 'custom', path: ['remove', i], message: `remove: "${key}" is also in set` });
+        if (problem) ctx.addIssue({ code: 'custom', path: ['remove', i], message: `remove: ${what} key '${key}' is invalid: ${problem}` });
+        if (Object.hasOwn(p.set, key)) ctx.addIssue({ code: 'custom', path: ['remove', i], message: `remove: '${key}' is also in set` });
       });
     });
 }
