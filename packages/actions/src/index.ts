@@ -14,6 +14,11 @@ export { evictPod, type EvictPodParams, type EvictPodUndo } from './k8s/evict-po
 export { label, annotate, type MetadataParams, type MetadataUndo } from './k8s/metadata.js';
 export { captureEvidence, type CaptureEvidenceParams } from './k8s/capture-evidence.js';
 export { ACTION_KEY_ANNOTATION } from './k8s/common.js';
+export { httpRequest, type HttpRequestParams, type HttpAuth } from './notify/http-request.js';
+export { notifyWebhook, WEBHOOK_FORMATS, PAGERDUTY_SEVERITY, type WebhookParams } from './notify/webhook.js';
+export { notifyEmail, IDEMPOTENCY_HEADER, type EmailParams } from './notify/email.js';
+export { revokeExternal, type RevokeExternalParams } from './notify/revoke-external.js';
+export { restrictedReason, OutboundError, DEFAULT_HTTP_TIMEOUT_MS, MAX_RESPONSE_BYTES } from './notify/outbound.js';
 
 import type { AnyAction } from './action.js';
 import { CREDENTIALS_ACTIONS } from './credentials/index.js';
