@@ -4,13 +4,22 @@
  * not even a replacement with the same name) and denies all ingress and egress except the configured allowances
  * (DNS, forensics CIDRs). Idempotent: a second run finds both in place and changes nothing. Undo removes both (the
  * label only if this action set it).
+ *
+ * `detach: true` also takes the pod out of its owning ReplicaSet's selector (the labels the selector matches are
+ * removed), so the controller starts a replacement while the compromised pod stays for forensics; undo puts the
+ * original values back. With an idempotency key, the key is recorded on the policy and the pod (and the detached
+ * labels' values on the pod), so a retry after a crash returns the first run's undo record.
  */
 import * as k8s from '@kubernetes/client-node';
 import { z } from 'zod';
-import { refuseProtected, type Action, type PlannedChange } from '../action.js';
+import { BulwarkError } from '@bulwark/schema';
+import { refuseProtected, type Action, type ActionContext, type PlannedChange } from '../action.js';
 import { statusOf } from '../kube.js';
+import { ACTION_KEY_ANNOTATION, jsonPatch, pointer, readOrNull } from './common.js';
 
 export const QUARANTINE_LABEL = 'bulwark.io/quarantine';
+/** On a detached pod: its selector labels' original values (JSON), for a retried step. */
+export const DETACHED_LABELS_ANNOTATION = 'bulwark.io/detached-labels';
 
 const Params = z.strictObject({
   namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a namespace name').max(63),
@@ -23,6 +32,8 @@ const Params = z.strictObject({
       cidrs: z.array(z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'a CIDR such as 10.9.0.0/24')).max(16).default([]),
     })
     .prefault({}),
+  /** Take the pod out of its ReplicaSet's selector too, so the controller replaces it while it stays for forensics. */
+  detach: z.boolean().default(false),
 });
 export type QuarantineParams = z.infer<typeof Params>;
 export type QuarantineInput = z.input<typeof Params>;
@@ -35,11 +46,15 @@ export interface QuarantineUndo {
   labelled: boolean;
   /** The policy was created by this action (so undo deletes it). */
   createdPolicy: boolean;
+  /** With `detach`: the selector labels removed from the pod and their values (undo puts them back). */
+  detached?: Record<string, string>;
+  /** The idempotency key recorded on the pod and policy (undo removes that record). */
+  key?: string;
 }
 
 const policyName = (pod: string): string => `bulwark-quarantine-${pod}`.slice(0, 253);
 
-function policyFor(params: QuarantineParams, uid: string): k8s.V1NetworkPolicy {
+function policyFor(params: QuarantineParams, uid: string, key: string | undefined): k8s.V1NetworkPolicy {
   const egress: k8s.V1NetworkPolicyEgressRule[] = [];
   if (params.allow.dns) {
     egress.push({ ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] });
@@ -48,17 +63,67 @@ function policyFor(params: QuarantineParams, uid: string): k8s.V1NetworkPolicy {
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
-    metadata: { name: policyName(params.pod), namespace: params.namespace, labels: { 'app.kubernetes.io/managed-by': 'bulwark' } },
+    metadata: {
+      name: policyName(params.pod),
+      namespace: params.namespace,
+      labels: { 'app.kubernetes.io/managed-by': 'bulwark' },
+      ...(key ? { annotations: { [ACTION_KEY_ANNOTATION]: key } } : {}),
+    },
     spec: { podSelector: { matchLabels: { [QUARANTINE_LABEL]: uid } }, policyTypes: ['Ingress', 'Egress'], ingress: [], egress },
   };
 }
 
-const labelPatch = (value: string | null): object[] => [
-  value === null
-    ? { op: 'remove', path: `/metadata/labels/${QUARANTINE_LABEL.replace('/', '~1')}` }
-    : { op: 'add', path: `/metadata/labels/${QUARANTINE_LABEL.replace('/', '~1')}`, value },
-];
-const jsonPatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch);
+type Op = { op: 'add' | 'remove'; path: string; value?: unknown };
+
+/** JSON Patch ops setting (string) or removing (null) entries of a pod's labels or annotations. */
+function mapOps(meta: k8s.V1ObjectMeta, field: 'labels' | 'annotations', changes: Record<string, string | null>): Op[] {
+  const current = meta[field];
+  const ops: Op[] = [];
+  const sets = Object.entries(changes).filter(([, v]) => v !== null);
+  if (!current && sets.length) ops.push({ op: 'add', path: `/metadata/${field}`, value: {} });
+  for (const [key, value] of Object.entries(changes)) {
+    const path = `/metadata/${field}/${pointer(key)}`;
+    if (value !== null) ops.push({ op: 'add', path, value });
+    else if (current && Object.hasOwn(current, key)) ops.push({ op: 'remove', path });
+  }
+  return ops;
+}
+
+function matchesSelector(labels: Record<string, string>, selector: k8s.V1LabelSelector): boolean {
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
+  for (const e of selector.matchExpressions ?? []) {
+    const has = Object.hasOwn(labels, e.key);
+    const inValues = has && (e.values ?? []).includes(labels[e.key]!);
+    if (e.operator === 'In' && !inValues) return false;
+    if (e.operator === 'NotIn' && inValues) return false;
+    if (e.operator === 'Exists' && !has) return false;
+    if (e.operator === 'DoesNotExist' && has) return false;
+  }
+  return true;
+}
+
+/** The pod's labels its owning ReplicaSet's selector needs (removing them detaches it), or null without one. */
+async function selectorLabels(ctx: ActionContext, pod: k8s.V1Pod): Promise<{ owner: string; labels: Record<string, string> } | null> {
+  const owner = pod.metadata?.ownerReferences?.find((o) => o.controller);
+  if (!owner) return null;
+  if (owner.kind !== 'ReplicaSet') {
+    throw new BulwarkError('BWK_BAD_REQUEST', `detach: pod ${pod.metadata?.name} is controlled by a ${owner.kind}; only a ReplicaSet's pods can be detached`, { field: 'detach' });
+  }
+  const rs = await readOrNull(() => ctx.kube.apps.readNamespacedReplicaSet({ namespace: pod.metadata!.namespace!, name: owner.name }));
+  if (!rs) return null;
+  const selector = rs.spec?.selector ?? {};
+  const labels = pod.metadata?.labels ?? {};
+  const keys = new Set([
+    ...Object.keys(selector.matchLabels ?? {}),
+    ...(selector.matchExpressions ?? []).filter((e) => e.operator === 'In' || e.operator === 'Exists').map((e) => e.key),
+  ]);
+  const removed = Object.fromEntries(Object.entries(labels).filter(([k]) => keys.has(k)));
+  const remaining = Object.fromEntries(Object.entries(labels).filter(([k]) => !keys.has(k)));
+  if (matchesSelector(labels, selector) && matchesSelector(remaining, selector)) {
+    throw new BulwarkError('BWK_BAD_REQUEST', `detach: the selector of ReplicaSet ${owner.name} still matches the pod without its labels`, { field: 'detach' });
+  }
+  return { owner: `ReplicaSet/${owner.name}`, labels: removed };
+}
 
 export const quarantinePod: Action<QuarantineParams, QuarantineUndo, QuarantineInput> = {
   name: 'k8s.quarantinePod',
@@ -67,6 +132,7 @@ export const quarantinePod: Action<QuarantineParams, QuarantineUndo, QuarantineI
   rbac: [
     { apiGroups: [''], resources: ['pods'], verbs: ['get', 'patch'] },
     { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'create', 'delete'] },
+    { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get'] },
   ],
   example: { namespace: 'payments', pod: 'api-7f9c', allow: { dns: true, cidrs: ['10.9.0.0/24'] } },
 
@@ -74,31 +140,64 @@ export const quarantinePod: Action<QuarantineParams, QuarantineUndo, QuarantineI
     const params = Params.parse(input);
     refuseProtected(ctx, params.namespace);
     const { core, networking } = ctx.kube;
+    const key = ctx.idempotencyKey;
     const pod = await core.readNamespacedPod({ namespace: params.namespace, name: params.pod });
-    const uid = pod.metadata!.uid!;
+    const meta = pod.metadata!;
+    const uid = meta.uid!;
+    const podTarget = `pods/${params.namespace}/${params.pod}`;
+    const ours = key !== undefined && meta.annotations?.[ACTION_KEY_ANNOTATION] === key;
     const plan: PlannedChange[] = [];
-    const labelled = pod.metadata?.labels?.[QUARANTINE_LABEL] !== uid;
-    if (labelled) plan.push({ kind: 'patch', target: `pods/${params.namespace}/${params.pod}`, detail: labelPatch(uid) });
-    const name = policyName(params.pod);
-    let exists = true;
-    try {
-      await networking.readNamespacedNetworkPolicy({ namespace: params.namespace, name });
-    } catch (err) {
-      if (statusOf(err) !== 404) throw err;
-      exists = false;
+
+    const labelChanges: Record<string, string | null> = {};
+    const annotationChanges: Record<string, string | null> = {};
+    const needsLabel = meta.labels?.[QUARANTINE_LABEL] !== uid;
+    if (needsLabel) labelChanges[QUARANTINE_LABEL] = uid;
+    // Detached labels a first attempt recorded are the original values.
+    let detached: Record<string, string> | undefined = ours && meta.annotations?.[DETACHED_LABELS_ANNOTATION]
+      ? (JSON.parse(meta.annotations[DETACHED_LABELS_ANNOTATION]) as Record<string, string>)
+      : undefined;
+    if (params.detach) {
+      const selected = await selectorLabels(ctx, pod);
+      if (selected && Object.keys(selected.labels).length) {
+        for (const k of Object.keys(selected.labels)) labelChanges[k] = null;
+        detached = { ...selected.labels, ...detached };
+        if (key) annotationChanges[DETACHED_LABELS_ANNOTATION] = JSON.stringify(detached);
+      }
     }
-    const policy = policyFor(params, uid);
-    if (!exists) plan.push({ kind: 'create', target: `networkpolicies/${params.namespace}/${name}`, detail: policy });
-    if (plan.length === 0) return { changed: false, summary: `pod ${params.namespace}/${params.pod} is already quarantined`, plan, undo: null };
+    if (key && Object.keys(labelChanges).length && !ours) annotationChanges[ACTION_KEY_ANNOTATION] = key;
+    const podOps = [...mapOps(meta, 'labels', labelChanges), ...mapOps(meta, 'annotations', annotationChanges)];
+    if (podOps.length) plan.push({ kind: 'patch', target: podTarget, detail: podOps });
+
+    const name = policyName(params.pod);
+    const existing = await readOrNull(() => networking.readNamespacedNetworkPolicy({ namespace: params.namespace, name }));
+    const policy = policyFor(params, uid, key);
+    if (!existing) plan.push({ kind: 'create', target: `networkpolicies/${params.namespace}/${name}`, detail: policy });
+
+    const labelled = needsLabel || ours;
+    const createdPolicy = !existing || (key !== undefined && existing.metadata?.annotations?.[ACTION_KEY_ANNOTATION] === key);
+    const undo: QuarantineUndo | null =
+      labelled || createdPolicy || detached
+        ? {
+            namespace: params.namespace,
+            pod: params.pod,
+            policy: name,
+            labelled,
+            createdPolicy,
+            ...(detached ? { detached } : {}),
+            ...(key ? { key } : {}),
+          }
+        : null;
+    if (plan.length === 0) return { changed: false, summary: `pod ${params.namespace}/${params.pod} is already quarantined`, plan, undo };
     if (ctx.dryRun) return { changed: false, summary: `would quarantine pod ${params.namespace}/${params.pod}`, plan, undo: null };
     // Policy first: the pod is isolated as soon as it carries the label.
-    if (!exists) await networking.createNamespacedNetworkPolicy({ namespace: params.namespace, body: policy });
-    if (labelled) await core.patchNamespacedPod({ namespace: params.namespace, name: params.pod, body: labelPatch(uid) }, jsonPatch);
+    if (!existing) await networking.createNamespacedNetworkPolicy({ namespace: params.namespace, body: policy });
+    if (podOps.length) await core.patchNamespacedPod({ namespace: params.namespace, name: params.pod, body: podOps }, jsonPatch);
+    const detachedNote = detached ? ` and detached from its ReplicaSet (${Object.keys(detached).join(', ')})` : '';
     return {
       changed: true,
-      summary: `quarantined pod ${params.namespace}/${params.pod} (NetworkPolicy ${name})`,
+      summary: `quarantined pod ${params.namespace}/${params.pod} (NetworkPolicy ${name})${detachedNote}`,
       plan,
-      undo: { namespace: params.namespace, pod: params.pod, policy: name, labelled, createdPolicy: !exists },
+      undo,
     };
   },
 
@@ -106,20 +205,28 @@ export const quarantinePod: Action<QuarantineParams, QuarantineUndo, QuarantineI
     refuseProtected(ctx, record.namespace);
     const { core, networking } = ctx.kube;
     const plan: PlannedChange[] = [];
-    if (record.labelled) {
-      plan.push({ kind: 'patch', target: `pods/${record.namespace}/${record.pod}`, detail: labelPatch(null) });
-      if (!ctx.dryRun) {
-        try {
-          await core.patchNamespacedPod({ namespace: record.namespace, name: record.pod, body: labelPatch(null) }, jsonPatch);
-        } catch (err) {
-          // Gone, or the label already removed (a JSON Patch `remove` of a missing path is 422): nothing to undo.
-          if (statusOf(err) !== 404 && statusOf(err) !== 422) throw err;
-        }
-      }
+    const pod = await readOrNull(() => core.readNamespacedPod({ namespace: record.namespace, name: record.pod }));
+    let podOps: Op[] = [];
+    if (pod) {
+      const meta = pod.metadata ?? {};
+      const labels: Record<string, string | null> = {};
+      if (record.labelled && meta.labels && Object.hasOwn(meta.labels, QUARANTINE_LABEL)) labels[QUARANTINE_LABEL] = null;
+      for (const [k, v] of Object.entries(record.detached ?? {})) if (meta.labels?.[k] !== v) labels[k] = v;
+      const annotations: Record<string, string | null> =
+        record.key && meta.annotations?.[ACTION_KEY_ANNOTATION] === record.key
+          ? { [ACTION_KEY_ANNOTATION]: null, [DETACHED_LABELS_ANNOTATION]: null }
+          : {};
+      podOps = [...mapOps(meta, 'labels', labels), ...mapOps(meta, 'annotations', annotations)];
+      if (podOps.length) plan.push({ kind: 'patch', target: `pods/${record.namespace}/${record.pod}`, detail: podOps });
     }
-    if (record.createdPolicy) {
-      plan.push({ kind: 'delete', target: `networkpolicies/${record.namespace}/${record.policy}`, detail: null });
-      if (!ctx.dryRun) {
+    const policy = record.createdPolicy
+      ? await readOrNull(() => networking.readNamespacedNetworkPolicy({ namespace: record.namespace, name: record.policy }))
+      : null;
+    if (policy) plan.push({ kind: 'delete', target: `networkpolicies/${record.namespace}/${record.policy}`, detail: null });
+    if (plan.length === 0) return { changed: false, summary: `pod ${record.namespace}/${record.pod} is not quarantined`, plan, undo: null };
+    if (!ctx.dryRun) {
+      if (podOps.length) await core.patchNamespacedPod({ namespace: record.namespace, name: record.pod, body: podOps }, jsonPatch);
+      if (policy) {
         try {
           await networking.deleteNamespacedNetworkPolicy({ namespace: record.namespace, name: record.policy });
         } catch (err) {
@@ -127,6 +234,6 @@ export const quarantinePod: Action<QuarantineParams, QuarantineUndo, QuarantineI
         }
       }
     }
-    return { changed: plan.length > 0 && !ctx.dryRun, summary: `released pod ${record.namespace}/${record.pod}`, plan, undo: null };
+    return { changed: !ctx.dryRun, summary: `released pod ${record.namespace}/${record.pod}`, plan, undo: null };
   },
 };
