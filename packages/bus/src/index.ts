@@ -6,3 +6,4 @@ export * from './port.js';
 export { LocalBus, type LocalBusOptions } from './local/local-bus.js';
 export { BUS_OFFSETS_DDL } from './local/group-cursor.js';
 export { BullmqBus, jobIdOf, queueNameOf, type BullmqBusOptions } from './bullmq/bullmq-bus.js';
+export { LocalJobQueue, BullmqJobQueue, type JobQueue, type BullmqJobQueueOptions } from './jobs/job-queue.js';

@@ -12,6 +12,12 @@ export interface CaseServiceOptions {
   incidentWindowMs?: number;
   /** The current time, ISO 8601; defaults to the wall clock. */
   now?: () => string;
+  /**
+   * Told about every recorded alert (new, repeat or duplicate) after it is stored: the responder's trigger. Awaited,
+   * so a failure fails the recording and the producer retries (the responder's runs have deterministic ids, so a
+   * repeated notice starts nothing twice).
+   */
+  onRecorded?: (result: { alertId: string; incidentId: string | null; outcome: string }) => Promise<void>;
 }
 
 export interface CaseContext {
@@ -21,6 +27,7 @@ export interface CaseContext {
   now: () => string;
   /** Serialises suppression per rule and group key within this process. */
   suppressionLock: KeyedLock;
+  onRecorded: CaseServiceOptions['onRecorded'];
 }
 
 export function caseContext(store: CaseStore, options: CaseServiceOptions = {}): CaseContext {
@@ -30,5 +37,6 @@ export function caseContext(store: CaseStore, options: CaseServiceOptions = {}):
     incidentWindowMs: options.incidentWindowMs ?? 60 * 60_000,
     now: options.now ?? (() => new Date().toISOString()),
     suppressionLock: new KeyedLock(),
+    onRecorded: options.onRecorded,
   };
 }

@@ -174,3 +174,23 @@ async function moveAlerts(ctx: CaseContext, fromIds: string[], incidentId: strin
     }
   }
 }
+
+export function setSeverity(ctx: CaseContext, c: Change, severity: Incident['severity']): Promise<Versioned<Incident>> {
+  return change(ctx, c, 'incident.severity', (incident, at) => {
+    if (incident.severity === severity) return null;
+    return { ...incident, severity, timeline: [...incident.timeline, entry(at, 'severity', '', `severity ${incident.severity} → ${severity} by ${c.actor}`)] };
+  });
+}
+
+/**
+ * Adds an entry made by a process on the incident's behalf (a playbook step, captured evidence): not a person's
+ * change against a version they read, so it is retried over concurrent writes. The audit record is the caller's.
+ */
+export async function recordEntry(ctx: CaseContext, id: string, kind: 'action' | 'evidence', ref: string, summary: string): Promise<void> {
+  await withConflictRetry(async () => {
+    const current = await getIncident(ctx, id);
+    const at = ctx.now();
+    const next: Incident = { ...current.record, updated_at: at, timeline: [...current.record.timeline, entry(at, kind, ref, summary.slice(0, 2000))] };
+    await ctx.store.update('incidents', id, next, { expectedVersion: current.version });
+  });
+}

@@ -26,8 +26,10 @@ export class CaseService {
   }
 
   /** Records one alert: idempotent on its id, suppressed into an open repeat, grouped into an incident by entity. */
-  recordAlert(alert: AlertInput, actor: Actor = 'correlator'): Promise<RecordResult> {
-    return recordAlert(this.ctx, alert, actor);
+  async recordAlert(alert: AlertInput, actor: Actor = 'correlator'): Promise<RecordResult> {
+    const result = await recordAlert(this.ctx, alert, actor);
+    await this.ctx.onRecorded?.({ alertId: result.alert.id, incidentId: result.incident_id, outcome: result.outcome });
+    return result;
   }
 
   resolveAlert(id: string, resolvedAt: string, actor: Actor): Promise<Versioned<Alert> | null> {
@@ -95,6 +97,15 @@ export class CaseService {
 
   tag(change: ops.Change, add: readonly string[], remove: readonly string[]): Promise<Versioned<Incident>> {
     return this.view(ops.tag(this.ctx, change, add, remove));
+  }
+
+  setSeverity(change: ops.Change, severity: Incident['severity']): Promise<Versioned<Incident>> {
+    return this.view(ops.setSeverity(this.ctx, change, severity));
+  }
+
+  /** A timeline entry made by a process (a playbook step, evidence); the caller writes the audit record. */
+  recordEntry(id: string, kind: 'action' | 'evidence', ref: string, summary: string): Promise<void> {
+    return ops.recordEntry(this.ctx, id, kind, ref, summary);
   }
 
   merge(change: ops.Change, fromId: string, fromVersion?: string): Promise<Versioned<Incident>> {

@@ -9,7 +9,7 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65535);
 /** A duration such as `500ms`, `30s`, `10m`, `1h`, `2d` (or a number of ms), as milliseconds. */
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
+export const DurationSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const m = typeof v === 'number' ? [String(v), String(v), 'ms'] : /^(\d+)(ms|s|m|h|d)?$/.exec(v.trim());
   const ms = m ? Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms']! : Number.NaN;
   if (!Number.isSafeInteger(ms) || ms < 0) {
@@ -119,7 +119,7 @@ export const ConfigSchema = z.strictObject({
        * How long a correlator holds a batch before another may take it over: a batch whose correlator died is
        * redelivered after about this long. Lower it for faster recovery; keep it well above a batch's handling time.
        */
-      lock_duration: duration.default(30_000),
+      lock_duration: DurationSchema.default(30_000),
     })
     .prefault({}),
   detection: z
@@ -136,11 +136,11 @@ export const ConfigSchema = z.strictObject({
         .refine((dir) => existsSync(dir), { error: (issue) => `no such directory: ${String(issue.input)}` })
         .optional(),
       /** How late (event time) an event may arrive and still count in a correlation window. */
-      allowed_lateness: duration.default(60_000),
+      allowed_lateness: DurationSchema.default(60_000),
       /** A repeat of the same rule and group key within this long of an open alert's last sighting only counts. */
-      suppression_window: duration.default(10 * 60_000),
+      suppression_window: DurationSchema.default(10 * 60_000),
       /** An alert joins an active incident about the same entity last seen within this long. */
-      incident_window: duration.default(60 * 60_000),
+      incident_window: DurationSchema.default(60 * 60_000),
       /** Bus batches one correlator process evaluates at the same time. */
       concurrency: z.coerce.number().int().min(1).max(64).default(1),
       /** Values of Sigma `expand` placeholders, e.g. `admins: [alice, bob]` for `%admins%`. */
@@ -159,6 +159,68 @@ export const ConfigSchema = z.strictObject({
           }),
         )
         .default([]),
+    })
+    .prefault({}),
+  responder: z
+    .strictObject({
+      /**
+       * Run the responder (playbooks) in the all-in-one process (`npm start`). Scale mode runs it as its own service
+       * (`npm run start:responder`).
+       */
+      enabled: z.stringbool().or(z.boolean()).default(true),
+      /** Directory of playbooks; default the bundled `playbooks/`. */
+      playbooks_dir: z
+        .string()
+        .min(1)
+        .refine((dir) => existsSync(dir), { error: (issue) => `no such directory: ${String(issue.input)}` })
+        .optional(),
+      /** Runs one responder process advances at the same time. */
+      concurrency: z.coerce.number().int().min(1).max(64).default(4),
+      /** Namespaces no playbook may act on; Bulwark's own namespace belongs here. */
+      protected_namespaces: z.array(z.string().min(1)).default(['kube-system', 'bulwark']),
+      /** Blast radius: limited actions (containment, not notifications) per window, per playbook and overall. */
+      limits: z
+        .strictObject({
+          window: DurationSchema.default(10 * 60_000),
+          per_playbook: z.coerce.number().int().min(1).default(10),
+          overall: z.coerce.number().int().min(1).default(25),
+        })
+        .prefault({}),
+      /**
+       * The Kubernetes API: by default KUBECONFIG, else ~/.kube/config, else the in-cluster service account. Or give
+       * the server, a token file and a CA file.
+       */
+      kube: z
+        .strictObject({
+          server: z.url().optional(),
+          token_file: z.string().min(1).optional(),
+          ca_file: z.string().min(1).optional(),
+        })
+        .optional(),
+      /** Outgoing HTTP (webhooks, http.request): only these hosts (exact or `*.example.com`). */
+      http: z
+        .strictObject({
+          allow_hosts: z.array(z.string().min(1)).default([]),
+          /** Private, loopback and link-local addresses are refused unless inside one of these CIDRs. */
+          allow_cidrs: z.array(z.string().min(1)).default([]),
+          timeout: DurationSchema.default(10_000),
+        })
+        .prefault({}),
+      smtp: z
+        .strictObject({
+          host: z.string().min(1),
+          port: z.coerce.number().int().min(1).max(65535).default(587),
+          secure: z.boolean().default(false),
+          require_tls: z.boolean().default(false),
+          user: z.string().min(1).optional(),
+          /** Secret reference for the password: env:NAME or file:/path. */
+          password_ref: z.string().regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+)$/, 'env:NAME or file:/absolute/path').optional(),
+          from: z.string().min(3),
+          ca_file: z.string().min(1).optional(),
+        })
+        .optional(),
+      /** Where people open Bulwark, for links in notifications, e.g. https://bulwark.example.com. */
+      public_url: z.url().optional(),
     })
     .prefault({}),
   log: z
@@ -213,6 +275,9 @@ export const ENV_VARS: Record<string, string[]> = {
   BULWARK_BUS_PREFIX: ['bus', 'prefix'],
   BULWARK_BUS_GROUPS: ['bus', 'groups'],
   BULWARK_BUS_LOCK_DURATION: ['bus', 'lock_duration'],
+  BULWARK_RESPONDER: ['responder', 'enabled'],
+  BULWARK_PLAYBOOKS_DIR: ['responder', 'playbooks_dir'],
+  BULWARK_PUBLIC_URL: ['responder', 'public_url'],
 };
 
 /** Env vars read by the loader itself rather than mapped onto the schema. */

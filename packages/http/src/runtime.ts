@@ -7,7 +7,7 @@ import { pino, type Logger } from 'pino';
 import type { Config } from '@bulwark/config';
 import { BulwarkError } from '@bulwark/schema';
 import type { CaseStore, LogStore, TokenStore } from '@bulwark/store';
-import type { Bus } from '@bulwark/bus';
+import { BullmqJobQueue, type Bus } from '@bulwark/bus';
 import { openBus } from './bus.js';
 import { openCaseStore, openLogStore, openTokenStore } from './stores.js';
 import { Authenticator, mintToken, tokenIdOf } from './auth.js';
@@ -25,6 +25,11 @@ export interface ServiceDeps {
   bus: Bus | null;
   auth: Authenticator;
   logger: Logger;
+  /**
+   * Where recorded alerts are announced for the responder: its BullMQ queue in scale mode; set by the process that
+   * runs the responder in embedded mode. Null: nobody responds (the responder rescans recent alerts at start).
+   */
+  alertRecorded: ((notice: { alertId: string; incidentId: string | null; outcome: string }) => Promise<void>) | null;
   /** Registers a resource (a thread pool, a connection) to release on shutdown, before the stores close. */
   onClose(release: () => Promise<void>): void;
   /** Releases registered resources, then closes the stores. Idempotent. */
@@ -97,12 +102,14 @@ export async function openRuntime(
   const tokens = await openTokenStore(config);
   const minted = await bootstrapAdminToken(tokens, config.auth.bootstrap_token);
   const bus = needs.bus ? openBus(config, logger) : null;
+  const alertQueue = config.bus.redis_url ? lazyAlertQueue(config.bus.redis_url, config.bus.prefix, logger) : null;
   const releases: Array<() => Promise<void>> = [];
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       for (const release of releases.reverse()) await release().catch((err: unknown) => logger.warn({ err }, 'release failed'));
       await bus?.close().catch((err: unknown) => logger.warn({ err }, 'closing the bus failed'));
+      await alertQueue?.close().catch((err: unknown) => logger.warn({ err }, 'closing the responder queue failed'));
       await store.close();
       await cases.close();
       await tokens.close();
@@ -115,8 +122,24 @@ export async function openRuntime(
     bus,
     auth: new Authenticator(tokens),
     logger,
+    alertRecorded: alertQueue ? (notice) => alertQueue.add(notice) : null,
     onClose: (release) => void releases.push(release),
     close,
   };
   return { deps, mintedAdminToken: minted };
+}
+
+/**
+ * Scale mode: recorded alerts go to the responders' BullMQ queue. Opened on the first alert, so services that never
+ * record one (the collector) hold no connection for it.
+ */
+function lazyAlertQueue(url: string, prefix: string, logger: Logger) {
+  let queue: BullmqJobQueue<{ kind: 'alert'; alertId: string; incidentId: string | null }> | null = null;
+  return {
+    add: async (notice: { alertId: string; incidentId: string | null }) => {
+      queue ??= new BullmqJobQueue({ url, name: 'responder', prefix, onError: (err) => logger.warn({ err }, 'responder queue') });
+      await queue.add({ kind: 'alert', alertId: notice.alertId, incidentId: notice.incidentId });
+    },
+    close: async () => queue?.close(),
+  };
 }

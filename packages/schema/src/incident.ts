@@ -11,7 +11,7 @@ export type IncidentStatus = (typeof IncidentStatuses)[number];
 /** Statuses in which new alerts about the same entity still attach. */
 export const ACTIVE_INCIDENT_STATUSES: readonly IncidentStatus[] = ['open', 'acknowledged', 'contained'];
 
-export const TimelineKinds = ['alert', 'status', 'assign', 'comment', 'tags', 'merge'] as const;
+export const TimelineKinds = ['alert', 'status', 'assign', 'comment', 'tags', 'merge', 'action', 'evidence', 'severity'] as const;
 
 export const TimelineEntrySchema = z.strictObject({
   at: z.string(),

@@ -2,3 +2,4 @@ export * from './event.js';
 export * from './errors.js';
 export * from './alert.js';
 export * from './incident.js';
+export * from './run.js';

@@ -16,6 +16,9 @@ const logger = createLogger(threadConfig).child({ thread: 'correlator' });
 
 try {
   const { deps } = await openRuntime(threadConfig, logger, { cases: true, bus: true });
+  // Alerts recorded here are announced to the responder on the main thread (a notice lost with the process is found
+  // again by the responder's rescan of recent alerts at start).
+  deps.alertRecorded = async (notice) => port.postMessage({ type: 'alert', ...notice });
   const correlator = await startCorrelatorService(deps, deps.bus!);
   port.on('message', (message: { type: string }) => {
     if (message.type === 'nudge') void deps.bus!.publish({ id: 'nudge', events: [] }).catch(() => {});

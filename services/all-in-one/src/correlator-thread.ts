@@ -49,6 +49,13 @@ export async function startCorrelatorThread(deps: ServiceDeps): Promise<Correlat
   let closing = false;
   let restarts = 0;
   const supervise = (w: Worker): void => {
+    w.on('message', (m: Message & { alertId?: string; incidentId?: string | null; outcome?: string }) => {
+      if (m.type === 'alert' && m.alertId) {
+        deps.alertRecorded?.({ alertId: m.alertId, incidentId: m.incidentId ?? null, outcome: m.outcome ?? '' }).catch((err: unknown) =>
+          deps.logger.warn({ err, alert: m.alertId }, 'could not hand the alert to the responder'),
+        );
+      }
+    });
     w.on('error', (err) => deps.logger.error({ err }, 'the correlator thread failed'));
     w.once('exit', (code) => {
       if (closing) return;

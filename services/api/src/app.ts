@@ -13,7 +13,11 @@ export function apiRouter(deps: ServiceDeps): Router {
   router.use(tokenRouter(deps));
   // Alert intake suppresses and groups with the same windows as the correlator.
   const { suppression_window, incident_window } = deps.config.detection;
-  const cases = new CaseService(deps.cases, { suppressionWindowMs: suppression_window, incidentWindowMs: incident_window });
+  const cases = new CaseService(deps.cases, {
+    suppressionWindowMs: suppression_window,
+    incidentWindowMs: incident_window,
+    onRecorded: async (notice) => deps.alertRecorded?.(notice),
+  });
   router.use(alertsRouter(deps, cases));
   router.use(incidentsRouter(deps, cases));
   router.use(deps.config.detection.rules_dir ? backtestRouter(deps, deps.config.detection.rules_dir) : backtestRouter(deps));

@@ -81,6 +81,7 @@ export function alertForRule(rule: SigmaRule, event: unknown, eventId: string, e
   const entity = entityOf(event);
   const seen = isoOf(event, eventMs);
   const ref = ruleRef(rule);
+  const pod = podOf(event);
   return {
     id: `alr-${createHash('sha256').update(`${ref}\u0000${eventId}`).digest('hex').slice(0, 40)}`,
     rule: { id: ref, name: rule.title.slice(0, 512), level: severityOf(rule.level), tags: tagsOf(rule) },
@@ -91,6 +92,7 @@ export function alertForRule(rule: SigmaRule, event: unknown, eventId: string, e
     first_seen: seen,
     last_seen: seen,
     source: 'rule',
+    ...annotationsOf(entity, pod),
   };
 }
 
@@ -117,8 +119,24 @@ export function alertForCorrelation(match: CorrelationMatch, lastEvent: unknown,
     window: { start: new Date(Date.parse(match.window.start)).toISOString(), end: new Date(Date.parse(match.window.end)).toISOString() },
     source: 'rule',
     labels,
-    ...(pod ? { annotations: { pod } } : {}),
+    ...annotationsOf(entity, pod),
   };
+}
+
+/**
+ * What playbooks bind their inputs to: the pod (`pod`, `pod_namespace`, `pod_name`) and a service account acting
+ * (`sa_namespace`, `sa_name` from `system:serviceaccount:<ns>:<name>`). Omitted when there is nothing to say.
+ */
+function annotationsOf(entity: Entity, pod: string | undefined): { annotations?: Record<string, string> } {
+  const sa = entity.kind === 'user' ? /^system:serviceaccount:([^:]+):([^:]+)$/.exec(entity.value) : null;
+  const annotations = { ...(pod ? podAnnotations(pod) : {}), ...(sa ? { sa_namespace: sa[1]!, sa_name: sa[2]! } : {}) };
+  return Object.keys(annotations).length > 0 ? { annotations } : {};
+}
+
+/** `pod` as `namespace/name`, and each part alone for playbooks to bind (`alert.annotations.pod_name`). */
+function podAnnotations(pod: string): Record<string, string> {
+  const slash = pod.indexOf('/');
+  return slash === -1 ? { pod, pod_name: pod } : { pod, pod_namespace: pod.slice(0, slash), pod_name: pod.slice(slash + 1) };
 }
 
 /** Alert label keys may not contain `.` (they become document fields): `user.username` → `user_username`. */

@@ -67,6 +67,8 @@ export function caseServiceOf(deps: ServiceDeps, store: CaseStore = deps.cases):
   return new CaseService(store, {
     suppressionWindowMs: deps.config.detection.suppression_window,
     incidentWindowMs: deps.config.detection.incident_window,
+    // Read at each alert: the responder may start after the case service was made.
+    onRecorded: async (notice) => deps.alertRecorded?.(notice),
   });
 }
 

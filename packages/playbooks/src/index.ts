@@ -1,0 +1,12 @@
+/** @bulwark/playbooks: the playbook format and loader, and the engine that runs them (issue 6 items 1–2). */
+export * from './format.js';
+export * from './load.js';
+export * from './template.js';
+export * from './trigger.js';
+export * from './limits.js';
+export { resolveSecret } from './secrets.js';
+export { RunJournal } from './journal.js';
+export { PlaybookEngine, type EngineOptions } from './engine.js';
+export { runView, newRun } from './run-model.js';
+export { conditionHolds } from './steps.js';
+export { incidentPort, MAX_EVIDENCE_BYTES } from './incidents.js';

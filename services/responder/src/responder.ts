@@ -1,0 +1,130 @@
+/**
+ * Start-up wiring of the responder (issue 6 item 3), shared by its own process (scale mode: a BullMQ worker beside
+ * any number of others) and the all-in-one process (embedded: in-process timers). Recorded alerts arrive as jobs
+ * (`deps.alertRecorded`), start the runs their playbooks' triggers ask for, and every run advances as jobs too —
+ * scheduled again for approval deadlines and retry back-offs — so nothing waits in one process's memory. At start it
+ * picks up every active run and the alerts of the last minutes (a notice lost with a crashed process): run ids are
+ * deterministic, so this starts nothing twice.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ACTIONS, kubeClients, type ActionContext, type KubeClients } from '@bulwark/actions';
+import { BullmqJobQueue, LocalJobQueue, type JobQueue } from '@bulwark/bus';
+import { CaseService } from '@bulwark/cases';
+import type { Config } from '@bulwark/config';
+import type { ServiceDeps } from '@bulwark/http';
+import { incidentPort, loadPlaybooks, PlaybookEngine, resolveSecret, type Playbook, type PlaybookProblem } from '@bulwark/playbooks';
+import type { Alert, Incident } from '@bulwark/schema';
+
+export type ResponderJob = { kind: 'run'; runId: string } | { kind: 'alert'; alertId: string; incidentId: string | null };
+
+export const BUNDLED_PLAYBOOKS = fileURLToPath(new URL('../../../playbooks/', import.meta.url));
+/** Alerts recorded this recently are looked at again when a responder starts. */
+const RESCAN_MS = 15 * 60_000;
+
+export interface Responder {
+  engine: PlaybookEngine;
+  cases: CaseService;
+  playbooks: ReadonlyMap<string, Playbook>;
+  /** An alert was recorded: start the runs it triggers. */
+  onAlert(alertId: string): Promise<void>;
+}
+
+export interface ResponderOptions {
+  playbooksDir?: string;
+  /** Kubernetes clients (tests); default from `responder.kube`, else KUBECONFIG / in-cluster. */
+  kube?: KubeClients;
+  /** Extra action context (tests: allow the loopback recording server). */
+  context?: Partial<ActionContext>;
+}
+
+export class PlaybookLoadError extends Error {
+  constructor(readonly problems: PlaybookProblem[]) {
+    super(`playbooks have problems:\n${problems.map((p) => `  ${p.file}: ${p.path || '(file)'}: ${p.message}`).join('\n')}`);
+  }
+}
+
+export function kubeFromConfig(config: Config): KubeClients {
+  const kube = config.responder.kube;
+  if (kube?.server && kube.token_file) {
+    return kubeClients({ server: kube.server, token: readFileSync(kube.token_file, 'utf8').trim(), ...(kube.ca_file ? { caFile: kube.ca_file } : {}) });
+  }
+  return kubeClients();
+}
+
+export function actionContextFrom(deps: ServiceDeps, cases: CaseService, kube: KubeClients): Omit<ActionContext, 'dryRun' | 'idempotencyKey' | 'run'> {
+  const { responder } = deps.config;
+  const publicUrl = responder.public_url?.replace(/\/$/, '');
+  return {
+    kube,
+    protectedNamespaces: responder.protected_namespaces,
+    http: { allowHosts: responder.http.allow_hosts, allowCidrs: responder.http.allow_cidrs, timeoutMs: responder.http.timeout },
+    ...(responder.smtp
+      ? {
+          smtp: {
+            host: responder.smtp.host,
+            port: responder.smtp.port,
+            secure: responder.smtp.secure,
+            requireTls: responder.smtp.require_tls,
+            from: responder.smtp.from,
+            ...(responder.smtp.user ? { user: responder.smtp.user } : {}),
+            ...(responder.smtp.password_ref ? { passwordRef: responder.smtp.password_ref } : {}),
+            ...(responder.smtp.ca_file ? { caFile: responder.smtp.ca_file } : {}),
+          },
+        }
+      : {}),
+    secret: resolveSecret,
+    incidents: incidentPort(cases, () => 'responder'),
+    ...(publicUrl ? { incidentUrl: (id: string) => `${publicUrl}/v1/incidents/${encodeURIComponent(id)}` } : {}),
+  };
+}
+
+function openQueue(deps: ServiceDeps): JobQueue<ResponderJob> {
+  const onError = (err: unknown) => deps.logger.warn({ err }, 'responder job failed; retrying');
+  return deps.config.bus.redis_url
+    ? new BullmqJobQueue<ResponderJob>({ url: deps.config.bus.redis_url, name: 'responder', prefix: deps.config.bus.prefix, onError })
+    : new LocalJobQueue<ResponderJob>(onError);
+}
+
+export async function startResponder(deps: ServiceDeps, options: ResponderOptions = {}): Promise<Responder> {
+  const { config } = deps;
+  const dir = options.playbooksDir ?? config.responder.playbooks_dir ?? BUNDLED_PLAYBOOKS;
+  const loaded = loadPlaybooks([dir], ACTIONS);
+  if (loaded.problems.length > 0) throw new PlaybookLoadError(loaded.problems);
+  const cases = new CaseService(deps.cases, { suppressionWindowMs: config.detection.suppression_window, incidentWindowMs: config.detection.incident_window });
+  const queue = openQueue(deps);
+  const kube = options.kube ?? kubeFromConfig(config);
+  const engine = new PlaybookEngine({
+    store: deps.cases,
+    playbooks: loaded.playbooks,
+    actions: ACTIONS,
+    actionContext: { ...actionContextFrom(deps, cases, kube), ...options.context },
+    timeline: (id, kind, ref, summary) => cases.recordEntry(id, kind, ref, summary),
+    limits: { windowMs: config.responder.limits.window, perPlaybook: config.responder.limits.per_playbook, overall: config.responder.limits.overall },
+    schedule: (runId, delayMs) => queue.add({ kind: 'run', runId }, delayMs ? { delayMs } : {}),
+    logger: deps.logger.child({ component: 'responder' }),
+  });
+  const onAlert = async (alertId: string): Promise<void> => {
+    const alert = (await deps.cases.get<Alert>('alerts', alertId))?.record;
+    if (!alert) return;
+    const incident = alert.incident_id ? ((await deps.cases.get<Incident>('incidents', alert.incident_id))?.record ?? null) : null;
+    await engine.trigger(alert, incident);
+  };
+  await queue.process((job) => (job.kind === 'run' ? engine.advance(job.runId) : onAlert(job.alertId)), { concurrency: config.responder.concurrency });
+  // In this process, recorded alerts go straight to the queue (scale mode: the runtime already sends them to BullMQ).
+  deps.alertRecorded ??= async (notice) => queue.add({ kind: 'alert', alertId: notice.alertId, incidentId: notice.incidentId });
+  deps.onClose(() => queue.close());
+  void resume(deps, engine, queue).catch((err: unknown) => deps.logger.error({ err }, 'the responder could not pick up earlier runs'));
+  deps.logger.info({ playbooks: loaded.playbooks.size, dir }, 'responder started');
+  return { engine, cases, playbooks: loaded.playbooks, onAlert };
+}
+
+async function resume(deps: ServiceDeps, engine: PlaybookEngine, queue: JobQueue<ResponderJob>): Promise<void> {
+  for (const runId of await engine.activeRunIds()) await queue.add({ kind: 'run', runId });
+  const recent = await deps.cases.query<Alert>('alerts', { sort: { field: 'last_seen', order: 'desc' }, size: 500 });
+  const since = Date.now() - RESCAN_MS;
+  for (const { record } of recent.items) {
+    if (Date.parse(record.last_seen) < since) break;
+    await queue.add({ kind: 'alert', alertId: record.id, incidentId: record.incident_id ?? null });
+  }
+}
