@@ -12,12 +12,15 @@ import { pino } from 'pino';
 import { loadConfig, type Config } from '@bulwark/config';
 import { mintToken, openRuntime, type ServiceDeps } from '@bulwark/http';
 import { buildApp, startEmbedded, type Embedded, type EmbeddedOptions } from '@bulwark/all-in-one';
+import { startResponder, type Responder, type ResponderOptions } from '@bulwark/responder';
 
 export interface Harness {
   url: string;
   deps: ServiceDeps;
   /** The in-process correlator and its bus, when started with `{ correlator }`. */
   embedded: Embedded | null;
+  /** The in-process responder, when started with `{ responder }`. */
+  responder: Responder | null;
   tokens: { admin: string; ingest: string; read: string; respond: string };
   fetch(path: string, init?: RequestInit & { token?: string | null }): Promise<Response>;
   close(): Promise<void>;
@@ -35,6 +38,8 @@ export interface HarnessOptions {
    * (client-go); the harness's own `url` and `fetch` stay on plain HTTP on another port.
    */
   tls?: { cert: string; key: string };
+  /** Also start the responder in-process (playbooks, runs API), as `npm start` does. */
+  responder?: boolean | ResponderOptions;
 }
 
 export async function startHarness(env: Record<string, string> = {}, options: HarnessOptions = {}): Promise<Harness> {
@@ -53,7 +58,8 @@ export async function startHarness(env: Record<string, string> = {}, options: Ha
     ? await startEmbedded(deps, options.correlator === true ? {} : options.correlator)
     : null;
   for (const { name, scopes, secret } of options.tokens ?? []) await deps.tokens.put(mintToken(name, scopes, secret).stored);
-  const app = buildApp(deps);
+  const responder = options.responder ? await startResponder(deps, options.responder === true ? {} : options.responder) : null;
+  const app = buildApp(deps, responder);
   const servers: Server[] = [createHttpServer(app)];
   if (options.tls) servers.push(createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, app));
   const ports = options.tls ? [0, options.port ?? 0] : [options.port ?? 0];
@@ -64,6 +70,7 @@ export async function startHarness(env: Record<string, string> = {}, options: Ha
     url,
     deps,
     embedded,
+    responder,
     tokens,
     fetch(path, init = {}) {
       const { token, ...rest } = init;

@@ -86,7 +86,7 @@ export async function executeStep(deps: StepDeps, playbook: Playbook, run: RunRe
     return { kind: 'continue' };
   } catch (err) {
     const message = (err as Error).message;
-    if (claimedStep.attempts < spec.retries.attempts) {
+    if (!run.dry_run && claimedStep.attempts < spec.retries.attempts) {
       const delay = Math.min(spec.retries.max_backoff, spec.retries.backoff * 2 ** (claimedStep.attempts - 1));
       await deps.journal.mutateStep(run.id, step.id, (s) => ({ ...s, status: 'pending', owner: null, lease_until: null, error: message, next_attempt_at: new Date(deps.now() + delay).toISOString() }));
       deps.logger.warn({ run: run.id, step: step.id, attempt: claimedStep.attempts, delay_ms: delay, err: message }, 'playbook step failed; retrying');

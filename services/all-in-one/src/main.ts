@@ -2,6 +2,7 @@
 import { serve } from '@bulwark/http';
 import { buildApp } from './app.js';
 import { startCorrelatorService } from '@bulwark/correlator';
+import { startResponder } from '@bulwark/responder';
 import { startCorrelatorThread } from './correlator-thread.js';
 
 await serve(
@@ -13,7 +14,9 @@ await serve(
       if (deps.bus) await startCorrelatorService(deps, deps.bus);
       else await startCorrelatorThread(deps);
     }
-    return buildApp(deps);
+    // The responder runs playbooks on the alerts recorded here; a playbook that fails to load stops the start.
+    const responder = deps.config.responder.enabled ? await startResponder(deps) : null;
+    return buildApp(deps, responder);
   },
   // The embedded correlator thread opens its own bus; with Redis the collector publishes to BullMQ.
   (config) => ({ bus: config.bus.redis_url !== undefined }),

@@ -1,0 +1,253 @@
+/**
+ * `credentials.revokeServiceAccount`: invalidates every token of a ServiceAccount and takes it out of every binding.
+ *
+ * 1. The ServiceAccount is deleted (precondition: the uid read) and created again with the same name, labels,
+ *    annotations, imagePullSecrets, secrets references and automountServiceAccountToken: it gets a new uid. The API
+ *    server checks a token's service-account uid claim against the live account, so every token issued before —
+ *    TokenRequest, projected volume tokens, and legacy secret-based tokens, even those in secrets this action cannot
+ *    find — is refused (401) from then on; the API server caches a successful token authentication for up to 10 s,
+ *    so a token it accepted just before may pass for those seconds (measured here: ~10 s). In a real cluster the token controller then deletes every legacy token
+ *    secret of the old uid.
+ * 2. Legacy token secrets listed in the account's `.secrets` are deleted — without reading secrets: the responder has
+ *    no get or list on secrets (a metadata-only listing is still `list`, which returns values). Each reference is
+ *    deleted with `deletecollection` selecting `metadata.name=<ref>,type=kubernetes.io/service-account-token`, so the
+ *    server checks the type and a mountable (non-token) secret listed there is never touched nor returned. Limitation:
+ *    token secrets annotated with the account's name but not listed in `.secrets` (since 1.24, manually created ones)
+ *    cannot be found without `list`; their tokens are dead anyway (step 1), and the token controller removes them.
+ * 3. Every RoleBinding (all namespaces) and ClusterRoleBinding naming the account — as a ServiceAccount subject, or as
+ *    the User `system:serviceaccount:<ns>:<name>` — loses that subject (deleted when it was the only one). Group
+ *    subjects (`system:serviceaccounts[:<ns>]`) are left: they cover other accounts too. `system:` bindings and
+ *    bindings in protected namespaces are left alone and listed.
+ *
+ * Undo restores the bindings (see `restoreBinding`); a token is never restored — they stay revoked, as do the deleted
+ * secrets. Every run rotates the account again (a token issued since the last run, e.g. by the kubelet for a running
+ * pod, dies too), so a second run is not a no-op: `changed` is true and the summary says it only rotated. Pods still
+ * running as the account get fresh tokens from the kubelet for the new uid: quarantine or delete them as well.
+ *
+ * With `ctx.idempotencyKey`, the recreated account carries it (`bulwark.io/action-key`) together with the undo record
+ * (`bulwark.io/revocation`), written before any secret or binding is touched: a run retried after a crash recognises
+ * its own recreation, does not rotate again, finishes the remaining removals and returns the same undo record.
+ * A crash between deleting and recreating the account leaves it missing: a retry then still removes the bindings and
+ * says the account is gone (it cannot know what it looked like).
+ */
+import * as k8s from '@kubernetes/client-node';
+import { z } from 'zod';
+import { BulwarkError } from '@bulwark/schema';
+import { refuseProtected, type Action, type ActionContext, type PlannedChange } from '../action.js';
+import { statusOf } from '../kube.js';
+import {
+  ACTION_KEY_ANNOTATION,
+  BINDING_RBAC,
+  applyRemoval,
+  bindingTarget,
+  bindingsNaming,
+  planRemoval,
+  restoreBinding,
+  skipReason,
+  whoAmI,
+  type BindingBackup,
+  type SkippedBinding,
+  type SubjectMatch,
+} from './bindings.js';
+
+export const REVOCATION_ANNOTATION = 'bulwark.io/revocation';
+const TOKEN_TYPE = 'kubernetes.io/service-account-token';
+
+const dnsName = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a DNS subdomain name').max(253);
+const Params = z.strictObject({
+  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a namespace name').max(63),
+  name: dnsName,
+});
+export type RevokeServiceAccountParams = z.infer<typeof Params>;
+export type RevokeServiceAccountInput = z.input<typeof Params>;
+
+export interface RevokeServiceAccountUndo {
+  namespace: string;
+  name: string;
+  /** The account's uid before (its tokens are dead) and after the rotation; null when it was already gone. */
+  previousUid: string | null;
+  uid: string | null;
+  /** `.secrets` references deleted if they were service-account-token secrets (the server checked the type). */
+  tokenSecrets: string[];
+  /** The bindings changed, as they were. */
+  bindings: BindingBackup[];
+}
+
+const subjectMatch = (namespace: string, name: string): SubjectMatch => {
+  const user = `system:serviceaccount:${namespace}:${name}`;
+  return (s) => (s.kind === 'ServiceAccount' && s.name === name && s.namespace === namespace) || (s.kind === 'User' && s.name === user);
+};
+
+/** The account as it should be created again: what identifies and configures it, nothing server-set. */
+function recreated(sa: k8s.V1ServiceAccount, extra: Record<string, string>): k8s.V1ServiceAccount {
+  const annotations = Object.fromEntries(
+    Object.entries(sa.metadata?.annotations ?? {}).filter(([k]) => k !== ACTION_KEY_ANNOTATION && k !== REVOCATION_ANNOTATION),
+  );
+  Object.assign(annotations, extra);
+  return {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: {
+      name: sa.metadata!.name!,
+      namespace: sa.metadata!.namespace!,
+      ...(sa.metadata?.labels ? { labels: sa.metadata.labels } : {}),
+      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+    },
+    ...(sa.imagePullSecrets ? { imagePullSecrets: sa.imagePullSecrets } : {}),
+    ...(sa.secrets ? { secrets: sa.secrets } : {}),
+    ...(sa.automountServiceAccountToken !== undefined ? { automountServiceAccountToken: sa.automountServiceAccountToken } : {}),
+  };
+}
+
+const tokenSecretSelector = (ref: string): string => `metadata.name=${ref},type=${TOKEN_TYPE}`;
+
+async function deleteTokenSecrets(ctx: ActionContext, namespace: string, refs: string[]): Promise<void> {
+  for (const ref of refs) {
+    await ctx.kube.core.deleteCollectionNamespacedSecret({ namespace, fieldSelector: tokenSecretSelector(ref) });
+  }
+}
+
+async function readAccount(ctx: ActionContext, namespace: string, name: string): Promise<k8s.V1ServiceAccount | null> {
+  try {
+    return await ctx.kube.core.readNamespacedServiceAccount({ namespace, name });
+  } catch (err) {
+    if (statusOf(err) === 404) return null;
+    throw err;
+  }
+}
+
+export const revokeServiceAccount: Action<RevokeServiceAccountParams, RevokeServiceAccountUndo, RevokeServiceAccountInput> = {
+  name: 'credentials.revokeServiceAccount',
+  description:
+    "Invalidate every token of a ServiceAccount (recreate it with a new uid, delete its legacy token secrets) and remove it from every binding; undo restores the bindings, never the tokens.",
+  params: Params,
+  rbac: [
+    { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get', 'create', 'delete'] },
+    // Only deletecollection, with a name and type field selector: no get/list, so no secret value is ever read.
+    { apiGroups: [''], resources: ['secrets'], verbs: ['deletecollection'] },
+    ...BINDING_RBAC,
+  ],
+  example: { namespace: 'payments', name: 'ci-deployer' },
+
+  async run(ctx, input) {
+    const params = Params.parse(input);
+    refuseProtected(ctx, params.namespace);
+    const { namespace, name } = params;
+    const account = `serviceaccounts/${namespace}/${name}`;
+    const username = `system:serviceaccount:${namespace}:${name}`;
+    if ((await whoAmI(ctx.kube)).username === username) {
+      throw new BulwarkError('BWK_BAD_REQUEST', `${username} is the responder's own identity: refused`, { field: 'name' });
+    }
+    const { core } = ctx.kube;
+    const match = subjectMatch(namespace, name);
+    const sa = await readAccount(ctx, namespace, name);
+
+    // A retry of this very step after a crash: the account already carries its key and undo record.
+    const ours = ctx.idempotencyKey !== undefined && sa?.metadata?.annotations?.[ACTION_KEY_ANNOTATION] === ctx.idempotencyKey;
+    if (sa && ours && !ctx.dryRun) {
+      const record = JSON.parse(sa.metadata!.annotations![REVOCATION_ANNOTATION] ?? 'null') as RevokeServiceAccountUndo | null;
+      if (record) {
+        record.uid = sa.metadata!.uid!; // written before the account existed: this is it
+        await deleteTokenSecrets(ctx, namespace, record.tokenSecrets);
+        for (const { kind, binding } of await bindingsNaming(ctx.kube, match)) {
+          if (skipReason(ctx, kind, binding)) continue;
+          const done = await applyRemoval(ctx.kube, kind, binding, match);
+          if (done && !record.bindings.some((b) => b.kind === done.kind && b.namespace === done.namespace && b.name === done.name)) record.bindings.push(done);
+        }
+        return { changed: true, summary: `${account}: revocation (this step, retried) completed; tokens stay revoked`, plan: [], undo: record };
+      }
+    }
+
+    const plan: PlannedChange[] = [];
+    const refs = (sa?.secrets ?? []).map((s) => s.name).filter((n): n is string => !!n);
+    for (const ref of refs) {
+      plan.push({ kind: 'delete', target: `secrets/${namespace}/${ref}`, detail: { deletecollection: { fieldSelector: tokenSecretSelector(ref) } } });
+    }
+    const skipped: SkippedBinding[] = [];
+    const todo: Array<{ kind: 'RoleBinding' | 'ClusterRoleBinding'; binding: k8s.V1RoleBinding }> = [];
+    const planned: BindingBackup[] = [];
+    for (const found of await bindingsNaming(ctx.kube, match)) {
+      const { backup, change } = planRemoval(found.kind, found.binding, match);
+      const reason = skipReason(ctx, found.kind, found.binding);
+      if (reason) {
+        skipped.push({ kind: backup.kind, ...(backup.namespace ? { namespace: backup.namespace } : {}), name: backup.name, reason });
+        continue;
+      }
+      todo.push(found);
+      planned.push(backup);
+      plan.push(change);
+    }
+    const key = ctx.idempotencyKey;
+    const record: RevokeServiceAccountUndo = { namespace, name, previousUid: sa?.metadata?.uid ?? null, uid: null, tokenSecrets: refs, bindings: planned };
+    const body = sa ? recreated(sa, key ? { [ACTION_KEY_ANNOTATION]: key, [REVOCATION_ANNOTATION]: JSON.stringify(record) } : {}) : null;
+    if (sa && body) {
+      plan.unshift(
+        { kind: 'delete', target: account, detail: { preconditions: { uid: sa.metadata!.uid! } } },
+        { kind: 'create', target: account, detail: body },
+      );
+    }
+    const left = skipped.length > 0 ? `; left alone: ${skipped.map((s) => `${bindingTarget(s)} (${s.reason})`).join(', ')}` : '';
+    const outputs = { skipped };
+    if (plan.length === 0) {
+      return { changed: false, summary: `${account} does not exist and no binding names it: nothing to revoke${left}`, plan, undo: null, outputs };
+    }
+    if (ctx.dryRun) {
+      const what = sa ? `rotate ${account} (all its tokens)` : `${account} does not exist;`;
+      return { changed: false, summary: `would ${what} and remove it from ${todo.length} binding(s)${left}`, plan, undo: null, outputs };
+    }
+
+    let note = '';
+    if (sa && body) {
+      // Account first (with the undo record, when keyed), so a crash after it leaves a record a retry can find.
+      try {
+        await core.deleteNamespacedServiceAccount({ namespace, name, body: { preconditions: { uid: sa.metadata!.uid! } } });
+      } catch (err) {
+        if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err; // gone or replaced meanwhile: its uid is dead either way
+      }
+      try {
+        record.uid = (await core.createNamespacedServiceAccount({ namespace, body })).metadata?.uid ?? null;
+      } catch (err) {
+        if (statusOf(err) !== 409) throw err;
+        // Created again by someone else (the service-account controller recreates `default` at once): a new uid all the same.
+        record.uid = (await readAccount(ctx, namespace, name))?.metadata?.uid ?? null;
+        note = ' (recreated by someone else first: labels and annotations not copied)';
+      }
+      await deleteTokenSecrets(ctx, namespace, refs);
+    }
+    const bindings: BindingBackup[] = [];
+    for (const { kind, binding } of todo) {
+      const done = await applyRemoval(ctx.kube, kind, binding, match);
+      if (done) bindings.push(done);
+    }
+    record.bindings = bindings;
+    const tokens = sa
+      ? `rotated ${account} (uid ${record.previousUid} -> ${record.uid})${note}: every token issued before is invalid (within ~10 s: the API server's authentication cache)${refs.length ? `; deleted the token secrets among ${refs.join(', ')}` : ''}`
+      : `${account} does not exist (no token of it validates)`;
+    const removed = bindings.length > 0 ? `; removed it from ${bindings.map(bindingTarget).join(', ')}` : '; no binding names it any more (only rotated)';
+    return {
+      changed: true,
+      summary: `${tokens}${removed}${left}. Undo restores bindings only: tokens stay revoked`,
+      plan,
+      undo: record,
+      outputs,
+    };
+  },
+
+  async undo(ctx, record) {
+    refuseProtected(ctx, record.namespace);
+    const plan: PlannedChange[] = [];
+    const leftAlone: string[] = [];
+    for (const backup of record.bindings) {
+      const result = await restoreBinding(ctx, backup);
+      if (result.change) plan.push(result.change);
+      if (result.leftAlone) leftAlone.push(result.leftAlone);
+    }
+    const rest = leftAlone.length > 0 ? `; left alone: ${leftAlone.join(', ')}` : '';
+    return {
+      changed: plan.length > 0 && !ctx.dryRun,
+      summary: `${ctx.dryRun ? 'would restore' : 'restored'} ${plan.length} binding(s) of serviceaccounts/${record.namespace}/${record.name}${rest}; its tokens stay revoked (never restored)`,
+      plan,
+      undo: null,
+    };
+  },
+};
