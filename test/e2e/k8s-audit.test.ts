@@ -3,7 +3,9 @@
  * auth, RBAC) sends its audit log through its webhook to the collector. An attacker's actions through the real API,
  * made with @kubernetes/client-node — a privileged pod, an exec into it (refused later for want of a kubelet, but
  * authorized and audited), a secrets list, a ClusterRoleBinding to cluster-admin — arrive as audit events, are
- * searchable with the right user, verb and object, and raise the bundled detections as one incident.
+ * searchable with the right user, verb and object, and raise the bundled detections as one incident. Issue 6: the
+ * incident's critical breach alert names the pod, and the bundled `contain-compromised-pod` playbook quarantines
+ * exactly that pod on the real API server, as the responder identity, with evidence, audit and timeline entries.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +13,9 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
+import { kubeClients, QUARANTINE_LABEL } from '@bulwark/actions';
 import { searchHits, startHarness, type Harness } from '../support/harness.js';
+import { applyResponderRole } from '../support/kube.js';
 
 function kubeEnv(name: string): string {
   const value = process.env[name];
@@ -53,7 +57,9 @@ function postExec(token: string, namespace: string, pod: string): Promise<number
 describe('a real kube-apiserver audits into the collector', () => {
   let h: Harness;
   const pod = `evil-${randomBytes(3).toString('hex')}`;
+  const started = Date.now() - 1000;
   before(async () => {
+    await applyResponderRole();
     // The API server's webhook authenticates with the ingest token test/services/k8s.sh gave it.
     h = await startHarness({}, {
       correlator: { pollIntervalMs: 50 },
@@ -61,9 +67,17 @@ describe('a real kube-apiserver audits into the collector', () => {
       tokens: [{ name: 'kube-apiserver-audit', scopes: ['ingest'], secret: kubeEnv('KUBE_AUDIT_TOKEN') }],
       // client-go sends the webhook's token only over TLS.
       tls: { cert: readFileSync(kubeEnv('KUBE_AUDIT_TLS_CERT'), 'utf8'), key: readFileSync(kubeEnv('KUBE_AUDIT_TLS_KEY'), 'utf8') },
+      // The bundled playbooks, acting as the responder identity bound to deploy/responder-clusterrole.yaml.
+      responder: { kube: kubeClients({ server: kubeEnv('KUBE_API_URL'), caFile: kubeEnv('KUBE_CA_FILE'), token: kubeEnv('KUBE_RESPONDER_TOKEN') }) },
     });
   });
-  after(() => h?.close());
+  after(async () => {
+    await h?.close();
+    const admin = client(kubeEnv('KUBE_ADMIN_TOKEN'));
+    await admin.makeApiClient(k8s.CoreV1Api).deleteNamespacedPod({ namespace: 'default', name: pod }).catch(() => {});
+    await admin.makeApiClient(k8s.NetworkingV1Api).deleteNamespacedNetworkPolicy({ namespace: 'default', name: `bulwark-quarantine-${pod}` }).catch(() => {});
+    await admin.makeApiClient(k8s.RbacAuthorizationV1Api).deleteClusterRoleBinding({ name: `${pod}-admin` }).catch(() => {});
+  });
 
   it("the attacker's actions arrive, are searchable, and raise the detections as one incident", async () => {
     const attacker = client(kubeEnv('KUBE_ATTACKER_TOKEN'));
@@ -131,6 +145,53 @@ describe('a real kube-apiserver audits into the collector', () => {
     assert.equal(breach.severity, 'critical');
     assert.equal(breach.annotations?.pod, `default/${pod}`);
     assert.equal(incidents[0]!.severity, 'critical');
+  });
+
+  it('the critical breach starts contain-compromised-pod: evidence, exactly that pod quarantined, incident contained', async () => {
+    const admin = client(kubeEnv('KUBE_ADMIN_TOKEN'));
+    const networking = admin.makeApiClient(k8s.NetworkingV1Api);
+    const core = admin.makeApiClient(k8s.CoreV1Api);
+    const policyName = `bulwark-quarantine-${pod}`;
+    let policy: k8s.V1NetworkPolicy | null = null;
+    const deadline = Date.now() + 30_000;
+    while (!policy) {
+      policy = await networking.readNamespacedNetworkPolicy({ namespace: 'default', name: policyName }).catch(() => null);
+      if (!policy) {
+        assert.ok(Date.now() < deadline, 'the quarantine NetworkPolicy appeared');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    const target = await core.readNamespacedPod({ namespace: 'default', name: pod });
+    assert.equal(target.metadata?.labels?.[QUARANTINE_LABEL], target.metadata?.uid, 'the pod carries the quarantine label with its uid');
+    assert.deepEqual(policy.spec?.podSelector?.matchLabels, { [QUARANTINE_LABEL]: target.metadata?.uid });
+    assert.deepEqual(policy.spec?.policyTypes, ['Ingress', 'Egress']);
+    assert.deepEqual(policy.spec?.ingress ?? [], []);
+    const policies = (await networking.listNamespacedNetworkPolicy({ namespace: 'default' })).items.filter(
+      (p) => p.metadata?.name?.startsWith('bulwark-quarantine-') && new Date(p.metadata.creationTimestamp!).getTime() >= started,
+    );
+    assert.deepEqual(policies.map((p) => p.metadata?.name), [policyName], 'only that pod is quarantined');
+
+    type Run = { id: string; playbook: string; status: string; trigger: { incident_id: string }; steps: Array<{ id: string; status: string; outputs: Record<string, unknown> | null }> };
+    const get = async <T>(path: string): Promise<T> => (await (await h.fetch(path, { token: h.tokens.read })).json()) as T;
+    let run: Run | undefined;
+    const until = Date.now() + 30_000;
+    for (;;) {
+      run = (await get<{ items: Run[] }>('/v1/runs?playbook=contain-compromised-pod')).items[0];
+      if (run && run.status === 'succeeded') break;
+      assert.ok(Date.now() < until, `the run finished: ${JSON.stringify(run)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual(run.steps.map((s) => [s.id, s.status]), [['evidence', 'succeeded'], ['quarantine', 'succeeded'], ['mark_contained', 'succeeded'], ['notify', 'skipped']]);
+    assert.match(String(run.steps[0]!.outputs?.sha256), /^[0-9a-f]{64}$/);
+
+    const incident = await get<{ status: string; tags: string[]; timeline: Array<{ kind: string; summary: string }> }>(`/v1/incidents/${run.trigger.incident_id}`);
+    assert.equal(incident.status, 'contained');
+    assert.ok(incident.tags.includes('contained-by-bulwark'));
+    assert.ok(incident.timeline.some((e) => e.kind === 'evidence' && e.summary.includes(String(run.steps[0]!.outputs?.sha256))), 'evidence on the timeline with its hash');
+    assert.ok(incident.timeline.some((e) => e.kind === 'action' && /quarantined pod default\//.test(e.summary)), 'the quarantine on the timeline');
+    const audit = await h.deps.cases.query<{ id: string; step_id: string; result: string; actor: string }>('audit', { filter: { run_id: run.id }, size: 20 });
+    assert.deepEqual(audit.items.map((a) => a.record.step_id).sort(), ['evidence', 'mark_contained', 'quarantine']);
+    assert.ok(audit.items.every((a) => a.record.actor === 'playbook:contain-compromised-pod' && a.record.result === 'succeeded'));
   });
 });
 

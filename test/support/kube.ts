@@ -1,0 +1,38 @@
+/**
+ * The real API server test/services/k8s.sh starts: its addresses and tokens from the environment, raw clients for an
+ * identity, and the responder's ClusterRole made equal to deploy/responder-clusterrole.yaml as the repo has it now
+ * (k8s.sh applied the file as it was when the server started). No Bulwark imports: packages' tests use it too.
+ */
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import * as k8s from '@kubernetes/client-node';
+
+export function kubeEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the suite with \`npm test\`, or \`test/services/up k8s && source test/.services.env\``);
+  return value;
+}
+
+/** A raw client for the API server as `token` (RBAC objects, TokenRequest, SelfSubjectReview). */
+export function kubeConfigFor(token: string): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'test', server: kubeEnv('KUBE_API_URL'), caFile: kubeEnv('KUBE_CA_FILE'), skipTLSVerify: false }],
+    users: [{ name: 'u', token }],
+    contexts: [{ name: 'c', cluster: 'test', user: 'u' }],
+    currentContext: 'c',
+  });
+  return kc;
+}
+
+export async function applyResponderRole(): Promise<void> {
+  const rbac = kubeConfigFor(kubeEnv('KUBE_ADMIN_TOKEN')).makeApiClient(k8s.RbacAuthorizationV1Api);
+  const role = parse(readFileSync(new URL('../../deploy/responder-clusterrole.yaml', import.meta.url), 'utf8')) as k8s.V1ClusterRole;
+  try {
+    const current = await rbac.readClusterRole({ name: 'bulwark-responder' });
+    await rbac.replaceClusterRole({ name: 'bulwark-responder', body: { ...role, metadata: { ...role.metadata, resourceVersion: current.metadata!.resourceVersion! } } });
+  } catch (err) {
+    if ((err as { code?: number }).code !== 404) throw err;
+    await rbac.createClusterRole({ body: role });
+  }
+}
