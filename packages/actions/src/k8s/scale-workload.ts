@@ -4,34 +4,107 @@
  * changes nothing. With an idempotency key, the key and the previous count are recorded on the workload (annotations
  * `bulwark.io/action-key`, `bulwark.io/previous-replicas`) before it is scaled, so a retry after a crash returns the
  * first run's undo record; undo removes them again.
+ *
+ * The target is named either as the workload (`kind`, `name`) or as one of its pods (`pod`, what an alert knows): the
+ * pod's controller chain is followed through ownerReferences — Pod → ReplicaSet → Deployment, Pod → StatefulSet, or a
+ * ReplicaSet no Deployment controls — and that workload is scaled; the undo record names it, not the pod. A pod without
+ * a controller, or run by a DaemonSet, Job or anything else, is refused: scaling cannot stop it.
  */
+import * as k8s from '@kubernetes/client-node';
 import { z } from 'zod';
+import { BulwarkError } from '@bulwark/schema';
 import { refuseProtected, type Action, type ActionContext, type PlannedChange } from '../action.js';
-import { ACTION_KEY_ANNOTATION, mergePatch } from './common.js';
+import { ACTION_KEY_ANNOTATION, mergePatch, namespaceName, objectName, readOrNull } from './common.js';
 
 export const PREVIOUS_REPLICAS_ANNOTATION = 'bulwark.io/previous-replicas';
 
-const Params = z.strictObject({
-  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a namespace name').max(63),
-  kind: z.enum(['Deployment', 'StatefulSet', 'ReplicaSet']).default('Deployment'),
-  name: z.string().min(1).max(253),
-  replicas: z.number().int().min(0).max(10_000).default(0),
-});
+const Kinds = ['Deployment', 'StatefulSet', 'ReplicaSet'] as const;
+export type WorkloadKind = (typeof Kinds)[number];
+
+const Params = z
+  .strictObject({
+    namespace: namespaceName,
+    /** The workload form: its kind (default Deployment) and name. */
+    kind: z.enum(Kinds).optional(),
+    name: objectName.optional(),
+    /** The pod form: a pod of the workload to scale (its controller chain is followed). */
+    pod: objectName.optional(),
+    replicas: z.number().int().min(0).max(10_000).default(0),
+  })
+  .superRefine((p, ctx) => {
+    if (p.pod !== undefined) {
+      for (const field of ['name', 'kind'] as const) {
+        if (p[field] !== undefined) {
+          ctx.addIssue({ code: 'custom', path: [field], message: `give either the workload (kind, name) or a pod of it (pod), not both: drop ${field} or pod` });
+        }
+      }
+    } else if (p.name === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['name'], message: 'required: the workload name (with kind, default Deployment), or pod to scale the workload that runs that pod' });
+    }
+  });
 export type ScaleParams = z.infer<typeof Params>;
 export type ScaleInput = z.input<typeof Params>;
 
 export interface ScaleUndo {
   namespace: string;
-  kind: ScaleParams['kind'];
+  kind: WorkloadKind;
   name: string;
   previous: number;
+  /** The pod the workload was found through (the pod form). */
+  pod?: string;
   /** The idempotency key recorded on the workload (undo removes that record). */
   key?: string;
 }
 
-const path = (p: { namespace: string; kind: string; name: string }): string => `${p.kind.toLowerCase()}s/${p.namespace}/${p.name}/scale`;
+type Ref = { namespace: string; kind: WorkloadKind; name: string };
 
-async function readReplicas(ctx: ActionContext, p: { namespace: string; kind: ScaleParams['kind']; name: string }): Promise<number> {
+const path = (p: Ref): string => `${p.kind.toLowerCase()}s/${p.namespace}/${p.name}/scale`;
+
+/** The controller ownerReference (`controller: true`), if any. */
+const controllerOf = (meta: k8s.V1ObjectMeta | undefined): k8s.V1OwnerReference | undefined => meta?.ownerReferences?.find((o) => o.controller === true);
+
+const isApps = (owner: k8s.V1OwnerReference): boolean => owner.apiVersion.split('/')[0] === 'apps';
+
+/**
+ * The workload that runs `pod`, and the chain that led there (`Pod ns/x`, `ReplicaSet y`, `Deployment z`). Each owner
+ * is read and must still be the object the reference names (same uid), not a later one with the same name.
+ */
+async function resolvePod(ctx: ActionContext, namespace: string, pod: string): Promise<{ ref: Ref; via: string[] }> {
+  const { core, apps } = ctx.kube;
+  const found = await readOrNull(() => core.readNamespacedPod({ namespace, name: pod }));
+  if (!found) throw new BulwarkError('BWK_NOT_FOUND', `pod ${namespace}/${pod} does not exist: name its workload with kind and name instead`, { field: 'pod' });
+  const via = [`Pod ${namespace}/${pod}`];
+  const owner = controllerOf(found.metadata);
+  if (!owner) {
+    throw new BulwarkError('BWK_BAD_REQUEST', `pod ${namespace}/${pod} has no controller: there is no workload to scale (quarantine or delete the pod instead)`, { field: 'pod' });
+  }
+  const refuse = (what: string): never => {
+    throw new BulwarkError('BWK_BAD_REQUEST', `pod ${namespace}/${pod} is run by ${what}: only Deployments, StatefulSets and ReplicaSets can be scaled (quarantine or delete the pod instead)`, {
+      field: 'pod',
+    });
+  };
+  const owned = async <T extends { metadata?: k8s.V1ObjectMeta }>(ref: k8s.V1OwnerReference, read: () => Promise<T>): Promise<T> => {
+    const object = await readOrNull(read);
+    if (!object || object.metadata?.uid !== ref.uid) {
+      throw new BulwarkError('BWK_NOT_FOUND', `${ref.kind} ${namespace}/${ref.name}, the controller of ${via.join(' → ')}, no longer exists`, { field: 'pod' });
+    }
+    via.push(`${ref.kind} ${ref.name}`);
+    return object;
+  };
+  if (!isApps(owner) || (owner.kind !== 'ReplicaSet' && owner.kind !== 'StatefulSet')) return refuse(`${owner.kind} ${owner.name}`);
+  if (owner.kind === 'StatefulSet') {
+    await owned(owner, () => apps.readNamespacedStatefulSet({ namespace, name: owner.name }));
+    return { ref: { namespace, kind: 'StatefulSet', name: owner.name }, via };
+  }
+  const rs = await owned(owner, () => apps.readNamespacedReplicaSet({ namespace, name: owner.name }));
+  const top = controllerOf(rs.metadata);
+  if (!top) return { ref: { namespace, kind: 'ReplicaSet', name: owner.name }, via };
+  if (!isApps(top) || top.kind !== 'Deployment') return refuse(`ReplicaSet ${owner.name}, which ${top.kind} ${top.name} controls`);
+  await owned(top, () => apps.readNamespacedDeployment({ namespace, name: top.name }));
+  return { ref: { namespace, kind: 'Deployment', name: top.name }, via };
+}
+
+async function readReplicas(ctx: ActionContext, p: Ref): Promise<number> {
   const { apps } = ctx.kube;
   const args = { namespace: p.namespace, name: p.name };
   const scale =
@@ -41,7 +114,7 @@ async function readReplicas(ctx: ActionContext, p: { namespace: string; kind: Sc
   return scale.spec?.replicas ?? 0;
 }
 
-async function writeReplicas(ctx: ActionContext, p: { namespace: string; kind: ScaleParams['kind']; name: string }, replicas: number): Promise<void> {
+async function writeReplicas(ctx: ActionContext, p: Ref, replicas: number): Promise<void> {
   const { apps } = ctx.kube;
   const body = { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: p.name, namespace: p.namespace }, spec: { replicas } };
   const args = { namespace: p.namespace, name: p.name, body };
@@ -49,8 +122,6 @@ async function writeReplicas(ctx: ActionContext, p: { namespace: string; kind: S
   else if (p.kind === 'StatefulSet') await apps.replaceNamespacedStatefulSetScale(args);
   else await apps.replaceNamespacedReplicaSetScale(args);
 }
-
-type Ref = { namespace: string; kind: ScaleParams['kind']; name: string };
 
 async function readAnnotations(ctx: ActionContext, p: Ref): Promise<Record<string, string>> {
   const { apps } = ctx.kube;
@@ -72,38 +143,48 @@ async function annotate(ctx: ActionContext, p: Ref, annotations: Record<string, 
 
 export const scaleWorkload: Action<ScaleParams, ScaleUndo, ScaleInput> = {
   name: 'k8s.scaleWorkload',
-  description: "Set a workload's replicas (default 0) through its scale subresource; undo restores the previous count.",
+  description:
+    "Set a workload's replicas (default 0) through its scale subresource; name it (kind, name) or one of its pods (pod: the controller chain is followed). Undo restores the previous count.",
   params: Params,
   rbac: [
     { apiGroups: ['apps'], resources: ['deployments/scale', 'statefulsets/scale', 'replicasets/scale'], verbs: ['get', 'update'] },
-    // The idempotency record (annotations) on the workload itself.
+    // The idempotency record (annotations) on the workload itself; reading them also follows a pod's owners.
     { apiGroups: ['apps'], resources: ['deployments', 'statefulsets', 'replicasets'], verbs: ['get', 'patch'] },
+    // The pod form: the pod's ownerReferences.
+    { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
   ],
   example: { namespace: 'payments', kind: 'Deployment', name: 'miner', replicas: 0 },
 
   async run(ctx, input) {
     const params = Params.parse(input);
     refuseProtected(ctx, params.namespace);
+    const { ref, via } =
+      params.pod !== undefined
+        ? await resolvePod(ctx, params.namespace, params.pod)
+        : { ref: { namespace: params.namespace, kind: params.kind ?? 'Deployment', name: params.name! }, via: null };
+    const from = via ? { pod: params.pod! } : {};
+    const through = via ? ` (${via.join(' → ')})` : '';
     const key = ctx.idempotencyKey;
-    const current = await readReplicas(ctx, params);
-    const annotations = key ? await readAnnotations(ctx, params) : {};
+    const current = await readReplicas(ctx, ref);
+    const annotations = key ? await readAnnotations(ctx, ref) : {};
     const recorded = key && annotations[ACTION_KEY_ANNOTATION] === key ? Number(annotations[PREVIOUS_REPLICAS_ANNOTATION]) : NaN;
     const previous = Number.isInteger(recorded) ? recorded : current;
-    const ref = { namespace: params.namespace, kind: params.kind, name: params.name };
-    const undo: ScaleUndo | null = key && Number.isInteger(recorded) ? { ...ref, previous, key } : null;
+    const undo: ScaleUndo | null = key && Number.isInteger(recorded) ? { ...ref, previous, ...from, key } : null;
+    const outputs = { namespace: ref.namespace, kind: ref.kind, name: ref.name, previous, replicas: params.replicas };
     if (current === params.replicas) {
-      return { changed: false, summary: `${path(params)} already at ${current}`, plan: [], undo };
+      return { changed: false, summary: `${path(ref)} already at ${current}${through}`, plan: [], undo, outputs };
     }
-    const plan = [{ kind: 'patch' as const, target: path(params), detail: { from: current, to: params.replicas } }];
-    if (ctx.dryRun) return { changed: false, summary: `would scale ${path(params)} from ${current} to ${params.replicas}`, plan, undo: null };
+    const plan = [{ kind: 'patch' as const, target: path(ref), detail: { from: current, to: params.replicas, ...(via ? { via } : {}) } }];
+    if (ctx.dryRun) return { changed: false, summary: `would scale ${path(ref)} from ${current} to ${params.replicas}${through}`, plan, undo: null, outputs };
     // Recorded before scaling: a retry after a crash in between still finds the count to restore.
-    if (key && undo === null) await annotate(ctx, params, { [ACTION_KEY_ANNOTATION]: key, [PREVIOUS_REPLICAS_ANNOTATION]: String(previous) });
-    await writeReplicas(ctx, params, params.replicas);
+    if (key && undo === null) await annotate(ctx, ref, { [ACTION_KEY_ANNOTATION]: key, [PREVIOUS_REPLICAS_ANNOTATION]: String(previous) });
+    await writeReplicas(ctx, ref, params.replicas);
     return {
       changed: true,
-      summary: `scaled ${path(params)} from ${current} to ${params.replicas}`,
+      summary: `scaled ${path(ref)} from ${current} to ${params.replicas}${through}`,
       plan,
-      undo: { ...ref, previous, ...(key ? { key } : {}) },
+      undo: { ...ref, previous, ...from, ...(key ? { key } : {}) },
+      outputs,
     };
   },
 
