@@ -278,6 +278,9 @@ export const ENV_VARS: Record<string, string[]> = {
   BULWARK_RESPONDER: ['responder', 'enabled'],
   BULWARK_PLAYBOOKS_DIR: ['responder', 'playbooks_dir'],
   BULWARK_PUBLIC_URL: ['responder', 'public_url'],
+  BULWARK_RESPONDER_LIMIT_WINDOW: ['responder', 'limits', 'window'],
+  BULWARK_RESPONDER_MAX_ACTIONS_PER_PLAYBOOK: ['responder', 'limits', 'per_playbook'],
+  BULWARK_RESPONDER_MAX_ACTIONS: ['responder', 'limits', 'overall'],
 };
 
 /** Env vars read by the loader itself rather than mapped onto the schema. */

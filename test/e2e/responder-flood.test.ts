@@ -1,0 +1,103 @@
+/**
+ * Issue 6 acceptance: a flood of 100 critical alerts, each about a different pod, triggers at most the configured
+ * number of quarantines (`responder.limits.per_playbook`: 5) on the real API server; then the circuit breaker is open
+ * and every further run waits for a person. A person approving one waiting run lets exactly that one act.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { kubeClients, type KubeClients } from '@bulwark/actions';
+import { startHarness, type Harness } from '../support/harness.js';
+import { applyResponderRole, kubeEnv } from '../support/kube.js';
+
+const PODS = 100;
+const LIMIT = 5;
+
+describe('a flood of alerts against the blast-radius limits', () => {
+  let h: Harness;
+  let admin: KubeClients;
+  const namespace = `flood-${randomBytes(3).toString('hex')}`;
+  const pods = Array.from({ length: PODS }, (_, i) => `web-${i}`);
+
+  before(async () => {
+    await applyResponderRole();
+    const server = kubeEnv('KUBE_API_URL');
+    const caFile = kubeEnv('KUBE_CA_FILE');
+    admin = kubeClients({ server, caFile, token: kubeEnv('KUBE_ADMIN_TOKEN') });
+    await admin.core.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } } });
+    for (let i = 0; i < PODS; i += 20) {
+      await Promise.all(
+        pods.slice(i, i + 20).map((name) =>
+          admin.core.createNamespacedPod({ namespace, body: { apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'nginx' }] } } }),
+        ),
+      );
+    }
+    h = await startHarness(
+      { BULWARK_RESPONDER_MAX_ACTIONS_PER_PLAYBOOK: String(LIMIT), BULWARK_RESPONDER_MAX_ACTIONS: '50', BULWARK_RESPONDER_LIMIT_WINDOW: '10m' },
+      { responder: { kube: kubeClients({ server, caFile, token: kubeEnv('KUBE_RESPONDER_TOKEN') }) } },
+    );
+  });
+  after(async () => {
+    await h?.close();
+    await admin?.core.deleteNamespace({ name: namespace }).catch(() => {});
+  });
+
+  type Run = { id: string; status: string; steps: Array<{ id: string; status: string; approval: { reason: string } | null }> };
+  const runs = async (): Promise<Run[]> => {
+    const res = await h.fetch('/v1/runs?playbook=contain-compromised-pod&size=500', { token: h.tokens.read });
+    return ((await res.json()) as { items: Run[] }).items;
+  };
+  const policies = async (): Promise<string[]> => (await admin.networking.listNamespacedNetworkPolicy({ namespace })).items.map((p) => p.metadata!.name!).sort();
+
+  it(`quarantines at most ${LIMIT} pods; the other runs wait for a person; approving one acts once`, async () => {
+    const now = new Date().toISOString();
+    const alerts = pods.map((pod) => ({
+      id: `flood-${namespace}-${pod}`,
+      rule: { id: 'falco-terminal-shell', name: 'Terminal shell in container', level: 'critical', tags: ['attack.execution'] },
+      severity: 'critical',
+      group_key: `${namespace}/${pod}`,
+      entity: { kind: 'workload', namespace, value: pod },
+      first_seen: now,
+      last_seen: now,
+      source: 'falco',
+    }));
+    const res = await h.fetch('/v1/alerts', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alerts), token: h.tokens.ingest });
+    assert.equal(res.status, 201, await res.clone().text());
+
+    let all: Run[] = [];
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      all = await runs();
+      const settled = all.filter((r) => r.status === 'succeeded' || r.status === 'waiting_approval');
+      if (all.length === PODS && settled.length === PODS) break;
+      assert.ok(Date.now() < deadline, `runs settled: ${JSON.stringify(all.reduce<Record<string, number>>((m, r) => ({ ...m, [r.status]: (m[r.status] ?? 0) + 1 }), {}))}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const succeeded = all.filter((r) => r.status === 'succeeded');
+    const waiting = all.filter((r) => r.status === 'waiting_approval');
+    assert.equal(succeeded.length, LIMIT, 'exactly the limit of runs acted');
+    assert.equal(waiting.length, PODS - LIMIT);
+    for (const run of waiting) {
+      const step = run.steps.find((s) => s.status === 'waiting_approval')!;
+      assert.equal(step.id, 'quarantine');
+      assert.equal(step.approval?.reason, 'circuit_breaker');
+    }
+    assert.equal((await policies()).length, LIMIT, `${LIMIT} NetworkPolicies, no more`);
+    const status = (await (await h.fetch('/v1/responder/status', { token: h.tokens.read })).json()) as { breaker: { open: string[] } };
+    assert.deepEqual(status.breaker.open, ['contain-compromised-pod']);
+
+    // A person approves one: exactly that one quarantines; the rest still wait.
+    const chosen = waiting[0]!;
+    const approve = await h.fetch(`/v1/runs/${chosen.id}/approve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"comment":"checked"}', token: h.tokens.respond });
+    assert.equal(approve.status, 200, await approve.clone().text());
+    const until = Date.now() + 20_000;
+    for (;;) {
+      const run = (await (await h.fetch(`/v1/runs/${chosen.id}`, { token: h.tokens.read })).json()) as Run;
+      if (run.status === 'succeeded') break;
+      assert.ok(Date.now() < until, `the approved run finished: ${JSON.stringify(run.steps)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal((await policies()).length, LIMIT + 1);
+    assert.equal((await runs()).filter((r) => r.status === 'waiting_approval').length, PODS - LIMIT - 1);
+  });
+});
