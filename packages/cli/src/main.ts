@@ -30,18 +30,42 @@ Commands:
                                  over the events in the configured store (BULWARK_CONFIG, BULWARK_*
                                  env: the SQLite file in data_dir, or the search engine) and print
                                  what it would have fired; times are ISO 8601, epoch ms or now-24h
+  actions list                   the containment actions: description, whether the blast radius limits
+                                 them, parameters, the RBAC rules they need, an example step (--json)
+  playbooks validate <dir|file...>
+                                 load every playbook as the responder does; print every problem as
+                                 <file>: <yaml path>: <message> (unknown keys and actions, parameters an
+                                 action refuses, references to undeclared inputs or later steps, names
+                                 used twice, YAML errors)
+  playbooks list <dir|file...>   name, trigger, inputs and steps of each playbook (--json for JSON)
+
+Server commands (a running Bulwark at --url or BULWARK_URL, default http://127.0.0.1:8080, with a token from
+--token or BULWARK_TOKEN: scope read to look, respond to act; --json prints the API's JSON):
+  playbooks run <name> [--input key=value ...] [--dry-run] [--alert <id>] [--incident <id>]
+                                 start a run (values are typed by the playbook; a key given twice is a
+                                 list); --dry-run prints each step's status and plan (kind, target,
+                                 detail) and changes nothing
+  runs list [--status s] [--playbook p] [--incident id] [--limit n]
+                                 the latest runs, newest first
+  runs show <id>                 a run's steps: status, attempts, summary, error, approval, plan
+  runs approve <id> [--step s] [--comment c]
+                                 approve the step waiting for a decision (the first, or --step)
+  runs reject <id> [--step s] [--comment c]
+                                 reject it (the run ends rejected)
+  runs cancel <id>               cancel a pending, running or waiting run
+  runs undo <id>                 reverse a finished run's completed steps, last first
 
 Options:
-  --json             (rules list, rules backtest) print JSON
+  --json             (rules list, rules backtest, actions list, playbooks list, server commands) print JSON
   --rules <dir>      (rules backtest) rules a correlation's references resolve in (default: bundled)
   --limit <n>        (rules backtest) hits to list, default 100; counts are always exact
   --max-events <n>   (rules backtest) stop after n events and report the scan as truncated
   -h, --help         show this help
 
 Exit codes:
-  0  success: every rule valid (validate), listed (list), every fixture passed (test)
-  1  a rule problem, a failing or missing fixture, a path or rule id that does not exist, an unreadable store
-  2  usage error: unknown command or option, missing arguments, bad times, bad config, no store in data_dir
+  0  success: every rule or playbook valid (validate), listed (list), every fixture passed (test), done (server)
+  1  a rule or playbook problem, a failing or missing fixture, a rule path or id that does not exist, an unreadable store, an API error (its code and message are printed), an unreachable server, a failed dry run
+  2  usage error: unknown command or option, missing arguments, bad times, bad config, no store in data_dir, a playbook path that does not exist, no token for a server command
 `;
 
 /** Runs one command line (without `node` and the script) and returns its exit code. */
@@ -49,6 +73,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   // backtest takes options of its own (--from, --to, …), so it parses its arguments itself.
   if (argv[0] === 'rules' && argv[1] === 'backtest' && !argv.slice(2).some((a) => a === '-h' || a === '--help')) {
     return backtestCommand(argv.slice(2), io);
+  }
+  if (argv[0] === 'actions' || argv[0] === 'playbooks' || argv[0] === 'runs') {
+    if (argv.some((a) => a === '-h' || a === '--help')) {
+      io.stdout.write(HELP);
+      return EXIT.ok;
+    }
+    return responseCommand(argv, io);
   }
   let parsed;
   try {
@@ -90,6 +121,21 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     default:
       return (await testCommand(paths, io)).code;
   }
+}
+
+/**
+ * `actions`, `playbooks` and `runs`: each command parses its own options. Loaded on demand, so the rules commands do
+ * not pay for the action registry and the playbook loader.
+ */
+async function responseCommand(argv: string[], io: CliIo): Promise<number> {
+  const [group, command] = argv;
+  if (group === 'actions') return (await import('./actions-list.js')).actionsCommand(argv.slice(1), io);
+  if (group === 'runs') return (await import('./runs.js')).runsCommand(argv.slice(1), io);
+  if (command === 'validate' || command === 'list') return (await import('./playbooks.js')).playbooksLocalCommand(command, argv.slice(2), io);
+  if (command === 'run') return (await import('./playbooks-run.js')).runPlaybookCommand(argv.slice(2), io);
+  line(io.stderr, `bulwark: unknown command 'playbooks${command ? ` ${command}` : ''}' (one of: playbooks validate, playbooks list, playbooks run)`);
+  line(io.stderr, "Run 'bulwark --help' for usage.");
+  return EXIT.usage;
 }
 
 /** True when this file is the program (`node --import tsx main.ts`), not imported by bin/bulwark.mjs or a test. */
