@@ -10,18 +10,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { kubeClients, QUARANTINE_LABEL } from '@bulwark/actions';
 import { searchHits, startHarness, type Harness } from '../support/harness.js';
-import { applyResponderRole } from '../support/kube.js';
-
-function kubeEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the suite with \`npm test\`, or \`test/services/up k8s && source test/.services.env\``);
-  return value;
-}
+import { applyResponderRole, kubeConfigFor, kubeEnv, postExec } from '../support/kube.js';
 
 const ATTACKER = 'mallory@example.com';
 /** rules/: pod_exec_attach, secret_read, cluster_admin_binding, privileged_pod_created; the multi-stage breach. */
@@ -30,29 +23,7 @@ const SECRET_READ = '38eaadf0-deca-408e-8a4e-5ed4da013046';
 const CLUSTER_ADMIN = '7988ddd7-3007-4e87-b02a-71430693cb09';
 const MULTI_STAGE = '4aa803c5-0e2f-4d2d-9bdd-9b1c4faf63ba';
 
-function client(token: string): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'test', server: kubeEnv('KUBE_API_URL'), caFile: kubeEnv('KUBE_CA_FILE'), skipTLSVerify: false }],
-    users: [{ name: 'user', token }],
-    contexts: [{ name: 'test', cluster: 'test', user: 'user' }],
-    currentContext: 'test',
-  });
-  return kc;
-}
-
-/** POST pods/exec as kubectl's SPDY-less clients do; resolves with the status code (400: no node to run it on). */
-function postExec(token: string, namespace: string, pod: string): Promise<number> {
-  const url = new URL(`${kubeEnv('KUBE_API_URL')}/api/v1/namespaces/${namespace}/pods/${pod}/exec?command=sh&container=app&stdin=true&tty=true`);
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', ca: readFileSync(kubeEnv('KUBE_CA_FILE')), headers: { authorization: `Bearer ${token}` } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const client = kubeConfigFor;
 
 describe('a real kube-apiserver audits into the collector', () => {
   let h: Harness;

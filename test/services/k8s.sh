@@ -91,7 +91,7 @@ YAML
     --service-account-issuer=https://kubernetes.default.svc --service-cluster-ip-range=10.96.0.0/16 \
     --allow-privileged=true --disable-admission-plugins=ServiceAccount \
     --audit-policy-file="$REPO_ROOT/deploy/audit-policy.yaml" --audit-webhook-config-file="$_k8s_dir/audit-webhook.kubeconfig" \
-    --audit-webhook-mode=batch --audit-webhook-batch-max-wait=1s --audit-webhook-initial-backoff=1s \
+    --audit-webhook-mode=batch --audit-webhook-batch-max-wait="${KUBE_AUDIT_MAX_WAIT:-1s}" --audit-webhook-initial-backoff=1s \
     </dev/null >"$_k8s_log" 2>&1 9>&- &
   echo $! >"$_k8s_pid"
   _k8s_url="https://127.0.0.1:$port"

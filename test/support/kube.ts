@@ -4,6 +4,7 @@
  * (k8s.sh applied the file as it was when the server started). No Bulwark imports: packages' tests use it too.
  */
 import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { parse } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
 
@@ -35,4 +36,17 @@ export async function applyResponderRole(): Promise<void> {
     if ((err as { code?: number }).code !== 404) throw err;
     await rbac.createClusterRole({ body: role });
   }
+}
+
+/** POST pods/exec as kubectl's SPDY-less clients do; resolves with the status code (400: no node to run it on). */
+export function postExec(token: string, namespace: string, pod: string): Promise<number> {
+  const url = new URL(`${kubeEnv('KUBE_API_URL')}/api/v1/namespaces/${namespace}/pods/${pod}/exec?command=sh&container=app&stdin=true&tty=true`);
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', ca: readFileSync(kubeEnv('KUBE_CA_FILE')), headers: { authorization: `Bearer ${token}` } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
