@@ -8,6 +8,10 @@ export interface KubeClients {
   core: k8s.CoreV1Api;
   apps: k8s.AppsV1Api;
   networking: k8s.NetworkingV1Api;
+  /** Role bindings (credential revocation). */
+  rbac: k8s.RbacAuthorizationV1Api;
+  /** SelfSubjectReview: who the responder is (it never revokes itself). */
+  authentication: k8s.AuthenticationV1Api;
 }
 
 export interface KubeOptions {
@@ -28,7 +32,13 @@ export function kubeClients(options?: KubeOptions): KubeClients {
   } else {
     kc.loadFromDefault();
   }
-  return { core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), networking: kc.makeApiClient(k8s.NetworkingV1Api) };
+  return {
+    core: kc.makeApiClient(k8s.CoreV1Api),
+    apps: kc.makeApiClient(k8s.AppsV1Api),
+    networking: kc.makeApiClient(k8s.NetworkingV1Api),
+    rbac: kc.makeApiClient(k8s.RbacAuthorizationV1Api),
+    authentication: kc.makeApiClient(k8s.AuthenticationV1Api),
+  };
 }
 
 /** The HTTP status of a client error (404 for "not found"), or undefined for other failures. */

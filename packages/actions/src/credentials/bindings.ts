@@ -29,25 +29,13 @@ export const BINDING_RBAC = [
   { apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'], verbs: ['create'] },
 ];
 
-type CredentialKube = KubeClients & { rbac?: k8s.RbacAuthorizationV1Api; authentication?: k8s.AuthenticationV1Api };
-
-/**
- * `KubeClients` carries core, apps and networking; the RBAC and authentication APIs are made from the same
- * configuration (server, credentials, CA) as its core client, unless the clients already carry them.
- */
-function configurationOf(kube: KubeClients): k8s.Configuration {
-  const config = (kube.core as unknown as { api?: { configuration?: k8s.Configuration } }).api?.configuration;
-  if (!config) throw new Error('cannot derive the RBAC client from the Kubernetes clients (unexpected @kubernetes/client-node version)');
-  return config;
-}
-
 export function rbacApi(kube: KubeClients): k8s.RbacAuthorizationV1Api {
-  return (kube as CredentialKube).rbac ?? new k8s.RbacAuthorizationV1Api(configurationOf(kube));
+  return kube.rbac;
 }
 
 /** The responder's own user name and groups (SelfSubjectReview). */
 export async function whoAmI(kube: KubeClients): Promise<{ username: string; groups: string[] }> {
-  const authn = (kube as CredentialKube).authentication ?? new k8s.AuthenticationV1Api(configurationOf(kube));
+  const authn = kube.authentication;
   const review = await authn.createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
   return { username: review.status?.userInfo?.username ?? '', groups: review.status?.userInfo?.groups ?? [] };
 }
