@@ -6,6 +6,7 @@ import { searchRouter, tokenRouter } from './routes.js';
 import { alertsRouter } from './alerts-routes.js';
 import { incidentsRouter } from './incidents-routes.js';
 import { backtestRouter } from './backtest-routes.js';
+import { auditRouter } from './audit-routes.js';
 
 export function apiRouter(deps: ServiceDeps): Router {
   const router = Router();
@@ -20,6 +21,7 @@ export function apiRouter(deps: ServiceDeps): Router {
   });
   router.use(alertsRouter(deps, cases));
   router.use(incidentsRouter(deps, cases));
+  router.use(auditRouter(deps));
   router.use(deps.config.detection.rules_dir ? backtestRouter(deps, deps.config.detection.rules_dir) : backtestRouter(deps));
   return router;
 }

@@ -68,3 +68,12 @@ export function expectedVersionOf(req: Request, bodyVersion: string | undefined)
     header: 'if-match',
   });
 }
+
+export const AuditListParams = z.object({
+  run_id: text,
+  incident_id: text,
+  target_id: text,
+  actor: text,
+  action: text,
+  ...paging,
+});
