@@ -58,13 +58,13 @@ export const incidentUpdate: Action<IncidentUpdateParams, IncidentUpdateUndo, In
     const plan = [{ kind: 'patch' as const, target: `incidents/${id}`, detail: change }];
     if (ctx.dryRun) return { changed: false, summary: `would update incident ${id}`, plan, undo: null };
     const { before, after, changed } = await ctx.incidents!.update(id, change);
+    // Undo reverses this step's own change only (a concurrent step's tags on the same incident are not ours).
     const beforeTags = (before.tags as string[] | undefined) ?? [];
-    const afterTags = (after.tags as string[] | undefined) ?? [];
     const undo: IncidentUpdateUndo = {
       incident: id,
       ...(params.status && before.status !== after.status ? { status: String(before.status) } : {}),
       ...(params.severity && before.severity !== after.severity ? { severity: String(before.severity) } : {}),
-      tags: { add: beforeTags.filter((t) => !afterTags.includes(t)), remove: afterTags.filter((t) => !beforeTags.includes(t)) },
+      tags: { add: params.remove_tags.filter((t) => beforeTags.includes(t)), remove: params.add_tags.filter((t) => !beforeTags.includes(t)) },
     };
     return { changed, summary: `updated incident ${id}${params.status ? ` (status ${params.status})` : ''}`, plan, undo };
   },
