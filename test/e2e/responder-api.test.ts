@@ -14,7 +14,18 @@ import { applyResponderRole, kubeEnv } from '../support/kube.js';
 type Step = { id: string; status: string; plan: Array<{ kind: string; target: string }> | null; approval: { reason: string; decided_by: string | null } | null };
 type Run = { id: string; status: string; dry_run: boolean; steps: Step[]; error: string | null };
 
-describe('the runs API with the bundled playbooks', () => {
+const openSearchUrl = process.env.OPENSEARCH_URL;
+/** Embedded (SQLite, in-process queue) and scale mode (runs and audit in OpenSearch, the responder's queue on BullMQ/Redis). */
+const MODES: Array<[mode: string, env: () => Record<string, string>, skip: string | false]> = [
+  ['embedded', () => ({}), false],
+  [
+    'scale (OpenSearch, BullMQ)',
+    () => ({ BULWARK_STORE: 'opensearch', BULWARK_STORE_URL: openSearchUrl!, BULWARK_STORE_PREFIX: `rsp${randomBytes(3).toString('hex')}` }),
+    openSearchUrl ? false : 'OPENSEARCH_URL is not set: run with `npm test` or `test/services/up opensearch && source test/.services.env`',
+  ],
+];
+
+for (const [mode, env, skip] of MODES) describe(`the runs API with the bundled playbooks, ${mode}`, { skip }, () => {
   let h: Harness;
   let admin: KubeClients;
   const namespace = `api-${randomBytes(3).toString('hex')}`;
@@ -38,7 +49,7 @@ describe('the runs API with the bundled playbooks', () => {
         subjects: [{ kind: 'ServiceAccount', name: 'builder', namespace }],
       },
     });
-    h = await startHarness({}, { responder: { kube: kubeClients({ server, caFile, token: kubeEnv('KUBE_RESPONDER_TOKEN') }) } });
+    h = await startHarness(env(), { responder: { kube: kubeClients({ server, caFile, token: kubeEnv('KUBE_RESPONDER_TOKEN') }) } });
   });
   after(async () => {
     await h?.close();

@@ -70,7 +70,12 @@ export function checkPlaybook(text: string, file: string, actions: ReadonlyMap<s
   if (problems.length > 0) return { playbook: null, problems };
   const parsed = PlaybookSchema.safeParse(doc.toJS());
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push({ file, path: issue.path.map(String).join('.'), message: issue.message });
+    for (const issue of parsed.error.issues) {
+      const path = issue.path.map(String);
+      // An unknown key is reported at the object holding it; name the key itself.
+      if (issue.code === 'unrecognized_keys') for (const key of issue.keys) problems.push({ file, path: [...path, key].join('.'), message: `unknown key ${key}` });
+      else problems.push({ file, path: path.join('.'), message: issue.message });
+    }
     return { playbook: null, problems };
   }
   const spec = parsed.data;
