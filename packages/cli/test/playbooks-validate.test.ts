@@ -45,7 +45,7 @@ describe('playbooks validate', () => {
     assert.equal(run.code, 1, run.stdout + run.stderr);
     const file = (name: string) => relative(process.cwd(), join(dir, name)); // the loader names files relative to the cwd
     const expected: Array<[string, string, RegExp]> = [
-      ['unknown-key.yml', 'steps.0', /colour/],
+      ['unknown-key.yml', 'steps.0.colour', /unknown key colour/],
       ['unknown-action.yml', 'steps.0.action', /no action k8s\.noSuchThing/],
       ['refused-param.yml', 'steps.0.with.status', /./],
       ['undeclared-input.yml', 'steps.0.with', /\{\{ inputs\.nope \}\}: no input nope is declared/],
