@@ -82,7 +82,13 @@ export function actionContextFrom(deps: ServiceDeps, cases: CaseService, kube: K
 function openQueue(deps: ServiceDeps): JobQueue<ResponderJob> {
   const onError = (err: unknown) => deps.logger.warn({ err }, 'responder job failed; retrying');
   return deps.config.bus.redis_url
-    ? new BullmqJobQueue<ResponderJob>({ url: deps.config.bus.redis_url, name: 'responder', prefix: deps.config.bus.prefix, onError })
+    ? new BullmqJobQueue<ResponderJob>({
+        url: deps.config.bus.redis_url,
+        name: 'responder',
+        prefix: deps.config.bus.prefix,
+        lockDurationMs: deps.config.bus.lock_duration,
+        onError,
+      })
     : new LocalJobQueue<ResponderJob>(onError);
 }
 

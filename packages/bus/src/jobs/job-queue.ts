@@ -80,6 +80,7 @@ export interface BullmqJobQueueOptions {
   /** Queue name, e.g. `responder`. */
   name: string;
   prefix?: string;
+  /** A job whose worker died is handed to another after about this long (lock expiry + stalled check). Default 30 s. */
   lockDurationMs?: number;
   onError?: (error: unknown) => void;
 }
@@ -115,6 +116,7 @@ export class BullmqJobQueue<T> implements JobQueue<T> {
       prefix: this.options.prefix ?? 'bulwark',
       concurrency: options.concurrency ?? 1,
       lockDuration: this.options.lockDurationMs ?? 30_000,
+      stalledInterval: this.options.lockDurationMs ?? 30_000,
     });
     this.worker.on('error', (error) => this.options.onError?.(error));
     await this.worker.waitUntilReady();
