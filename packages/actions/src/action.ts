@@ -133,6 +133,19 @@ export interface Action<P, U, I = P> {
 
 export const DEFAULT_PROTECTED_NAMESPACES = ['kube-system', 'bulwark'] as const;
 
+/**
+ * Bulwark's own workloads carry `app.kubernetes.io/part-of: bulwark` (or `app.kubernetes.io/name: bulwark`), wherever
+ * they run: no action may contain, scale or relabel them — an attacker who can make Bulwark alert about its own pods
+ * must not be able to make it switch itself off.
+ * @throws BulwarkError BWK_BAD_REQUEST naming `field` when the object is Bulwark's.
+ */
+export function refuseOwnWorkload(meta: { labels?: Record<string, string> } | undefined, what: string, field: string): void {
+  const labels = meta?.labels ?? {};
+  if (labels['app.kubernetes.io/part-of'] === 'bulwark' || labels['app.kubernetes.io/name'] === 'bulwark') {
+    throw new BulwarkError('BWK_BAD_REQUEST', `${what} is part of Bulwark itself: no action may change it`, { field });
+  }
+}
+
 /** @throws BulwarkError BWK_BAD_REQUEST naming `namespace` when it is protected. */
 export function refuseProtected(ctx: ActionContext, namespace: string): void {
   if ((ctx.protectedNamespaces ?? DEFAULT_PROTECTED_NAMESPACES).includes(namespace)) {

@@ -11,7 +11,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { z } from 'zod';
 import { BulwarkError } from '@bulwark/schema';
-import { refuseProtected, type Action, type ActionContext, type PlannedChange } from '../action.js';
+import { refuseOwnWorkload, refuseProtected, type Action, type ActionContext, type PlannedChange } from '../action.js';
 import { mergePatch, namespaceName, objectName, readOrNull } from './common.js';
 
 const KINDS = ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'Namespace', 'Node'] as const;
@@ -181,6 +181,7 @@ function metadataAction(field: Field): Action<MetadataParams, MetadataUndo, Meta
       const target = targetOf(params);
       const meta = await readMeta(ctx, params);
       if (!meta) throw new BulwarkError('BWK_NOT_FOUND', `${target} does not exist`, { field: 'name' });
+      refuseOwnWorkload(meta, target, 'name');
       const current = (meta[field] ?? {}) as Record<string, string>;
       const annotations = meta.annotations ?? {};
       const key = ctx.idempotencyKey;

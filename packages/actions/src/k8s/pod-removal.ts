@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
-import { refuseProtected, type ActionContext, type ActionResult, type PlannedChange } from '../action.js';
+import { refuseOwnWorkload, refuseProtected, type ActionContext, type ActionResult, type PlannedChange } from '../action.js';
 import { statusOf } from '../kube.js';
 import { ACTION_KEY_ANNOTATION, readOrNull } from './common.js';
 
@@ -137,6 +137,7 @@ export async function removePod(
     const why = pod ? `pod ${params.namespace}/${params.pod} is another pod now (uid ${pod.metadata?.uid})` : `pod ${params.namespace}/${params.pod} does not exist`;
     return { changed: false, summary: earlier ? `${why}: already ${done} by this step` : why, plan: [], undo: earlier };
   }
+  refuseOwnWorkload(pod.metadata, `pod ${params.namespace}/${params.pod}`, 'pod');
   const record = earlier ?? undoRecordFor(pod);
   const plan: PlannedChange[] = [{ kind: 'delete', target: verb === 'evict' ? `${target}/eviction` : target, detail: detail(record.uid) }];
   if (ctx.dryRun) return { changed: false, summary: `would ${verb} pod ${params.namespace}/${params.pod}`, plan, undo: null };

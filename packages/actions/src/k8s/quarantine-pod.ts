@@ -13,7 +13,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { z } from 'zod';
 import { BulwarkError } from '@bulwark/schema';
-import { refuseProtected, type Action, type ActionContext, type PlannedChange } from '../action.js';
+import { refuseOwnWorkload, refuseProtected, type Action, type ActionContext, type PlannedChange } from '../action.js';
 import { statusOf } from '../kube.js';
 import { ACTION_KEY_ANNOTATION, jsonPatch, pointer, readOrNull } from './common.js';
 
@@ -143,6 +143,7 @@ export const quarantinePod: Action<QuarantineParams, QuarantineUndo, QuarantineI
     const key = ctx.idempotencyKey;
     const pod = await core.readNamespacedPod({ namespace: params.namespace, name: params.pod });
     const meta = pod.metadata!;
+    refuseOwnWorkload(meta, `pod ${params.namespace}/${params.pod}`, 'pod');
     const uid = meta.uid!;
     const podTarget = `pods/${params.namespace}/${params.pod}`;
     const ours = key !== undefined && meta.annotations?.[ACTION_KEY_ANNOTATION] === key;

@@ -13,7 +13,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { z } from 'zod';
 import { BulwarkError } from '@bulwark/schema';
-import { refuseProtected, type Action, type ActionContext, type PlannedChange } from '../action.js';
+import { refuseOwnWorkload, refuseProtected, type Action, type ActionContext, type PlannedChange } from '../action.js';
 import { ACTION_KEY_ANNOTATION, mergePatch, namespaceName, objectName, readOrNull } from './common.js';
 
 export const PREVIOUS_REPLICAS_ANNOTATION = 'bulwark.io/previous-replicas';
@@ -124,13 +124,17 @@ async function writeReplicas(ctx: ActionContext, p: Ref, replicas: number): Prom
 }
 
 async function readAnnotations(ctx: ActionContext, p: Ref): Promise<Record<string, string>> {
+  return (await readWorkloadMeta(ctx, p)).annotations ?? {};
+}
+
+async function readWorkloadMeta(ctx: ActionContext, p: Ref): Promise<k8s.V1ObjectMeta> {
   const { apps } = ctx.kube;
   const args = { namespace: p.namespace, name: p.name };
   const object =
     p.kind === 'Deployment' ? await apps.readNamespacedDeployment(args)
     : p.kind === 'StatefulSet' ? await apps.readNamespacedStatefulSet(args)
     : await apps.readNamespacedReplicaSet(args);
-  return object.metadata?.annotations ?? {};
+  return object.metadata ?? {};
 }
 
 async function annotate(ctx: ActionContext, p: Ref, annotations: Record<string, string | null>): Promise<void> {
@@ -165,8 +169,10 @@ export const scaleWorkload: Action<ScaleParams, ScaleUndo, ScaleInput> = {
     const from = via ? { pod: params.pod! } : {};
     const through = via ? ` (${via.join(' → ')})` : '';
     const key = ctx.idempotencyKey;
+    const meta = await readWorkloadMeta(ctx, ref);
+    refuseOwnWorkload(meta, `${ref.kind} ${ref.namespace}/${ref.name}`, params.pod !== undefined ? 'pod' : 'name');
     const current = await readReplicas(ctx, ref);
-    const annotations = key ? await readAnnotations(ctx, ref) : {};
+    const annotations = meta.annotations ?? {};
     const recorded = key && annotations[ACTION_KEY_ANNOTATION] === key ? Number(annotations[PREVIOUS_REPLICAS_ANNOTATION]) : NaN;
     const previous = Number.isInteger(recorded) ? recorded : current;
     const undo: ScaleUndo | null = key && Number.isInteger(recorded) ? { ...ref, previous, ...from, key } : null;
