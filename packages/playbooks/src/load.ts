@@ -112,13 +112,11 @@ function semanticProblems(spec: PlaybookSpec, actions: ReadonlyMap<string, AnyAc
       if (!undoAction) problems.push({ path: `${at}.undo.action`, message: `no action ${step.undo.action}` });
       else problems.push(...paramProblems(undoAction, step.undo.with, `${at}.undo.with`));
     }
-    const refs: [string, unknown][] = [
-      [`${at}.with`, step.with],
-      [`${at}.when`, step.when],
-      ...(typeof step.undo === 'object' ? [[`${at}.undo.with`, step.undo.with] as [string, unknown]] : []),
-    ];
-    for (const [path, value] of refs) problems.push(...referenceProblems(value, path, spec, earlier, step.id));
+    problems.push(...referenceProblems(step.with, `${at}.with`, spec, earlier, step.id));
+    problems.push(...referenceProblems(step.when, `${at}.when`, spec, earlier, step.id));
     earlier.add(step.id);
+    // An explicit undo runs after its step: it may use the step's own outputs.
+    if (typeof step.undo === 'object') problems.push(...referenceProblems(step.undo.with, `${at}.undo.with`, spec, earlier, ''));
   });
   return problems;
 }

@@ -84,6 +84,23 @@ steps:
     with: { target: last }
 `;
 
+const UNDO_FORMS = `
+name: undo-forms
+description: explicit undo, and a step undo leaves alone
+steps:
+  - id: auto
+    action: test.mark
+    with: { target: a }
+  - id: explicit
+    action: test.mark
+    with: { target: b }
+    undo: { action: test.note, with: { target: 'undo-{{ steps.explicit.outputs.marked }}' } }
+  - id: kept
+    action: test.mark
+    with: { target: c }
+    undo: none
+`;
+
 const who = { actor: 'alice', scopes: ['respond'] };
 
 describe('the playbook engine', () => {
@@ -91,7 +108,7 @@ describe('the playbook engine', () => {
   after(async () => f?.close());
 
   it('runs steps in order, later steps use earlier outputs, and journals each one', async () => {
-    f = await engineFixture([THREE_STEPS, APPROVAL('100ms', 'approve'), APPROVAL('100ms', 'reject'), FLAKY, TOLERANT, SLOW]);
+    f = await engineFixture([THREE_STEPS, APPROVAL('100ms', 'approve'), APPROVAL('100ms', 'reject'), FLAKY, TOLERANT, SLOW, UNDO_FORMS]);
     const run = await f.engine.start('three', { inputs: { target: 'pod' }, dryRun: false, actor: 'alice' });
     const done = await f.waitFor(run.id, (r) => r.status === 'succeeded');
     assert.deepEqual(done.steps.map((s) => s.status), ['succeeded', 'succeeded', 'succeeded']);
@@ -226,5 +243,19 @@ describe('the playbook engine', () => {
     const timeline = (await f.cases.getIncident(incidentId)).record.timeline.filter((e) => e.kind === 'action');
     assert.deepEqual(timeline.map((e) => e.ref), [`${run.id}/first`, `${run.id}/second`, `${run.id}/third`]);
     assert.match(timeline[0]!.summary, /three: test\.mark: marked t-1/);
+  });
+
+  it("undo uses the playbook's explicit undo action, or the action's inverse, and leaves `undo: none` steps alone", async () => {
+    const run = await f.engine.start('undo-forms', { inputs: {}, dryRun: false, actor: 'bob' });
+    await f.waitFor(run.id, (r) => r.status === 'succeeded');
+    await f.engine.undo(run.id, 'carol');
+    const undone = await f.waitFor(run.id, (r) => r.status === 'undone');
+    assert.deepEqual(undone.steps.map((s) => s.status), ['undone', 'undone', 'succeeded']);
+    assert.match(undone.steps[2]!.undo_summary!, /undo: none/);
+    const after = f.calls.filter((c) => c.key?.startsWith(`${run.id}/`) && c.key.endsWith('/undo'));
+    assert.deepEqual(after.map((c) => [c.action, c.params.target, Boolean(c.undo)]), [
+      ['test.note', 'undo-b', false],
+      ['test.mark', 'a', true],
+    ]);
   });
 });

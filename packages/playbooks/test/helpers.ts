@@ -25,24 +25,26 @@ export interface Call {
 
 /** Actions for engine tests: `test.mark` applies (returns an undo record and outputs), `test.flaky` fails a number of times first. */
 export function testActions(calls: Call[], failures: Map<string, number> = new Map()): Map<string, AnyAction> {
-  const mark: AnyAction = {
-    name: 'test.mark',
+  const markAs = (name: string, limited: boolean): AnyAction => ({
+    name,
+    limited,
     description: 'records a mark (engine tests)',
     params: z.strictObject({ target: z.string().min(1), value: z.union([z.string(), z.number()]).optional(), delay_ms: z.number().optional() }),
     rbac: [],
     example: { target: 'x' },
     async run(ctx, params) {
       if (params.delay_ms) await new Promise((resolve) => setTimeout(resolve, params.delay_ms));
-      calls.push({ action: 'test.mark', params, dryRun: Boolean(ctx.dryRun), key: ctx.idempotencyKey });
+      calls.push({ action: name, params, dryRun: Boolean(ctx.dryRun), key: ctx.idempotencyKey });
       const plan = [{ kind: 'patch' as const, target: `marks/${params.target}`, detail: { value: params.value ?? null } }];
       if (ctx.dryRun) return { changed: false, summary: `would mark ${params.target}`, plan, undo: null };
       return { changed: true, summary: `marked ${params.target}`, plan, undo: { target: params.target }, outputs: { marked: params.target, count: calls.length } };
     },
     async undo(ctx, record: { target: string }) {
-      calls.push({ action: 'test.mark', params: record, dryRun: Boolean(ctx.dryRun), key: ctx.idempotencyKey, undo: true });
+      calls.push({ action: name, params: record, dryRun: Boolean(ctx.dryRun), key: ctx.idempotencyKey, undo: true });
       return { changed: true, summary: `unmarked ${record.target}`, plan: [{ kind: 'patch', target: `marks/${record.target}`, detail: null }], undo: null };
     },
-  };
+  });
+  const mark = markAs('test.mark', true);
   const flaky: AnyAction = {
     ...mark,
     name: 'test.flaky',
@@ -56,7 +58,7 @@ export function testActions(calls: Call[], failures: Map<string, number> = new M
       return { changed: true, summary: `flaky ${params.target} ok`, plan: [], undo: { target: params.target } };
     },
   };
-  const note: AnyAction = { ...mark, name: 'test.note', limited: false };
+  const note = markAs('test.note', false);
   return new Map([...ACTIONS, [mark.name, mark], [flaky.name, flaky], [note.name, note]]);
 }
 
