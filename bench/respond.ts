@@ -22,13 +22,12 @@ import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { kubeClients } from '@bulwark/actions';
 import { startHarness } from '../test/support/harness.js';
-import { applyResponderRole, kubeConfigFor, kubeEnv, postExec } from '../test/support/kube.js';
+import { applyResponderRole, bindToClusterAdmin, createPrivilegedPod, kubeConfigFor, kubeEnv, postExec } from '../test/support/kube.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string | undefined]));
 const RUNS = Number(args.get('runs') ?? 20);
 const MAX_WAIT = args.get('max-wait') ?? '100ms';
-const ATTACKER = 'mallory@example.com';
 
 /** Restarts the test API server with the wanted webhook wait and loads the addresses it wrote. */
 function restartApiServer(): void {
@@ -71,7 +70,6 @@ const h = await startHarness(
 const attacker = kubeConfigFor(kubeEnv('KUBE_ATTACKER_TOKEN'));
 const admin = kubeConfigFor(kubeEnv('KUBE_ADMIN_TOKEN'));
 const attackerCore = attacker.makeApiClient(k8s.CoreV1Api);
-const attackerRbac = attacker.makeApiClient(k8s.RbacAuthorizationV1Api);
 const adminNet = admin.makeApiClient(k8s.NetworkingV1Api);
 const namespace = 'default';
 const samples: number[] = [];
@@ -80,22 +78,11 @@ try {
   for (let i = 0; i < RUNS; i++) {
     const pod = `bench-${randomBytes(3).toString('hex')}`;
     created.push(pod);
-    await attackerCore.createNamespacedPod({
-      namespace,
-      body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: pod }, spec: { containers: [{ name: 'app', image: 'busybox', securityContext: { privileged: true } }] } },
-    });
+    await createPrivilegedPod(attacker, namespace, pod);
     await postExec(kubeEnv('KUBE_ATTACKER_TOKEN'), namespace, pod);
     await attackerCore.listNamespacedSecret({ namespace: 'kube-system' });
     const t0 = performance.now();
-    await attackerRbac.createClusterRoleBinding({
-      body: {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'ClusterRoleBinding',
-        metadata: { name: `${pod}-admin` },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: ATTACKER }],
-      },
-    });
+    await bindToClusterAdmin(attacker, `${pod}-admin`);
     for (;;) {
       const found = await adminNet.readNamespacedNetworkPolicy({ namespace, name: `bulwark-quarantine-${pod}` }).then(() => true, () => false);
       if (found) break;

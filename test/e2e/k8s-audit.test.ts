@@ -14,9 +14,8 @@ import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { kubeClients, QUARANTINE_LABEL } from '@bulwark/actions';
 import { searchHits, startHarness, type Harness } from '../support/harness.js';
-import { applyResponderRole, kubeConfigFor, kubeEnv, postExec } from '../support/kube.js';
+import { ATTACKER, applyResponderRole, bindToClusterAdmin, createPrivilegedPod, kubeConfigFor, kubeEnv, postExec } from '../support/kube.js';
 
-const ATTACKER = 'mallory@example.com';
 /** rules/: pod_exec_attach, secret_read, cluster_admin_binding, privileged_pod_created; the multi-stage breach. */
 const EXEC = '1fea1988-ca78-480b-a140-a99798d3a434';
 const SECRET_READ = '38eaadf0-deca-408e-8a4e-5ed4da013046';
@@ -53,26 +52,10 @@ describe('a real kube-apiserver audits into the collector', () => {
   it("the attacker's actions arrive, are searchable, and raise the detections as one incident", async () => {
     const attacker = client(kubeEnv('KUBE_ATTACKER_TOKEN'));
     const core = attacker.makeApiClient(k8s.CoreV1Api);
-    await core.createNamespacedPod({
-      namespace: 'default',
-      body: {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: pod },
-        spec: { containers: [{ name: 'app', image: 'busybox', securityContext: { privileged: true } }] },
-      },
-    });
+    await createPrivilegedPod(attacker, 'default', pod);
     assert.equal(await postExec(kubeEnv('KUBE_ATTACKER_TOKEN'), 'default', pod), 400, 'exec is authorized, then fails: no kubelet');
     await core.listNamespacedSecret({ namespace: 'kube-system' });
-    await attacker.makeApiClient(k8s.RbacAuthorizationV1Api).createClusterRoleBinding({
-      body: {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'ClusterRoleBinding',
-        metadata: { name: `${pod}-admin` },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: ATTACKER }],
-      },
-    });
+    await bindToClusterAdmin(attacker, `${pod}-admin`);
 
     // Searchable with the right user, verb and object (the webhook batches for up to a second).
     const wanted = [

@@ -13,11 +13,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
-import { ACTION_KEY_ANNOTATION, QUARANTINE_LABEL, kubeClients, type KubeClients } from '@bulwark/actions';
+import { ACTION_KEY_ANNOTATION, QUARANTINE_LABEL, type KubeClients } from '@bulwark/actions';
 import { BUNDLED_PLAYBOOKS } from '@bulwark/responder';
 import type { Alert, Incident } from '@bulwark/schema';
 import { startHarness, type Harness } from '../support/harness.js';
-import { applyResponderRole, kubeEnv } from '../support/kube.js';
+import { testKube } from '../support/kube-clients.js';
 
 const CRYPTO_MINER_RULE = '3a29cf41-1fca-4646-b512-59a16968c5a6';
 
@@ -85,11 +85,8 @@ describe('a Falco crypto-miner event scales its workload to zero on a real API s
     (await get<{ items: Run[] }>(`/v1/runs?playbook=${playbook}&incident_id=${encodeURIComponent(incidentId)}`)).items;
 
   before(async () => {
-    await applyResponderRole();
-    const caFile = kubeEnv('KUBE_CA_FILE');
-    const server = kubeEnv('KUBE_API_URL');
-    admin = kubeClients({ server, caFile, token: kubeEnv('KUBE_ADMIN_TOKEN') });
-    await admin.core.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } } });
+    let responder: KubeClients;
+    ({ admin, responder } = await testKube(namespace));
     const labels = { app: 'shop', 'pod-template-hash': '7c9d8f5b4' };
     const template = { metadata: { labels: { app: 'shop' } }, spec: { containers: [{ name: 'shop', image: 'shop:1.4' }] } };
     const owner = (kind: string, name: string, uid: string): k8s.V1OwnerReference => ({ apiVersion: 'apps/v1', kind, name, uid, controller: true, blockOwnerDeletion: true });
@@ -114,7 +111,7 @@ describe('a Falco crypto-miner event scales its workload to zero on a real API s
       {},
       {
         correlator: { pollIntervalMs: 50 },
-        responder: { kube: kubeClients({ server, caFile, token: kubeEnv('KUBE_RESPONDER_TOKEN') }), playbooksDir: BUNDLED_PLAYBOOKS },
+        responder: { kube: responder, playbooksDir: BUNDLED_PLAYBOOKS },
       },
     );
   });

@@ -7,9 +7,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { kubeClients, type KubeClients } from '@bulwark/actions';
+import type { KubeClients } from '@bulwark/actions';
 import { startHarness, type Harness } from '../support/harness.js';
-import { applyResponderRole, kubeEnv } from '../support/kube.js';
+import { testKube } from '../support/kube-clients.js';
 
 type Step = { id: string; status: string; plan: Array<{ kind: string; target: string }> | null; approval: { reason: string; decided_by: string | null } | null };
 type Run = { id: string; status: string; dry_run: boolean; steps: Step[]; error: string | null };
@@ -32,11 +32,8 @@ for (const [mode, env, skip] of MODES) describe(`the runs API with the bundled p
   const json = (body: unknown, token?: string) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), ...(token ? { token } : {}) });
 
   before(async () => {
-    await applyResponderRole();
-    const server = kubeEnv('KUBE_API_URL');
-    const caFile = kubeEnv('KUBE_CA_FILE');
-    admin = kubeClients({ server, caFile, token: kubeEnv('KUBE_ADMIN_TOKEN') });
-    await admin.core.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } } });
+    let responder: KubeClients;
+    ({ admin, responder } = await testKube(namespace));
     await admin.core.createNamespacedPod({ namespace, body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web' }, spec: { containers: [{ name: 'app', image: 'nginx' }] } } });
     await admin.core.createNamespacedServiceAccount({ namespace, body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'builder' } } });
     await admin.rbac.createNamespacedRoleBinding({
@@ -49,7 +46,7 @@ for (const [mode, env, skip] of MODES) describe(`the runs API with the bundled p
         subjects: [{ kind: 'ServiceAccount', name: 'builder', namespace }],
       },
     });
-    h = await startHarness(env(), { responder: { kube: kubeClients({ server, caFile, token: kubeEnv('KUBE_RESPONDER_TOKEN') }) } });
+    h = await startHarness(env(), { responder: { kube: responder } });
   });
   after(async () => {
     await h?.close();

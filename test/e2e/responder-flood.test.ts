@@ -6,9 +6,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { kubeClients, type KubeClients } from '@bulwark/actions';
+import type { KubeClients } from '@bulwark/actions';
 import { startHarness, type Harness } from '../support/harness.js';
-import { applyResponderRole, kubeEnv } from '../support/kube.js';
+import { testKube } from '../support/kube-clients.js';
 
 const PODS = 100;
 const LIMIT = 5;
@@ -20,11 +20,8 @@ describe('a flood of alerts against the blast-radius limits', () => {
   const pods = Array.from({ length: PODS }, (_, i) => `web-${i}`);
 
   before(async () => {
-    await applyResponderRole();
-    const server = kubeEnv('KUBE_API_URL');
-    const caFile = kubeEnv('KUBE_CA_FILE');
-    admin = kubeClients({ server, caFile, token: kubeEnv('KUBE_ADMIN_TOKEN') });
-    await admin.core.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } } });
+    let responder: KubeClients;
+    ({ admin, responder } = await testKube(namespace));
     for (let i = 0; i < PODS; i += 20) {
       await Promise.all(
         pods.slice(i, i + 20).map((name) =>
@@ -34,7 +31,7 @@ describe('a flood of alerts against the blast-radius limits', () => {
     }
     h = await startHarness(
       { BULWARK_RESPONDER_MAX_ACTIONS_PER_PLAYBOOK: String(LIMIT), BULWARK_RESPONDER_MAX_ACTIONS: '50', BULWARK_RESPONDER_LIMIT_WINDOW: '10m' },
-      { responder: { kube: kubeClients({ server, caFile, token: kubeEnv('KUBE_RESPONDER_TOKEN') }) } },
+      { responder: { kube: responder } },
     );
   });
   after(async () => {

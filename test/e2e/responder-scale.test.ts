@@ -17,29 +17,13 @@ import { fileURLToPath } from 'node:url';
 import { kubeClients, type KubeClients } from '@bulwark/actions';
 import { attack } from '../support/attack.js';
 import { listeningPort } from '../support/process.js';
+import { THREE_CALLS } from '../support/playbooks.js';
 import { startRecordingServer, type RecordingServer } from '../support/recording-server.js';
 import { startScaleDeployment, type ScaleDeployment } from '../support/scale-deployment.js';
 import { applyResponderRole, kubeEnv } from '../support/kube.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-const THREE_CALLS = `
-name: three-calls
-description: three calls to a receiver; the second one is slow
-inputs:
-  base: { type: string }
-steps:
-  - id: first
-    action: http.request
-    with: { method: POST, url: '{{ inputs.base }}/first', body: { n: 1 } }
-  - id: slow
-    action: http.request
-    with: { method: POST, url: '{{ inputs.base }}/slow', body: { n: 2 } }
-    timeout: 3s
-  - id: last
-    action: http.request
-    with: { method: POST, url: '{{ inputs.base }}/last', body: { n: 3 } }
-`;
 
 interface Responder {
   child: ChildProcess;

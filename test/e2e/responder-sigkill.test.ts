@@ -13,29 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listeningPort } from '../support/process.js';
+import { THREE_CALLS } from '../support/playbooks.js';
 import { startRecordingServer, type RecordingServer } from '../support/recording-server.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const main = join(root, 'services/all-in-one/src/main.ts');
 const TOKEN = `bwk_sigkill_${'k'.repeat(32)}`;
 
-const PLAYBOOK = `
-name: three-calls
-description: three calls to a receiver; the second one is slow
-inputs:
-  base: { type: string }
-steps:
-  - id: first
-    action: http.request
-    with: { method: POST, url: '{{ inputs.base }}/first', body: { n: 1 } }
-  - id: slow
-    action: http.request
-    with: { method: POST, url: '{{ inputs.base }}/slow', body: { n: 2 } }
-    timeout: 3s
-  - id: last
-    action: http.request
-    with: { method: POST, url: '{{ inputs.base }}/last', body: { n: 3 } }
-`;
 
 function start(dir: string, config: string): { child: ChildProcess; ready: Promise<{ port: number }> } {
   const env: Record<string, string> = {};
@@ -56,7 +40,7 @@ describe('a responder killed with SIGKILL mid-run', () => {
     receiver = await startRecordingServer();
     dir = mkdtempSync(join(tmpdir(), 'bwk-sigkill-'));
     mkdirSync(join(dir, 'playbooks'));
-    writeFileSync(join(dir, 'playbooks', 'three-calls.yml'), PLAYBOOK);
+    writeFileSync(join(dir, 'playbooks', 'three-calls.yml'), THREE_CALLS);
     writeFileSync(
       join(dir, 'config.yml'),
       `responder:\n  playbooks_dir: ${join(dir, 'playbooks')}\n  http:\n    allow_hosts: ['127.0.0.1']\n    allow_cidrs: ['127.0.0.0/8']\n`,

@@ -50,3 +50,27 @@ export function postExec(token: string, namespace: string, pod: string): Promise
     req.end();
   });
 }
+
+/** The test API server's attacker (`mallory@example.com`): broad non-admin rights, including `bind` on cluster roles. */
+export const ATTACKER = 'mallory@example.com';
+
+/** The attacker creates a privileged pod (first move of the multi-stage breach). */
+export async function createPrivilegedPod(attacker: k8s.KubeConfig, namespace: string, pod: string): Promise<void> {
+  await attacker.makeApiClient(k8s.CoreV1Api).createNamespacedPod({
+    namespace,
+    body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: pod }, spec: { containers: [{ name: 'app', image: 'busybox', securityContext: { privileged: true } }] } },
+  });
+}
+
+/** The attacker binds themself to cluster-admin (the call that completes the multi-stage breach). */
+export async function bindToClusterAdmin(attacker: k8s.KubeConfig, name: string): Promise<void> {
+  await attacker.makeApiClient(k8s.RbacAuthorizationV1Api).createClusterRoleBinding({
+    body: {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: ATTACKER }],
+    },
+  });
+}

@@ -5,17 +5,9 @@
  */
 import { z } from 'zod';
 import type { Action } from '../action.js';
-import { namespaceName, objectName } from './common.js';
-import { removePod, restorePod, type PodRemovalUndo } from './pod-removal.js';
+import { PodRemovalParams, removePod, restorePod, type PodRemovalUndo } from './pod-removal.js';
 
-const Params = z.strictObject({
-  namespace: namespaceName,
-  pod: objectName,
-  /** Only this pod, not a later one of the same name. */
-  uid: z.string().min(1).max(64).optional(),
-  /** Seconds the kubelet gives the containers to stop; 0 kills at once. Default: the pod's own. */
-  grace_period_seconds: z.number().int().min(0).max(86_400).optional(),
-});
+const Params = PodRemovalParams;
 export type DeletePodParams = z.infer<typeof Params>;
 export type DeletePodInput = z.input<typeof Params>;
 export type DeletePodUndo = PodRemovalUndo;

@@ -7,17 +7,10 @@ import { z } from 'zod';
 import { BulwarkError } from '@bulwark/schema';
 import type { Action } from '../action.js';
 import { statusOf } from '../kube.js';
-import { namespaceName, objectName, reasonOf } from './common.js';
-import { removePod, restorePod, type PodRemovalUndo } from './pod-removal.js';
+import { reasonOf } from './common.js';
+import { PodRemovalParams, removePod, restorePod, type PodRemovalUndo } from './pod-removal.js';
 
-const Params = z.strictObject({
-  namespace: namespaceName,
-  pod: objectName,
-  /** Only this pod, not a later one of the same name. */
-  uid: z.string().min(1).max(64).optional(),
-  /** Seconds the kubelet gives the containers to stop. Default: the pod's own. */
-  grace_period_seconds: z.number().int().min(0).max(86_400).optional(),
-});
+const Params = PodRemovalParams;
 export type EvictPodParams = z.infer<typeof Params>;
 export type EvictPodInput = z.input<typeof Params>;
 export type EvictPodUndo = PodRemovalUndo;

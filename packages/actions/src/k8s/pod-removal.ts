@@ -12,7 +12,18 @@ import { createHash } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
 import { refuseOwnWorkload, refuseProtected, type ActionContext, type ActionResult, type PlannedChange } from '../action.js';
 import { statusOf } from '../kube.js';
-import { ACTION_KEY_ANNOTATION, readOrNull } from './common.js';
+import { z } from 'zod';
+import { ACTION_KEY_ANNOTATION, namespaceName, objectName, readOrNull } from './common.js';
+
+/** What `k8s.deletePod` and `k8s.evictPod` take. */
+export const PodRemovalParams = z.strictObject({
+  namespace: namespaceName,
+  pod: objectName,
+  /** Only this pod, not a later one of the same name. */
+  uid: z.string().min(1).max(64).optional(),
+  /** Seconds the kubelet gives the containers to stop; 0 kills at once. Default: the pod's own. */
+  grace_period_seconds: z.number().int().min(0).max(86_400).optional(),
+});
 
 export const UNDO_ANNOTATION = 'bulwark.io/undo';
 
