@@ -12,6 +12,11 @@ export interface KubeClients {
   rbac: k8s.RbacAuthorizationV1Api;
   /** SelfSubjectReview: who the responder is (it never revokes itself). */
   authentication: k8s.AuthenticationV1Api;
+  /**
+   * The API server these clients talk to; null when no configuration was found (no KUBECONFIG, ~/.kube/config or
+   * in-cluster service account): client-node then falls back to http://localhost:8080, which every call refuses.
+   */
+  server: string | null;
 }
 
 export interface KubeOptions {
@@ -19,6 +24,9 @@ export interface KubeOptions {
   token: string;
   caFile?: string;
 }
+
+/** Where client-node points when it found no configuration. */
+const UNCONFIGURED = 'http://localhost:8080';
 
 export function kubeClients(options?: KubeOptions): KubeClients {
   const kc = new k8s.KubeConfig();
@@ -38,6 +46,7 @@ export function kubeClients(options?: KubeOptions): KubeClients {
     networking: kc.makeApiClient(k8s.NetworkingV1Api),
     rbac: kc.makeApiClient(k8s.RbacAuthorizationV1Api),
     authentication: kc.makeApiClient(k8s.AuthenticationV1Api),
+    server: options ? options.server : kc.getCurrentCluster()?.server === UNCONFIGURED ? null : (kc.getCurrentCluster()?.server ?? null),
   };
 }
 

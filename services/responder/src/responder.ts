@@ -100,6 +100,9 @@ export async function startResponder(deps: ServiceDeps, options: ResponderOption
   const cases = new CaseService(deps.cases, { suppressionWindowMs: config.detection.suppression_window, incidentWindowMs: config.detection.incident_window });
   const queue = openQueue(deps);
   const kube = options.kube ?? kubeFromConfig(config);
+  if (kube.server === null) {
+    deps.logger.warn('no Kubernetes API configured (KUBECONFIG, ~/.kube/config, in-cluster service account or responder.kube): Kubernetes actions will fail');
+  }
   const engine = new PlaybookEngine({
     store: deps.cases,
     playbooks: loaded.playbooks,
