@@ -226,7 +226,7 @@ export const revokeServiceAccount: Action<RevokeServiceAccountParams, RevokeServ
     const removed = bindings.length > 0 ? `; removed it from ${bindings.map(bindingTarget).join(', ')}` : '; no binding names it any more (only rotated)';
     return {
       changed: true,
-      summary: `${tokens}${removed}${left}. Undo restores bindings only: tokens stay revoked`,
+      summary: `${tokens}${removed}${left}. Pods running as it get tokens for the new account from their kubelet: quarantine or delete them too. Undo restores bindings only: tokens stay revoked`,
       plan,
       undo: record,
       outputs,
