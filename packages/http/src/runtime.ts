@@ -102,7 +102,9 @@ export async function openRuntime(
   const tokens = await openTokenStore(config);
   const minted = await bootstrapAdminToken(tokens, config.auth.bootstrap_token);
   const bus = needs.bus ? openBus(config, logger) : null;
-  const alertQueue = config.bus.redis_url ? lazyAlertQueue(config.bus.redis_url, config.bus.prefix, logger) : null;
+  // Scale mode with responders (`responder.enabled`, the default): recorded alerts are announced on their queue. A
+  // deployment without responders sets it off, so no notice waits in Redis for a consumer that never comes.
+  const alertQueue = config.bus.redis_url && config.responder.enabled ? lazyAlertQueue(config.bus.redis_url, config.bus.prefix, logger) : null;
   const releases: Array<() => Promise<void>> = [];
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> =>
