@@ -21,7 +21,8 @@ export { httpRequest, type HttpRequestParams, type HttpAuth } from './notify/htt
 export { notifyWebhook, WEBHOOK_FORMATS, PAGERDUTY_SEVERITY, type WebhookParams } from './notify/webhook.js';
 export { notifyEmail, IDEMPOTENCY_HEADER, type EmailParams } from './notify/email.js';
 export { revokeExternal, type RevokeExternalParams } from './notify/revoke-external.js';
-export { restrictedReason, OutboundError, DEFAULT_HTTP_TIMEOUT_MS, MAX_RESPONSE_BYTES } from './notify/outbound.js';
+export { OutboundError, DEFAULT_HTTP_TIMEOUT_MS, MAX_RESPONSE_BYTES } from './notify/outbound.js';
+export { restrictedReason } from './notify/address-policy.js';
 
 import type { AnyAction } from './action.js';
 import { CREDENTIALS_ACTIONS } from './credentials/index.js';

@@ -15,138 +15,15 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { BlockList, isIP, isIPv4, type LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import { BulwarkError } from '@bulwark/schema';
 import type { ActionContext, HttpSettings, PlannedChange } from '../action.js';
+import { allowList, checkAddress } from './address-policy.js';
 
 export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
 /** Response bodies kept in outputs and errors. */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
 export const REDACTED = '[redacted]';
-
-// ---- addresses -----------------------------------------------------------------------------------------------------
-
-/** Never reachable, whatever `allowCidrs` says: instance credentials live there. */
-const METADATA = new Set(['169.254.169.254', '169.254.170.2', '100.100.100.200', 'fd00:ec2::254']);
-
-const V4_RANGES: [string, number, string][] = [
-  ['0.0.0.0', 8, 'unspecified ("this network")'],
-  ['10.0.0.0', 8, 'private (RFC 1918)'],
-  ['100.64.0.0', 10, 'shared (carrier-grade NAT)'],
-  ['127.0.0.0', 8, 'loopback'],
-  ['169.254.0.0', 16, 'link-local'],
-  ['172.16.0.0', 12, 'private (RFC 1918)'],
-  ['192.0.0.0', 24, 'reserved (IETF protocol assignments)'],
-  ['192.168.0.0', 16, 'private (RFC 1918)'],
-  ['198.18.0.0', 15, 'reserved (benchmarking)'],
-  ['224.0.0.0', 4, 'multicast'],
-  ['240.0.0.0', 4, 'reserved'],
-];
-const V6_RANGES: [string, number, string][] = [
-  ['::', 128, 'unspecified'],
-  ['::1', 128, 'loopback'],
-  ['fc00::', 7, 'private (unique local)'],
-  ['fe80::', 10, 'link-local'],
-  ['fec0::', 10, 'site-local'],
-  ['ff00::', 8, 'multicast'],
-  ['100::', 64, 'reserved (discard)'],
-];
-
-const RANGES = V4_RANGES.map(([a, p, why]) => ({ why, list: subnet(a, p, 'ipv4') })).concat(
-  V6_RANGES.map(([a, p, why]) => ({ why, list: subnet(a, p, 'ipv6') })),
-);
-
-function subnet(address: string, prefix: number, family: 'ipv4' | 'ipv6'): BlockList {
-  const list = new BlockList();
-  list.addSubnet(address, prefix, family);
-  return list;
-}
-
-/** The 16 bytes of an IPv6 address (validated by `isIP` first). */
-function v6Bytes(address: string): number[] {
-  // A trailing dotted quad (::ffff:127.0.0.1) becomes two hex groups.
-  const text = address
-    .toLowerCase()
-    .replace(/%.*$/, '')
-    .replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_, a, b, c, d) => `${((+a << 8) | +b).toString(16)}:${((+c << 8) | +d).toString(16)}`);
-  const groups = (s: string | undefined) => (s ? s.split(':').map((g) => parseInt(g, 16)) : []);
-  const [head, tail] = text.split('::') as [string, string | undefined];
-  const left = groups(head);
-  const right = groups(tail);
-  const words = tail === undefined ? left : [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
-  return words.flatMap((w) => [w >> 8, w & 0xff]);
-}
-
-/** The IPv4 address an IPv6 address carries (mapped, compatible, NAT64, 6to4), or null. */
-export function embeddedIPv4(address: string): string | null {
-  if (isIP(address) !== 6) return null;
-  const b = v6Bytes(address);
-  if (b.length !== 16) return null;
-  const v4 = (o: number) => b.slice(o, o + 4).join('.');
-  const zero = (from: number, to: number) => b.slice(from, to).every((x) => x === 0);
-  if (zero(0, 10) && b[10] === 0xff && b[11] === 0xff) return v4(12); // ::ffff:a.b.c.d
-  if (zero(0, 12) && !zero(12, 16) && !(zero(12, 15) && b[15] === 1)) return v4(12); // ::a.b.c.d (deprecated)
-  if (b[0] === 0x00 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && zero(4, 12)) return v4(12); // 64:ff9b::/96
-  if (b[0] === 0x20 && b[1] === 0x02) return v4(2); // 2002::/16 (6to4)
-  return null;
-}
-
-/** Why an address must not be reached (null: a public address). */
-export function restrictedReason(address: string): string | null {
-  const family = isIP(address);
-  if (family === 0) return 'not an IP address';
-  const inner = embeddedIPv4(address);
-  if (inner !== null) {
-    const why = restrictedReason(inner);
-    return why === null ? null : `${why}, inside the IPv6 address ${address}`;
-  }
-  if (METADATA.has(normalise(address))) return 'cloud metadata endpoint';
-  const type = family === 4 ? 'ipv4' : 'ipv6';
-  for (const r of RANGES) if (r.list.check(address, type)) return r.why;
-  return null;
-}
-
-function normalise(address: string): string {
-  return isIP(address) === 6 ? new URL(`http://[${address}]/`).hostname.slice(1, -1) : address;
-}
-
-function isMetadata(address: string): boolean {
-  const inner = embeddedIPv4(address);
-  return METADATA.has(normalise(inner ?? address));
-}
-
-function allowList(settings: HttpSettings): BlockList {
-  const list = new BlockList();
-  for (const cidr of settings.allowCidrs ?? []) {
-    const m = /^([0-9a-fA-F:.]+)\/(\d{1,3})$/.exec(cidr.trim());
-    const family = m ? isIP(m[1]!) : 0;
-    const prefix = m ? Number(m[2]) : -1;
-    if (!m || family === 0 || prefix > (family === 4 ? 32 : 128)) {
-      throw new BulwarkError('BWK_CONFIG_INVALID', `http.allowCidrs: "${cidr}" is not a CIDR such as 127.0.0.0/8`, { field: 'http.allowCidrs' });
-    }
-    list.addSubnet(m[1]!, prefix, family === 4 ? 'ipv4' : 'ipv6');
-  }
-  return list;
-}
-
-/** @throws BulwarkError BWK_BAD_REQUEST (field `url`) when `address` may not be reached. */
-function checkAddress(settings: HttpSettings, allowed: BlockList, host: string, address: string): void {
-  const why = restrictedReason(address);
-  if (why === null) return;
-  const inAllowed = (a: string) => allowed.check(a, isIPv4(a) ? 'ipv4' : 'ipv6');
-  const inner = embeddedIPv4(address);
-  const exempt = !isMetadata(address) && (inAllowed(address) || (inner !== null && inAllowed(inner)));
-  if (exempt) return;
-  const shown = host === address ? address : `${host} resolves to ${address}, which`;
-  throw new BulwarkError(
-    'BWK_BAD_REQUEST',
-    isMetadata(address)
-      ? `refused: ${shown} is a cloud metadata endpoint; no action may reach it`
-      : `refused: ${shown} is ${why}; only public addresses are reached unless http.allowCidrs lists them` +
-        (settings.allowCidrs?.length ? ` (it allows ${settings.allowCidrs.join(', ')})` : ''),
-    { field: 'url', host, address },
-  );
-}
 
 // ---- URLs and hosts ------------------------------------------------------------------------------------------------
 
