@@ -13,6 +13,8 @@ import { lookup } from './template.js';
 export function matchesTrigger(playbook: Playbook, alert: Alert, incident: Incident | null): boolean {
   const t = playbook.trigger;
   if (!t || !playbook.enabled) return false;
+  // A resolved alert (Alertmanager's `resolved`) or one a person muted starts nothing.
+  if (alert.status === 'resolved' || alert.status === 'suppressed') return false;
   if (t.rules && !t.rules.some((r) => r === alert.rule.id || r === alert.rule.name)) return false;
   if (t.tags && !t.tags.some((tag) => alert.rule.tags.includes(tag))) return false;
   if (t.min_severity && severityRank(alert.severity) < severityRank(t.min_severity)) return false;

@@ -84,6 +84,8 @@ steps:
     assert.equal(matchesTrigger(playbook, alert(), { ...incident, alert_count: 1 }), false);
     assert.equal(matchesTrigger(playbook, alert(), null), false, 'incident conditions need an incident');
     assert.equal(matchesTrigger({ ...playbook, enabled: false }, alert(), incident), false);
+    assert.equal(matchesTrigger(playbook, alert({ status: 'resolved' }), incident), false, 'a resolved alert starts nothing');
+    assert.equal(matchesTrigger(playbook, alert({ status: 'suppressed' }), incident), false);
   });
 
   it('one run per incident by default: same id for every alert of the incident', () => {
