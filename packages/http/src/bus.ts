@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '@bulwark/config';
-import { BullmqBus, LocalBus, type Bus } from '@bulwark/bus';
+import { BullmqBus, BullmqJobQueue, LocalBus, LocalJobQueue, type Bus, type JobQueue } from '@bulwark/bus';
 
 export function openBus(config: Config, logger: Logger): Bus {
   const onHandlerError = (err: unknown, group: string, batch: { id: string }): void => {
@@ -27,4 +27,19 @@ export function openBus(config: Config, logger: Logger): Bus {
     throw new TypeError(`store.type ${config.store.type} needs bus.redis_url: only the SQLite store can be its own bus`);
   }
   return new LocalBus({ path: join(config.data_dir, 'bulwark.db'), onHandlerError });
+}
+
+/** What the responders' queue carries: a run to advance, or an alert just recorded. */
+export type ResponderJob = { kind: 'run'; runId: string } | { kind: 'alert'; alertId: string; incidentId: string | null };
+
+/**
+ * The responders' work queue, chosen like the bus: BullMQ on the same Redis (any number of responder processes share
+ * it; a job whose responder died is handed to another after `bus.lock_duration`), else in-process timers (the work is
+ * journaled in the store and rescanned at start, so losing the queue with the process loses nothing).
+ */
+export function openResponderQueue(config: Config, logger: Logger): JobQueue<ResponderJob> {
+  const onError = (err: unknown): void => logger.warn({ err }, 'responder job failed; retrying');
+  return config.bus.redis_url
+    ? new BullmqJobQueue<ResponderJob>({ url: config.bus.redis_url, name: 'responder', prefix: config.bus.prefix, lockDurationMs: config.bus.lock_duration, onError })
+    : new LocalJobQueue<ResponderJob>(onError);
 }

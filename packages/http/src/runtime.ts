@@ -7,8 +7,8 @@ import { pino, type Logger } from 'pino';
 import type { Config } from '@bulwark/config';
 import { BulwarkError } from '@bulwark/schema';
 import type { CaseStore, LogStore, TokenStore } from '@bulwark/store';
-import { BullmqJobQueue, type Bus } from '@bulwark/bus';
-import { openBus } from './bus.js';
+import type { Bus, JobQueue } from '@bulwark/bus';
+import { openBus, openResponderQueue, type ResponderJob } from './bus.js';
 import { openCaseStore, openLogStore, openTokenStore } from './stores.js';
 import { Authenticator, mintToken, tokenIdOf } from './auth.js';
 
@@ -104,7 +104,7 @@ export async function openRuntime(
   const bus = needs.bus ? openBus(config, logger) : null;
   // Scale mode with responders (`responder.enabled`, the default): recorded alerts are announced on their queue. A
   // deployment without responders sets it off, so no notice waits in Redis for a consumer that never comes.
-  const alertQueue = config.bus.redis_url && config.responder.enabled ? lazyAlertQueue(config.bus.redis_url, config.bus.prefix, logger) : null;
+  const alertQueue = config.bus.redis_url && config.responder.enabled ? lazyAlertQueue(config, logger) : null;
   const releases: Array<() => Promise<void>> = [];
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> =>
@@ -135,11 +135,11 @@ export async function openRuntime(
  * Scale mode: recorded alerts go to the responders' BullMQ queue. Opened on the first alert, so services that never
  * record one (the collector) hold no connection for it.
  */
-function lazyAlertQueue(url: string, prefix: string, logger: Logger) {
-  let queue: BullmqJobQueue<{ kind: 'alert'; alertId: string; incidentId: string | null }> | null = null;
+function lazyAlertQueue(config: Config, logger: Logger) {
+  let queue: JobQueue<ResponderJob> | null = null;
   return {
     add: async (notice: { alertId: string; incidentId: string | null }) => {
-      queue ??= new BullmqJobQueue({ url, name: 'responder', prefix, onError: (err) => logger.warn({ err }, 'responder queue') });
+      queue ??= openResponderQueue(config, logger);
       await queue.add({ kind: 'alert', alertId: notice.alertId, incidentId: notice.incidentId });
     },
     close: async () => queue?.close(),

@@ -9,14 +9,14 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ACTIONS, kubeClients, type ActionContext, type KubeClients } from '@bulwark/actions';
-import { BullmqJobQueue, LocalJobQueue, type JobQueue } from '@bulwark/bus';
+import type { JobQueue } from '@bulwark/bus';
 import { CaseService } from '@bulwark/cases';
 import type { Config } from '@bulwark/config';
-import type { ServiceDeps } from '@bulwark/http';
+import { openResponderQueue, type ResponderJob, type ServiceDeps } from '@bulwark/http';
 import { incidentPort, loadPlaybooks, PlaybookEngine, resolveSecret, type Playbook, type PlaybookProblem } from '@bulwark/playbooks';
 import type { Alert, Incident } from '@bulwark/schema';
 
-export type ResponderJob = { kind: 'run'; runId: string } | { kind: 'alert'; alertId: string; incidentId: string | null };
+export type { ResponderJob };
 
 export const BUNDLED_PLAYBOOKS = fileURLToPath(new URL('../../../playbooks/', import.meta.url));
 /** Alerts recorded this recently are looked at again when a responder starts. */
@@ -79,26 +79,13 @@ export function actionContextFrom(deps: ServiceDeps, cases: CaseService, kube: K
   };
 }
 
-function openQueue(deps: ServiceDeps): JobQueue<ResponderJob> {
-  const onError = (err: unknown) => deps.logger.warn({ err }, 'responder job failed; retrying');
-  return deps.config.bus.redis_url
-    ? new BullmqJobQueue<ResponderJob>({
-        url: deps.config.bus.redis_url,
-        name: 'responder',
-        prefix: deps.config.bus.prefix,
-        lockDurationMs: deps.config.bus.lock_duration,
-        onError,
-      })
-    : new LocalJobQueue<ResponderJob>(onError);
-}
-
 export async function startResponder(deps: ServiceDeps, options: ResponderOptions = {}): Promise<Responder> {
   const { config } = deps;
   const dir = options.playbooksDir ?? config.responder.playbooks_dir ?? BUNDLED_PLAYBOOKS;
   const loaded = loadPlaybooks([dir], ACTIONS);
   if (loaded.problems.length > 0) throw new PlaybookLoadError(loaded.problems);
   const cases = new CaseService(deps.cases, { suppressionWindowMs: config.detection.suppression_window, incidentWindowMs: config.detection.incident_window });
-  const queue = openQueue(deps);
+  const queue = openResponderQueue(config, deps.logger);
   const kube = options.kube ?? kubeFromConfig(config);
   if (kube.server === null) {
     deps.logger.warn('no Kubernetes API configured (KUBECONFIG, ~/.kube/config, in-cluster service account or responder.kube): Kubernetes actions will fail');
