@@ -123,6 +123,21 @@ describe('the responder in scale mode (OpenSearch, BullMQ, responder processes)'
     assert.equal(pod.metadata?.labels?.['bulwark.io/quarantine'], pod.metadata?.uid);
   });
 
+  it('a token minted through the api process is accepted by the responder processes (tokens live in the engine)', async () => {
+    const minted = await d.h.fetch('/v1/tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'oncall', scopes: ['read', 'respond'] }) });
+    assert.equal(minted.status, 201, await minted.clone().text());
+    const { token: secret, id } = (await minted.json()) as { token: string; id: string };
+    const asOncall = (r: Responder) => fetch(`${r.url}/v1/runs?size=1`, { headers: { authorization: `Bearer ${secret}` } });
+    for (const r of responders) assert.equal((await asOncall(r)).status, 200);
+    assert.equal((await d.h.fetch(`/v1/tokens/${id}`, { method: 'DELETE' })).status, 204);
+    // Revocation reaches every process within the authenticator's cache (10 s): a process that never saw it refuses at once.
+    const fresh = await startResponder();
+    assert.equal((await asOncall(fresh)).status, 401);
+    fresh.child.kill('SIGTERM');
+    await new Promise((resolve) => fresh.child.once('exit', resolve));
+    responders.splice(responders.indexOf(fresh), 1);
+  });
+
   it('a responder killed with SIGKILL mid-step: another finishes the run without repeating completed steps', async () => {
     let slowCalls = 0;
     receiver.respond((req) => (req.path === '/slow' && ++slowCalls === 1 ? { delayMs: 60_000 } : { status: 200, body: { ok: true } }));

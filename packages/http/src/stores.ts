@@ -10,6 +10,7 @@ import {
   SqliteCaseStore,
   SqliteLogStore,
   SqliteTokenStore,
+  CaseTokenStore,
   type CaseStore,
   type LogStore,
   type SearchEngineOptions,
@@ -52,11 +53,15 @@ export async function openLogStore(config: Config): Promise<LogStore> {
 }
 
 /**
- * API tokens live in the data directory's SQLite file in both modes for now; in scale mode each process installs the
- * bootstrap token itself, so processes sharing one BULWARK_BOOTSTRAP_TOKEN accept the same admin token.
+ * API tokens: in the data directory's SQLite file in embedded mode; in scale mode in the search engine (the case
+ * store's `tokens` collection), so a token minted through any process is accepted by every collector, api, correlator
+ * and responder, and a revocation reaches them all within the authenticator's cache (10 s).
  */
 export async function openTokenStore(config: Config): Promise<TokenStore> {
-  const tokens = new SqliteTokenStore({ path: join(config.data_dir, 'bulwark.db') });
+  const tokens: TokenStore =
+    config.store.type === 'sqlite'
+      ? new SqliteTokenStore({ path: join(config.data_dir, 'bulwark.db') })
+      : new CaseTokenStore(new SearchCaseStore({ engine: engineOptions(config), prefix: config.store.prefix, refresh: true }));
   await tokens.init();
   return tokens;
 }

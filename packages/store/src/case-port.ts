@@ -12,11 +12,14 @@ import { createHash } from 'node:crypto';
 import { BulwarkError } from '@bulwark/schema';
 import type { SortOrder } from './port.js';
 
-/** The record families. `audit` is append-only: it can be appended to and read, never updated or deleted. */
-export type CaseCollection = 'alerts' | 'incidents' | 'runs' | 'audit';
+/**
+ * The record families. `audit` is append-only: it can be appended to and read, never updated or deleted. `tokens`:
+ * API tokens (hashes only) in scale mode, so every process accepts the same tokens (`CaseTokenStore`).
+ */
+export type CaseCollection = 'alerts' | 'incidents' | 'runs' | 'audit' | 'tokens';
 /** The collections whose records may be updated or deleted. */
 export type MutableCaseCollection = Exclude<CaseCollection, 'audit'>;
-export const CASE_COLLECTIONS: readonly CaseCollection[] = ['alerts', 'incidents', 'runs', 'audit'];
+export const CASE_COLLECTIONS: readonly CaseCollection[] = ['alerts', 'incidents', 'runs', 'audit', 'tokens'];
 
 /**
  * What every stored record has: a string `id`, unique within its collection. The rest is the caller's JSON (the

@@ -11,6 +11,7 @@ export { SqliteLogStore, type SqliteLogStoreOptions } from './sqlite/log-store.j
 export { MAX_PAGE_SIZE, checkSearchRequest } from './paging-request.js';
 export { MAX_BUCKETS, planHistogram, zeroFilled, type HistogramPlan } from './histogram.js';
 export { SqliteTokenStore, type SqliteTokenStoreOptions } from './sqlite/token-store.js';
+export { CaseTokenStore } from './case-token-store.js';
 export { eventToRow, type EventRow } from './sqlite/rows.js';
 export {
   openDatabase,

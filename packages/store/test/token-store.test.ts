@@ -1,63 +1,22 @@
-/** SqliteTokenStore: on its own file, and sharing the log store's connection. */
+/**
+ * The TokenStore contract (put/get/list/count, replace, revoke once) for SqliteTokenStore and for CaseTokenStore on a
+ * case store (the OpenSearch run is in search/case-opensearch.test.ts); then SqliteTokenStore's own file handling.
+ */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { SqliteLogStore, SqliteTokenStore, type StoredToken } from '../src/index.js';
+import { CaseTokenStore, SqliteCaseStore, SqliteLogStore, SqliteTokenStore } from '../src/index.js';
+import { runTokenStoreContract, token } from './contract/tokenstore-contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bulwark-tokens-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const token = (id: string, createdAt: string, scopes = ['read']): StoredToken => ({
-  id,
-  name: `token ${id}`,
-  scopes,
-  hash: `sha256:${id}`,
-  createdAt,
-  revokedAt: null,
-});
+runTokenStoreContract('sqlite', (scope) => new SqliteTokenStore({ path: join(dir, `${scope}.sqlite`) }));
+runTokenStoreContract('on the SQLite case store', (scope) => new CaseTokenStore(new SqliteCaseStore({ path: join(dir, `cases-${scope}.sqlite`) })));
 
 describe('SqliteTokenStore', () => {
-  it('puts, gets, lists oldest first and counts', async () => {
-    const store = new SqliteTokenStore({ path: join(dir, 'a.sqlite') });
-    await store.init();
-    await store.init();
-    assert.equal(await store.count(), 0);
-    await store.put(token('t2', '2024-05-02T00:00:00.000Z', ['ingest']));
-    await store.put(token('t1', '2024-05-01T00:00:00.000Z', ['admin', 'read']));
-    assert.deepEqual(await store.getById('t1'), token('t1', '2024-05-01T00:00:00.000Z', ['admin', 'read']));
-    assert.equal(await store.getById('nope'), null);
-    assert.deepEqual((await store.list()).map((t) => t.id), ['t1', 't2']);
-    assert.equal(await store.count(), 2);
-    await store.close();
-  });
-
-  it('put replaces a token with the same id', async () => {
-    const store = new SqliteTokenStore({ path: join(dir, 'b.sqlite') });
-    await store.init();
-    await store.put(token('t1', '2024-05-01T00:00:00.000Z'));
-    await store.put({ ...token('t1', '2024-05-01T00:00:00.000Z', ['respond']), name: 'renamed' });
-    assert.deepEqual(await store.getById('t1'), { ...token('t1', '2024-05-01T00:00:00.000Z', ['respond']), name: 'renamed' });
-    assert.equal(await store.count(), 1);
-    await store.close();
-  });
-
-  it('revokes once, keeps the first revocation time, and counts revoked tokens', async () => {
-    const store = new SqliteTokenStore({ path: join(dir, 'c.sqlite') });
-    await store.init();
-    await store.put(token('t1', '2024-05-01T00:00:00.000Z'));
-    assert.equal(await store.revoke('t1'), true);
-    const revokedAt = (await store.getById('t1'))?.revokedAt;
-    assert.ok(revokedAt && !Number.isNaN(Date.parse(revokedAt)));
-    await new Promise((r) => setTimeout(r, 5));
-    assert.equal(await store.revoke('t1'), true);
-    assert.equal((await store.getById('t1'))?.revokedAt, revokedAt);
-    assert.equal(await store.revoke('nope'), false);
-    assert.equal(await store.count(), 1);
-    await store.close();
-  });
-
   it('survives a reopen of its file', async () => {
     const path = join(dir, 'd.sqlite');
     const first = new SqliteTokenStore({ path });
@@ -82,10 +41,4 @@ describe('SqliteTokenStore', () => {
     await logs.close();
   });
 
-  it('rejects scopes that are not a list of strings', async () => {
-    const store = new SqliteTokenStore({ path: ':memory:' });
-    await store.init();
-    await assert.rejects(store.put({ ...token('t1', 'x'), scopes: 'admin' as never }), { code: 'BWK_BAD_REQUEST' });
-    await store.close();
-  });
 });

@@ -24,8 +24,9 @@ import type { SqliteDatabase } from './schema.js';
 export const CASE_INDEXED_FIELDS: Readonly<Record<CaseCollection, readonly string[]>> = {
   alerts: ['suppressed_ids', 'suppression_key', 'incident_id', 'group_key', 'rule.id', 'entity.value', 'source', 'status'],
   incidents: ['entity_key', 'merged_into', 'assignee', 'tags', 'status'],
-  runs: ['incident_id', 'alert_id', 'status'],
+  runs: ['trigger.incident_id', 'playbook', 'status'],
   audit: ['target_id', 'incident_id', 'alert_id', 'run_id'],
+  tokens: ['name'],
 };
 
 /** The migration that adds the side table (appended to the case migrations). */

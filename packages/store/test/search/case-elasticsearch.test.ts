@@ -6,9 +6,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { CASE_COLLECTIONS, SearchCaseStore, caseIndexName } from '../../src/index.js';
+import { CASE_COLLECTIONS, CaseTokenStore, SearchCaseStore, caseIndexName } from '../../src/index.js';
 import { createEngineClient } from '../../src/search/client.js';
 import { runCaseStoreContract } from '../contract/casestore-contract.js';
+import { runTokenStoreContract } from '../contract/tokenstore-contract.js';
 
 const url = process.env.ELASTICSEARCH_URL;
 
@@ -29,5 +30,10 @@ if (!url) {
     const prefix = `${run}-${scope}`;
     prefixes.add(prefix);
     return new SearchCaseStore({ engine: { kind: 'elasticsearch', url }, prefix, replicas: 0, refreshInterval: '100ms' });
+  });
+  runTokenStoreContract('on the Elasticsearch case store', (scope) => {
+    const prefix = `${run}-tokens-${scope}`;
+    prefixes.add(prefix);
+    return new CaseTokenStore(new SearchCaseStore({ engine: { kind: 'elasticsearch', url }, prefix, replicas: 0, refresh: true }));
   });
 }

@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { CASE_COLLECTIONS, SearchCaseStore, caseIndexName, type CaseCollection } from '../../src/index.js';
+import { CASE_COLLECTIONS, CaseTokenStore, SearchCaseStore, caseIndexName, type CaseCollection } from '../../src/index.js';
 import { createEngineClient, type EngineClient } from '../../src/search/client.js';
 import { runCaseStoreContract } from '../contract/casestore-contract.js';
+import { runTokenStoreContract } from '../contract/tokenstore-contract.js';
 
 const url = process.env.OPENSEARCH_URL;
 if (!url) throw new Error('OPENSEARCH_URL is not set: run test/services/up opensearch, then source test/.services.env');
@@ -31,6 +32,11 @@ after(async () => {
 
 runCaseStoreContract('opensearch', async (scope) =>
   new SearchCaseStore({ engine: { kind: 'opensearch', url }, prefix: prefix(scope), replicas: 0, refreshInterval: '100ms' }),
+);
+
+// Scale mode keeps API tokens in the engine (the `tokens` collection), written with a refresh as the runtime does.
+runTokenStoreContract('on the OpenSearch case store', (scope) =>
+  new CaseTokenStore(new SearchCaseStore({ engine: { kind: 'opensearch', url }, prefix: prefix(`tokens-${scope}`), replicas: 0, refresh: true })),
 );
 
 describe('SearchCaseStore on OpenSearch specifics', () => {

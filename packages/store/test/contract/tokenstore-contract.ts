@@ -1,0 +1,66 @@
+/**
+ * The TokenStore contract: put/get/list (oldest first)/count, replace by id, revoke once keeping the first time,
+ * scopes checked. `open(scope)` returns a new store on its own data for each scope.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { StoredToken, TokenStore } from '../../src/port.js';
+
+export const token = (id: string, createdAt: string, scopes = ['read']): StoredToken => ({
+  id,
+  name: `token ${id}`,
+  scopes,
+  hash: `sha256:${id}`,
+  createdAt,
+  revokedAt: null,
+});
+
+export function runTokenStoreContract(name: string, open: (scope: string) => TokenStore): void {
+  describe(`TokenStore contract: ${name}`, () => {
+    it('puts, gets, lists oldest first and counts', async () => {
+      const store = open('a');
+      await store.init();
+      await store.init();
+      assert.equal(await store.count(), 0);
+      await store.put(token('t2', '2024-05-02T00:00:00.000Z', ['ingest']));
+      await store.put(token('t1', '2024-05-01T00:00:00.000Z', ['admin', 'read']));
+      assert.deepEqual(await store.getById('t1'), token('t1', '2024-05-01T00:00:00.000Z', ['admin', 'read']));
+      assert.equal(await store.getById('nope'), null);
+      assert.deepEqual((await store.list()).map((t) => t.id), ['t1', 't2']);
+      assert.equal(await store.count(), 2);
+      await store.close();
+    });
+
+    it('put replaces a token with the same id', async () => {
+      const store = open('b');
+      await store.init();
+      await store.put(token('t1', '2024-05-01T00:00:00.000Z'));
+      await store.put({ ...token('t1', '2024-05-01T00:00:00.000Z', ['respond']), name: 'renamed' });
+      assert.deepEqual(await store.getById('t1'), { ...token('t1', '2024-05-01T00:00:00.000Z', ['respond']), name: 'renamed' });
+      assert.equal(await store.count(), 1);
+      await store.close();
+    });
+
+    it('revokes once, keeps the first revocation time, and counts revoked tokens', async () => {
+      const store = open('c');
+      await store.init();
+      await store.put(token('t1', '2024-05-01T00:00:00.000Z'));
+      assert.equal(await store.revoke('t1'), true);
+      const revokedAt = (await store.getById('t1'))?.revokedAt;
+      assert.ok(revokedAt && !Number.isNaN(Date.parse(revokedAt)));
+      await new Promise((r) => setTimeout(r, 5));
+      assert.equal(await store.revoke('t1'), true);
+      assert.equal((await store.getById('t1'))?.revokedAt, revokedAt);
+      assert.equal(await store.revoke('nope'), false);
+      assert.equal(await store.count(), 1);
+      await store.close();
+    });
+    it('rejects scopes that are not a list of strings', async () => {
+      const store = open('d');
+      await store.init();
+      await assert.rejects(store.put({ ...token('t1', 'x'), scopes: 'admin' as never }), { code: 'BWK_BAD_REQUEST' });
+      await store.close();
+    });
+  });
+}
+
