@@ -148,8 +148,9 @@ describe('the responder in scale mode (OpenSearch, BullMQ, responder processes)'
     const started = await api<Run>(a, '/v1/playbooks/three-calls/run', { method: 'POST', body: JSON.stringify({ inputs: { base: receiver.url } }) });
     assert.equal(started.status, 202, JSON.stringify(started.body));
     await receiver.waitFor(2, 20_000);
-    const c = await startResponder();
+    // Killed at once (the step's own 3 s timeout must not fire first), then another responder starts.
     a.child.kill('SIGKILL');
+    const c = await startResponder();
     let run: Run;
     const deadline = Date.now() + 60_000;
     for (;;) {
@@ -158,7 +159,7 @@ describe('the responder in scale mode (OpenSearch, BullMQ, responder processes)'
       assert.ok(Date.now() < deadline, `the run finished on the surviving responder: ${JSON.stringify(run)}`);
       await new Promise((r) => setTimeout(r, 250));
     }
-    assert.equal(run.status, 'succeeded');
+    assert.equal(run.status, 'succeeded', JSON.stringify(run));
     const paths = receiver.requests.map((r) => r.path);
     assert.deepEqual(paths.filter((p) => p === '/first'), ['/first']);
     assert.deepEqual(paths.filter((p) => p === '/slow'), ['/slow', '/slow']);
