@@ -40,6 +40,13 @@ export interface ActionContext {
    * record), and outgoing notifications carry it as their `Idempotency-Key` / dedup key.
    */
   idempotencyKey?: string;
+  /**
+   * For actions that change several objects one by one: saves the undo record so far in the step's journal before the
+   * next change, so a crash (or a failure) midway still leaves what undo needs. A retry gets it back as `priorUndo`.
+   */
+  checkpoint?: (undo: unknown) => Promise<void>;
+  /** What an earlier attempt of this step checkpointed, if anything (merge it into the new undo record). */
+  priorUndo?: unknown;
   /** Which run and step act, and for which incident (audit, evidence, notifications). */
   run?: { id: string; step: string; playbook: string; incidentId?: string; alertId?: string };
   /** Outgoing HTTP (`http.request`, `notify.webhook`, `credentials.revokeExternal`). */

@@ -137,6 +137,19 @@ describe('credentials.revokeUserBindings on a real API server', () => {
     assert.deepEqual(await state(), before);
   });
 
+  it('checkpoints every backup before changing anything: a retry after a crash still returns, and undo restores, what the first attempt changed', async () => {
+    const before = await state();
+    let saved: { bindings: Array<{ name: string }> } | null = null;
+    // The first attempt changes the bindings, then its process dies before the step's result is journaled.
+    await revokeUserBindings.run({ kube: responder, checkpoint: async (undo) => void (saved = undo as typeof saved) }, { user });
+    assert.deepEqual(saved!.bindings.map((b) => b.name).sort(), ['mallory-only', shared].sort(), 'backed up before the first change');
+    const retry = await revokeUserBindings.run({ kube: responder, priorUndo: saved }, { user });
+    assert.equal(retry.changed, false, 'nothing left to change');
+    assert.deepEqual(retry.undo, saved, 'the retry returns what the first attempt changed');
+    await revokeUserBindings.undo({ kube: responder }, retry.undo!);
+    assert.deepEqual(await state(), before, 'and undo restores it');
+  });
+
   it('a group: removed from the shared binding; a binding that exists again is left alone by undo', async () => {
     const ctx = { kube: responder };
     const first = await revokeUserBindings.run(ctx, { group });

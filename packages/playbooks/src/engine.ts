@@ -243,7 +243,8 @@ export class PlaybookEngine {
     const playbook = this.options.playbooks.get(run.playbook);
     for (let index = run.steps.length - 1; index >= 0; index--) {
       const step = run.steps[index]!;
-      if (step.status !== 'succeeded' || step.undo_json === null || step.undo_summary !== null) continue;
+      // A failed step may have changed some things before it failed (its checkpointed undo record): reversed too.
+      if ((step.status !== 'succeeded' && step.status !== 'failed') || step.undo_json === null || step.undo_summary !== null) continue;
       const spec = playbook?.steps.find((s) => s.id === step.id);
       try {
         await undoStep(deps, run, step, spec, await this.triggerContext(run));

@@ -182,10 +182,13 @@ async function claim(deps: StepDeps, run: RunRecord, step: StepJournal, spec: Pl
 }
 
 function actionContext(deps: StepDeps, run: RunRecord, step: StepJournal): ActionContext {
+  const prior = parseJson<unknown>(step.undo_json, null);
   return {
     ...deps.actionContext,
     dryRun: run.dry_run,
     idempotencyKey: step.idempotency_key,
+    ...(run.dry_run ? {} : { checkpoint: async (undo: unknown) => void (await deps.journal.mutateStep(run.id, step.id, (s) => ({ ...s, undo_json: JSON.stringify(undo) }))) }),
+    ...(prior !== null ? { priorUndo: prior } : {}),
     run: {
       id: run.id,
       step: step.id,

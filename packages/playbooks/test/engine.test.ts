@@ -101,6 +101,18 @@ steps:
     undo: none
 `;
 
+const PARTIAL = `
+name: partial
+description: a step that fails after its first change
+steps:
+  - id: whole
+    action: test.mark
+    with: { target: w }
+  - id: broken
+    action: test.partial
+    with: { target: p }
+`;
+
 const who = { actor: 'alice', scopes: ['respond'] };
 
 describe('the playbook engine', () => {
@@ -108,7 +120,7 @@ describe('the playbook engine', () => {
   after(async () => f?.close());
 
   it('runs steps in order, later steps use earlier outputs, and journals each one', async () => {
-    f = await engineFixture([THREE_STEPS, APPROVAL('100ms', 'approve'), APPROVAL('100ms', 'reject'), FLAKY, TOLERANT, SLOW, UNDO_FORMS]);
+    f = await engineFixture([THREE_STEPS, APPROVAL('100ms', 'approve'), APPROVAL('100ms', 'reject'), FLAKY, TOLERANT, SLOW, UNDO_FORMS, PARTIAL]);
     const run = await f.engine.start('three', { inputs: { target: 'pod' }, dryRun: false, actor: 'alice' });
     const done = await f.waitFor(run.id, (r) => r.status === 'succeeded');
     assert.deepEqual(done.steps.map((s) => s.status), ['succeeded', 'succeeded', 'succeeded']);
@@ -257,5 +269,16 @@ describe('the playbook engine', () => {
       ['test.note', 'undo-b', false],
       ['test.mark', 'a', true],
     ]);
+  });
+
+  it('a step that failed midway is reversed by undo too, from what it checkpointed', async () => {
+    const run = await f.engine.start('partial', { inputs: {}, dryRun: false, actor: 'bob' });
+    const failed = await f.waitFor(run.id, (r) => r.status === 'failed');
+    assert.deepEqual(JSON.parse(failed.steps[1]!.undo_json!), { target: 'p' }, 'the checkpoint is in the journal');
+    await f.engine.undo(run.id, 'carol');
+    const undone = await f.waitFor(run.id, (r) => r.status === 'undone');
+    assert.deepEqual(undone.steps.map((s) => s.status), ['undone', 'undone']);
+    const undos = f.calls.filter((c) => c.undo && c.key?.startsWith(run.id));
+    assert.deepEqual(undos.map((c) => [c.action, c.params.target]), [['test.partial', 'p'], ['test.mark', 'w']]);
   });
 });

@@ -59,7 +59,16 @@ export function testActions(calls: Call[], failures: Map<string, number> = new M
     },
   };
   const note = markAs('test.note', false);
-  return new Map([...ACTIONS, [mark.name, mark], [flaky.name, flaky], [note.name, note]]);
+  /** Changes one thing (checkpointed), then fails: a step that fails midway. */
+  const partial: AnyAction = {
+    ...markAs('test.partial', true),
+    async run(ctx, params) {
+      calls.push({ action: 'test.partial', params, dryRun: Boolean(ctx.dryRun), key: ctx.idempotencyKey });
+      await ctx.checkpoint?.({ target: params.target });
+      throw new Error(`partial ${params.target} failed after its first change`);
+    },
+  };
+  return new Map([...ACTIONS, [mark.name, mark], [flaky.name, flaky], [note.name, note], [partial.name, partial]]);
 }
 
 export function playbookFrom(yaml: string, actions: ReadonlyMap<string, AnyAction>): Playbook {

@@ -12,7 +12,8 @@
  * control plane's and every service account's identities), and the responder's own user or groups. `system:` bindings
  * and bindings in protected namespaces are left alone and listed in the summary (see `skipReason`).
  *
- * Retried after a crash, a run finds the bindings it already changed changed, and returns a record of the rest only.
+ * Every binding is backed up in the step's journal (`ctx.checkpoint`) before the first one is changed, so a run
+ * retried after a crash midway still returns — and undo still restores — the bindings the first attempt changed.
  */
 import type * as k8s from '@kubernetes/client-node';
 import { z } from 'zod';
@@ -57,6 +58,13 @@ export interface RevokeUserUndo {
 const who = (p: { user?: string | undefined; group?: string | undefined }): string => (p.user !== undefined ? `user ${p.user}` : `group ${p.group}`);
 const matcher = (p: RevokeUserParams): SubjectMatch =>
   p.user !== undefined ? (s: k8s.RbacV1Subject) => s.kind === 'User' && s.name === p.user : (s: k8s.RbacV1Subject) => s.kind === 'Group' && s.name === p.group;
+/** Backups by binding, an earlier attempt's first (it saw the binding before this one changed anything). */
+function mergeBackups(earlier: BindingBackup[], later: BindingBackup[]): BindingBackup[] {
+  const key = (b: BindingBackup): string => `${b.kind}/${b.namespace ?? ''}/${b.name}`;
+  const seen = new Set(earlier.map(key));
+  return [...earlier, ...later.filter((b) => !seen.has(key(b)))];
+}
+
 const cannot = 'Kubernetes cannot revoke a client certificate or an OIDC token: the identity still authenticates, RBAC grants it nothing here';
 
 export const revokeUserBindings: Action<RevokeUserParams, RevokeUserUndo, RevokeUserInput> = {
@@ -88,19 +96,29 @@ export const revokeUserBindings: Action<RevokeUserParams, RevokeUserUndo, Revoke
     }
     const left = skipped.length > 0 ? `; left alone: ${skipped.map((s) => `${bindingTarget(s)} (${s.reason})`).join(', ')}` : '';
     const outputs = { skipped };
-    if (plan.length === 0) return { changed: false, summary: `no binding to change names ${who(params)}${left}`, plan, undo: null, outputs };
-    if (ctx.dryRun) return { changed: false, summary: `would remove ${who(params)} from ${plan.length} binding(s)${left}`, plan, undo: null, outputs };
-    const bindings: BindingBackup[] = [];
-    for (const { kind, binding } of todo) {
-      const done = await applyRemoval(ctx.kube, kind, binding, match);
-      if (done) bindings.push(done);
+    const whom = params.user !== undefined ? { user: params.user } : { group: params.group! };
+    // What an earlier attempt of this step backed up (it may have changed them before a crash): still ours to undo.
+    const prior = (ctx.priorUndo as RevokeUserUndo | undefined)?.bindings ?? [];
+    if (plan.length === 0) {
+      return { changed: false, summary: `no binding to change names ${who(params)}${left}`, plan, undo: prior.length > 0 ? { ...whom, bindings: prior } : null, outputs };
     }
-    if (bindings.length === 0) return { changed: false, summary: `no binding names ${who(params)} any more${left}`, plan: [], undo: null, outputs };
+    if (ctx.dryRun) return { changed: false, summary: `would remove ${who(params)} from ${plan.length} binding(s)${left}`, plan, undo: null, outputs };
+    await ctx.checkpoint?.({ ...whom, bindings: mergeBackups(prior, todo.map(({ kind, binding }) => planRemoval(kind, binding, match).backup)) });
+    const done: BindingBackup[] = [];
+    for (const { kind, binding } of todo) {
+      const removed = await applyRemoval(ctx.kube, kind, binding, match);
+      if (removed) done.push(removed);
+    }
+    const bindings = mergeBackups(prior, done);
+    if (done.length === 0) {
+      const undo = prior.length > 0 ? { ...whom, bindings: prior } : null;
+      return { changed: false, summary: `no binding names ${who(params)} any more${left}`, plan: [], undo, outputs };
+    }
     return {
       changed: true,
       summary: `removed ${who(params)} from ${bindings.map(bindingTarget).join(', ')}${left}. ${cannot}`,
       plan,
-      undo: { ...(params.user !== undefined ? { user: params.user } : { group: params.group! }), bindings },
+      undo: { ...whom, bindings },
       outputs,
     };
   },
