@@ -215,7 +215,7 @@ describe('http.request', () => {
     server.respond((req) => (req.path === '/start' ? { status: 302, headers: { location: '/elsewhere' }, body: '' } : { status: 200 }));
     await assert.rejects(
       httpRequest.run(context(LOCAL), { method: 'GET', url: `${server.url}/start` }),
-      (err: unknown) => err instanceof OutboundError && err.status === 302 && /redirect to \/elsewhere: not followed/.test(err.message),
+      (err: unknown) => err instanceof OutboundError && err.upstreamStatus === 302 && err.code === 'BWK_UPSTREAM_FAILED' && /redirect to \/elsewhere: not followed/.test(err.message),
     );
     // Expected as a status, it is the result; still one request.
     const result = await httpRequest.run(context(LOCAL), { method: 'GET', url: `${server.url}/start`, expect_status: [302] });

@@ -5,6 +5,7 @@
  * retry uses the same idempotency key), `succeeded` means done and never repeated.
  */
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import type { ActionContext, ActionResult, AnyAction } from '@bulwark/actions';
 import { DEFAULT_PROTECTED_NAMESPACES } from '@bulwark/actions';
 import { BulwarkError, severityRank, type Alert, type Incident, type RunRecord, type Severity, type StepJournal } from '@bulwark/schema';
@@ -85,7 +86,7 @@ export async function executeStep(deps: StepDeps, playbook: Playbook, run: RunRe
     await stepSucceeded(deps, run, claimedStep, result);
     return { kind: 'continue' };
   } catch (err) {
-    const message = (err as Error).message;
+    const message = errorText(err);
     if (!run.dry_run && claimedStep.attempts < spec.retries.attempts) {
       const delay = Math.min(spec.retries.max_backoff, spec.retries.backoff * 2 ** (claimedStep.attempts - 1));
       await deps.journal.mutateStep(run.id, step.id, (s) => ({ ...s, status: 'pending', owner: null, lease_until: null, error: message, next_attempt_at: new Date(deps.now() + delay).toISOString() }));
@@ -314,3 +315,11 @@ function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<
 }
 
 const iso = (deps: StepDeps): string => new Date(deps.now()).toISOString();
+
+/** An action's error for the journal: a parameter problem as `field: message` (zod's own message is a JSON dump). */
+function errorText(err: unknown): string {
+  if (err instanceof z.ZodError) {
+    return `bad parameters: ${err.issues.map((i) => `${i.path.map(String).join('.') || '(params)'}: ${i.message}`).join('; ')}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}

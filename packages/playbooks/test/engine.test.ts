@@ -113,6 +113,17 @@ steps:
     with: { target: p }
 `;
 
+const BAD_PARAM = `
+name: bad-param
+description: the action refuses its parameter at run time
+inputs:
+  target: { type: string }
+steps:
+  - id: only
+    action: test.mark
+    with: { target: '{{ inputs.target }}' }
+`;
+
 const who = { actor: 'alice', scopes: ['respond'] };
 
 describe('the playbook engine', () => {
@@ -120,7 +131,7 @@ describe('the playbook engine', () => {
   after(async () => f?.close());
 
   it('runs steps in order, later steps use earlier outputs, and journals each one', async () => {
-    f = await engineFixture([THREE_STEPS, APPROVAL('100ms', 'approve'), APPROVAL('100ms', 'reject'), FLAKY, TOLERANT, SLOW, UNDO_FORMS, PARTIAL]);
+    f = await engineFixture([THREE_STEPS, APPROVAL('100ms', 'approve'), APPROVAL('100ms', 'reject'), FLAKY, TOLERANT, SLOW, UNDO_FORMS, PARTIAL, BAD_PARAM]);
     const run = await f.engine.start('three', { inputs: { target: 'pod' }, dryRun: false, actor: 'alice' });
     const done = await f.waitFor(run.id, (r) => r.status === 'succeeded');
     assert.deepEqual(done.steps.map((s) => s.status), ['succeeded', 'succeeded', 'succeeded']);
@@ -280,5 +291,11 @@ describe('the playbook engine', () => {
     assert.deepEqual(undone.steps.map((s) => s.status), ['undone', 'undone']);
     const undos = f.calls.filter((c) => c.undo && c.key?.startsWith(run.id));
     assert.deepEqual(undos.map((c) => [c.action, c.params.target]), [['test.partial', 'p'], ['test.mark', 'w']]);
+  });
+
+  it('a parameter the action refuses is journaled as field: message', async () => {
+    const run = await f.engine.start('bad-param', { inputs: { target: '' }, dryRun: false, actor: 'bob' });
+    const failed = await f.waitFor(run.id, (r) => r.status === 'failed');
+    assert.match(failed.steps[0]!.error!, /^bad parameters: target: /);
   });
 });

@@ -25,14 +25,16 @@ export interface Call {
 
 /** Actions for engine tests: `test.mark` applies (returns an undo record and outputs), `test.flaky` fails a number of times first. */
 export function testActions(calls: Call[], failures: Map<string, number> = new Map()): Map<string, AnyAction> {
+  const MarkParams = z.strictObject({ target: z.string().min(1), value: z.union([z.string(), z.number()]).optional(), delay_ms: z.number().optional() });
   const markAs = (name: string, limited: boolean): AnyAction => ({
     name,
     limited,
     description: 'records a mark (engine tests)',
-    params: z.strictObject({ target: z.string().min(1), value: z.union([z.string(), z.number()]).optional(), delay_ms: z.number().optional() }),
+    params: MarkParams,
     rbac: [],
     example: { target: 'x' },
-    async run(ctx, params) {
+    async run(ctx, input) {
+      const params = MarkParams.parse(input); // as real actions do
       if (params.delay_ms) await new Promise((resolve) => setTimeout(resolve, params.delay_ms));
       calls.push({ action: name, params, dryRun: Boolean(ctx.dryRun), key: ctx.idempotencyKey });
       const plan = [{ kind: 'patch' as const, target: `marks/${params.target}`, detail: { value: params.value ?? null } }];

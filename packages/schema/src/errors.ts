@@ -37,6 +37,7 @@ export const ErrorCatalogue = {
   BWK_INTERNAL: { status: 500, meaning: 'an unexpected error; see the server log' },
   BWK_VERSION_REQUIRED: { status: 428, meaning: 'send the version you read (If-Match header or body "version")' },
   BWK_CASE_INVALID_STATE: { status: 409, meaning: 'the operation does not apply to the record in its current state' },
+  BWK_UPSTREAM_FAILED: { status: 502, meaning: 'a system an action called (a webhook, an identity provider) failed, timed out or answered an unexpected status' },
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCatalogue;

@@ -188,12 +188,13 @@ export function checkHeaders(headers: Record<string, string>, field = 'headers')
 }
 
 /** An HTTP call that failed (no answer, timeout, or an unexpected status); the message carries no secret. */
-export class OutboundError extends Error {
+export class OutboundError extends BulwarkError {
   constructor(
     message: string,
-    readonly status?: number,
+    /** The HTTP status the other system answered, if it answered. */
+    readonly upstreamStatus?: number,
   ) {
-    super(message);
+    super('BWK_UPSTREAM_FAILED', message, upstreamStatus === undefined ? undefined : { upstream_status: upstreamStatus });
     this.name = 'OutboundError';
   }
 }
@@ -281,8 +282,8 @@ export async function send(ctx: ActionContext, req: OutboundRequest): Promise<Ou
     }
     return response;
   } catch (err) {
+    if (err instanceof OutboundError) throw new OutboundError(redact(err.message, req.secrets), err.upstreamStatus);
     if (err instanceof BulwarkError) throw redactError(err, req.secrets);
-    if (err instanceof OutboundError) throw new OutboundError(redact(err.message, req.secrets), err.status);
     throw new OutboundError(redact(`${name} failed: ${(err as Error).message}`, req.secrets));
   }
 }
