@@ -7,6 +7,7 @@
  * overwritten.
  */
 import * as k8s from '@kubernetes/client-node';
+import { BulwarkError } from '@bulwark/schema';
 import type { ActionContext, PlannedChange } from '../action.js';
 import { DEFAULT_PROTECTED_NAMESPACES } from '../action.js';
 import type { KubeClients } from '../kube.js';
@@ -187,7 +188,7 @@ export async function applyRemoval(kube: KubeClients, kind: BindingKind, first: 
     binding = await readBinding(kube, { kind, ...(backup.namespace ? { namespace: backup.namespace } : {}), name: backup.name });
   }
   const ns = first.metadata?.namespace;
-  throw new Error(`${bindingTarget({ kind, ...(ns ? { namespace: ns } : {}), name: first.metadata?.name ?? '' })} kept changing: gave up`);
+  throw new BulwarkError('BWK_CONFLICT', `${bindingTarget({ kind, ...(ns ? { namespace: ns } : {}), name: first.metadata?.name ?? '' })} kept changing: gave up`);
 }
 
 const sameSubject = (a: k8s.RbacV1Subject, b: k8s.RbacV1Subject): boolean =>
@@ -247,5 +248,5 @@ export async function restoreBinding(ctx: ActionContext, backup: BindingBackup):
       if (status !== 404 && status !== 422) throw err;
     }
   }
-  throw new Error(`${target} kept changing: gave up`);
+  throw new BulwarkError('BWK_CONFLICT', `${target} kept changing: gave up`);
 }

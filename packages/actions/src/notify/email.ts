@@ -13,7 +13,7 @@ import { BulwarkError } from '@bulwark/schema';
 import type { Action, ActionContext, PlannedChange, SmtpSettings } from '../action.js';
 import { noUndo } from './http-request.js';
 import { alertLine, buildNotification, incidentFacts, oneLine, renderText, runLine, type Notification } from './message.js';
-import { readSecret, redact } from './outbound.js';
+import { OutboundError, readSecret, redact } from './outbound.js';
 
 const Address = z.email().max(320);
 
@@ -135,7 +135,7 @@ export const notifyEmail: Action<EmailParams, null> = {
         outputs: { message_id: info.messageId, accepted },
       };
     } catch (err) {
-      throw new Error(redact(`notify.email: sending through ${smtp.host}:${smtp.port} failed: ${(err as Error).message}`, secrets));
+      throw new OutboundError(redact(`notify.email: sending through ${smtp.host}:${smtp.port} failed: ${(err as Error).message}`, secrets));
     } finally {
       transport.close();
     }

@@ -92,11 +92,11 @@ async function resolveChecked(settings: HttpSettings, url: URL, deadline: number
   try {
     addresses = await Promise.race([dnsLookup(host, { all: true, verbatim: true }), timeout]);
   } catch (err) {
-    throw new Error(`could not resolve ${host}: ${(err as Error).message}`);
+    throw new OutboundError(`could not resolve ${host}: ${(err as Error).message}`);
   } finally {
     clearTimeout(timer);
   }
-  if (addresses.length === 0) throw new Error(`could not resolve ${host}: no addresses`);
+  if (addresses.length === 0) throw new OutboundError(`could not resolve ${host}: no addresses`);
   for (const a of addresses) checkAddress(settings, allowed, host, a.address);
   return addresses;
 }
