@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
-import { BullmqBus } from '@bulwark/bus';
+import { BullmqBus, BullmqJobQueue } from '@bulwark/bus';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ndjson, scaleBus, startHarness, type Harness } from '../support/harness.js';
@@ -250,6 +250,13 @@ describe('scale mode: Redis outage', () => {
     assert.equal(((await down.json()) as { error: { code: string } }).error.code, 'BWK_BUS_UNAVAILABLE');
     // The events are stored all the same (nothing was acknowledged, so the sender retries).
     assert.equal((await idsEventually(h, 'event.dataset:busout.test', 20)).length, 20);
+    // Alert intake: the alert is stored, but its notice to the responders cannot be queued: 503, never a 500.
+    const now = new Date().toISOString();
+    const alert = { id: `busout-alert-${prefix}`, rule: { id: 'r', name: 'rule r', level: 'high', tags: [] }, severity: 'high', group_key: 'g', entity: { kind: 'user', value: 'u' }, first_seen: now, last_seen: now };
+    const postAlert = () => h.fetch('/v1/alerts', { method: 'POST', token: h.tokens.ingest, headers: { 'content-type': 'application/json' }, body: JSON.stringify(alert) });
+    const alertDown = await postAlert();
+    assert.equal(alertDown.status, 503);
+    assert.equal(((await alertDown.json()) as { error: { code: string } }).error.code, 'BWK_BUS_UNAVAILABLE');
 
     redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     let retry: Response | undefined;
@@ -259,6 +266,18 @@ describe('scale mode: Redis outage', () => {
       await sleep(200);
     }
     assert.deepEqual(await retry!.json(), { accepted: 20, created: 0, duplicates: 20, rejected: 0 });
+
+    // The sender's retry of the alert is a duplicate, and its notice now reaches the responders' queue.
+    assert.equal((await postAlert()).status, 200);
+    const responders = new BullmqJobQueue<{ kind: string; alertId?: string }>({ url: `redis://127.0.0.1:${port}`, name: 'responder', prefix });
+    try {
+      let noticed: (id: string | undefined) => void = () => {};
+      const notice = new Promise<string | undefined>((resolve) => (noticed = resolve));
+      await responders.process(async (job) => noticed(job.alertId));
+      assert.equal(await notice, alert.id);
+    } finally {
+      await responders.close();
+    }
 
     // The correlator's group receives the batch, with every event.
     const consumer = new BullmqBus({ url: `redis://127.0.0.1:${port}`, groups: ['correlator'], prefix });

@@ -138,9 +138,28 @@ export async function openRuntime(
 function lazyAlertQueue(config: Config, logger: Logger) {
   let queue: JobQueue<ResponderJob> | null = null;
   return {
+    /**
+     * Bounded like the bus's publish: when Redis does not take the notice within 3 s, the recording answers 503
+     * BWK_BUS_UNAVAILABLE (the alert is stored; the sender's retry is recognised as a duplicate and announced again).
+     */
     add: async (notice: { alertId: string; incidentId: string | null }) => {
       queue ??= openResponderQueue(config, logger);
-      await queue.add({ kind: 'alert', alertId: notice.alertId, incidentId: notice.incidentId });
+      const added = queue.add({ kind: 'alert', alertId: notice.alertId, incidentId: notice.incidentId });
+      added.catch(() => {});
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          added,
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error('Redis did not take the notice within 3000 ms')), 3000);
+          }),
+        ]);
+      } catch (err) {
+        logger.warn({ err, alert: notice.alertId }, 'could not announce the alert to the responders');
+        throw new BulwarkError('BWK_BUS_UNAVAILABLE', 'the alert was stored but could not be handed to the responders; retry later', { alert: notice.alertId });
+      } finally {
+        clearTimeout(timer);
+      }
     },
     close: async () => queue?.close(),
   };

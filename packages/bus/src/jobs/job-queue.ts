@@ -96,6 +96,8 @@ export class BullmqJobQueue<T> implements JobQueue<T> {
     this.producer = new Redis(options.url);
     this.producer.on('error', (error: Error) => options.onError?.(error));
     this.queue = new Queue(options.name, { connection: this.producer, prefix: options.prefix ?? 'bulwark' });
+    // Without a listener BullMQ prints every connection error; they reach the caller through `add` instead.
+    this.queue.on('error', (error: Error) => options.onError?.(error));
   }
 
   async add(data: T, options: { delayMs?: number } = {}): Promise<void> {
