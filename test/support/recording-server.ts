@@ -13,6 +13,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { after, before, beforeEach } from 'node:test';
 
 export interface RecordedRequest {
   method: string;
@@ -157,4 +158,20 @@ export async function startRecordingServer(): Promise<RecordingServer> {
       });
     },
   };
+}
+
+/**
+ * For a `describe` block: a recording server started before its tests, reset before each and closed after. Call it
+ * in the block's body; the returned getter is valid inside the tests.
+ */
+export function recordingServerPerSuite(): () => RecordingServer {
+  let server: RecordingServer | undefined;
+  before(async () => {
+    server = await startRecordingServer();
+  });
+  after(async () => {
+    await server?.close();
+  });
+  beforeEach(() => server?.reset());
+  return () => server!;
 }

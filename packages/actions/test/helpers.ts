@@ -12,3 +12,13 @@ export function testClients(): { admin: KubeClients; responder: KubeClients } {
     responder: kubeClients({ server, caFile, token: kubeEnv('KUBE_RESPONDER_TOKEN') }),
   };
 }
+
+/** A Deployment whose pods are labelled `app: <name>` (no controller runs here: it stays a stored object). */
+export function deploymentBody(name: string, replicas: number, metadata: { labels?: Record<string, string>; annotations?: Record<string, string> } = {}) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, ...metadata },
+    spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'x', image: name }] } } },
+  };
+}

@@ -4,9 +4,9 @@
  * deadline, truncation, and secrets kept out of plan, summary, outputs and errors.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import { BulwarkError } from '@bulwark/schema';
-import { startRecordingServer, type RecordingServer } from '../../../test/support/recording-server.js';
+import { recordingServerPerSuite, type RecordingServer } from '../../../test/support/recording-server.js';
 import { httpRequest, OutboundError, restrictedReason, type ActionContext, type HttpSettings, type KubeClients } from '../src/index.js';
 
 const TOKEN = 'tok-7b1d4c2e9f0a-very-secret';
@@ -49,14 +49,9 @@ function assertNoSecret(value: unknown): void {
 }
 
 describe('http.request', () => {
+  const recording = recordingServerPerSuite();
   let server: RecordingServer;
-  before(async () => {
-    server = await startRecordingServer();
-  });
-  after(async () => {
-    await server.close();
-  });
-  beforeEach(() => server.reset());
+  beforeEach(() => (server = recording()));
 
   it('sends to an allowed host: method, path, headers, JSON body, bearer token, Idempotency-Key; outputs status and parsed body', async () => {
     server.respond({ status: 201, body: { id: 'T-42', echoed: 'fine' } });

@@ -17,7 +17,7 @@ import {
   scaleWorkload,
   type KubeClients,
 } from '../src/index.js';
-import { applyResponderRole, testClients } from './helpers.js';
+import { applyResponderRole, deploymentBody, testClients } from './helpers.js';
 
 describe('idempotency keys and quarantine detach on a real API server', () => {
   let admin: KubeClients;
@@ -62,19 +62,7 @@ describe('idempotency keys and quarantine detach on a real API server', () => {
     for (const name of ['web-7d9-a', 'web-7d9-b']) await createPod(name, { app: 'web', 'pod-template-hash': '7d9', tier: 'front', team: 'pay' }, true);
     await createPod('plain', { app: 'plain' });
     await createPod('gone', { app: 'gone' });
-    await admin.apps.createNamespacedDeployment({
-      namespace,
-      body: {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name: 'miner' },
-        spec: {
-          replicas: 3,
-          selector: { matchLabels: { app: 'miner' } },
-          template: { metadata: { labels: { app: 'miner' } }, spec: { containers: [{ name: 'x', image: 'xmrig' }] } },
-        },
-      },
-    });
+    await admin.apps.createNamespacedDeployment({ namespace, body: deploymentBody('miner', 3) });
     await admin.core.createNode({ body: { apiVersion: 'v1', kind: 'Node', metadata: { name: node } } });
   });
   after(async () => {

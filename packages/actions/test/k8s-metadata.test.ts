@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { annotate, label, type KubeClients } from '../src/index.js';
-import { applyResponderRole, testClients } from './helpers.js';
+import { applyResponderRole, deploymentBody, testClients } from './helpers.js';
 
 describe('k8s.label and k8s.annotate on a real API server', () => {
   let admin: KubeClients;
@@ -30,19 +30,7 @@ describe('k8s.label and k8s.annotate on a real API server', () => {
         },
       });
     }
-    await admin.apps.createNamespacedDeployment({
-      namespace,
-      body: {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name: 'api', annotations: { 'example.com/ticket': 'T-1' } },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: { app: 'api' } },
-          template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'x', image: 'api' }] } },
-        },
-      },
-    });
+    await admin.apps.createNamespacedDeployment({ namespace, body: deploymentBody('api', 1, { annotations: { 'example.com/ticket': 'T-1' } }) });
     await admin.core.createNode({ body: { apiVersion: 'v1', kind: 'Node', metadata: { name: node, labels: { zone: 'a' } } } });
   });
   after(async () => {

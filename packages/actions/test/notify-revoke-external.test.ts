@@ -4,9 +4,9 @@
  * restore it, the token is nowhere in plan/summary/outputs/errors, the allowlist applies, dry run sends nothing.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import { BulwarkError } from '@bulwark/schema';
-import { startRecordingServer, type RecordingServer } from '../../../test/support/recording-server.js';
+import { recordingServerPerSuite, type RecordingServer } from '../../../test/support/recording-server.js';
 import { ACTIONS, revokeExternal, type ActionContext, type KubeClients } from '../src/index.js';
 
 const IDP_TOKEN = 'idp-admin-token-3c9e77a1';
@@ -25,14 +25,9 @@ function context(extra: Partial<ActionContext> = {}): ActionContext {
 }
 
 describe('credentials.revokeExternal', () => {
+  const recording = recordingServerPerSuite();
   let server: RecordingServer;
-  before(async () => {
-    server = await startRecordingServer();
-  });
-  after(async () => {
-    await server.close();
-  });
-  beforeEach(() => server.reset());
+  beforeEach(() => (server = recording()));
 
   it('is registered in the notify family, needs no RBAC, and counts against the limits', () => {
     assert.equal(ACTIONS.get('credentials.revokeExternal'), revokeExternal);

@@ -5,9 +5,9 @@
  * allowlist/SSRF checks shared with http.request.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import { BulwarkError } from '@bulwark/schema';
-import { startRecordingServer, type RecordingServer } from '../../../test/support/recording-server.js';
+import { recordingServerPerSuite, type RecordingServer } from '../../../test/support/recording-server.js';
 import { ACTIONS, notifyWebhook, type ActionContext, type IncidentPort, type IncidentSummary, type KubeClients } from '../src/index.js';
 
 const ROUTING_KEY = 'R0UTING-KEY-e93b1f0c2d';
@@ -60,14 +60,9 @@ function context(server: RecordingServer, extra: Partial<ActionContext> = {}): A
 const LINK = `https://bulwark.example/v1/incidents/${INCIDENT.id}`;
 
 describe('notify.webhook', () => {
+  const recording = recordingServerPerSuite();
   let server: RecordingServer;
-  before(async () => {
-    server = await startRecordingServer();
-  });
-  after(async () => {
-    await server.close();
-  });
-  beforeEach(() => server.reset());
+  beforeEach(() => (server = recording()));
 
   it('is registered, unlimited, needs no RBAC', () => {
     assert.equal(ACTIONS.get('notify.webhook'), notifyWebhook);

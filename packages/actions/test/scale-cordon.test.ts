@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { cordonNode, scaleWorkload, type KubeClients } from '../src/index.js';
-import { applyResponderRole, testClients } from './helpers.js';
+import { applyResponderRole, deploymentBody, testClients } from './helpers.js';
 
 describe('k8s.scaleWorkload and k8s.cordonNode on a real API server', () => {
   let admin: KubeClients;
@@ -18,19 +18,7 @@ describe('k8s.scaleWorkload and k8s.cordonNode on a real API server', () => {
     ({ admin, responder } = testClients());
     await applyResponderRole();
     await admin.core.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } } });
-    await admin.apps.createNamespacedDeployment({
-      namespace,
-      body: {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name: 'miner' },
-        spec: {
-          replicas: 3,
-          selector: { matchLabels: { app: 'miner' } },
-          template: { metadata: { labels: { app: 'miner' } }, spec: { containers: [{ name: 'x', image: 'xmrig' }] } },
-        },
-      },
-    });
+    await admin.apps.createNamespacedDeployment({ namespace, body: deploymentBody('miner', 3) });
     // A Node object: there is no kubelet, but the API server stores and serves it like any other.
     await admin.core.createNode({ body: { apiVersion: 'v1', kind: 'Node', metadata: { name: node } } });
   });
