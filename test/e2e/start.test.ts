@@ -1,8 +1,12 @@
-/** The real process as `npm start` runs it: first start mints and prints an admin token once; bad config exits 2. */
+/**
+ * The real process as `npm start` runs it: the first start mints an admin token and hands it over once — never on the
+ * log stream (stdout here is a pipe, as under a container runtime), but in a 0600 file in the data directory; bad
+ * config exits 2.
+ */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,17 +23,16 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** Starts the service, waits for its listening line, returns the port, the token it printed (if any), and a stopper. */
-async function startProcess(dataDir: string): Promise<{ port: number; token: string | null; stop: () => Promise<number | null> }> {
+async function startProcess(dataDir: string): Promise<{ port: number; output: string; stop: () => Promise<number | null> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', main], {
     cwd: root,
     env: cleanEnv({ BULWARK_DATA_DIR: dataDir, BULWARK_PORT: '0', BULWARK_HOST: '127.0.0.1' }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const { port, output: out } = await listeningPort(child);
-  const token = /^\s+(bwk_[A-Za-z0-9_-]+)\s*$/m.exec(out)?.[1] ?? null;
+  const { port, output } = await listeningPort(child);
   return {
     port,
-    token,
+    output,
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', (code) => resolve(code));
@@ -39,11 +42,18 @@ async function startProcess(dataDir: string): Promise<{ port: number; token: str
 }
 
 describe('npm start', () => {
-  it('serves with no external service, prints an admin token once, detects the attack, shuts down cleanly', async () => {
+  it('serves with no external service, hands over an admin token once (not on its log stream), detects the attack, shuts down cleanly', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bwk-start-'));
     try {
-      const first = await startProcess(dir);
-      assert.ok(first.token, 'a token is printed on first start');
+      const started = await startProcess(dir);
+      const tokenFile = join(dir, 'initial-admin-token');
+      assert.ok(existsSync(tokenFile), `the minted token is in ${tokenFile}`);
+      assert.equal(statSync(tokenFile).mode & 0o777, 0o600, 'only the owner can read it');
+      const secret = readFileSync(tokenFile, 'utf8').trim();
+      assert.match(secret, /^bwk_[A-Za-z0-9_-]{40,}$/);
+      assert.ok(!started.output.includes(secret), 'the secret never reaches stdout/stderr (the log stream)');
+      assert.match(started.output, /initial-admin-token/, 'the log says where the token is');
+      const first = { ...started, token: secret };
       const base = `http://127.0.0.1:${first.port}`;
       assert.equal((await fetch(`${base}/healthz`)).status, 200);
       const ingest = await fetch(`${base}/v1/ingest/events`, {
@@ -66,8 +76,10 @@ describe('npm start', () => {
       });
       assert.equal(await first.stop(), 0);
 
+      rmSync(tokenFile);
       const second = await startProcess(dir);
-      assert.equal(second.token, null, 'the token is shown only once');
+      assert.ok(!existsSync(tokenFile), 'no token is minted again once one exists');
+      assert.doesNotMatch(second.output, /bwk_/, 'nothing secret printed on a later start');
       const res = await fetch(`http://127.0.0.1:${second.port}/v1/search?q=smoke`, { headers: { authorization: `Bearer ${first.token}` } });
       assert.equal(res.status, 200);
       assert.equal(((await res.json()) as { hits: unknown[] }).hits.length, 1, 'data survives a restart');

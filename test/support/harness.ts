@@ -21,7 +21,7 @@ export interface Harness {
   embedded: Embedded | null;
   /** The in-process responder, when started with `{ responder }`. */
   responder: Responder | null;
-  tokens: { admin: string; ingest: string; read: string; respond: string };
+  tokens: { admin: string; ingest: string; alerts: string; read: string; respond: string; approve: string };
   fetch(path: string, init?: RequestInit & { token?: string | null }): Promise<Response>;
   close(): Promise<void>;
 }
@@ -48,7 +48,7 @@ export async function startHarness(env: Record<string, string> = {}, options: Ha
   // The collector publishes stored batches when there is a consumer to reach: the embedded correlator, or Redis.
   const bus = Boolean(options.correlator) || config.bus.redis_url !== undefined;
   const { deps } = await openRuntime(config, pino({ level: 'silent' }), { bus });
-  const tokens = { admin: '', ingest: '', read: '', respond: '' };
+  const tokens = { admin: '', ingest: '', alerts: '', read: '', respond: '', approve: '' };
   for (const scope of Object.keys(tokens) as Array<keyof typeof tokens>) {
     const { secret, stored } = mintToken(`test-${scope}`, [scope]);
     await deps.tokens.put(stored);

@@ -6,3 +6,4 @@ export * from './runtime.js';
 export * from './serve.js';
 export * from './bus.js';
 export * from './stores.js';
+export * from './initial-token.js';

@@ -49,10 +49,16 @@ export function createLogger(config: Config): Logger {
  * Ensures an admin token exists: installs the configured bootstrap token, or, when the store holds no token at all,
  * mints one and returns its secret so the caller can print it once.
  */
-export async function bootstrapAdminToken(tokens: TokenStore, configured: string | undefined): Promise<string | null> {
+export async function bootstrapAdminToken(tokens: TokenStore, configured: string | undefined, logger?: Logger): Promise<string | null> {
   if (configured) {
     const existing = await tokens.getById(tokenIdOf(configured));
-    if (!existing || existing.revokedAt) await tokens.put(mintToken('bootstrap-admin', ['admin'], configured).stored);
+    // A revoked bootstrap token stays revoked: revoking it is how an operator retires a leaked one, and the same
+    // secret still sitting in an env file or manifest must not bring it back at the next start.
+    if (existing?.revokedAt) {
+      logger?.warn({ token: existing.id }, 'the configured bootstrap token was revoked and is not installed again; configure a new secret or remove it');
+    } else if (!existing) {
+      await tokens.put(mintToken('bootstrap-admin', ['admin'], configured).stored);
+    }
     return null;
   }
   if ((await tokens.count()) > 0) return null;
@@ -100,7 +106,7 @@ export async function openRuntime(
   const store = await openLogStore(config);
   const cases = needs.cases === false ? caseStoreNotOpened() : await openCaseStore(config);
   const tokens = await openTokenStore(config);
-  const minted = await bootstrapAdminToken(tokens, config.auth.bootstrap_token);
+  const minted = await bootstrapAdminToken(tokens, config.auth.bootstrap_token, logger);
   const bus = needs.bus ? openBus(config, logger) : null;
   // Scale mode with responders (`responder.enabled`, the default): recorded alerts are announced on their queue. A
   // deployment without responders sets it off, so no notice waits in Redis for a consumer that never comes.

@@ -5,6 +5,7 @@
  * CaseStore as JSON: map keys (labels) must contain no `.` and times are ISO 8601 strings.
  */
 import { z } from 'zod';
+import { AlertProvenanceSchema } from './provenance.js';
 
 export const Severities = ['info', 'low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof Severities)[number];
@@ -96,6 +97,11 @@ export const AlertSchema = z.strictObject({
    */
   suppressed_ids: z.array(z.string()).default([]),
   resolved_at: isoTime.nullable().default(null),
+  /**
+   * Set by Bulwark, never by a caller (issue 11): what produced the alert, its evidence's source kinds and when Bulwark
+   * received it. Absent only on alerts stored before provenance existed; such alerts count as untrusted.
+   */
+  provenance: AlertProvenanceSchema.optional(),
 });
 
 /** An alert as callers send it (defaults not yet applied). */

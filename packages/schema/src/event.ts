@@ -4,6 +4,7 @@
  * shipper sends beyond this subset are kept and stay searchable; the fields named here are type-checked.
  */
 import { z } from 'zod';
+import { EventProvenanceSchema } from './provenance.js';
 
 const str = z.string();
 const strList = z.array(z.string());
@@ -82,6 +83,12 @@ export const EventSchema = z.looseObject({
   data_stream: z
     .looseObject({ type: str.optional(), dataset: str.optional(), namespace: str.optional() })
     .optional(),
+  /**
+   * Bulwark's own fields (issue 11), written by the collector only; a payload's `bulwark` keys are moved aside.
+   * `provenance`: see `EventProvenanceSchema`. `claimed`: what the payload claimed and was not believed (a reserved
+   * dataset, identity fields the shipper's metadata contradicted), kept for investigation.
+   */
+  bulwark: z.looseObject({ provenance: EventProvenanceSchema.optional(), claimed: z.record(z.string(), z.unknown()).optional() }).optional(),
 });
 
 export type Event = z.infer<typeof EventSchema>;

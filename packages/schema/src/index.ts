@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './alert.js';
 export * from './incident.js';
 export * from './run.js';
+export * from './provenance.js';

@@ -1,0 +1,109 @@
+/**
+ * The real `npm start` process for the adversarial suites (issue 11): the all-in-one service started as
+ * `npm start` starts it (services/all-in-one/src/main.ts under tsx), on a throwaway data directory, a loopback port and
+ * a known bootstrap admin token. Tokens for the attacker and for people are minted through the real `/v1/tokens` API.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { listeningPort } from './process.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const main = join(root, 'services/all-in-one/src/main.ts');
+
+export interface BulwarkProcess {
+  url: string;
+  port: number;
+  dir: string;
+  child: ChildProcess;
+  /** The bootstrap admin token. */
+  admin: string;
+  /** Everything the process printed so far (stdout and stderr). */
+  output(): string;
+  /** Mints a token through `POST /v1/tokens` with the admin token; extra body fields (e.g. `sources`) are passed on. */
+  mint(name: string, scopes: string[], extra?: Record<string, unknown>): Promise<{ id: string; token: string }>;
+  /** fetch against the process with `Authorization: Bearer <token>` (default: the admin token; null: none). */
+  fetch(path: string, init?: RequestInit & { token?: string | null }): Promise<Response>;
+  /** JSON of a GET that must answer 200. */
+  get<T = any>(path: string, token?: string): Promise<T>;
+  /** Kill the process (SIGTERM, then SIGKILL) and keep or remove the data directory. */
+  stop(options?: { keepData?: boolean }): Promise<void>;
+}
+
+export interface BulwarkProcessOptions {
+  /** YAML text of a config file (written to the data directory and passed as BULWARK_CONFIG). */
+  configYaml?: string;
+  /** Extra environment (BULWARK_* settings, KUBECONFIG…). */
+  env?: Record<string, string>;
+  /** Reuse a data directory (a restart); default: a new one. */
+  dir?: string;
+  /** Bootstrap admin secret; default: a random one. */
+  adminToken?: string;
+}
+
+/** Starts the real process and waits until it listens. */
+export async function startBulwark(options: BulwarkProcessOptions = {}): Promise<BulwarkProcess> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'bwk-proc-'));
+  const admin = options.adminToken ?? `bwk_admin_${randomBytes(16).toString('hex')}`;
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('BULWARK_')) env[k] = v;
+  if (options.configYaml !== undefined) {
+    writeFileSync(join(dir, 'config.yml'), options.configYaml);
+    env.BULWARK_CONFIG = join(dir, 'config.yml');
+  }
+  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+    cwd: root,
+    env: { ...env, BULWARK_DATA_DIR: dir, BULWARK_PORT: '0', BULWARK_HOST: '127.0.0.1', BULWARK_BOOTSTRAP_TOKEN: admin, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  let port: number;
+  try {
+    ({ port } = await listeningPort(child, 60_000));
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  const url = `http://127.0.0.1:${port}`;
+  const doFetch = (path: string, init: RequestInit & { token?: string | null } = {}): Promise<Response> => {
+    const { token = admin, headers, ...rest } = init;
+    const h = new Headers(headers);
+    if (token !== null) h.set('authorization', `Bearer ${token}`);
+    return fetch(`${url}${path}`, { ...rest, headers: h });
+  };
+  return {
+    url,
+    port,
+    dir,
+    child,
+    admin,
+    output: () => output,
+    async mint(name, scopes, extra = {}) {
+      const res = await doFetch('/v1/tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, scopes, ...extra }) });
+      if (res.status !== 201) throw new Error(`minting ${name}: ${res.status} ${await res.text()}`);
+      const body = (await res.json()) as { id: string; token: string };
+      return { id: body.id, token: body.token };
+    },
+    fetch: doFetch,
+    async get(path, token) {
+      const res = await doFetch(path, { token: token ?? admin });
+      if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+      return (await res.json()) as never;
+    },
+    async stop({ keepData = false } = {}) {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      if (!keepData && options.dir === undefined) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
