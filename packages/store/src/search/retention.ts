@@ -67,15 +67,20 @@ export async function runRetentionJob(
   if (list.length === 0) return report;
   const newest = await newestPerIndex(client, layout.pattern);
   const created = await creationDates(client, layout.pattern);
+  // An index the aggregation did not answer for is either empty or was not read (a failed shard, a closed or
+  // unavailable index): only the document count tells which, and only a counted zero lets it go.
+  let empty: Set<string> | null = null;
+  const isEmpty = async (index: string): Promise<boolean> => (empty ??= await emptyIndices(client, layout.pattern)).has(index);
   const doomed: string[] = [];
   for (const stream of list) {
     const indices = stream.indices.map((i) => i.index_name);
     const write = indices[indices.length - 1];
-    indices.slice(0, -1).forEach((index, i) => {
+    for (const [i, index] of indices.slice(0, -1).entries()) {
       const last = newest.get(index);
       const retiredAt = created.get(indices[i + 1]!) ?? now;
-      if ((last === undefined || last < cutoff) && retiredAt <= now - grace) doomed.push(index);
-    });
+      if (retiredAt > now - grace) continue;
+      if (last !== undefined ? last < cutoff : await isEmpty(index)) doomed.push(index);
+    }
     const last = write === undefined ? undefined : newest.get(write);
     if (last === undefined) continue; // an empty write index stays as it is
     const conditions = last < cutoff ? undefined : rolloverConditions(dialect, `${options.rolloverAfterMs ?? DAY_MS}ms`);
@@ -110,6 +115,21 @@ async function newestPerIndex(client: EngineClient, pattern: string): Promise<Ma
     const value = bucket.newest?.value;
     if (typeof value === 'number') out.set(bucket.key, value);
   }
+  return out;
+}
+
+/**
+ * Backing indices whose primaries hold no document, as the engine counts them. Closed or unavailable indices are not
+ * listed (their count is unknown), so they are never taken for empty.
+ */
+async function emptyIndices(client: EngineClient, pattern: string): Promise<Set<string>> {
+  const res = await client.request<{ indices?: Record<string, { primaries?: { docs?: { count?: number } } }> }>({
+    method: 'GET',
+    path: `/${pattern}/_stats/docs`,
+    querystring: { ignore_unavailable: true, allow_no_indices: true },
+  });
+  const out = new Set<string>();
+  for (const [index, stats] of Object.entries(res.body.indices ?? {})) if (stats.primaries?.docs?.count === 0) out.add(index);
   return out;
 }
 

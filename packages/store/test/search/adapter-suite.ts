@@ -283,6 +283,28 @@ export function runSearchAdapterSuite(env: EngineFixture): void {
       await store.close();
     });
 
+    it('retention: never deletes a backing index the newest-event aggregation could not read (closed, failed shards)', async () => {
+      const store = await ready(env.store({ retention: { maxAgeDays: 1 } }));
+      if (store.retentionMode !== 'job') return;
+      const now = Date.now();
+      await store.append([ev('unread-recent', 'ret.unread', {}, now - 3_600_000)]);
+      const stream = `logs-${store.layout.prefix}.ret.unread-default`;
+      await client.request({ method: 'POST', path: `/${stream}/_rollover` });
+      await store.append([ev('unread-later', 'ret.unread', {}, now - 60_000)]);
+      const ds = await client.request<any>({ method: 'GET', path: `/_data_stream/${stream}` });
+      const first = ds.body.data_streams[0].indices[0].index_name as string;
+      // Its recent event is unreadable to the aggregation, exactly as when its shards fail: it must stay.
+      await client.request({ method: 'POST', path: `/${first}/_close` });
+      const report = await store.runRetention(new Date(now + 10 * 60_000));
+      assert.deepEqual(report.deleted, [], 'an index whose newest event is unknown is kept');
+      const exists = await client.request({ method: 'HEAD', path: `/${first}` }, { ignore: [404] });
+      assert.equal(exists.statusCode, 200);
+      await client.request({ method: 'POST', path: `/${first}/_open` });
+      await client.request({ method: 'GET', path: `/_cluster/health/${first}`, querystring: { wait_for_status: 'yellow', timeout: '30s' } });
+      assert.ok(await store.get('unread-recent'), 'its data is all there once it can be read again');
+      await store.close();
+    });
+
     it('retention: init starts the job on a timer when the engine has no lifecycle', async () => {
       let resolveRun: (outcome: unknown) => void = () => undefined;
       const ran = new Promise((resolve) => (resolveRun = resolve));
