@@ -1,7 +1,8 @@
 /**
  * Alerts and incidents over HTTP (issue 4 items 4–5): intake through POST /v1/alerts and the Alertmanager webhook,
  * idempotent retries, incident lists and details, the incident lifecycle with versions (409 on a stale one), merge,
- * bad input naming the field, and the audit trail of every change.
+ * bad input naming the field, and the audit trail of every change. Alerts are posted with an `alerts` token (issue 11:
+ * alert intake is its own scope; test/e2e/adversarial-alerts.test.ts covers who else may not).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +22,8 @@ function alert(id: string, pod: string, severity = 'medium', minute = 0, rule = 
     event_ids: [`ev-${id}`],
     first_seen: at(minute),
     last_seen: at(minute),
-    source: 'rule',
+    // Posted from outside: `rule` is Bulwark's own detections' only (issue 11).
+    source: 'api',
     labels: { cluster: 'eu-1' },
   };
 }
@@ -79,12 +81,12 @@ for (const [mode, env, skip] of MODES) describe(`alerts and incidents API, ${mod
   };
 
   it('POST /v1/alerts retried stores one alert and one incident membership', async () => {
-    const first = await h.fetch('/v1/alerts', { ...json(alert('retry-1', 'api-7f9')), token: h.tokens.ingest });
+    const first = await h.fetch('/v1/alerts', { ...json(alert('retry-1', 'api-7f9')), token: h.tokens.alerts });
     assert.equal(first.status, 201);
     const firstBody = (await first.json()) as any;
     assert.equal(firstBody.items[0].outcome, 'created');
     for (let i = 0; i < 3; i++) {
-      const again = await h.fetch('/v1/alerts', { ...json([alert('retry-1', 'api-7f9')]), token: h.tokens.ingest });
+      const again = await h.fetch('/v1/alerts', { ...json([alert('retry-1', 'api-7f9')]), token: h.tokens.alerts });
       assert.equal(again.status, 200);
       assert.equal(((await again.json()) as any).items[0].outcome, 'duplicate');
     }
@@ -99,7 +101,7 @@ for (const [mode, env, skip] of MODES) describe(`alerts and incidents API, ${mod
   });
 
   it('bad alerts are 400 naming the field; nothing of the request is stored', async () => {
-    const res = await h.fetch('/v1/alerts', { ...json([alert('ok-1', 'x'), { ...alert('bad-1', 'x'), severity: 'severe' }]), token: h.tokens.ingest });
+    const res = await h.fetch('/v1/alerts', { ...json([alert('ok-1', 'x'), { ...alert('bad-1', 'x'), severity: 'severe' }]), token: h.tokens.alerts });
     assert.equal(res.status, 400);
     const body = (await res.json()) as any;
     assert.equal(body.error.code, 'BWK_INGEST_BAD_FIELD');
@@ -107,16 +109,16 @@ for (const [mode, env, skip] of MODES) describe(`alerts and incidents API, ${mod
     assert.equal((await get('/v1/alerts?incident=none&size=5')).status, 200);
     const stored = await get('/v1/alerts?rule=k8s-exec-into-pod&size=1000');
     assert.ok(!stored.body.items.some((a: any) => a.id === 'ok-1'));
-    const notJson = await h.fetch('/v1/alerts', { method: 'POST', body: '{"id":', token: h.tokens.ingest });
+    const notJson = await h.fetch('/v1/alerts', { method: 'POST', body: '{"id":', token: h.tokens.alerts });
     assert.equal(notJson.status, 400);
-    const badAm = await h.fetch('/v1/ingest/alertmanager', { ...json({ version: '4', status: 'firing', alerts: [{ status: 'burning' }] }), token: h.tokens.ingest });
+    const badAm = await h.fetch('/v1/ingest/alertmanager', { ...json({ version: '4', status: 'firing', alerts: [{ status: 'burning' }] }), token: h.tokens.alerts });
     assert.equal(badAm.status, 400);
     assert.equal(((await badAm.json()) as any).error.details.field, 'alerts.0.status');
   });
 
   it('Alertmanager: firing creates one alert (retries dedup on the fingerprint), resolved resolves it', async () => {
     for (let i = 0; i < 2; i++) {
-      const res = await h.fetch('/v1/ingest/alertmanager', { ...json(amPayload('firing', 'c6eadffa33fcdf37')), token: h.tokens.ingest });
+      const res = await h.fetch('/v1/ingest/alertmanager', { ...json(amPayload('firing', 'c6eadffa33fcdf37')), token: h.tokens.alerts });
       assert.equal(res.status, 200);
       assert.deepEqual(await res.json(), { received: 1, created: i === 0 ? 1 : 0, duplicates: i === 0 ? 0 : 1, resolved: 0 });
     }
@@ -130,7 +132,7 @@ for (const [mode, env, skip] of MODES) describe(`alerts and incidents API, ${mod
     assert.equal(a.first_seen, '2026-11-20T07:52:26.739Z');
     assert.equal(a.annotations.summary, 'Pod payments/checkout-5d9 is crash looping');
     assert.ok(a.incident_id);
-    const resolved = await h.fetch('/v1/ingest/alertmanager', { ...json(amPayload('resolved', 'c6eadffa33fcdf37')), token: h.tokens.ingest });
+    const resolved = await h.fetch('/v1/ingest/alertmanager', { ...json(amPayload('resolved', 'c6eadffa33fcdf37')), token: h.tokens.alerts });
     assert.deepEqual(await resolved.json(), { received: 1, created: 0, duplicates: 0, resolved: 1 });
     const after = await get('/v1/alerts?source=alertmanager');
     assert.equal(after.body.items.length, 1);
@@ -142,7 +144,7 @@ for (const [mode, env, skip] of MODES) describe(`alerts and incidents API, ${mod
   it('incident lifecycle: list, read with ETag, acknowledge, assign, comment, tag, resolve; stale version → 409', async () => {
     const posted = await h.fetch('/v1/alerts', {
       ...json([alert('life-1', 'web-1', 'low', 0), alert('life-2', 'web-1', 'high', 5, 'k8s-secret-read')]),
-      token: h.tokens.ingest,
+      token: h.tokens.alerts,
     });
     const items = ((await posted.json()) as any).items;
     assert.equal(items[0].incident_id, items[1].incident_id);
@@ -202,8 +204,8 @@ for (const [mode, env, skip] of MODES) describe(`alerts and incidents API, ${mod
   });
 
   it('merges one incident into another', async () => {
-    const a = ((await (await h.fetch('/v1/alerts', { ...json(alert('m-a', 'svc-a', 'low')), token: h.tokens.ingest })).json()) as any).items[0];
-    const b = ((await (await h.fetch('/v1/alerts', { ...json(alert('m-b', 'svc-b', 'critical')), token: h.tokens.ingest })).json()) as any).items[0];
+    const a = ((await (await h.fetch('/v1/alerts', { ...json(alert('m-a', 'svc-a', 'low')), token: h.tokens.alerts })).json()) as any).items[0];
+    const b = ((await (await h.fetch('/v1/alerts', { ...json(alert('m-b', 'svc-b', 'critical')), token: h.tokens.alerts })).json()) as any).items[0];
     const target = await get(`/v1/incidents/${a.incident_id}`);
     const res = await h.fetch(`/v1/incidents/${a.incident_id}/merge`, {
       ...json({ from: b.incident_id }),

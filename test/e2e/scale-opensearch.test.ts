@@ -253,7 +253,7 @@ describe('scale mode: Redis outage', () => {
     // Alert intake: the alert is stored, but its notice to the responders cannot be queued: 503, never a 500.
     const now = new Date().toISOString();
     const alert = { id: `busout-alert-${prefix}`, rule: { id: 'r', name: 'rule r', level: 'high', tags: [] }, severity: 'high', group_key: 'g', entity: { kind: 'user', value: 'u' }, first_seen: now, last_seen: now };
-    const postAlert = () => h.fetch('/v1/alerts', { method: 'POST', token: h.tokens.ingest, headers: { 'content-type': 'application/json' }, body: JSON.stringify(alert) });
+    const postAlert = () => h.fetch('/v1/alerts', { method: 'POST', token: h.tokens.alerts, headers: { 'content-type': 'application/json' }, body: JSON.stringify(alert) });
     const alertDown = await postAlert();
     assert.equal(alertDown.status, 503);
     assert.equal(((await alertDown.json()) as { error: { code: string } }).error.code, 'BWK_BUS_UNAVAILABLE');

@@ -3,13 +3,21 @@
  * the same rule and group key, then grouped into an incident. This is what the correlator and the intake routes call,
  * at alert-storm rates, so every step is a read by id, an indexed lookup or a bounded write: its cost does not grow
  * with the number of alerts and incidents stored (bench/cases.ts measures it).
+ *
+ * Issue 11: what an alert's producer says is kept but not trusted. Oversized fields are cut rather than refused
+ * (fit.ts); grouping and suppression go by the time Bulwark received the evidence, stated times being clamped to it
+ * (received.ts); external alerts are recorded as such (external.ts); and the decision "fold or create" is claimed in
+ * the store, so it holds across processes (suppression.ts).
  */
 import { createHash } from 'node:crypto';
-import { AlertSchema, maxSeverity, type Alert, type AlertInput } from '@bulwark/schema';
+import { maxSeverity, type Alert, type AlertInput } from '@bulwark/schema';
 import type { Versioned } from '@bulwark/store';
-import { audit, boundedUnion, earlierOf, laterOf, parseOrThrow, withConflictRetry, type Actor } from './common.js';
+import { audit, boundedUnion, earlierOf, laterOf, withConflictRetry, type Actor } from './common.js';
 import type { CaseContext } from './context.js';
+import { fitAlert, type FittedAlert } from './fit.js';
 import { chooseIncident, countAndConfirm, groupAlert, refreshIncident } from './grouping.js';
+import { foldedProvenance, withReceiveTimes } from './received.js';
+import { claimOrFold } from './suppression.js';
 
 /**
  * How many event ids an alert keeps (the latest), and how many ids of folded repeats it keeps (the latest, for retries
@@ -41,11 +49,21 @@ export function suppressionAuditId(alertId: string): string {
   return `aud-suppressed-${alertId}`;
 }
 
-export async function recordAlert(ctx: CaseContext, input: AlertInput, actor: Actor): Promise<RecordResult> {
-  const parsed = parseOrThrow(AlertSchema, input, 'BWK_INGEST_BAD_FIELD');
+/**
+ * Records an alert. Never refused for a size: oversized fields are cut and listed in `provenance.truncated` (fit.ts),
+ * so one odd event cannot make its producer retry forever. Refused (400 naming the field) only when the alert is not
+ * an object, has no id, or is wrong in a way that is not a size.
+ */
+export async function recordAlert(ctx: CaseContext, input: AlertInput | FittedAlert, actor: Actor, maxClockSkewMs = ctx.maxClockSkewMs): Promise<RecordResult> {
+  const { alert: parsed, truncated } = isFitted(input) ? input : fitAlert(input);
   delete parsed.incident_counted;
-  const alert: Alert = { ...parsed, incident_id: null, suppressed_ids: [], suppression_key: suppressionKey(parsed.rule.id, parsed.group_key) };
+  const fresh: Alert = { ...parsed, incident_id: null, suppressed_ids: [], suppression_key: suppressionKey(parsed.rule.id, parsed.group_key) };
+  const alert = withReceiveTimes(ctx, fresh, truncated, maxClockSkewMs);
   return ctx.suppressionLock.run(`${alert.rule.id}\n${alert.group_key}`, () => recordLocked(ctx, alert, actor));
+}
+
+function isFitted(input: AlertInput | FittedAlert): input is FittedAlert {
+  return input !== null && typeof input === 'object' && 'truncated' in input && Array.isArray(input.truncated) && 'alert' in input;
 }
 
 /** Under the suppression lock of the alert's rule and group key: a replay, a repeat to fold, or a new alert. */
@@ -59,8 +77,9 @@ async function recordLocked(ctx: CaseContext, alert: Alert, actor: Actor): Promi
     if (created.created) await auditRecord(ctx, alert, actor);
     return group(ctx, created, created.created ? 'created' : 'duplicate');
   }
-  const suppressor = await findSuppressor(ctx, alert);
-  if (suppressor) return fold(ctx, suppressor.record.id, alert, actor);
+  // Atomic across processes: the episode of this rule and group key is claimed in the store (suppression.ts).
+  const decision = await claimOrFold(ctx, alert, actor);
+  if ('fold' in decision) return fold(ctx, decision.fold, alert, actor);
   // Claimed in the create itself (step 1 of grouping.ts), so a crash after it leaves a claim the replay finishes.
   const claimed: Alert = { ...alert, incident_id: await chooseIncident(ctx, alert), incident_counted: false };
   const created = await ctx.store.create('alerts', claimed, { ifAbsent: true });
@@ -69,6 +88,8 @@ async function recordLocked(ctx: CaseContext, alert: Alert, actor: Actor): Promi
   const grouped = await countAndConfirm(ctx, created, false);
   return { alert: grouped.record, version: grouped.version, outcome: 'created', incident_id: grouped.record.incident_id };
 }
+
+const provenanceOf = (provenance: Alert['provenance']) => (provenance ? { provenance } : {});
 
 function auditRecord(ctx: CaseContext, alert: Alert, actor: Actor): Promise<void> {
   return audit(ctx.store, { actor, action: 'alert.record', collection: 'alerts', target_id: alert.id, before: null, after: alertSummary(alert) }, ctx.now());
@@ -104,21 +125,6 @@ async function group(ctx: CaseContext, stored: Versioned<Alert>, outcome: Record
   return { alert: current.record, version: current.version, outcome, incident_id: incidentId };
 }
 
-/** The open alert of the same rule and group key whose last sighting is within the suppression window. */
-async function findSuppressor(ctx: CaseContext, alert: Alert): Promise<Versioned<Alert> | null> {
-  const page = await ctx.store.query<Alert>('alerts', {
-    filter: { suppression_key: alert.suppression_key!, status: ['open', 'acknowledged'] },
-    sort: { field: 'last_seen', order: 'desc' },
-    size: 1,
-  });
-  const candidate = page.items[0];
-  if (!candidate || candidate.record.rule.id !== alert.rule.id || candidate.record.group_key !== alert.group_key) return null;
-  const gap = Date.parse(alert.first_seen) - Date.parse(candidate.record.last_seen);
-  return gap <= ctx.suppressionWindowMs && Date.parse(alert.last_seen) >= Date.parse(candidate.record.first_seen) - ctx.suppressionWindowMs
-    ? candidate
-    : null;
-}
-
 /**
  * Folds a repeat into the suppressing alert: count, span, event ids, severity, and the repeat's id in the same update
  * (so a retry never folds it twice); then the fold's audit record, which is how a later replay of it is recognised.
@@ -137,6 +143,7 @@ async function fold(ctx: CaseContext, targetId: string, repeat: Alert, actor: Ac
       first_seen: earlierOf(target.first_seen, repeat.first_seen),
       last_seen: laterOf(target.last_seen, repeat.last_seen),
       event_ids: boundedUnion(target.event_ids, repeat.event_ids, MAX_ALERT_EVENT_IDS),
+      ...provenanceOf(foldedProvenance(target.provenance, repeat.provenance)),
       suppressed_ids: boundedUnion(target.suppressed_ids, [repeat.id], MAX_SUPPRESSED_IDS),
       ...(target.window && repeat.window
         ? { window: { start: earlierOf(target.window.start, repeat.window.start), end: laterOf(target.window.end, repeat.window.end) } }

@@ -4,12 +4,22 @@ import { KeyedLock } from './keyed-lock.js';
 
 export interface CaseServiceOptions {
   /**
-   * Suppression: another alert of the same rule and group key whose first sighting is within this many ms of an open
-   * alert's last sighting updates that alert's count and last-seen time instead of being stored. Default 10 minutes.
+   * Suppression: another alert of the same rule and group key received within this many ms of an open alert's span
+   * of receive times updates that alert's count and last-seen time instead of being stored. Default 10 minutes.
    */
   suppressionWindowMs?: number;
-  /** Grouping: an alert joins an active incident about the same entity last seen within this many ms. Default 1 hour. */
+  /** Grouping: an alert joins an active incident about the same entity received within this many ms. Default 1 hour. */
   incidentWindowMs?: number;
+  /**
+   * How far in the future (of the time Bulwark received the evidence) an alert's times may lie; later times are
+   * clamped to it (`alerts.max_clock_skew`). Default 5 minutes.
+   */
+  maxClockSkewMs?: number;
+  /**
+   * A suppression claim whose alert has not appeared after this long is taken over: its claimer died between claiming
+   * and creating the alert (see suppression.ts). Default 30 seconds.
+   */
+  suppressionClaimTimeoutMs?: number;
   /** The current time, ISO 8601; defaults to the wall clock. */
   now?: () => string;
   /**
@@ -24,9 +34,18 @@ export interface CaseContext {
   store: CaseStore;
   suppressionWindowMs: number;
   incidentWindowMs: number;
+  maxClockSkewMs: number;
+  suppressionClaimTimeoutMs: number;
   now: () => string;
-  /** Serialises suppression per rule and group key within this process. */
+  /**
+   * Serialises suppression per rule and group key within this process, so its own recordings never wait on each
+   * other's claims; across processes the claims in the store decide (suppression.ts).
+   */
   suppressionLock: KeyedLock;
+  /** The latest suppression claim generation seen per suppression key: where the next lookup starts (a hint only). */
+  claimHints: Map<string, number>;
+  /** The latest incident generation seen per entity (grouping.ts): where the next lookup starts (a hint only). */
+  incidentHints: Map<string, number>;
   onRecorded: CaseServiceOptions['onRecorded'];
 }
 
@@ -35,8 +54,12 @@ export function caseContext(store: CaseStore, options: CaseServiceOptions = {}):
     store,
     suppressionWindowMs: options.suppressionWindowMs ?? 10 * 60_000,
     incidentWindowMs: options.incidentWindowMs ?? 60 * 60_000,
+    maxClockSkewMs: options.maxClockSkewMs ?? 5 * 60_000,
+    suppressionClaimTimeoutMs: options.suppressionClaimTimeoutMs ?? 30_000,
     now: options.now ?? (() => new Date().toISOString()),
     suppressionLock: new KeyedLock(),
+    claimHints: new Map(),
+    incidentHints: new Map(),
     onRecorded: options.onRecorded,
   };
 }

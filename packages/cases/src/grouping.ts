@@ -1,13 +1,16 @@
 /**
  * Grouping alerts into incidents by entity (issue 4 item 3): an alert joins the active incident about the same entity
- * last seen within the incident window, else starts one. Membership lives on the alert (`incident_id`), so the
+ * received within the incident window, else starts one. Windows are over the times Bulwark received the evidence
+ * (`first_received_at`/`last_received_at` on the incident, received.ts), never over the times alerts state, so an
+ * alert claiming a `last_seen` years ahead cannot hold an incident open for later alerts; the stated times
+ * (`first_seen`/`last_seen`, clamped) are what people read. Membership lives on the alert (`incident_id`), so the
  * incident document stays bounded however many alerts join, and each step costs indexed lookups and bounded writes.
  *
  * Joining is three writes, each safe to repeat, so a crash between any two is finished by the replay:
  * 1. claim — the alert gets `incident_id` and `incident_counted: false` (for a new alert, in the create itself);
  * 2. count — the incident's `alert_count` goes up, and the alert id joins its bounded `recent_alert_ids` in the same
  *    guarded update, so a retry finds it there and does not count it again (a new incident is created already
- *    counting its first alert, under a deterministic id: entity, window bucket, generation);
+ *    counting its first alert, under a deterministic id: the entity and the next generation of its incidents);
  * 3. confirm — the alert gets `incident_counted: true`.
  * A replay that finds a claimed, unconfirmed alert no longer in the incident's recent list cannot tell whether the
  * count happened, so it recounts: `alert_count` becomes the number of alerts holding the incident (a query, paid only
@@ -16,8 +19,10 @@
 import { createHash } from 'node:crypto';
 import { ACTIVE_INCIDENT_STATUSES, entityKey, maxSeverity, type Alert, type Incident } from '@bulwark/schema';
 import type { Versioned } from '@bulwark/store';
+import { latestInChain, rememberGeneration } from './chain.js';
 import { boundedUnion, earlierOf, laterOf, withConflictRetry } from './common.js';
 import type { CaseContext } from './context.js';
+import { receivedAt, withinSpan } from './received.js';
 
 /** How many recently counted alert ids an incident keeps for retries of the count step (bounded document). */
 export const MAX_RECENT_ALERT_IDS = 50;
@@ -26,31 +31,47 @@ function isActive(incident: Incident): boolean {
   return (ACTIVE_INCIDENT_STATUSES as readonly string[]).includes(incident.status) && incident.merged_into === null;
 }
 
-/**
- * The incident a new alert claims: the active one about its entity whose span, widened by the window, overlaps the
- * alert; else the deterministic id of this entity and window bucket, at the first generation not closed.
- */
-export async function chooseIncident(ctx: CaseContext, alert: Alert): Promise<string> {
-  const page = await ctx.store.query<Incident>('incidents', {
-    filter: { entity_key: entityKey(alert.entity), status: [...ACTIVE_INCIDENT_STATUSES] },
-    sort: { field: 'last_seen', order: 'desc' },
-    size: 1,
-  });
-  const open = page.items[0]?.record;
-  if (open && open.merged_into === null && withinWindow(ctx, open, alert)) return open.id;
-  const bucket = Math.floor(Date.parse(alert.first_seen) / ctx.incidentWindowMs);
-  for (let generation = 0; ; generation++) {
-    const id = `inc-${createHash('sha256').update(`${entityKey(alert.entity)}\n${bucket}\n${generation}`).digest('hex').slice(0, 24)}`;
-    const found = await ctx.store.get<Incident>('incidents', id);
-    if (!found || isActive(found.record)) return id;
-  }
+/** Generation `g` of an entity's incidents is `inc-<hash of the entity>-<g>` (chain.ts): one id per new incident. */
+function incidentBase(key: string): string {
+  return `inc-${createHash('sha256').update(`${key}\nincidents`).digest('hex').slice(0, 24)}`;
 }
 
-/** The alert overlaps the incident's span widened by the window on both sides (events arrive out of order). */
-function withinWindow(ctx: CaseContext, incident: Incident, alert: Alert): boolean {
-  const start = Date.parse(incident.first_seen) - ctx.incidentWindowMs;
-  const end = Date.parse(incident.last_seen) + ctx.incidentWindowMs;
-  return Date.parse(alert.last_seen) >= start && Date.parse(alert.first_seen) <= end;
+function generationOf(base: string, id: string): number | undefined {
+  if (!id.startsWith(`${base}-`)) return undefined;
+  const n = Number(id.slice(base.length + 1));
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
+/**
+ * The incident a new alert claims: an active one about its entity whose span of receive times, widened by the window,
+ * holds the alert's receive time; else the next generation of the entity's incident chain. Two processes opening an
+ * incident for one entity at once compute the same next id, so they share it (the count step re-checks the window,
+ * and an alert that does not fit the incident another process opened there moves on to the generation after).
+ */
+export async function chooseIncident(ctx: CaseContext, alert: Alert): Promise<string> {
+  const key = entityKey(alert.entity);
+  const page = await ctx.store.query<Incident>('incidents', {
+    filter: { entity_key: key, status: [...ACTIVE_INCIDENT_STATUSES] },
+    sort: { field: 'last_received_at', order: 'desc' },
+    size: 5,
+  });
+  const open = page.items.find((i) => joinable(ctx, i.record, alert));
+  if (open) return open.record.id;
+  const base = incidentBase(key);
+  const seen = page.items.map((i) => generationOf(base, i.record.id)).filter((g): g is number => g !== undefined);
+  const hint = Math.max(ctx.incidentHints.get(base) ?? 0, ...seen);
+  const latest = await latestInChain(async (g) => (await ctx.store.get<Incident>('incidents', `${base}-${g}`))?.record ?? null, hint);
+  if (!latest) return `${base}-0`;
+  rememberGeneration(ctx.incidentHints, base, latest.generation);
+  return joinable(ctx, latest.record, alert) ? latest.record.id : `${base}-${latest.generation + 1}`;
+}
+
+/** An active incident the alert may join: received within the window of the incident's span of receive times. */
+function joinable(ctx: CaseContext, incident: Incident, alert: Alert): boolean {
+  if (!isActive(incident)) return false;
+  const first = incident.first_received_at ?? incident.first_seen;
+  const last = incident.last_received_at ?? incident.last_seen;
+  return withinSpan(receivedAt(alert), first, last, ctx.incidentWindowMs);
 }
 
 /** Groups a stored alert no incident has claimed yet (an alert stored before a crash): claim, count, confirm. */
@@ -96,7 +117,8 @@ async function countOnce(ctx: CaseContext, alert: Alert, resumed: boolean): Prom
     await recount(ctx, current, alert);
     return 'counted';
   }
-  if (!isActive(record)) return 'closed';
+  // Chosen moments ago, but another process may have opened this generation for an alert outside our window.
+  if (!joinable(ctx, record, alert)) return 'closed';
   const next: Incident = {
     ...widened(ctx, record, alert),
     alert_count: record.alert_count + 1,
@@ -133,6 +155,7 @@ async function recount(ctx: CaseContext, current: Versioned<Incident>, alert: Al
 
 function newIncident(ctx: CaseContext, id: string, alert: Alert): Incident {
   const now = ctx.now();
+  const received = isoOf(receivedAt(alert));
   return {
     id,
     title: `${alert.rule.name} on ${entityKey(alert.entity)}`,
@@ -149,6 +172,8 @@ function newIncident(ctx: CaseContext, id: string, alert: Alert): Incident {
     merged_from: [],
     first_seen: alert.first_seen,
     last_seen: alert.last_seen,
+    first_received_at: received,
+    last_received_at: received,
     created_at: now,
     updated_at: now,
     timeline: [],
@@ -156,13 +181,18 @@ function newIncident(ctx: CaseContext, id: string, alert: Alert): Incident {
   };
 }
 
-/** The incident widened by an alert: severity = max, span, tags. */
+const isoOf = (time: string) => new Date(Date.parse(time)).toISOString();
+
+/** The incident widened by an alert: severity = max, span of stated and of receive times, tags. */
 function widened(ctx: CaseContext, record: Incident, alert: Alert): Incident {
+  const received = isoOf(receivedAt(alert));
   return {
     ...record,
     severity: maxSeverity(record.severity, alert.severity),
     first_seen: earlierOf(record.first_seen, alert.first_seen),
     last_seen: laterOf(record.last_seen, alert.last_seen),
+    first_received_at: earlierOf(record.first_received_at ?? isoOf(record.first_seen), received),
+    last_received_at: laterOf(record.last_received_at ?? isoOf(record.last_seen), received),
     tags: [...new Set([...record.tags, ...alert.rule.tags])],
     updated_at: ctx.now(),
   };
@@ -183,8 +213,10 @@ export async function refreshIncident(ctx: CaseContext, alert: Alert): Promise<s
     const record = current.record;
     const severity = maxSeverity(record.severity, alert.severity);
     const lastSeen = laterOf(record.last_seen, alert.last_seen);
-    if (severity === record.severity && lastSeen === record.last_seen) return record.id;
-    await ctx.store.update('incidents', record.id, { ...record, severity, last_seen: lastSeen, updated_at: ctx.now() }, { expectedVersion: current.version });
+    const lastReceived = laterOf(record.last_received_at ?? isoOf(record.last_seen), isoOf(receivedAt(alert)));
+    if (severity === record.severity && lastSeen === record.last_seen && lastReceived === record.last_received_at) return record.id;
+    const next: Incident = { ...record, severity, last_seen: lastSeen, last_received_at: lastReceived, updated_at: ctx.now() };
+    await ctx.store.update('incidents', record.id, next, { expectedVersion: current.version });
     return record.id;
   });
 }

@@ -138,6 +138,8 @@ export async function merge(ctx: CaseContext, c: Change, fromId: string, fromVer
       merged_from: [...new Set([...(incident.merged_from ?? []), ...sources])],
       first_seen: earlierOf(incident.first_seen, from.first_seen),
       last_seen: laterOf(incident.last_seen, from.last_seen),
+      first_received_at: earlierOf(incident.first_received_at ?? incident.first_seen, from.first_received_at ?? from.first_seen),
+      last_received_at: laterOf(incident.last_received_at ?? incident.last_seen, from.last_received_at ?? from.last_seen),
       tags: [...new Set([...incident.tags, ...from.tags])],
       timeline: [...incident.timeline, entry(at, 'merge', from.id, `merged ${from.id} (${from.alert_count} alerts) by ${c.actor}`)],
     };

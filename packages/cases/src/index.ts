@@ -7,3 +7,9 @@ export type { Change } from './incidents.js';
 export type { Actor } from './common.js';
 export { parseOrThrow, withConflictRetry } from './common.js';
 export { AlertmanagerPayload, AlertmanagerAlert, fromAlertmanager, alertmanagerAlertId, fingerprintOf } from './alertmanager.js';
+export { fitAlert, MAX_MAP_ENTRIES, type FittedAlert } from './fit.js';
+export { receivedAt } from './received.js';
+export {
+  checkExternalAlert, externalProvenance, EXTERNAL_ALERT_SOURCES, EXTERNAL_UNTRUSTED, RESERVED_ALERT_ID_PREFIXES, RESERVED_RULE_ID_PREFIXES,
+  type ExternalIntake,
+} from './external.js';

@@ -8,6 +8,7 @@ import { recordAlert, resolveAlert, type RecordResult } from './alerts.js';
 import { alertmanagerAlertId, fromAlertmanager, type AlertmanagerPayload } from './alertmanager.js';
 import type { Actor } from './common.js';
 import { caseContext, type CaseContext, type CaseServiceOptions } from './context.js';
+import { checkExternalAlert, externalProvenance, type ExternalIntake } from './external.js';
 import * as ops from './incidents.js';
 import { listIncidentAlerts, withAlertTimeline } from './timeline.js';
 
@@ -25,9 +26,29 @@ export class CaseService {
     this.ctx = caseContext(store, options);
   }
 
-  /** Records one alert: idempotent on its id, suppressed into an open repeat, grouped into an incident by entity. */
+  /**
+   * Records one alert from inside Bulwark (the correlator): idempotent on its id, suppressed into an open repeat,
+   * grouped into an incident by entity. Its `provenance` is the producer's (absent: untrusted `logs`, received now);
+   * oversized fields are cut and listed in `provenance.truncated` rather than refused.
+   */
   async recordAlert(alert: AlertInput, actor: Actor = 'correlator'): Promise<RecordResult> {
-    const result = await recordAlert(this.ctx, alert, actor);
+    return this.recorded(await recordAlert(this.ctx, alert, actor));
+  }
+
+  /**
+   * Alerts posted by another system (`POST /v1/alerts`): every one is checked first (a claim only Bulwark may make,
+   * or a bad field, refuses the request with a 400 naming the field and records nothing), then each is recorded as
+   * external (external.ts), in order.
+   */
+  async recordExternalAlerts(inputs: readonly unknown[], intake: ExternalIntake, options: { list?: boolean } = {}): Promise<RecordResult[]> {
+    const receivedAt = this.ctx.now();
+    const fitted = inputs.map((input, i) => checkExternalAlert(input, intake, receivedAt, options.list ? String(i) : ''));
+    const results: RecordResult[] = [];
+    for (const alert of fitted) results.push(await this.recorded(await recordAlert(this.ctx, alert, intake.token.name, intake.maxClockSkewMs)));
+    return results;
+  }
+
+  private async recorded(result: RecordResult): Promise<RecordResult> {
     await this.ctx.onRecorded?.({ alertId: result.alert.id, incidentId: result.incident_id, outcome: result.outcome });
     return result;
   }
@@ -36,20 +57,27 @@ export class CaseService {
     return resolveAlert(this.ctx, id, resolvedAt, actor);
   }
 
-  /** A validated Alertmanager v4 payload: firing alerts recorded, resolved ones resolved (or recorded resolved). */
-  async recordAlertmanager(payload: AlertmanagerPayload, actor: Actor): Promise<AlertmanagerResult> {
+  /**
+   * A validated Alertmanager v4 payload: firing alerts recorded (as external, source `alertmanager`), resolved ones
+   * resolved (or recorded resolved). Without `intake` (tests, tools) the token is unknown and the route is the webhook's.
+   */
+  async recordAlertmanager(payload: AlertmanagerPayload, actor: Actor, intake?: Omit<ExternalIntake, 'source'>): Promise<AlertmanagerResult> {
     const result: AlertmanagerResult = { received: payload.alerts.length, created: 0, duplicates: 0, resolved: 0 };
     const now = this.ctx.now();
+    const latest = new Date(Date.parse(now) + (intake?.maxClockSkewMs ?? this.ctx.maxClockSkewMs)).toISOString();
+    const provenance = externalProvenance({ token: { id: '', name: actor }, route: '/v1/ingest/alertmanager', ...intake, source: 'alertmanager' }, now);
     for (const amAlert of payload.alerts) {
       const alert = fromAlertmanager(amAlert, now);
       if (amAlert.status === 'resolved') {
-        const resolved = await this.resolveAlert(alertmanagerAlertId(amAlert), alert.resolved_at ?? now, actor);
+        // The sender's end time, but never later than what this clock allows.
+        const resolvedAt = alert.resolved_at && Date.parse(alert.resolved_at) < Date.parse(latest) ? alert.resolved_at : latest;
+        const resolved = await this.resolveAlert(alertmanagerAlertId(amAlert), resolvedAt, actor);
         if (resolved) {
           result.resolved++;
           continue;
         }
       }
-      const recorded = await this.recordAlert(alert, actor);
+      const recorded = await this.recorded(await recordAlert(this.ctx, { ...alert, provenance }, actor, intake?.maxClockSkewMs));
       if (recorded.outcome === 'created') result.created++;
       else result.duplicates++;
       if (amAlert.status === 'resolved') result.resolved++;

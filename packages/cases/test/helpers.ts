@@ -19,7 +19,9 @@ export async function openFixture(options: CaseServiceOptions = {}): Promise<Fix
   const dir = mkdtempSync(join(tmpdir(), 'bwk-cases-'));
   const store = new SqliteCaseStore({ path: join(dir, 'cases.db') });
   await store.init();
-  const cases = new CaseService(store, { now: () => at(0), ...options });
+  // The clock stands a day after the alerts' evidence was received (a correlator catching up): grouping and
+  // suppression go by the receive times the alerts carry, and nothing is clamped.
+  const cases = new CaseService(store, { now: () => at(24 * 60), ...options });
   return {
     store,
     cases,
@@ -30,7 +32,7 @@ export async function openFixture(options: CaseServiceOptions = {}): Promise<Fix
   };
 }
 
-/** An alert of rule `rule` about pod `pod` in `prod`, seen at minute `minute`. */
+/** An alert of rule `rule` about pod `pod` in `prod`, seen and received (audit evidence) at minute `minute`. */
 export function alertOf(id: string, opts: { rule?: string; pod?: string; minute?: number; severity?: AlertInput['severity']; group?: string } = {}): AlertInput {
   const minute = opts.minute ?? 0;
   const rule = opts.rule ?? 'k8s-exec';
@@ -44,6 +46,7 @@ export function alertOf(id: string, opts: { rule?: string; pod?: string; minute?
     first_seen: at(minute),
     last_seen: at(minute),
     source: 'rule',
+    provenance: { origin: 'rule', sources: ['k8s-audit'], received_at: at(minute) },
   };
 }
 

@@ -20,6 +20,9 @@ export const DurationSchema = z.union([z.number(), z.string()]).transform((v, ct
 });
 const bytes = z.coerce.number().int().min(1024, 'must be at least 1024 bytes');
 
+/** Namespaces no playbook may act on, whatever the configuration says (`responder.protected_namespaces` adds to them). */
+export const ALWAYS_PROTECTED_NAMESPACES = ['kube-system', 'bulwark'] as const;
+
 export const ConfigSchema = z.strictObject({
   server: z
     .strictObject({
@@ -161,6 +164,16 @@ export const ConfigSchema = z.strictObject({
         .default([]),
     })
     .prefault({}),
+  /** Alerts from other systems (`POST /v1/alerts`, the Alertmanager webhook) and the times of every alert (issue 11). */
+  alerts: z
+    .strictObject({
+      /**
+       * How far after the time Bulwark received it an alert's stated times (`first_seen`, `last_seen`, `window`) may
+       * lie; later ones are clamped (grouping and suppression use the receive time regardless).
+       */
+      max_clock_skew: DurationSchema.default(5 * 60_000),
+    })
+    .prefault({}),
   responder: z
     .strictObject({
       /**
@@ -176,8 +189,14 @@ export const ConfigSchema = z.strictObject({
         .optional(),
       /** Runs one responder process advances at the same time. */
       concurrency: z.coerce.number().int().min(1).max(64).default(4),
-      /** Namespaces no playbook may act on; Bulwark's own namespace belongs here. */
-      protected_namespaces: z.array(z.string().min(1)).default(['kube-system', 'bulwark']),
+      /**
+       * Namespaces no playbook may act on, in addition to kube-system and bulwark, which are always protected (a list
+       * here adds to them; it never replaces them — issue 11). Put Bulwark's own namespace here if it is another one.
+       */
+      protected_namespaces: z
+        .array(z.string().min(1))
+        .default([])
+        .transform((extra) => [...new Set([...ALWAYS_PROTECTED_NAMESPACES, ...extra])]),
       /** Blast radius: limited actions (containment, not notifications) per window, per playbook and overall. */
       limits: z
         .strictObject({
@@ -275,6 +294,7 @@ export const ENV_VARS: Record<string, string[]> = {
   BULWARK_BUS_PREFIX: ['bus', 'prefix'],
   BULWARK_BUS_GROUPS: ['bus', 'groups'],
   BULWARK_BUS_LOCK_DURATION: ['bus', 'lock_duration'],
+  BULWARK_ALERTS_MAX_CLOCK_SKEW: ['alerts', 'max_clock_skew'],
   BULWARK_RESPONDER: ['responder', 'enabled'],
   BULWARK_PLAYBOOKS_DIR: ['responder', 'playbooks_dir'],
   BULWARK_PUBLIC_URL: ['responder', 'public_url'],

@@ -47,8 +47,15 @@ export const IncidentSchema = z.strictObject({
   recent_alert_ids: z.array(z.string()).optional(),
   /** Incidents merged into this one (transitively): their alerts belong here, even the ones not yet moved. */
   merged_from: z.array(z.string()).optional(),
+  /** The span of the times its alerts state (clamped to their receive times plus the allowed clock skew): for people. */
   first_seen: z.string(),
   last_seen: z.string(),
+  /**
+   * The span of the times Bulwark received its alerts' evidence: what grouping decides on (issue 11), as stated times
+   * are the caller's. Absent on incidents stored before it existed (`first_seen`/`last_seen` stand in).
+   */
+  first_received_at: z.string().optional(),
+  last_received_at: z.string().optional(),
   created_at: z.string(),
   updated_at: z.string(),
   /**

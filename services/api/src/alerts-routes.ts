@@ -2,14 +2,24 @@
  * Alert intake and listing (issue 4 items 4–5): `POST /v1/alerts` (our alert schema, one or a list),
  * `POST /v1/ingest/alertmanager` (Prometheus Alertmanager webhook, payload v4) — both idempotent on retries — and
  * `GET /v1/alerts`, `GET /v1/alerts/:id`.
+ *
+ * Intake is its own scope, `alerts` (issue 11): the `ingest` token a log shipper holds, often in a URL, cannot post an
+ * alert. What is posted is recorded as external (see @bulwark/cases external.ts): it cannot claim to be one of
+ * Bulwark's rules — the rule ids refused are those of the rules directory the correlator loads and of the bundled
+ * rules — its times are clamped to the receive time plus `alerts.max_clock_skew`, and its entity, labels and
+ * annotations are marked untrusted. A token restricted to `sources` posts to `/v1/alerts` only if granted `external`,
+ * to the webhook only if granted `alertmanager` (403 BWK_AUTH_SOURCE_FORBIDDEN).
  */
-import express, { Router } from 'express';
-import { z } from 'zod';
-import { AlertSchema, BulwarkError, type AlertInput } from '@bulwark/schema';
-import { AlertmanagerPayload, parseOrThrow, type CaseService } from '@bulwark/cases';
-import type { ServiceDeps } from '@bulwark/http';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import express, { Router, type Request } from 'express';
+import { BulwarkError } from '@bulwark/schema';
+import { AlertmanagerPayload, parseOrThrow, type CaseService, type ExternalIntake } from '@bulwark/cases';
+import { loadSigmaFiles } from '@bulwark/detection';
+import { requireSource, type ServiceDeps } from '@bulwark/http';
 import { parseParams } from './params.js';
 import { AlertListParams, filterOf } from './case-params.js';
+import { BUNDLED_RULES_DIR } from './backtest-routes.js';
 
 /** The most alerts one request may carry; a larger backlog is sent in several requests. */
 export const MAX_ALERTS_PER_REQUEST = 1000;
@@ -18,29 +28,41 @@ const jsonBody = express.json({ limit: '4mb', type: () => true });
 
 export function alertsRouter(deps: ServiceDeps, cases: CaseService): Router {
   const router = Router();
-  const ingest = deps.auth.require('ingest');
+  const alerts = deps.auth.require('alerts');
   const read = deps.auth.require('read');
+  const rulesDirs = [...new Set([deps.config.detection.rules_dir ?? BUNDLED_RULES_DIR, BUNDLED_RULES_DIR])];
+  let reserved: ReadonlySet<string> | undefined;
+  const intakeOf = (req: Request, route: string): Omit<ExternalIntake, 'source'> => ({
+    token: { id: req.principal?.tokenId ?? '', name: req.principal?.name ?? 'api' },
+    route,
+    reservedRuleIds: (reserved ??= reservedRuleIds(rulesDirs)),
+    maxClockSkewMs: deps.config.alerts.max_clock_skew,
+  });
 
-  router.post('/v1/alerts', ingest, jsonBody, async (req, res) => {
+  // A token restricted to `sources` may post here only if it may speak for what the route records.
+  router.post('/v1/alerts', alerts, requireSource('/v1/alerts', ['external']), jsonBody, async (req, res) => {
     const inputs = alertInputs(req.body);
-    const actor = req.principal?.name ?? 'api';
-    const items = [];
-    for (const input of inputs) {
-      const result = await cases.recordAlert(input, actor);
-      items.push({ id: input.id, stored_as: result.alert.id, outcome: result.outcome, incident_id: result.incident_id, version: result.version });
-    }
+    const results = await cases.recordExternalAlerts(inputs, { ...intakeOf(req, '/v1/alerts'), source: 'external' }, { list: Array.isArray(req.body) });
+    const items = results.map((result, i) => ({
+      id: (inputs[i] as { id: string }).id,
+      stored_as: result.alert.id,
+      outcome: result.outcome,
+      incident_id: result.incident_id,
+      version: result.version,
+      ...(result.alert.provenance?.truncated ? { truncated: result.alert.provenance.truncated } : {}),
+    }));
     res.status(items.some((i) => i.outcome === 'created') ? 201 : 200).json({ items });
   });
 
-  router.post('/v1/ingest/alertmanager', ingest, jsonBody, async (req, res) => {
+  router.post('/v1/ingest/alertmanager', alerts, requireSource('/v1/ingest/alertmanager', ['alertmanager']), jsonBody, async (req, res) => {
     const payload = parseOrThrow(AlertmanagerPayload, req.body ?? {}, 'BWK_INGEST_BAD_FIELD');
-    res.json(await cases.recordAlertmanager(payload, req.principal?.name ?? 'alertmanager'));
+    res.json(await cases.recordAlertmanager(payload, req.principal?.name ?? 'alertmanager', intakeOf(req, '/v1/ingest/alertmanager')));
   });
 
   router.get('/v1/alerts', read, async (req, res) => {
     const p = parseParams(AlertListParams, req.query);
     const page = await cases.listAlerts({
-      filter: filterOf({ status: p.status, severity: p.severity, source: p.source, 'rule.id': p.rule, incident_id: p.incident }),
+      filter: filterOf({ status: p.status, severity: p.severity, source: p.source, 'provenance.origin': p.origin, 'rule.id': p.rule, incident_id: p.incident }),
       size: p.size,
       ...(p.cursor ? { cursor: p.cursor } : {}),
     });
@@ -57,8 +79,8 @@ export function alertsRouter(deps: ServiceDeps, cases: CaseService): Router {
   return router;
 }
 
-/** One alert or a list; every alert is checked before any is recorded, so a bad field stores nothing. */
-function alertInputs(body: unknown): AlertInput[] {
+/** One alert or a list (each is checked by the case service before any is recorded, so a bad field stores nothing). */
+function alertInputs(body: unknown): unknown[] {
   if (body === undefined || body === null || typeof body !== 'object') {
     throw new BulwarkError('BWK_INGEST_BAD_FIELD', 'send an alert object or a list of alerts as JSON', { field: '(body)' });
   }
@@ -67,8 +89,41 @@ function alertInputs(body: unknown): AlertInput[] {
   if (list.length > MAX_ALERTS_PER_REQUEST) {
     throw new BulwarkError('BWK_INGEST_BAD_FIELD', `at most ${MAX_ALERTS_PER_REQUEST} alerts per request`, { field: '(body)' });
   }
-  return list.map((item, i) => {
-    parseOrThrow(AlertSchema as z.ZodType, item, 'BWK_INGEST_BAD_FIELD', Array.isArray(body) ? String(i) : '');
-    return item as AlertInput;
-  });
+  return list;
+}
+
+/**
+ * What Bulwark's own rules are referenced by — id, name and title, as the correlator names a rule by the first it has
+ * — across the rules directories: an external alert may not take any of them as its rule id. Read once, on the first
+ * alert posted; a rule file that does not load is skipped here (the correlator reports it).
+ */
+function reservedRuleIds(dirs: readonly string[]): ReadonlySet<string> {
+  const ids = new Set<string>();
+  for (const dir of dirs) {
+    for (const file of ruleFiles(dir)) {
+      let loaded;
+      try {
+        loaded = loadSigmaFiles([{ file, source: readFileSync(file, 'utf8') }]);
+      } catch {
+        continue;
+      }
+      for (const rule of [...loaded.rules, ...loaded.correlations]) {
+        for (const ref of [rule.id, rule.name, rule.title]) if (typeof ref === 'string' && ref) ids.add(ref);
+      }
+    }
+  }
+  return ids;
+}
+
+/** Rule files under `dir` (fixtures excluded), as the correlator reads a rules directory. */
+function ruleFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (name.startsWith('.')) continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) {
+      if (!/\.fixtures$/i.test(name)) out.push(...ruleFiles(path));
+    } else if (/\.ya?ml$/i.test(name) && !/\.fixtures\.ya?ml$/i.test(name)) out.push(path);
+  }
+  return out;
 }

@@ -7,6 +7,7 @@ import { alertsRouter } from './alerts-routes.js';
 import { incidentsRouter } from './incidents-routes.js';
 import { backtestRouter } from './backtest-routes.js';
 import { auditRouter } from './audit-routes.js';
+import { deadLetterRouter } from './dead-letter-routes.js';
 
 export function apiRouter(deps: ServiceDeps): Router {
   const router = Router();
@@ -17,11 +18,13 @@ export function apiRouter(deps: ServiceDeps): Router {
   const cases = new CaseService(deps.cases, {
     suppressionWindowMs: suppression_window,
     incidentWindowMs: incident_window,
+    maxClockSkewMs: deps.config.alerts.max_clock_skew,
     onRecorded: async (notice) => deps.alertRecorded?.(notice),
   });
   router.use(alertsRouter(deps, cases));
   router.use(incidentsRouter(deps, cases));
   router.use(auditRouter(deps));
+  router.use(deadLetterRouter(deps));
   router.use(deps.config.detection.rules_dir ? backtestRouter(deps, deps.config.detection.rules_dir) : backtestRouter(deps));
   return router;
 }

@@ -31,6 +31,8 @@ export const AlertListParams = z.object({
   status: list(AlertStatuses),
   severity: list(Severities),
   source: list(AlertSources),
+  /** `rule` (Bulwark's own detections) or `external` (posted by another system): `provenance.origin`. */
+  origin: list(['rule', 'external'] as const),
   rule: text,
   incident: text,
   ...paging,
