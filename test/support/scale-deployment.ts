@@ -29,6 +29,8 @@ export interface CorrelatorStatus {
   events: number;
   alerts: number;
   failures: number;
+  dead_lettered: number;
+  retried: number;
 }
 
 export interface ScaleDeployment {

@@ -30,6 +30,11 @@ export interface ServiceDeps {
    * runs the responder in embedded mode. Null: nobody responds (the responder rescans recent alerts at start).
    */
   alertRecorded: ((notice: { alertId: string; incidentId: string | null; outcome: string }) => Promise<void>) | null;
+  /**
+   * The counters of the correlator running in this process (batches, events, alerts, failures, dead-lettered,
+   * retried), set by whoever starts it; absent where no correlator runs (`GET /v1/correlator/status` then says so).
+   */
+  correlatorStatus?: () => Promise<Record<string, unknown>>;
   /** Registers a resource (a thread pool, a connection) to release on shutdown, before the stores close. */
   onClose(release: () => Promise<void>): void;
   /** Releases registered resources, then closes the stores. Idempotent. */

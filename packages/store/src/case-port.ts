@@ -14,12 +14,14 @@ import type { SortOrder } from './port.js';
 
 /**
  * The record families. `audit` is append-only: it can be appended to and read, never updated or deleted. `tokens`:
- * API tokens (hashes only) in scale mode, so every process accepts the same tokens (`CaseTokenStore`).
+ * API tokens (hashes only) in scale mode, so every process accepts the same tokens (`CaseTokenStore`). `deadletter`:
+ * events the correlator could not evaluate after its bounded retries, with the reason (issue 11 item 6), so one
+ * poison event is set aside and visible instead of stalling detection for everything after it.
  */
-export type CaseCollection = 'alerts' | 'incidents' | 'runs' | 'audit' | 'tokens';
+export type CaseCollection = 'alerts' | 'incidents' | 'runs' | 'audit' | 'tokens' | 'deadletter';
 /** The collections whose records may be updated or deleted. */
 export type MutableCaseCollection = Exclude<CaseCollection, 'audit'>;
-export const CASE_COLLECTIONS: readonly CaseCollection[] = ['alerts', 'incidents', 'runs', 'audit', 'tokens'];
+export const CASE_COLLECTIONS: readonly CaseCollection[] = ['alerts', 'incidents', 'runs', 'audit', 'tokens', 'deadletter'];
 
 /**
  * What every stored record has: a string `id`, unique within its collection. The rest is the caller's JSON (the

@@ -12,6 +12,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Bus } from '@bulwark/bus';
 import type { ServiceDeps } from '@bulwark/http';
+import { exposeStatus } from '@bulwark/correlator';
 
 export interface CorrelatorThread {
   rules: number;
@@ -22,7 +23,10 @@ export interface CorrelatorThread {
   readonly worker: Worker;
 }
 
-type Message = { type: string; error?: string; rules?: number; correlations?: number };
+type Message = { type: string; error?: string; rules?: number; correlations?: number; nonce?: number; status?: Record<string, unknown> };
+
+/** How long `GET /v1/correlator/status` waits for the thread's counters (a thread busy with a storm answers late). */
+const STATUS_TIMEOUT_MS = 2_000;
 
 /** Starts a thread and waits for its `ready`; rejects with its start-up error. */
 async function spawnThread(deps: ServiceDeps): Promise<{ worker: Worker; rules: number; correlations: number }> {
@@ -88,6 +92,25 @@ export async function startCorrelatorThread(deps: ServiceDeps): Promise<Correlat
     close: async () => {},
   };
   deps.bus = nudge;
+  // The thread's counters for `GET /v1/correlator/status` (served by the API routes of this process).
+  let nonce = 0;
+  exposeStatus(deps, async () => {
+    const current = worker;
+    const asked = ++nonce;
+    const reply = await new Promise<Record<string, unknown> | null>((resolve) => {
+      const timer = setTimeout(() => done(null), STATUS_TIMEOUT_MS);
+      const onMessage = (m: Message) => m.type === 'status' && m.nonce === asked && done(m.status ?? null);
+      const done = (status: Record<string, unknown> | null) => {
+        clearTimeout(timer);
+        current.off('message', onMessage);
+        resolve(status);
+      };
+      current.on('message', onMessage);
+      current.postMessage({ type: 'status', nonce: asked });
+    });
+    // Counters restart with the thread: `restarts` says when that happened.
+    return { ...(reply ?? { rules: first.rules, correlations: first.correlations, answering: false }), thread: true, restarts };
+  });
   deps.onClose(async () => {
     closing = true;
     const current = worker;

@@ -1,10 +1,15 @@
 /**
  * Turning rule matches into alerts (issue 4 item 3): deterministic ids so a redelivered batch or a replayed event is
  * recognised by `CaseService.recordAlert` instead of stored twice, and the entity incidents are grouped by.
+ *
+ * Every alert carries the provenance of its evidence (issue 11; see provenance.ts). The entity and the pod
+ * annotations are read from the event as stored: for evidence of source `logs` they say what a log line claimed, not
+ * what the cluster did, and `provenance.sources` is what tells a playbook so — it is never widened here.
  */
 import { createHash } from 'node:crypto';
-import { entityKey, type AlertInput, type Entity, type Severity } from '@bulwark/schema';
+import { entityKey, type AlertInput, type AlertProvenance, type Entity, type Severity } from '@bulwark/schema';
 import type { CorrelationMatch, SigmaCorrelation, SigmaRule } from '@bulwark/detection';
+import { provenanceOf } from './provenance.js';
 
 type Json = Record<string, unknown>;
 
@@ -76,8 +81,11 @@ function tagsOf(rule: SigmaRule | SigmaCorrelation): string[] {
   return (rule.tags ?? []).slice(0, 64).map((t) => t.slice(0, 128));
 }
 
-/** A single-event rule matched: id = sha256(rule id, event id), so the same event never alerts twice for a rule. */
-export function alertForRule(rule: SigmaRule, event: unknown, eventId: string, eventMs: number): AlertInput {
+/**
+ * A single-event rule matched: id = sha256(rule id, event id), so the same event never alerts twice for a rule.
+ * `handledMs`: when the correlator handles the event, the received time of an event stored without `event.ingested`.
+ */
+export function alertForRule(rule: SigmaRule, event: unknown, eventId: string, eventMs: number, handledMs = Date.now()): AlertInput {
   const entity = entityOf(event);
   const seen = isoOf(event, eventMs);
   const ref = ruleRef(rule);
@@ -93,14 +101,22 @@ export function alertForRule(rule: SigmaRule, event: unknown, eventId: string, e
     last_seen: seen,
     source: 'rule',
     ...annotationsOf(entity, pod),
+    provenance: provenanceOf([{ doc: event, handledMs }]),
   };
 }
 
 /**
  * A correlation matched: the match id is already deterministic (rule, group key, window start). The entity comes
  * from the group-by values (a user, a source IP, a namespace/workload), else from the event that completed it.
+ * `provenance`: the correlator passes the union over all the evidence it can see (see provenance.ts); by default the
+ * completing and first events only.
  */
-export function alertForCorrelation(match: CorrelationMatch, lastEvent: unknown, firstEvent?: unknown): AlertInput {
+export function alertForCorrelation(
+  match: CorrelationMatch,
+  lastEvent: unknown,
+  firstEvent?: unknown,
+  provenance: AlertProvenance = provenanceOf([lastEvent, ...(firstEvent === undefined ? [] : [firstEvent])].map((doc) => ({ doc, handledMs: Date.now() }))),
+): AlertInput {
   const entity = entityOfGroup(match.group) ?? entityOf(lastEvent);
   const ref = ruleRef(match.rule);
   const labels: Record<string, string> = {};
@@ -120,6 +136,7 @@ export function alertForCorrelation(match: CorrelationMatch, lastEvent: unknown,
     source: 'rule',
     labels,
     ...annotationsOf(entity, pod),
+    provenance,
   };
 }
 

@@ -1,10 +1,12 @@
 /**
  * The correlator process's HTTP surface: health for the orchestrator, and a status page (rules loaded, batches,
- * events, alerts, failures) for operators and tests. Detection itself runs on the bus, not on HTTP.
+ * events, alerts, failures, dead-lettered and retried events, the last failure) for operators and tests. Detection
+ * itself runs on the bus, not on HTTP.
  */
 import express, { type Express } from 'express';
 import { errorHandler, healthRouter, notFound, type ServiceDeps } from '@bulwark/http';
 import type { Correlator } from './correlator.js';
+import { statusOf } from './service.js';
 
 export function buildApp(deps: ServiceDeps, correlator: Correlator): Express {
   const app = express();
@@ -12,11 +14,7 @@ export function buildApp(deps: ServiceDeps, correlator: Correlator): Express {
   app.set('etag', false);
   app.use(healthRouter(deps.store));
   app.get('/v1/correlator/status', deps.auth.require('read'), (_req, res) => {
-    res.json({
-      rules: correlator.rules.rules.length,
-      correlations: correlator.rules.correlations.length,
-      ...correlator.stats,
-    });
+    res.json(statusOf(correlator));
   });
   app.use(notFound);
   app.use(errorHandler(deps.logger));

@@ -5,15 +5,24 @@
  *
  * Delivery is at-least-once: a handler error rejects the batch so the bus redelivers it, and every alert id is
  * deterministic (rule + event, or the correlation match id), so a redelivery records nothing twice.
+ *
+ * Detection never stalls (issue 11 item 6). A batch is evaluated event by event (evaluate.ts). An event whose
+ * evaluation fails is retried alone a bounded number of times (failures.ts: at once for refused data, with back-off
+ * for the unexplained); if it keeps failing it is dead-lettered with its reason (dead-letter.ts) and the events after
+ * it are evaluated as usual. What must NOT be dead-lettered is an outage: a failure of the store, Redis or the
+ * network, or one that hits every event of the batch, gives the whole batch back to the bus, which redelivers it —
+ * the events already evaluated are then recognised as repeats. Nothing is acknowledged before every event of the
+ * batch was either evaluated or durably dead-lettered.
  */
 import type { Logger } from 'pino';
 import type { Bus, BusBatch, Subscription } from '@bulwark/bus';
 import type { CaseService } from '@bulwark/cases';
 import type { AlertInput } from '@bulwark/schema';
-import {
-  CorrelationEngine, InMemoryCorrelationState, type CorrelationState, type DetectionConfig, type SigmaRule,
-} from '@bulwark/detection';
-import { alertForCorrelation, alertForRule, ruleRef } from './alerts.js';
+import { CorrelationEngine, InMemoryCorrelationState, type CorrelationState, type DetectionConfig } from '@bulwark/detection';
+import { writeDeadLetters, type FailedEvent } from './dead-letter.js';
+import { BatchEvaluation, type EvaluationContext } from './evaluate.js';
+import { classifyFailure, MAX_ATTEMPTS, messageOf, retryDelayMs, failureCode } from './failures.js';
+import { correlationsReadingLogs } from './provenance.js';
 import { BUNDLED_RULES_DIR, loadRuleDir, type LoadedRules } from './rules.js';
 
 export interface CorrelatorOptions {
@@ -42,18 +51,44 @@ export interface CorrelatorOptions {
   events?: { get(id: string): Promise<unknown> };
 }
 
+/** Counters for status pages and tests (`GET /v1/correlator/status`). */
+export interface CorrelatorStats {
+  /** Batches acknowledged. */
+  batches: number;
+  /** Events in acknowledged batches (evaluated or dead-lettered). */
+  events: number;
+  /** Alerts recorded (repeats of a redelivery included). */
+  alerts: number;
+  /** Batch deliveries that failed and were given back to the bus for redelivery. */
+  failures: number;
+  /** Events set aside in the dead-letter. */
+  dead_lettered: number;
+  /** Retries of a single failing event. */
+  retried: number;
+  /** The last failure, for operators: when, what, and what became of it. */
+  last_failure: { at: string; code: string; message: string; outcome: 'redelivered' | 'dead-lettered' } | null;
+}
+
 export interface Correlator {
   readonly rules: LoadedRules;
-  /** Counters for status pages and tests. */
-  readonly stats: { batches: number; events: number; alerts: number; failures: number };
+  readonly stats: CorrelatorStats;
   /** Stop taking batches and wait for the one in hand. Does not close the bus (its owner does). */
   close(): Promise<void>;
 }
 
-interface ParsedEvent {
-  id: string;
-  ts: number;
-  doc: unknown;
+/** Unexplained failures in a row, with no success yet in the batch, that make it an outage rather than poison. */
+const OUTAGE_AFTER = 3;
+/** Batches whose unrecorded alerts are kept for their next delivery here (bounded: a batch may go elsewhere). */
+const CARRIED_BATCHES = 256;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Thrown to give a batch back to the bus when its failures look like an outage, not like one bad event. */
+class OutageError extends Error {
+  constructor(message: string, override readonly cause: unknown) {
+    super(`${message}: ${messageOf(cause)}`);
+    this.name = 'OutageError';
+  }
 }
 
 /** Loads the rules, subscribes to the bus and returns once the subscription runs. */
@@ -65,71 +100,84 @@ export async function startCorrelator(options: CorrelatorOptions): Promise<Corre
     state,
     allowedLatenessMs: options.allowedLatenessMs ?? 60_000,
   });
-  const stats = { batches: 0, events: 0, alerts: 0, failures: 0 };
+  const stats: CorrelatorStats = { batches: 0, events: 0, alerts: 0, failures: 0, dead_lettered: 0, retried: 0, last_failure: null };
   const log = logger.child({ component: 'correlator' });
+  const ctx: EvaluationContext = {
+    rules,
+    engine,
+    cases,
+    readsLogs: correlationsReadingLogs(rules),
+    readBack: async (id) => options.events?.get(id),
+  };
+  /** Correlation alerts of a failed delivery, for the next delivery of the same batch (see evaluate.ts). */
+  const carried = new Map<string, AlertInput[]>();
+  const noteFailure = (error: unknown, outcome: 'redelivered' | 'dead-lettered') => {
+    stats.last_failure = { at: new Date().toISOString(), code: failureCode(error), message: messageOf(error).slice(0, 512), outcome };
+  };
+
+  /** Every event of the batch evaluated, or its failure collected for the dead-letter; throws to redeliver. */
+  const evaluateAll = async (batch: BusBatch, run: BatchEvaluation): Promise<{ recorded: number; failed: FailedEvent[] }> => {
+    let recorded = 0;
+    let succeeded = 0;
+    let unexplained = 0;
+    const failed: FailedEvent[] = [];
+    for (const event of batch.events) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          recorded += await run.evaluate(event);
+          succeeded++;
+          break;
+        } catch (error) {
+          const kind = classifyFailure(error);
+          if (kind === 'infrastructure') throw error;
+          if (attempt < MAX_ATTEMPTS[kind]) {
+            stats.retried++;
+            await sleep(retryDelayMs(kind, attempt));
+            continue;
+          }
+          if (kind === 'unknown' && succeeded === 0 && ++unexplained >= OUTAGE_AFTER) {
+            throw new OutageError(`the first ${unexplained} events of the batch all failed: not one bad event`, error);
+          }
+          log.warn({ err: error, event: event.id, batch: batch.id, attempts: attempt }, 'an event keeps failing; it is dead-lettered');
+          run.dropPending();
+          failed.push({ event, error, kind, attempts: attempt });
+          break;
+        }
+      }
+    }
+    const everyEvent = failed.length === batch.events.length;
+    if (everyEvent && batch.events.length > 1 && failed.some((f) => f.kind === 'unknown')) {
+      throw new OutageError(`every event of the batch failed: not one bad event`, failed[0]!.error);
+    }
+    if (failed.length > 0 && !(await cases.store.ping())) {
+      throw new OutageError('the case store does not answer', failed[0]!.error);
+    }
+    return { recorded, failed };
+  };
 
   const handle = async (batch: BusBatch): Promise<void> => {
+    const run = new BatchEvaluation(ctx, batch, carried.get(batch.id));
+    carried.delete(batch.id);
     try {
-      stats.alerts += await handleBatch(batch);
+      const { recorded, failed } = await evaluateAll(batch, run);
+      stats.alerts += recorded;
+      if (failed.length > 0) {
+        await writeDeadLetters(cases.store, failed, batch.id);
+        stats.dead_lettered += failed.length;
+        noteFailure(failed[failed.length - 1]!.error, 'dead-lettered');
+      }
       await state.flush?.();
       stats.batches++;
       stats.events += batch.events.length;
     } catch (err) {
       stats.failures++;
+      noteFailure(err, 'redelivered');
+      if (run.pending.length > 0) {
+        carried.set(batch.id, run.pending.splice(0));
+        while (carried.size > CARRIED_BATCHES) carried.delete(carried.keys().next().value!);
+      }
       log.error({ err, batch: batch.id }, 'correlator batch failed; the bus will redeliver it');
       throw err;
-    }
-  };
-
-  /** Correlation alerts produced but not yet recorded (see below). */
-  const unrecorded: AlertInput[] = [];
-  const flushUnrecorded = async (): Promise<number> => {
-    let n = 0;
-    while (unrecorded.length > 0) {
-      await cases.recordAlert(unrecorded[0]!, 'correlator');
-      unrecorded.shift();
-      n++;
-    }
-    return n;
-  };
-
-  const handleBatch = async (batch: BusBatch): Promise<number> => {
-    let recorded = await flushUnrecorded();
-    const parsed = batch.events.map((e): ParsedEvent => ({ id: e.id, ts: e.ts, doc: JSON.parse(e.doc) as unknown }));
-    const items: Array<{ event: unknown; matchedRuleIds: string[] }> = [];
-    for (const event of parsed) {
-      const matched: SigmaRule[] = rules.ruleset.match(event.doc).map((m) => m.rule);
-      for (const rule of matched) {
-        if (!rules.correlationSet.standalone(rule)) continue;
-        await cases.recordAlert(alertForRule(rule, event.doc, event.id, event.ts), 'correlator');
-        recorded++;
-      }
-      if (matched.length > 0) items.push({ event: event.doc, matchedRuleIds: matched.map(ruleRef) });
-    }
-    if (rules.correlations.length === 0) return recorded;
-    // The engine remembers the events it has seen (a redelivered event is a duplicate and fires nothing), so a match
-    // whose alert could not be recorded is kept and retried first on the next delivery instead of being lost.
-    // The event that completed a correlation stands in for its entity when the group-by values name none; the
-    // window's first event (when in this batch) names the pod, e.g. the exec of the multi-stage breach.
-    const byId = new Map(parsed.map((e) => [e.id, e.doc]));
-    for (const { event, matchedRuleIds } of items) {
-      for (const match of await engine.process(event, matchedRuleIds)) {
-        if (!rules.correlationSet.standalone(match.rule)) continue;
-        unrecorded.push(alertForCorrelation(match, event, await firstEventOf(match.eventIds[0], byId)));
-      }
-    }
-    return recorded + (await flushUnrecorded());
-  };
-
-  /** The window's first event: from this batch, else read back from the store (undefined if it cannot be). */
-  const firstEventOf = async (id: string | undefined, batch: Map<string, unknown>): Promise<unknown> => {
-    if (id === undefined) return undefined;
-    if (batch.has(id)) return batch.get(id);
-    try {
-      return (await options.events?.get(id)) ?? undefined;
-    } catch (err) {
-      log.warn({ err, event: id }, 'could not read a correlation window first event back; its alert names no pod');
-      return undefined;
     }
   };
 

@@ -49,6 +49,7 @@ export async function startCorrelatorService(deps: ServiceDeps, bus: Bus, option
       ...(rulesDir !== undefined ? { rulesDir } : {}),
       ...(options.group !== undefined ? { group: options.group } : {}),
     });
+    exposeStatus(deps, async () => statusOf(correlator));
     deps.onClose(async () => {
       await correlator.close();
       await state.close();
@@ -62,11 +63,25 @@ export async function startCorrelatorService(deps: ServiceDeps, bus: Bus, option
   }
 }
 
+/**
+ * What `GET /v1/correlator/status` shows: rules loaded and the counters (batches, events, alerts, failures,
+ * dead-lettered, retried, the last failure).
+ */
+export function statusOf(correlator: Correlator): Record<string, unknown> {
+  return { rules: correlator.rules.rules.length, correlations: correlator.rules.correlations.length, ...correlator.stats };
+}
+
+/** Lets the API routes of this process serve the status (services/api dead-letter-routes.ts reads `correlatorStatus`). */
+export function exposeStatus(deps: ServiceDeps, status: () => Promise<Record<string, unknown>>): void {
+  deps.correlatorStatus = status;
+}
+
 /** The case service with the configured windows; the API's alert intake uses the same settings. */
 export function caseServiceOf(deps: ServiceDeps, store: CaseStore = deps.cases): CaseService {
   return new CaseService(store, {
     suppressionWindowMs: deps.config.detection.suppression_window,
     incidentWindowMs: deps.config.detection.incident_window,
+    maxClockSkewMs: deps.config.alerts.max_clock_skew,
     // Read at each alert: the responder may start after the case service was made.
     onRecorded: async (notice) => deps.alertRecorded?.(notice),
   });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { BatchHandler, Bus, BusBatch } from '@bulwark/bus';
 import type { CaseService } from '@bulwark/cases';
-import type { AlertInput } from '@bulwark/schema';
+import { BulwarkError, type AlertInput } from '@bulwark/schema';
 import { startCorrelator } from '../src/index.js';
 
 const RULE = `title: Exec
@@ -55,7 +55,8 @@ describe('correlator delivery', () => {
       recordAlert: async (alert: AlertInput) => {
         if (alert.id.startsWith('cor-') && failNextCorrelation) {
           failNextCorrelation = false;
-          throw new Error('case store unavailable');
+          // An outage, not a bad alert: the batch goes back to the bus instead of being dead-lettered.
+          throw new BulwarkError('BWK_STORE_UNAVAILABLE', 'case store unavailable');
         }
         stored.set(alert.id, alert);
         return { outcome: 'created' };
@@ -73,6 +74,7 @@ describe('correlator delivery', () => {
       assert.equal(correlation[0]!.severity, 'high');
       assert.deepEqual(correlation[0]!.entity, { kind: 'user', value: 'alice' });
       assert.equal(correlator.stats.failures, 1);
+      assert.equal(correlator.stats.dead_lettered, 0);
       await correlator.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 /**
  * Index layout of the search-engine CaseStore: one plain index per collection, `<prefix>-alerts`, `<prefix>-incidents`,
- * `<prefix>-runs`, `<prefix>-audit`. Not data streams: case records are updated in place, which data streams forbid,
+ * `<prefix>-runs`, `<prefix>-audit`, `<prefix>-tokens`, `<prefix>-deadletter`. Not data streams: case records are updated in place, which data streams forbid,
  * and there are few enough of them that one primary shard per collection serves every query.
  *
  * Mappings are explicit where a record family's fields are known by name and generic elsewhere, because the record
@@ -38,7 +38,7 @@ const COMMON_PROPERTIES = {
   last_seen: date,
 } as const;
 
-/** Mappings shared by the four indices; `dynamic_templates` are tried in order, first match wins. */
+/** Mappings shared by the case indices; `dynamic_templates` are tried in order, first match wins. */
 export const CASE_MAPPINGS = {
   dynamic: true,
   date_detection: false,

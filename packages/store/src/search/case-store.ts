@@ -81,7 +81,7 @@ export class SearchCaseStore implements CaseStore {
   }
 
   /**
-   * Create the four indices, or add new mapped fields to existing ones (mappings only ever grow). Idempotent and safe
+   * Create the indices (one per collection), or add new mapped fields to existing ones (mappings only ever grow). Idempotent and safe
    * when several processes start together: an index another process created first is simply updated.
    */
   async init(): Promise<void> {

@@ -27,6 +27,7 @@ export const CASE_INDEXED_FIELDS: Readonly<Record<CaseCollection, readonly strin
   runs: ['trigger.incident_id', 'playbook', 'status'],
   audit: ['target_id', 'incident_id', 'alert_id', 'run_id'],
   tokens: ['name'],
+  deadletter: ['event_id', 'rule_id', 'batch_id', 'code'],
 };
 
 /** The migration that adds the side table (appended to the case migrations). */

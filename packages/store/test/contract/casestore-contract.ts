@@ -242,6 +242,34 @@ export function runCaseStoreContract(name: string, makeStore: (scope: string) =>
       });
     });
 
+    describe('dead-letter collection', () => {
+      /** What the correlator sets aside (issue 11 item 6): deterministic ids, filters by event and rule, newest first. */
+      const letters: Rec[] = [
+        { id: 'dl-1', event_id: 'ev-1', batch_id: 'seq-1-9', rule_id: 'r-exec', code: 'BWK_BAD_REQUEST', reason: 'refused', at: at(30), event_excerpt: '{"a":1}' },
+        { id: 'dl-2', event_id: 'ev-2', batch_id: 'seq-1-9', code: 'SyntaxError', reason: 'not JSON', at: at(10), event_excerpt: '{' },
+        { id: 'dl-3', event_id: 'ev-3', batch_id: 'seq-10-12', rule_id: 'r-exec', code: 'BWK_BAD_REQUEST', reason: 'refused', at: at(20), event_excerpt: '' },
+      ];
+      let d: CaseStore;
+      before(async () => {
+        d = await open('deadletter');
+        for (const letter of letters) await d.create('deadletter', letter);
+      });
+
+      it('stores, replays (ifAbsent), filters by event, rule and code, and sorts by time', async () => {
+        const replay = await d.create('deadletter', { ...letters[0]!, reason: 'a second delivery' }, { ifAbsent: true });
+        assert.equal(replay.created, false);
+        assert.equal(replay.record.reason, 'refused', 'the first record is kept');
+        assert.equal((await d.get('alerts', 'dl-1')), null, 'a collection of its own');
+        const ids = async (query: CaseQuery) => (await d.query<Rec>('deadletter', query)).items.map((i) => i.record.id);
+        assert.deepEqual(await ids({ size: 10, sort: { field: 'at', order: 'desc' } }), ['dl-1', 'dl-3', 'dl-2']);
+        assert.deepEqual(await ids({ size: 10, filter: { rule_id: 'r-exec' }, sort: { field: 'at', order: 'asc' } }), ['dl-3', 'dl-1']);
+        assert.deepEqual(await ids({ size: 10, filter: { event_id: 'ev-2' } }), ['dl-2']);
+        assert.deepEqual(await ids({ size: 10, filter: { code: 'BWK_BAD_REQUEST', batch_id: 'seq-1-9' } }), ['dl-1']);
+        assert.equal(await d.delete('deadletter', 'dl-2'), true, 'an operator can drop a record once handled');
+        assert.deepEqual(await ids({ size: 10 }), ['dl-1', 'dl-3']);
+      });
+    });
+
     describe('pagination', () => {
       let p: CaseStore;
       /**

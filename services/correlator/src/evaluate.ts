@@ -1,0 +1,189 @@
+/**
+ * Evaluating one delivered batch, one event at a time (issue 11 item 6): parse the stored event, run the Sigma rules,
+ * record its single-event alerts, feed the correlation engine and record the correlation alerts it completes. Each
+ * step that throws is wrapped in an `EvaluationError` naming the stage and the rule, so correlator.ts can retry that
+ * event alone, dead-letter it with a reason, or give the batch back to the bus — without the rest of the batch
+ * depending on it.
+ *
+ * Re-evaluating an event is harmless, which is what makes per-event retries and batch redeliveries safe: alert ids
+ * are deterministic (rule + event, or the correlation match id) and `recordAlert` recognises a repeat; the engine
+ * recognises an event it has already counted and re-emits the matches that event completed (window.ts `reemit`).
+ *
+ * `pending` holds correlation alerts produced but not yet recorded. It belongs to one batch delivery — never to the
+ * process — so batches handled concurrently (`detection.concurrency > 1`) never record, drop or block on each other's
+ * alerts. A retry of the same event records what is pending first; when the batch goes back to the bus, its pending
+ * alerts are kept under the batch id for this process's next delivery of it (correlator.ts), and a delivery in
+ * another process gets them from the engine's re-emission instead.
+ */
+import type { BusBatch } from '@bulwark/bus';
+import type { CaseService } from '@bulwark/cases';
+import type { CorrelationEngine, CorrelationMatch, SigmaRule } from '@bulwark/detection';
+import type { AlertInput, SourceKind } from '@bulwark/schema';
+import type { SerializedEvent } from '@bulwark/store';
+import { alertForCorrelation, alertForRule, ruleRef } from './alerts.js';
+import { classifyFailure, EvaluationError, type EvaluationStage } from './failures.js';
+import { provenanceOf, type Evidence } from './provenance.js';
+import type { LoadedRules } from './rules.js';
+
+export interface EvaluationContext {
+  rules: LoadedRules;
+  engine: CorrelationEngine;
+  cases: CaseService;
+  /** Whether evidence a correlation cannot see may be logs (provenance.ts `correlationsReadingLogs`). */
+  readsLogs: (correlation: CorrelationMatch['rule']) => boolean;
+  /** Reads a stored event back by id (the window's first event when it came in an earlier batch). */
+  readBack: (id: string) => Promise<unknown>;
+}
+
+type Parsed = { ok: true; doc: unknown } | { ok: false; error: unknown };
+
+/** Runs `step`, turning what it throws into an EvaluationError of `stage` (an EvaluationError passes unchanged). */
+async function step<T>(stage: EvaluationStage, ruleId: string | undefined, run: () => T | Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw err instanceof EvaluationError ? err : new EvaluationError(stage, ruleId, err);
+  }
+}
+
+/** Collects the failures of an event's independent steps; an infrastructure failure is thrown at once. */
+class Failures {
+  private first: unknown;
+  private failed = false;
+
+  async attempt(run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (err) {
+      if (classifyFailure(err) === 'infrastructure') throw err;
+      if (!this.failed) [this.first, this.failed] = [err, true];
+    }
+  }
+
+  throwFirst(): void {
+    if (this.failed) throw this.first;
+  }
+}
+
+export class BatchEvaluation {
+  /** Correlation alerts produced by this delivery and not yet recorded (see the module comment). */
+  readonly pending: AlertInput[];
+  private readonly byId: Map<string, SerializedEvent>;
+  private readonly parsed = new Map<string, Parsed>();
+  private readonly handledMs = Date.now();
+
+  constructor(
+    private readonly ctx: EvaluationContext,
+    batch: BusBatch,
+    carried: readonly AlertInput[] = [],
+  ) {
+    this.pending = [...carried];
+    this.byId = new Map(batch.events.map((e) => [e.id, e]));
+  }
+
+  /**
+   * Evaluates one event of the batch; returns the alerts recorded. A rule whose alert fails does not keep the event's
+   * other rules or its correlations from running: the first failure is thrown once everything else was tried (an
+   * infrastructure failure at once — the next step would only fail too). Throws an EvaluationError.
+   */
+  async evaluate(event: SerializedEvent): Promise<number> {
+    const failures = new Failures();
+    let recorded = await this.flushPending(failures);
+    const doc = await step('parse', undefined, () => this.parse(event.id, event.doc));
+    const matched: SigmaRule[] = await step('match', undefined, () => this.ctx.rules.ruleset.match(doc).map((m) => m.rule));
+    const { correlationSet } = this.ctx.rules;
+    for (const rule of matched) {
+      if (!correlationSet.standalone(rule)) continue;
+      const ref = ruleRef(rule);
+      await failures.attempt(async () => {
+        const alert = await step('alert', ref, () => alertForRule(rule, doc, event.id, event.ts, this.handledMs));
+        await step('record', ref, () => this.ctx.cases.recordAlert(alert, 'correlator'));
+        recorded++;
+      });
+    }
+    if (matched.length > 0 && this.ctx.rules.correlations.length > 0) {
+      const matches = await step('correlate', undefined, () => this.ctx.engine.process(doc, matched.map(ruleRef)));
+      for (const match of matches) {
+        if (!correlationSet.standalone(match.rule)) continue;
+        const ref = ruleRef(match.rule);
+        const first = await this.firstEventOf(match.eventIds[0]);
+        await failures.attempt(async () => {
+          const alert = await step('alert', ref, () => {
+            const unseen: SourceKind[] = this.ctx.readsLogs(match.rule) ? ['logs'] : [];
+            return alertForCorrelation(match, doc, first, provenanceOf(this.evidenceOf(match, doc, first), unseen));
+          });
+          this.pending.push(alert);
+        });
+      }
+      recorded += await this.flushPending(failures);
+    }
+    failures.throwFirst();
+    return recorded;
+  }
+
+  /** Drops the pending alerts (their event is being dead-lettered: they are what kept failing). */
+  dropPending(): number {
+    return this.pending.splice(0).length;
+  }
+
+  /** Records the pending alerts; one that fails stays pending (for the retry) and the others are still tried. */
+  private async flushPending(failures: Failures): Promise<number> {
+    let n = 0;
+    for (const alert of [...this.pending]) {
+      await failures.attempt(async () => {
+        await step('record', alert.rule.id, () => this.ctx.cases.recordAlert(alert, 'correlator'));
+        this.pending.splice(this.pending.indexOf(alert), 1);
+        n++;
+      });
+    }
+    return n;
+  }
+
+  /** The stored event's document; a parse failure is remembered, so a retry fails the same way at no cost. */
+  private parse(id: string, json: string): unknown {
+    let parsed = this.parsed.get(id);
+    if (!parsed) {
+      try {
+        parsed = { ok: true, doc: JSON.parse(json) as unknown };
+      } catch (error) {
+        parsed = { ok: false, error };
+      }
+      this.parsed.set(id, parsed);
+    }
+    if (!parsed.ok) throw parsed.error;
+    return parsed.doc;
+  }
+
+  /** A batch event's document, or undefined when it does not parse (it is dead-lettered on its own turn). */
+  private docInBatch(id: string): unknown {
+    const event = this.byId.get(id);
+    if (!event) return undefined;
+    try {
+      return this.parse(id, event.doc);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The window's first event: from this batch, else read back from the store (undefined if it cannot be). */
+  private async firstEventOf(id: string | undefined): Promise<unknown> {
+    if (id === undefined) return undefined;
+    if (this.byId.has(id)) return this.docInBatch(id);
+    try {
+      return (await this.ctx.readBack(id)) ?? undefined;
+    } catch {
+      return undefined; // the alert then names no pod; its provenance stays conservative (see provenance.ts)
+    }
+  }
+
+  /** The evidence of a match this delivery can see: the completing event, the first event, the window's batch events. */
+  private evidenceOf(match: CorrelationMatch, last: unknown, first: unknown): Evidence[] {
+    const evidence: Evidence[] = [{ doc: last, handledMs: this.handledMs }];
+    if (first !== undefined) evidence.push({ doc: first, handledMs: this.handledMs });
+    for (const id of match.eventIds) {
+      const doc = this.byId.has(id) ? this.docInBatch(id) : undefined;
+      if (doc !== undefined) evidence.push({ doc, handledMs: this.handledMs });
+    }
+    return evidence;
+  }
+}
