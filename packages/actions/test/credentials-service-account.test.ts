@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { kubeClients, revokeServiceAccount, statusOf, type KubeClients } from '../src/index.js';
-import { applyResponderRole, kubeConfigFor, kubeEnv, testClients } from './helpers.js';
+import { StepJournal, applyResponderRole, kubeConfigFor, kubeEnv, testClients } from './helpers.js';
 
 const RBAC = 'rbac.authorization.k8s.io';
 
@@ -244,10 +244,11 @@ describe('credentials.revokeServiceAccount on a real API server', () => {
       body: { apiVersion: `${RBAC}/v1`, kind: 'RoleBinding', metadata: { name: 'keyed' }, roleRef: { apiGroup: RBAC, kind: 'Role', name: 'reader' }, subjects: [{ kind: 'ServiceAccount', name, namespace }] },
     });
     const ctx = { kube: responder, idempotencyKey: `run-${suffix}/revoke` };
-    const first = await revokeServiceAccount.run(ctx, { namespace, name });
+    const journal = new StepJournal(ctx);
+    const first = await revokeServiceAccount.run(journal.attempt(), { namespace, name });
     const uid = (await admin.core.readNamespacedServiceAccount({ namespace, name })).metadata!;
     assert.equal(uid.annotations?.['bulwark.io/action-key'], ctx.idempotencyKey);
-    const retried = await revokeServiceAccount.run(ctx, { namespace, name });
+    const retried = await revokeServiceAccount.run(journal.attempt(), { namespace, name });
     assert.deepEqual(retried.undo, first.undo);
     assert.equal((await admin.core.readNamespacedServiceAccount({ namespace, name })).metadata!.uid, uid.uid, 'not rotated again');
     // Another step (another key) rotates.

@@ -1,8 +1,9 @@
 /**
- * Idempotency across a crash (ActionContext.idempotencyKey) and quarantine's `detach`, on the real API server of
- * test/services as the responder identity. A step retried with the same key finds its own earlier change and returns
- * the same undo record (so undo still restores the original state); a run with another key finds someone else's change
- * and returns no undo record. No controller runs: the ReplicaSet's pods are created by the test with it as owner.
+ * Idempotency across a crash (ActionContext.idempotencyKey, checkpoint/priorUndo) and quarantine's `detach`, on the
+ * real API server of test/services as the responder identity. A step retried with the same key gets its earlier
+ * attempt's record back from the run journal (StepJournal, as the engine does) and returns the same undo record (so
+ * undo still restores the original state); a run with another key finds someone else's change and returns no undo
+ * record. No controller runs: the ReplicaSet's pods are created by the test with it as owner.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +18,7 @@ import {
   scaleWorkload,
   type KubeClients,
 } from '../src/index.js';
-import { applyResponderRole, deploymentBody, testClients } from './helpers.js';
+import { StepJournal, applyResponderRole, deploymentBody, testClients } from './helpers.js';
 
 describe('idempotency keys and quarantine detach on a real API server', () => {
   let admin: KubeClients;
@@ -105,8 +106,9 @@ describe('idempotency keys and quarantine detach on a real API server', () => {
   it('quarantine with key K twice returns the same undo record; another key on a quarantined pod returns none', async () => {
     const original = await podMeta('web-7d9-b');
     const K = `run-1/quarantine-${randomBytes(2).toString('hex')}`;
-    const ctx = { kube: responder, idempotencyKey: K };
-    const first = await quarantinePod.run(ctx, { namespace, pod: 'web-7d9-b', detach: true });
+    const journal = new StepJournal({ kube: responder, idempotencyKey: K });
+    const first = await quarantinePod.run(journal.attempt(), { namespace, pod: 'web-7d9-b', detach: true });
+    assert.deepEqual(journal.saved, first.undo, 'journaled before the change');
     assert.equal(first.changed, true);
     assert.equal(first.undo?.key, K);
     const after1 = await podMeta('web-7d9-b');
@@ -115,7 +117,7 @@ describe('idempotency keys and quarantine detach on a real API server', () => {
     assert.equal(policy.metadata?.annotations?.[ACTION_KEY_ANNOTATION], K);
 
     // The retry after a crash between the change and the journal write.
-    const retry = await quarantinePod.run(ctx, { namespace, pod: 'web-7d9-b', detach: true });
+    const retry = await quarantinePod.run(journal.attempt(), { namespace, pod: 'web-7d9-b', detach: true });
     assert.equal(retry.changed, false);
     assert.deepEqual(retry.undo, first.undo);
     assert.deepEqual(await podMeta('web-7d9-b'), after1);
@@ -131,16 +133,18 @@ describe('idempotency keys and quarantine detach on a real API server', () => {
     assert.deepEqual(await policies(), []);
   });
 
-  it('scaleWorkload with key K records the previous count before scaling; a retry returns the same undo record', async () => {
+  it('scaleWorkload with key K journals the previous count before scaling; a retry returns the same undo record', async () => {
     const K = 'run-1/scale';
     const ctx = { kube: responder, idempotencyKey: K };
+    const journal = new StepJournal(ctx);
     const read = async () => admin.apps.readNamespacedDeployment({ namespace, name: 'miner' });
-    const first = await scaleWorkload.run(ctx, { namespace, name: 'miner' });
+    const first = await scaleWorkload.run(journal.attempt(), { namespace, name: 'miner' });
+    assert.deepEqual(journal.saved, first.undo, 'journaled before scaling');
     assert.deepEqual(first.undo, { namespace, kind: 'Deployment', name: 'miner', previous: 3, key: K });
     const d = await read();
     assert.equal(d.spec?.replicas, 0);
     assert.deepEqual(d.metadata?.annotations, { [ACTION_KEY_ANNOTATION]: K, 'bulwark.io/previous-replicas': '3' });
-    const retry = await scaleWorkload.run(ctx, { namespace, name: 'miner' });
+    const retry = await scaleWorkload.run(journal.attempt(), { namespace, name: 'miner' });
     assert.equal(retry.changed, false);
     assert.deepEqual(retry.undo, first.undo);
     assert.equal((await scaleWorkload.run({ kube: responder, idempotencyKey: 'run-2/scale' }, { namespace, name: 'miner' })).undo, null);
@@ -154,9 +158,10 @@ describe('idempotency keys and quarantine detach on a real API server', () => {
   it('cordonNode with key K: a retry returns the same undo record, another key none; undo uncordons and clears the key', async () => {
     const K = 'run-1/cordon';
     const ctx = { kube: responder, idempotencyKey: K };
-    const first = await cordonNode.run(ctx, { node });
+    const journal = new StepJournal(ctx);
+    const first = await cordonNode.run(journal.attempt(), { node });
     assert.deepEqual(first.undo, { node, key: K });
-    const retry = await cordonNode.run(ctx, { node });
+    const retry = await cordonNode.run(journal.attempt(), { node });
     assert.equal(retry.changed, false);
     assert.deepEqual(retry.undo, first.undo);
     assert.equal((await cordonNode.run({ kube: responder, idempotencyKey: 'other' }, { node })).undo, null);
@@ -167,13 +172,14 @@ describe('idempotency keys and quarantine detach on a real API server', () => {
     assert.equal((await cordonNode.undo(ctx, retry.undo!)).changed, false);
   });
 
-  it('label with key K: a retry returns the same undo record; deletePod with key K: the retry finds its Event record', async () => {
+  it('label with key K: a retry returns the same undo record; deletePod with key K: the retry finds its journal record', async () => {
     const K = 'run-1/label';
     const ctx = { kube: responder, idempotencyKey: K };
+    const journal = new StepJournal(ctx);
     const input = { kind: 'Pod' as const, namespace, name: 'plain', set: { app: 'evil' } };
-    const first = await label.run(ctx, input);
+    const first = await label.run(journal.attempt(), input);
     assert.deepEqual(first.undo, { kind: 'Pod', namespace, name: 'plain', previous: { app: 'plain' }, key: K });
-    const retry = await label.run(ctx, input);
+    const retry = await label.run(journal.attempt(), input);
     assert.equal(retry.changed, false);
     assert.deepEqual(retry.undo, first.undo);
     assert.equal((await label.run({ kube: responder, idempotencyKey: 'other' }, input)).undo, null);
@@ -182,11 +188,12 @@ describe('idempotency keys and quarantine detach on a real API server', () => {
 
     const D = 'run-1/delete';
     const dctx = { kube: responder, idempotencyKey: D };
-    const removed = await deletePod.run(dctx, { namespace, pod: 'gone' });
+    const djournal = new StepJournal(dctx);
+    const removed = await deletePod.run(djournal.attempt(), { namespace, pod: 'gone' });
     assert.equal(removed.changed, true);
-    const again = await deletePod.run(dctx, { namespace, pod: 'gone' });
+    const again = await deletePod.run(djournal.attempt(), { namespace, pod: 'gone' });
     assert.equal(again.changed, false);
-    assert.deepEqual(again.undo, removed.undo, 'the same undo record, read back from the Event');
+    assert.deepEqual(again.undo, removed.undo, 'the same undo record, from the journal');
     assert.equal((await deletePod.run({ kube: responder, idempotencyKey: 'other' }, { namespace, pod: 'gone' })).undo, null);
     assert.equal((await deletePod.undo(dctx, again.undo!)).changed, true);
     assert.deepEqual((await podMeta('gone')).labels, { app: 'gone' });

@@ -95,21 +95,22 @@ describe('notify.webhook', () => {
     assert.equal(result.undo, null);
   });
 
-  it('teams: an Adaptive Card message with the facts and an Open incident action', async () => {
+  it('teams: an Adaptive Card message with the facts (as text runs) and an Open incident action', async () => {
     await notifyWebhook.run(context(server), { url: `${server.url}/teams`, format: 'teams', title: 'Containment done' });
     const [req] = await server.waitFor(1);
     const body = req!.body as { type: string; attachments: { contentType: string; content: Record<string, unknown> }[] };
     assert.equal(body.type, 'message');
     assert.equal(body.attachments.length, 1);
     assert.equal(body.attachments[0]!.contentType, 'application/vnd.microsoft.card.adaptive');
-    const card = body.attachments[0]!.content as { type: string; version: string; body: { type: string; text?: string; facts?: { title: string; value: string }[] }[]; actions: { type: string; url: string }[] };
+    type Inline = { type: string; text: string; weight?: string };
+    const card = body.attachments[0]!.content as { type: string; version: string; body: { type: string; text?: string; inlines?: Inline[] }[]; actions: { type: string; url: string }[] };
     assert.equal(card.type, 'AdaptiveCard');
     assert.equal(card.version, '1.4');
-    assert.equal(card.body[0]!.text, 'Containment done');
-    const facts = card.body.find((b) => b.type === 'FactSet')!.facts!;
-    assert.deepEqual(facts.find((f) => f.title === 'Status'), { title: 'Status', value: 'open' });
-    assert.deepEqual(facts.find((f) => f.title === 'Alerts'), { title: 'Alerts', value: '3' });
-    assert.ok(card.body.some((b) => b.text?.includes('shell-spawned-in-container')));
+    assert.deepEqual(card.body[0], { type: 'RichTextBlock', inlines: [{ type: 'TextRun', text: 'Containment done', size: 'Large', weight: 'Bolder' }] });
+    const lines = card.body.filter((b) => b.type === 'RichTextBlock').map((b) => b.inlines!.map((i) => i.text).join(''));
+    assert.ok(lines.includes('Status: open'), lines.join(' | '));
+    assert.ok(lines.includes('Alerts: 3'));
+    assert.ok(lines.some((l) => l.includes('shell-spawned-in-container')));
     assert.deepEqual(card.actions, [{ type: 'Action.OpenUrl', title: 'Open incident', url: LINK }]);
     assert.equal(req!.headers['idempotency-key'], 'run-9/notify-oncall');
   });

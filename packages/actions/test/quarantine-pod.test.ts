@@ -73,7 +73,7 @@ describe('k8s.quarantinePod on a real API server', () => {
       ],
     );
 
-    const second = await quarantinePod.run(ctx, { namespace, pod: 'web-a' });
+    const second = await quarantinePod.run(ctx, { namespace, pod: 'web-a', allow: { dns: true, cidrs: ['10.9.0.0/24'] } });
     assert.equal(second.changed, false);
     assert.deepEqual(second.plan, []);
     const after2 = await state();

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { ACTION_KEY_ANNOTATION, scaleWorkload, type KubeClients } from '../src/index.js';
 import { PREVIOUS_REPLICAS_ANNOTATION } from '../src/k8s/scale-workload.js';
-import { applyResponderRole, testClients } from './helpers.js';
+import { StepJournal, applyResponderRole, testClients } from './helpers.js';
 
 const template = (app: string) => ({
   metadata: { labels: { app } },
@@ -129,18 +129,19 @@ describe('k8s.scaleWorkload by pod on a real API server', () => {
     assert.equal((await scaleWorkload.undo(ctx, first.undo!)).changed, false, 'undo is idempotent');
   });
 
-  it('with an idempotency key: recorded on the Deployment before scaling, a retry returns the same undo record, undo clears it', async () => {
+  it('with an idempotency key: journaled before scaling (the key on the Deployment), a retry returns the same undo record, undo clears it', async () => {
     const key = `run-${randomBytes(3).toString('hex')}/scale_down`;
     const ctx = { kube: responder, idempotencyKey: key };
-    const first = await scaleWorkload.run(ctx, { namespace, pod: 'miner-5d8f-abcde', replicas: 1 });
+    const journal = new StepJournal(ctx);
+    const first = await scaleWorkload.run(journal.attempt(), { namespace, pod: 'miner-5d8f-abcde', replicas: 1 });
     assert.deepEqual(first.undo, { namespace, kind: 'Deployment', name: 'miner', previous: 3, pod: 'miner-5d8f-abcde', key });
     assert.equal(await deploymentReplicas(), 1);
     assert.equal((await deploymentAnnotations())[ACTION_KEY_ANNOTATION], key);
     assert.equal((await deploymentAnnotations())[PREVIOUS_REPLICAS_ANNOTATION], '3');
 
-    const retry = await scaleWorkload.run(ctx, { namespace, pod: 'miner-5d8f-abcde', replicas: 1 });
+    const retry = await scaleWorkload.run(journal.attempt(), { namespace, pod: 'miner-5d8f-abcde', replicas: 1 });
     assert.equal(retry.changed, false);
-    assert.deepEqual(retry.undo, first.undo, 'the retry finds its own record');
+    assert.deepEqual(retry.undo, first.undo, 'the retry finds its own record in the journal');
     assert.equal((await scaleWorkload.run({ kube: responder, idempotencyKey: 'other/step' }, { namespace, pod: 'miner-5d8f-abcde', replicas: 1 })).undo, null);
 
     assert.equal((await scaleWorkload.undo(ctx, retry.undo!)).changed, true);

@@ -1,6 +1,7 @@
 /**
  * What the credential actions share: the RBAC and authentication clients, "who am I" (the responder never revokes
- * itself), and taking a subject out of every RoleBinding and ClusterRoleBinding with a backup that undo puts back.
+ * itself), and taking a subject out of every RoleBinding and ClusterRoleBinding with a backup that undo puts back
+ * (restore-binding.ts).
  *
  * Concurrency: a binding is deleted with preconditions (uid and resourceVersion) and patched with a JSON Patch that
  * first `test`s the subjects it read, so a binding someone changed in between is re-read and planned again, never
@@ -12,6 +13,7 @@ import type { ActionContext, PlannedChange } from '../action.js';
 import { DEFAULT_PROTECTED_NAMESPACES } from '../action.js';
 import type { KubeClients } from '../kube.js';
 import { statusOf } from '../kube.js';
+import { withRoleScope } from './role-scope.js';
 
 export const ACTION_KEY_ANNOTATION = 'bulwark.io/action-key';
 
@@ -25,7 +27,8 @@ export const ACTION_KEY_ANNOTATION = 'bulwark.io/action-key';
  */
 export const BINDING_RBAC = [
   { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings', 'clusterrolebindings'], verbs: ['get', 'list', 'create', 'patch', 'delete'] },
-  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'clusterroles'], verbs: ['bind'] },
+  // get: whether a role grants everything (undo never creates an unrecorded binding to a cluster-admin-like role).
+  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'clusterroles'], verbs: ['get', 'bind'] },
   // SelfSubjectReview (who the responder is, so it never revokes itself); every authenticated user may already.
   { apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'], verbs: ['create'] },
 ];
@@ -58,6 +61,11 @@ export interface BindingBackup {
   removed: k8s.RbacV1Subject[];
   /** Deleted (it named only the revoked subject) or patched (the others kept). */
   change: 'deleted' | 'patched';
+  /**
+   * Its role granted every verb on every resource (cluster-admin or a `*`/`*` rule) when the binding was changed.
+   * Undo restores a binding to such a role only when the journal recorded it so (see `restoreBinding`).
+   */
+  roleGrantsAll?: boolean;
 }
 
 /** A binding the action would have changed but leaves alone, and why. */
@@ -75,7 +83,7 @@ type Binding = k8s.V1RoleBinding | k8s.V1ClusterRoleBinding;
 export const bindingTarget = (b: { kind: BindingKind; namespace?: string; name: string }): string =>
   b.kind === 'RoleBinding' ? `rolebindings/${b.namespace}/${b.name}` : `clusterrolebindings/${b.name}`;
 
-const jsonPatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch);
+export const jsonPatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch);
 
 /** Every RoleBinding (all namespaces) and ClusterRoleBinding with a subject `match` accepts, page by page. */
 export async function bindingsNaming(kube: KubeClients, match: SubjectMatch): Promise<Array<{ kind: BindingKind; binding: Binding }>> {
@@ -112,7 +120,7 @@ export function skipReason(ctx: ActionContext, kind: BindingKind, binding: Bindi
 }
 
 /** Plain objects (the client returns class instances), so plans and undo records are JSON as journaled. */
-const plainSubject = (s: k8s.RbacV1Subject): k8s.RbacV1Subject => ({
+export const plainSubject = (s: k8s.RbacV1Subject): k8s.RbacV1Subject => ({
   ...(s.apiGroup !== undefined ? { apiGroup: s.apiGroup } : {}),
   kind: s.kind,
   name: s.name,
@@ -142,12 +150,12 @@ export function planRemoval(kind: BindingKind, binding: Binding, match: SubjectM
   return { backup, change };
 }
 
-const subjectsPatch = (before: k8s.RbacV1Subject[], after: k8s.RbacV1Subject[]): object[] => [
+export const subjectsPatch = (before: k8s.RbacV1Subject[], after: k8s.RbacV1Subject[]): object[] => [
   { op: 'test', path: '/subjects', value: before },
   { op: 'replace', path: '/subjects', value: after },
 ];
 
-async function readBinding(kube: KubeClients, ref: { kind: BindingKind; namespace?: string; name: string }): Promise<Binding | null> {
+export async function readBinding(kube: KubeClients, ref: { kind: BindingKind; namespace?: string; name: string }): Promise<Binding | null> {
   const rbac = rbacApi(kube);
   try {
     return ref.kind === 'RoleBinding'
@@ -180,7 +188,8 @@ export async function applyRemoval(kube: KubeClients, kind: BindingKind, first: 
         if (kind === 'RoleBinding') await rbac.patchNamespacedRoleBinding({ namespace: backup.namespace!, name: backup.name, body }, jsonPatch);
         else await rbac.patchClusterRoleBinding({ name: backup.name, body }, jsonPatch);
       }
-      return backup;
+      // The role's reach as it is when removed: undo compares it with the role's then (see restoreBinding).
+      return (await withRoleScope(kube, [backup]))[0]!;
     } catch (err) {
       const status = statusOf(err);
       if (status !== 404 && status !== 409 && status !== 422) throw err;
@@ -189,64 +198,4 @@ export async function applyRemoval(kube: KubeClients, kind: BindingKind, first: 
   }
   const ns = first.metadata?.namespace;
   throw new BulwarkError('BWK_CONFLICT', `${bindingTarget({ kind, ...(ns ? { namespace: ns } : {}), name: first.metadata?.name ?? '' })} kept changing: gave up`);
-}
-
-const sameSubject = (a: k8s.RbacV1Subject, b: k8s.RbacV1Subject): boolean =>
-  a.kind === b.kind && a.name === b.name && (a.namespace ?? '') === (b.namespace ?? '') && (a.apiGroup ?? '') === (b.apiGroup ?? '');
-const sameRoleRef = (a: k8s.V1RoleRef, b: k8s.V1RoleRef): boolean => a.kind === b.kind && a.name === b.name && a.apiGroup === b.apiGroup;
-
-/**
- * Undoes one removal. A deleted binding is created again as it was (labels, annotations, roleRef, subjects) unless a
- * binding of that name exists again, which is left alone. A patched binding gets the removed subjects back — the
- * exact original list when nothing else changed, else appended — unless they are already there, it is gone (someone
- * deleted it since: their decision stands) or it now refers to another role. Returns the change made (or planned in a
- * dry run), or why it was left alone.
- */
-export async function restoreBinding(ctx: ActionContext, backup: BindingBackup): Promise<{ change?: PlannedChange; leftAlone?: string }> {
-  const rbac = rbacApi(ctx.kube);
-  const target = bindingTarget(backup);
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const current = await readBinding(ctx.kube, backup);
-    if (backup.change === 'deleted') {
-      if (current) return { leftAlone: `${target} exists again` };
-      const annotations = { ...backup.annotations, ...(ctx.idempotencyKey ? { [ACTION_KEY_ANNOTATION]: ctx.idempotencyKey } : {}) };
-      const metadata: k8s.V1ObjectMeta = {
-        name: backup.name,
-        ...(backup.namespace ? { namespace: backup.namespace } : {}),
-        ...(backup.labels ? { labels: backup.labels } : {}),
-        ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
-      };
-      const body = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: backup.kind, metadata, roleRef: backup.roleRef, subjects: backup.subjects };
-      const change: PlannedChange = { kind: 'create', target, detail: body };
-      if (ctx.dryRun) return { change };
-      try {
-        if (backup.kind === 'RoleBinding') await rbac.createNamespacedRoleBinding({ namespace: backup.namespace!, body });
-        else await rbac.createClusterRoleBinding({ body });
-        return { change };
-      } catch (err) {
-        if (statusOf(err) === 409) continue; // created meanwhile: read it again, then leave it alone
-        throw err;
-      }
-    }
-    if (!current) return { leftAlone: `${target} was deleted since` };
-    if (!sameRoleRef(current.roleRef, backup.roleRef)) return { leftAlone: `${target} now refers to ${current.roleRef.kind} ${current.roleRef.name}` };
-    const subjects = (current.subjects ?? []).map(plainSubject);
-    const missing = backup.removed.filter((r) => !subjects.some((s) => sameSubject(s, r)));
-    if (missing.length === 0) return { leftAlone: `${target} already names ${backup.removed.map((s) => s.name).join(', ')}` };
-    const untouched = backup.subjects.filter((s) => !backup.removed.some((r) => sameSubject(s, r)));
-    const sameAsLeft = untouched.length === subjects.length && untouched.every((s, i) => sameSubject(s, subjects[i]!));
-    const wanted = sameAsLeft ? backup.subjects : [...subjects, ...missing];
-    const body = subjectsPatch(subjects, wanted);
-    const change: PlannedChange = { kind: 'patch', target, detail: body };
-    if (ctx.dryRun) return { change };
-    try {
-      if (backup.kind === 'RoleBinding') await rbac.patchNamespacedRoleBinding({ namespace: backup.namespace!, name: backup.name, body }, jsonPatch);
-      else await rbac.patchClusterRoleBinding({ name: backup.name, body }, jsonPatch);
-      return { change };
-    } catch (err) {
-      const status = statusOf(err);
-      if (status !== 404 && status !== 422) throw err;
-    }
-  }
-  throw new BulwarkError('BWK_CONFLICT', `${target} kept changing: gave up`);
 }

@@ -24,16 +24,23 @@
  * pod, dies too), so a second run is not a no-op: `changed` is true and the summary says it only rotated. Pods still
  * running as the account get fresh tokens from the kubelet for the new uid: quarantine or delete them as well.
  *
- * With `ctx.idempotencyKey`, the recreated account carries it (`bulwark.io/action-key`) together with the undo record
- * (`bulwark.io/revocation`), written before any secret or binding is touched: a run retried after a crash recognises
- * its own recreation, does not rotate again, finishes the remaining removals and returns the same undo record.
- * A crash between deleting and recreating the account leaves it missing: a retry then still removes the bindings and
- * says the account is gone (it cannot know what it looked like).
+ * The undo record (the bindings planned for removal) is checkpointed in the run journal before the account is
+ * touched. With `ctx.idempotencyKey`, the recreated account carries the key (`bulwark.io/action-key`) as a pointer: a
+ * run retried after a crash that finds its key there and its record in the journal (`ctx.priorUndo`) recognises its
+ * own recreation, does not rotate again, finishes the remaining removals and returns the journal's record. Nothing
+ * is ever read back from the account's annotations — its namespace's editors can write them, and a record read from
+ * there would let them choose which bindings undo creates (`bulwark.io/revocation`, which earlier versions wrote, is
+ * dropped from the recreated account). A crash between deleting and recreating the account leaves it missing: a retry
+ * then still removes the bindings and says the account is gone (it cannot know what it looked like).
+ *
+ * Undo restores exactly the journal's backups, each checked by `restoreBinding` (the revoked identity only, no
+ * protected namespace, no unrecorded binding to a role that grants everything).
  */
 import * as k8s from '@kubernetes/client-node';
 import { z } from 'zod';
 import { BulwarkError } from '@bulwark/schema';
 import { refuseProtected, type Action, type ActionContext, type PlannedChange } from '../action.js';
+import { checkpoint, priorRecord } from '../journal.js';
 import { statusOf } from '../kube.js';
 import {
   ACTION_KEY_ANNOTATION,
@@ -42,14 +49,16 @@ import {
   bindingTarget,
   bindingsNaming,
   planRemoval,
-  restoreBinding,
   skipReason,
   whoAmI,
   type BindingBackup,
   type SkippedBinding,
   type SubjectMatch,
 } from './bindings.js';
+import { restoreBinding } from './restore-binding.js';
+import { withRoleScope } from './role-scope.js';
 
+/** Earlier versions kept the undo record on the account under this annotation; never read, dropped on recreation. */
 export const REVOCATION_ANNOTATION = 'bulwark.io/revocation';
 const TOKEN_TYPE = 'kubernetes.io/service-account-token';
 
@@ -99,6 +108,13 @@ function recreated(sa: k8s.V1ServiceAccount, extra: Record<string, string>): k8s
   };
 }
 
+/** Backups by binding, an earlier attempt's first (it saw the binding before this one changed anything). */
+function mergeBackups(earlier: BindingBackup[], later: BindingBackup[]): BindingBackup[] {
+  const id = (b: BindingBackup): string => `${b.kind}/${b.namespace ?? ''}/${b.name}`;
+  const seen = new Set(earlier.map(id));
+  return [...earlier, ...later.filter((b) => !seen.has(id(b)))];
+}
+
 const tokenSecretSelector = (ref: string): string => `metadata.name=${ref},type=${TOKEN_TYPE}`;
 
 async function deleteTokenSecrets(ctx: ActionContext, namespace: string, refs: string[]): Promise<void> {
@@ -142,20 +158,19 @@ export const revokeServiceAccount: Action<RevokeServiceAccountParams, RevokeServ
     const match = subjectMatch(namespace, name);
     const sa = await readAccount(ctx, namespace, name);
 
-    // A retry of this very step after a crash: the account already carries its key and undo record.
+    // A retry of this very step after a crash: the account carries its key (a pointer) and the journal its record.
     const ours = ctx.idempotencyKey !== undefined && sa?.metadata?.annotations?.[ACTION_KEY_ANNOTATION] === ctx.idempotencyKey;
-    if (sa && ours && !ctx.dryRun) {
-      const record = JSON.parse(sa.metadata!.annotations![REVOCATION_ANNOTATION] ?? 'null') as RevokeServiceAccountUndo | null;
-      if (record) {
-        record.uid = sa.metadata!.uid!; // written before the account existed: this is it
-        await deleteTokenSecrets(ctx, namespace, record.tokenSecrets);
-        for (const { kind, binding } of await bindingsNaming(ctx.kube, match)) {
-          if (skipReason(ctx, kind, binding)) continue;
-          const done = await applyRemoval(ctx.kube, kind, binding, match);
-          if (done && !record.bindings.some((b) => b.kind === done.kind && b.namespace === done.namespace && b.name === done.name)) record.bindings.push(done);
-        }
-        return { changed: true, summary: `${account}: revocation (this step, retried) completed; tokens stay revoked`, plan: [], undo: record };
+    const prior = priorRecord<RevokeServiceAccountUndo>(ctx, (r) => r.namespace === namespace && r.name === name && Array.isArray(r.bindings));
+    if (sa && ours && prior && !ctx.dryRun) {
+      const record = prior;
+      record.uid = sa.metadata!.uid!; // the account recreated by the earlier attempt: this is it
+      await deleteTokenSecrets(ctx, namespace, record.tokenSecrets);
+      for (const { kind, binding } of await bindingsNaming(ctx.kube, match)) {
+        if (skipReason(ctx, kind, binding)) continue;
+        const done = await applyRemoval(ctx.kube, kind, binding, match);
+        if (done && !record.bindings.some((b) => b.kind === done.kind && b.namespace === done.namespace && b.name === done.name)) record.bindings.push(done);
       }
+      return { changed: true, summary: `${account}: revocation (this step, retried) completed; tokens stay revoked`, plan: [], undo: record };
     }
 
     const plan: PlannedChange[] = [];
@@ -178,8 +193,8 @@ export const revokeServiceAccount: Action<RevokeServiceAccountParams, RevokeServ
       plan.push(change);
     }
     const key = ctx.idempotencyKey;
-    const record: RevokeServiceAccountUndo = { namespace, name, previousUid: sa?.metadata?.uid ?? null, uid: null, tokenSecrets: refs, bindings: planned };
-    const body = sa ? recreated(sa, key ? { [ACTION_KEY_ANNOTATION]: key, [REVOCATION_ANNOTATION]: JSON.stringify(record) } : {}) : null;
+    const record: RevokeServiceAccountUndo = { namespace, name, previousUid: prior?.previousUid ?? sa?.metadata?.uid ?? null, uid: null, tokenSecrets: refs, bindings: planned };
+    const body = sa ? recreated(sa, key ? { [ACTION_KEY_ANNOTATION]: key } : {}) : null;
     if (sa && body) {
       plan.unshift(
         { kind: 'delete', target: account, detail: { preconditions: { uid: sa.metadata!.uid! } } },
@@ -196,9 +211,12 @@ export const revokeServiceAccount: Action<RevokeServiceAccountParams, RevokeServ
       return { changed: false, summary: `would ${what} and remove it from ${todo.length} binding(s)${left}`, plan, undo: null, outputs };
     }
 
+    // The journal first: a crash after any change below still leaves what undo needs (bindings an earlier attempt
+    // backed up stay in: they may have been removed by it).
+    record.bindings = mergeBackups(prior?.bindings ?? [], await withRoleScope(ctx.kube, planned));
+    await checkpoint(ctx, record);
     let note = '';
     if (sa && body) {
-      // Account first (with the undo record, when keyed), so a crash after it leaves a record a retry can find.
       try {
         await core.deleteNamespacedServiceAccount({ namespace, name, body: { preconditions: { uid: sa.metadata!.uid! } } });
       } catch (err) {
@@ -219,7 +237,7 @@ export const revokeServiceAccount: Action<RevokeServiceAccountParams, RevokeServ
       const done = await applyRemoval(ctx.kube, kind, binding, match);
       if (done) bindings.push(done);
     }
-    record.bindings = bindings;
+    record.bindings = mergeBackups(prior?.bindings ?? [], bindings);
     const tokens = sa
       ? `rotated ${account} (uid ${record.previousUid} -> ${record.uid})${note}: every token issued before is invalid (within ~10 s: the API server's authentication cache)${refs.length ? `; deleted the token secrets among ${refs.join(', ')}` : ''}`
       : `${account} does not exist (no token of it validates)`;
@@ -237,8 +255,9 @@ export const revokeServiceAccount: Action<RevokeServiceAccountParams, RevokeServ
     refuseProtected(ctx, record.namespace);
     const plan: PlannedChange[] = [];
     const leftAlone: string[] = [];
+    const match = subjectMatch(record.namespace, record.name);
     for (const backup of record.bindings) {
-      const result = await restoreBinding(ctx, backup);
+      const result = await restoreBinding(ctx, backup, match);
       if (result.change) plan.push(result.change);
       if (result.leftAlone) leftAlone.push(result.leftAlone);
     }

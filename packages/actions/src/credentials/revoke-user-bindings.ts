@@ -14,6 +14,8 @@
  *
  * Every binding is backed up in the step's journal (`ctx.checkpoint`) before the first one is changed, so a run
  * retried after a crash midway still returns — and undo still restores — the bindings the first attempt changed.
+ * Undo restores exactly those journal backups, each checked by `restoreBinding` (this identity only, no protected
+ * namespace, no unrecorded binding to a role that grants everything).
  */
 import type * as k8s from '@kubernetes/client-node';
 import { z } from 'zod';
@@ -25,13 +27,14 @@ import {
   bindingTarget,
   bindingsNaming,
   planRemoval,
-  restoreBinding,
   skipReason,
   whoAmI,
   type BindingBackup,
   type SkippedBinding,
   type SubjectMatch,
 } from './bindings.js';
+import { restoreBinding } from './restore-binding.js';
+import { withRoleScope } from './role-scope.js';
 
 const identity = z.string().min(1).max(253);
 const Params = z
@@ -103,7 +106,8 @@ export const revokeUserBindings: Action<RevokeUserParams, RevokeUserUndo, Revoke
       return { changed: false, summary: `no binding to change names ${who(params)}${left}`, plan, undo: prior.length > 0 ? { ...whom, bindings: prior } : null, outputs };
     }
     if (ctx.dryRun) return { changed: false, summary: `would remove ${who(params)} from ${plan.length} binding(s)${left}`, plan, undo: null, outputs };
-    await ctx.checkpoint?.({ ...whom, bindings: mergeBackups(prior, todo.map(({ kind, binding }) => planRemoval(kind, binding, match).backup)) });
+    const planned = await withRoleScope(ctx.kube, todo.map(({ kind, binding }) => planRemoval(kind, binding, match).backup));
+    await ctx.checkpoint?.({ ...whom, bindings: mergeBackups(prior, planned) });
     const done: BindingBackup[] = [];
     for (const { kind, binding } of todo) {
       const removed = await applyRemoval(ctx.kube, kind, binding, match);
@@ -124,10 +128,14 @@ export const revokeUserBindings: Action<RevokeUserParams, RevokeUserUndo, Revoke
   },
 
   async undo(ctx, record) {
+    // The identity comes from the journal's record and is checked as the run checked it.
+    const whom = Params.safeParse({ ...(record.user !== undefined ? { user: record.user } : {}), ...(record.group !== undefined ? { group: record.group } : {}) });
+    if (!whom.success) return { changed: false, summary: `refused: the undo record does not name one user or group that may be revoked`, plan: [], undo: null };
+    const match = matcher(whom.data);
     const plan: PlannedChange[] = [];
     const leftAlone: string[] = [];
     for (const backup of record.bindings) {
-      const result = await restoreBinding(ctx, backup);
+      const result = await restoreBinding(ctx, backup, match);
       if (result.change) plan.push(result.change);
       if (result.leftAlone) leftAlone.push(result.leftAlone);
     }

@@ -18,7 +18,8 @@ export const deletePod: Action<DeletePodParams, DeletePodUndo, DeletePodInput> =
   params: Params,
   rbac: [
     { apiGroups: [''], resources: ['pods'], verbs: ['get', 'delete', 'create'] },
-    { apiGroups: [''], resources: ['events'], verbs: ['get', 'create'] },
+    // The Event telling people which step removed the pod (never read back).
+    { apiGroups: [''], resources: ['events'], verbs: ['create'] },
   ],
   example: { namespace: 'payments', pod: 'api-7f9c', grace_period_seconds: 0 },
 

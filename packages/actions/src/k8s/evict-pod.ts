@@ -22,7 +22,8 @@ export const evictPod: Action<EvictPodParams, EvictPodUndo, EvictPodInput> = {
   rbac: [
     { apiGroups: [''], resources: ['pods'], verbs: ['get', 'create'] },
     { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] },
-    { apiGroups: [''], resources: ['events'], verbs: ['get', 'create'] },
+    // The Event telling people which step removed the pod (never read back).
+    { apiGroups: [''], resources: ['events'], verbs: ['create'] },
   ],
   example: { namespace: 'payments', pod: 'api-7f9c' },
 

@@ -4,14 +4,16 @@
  * Keys and values are checked as Kubernetes checks them. The undo record keeps the previous value of every key the
  * run changed (null: it was absent); undo restores those values.
  *
- * With an idempotency key, the same patch also records the key and the previous values on the object (annotations
- * `bulwark.io/<labels|annotations>-action-key` and `bulwark.io/previous-<labels|annotations>`), so a retry after a
- * crash returns the first run's undo record; undo removes them again.
+ * The undo record is checkpointed in the run journal before the patch: a retry after a crash takes the previous values
+ * from there (`ctx.priorUndo`), never from the object, whose owner can edit its annotations. With an idempotency key,
+ * the same patch puts the key on the object (annotation `bulwark.io/<labels|annotations>-action-key`, a pointer);
+ * undo removes it again, and also `bulwark.io/previous-<labels|annotations>`, which earlier versions wrote there.
  */
 import type * as k8s from '@kubernetes/client-node';
 import { z } from 'zod';
 import { BulwarkError } from '@bulwark/schema';
 import { refuseOwnWorkload, refuseProtected, type Action, type ActionContext, type PlannedChange } from '../action.js';
+import { checkpoint, foreignRecord, priorRecord, refusedUndo } from '../journal.js';
 import { mergePatch, namespaceName, objectName, readOrNull } from './common.js';
 
 const KINDS = ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'Namespace', 'Node'] as const;
@@ -183,9 +185,10 @@ function metadataAction(field: Field): Action<MetadataParams, MetadataUndo, Meta
       if (!meta) throw new BulwarkError('BWK_NOT_FOUND', `${target} does not exist`, { field: 'name' });
       refuseOwnWorkload(meta, target, 'name');
       const current = (meta[field] ?? {}) as Record<string, string>;
-      const annotations = meta.annotations ?? {};
       const key = ctx.idempotencyKey;
-      const recorded = key && annotations[byKey] === key ? (JSON.parse(annotations[previousKey] ?? '{}') as Record<string, string | null>) : null;
+      // What an earlier attempt of this very step recorded: from the journal, never from the object's annotations.
+      const prior = priorRecord<MetadataUndo>(ctx, (r) => r.kind === params.kind && r.namespace === params.namespace && r.name === params.name);
+      const recorded = prior?.previous ?? null;
 
       const changes: Record<string, string | null> = {};
       const previous: Record<string, string | null> = {};
@@ -207,26 +210,25 @@ function metadataAction(field: Field): Action<MetadataParams, MetadataUndo, Meta
           changed: false,
           summary: `${target} already has those ${what}s`,
           plan: [],
-          undo: recorded && key ? { ...ref, previous: recorded, key } : null,
+          undo: prior,
         };
       }
       // A value recorded by an earlier attempt of this step is the older one: it wins.
       const undoPrevious = { ...previous, ...recorded };
-      const bookkeeping = key ? { [byKey]: key, [previousKey]: JSON.stringify(undoPrevious) } : {};
+      const bookkeeping = key && meta.annotations?.[byKey] !== key ? { [byKey]: key } : {};
       const body = metadataPatch(field, changes, bookkeeping);
       const plan: PlannedChange[] = [{ kind: 'patch', target, detail: body }];
       if (ctx.dryRun) return { changed: false, summary: `would change ${what}s of ${target}`, plan, undo: null };
+      const undo: MetadataUndo = { ...ref, previous: undoPrevious, ...(key ? { key } : {}) };
+      await checkpoint(ctx, undo);
       await patchMeta(ctx, params, body);
-      return {
-        changed: true,
-        summary: `changed ${what}s ${Object.keys(changes).join(', ')} of ${target}`,
-        plan,
-        undo: { ...ref, previous: undoPrevious, ...(key ? { key } : {}) },
-      };
+      return { changed: true, summary: `changed ${what}s ${Object.keys(changes).join(', ')} of ${target}`, plan, undo };
     },
 
     async undo(ctx, record) {
       refuse(ctx, record);
+      const foreign = foreignRecord(ctx, record.key);
+      if (foreign) return refusedUndo(foreign);
       const target = targetOf(record);
       const meta = await readMeta(ctx, record);
       if (!meta) return { changed: false, summary: `${target} does not exist: nothing to restore`, plan: [], undo: null };

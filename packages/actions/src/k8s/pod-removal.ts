@@ -3,16 +3,18 @@
  * resourceVersion, node or generated token volume), the undo record, and undo itself — the pod is recreated only when
  * no controller owns it (a controller replaces its pods) and it does not exist again.
  *
- * With an idempotency key the removal is recorded before it happens, in a core/v1 Event about the pod named after the
- * key (`<pod>.bulwark-<hash>`, the undo record in its annotations): the pod itself is gone afterwards, so a step
- * retried after a crash reads the Event and returns the same undo record. Events expire (the API server's event TTL,
- * one hour by default); a retry later than that finds nothing and returns no undo record.
+ * The undo record (with the manifest undo would recreate) is checkpointed in the run journal before the removal: the
+ * pod is gone afterwards, so a step retried after a crash takes it from there (`ctx.priorUndo`). It is never read
+ * back from the cluster — an Event or annotation there can be edited by others, and a manifest read from one would
+ * let them choose what the responder creates. With an idempotency key, a core/v1 Event about the pod
+ * (`<pod>.bulwark-<hash>`) tells people which step removed it; it holds the key, not the record.
  */
 import { createHash } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
 import { refuseOwnWorkload, refuseProtected, type ActionContext, type ActionResult, type PlannedChange } from '../action.js';
 import { statusOf } from '../kube.js';
 import { z } from 'zod';
+import { checkpoint, priorRecord } from '../journal.js';
 import { ACTION_KEY_ANNOTATION, namespaceName, objectName, readOrNull } from './common.js';
 
 /** What `k8s.deletePod` and `k8s.evictPod` take. */
@@ -25,7 +27,6 @@ export const PodRemovalParams = z.strictObject({
   grace_period_seconds: z.number().int().min(0).max(86_400).optional(),
 });
 
-export const UNDO_ANNOTATION = 'bulwark.io/undo';
 
 export interface PodRemovalUndo {
   namespace: string;
@@ -95,7 +96,7 @@ export function recordEvent(record: PodRemovalUndo, key: string, verb: string): 
     metadata: {
       name: recordName(record.pod, key),
       namespace: record.namespace,
-      annotations: { [ACTION_KEY_ANNOTATION]: key, [UNDO_ANNOTATION]: JSON.stringify(record) },
+      annotations: { [ACTION_KEY_ANNOTATION]: key },
     },
     involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: record.namespace, name: record.pod, uid: record.uid },
     reason: verb === 'evict' ? 'BulwarkEvict' : 'BulwarkDelete',
@@ -108,17 +109,9 @@ export function recordEvent(record: PodRemovalUndo, key: string, verb: string): 
   };
 }
 
-/** The undo record an earlier attempt of this step stored, or null. */
-export async function recordedUndo(ctx: ActionContext, namespace: string, pod: string): Promise<PodRemovalUndo | null> {
-  const key = ctx.idempotencyKey;
-  if (!key) return null;
-  const event = await readOrNull(() => ctx.kube.core.readNamespacedEvent({ namespace, name: recordName(pod, key) }));
-  const stored = event?.metadata?.annotations?.[UNDO_ANNOTATION];
-  if (!stored || event?.metadata?.annotations?.[ACTION_KEY_ANNOTATION] !== key) return null;
-  return JSON.parse(stored) as PodRemovalUndo;
-}
-
+/** Journals the record (before the removal), and tells people through an Event which step removes the pod. */
 export async function storeRecord(ctx: ActionContext, record: PodRemovalUndo, verb: string): Promise<void> {
+  await checkpoint(ctx, record);
   if (!ctx.idempotencyKey) return;
   try {
     await ctx.kube.core.createNamespacedEvent({ namespace: record.namespace, body: recordEvent(record, ctx.idempotencyKey, verb) });
@@ -141,7 +134,8 @@ export async function removePod(
   refuseProtected(ctx, params.namespace);
   const target = `pods/${params.namespace}/${params.pod}`;
   const done = verb === 'evict' ? 'evicted' : 'deleted';
-  const earlier = await recordedUndo(ctx, params.namespace, params.pod);
+  // What an earlier attempt of this very step journaled (the pod may be gone since): never read from the cluster.
+  const earlier = priorRecord<PodRemovalUndo>(ctx, (r) => r.namespace === params.namespace && r.pod === params.pod);
   const pod = await readOrNull(() => ctx.kube.core.readNamespacedPod({ namespace: params.namespace, name: params.pod }));
   const uid = earlier?.uid ?? params.uid;
   if (!pod || (uid !== undefined && pod.metadata?.uid !== uid)) {
@@ -163,6 +157,9 @@ export async function removePod(
 export async function restorePod(ctx: ActionContext, record: PodRemovalUndo): Promise<ActionResult<null>> {
   refuseProtected(ctx, record.namespace);
   const name = `pod ${record.namespace}/${record.pod}`;
+  if (record.manifest?.metadata?.namespace !== record.namespace || record.manifest.metadata.name !== record.pod) {
+    return { changed: false, summary: `refused: the undo record's manifest is not ${name}`, plan: [], undo: null };
+  }
   if (record.controller) {
     return { changed: false, summary: `${name} was owned by ${record.controller}, which replaces it: nothing to recreate`, plan: [], undo: null };
   }

@@ -1,9 +1,11 @@
 /**
  * `k8s.scaleWorkload`: sets a Deployment's, StatefulSet's or ReplicaSet's replicas (default 0: stop a crypto miner)
  * through its scale subresource, recording the previous count for undo. A second run finds the count already set and
- * changes nothing. With an idempotency key, the key and the previous count are recorded on the workload (annotations
- * `bulwark.io/action-key`, `bulwark.io/previous-replicas`) before it is scaled, so a retry after a crash returns the
- * first run's undo record; undo removes them again.
+ * changes nothing. The undo record (with the previous count) is checkpointed in the run journal before the workload is
+ * scaled: a retry after a crash takes it from there (`ctx.priorUndo`), and undo restores the journal's count — never a
+ * count read back from the workload, whose owner can edit it. With an idempotency key, the workload carries it
+ * (`bulwark.io/action-key`, a pointer) and, for people, `bulwark.io/previous-replicas`, which is never read back;
+ * undo removes both.
  *
  * The target is named either as the workload (`kind`, `name`) or as one of its pods (`pod`, what an alert knows): the
  * pod's controller chain is followed through ownerReferences — Pod → ReplicaSet → Deployment, Pod → StatefulSet, or a
@@ -14,8 +16,10 @@ import * as k8s from '@kubernetes/client-node';
 import { z } from 'zod';
 import { BulwarkError } from '@bulwark/schema';
 import { refuseOwnWorkload, refuseProtected, type Action, type ActionContext, type PlannedChange } from '../action.js';
+import { checkpoint, foreignRecord, priorRecord, refusedUndo } from '../journal.js';
 import { ACTION_KEY_ANNOTATION, mergePatch, namespaceName, objectName, readOrNull } from './common.js';
 
+/** For people looking at the workload: the count before Bulwark scaled it. Informational only — never read back. */
 export const PREVIOUS_REPLICAS_ANNOTATION = 'bulwark.io/previous-replicas';
 
 const Kinds = ['Deployment', 'StatefulSet', 'ReplicaSet'] as const;
@@ -172,41 +176,45 @@ export const scaleWorkload: Action<ScaleParams, ScaleUndo, ScaleInput> = {
     const meta = await readWorkloadMeta(ctx, ref);
     refuseOwnWorkload(meta, `${ref.kind} ${ref.namespace}/${ref.name}`, params.pod !== undefined ? 'pod' : 'name');
     const current = await readReplicas(ctx, ref);
-    const annotations = meta.annotations ?? {};
-    const recorded = key && annotations[ACTION_KEY_ANNOTATION] === key ? Number(annotations[PREVIOUS_REPLICAS_ANNOTATION]) : NaN;
-    const previous = Number.isInteger(recorded) ? recorded : current;
-    const undo: ScaleUndo | null = key && Number.isInteger(recorded) ? { ...ref, previous, ...from, key } : null;
+    // An earlier attempt of this very step: its record (and so the count to restore) comes from the journal.
+    const prior = priorRecord<ScaleUndo>(ctx, (r) => r.namespace === ref.namespace && r.kind === ref.kind && r.name === ref.name);
+    const previous = prior?.previous ?? current;
     const outputs = { namespace: ref.namespace, kind: ref.kind, name: ref.name, previous, replicas: params.replicas };
     if (current === params.replicas) {
-      return { changed: false, summary: `${path(ref)} already at ${current}${through}`, plan: [], undo, outputs };
+      return { changed: false, summary: `${path(ref)} already at ${current}${through}`, plan: [], undo: prior, outputs };
     }
     const plan = [{ kind: 'patch' as const, target: path(ref), detail: { from: current, to: params.replicas, ...(via ? { via } : {}) } }];
     if (ctx.dryRun) return { changed: false, summary: `would scale ${path(ref)} from ${current} to ${params.replicas}${through}`, plan, undo: null, outputs };
-    // Recorded before scaling: a retry after a crash in between still finds the count to restore.
-    if (key && undo === null) await annotate(ctx, ref, { [ACTION_KEY_ANNOTATION]: key, [PREVIOUS_REPLICAS_ANNOTATION]: String(previous) });
+    const undo: ScaleUndo = { ...ref, previous, ...from, ...(key ? { key } : {}) };
+    // Journaled before scaling: a retry after a crash in between still finds the count to restore.
+    if (!prior) await checkpoint(ctx, undo);
+    const annotations = meta.annotations ?? {};
+    if (key && annotations[ACTION_KEY_ANNOTATION] !== key) {
+      await annotate(ctx, ref, { [ACTION_KEY_ANNOTATION]: key, [PREVIOUS_REPLICAS_ANNOTATION]: String(previous) });
+    }
     await writeReplicas(ctx, ref, params.replicas);
-    return {
-      changed: true,
-      summary: `scaled ${path(ref)} from ${current} to ${params.replicas}${through}`,
-      plan,
-      undo: { ...ref, previous, ...from, ...(key ? { key } : {}) },
-      outputs,
-    };
+    return { changed: true, summary: `scaled ${path(ref)} from ${current} to ${params.replicas}${through}`, plan, undo, outputs };
   },
 
   async undo(ctx, record) {
     refuseProtected(ctx, record.namespace);
+    const foreign = foreignRecord(ctx, record.key);
+    if (foreign) return refusedUndo(foreign);
     const current = await readReplicas(ctx, record);
-    const recordOurs = record.key !== undefined && (await readAnnotations(ctx, record))[ACTION_KEY_ANNOTATION] === record.key;
+    const marker = (await readAnnotations(ctx, record))[ACTION_KEY_ANNOTATION];
+    const recordOurs = record.key !== undefined && marker === record.key;
+    // The count is the journal's; a marker that no longer names this step changes nothing about it, but is said.
+    const markerNote =
+      record.key !== undefined && !recordOurs ? ` (its ${ACTION_KEY_ANNOTATION} marker ${marker ? `names ${marker}` : 'is gone'}: the count comes from the run journal)` : '';
     const plan: PlannedChange[] = [];
     if (current !== record.previous) plan.push({ kind: 'patch', target: path(record), detail: { from: current, to: record.previous } });
     const clear = { [ACTION_KEY_ANNOTATION]: null, [PREVIOUS_REPLICAS_ANNOTATION]: null };
     if (recordOurs) plan.push({ kind: 'patch', target: path(record).replace(/\/scale$/, ''), detail: { metadata: { annotations: clear } } });
-    if (plan.length === 0) return { changed: false, summary: `${path(record)} already at ${current}`, plan, undo: null };
+    if (plan.length === 0) return { changed: false, summary: `${path(record)} already at ${current}${markerNote}`, plan, undo: null };
     if (!ctx.dryRun) {
       if (current !== record.previous) await writeReplicas(ctx, record, record.previous);
       if (recordOurs) await annotate(ctx, record, clear);
     }
-    return { changed: !ctx.dryRun, summary: `restored ${path(record)} to ${record.previous}`, plan, undo: null };
+    return { changed: !ctx.dryRun, summary: `restored ${path(record)} to ${record.previous}${markerNote}`, plan, undo: null };
   },
 };

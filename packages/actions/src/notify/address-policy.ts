@@ -1,14 +1,20 @@
 /**
  * Which addresses outgoing HTTP may reach (SSRF guard for outbound.ts): loopback, private (RFC 1918, CGNAT, ULA),
  * link-local, unspecified, multicast and reserved ranges — also inside IPv4-mapped, IPv4-compatible, NAT64 and 6to4
- * IPv6 forms — are refused unless `http.allowCidrs` lists them; cloud metadata endpoints always.
+ * IPv6 forms — are refused unless `http.allowCidrs` lists them; cloud metadata endpoints (including Azure's wire
+ * server, 168.63.129.16, a public address) always, whatever the host allowlist or `allowCidrs` say.
+ *
+ * NAT64 prefixes (`64:ff9b::/96`, RFC 6052, and the local-use `64:ff9b:1::/48`, RFC 8215) reach IPv4 through a
+ * translator, which may sit inside the network: an address there is refused as such, even with a public IPv4 inside,
+ * unless `allowCidrs` lists it (IPv6-only clusters with DNS64 opt in explicitly); its embedded IPv4 is checked too
+ * (a metadata endpoint inside is never reachable, a private one needs its own `allowCidrs` entry).
  */
 import { BlockList, isIP, isIPv4 } from 'node:net';
 import { BulwarkError } from '@bulwark/schema';
 import type { HttpSettings } from '../action.js';
 
 /** Never reachable, whatever `allowCidrs` says: instance credentials live there. */
-const METADATA = new Set(['169.254.169.254', '169.254.170.2', '100.100.100.200', 'fd00:ec2::254']);
+const METADATA = new Set(['169.254.169.254', '169.254.170.2', '100.100.100.200', '168.63.129.16', 'fd00:ec2::254']);
 
 const V4_RANGES: [string, number, string][] = [
   ['0.0.0.0', 8, 'unspecified ("this network")'],
@@ -32,6 +38,19 @@ const V6_RANGES: [string, number, string][] = [
   ['ff00::', 8, 'multicast'],
   ['100::', 64, 'reserved (discard)'],
 ];
+
+/** NAT64 prefixes: refused as such (see above), before the IPv4 inside is looked at. */
+const NAT64_RANGES: [string, number, string][] = [
+  ['64:ff9b::', 96, 'NAT64 (64:ff9b::/96): it reaches IPv4 through a translator'],
+  ['64:ff9b:1::', 48, 'NAT64 local use (64:ff9b:1::/48): it reaches IPv4 through a translator'],
+];
+const NAT64 = NAT64_RANGES.map(([a, p, why]) => ({ why, list: subnet(a, p, 'ipv6') }));
+
+/** Why `address` is in a NAT64 prefix, or null. */
+export function nat64Reason(address: string): string | null {
+  if (isIP(address) !== 6) return null;
+  return NAT64.find((r) => r.list.check(address, 'ipv6'))?.why ?? null;
+}
 
 const RANGES = V4_RANGES.map(([a, p, why]) => ({ why, list: subnet(a, p, 'ipv4') })).concat(
   V6_RANGES.map(([a, p, why]) => ({ why, list: subnet(a, p, 'ipv6') })),
@@ -79,8 +98,11 @@ export function restrictedReason(address: string): string | null {
   const inner = embeddedIPv4(address);
   if (inner !== null) {
     const why = restrictedReason(inner);
-    return why === null ? null : `${why}, inside the IPv6 address ${address}`;
+    if (why !== null) return `${why}, inside the IPv6 address ${address}`;
   }
+  const nat64 = nat64Reason(address);
+  if (nat64 !== null) return nat64;
+  if (inner !== null) return null;
   if (METADATA.has(normalise(address))) return 'cloud metadata endpoint';
   const type = family === 4 ? 'ipv4' : 'ipv6';
   for (const r of RANGES) if (r.list.check(address, type)) return r.why;
@@ -116,7 +138,11 @@ export function checkAddress(settings: HttpSettings, allowed: BlockList, host: s
   if (why === null) return;
   const inAllowed = (a: string) => allowed.check(a, isIPv4(a) ? 'ipv4' : 'ipv6');
   const inner = embeddedIPv4(address);
-  const exempt = !isMetadata(address) && (inAllowed(address) || (inner !== null && inAllowed(inner)));
+  const innerOk = inner !== null && (restrictedReason(inner) === null || inAllowed(inner));
+  // A NAT64 address needs its own allowCidrs entry, and the IPv4 inside it must be reachable too.
+  const exempt =
+    !isMetadata(address) &&
+    (nat64Reason(address) !== null ? inAllowed(address) && (inner === null || innerOk) : inAllowed(address) || (inner !== null && inAllowed(inner)));
   if (exempt) return;
   const shown = host === address ? address : `${host} resolves to ${address}, which`;
   throw new BulwarkError(

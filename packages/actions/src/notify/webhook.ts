@@ -41,47 +41,63 @@ export const PAGERDUTY_SEVERITY: Record<string, 'critical' | 'error' | 'warning'
   info: 'info',
 };
 
-/** Slack mrkdwn: `&`, `<` and `>` are control characters. */
-const mrkdwn = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/**
+ * Slack mrkdwn: `&`, `<` and `>` are its control characters (`<!channel>`, `<@U123>`, `<https://x|label>`), so text
+ * from alerts and incidents has them escaped; and every mrkdwn object is `verbatim`, so Slack does not turn bare
+ * URLs, `@here`/`@channel` or `#channel` in that text into links or mentions either.
+ */
+export const mrkdwn = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+/** Clips escaped text without cutting an entity (`&amp;`) in half. */
+const clipEscaped = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1).replace(/&[a-z]{0,4}$/, '')}…` : s);
+const slackText = (text: string) => ({ type: 'mrkdwn', text, verbatim: true });
 
 export function slackMessage(n: Notification): Record<string, unknown> {
+  // plain_text is never parsed for mentions or links: the title needs no escaping.
   const blocks: Record<string, unknown>[] = [{ type: 'header', text: { type: 'plain_text', text: clip(n.title, 150), emoji: false } }];
-  if (n.text) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(mrkdwn(n.text), 3000) } });
+  if (n.text) blocks.push({ type: 'section', text: slackText(clipEscaped(mrkdwn(n.text), 3000)) });
   if (n.incident) {
     blocks.push({
       type: 'section',
       fields: incidentFacts(n.incident)
         .slice(0, 10)
-        .map(([k, v]) => ({ type: 'mrkdwn', text: clip(`*${k}*\n${mrkdwn(v)}`, 2000) })),
+        .map(([k, v]) => slackText(clipEscaped(`*${k}*\n${mrkdwn(v)}`, 2000))),
     });
     if (n.incident.alerts.length) {
       blocks.push({
         type: 'section',
-        text: { type: 'mrkdwn', text: clip(`*Latest alerts*\n${n.incident.alerts.map((a) => `• ${mrkdwn(alertLine(a))}`).join('\n')}`, 3000) },
+        text: slackText(clipEscaped(`*Latest alerts*\n${n.incident.alerts.map((a) => `• ${mrkdwn(alertLine(a))}`).join('\n')}`, 3000)),
       });
     }
   }
   if (n.link) {
     blocks.push({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open incident' }, url: n.link, style: 'primary' }] });
   }
-  if (n.run) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: mrkdwn(`Bulwark: ${runLine(n.run)}`) }] });
-  // `text` is the notification's fallback (push notifications, screen readers).
+  if (n.run) blocks.push({ type: 'context', elements: [slackText(mrkdwn(`Bulwark: ${runLine(n.run)}`))] });
+  // `text` is the notification's fallback (push notifications, screen readers), parsed as mrkdwn: escaped too.
   const fallback = [n.title, n.text, n.link].filter(Boolean).join(' — ');
-  return { text: clip(mrkdwn(fallback), 3000), blocks };
+  return { text: clipEscaped(mrkdwn(fallback), 3000), blocks };
 }
 
+/**
+ * Teams renders a TextBlock's and a Fact's text as Markdown (`[click](https://evil)`, `**`, lists): text from alerts
+ * and incidents goes into TextRuns instead, which Adaptive Cards never parse as Markdown (HTML is not rendered in
+ * cards at all). Only Bulwark's own fixed labels are TextBlocks.
+ */
+const textRun = (text: string, style: Record<string, unknown> = {}) => ({ type: 'TextRun', text, ...style });
+const richText = (inlines: Record<string, unknown>[], extra: Record<string, unknown> = {}) => ({ type: 'RichTextBlock', inlines, ...extra });
+
 export function teamsMessage(n: Notification): Record<string, unknown> {
-  const body: Record<string, unknown>[] = [{ type: 'TextBlock', text: n.title, size: 'Large', weight: 'Bolder', wrap: true }];
-  if (n.text) body.push({ type: 'TextBlock', text: n.text, wrap: true });
+  const body: Record<string, unknown>[] = [richText([textRun(n.title, { size: 'Large', weight: 'Bolder' })])];
+  if (n.text) body.push(richText([textRun(n.text)]));
   if (n.incident) {
-    body.push({ type: 'FactSet', facts: incidentFacts(n.incident).map(([title, value]) => ({ title, value })) });
+    for (const [title, value] of incidentFacts(n.incident)) body.push(richText([textRun(`${title}: `, { weight: 'Bolder' }), textRun(value)], { spacing: 'None' }));
     if (n.incident.alerts.length) {
       body.push({ type: 'TextBlock', text: 'Latest alerts', weight: 'Bolder', wrap: true });
-      body.push({ type: 'TextBlock', text: n.incident.alerts.map((a) => `- ${alertLine(a)}`).join('\n'), wrap: true });
+      for (const a of n.incident.alerts) body.push(richText([textRun(`• ${alertLine(a)}`)], { spacing: 'None' }));
     }
   }
-  if (n.run) body.push({ type: 'TextBlock', text: `Bulwark: ${runLine(n.run)}`, isSubtle: true, size: 'Small', wrap: true });
+  if (n.run) body.push(richText([textRun(`Bulwark: ${runLine(n.run)}`, { isSubtle: true, size: 'Small' })]));
   return {
     type: 'message',
     attachments: [
