@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startHarness, type Harness } from '../support/harness.js';
 
 /** Every route of the all-in-one app, with the scope it needs. Health routes are the only open ones. */
-const ROUTES: Array<[method: string, path: string, scope: 'ingest' | 'read' | 'respond' | 'admin']> = [
+const ROUTES: Array<[method: string, path: string, scope: 'ingest' | 'alerts' | 'read' | 'respond' | 'admin']> = [
   ['GET', '/', 'ingest'],
   ['HEAD', '/', 'ingest'],
   ['GET', '/_license', 'ingest'],
@@ -36,8 +36,8 @@ const ROUTES: Array<[method: string, path: string, scope: 'ingest' | 'read' | 'r
   ['GET', '/v1/tokens', 'admin'],
   ['POST', '/v1/tokens', 'admin'],
   ['DELETE', '/v1/tokens/abc', 'admin'],
-  ['POST', '/v1/alerts', 'ingest'],
-  ['POST', '/v1/ingest/alertmanager', 'ingest'],
+  ['POST', '/v1/alerts', 'alerts'],
+  ['POST', '/v1/ingest/alertmanager', 'alerts'],
   ['GET', '/v1/alerts', 'read'],
   ['GET', '/v1/alerts/abc', 'read'],
   ['GET', '/v1/incidents', 'read'],
@@ -125,5 +125,62 @@ describe('authentication and scopes', () => {
     });
     assert.equal(bad.status, 400);
     assert.equal(((await bad.json()) as { error: { details: { field: string } } }).error.details.field, 'scopes.0');
+  });
+
+  it('a token may be restricted to source kinds; an unknown kind is refused naming the field', async () => {
+    const res = await h.fetch('/v1/tokens', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'audit-webhook', scopes: ['ingest'], sources: ['k8s-audit', 'k8s-audit'] }),
+    });
+    assert.equal(res.status, 201);
+    const minted = (await res.json()) as { id: string; sources: string[] };
+    assert.deepEqual(minted.sources, ['k8s-audit']);
+    const list = (await (await h.fetch('/v1/tokens')).json()) as { items: Array<{ id: string; name: string; sources?: string[] }> };
+    assert.deepEqual(list.items.find((t) => t.id === minted.id)?.sources, ['k8s-audit']);
+    assert.equal(list.items.find((t) => t.name === 'test-ingest')?.sources, undefined, 'unrestricted tokens have no sources');
+    const bad = await h.fetch('/v1/tokens', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'x', scopes: ['ingest'], sources: ['syslog'] }),
+    });
+    assert.equal(bad.status, 400);
+    const err = ((await bad.json()) as { error: { code: string; details: { field: string } } }).error;
+    assert.equal(err.code, 'BWK_BAD_REQUEST');
+    assert.equal(err.details.field, 'sources.0');
+  });
+
+  it('each ingest route refuses a token restricted to kinds it cannot speak for (403 BWK_AUTH_SOURCE_FORBIDDEN)', async () => {
+    const mint = async (sources: string[]) => {
+      const res = await h.fetch('/v1/tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `only-${sources.join('-')}`, scopes: ['ingest'], sources }) });
+      return ((await res.json()) as { token: string }).token;
+    };
+    const tokens = { falco: await mint(['falco']), audit: await mint(['k8s-audit']), logs: await mint(['logs']) };
+    // route → which of the restricted tokens it takes (the unrestricted ingest token is taken everywhere)
+    const matrix: Array<[string, Array<keyof typeof tokens>]> = [
+      ['/v1/ingest/k8s-audit', ['audit']],
+      ['/v1/ingest/falco', ['falco']],
+      ['/_bulk', ['logs', 'audit']],
+      ['/logs-app-default/_bulk', ['logs', 'audit']],
+      ['/logs-app-default/_doc', ['logs']],
+      ['/loki/api/v1/push', ['logs']],
+      ['/v1/ingest/container-logs', ['logs']],
+      ['/v1/ingest/events', ['logs']],
+    ];
+    for (const [path, allowed] of matrix) {
+      for (const [kind, token] of Object.entries(tokens) as Array<[keyof typeof tokens, string]>) {
+        const res = await h.fetch(path, { method: 'POST', token, headers: { 'content-type': 'application/json' }, body: '{}' });
+        if (allowed.includes(kind)) {
+          assert.notEqual(res.status, 403, `${path} must take a [${kind}] token`);
+          continue;
+        }
+        assert.equal(res.status, 403, `${path} must refuse a [${kind}] token`);
+        const body = (await res.json()) as { error: { code: string; details: { route: string; token_sources: string[] } } };
+        assert.equal(body.error.code, 'BWK_AUTH_SOURCE_FORBIDDEN');
+        assert.equal(body.error.details.token_sources.length, 1);
+      }
+      const unrestricted = await h.fetch(path, { method: 'POST', token: h.tokens.ingest, headers: { 'content-type': 'application/json' }, body: '{}' });
+      assert.notEqual(unrestricted.status, 403, `${path} keeps taking unrestricted ingest tokens`);
+    }
   });
 });

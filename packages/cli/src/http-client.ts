@@ -69,7 +69,7 @@ export function serverTarget(values: { url?: string | undefined; token?: string 
 }
 
 /** One request; resolves to the parsed JSON body of a 2xx answer. */
-export async function request<T = unknown>(target: ServerTarget, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+export async function request<T = unknown>(target: ServerTarget, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
   const href = `${target.url}${path}`;
   let res: Response;
   try {

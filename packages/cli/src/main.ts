@@ -70,6 +70,7 @@ Exit codes:
 
 /** Runs one command line (without `node` and the script) and returns its exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  if (argv[0] === 'tokens') return (await import('./tokens.js')).tokensCommand(argv.slice(1), io);
   // backtest takes options of its own (--from, --to, …), so it parses its arguments itself.
   if (argv[0] === 'rules' && argv[1] === 'backtest' && !argv.slice(2).some((a) => a === '-h' || a === '--help')) {
     return backtestCommand(argv.slice(2), io);

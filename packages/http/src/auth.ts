@@ -5,16 +5,53 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { BulwarkError } from '@bulwark/schema';
+import { BulwarkError, SourceKinds, type SourceKind } from '@bulwark/schema';
 import type { StoredToken, TokenStore } from '@bulwark/store';
 
-export const SCOPES = ['ingest', 'read', 'respond', 'admin'] as const;
+/**
+ * `ingest`: send logs (shippers, the audit webhook, Falco); `alerts`: post alerts from other tools (POST /v1/alerts,
+ * the Alertmanager webhook); `read`: search and look; `respond`: start, cancel and undo runs; `approve`: decide a run's
+ * approvals (never one's own run); `admin`: tokens, the breaker, and every other scope.
+ */
+export const SCOPES = ['ingest', 'alerts', 'read', 'respond', 'approve', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface Principal {
   tokenId: string;
   name: string;
   scopes: string[];
+  /** The token's `sources` restriction (issue 11); absent: unrestricted. See `tokenSources`. */
+  sources?: SourceKind[];
+}
+
+/** The source kinds a principal may speak for: its token's `sources`, or every kind when unrestricted. */
+export function tokenSources(principal: Principal): SourceKind[] {
+  return principal.sources ? [...principal.sources] : [...SourceKinds];
+}
+
+/** True when the token was granted `kind` by name (not merely unrestricted): what native mapping on `_bulk` needs. */
+export function explicitlyGranted(principal: Principal, kind: SourceKind): boolean {
+  return principal.sources?.includes(kind) ?? false;
+}
+
+/**
+ * Middleware after `require(scope)`: refuses (403 BWK_AUTH_SOURCE_FORBIDDEN) a token restricted to sources that none
+ * of `kinds` — what this route can speak for — is in. Unrestricted tokens pass (back-compat); what their events
+ * speak for is then decided by the route alone (see the collector).
+ */
+export function requireSource(route: string, kinds: readonly SourceKind[]): RequestHandler {
+  return (req, _res, next) => {
+    const principal = req.principal;
+    if (!principal) throw new BulwarkError('BWK_AUTH_MISSING', 'send a token: Authorization: Bearer <token>');
+    if (principal.sources && !principal.sources.some((s) => kinds.includes(s))) {
+      throw new BulwarkError(
+        'BWK_AUTH_SOURCE_FORBIDDEN',
+        `${route} speaks for ${kinds.join(', ')}; this token may speak only for ${principal.sources.join(', ') || 'nothing'}`,
+        { route, route_sources: [...kinds], token_sources: principal.sources },
+      );
+    }
+    next();
+  };
 }
 
 declare module 'express-serve-static-core' {
@@ -33,13 +70,26 @@ export function tokenIdOf(secret: string): string {
 }
 
 /** Builds the stored form of a new token and returns the secret to show once. */
-export function mintToken(name: string, scopes: string[], secret = `bwk_${randomBytes(32).toString('base64url')}`): {
+export function mintToken(
+  name: string,
+  scopes: string[],
+  secret = `bwk_${randomBytes(32).toString('base64url')}`,
+  sources?: SourceKind[],
+): {
   secret: string;
   stored: StoredToken;
 } {
   return {
     secret,
-    stored: { id: tokenIdOf(secret), name, scopes, hash: sha256(secret), createdAt: new Date().toISOString(), revokedAt: null },
+    stored: {
+      id: tokenIdOf(secret),
+      name,
+      scopes,
+      hash: sha256(secret),
+      createdAt: new Date().toISOString(),
+      revokedAt: null,
+      ...(sources !== undefined ? { sources } : {}),
+    },
   };
 }
 
@@ -80,7 +130,7 @@ export class Authenticator {
     const stored = await this.tokens.getById(tokenIdOf(secret));
     let principal: Principal | null = null;
     if (stored && !stored.revokedAt && timingSafeEqual(Buffer.from(stored.hash), Buffer.from(key))) {
-      principal = { tokenId: stored.id, name: stored.name, scopes: stored.scopes };
+      principal = { tokenId: stored.id, name: stored.name, scopes: stored.scopes, ...(stored.sources ? { sources: stored.sources } : {}) };
     }
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(key, { principal, until: now + this.cacheMs });

@@ -7,3 +7,4 @@ export * from './serve.js';
 export * from './bus.js';
 export * from './stores.js';
 export * from './initial-token.js';
+export * from './client-errors.js';

@@ -6,6 +6,8 @@ import type { Server } from 'node:http';
 import type { Express } from 'express';
 import { ConfigError, loadConfig, type Config } from '@bulwark/config';
 import { openRuntime, type RuntimeNeeds, type ServiceDeps } from './runtime.js';
+import { answerClientErrors } from './client-errors.js';
+import { handOverInitialToken } from './initial-token.js';
 
 /**
  * `build` may be async (the correlator loads its rules and subscribes before the process reports itself listening); if
@@ -27,12 +29,8 @@ export async function serve(
     throw err;
   }
   const { deps, mintedAdminToken } = await openRuntime(config, undefined, typeof needs === 'function' ? needs(config) : needs);
-  if (mintedAdminToken) {
-    // Printed once, to the terminal only; just its hash is stored.
-    process.stdout.write(
-      `\nNo API token existed, so an admin token was created. It is shown only now; keep it safe:\n\n  ${mintedAdminToken}\n\n`,
-    );
-  }
+  // Shown once on a terminal, else written to a 0600 file: stdout is a log stream that may be shipped and searched.
+  if (mintedAdminToken) handOverInitialToken(mintedAdminToken, config.data_dir, deps.logger);
   let app: Express;
   try {
     app = await build(deps);
@@ -42,6 +40,8 @@ export async function serve(
     process.exit(1);
   }
   const server = app.listen(config.server.port, config.server.host);
+  // An over-long URL or header section is answered 414/431 as catalogue JSON, not with Node's bare status line.
+  answerClientErrors(server);
   // Shippers hold connections open between batches; keep idle ones longer than common load balancers (60 s) so the
   // server is never the side that closes a connection a client is about to reuse.
   server.keepAliveTimeout = 65_000;

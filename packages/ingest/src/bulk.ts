@@ -143,6 +143,7 @@ function decodeSource(line: LineText, action: ParsedAction, opts: ResolvedOption
     raw: line,
     keepOriginal: opts.keepOriginal,
     idFromRaw: true,
+    nativeSources: opts.nativeSources,
   });
 }
 
@@ -232,7 +233,7 @@ export function decodeSingleDoc(body: Buffer, index: string, id: string | undefi
       if (!isObject(parsed.value)) throw new RecordProblem('BWK_INGEST_BAD_LINE', `the document must be a JSON object, got ${jsonType(parsed.value)}`);
       assertSafeRecord(parsed.value, o.maxDepth);
       const raw = text.trim();
-      const event = normalizeDocument(parsed.value, { index, ...(id !== undefined ? { id } : {}), now: o.now, raw, keepOriginal: o.keepOriginal, idFromRaw: true });
+      const event = normalizeDocument(parsed.value, { index, ...(id !== undefined ? { id } : {}), now: o.now, raw, keepOriginal: o.keepOriginal, idFromRaw: true, nativeSources: o.nativeSources });
       return { ...action, event };
     } catch (err) {
       return errorItem(0, err, action);

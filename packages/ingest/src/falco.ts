@@ -16,7 +16,7 @@
  */
 import { severityFromLevel, type Event } from '@bulwark/schema';
 import { contentId } from './content-id.js';
-import { optObject, optString, putDefined, toStringList, type JsonObject } from './fields.js';
+import { isObject, optObject, optString, putDefined, toStringList, type JsonObject } from './fields.js';
 import { decodeObjectRecords } from './json-records.js';
 import { resolveOptions, type DecodeOptions, type DecodeResult, type ResolvedOptions } from './options.js';
 import { badField, guardBody } from './problems.js';
@@ -90,8 +90,21 @@ function mapOutputFields(event: JsonObject, fields: JsonObject): void {
   putDefined(event.event as JsonObject, 'action', fieldText(fields, 'evt.type'));
 }
 
-/** One Falco alert to an Event. */
-function mapAlert(alert: JsonObject, opts: ResolvedOptions, raw: string | undefined): Event {
+/**
+ * A Falco alert as Falco writes it (`rule`, `priority` and `output` strings, and `output_fields` or `time`): how a
+ * `_bulk` document is recognised as one — mapped natively only for a token granted `falco` (see `trust.ts`).
+ */
+export function isFalcoAlertShape(doc: JsonObject): boolean {
+  return (
+    typeof doc.rule === 'string' &&
+    typeof doc.priority === 'string' &&
+    typeof doc.output === 'string' &&
+    (isObject(doc.output_fields) || doc.time !== undefined)
+  );
+}
+
+/** One Falco alert to an Event; exported for `normalizeDocument` (a granted `_bulk` sender's Falco file output). */
+export function mapFalcoAlert(alert: JsonObject, opts: Pick<ResolvedOptions, 'nowIso' | 'keepOriginal'>, raw: string | undefined): Event {
   const rule = optString(alert, 'rule', 'rule');
   if (!rule) throw badField('rule', 'is required (is this a Falco alert?)');
   const output = optString(alert, 'output', 'output');
@@ -132,6 +145,6 @@ function mapAlert(alert: JsonObject, opts: ResolvedOptions, raw: string | undefi
 export function decodeFalco(body: Buffer, opts?: DecodeOptions): DecodeResult {
   return guardBody(() => {
     const o = resolveOptions(opts);
-    return decodeObjectRecords(body, o, 'a Falco alert', (value, raw) => mapAlert(value, o, raw));
+    return decodeObjectRecords(body, o, 'a Falco alert', (value, raw) => mapFalcoAlert(value, o, raw));
   });
 }

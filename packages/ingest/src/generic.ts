@@ -8,6 +8,11 @@
  * ISO string with any fractional precision or epoch millis is normalized to ISO milliseconds; one that is present
  * but unparseable is BAD_FIELD `@timestamp`), `data_stream` ← logs/<dataset>/default. Dotted top-level keys are
  * expanded as for shipper documents. Then `EventSchema` validates; the first issue becomes BAD_FIELD with its path.
+ *
+ * Trust (`trust.ts`): the sender is a script, not a detector, so a reserved dataset (`falco.alerts`,
+ * `kubernetes.audit`…) becomes `claimed.<dataset>` with the claim at `bulwark.claimed.dataset`, and a record's own
+ * `bulwark` key moves to `bulwark.claimed.payload`. There is no shipper metadata here: the record's identity fields are
+ * all there is, and its provenance (`logs`) says who wrote them.
  */
 import { EventSchema, type Event } from '@bulwark/schema';
 import { contentId } from './content-id.js';
@@ -16,6 +21,7 @@ import { decodeObjectRecords } from './json-records.js';
 import { resolveOptions, type DecodeOptions, type DecodeResult, type ResolvedOptions } from './options.js';
 import { badField, guardBody } from './problems.js';
 import { toIsoTimestamp } from './timestamp.js';
+import { attachClaims, claimDataset, claimedDataset, isReservedDataset, newClaims, takePayloadBulwark } from './trust.js';
 
 export const GENERIC_DATASET = 'generic';
 
@@ -31,6 +37,8 @@ function fillDefaults(record: JsonObject, opts: ResolvedOptions, raw: string | u
   // Only an absent id is filled; one of the wrong type is left for the schema to report rather than replaced.
   const id = given === undefined || given === null || given === '' ? contentId(record) : undefined;
   if (hasDottedKey(record)) expandDottedKeys(record);
+  const claims = newClaims();
+  takePayloadBulwark(record, claims);
   const ts = record['@timestamp'];
   if (ts === undefined || ts === null) record['@timestamp'] = opts.nowIso;
   else {
@@ -43,6 +51,13 @@ function fillDefaults(record: JsonObject, opts: ResolvedOptions, raw: string | u
   const meta = record.event;
   if (id !== undefined) meta.id = id;
   if (meta.dataset === undefined || meta.dataset === null || meta.dataset === '') meta.dataset = GENERIC_DATASET;
+  const ds = isObject(record.data_stream) ? record.data_stream.dataset : undefined;
+  for (const claimed of [meta.dataset, ds]) {
+    if (typeof claimed === 'string' && isReservedDataset(claimed)) claimDataset(claims, claimed);
+  }
+  if (typeof meta.dataset === 'string' && isReservedDataset(meta.dataset)) meta.dataset = claimedDataset(meta.dataset);
+  if (typeof ds === 'string' && isReservedDataset(ds)) (record.data_stream as JsonObject).dataset = claimedDataset(ds);
+  attachClaims(record, claims);
   meta.ingested = opts.nowIso;
   if (opts.keepOriginal && raw !== undefined && meta.original === undefined) meta.original = raw;
   if (record.data_stream === undefined && typeof meta.dataset === 'string') {

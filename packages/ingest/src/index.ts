@@ -7,8 +7,8 @@ export type { DecodeOptions, DecodeResult } from './options.js';
 export { DEFAULT_MAX_DEPTH } from './options.js';
 export { decodeBulk, decodeSingleDoc, DEFAULT_BULK_INDEX, type BulkItem } from './bulk.js';
 export { normalizeDocument, parseDataStreamName, TIMESTAMP_FAILURE_TAG, type NormalizeContext } from './normalize.js';
-export { decodeK8sAudit, AUDIT_DATASET } from './k8s-audit.js';
-export { decodeFalco, FALCO_DATASET } from './falco.js';
+export { decodeK8sAudit, AUDIT_DATASET, isNativeAuditEvent } from './k8s-audit.js';
+export { decodeFalco, FALCO_DATASET, isFalcoAlertShape } from './falco.js';
 export { decodeLokiPush, LOKI_DATASET, DEFAULT_MAX_DECOMPRESSED_BYTES, type LokiOptions } from './loki.js';
 export { decodeContainerLogs, PARTIAL_TAG } from './container-logs.js';
 export { parseContainerLogPath, type ContainerPathInfo } from './container-path.js';
@@ -18,3 +18,12 @@ export { assertSafeRecord, isForbiddenKey } from './safety.js';
 export { toIsoTimestamp } from './timestamp.js';
 export { parseLabelSet, LabelSyntaxError } from './prom-labels.js';
 export { PushRequestType } from './loki-proto.js';
+export {
+  isReservedDataset,
+  claimedDataset,
+  IDENTITY_FIELDS,
+  IDENTITY_CONFLICT_TAG,
+  RESERVED_CLAIM_TAG,
+  CLAIMED_DATASET_PREFIX,
+  type NativeShape,
+} from './trust.js';

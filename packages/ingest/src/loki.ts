@@ -8,6 +8,7 @@
  * names: namespace|k8s_namespace_name|kubernetes_namespace → kubernetes.namespace, pod|k8s_pod_name|pod_name →
  * kubernetes.pod.name, container|k8s_container_name|container_name → kubernetes.container.name,
  * node_name|host|hostname → host.name, level|severity|detected_level → log.level (and event.severity).
+ * Identity fields (namespace, pod, container, node) come from stream labels only (see `lokiEvent`).
  * `event.dataset` is `loki.logs` unless a `dataset` label names one. `event.id` hashes labels + time + line, so a
  * JSON and a protobuf push of the same entry get the same id.
  *
@@ -25,6 +26,7 @@ import { parseLabelSet } from './prom-labels.js';
 import { badField, guardBody, jsonType, RecordProblem, toRecordError } from './problems.js';
 import { assertSafeRecord, isForbiddenKey } from './safety.js';
 import { decodeWhole } from './text.js';
+import { attachClaims, claimDataset, claimedDataset, claimIdentity, isReservedDataset, newClaims } from './trust.js';
 import { isoFromNanosString, isoFromSecondsNanos } from './timestamp.js';
 
 export const LOKI_DATASET = 'loki.logs';
@@ -58,9 +60,23 @@ function setPath(root: JsonObject, path: readonly string[], value: string): void
   node[path[path.length - 1]!] = value;
 }
 
-/** One entry to an Event; `idKey` is the entry time as sent (full nanosecond precision) for the content id. */
-function lokiEvent(labels: Labels, iso: string, idKey: string, line: string, opts: ResolvedOptions): Event {
-  const dataset = labels.dataset || LOKI_DATASET;
+/** The label names that set identity fields (pod, namespace, container, node): read from stream labels only. */
+const IDENTITY_TARGETS = LABEL_TARGETS.slice(0, 4);
+
+/**
+ * One entry to an Event; `idKey` is the entry time as sent (full nanosecond precision) for the content id. `labels` is
+ * the stream labels merged with the entry's structured metadata (a stream label wins); `metadata` is the latter alone.
+ * Identity fields come from stream labels only — the shipper's service discovery — because structured metadata is
+ * often extracted from the line itself; a metadata value that contradicts a stream identity label is claimed
+ * (`trust.ts`). A reserved `dataset` label (`falco.alerts`…) becomes `claimed.<dataset>`.
+ */
+function lokiEvent(stream: Labels, labels: Labels, metadata: Labels | undefined, iso: string, idKey: string, line: string, opts: ResolvedOptions): Event {
+  const claims = newClaims();
+  let dataset = labels.dataset || LOKI_DATASET;
+  if (isReservedDataset(dataset)) {
+    claimDataset(claims, dataset);
+    dataset = claimedDataset(dataset);
+  }
   const event: JsonObject = {
     '@timestamp': iso,
     message: line,
@@ -68,8 +84,15 @@ function lokiEvent(labels: Labels, iso: string, idKey: string, line: string, opt
     labels,
   };
   for (const [names, target] of LABEL_TARGETS) {
-    const name = names.find((n) => Object.hasOwn(labels, n) && labels[n] !== '');
-    if (name) setPath(event, target, labels[name]!);
+    const identity = IDENTITY_TARGETS.some(([, t]) => t === target);
+    const source = identity ? stream : labels;
+    const name = names.find((n) => Object.hasOwn(source, n) && source[n] !== '');
+    const winner = name === undefined ? undefined : source[name]!;
+    if (winner !== undefined) setPath(event, target, winner);
+    if (identity && metadata && winner !== undefined) {
+      const claimed = names.map((n) => (Object.hasOwn(metadata, n) ? metadata[n] : undefined)).find((v) => v !== undefined && v !== '');
+      if (claimed !== undefined && claimed !== winner) claimIdentity(claims, target, claimed);
+    }
   }
   if (isObject(event.kubernetes)) {
     const ns = event.kubernetes.namespace as string | undefined;
@@ -79,6 +102,7 @@ function lokiEvent(labels: Labels, iso: string, idKey: string, line: string, opt
   if (severity !== undefined) (event.event as JsonObject).severity = severity;
   if (opts.keepOriginal) (event.event as JsonObject).original = line;
   event.data_stream = { type: 'logs', dataset, namespace: 'default' };
+  attachClaims(event, claims);
   return event as Event;
 }
 
@@ -96,11 +120,13 @@ function decodeJsonEntry(entry: unknown, streamLabels: Labels, path: string, opt
   if (iso === undefined) throw badField(`${path}[0]`, `is not a Unix nanosecond timestamp: ${JSON.stringify(ts)}`);
   if (typeof line !== 'string') throw badField(`${path}[1]`, `must be a string, got ${jsonType(line)}`);
   const labels = labelMap(Object.entries(streamLabels), path); // each event owns its labels object
+  let metadata: Labels | undefined;
   if (meta !== undefined && meta !== null) {
     if (!isObject(meta)) throw badField(`${path}[2]`, `must be an object of strings, got ${jsonType(meta)}`);
-    labelMap(Object.entries(meta).map(([k, v]) => [k, stringLabel(v, `${path}[2].${k}`)] as const), `${path}[2]`, labels);
+    metadata = labelMap(Object.entries(meta).map(([k, v]) => [k, stringLabel(v, `${path}[2].${k}`)] as const), `${path}[2]`);
+    labelMap(Object.entries(metadata), `${path}[2]`, labels);
   }
-  return lokiEvent(labels, iso, ts, line, opts);
+  return lokiEvent(streamLabels, labels, metadata, iso, ts, line, opts);
 }
 
 function stringLabel(value: unknown, field: string): string {
@@ -180,9 +206,10 @@ function decodeProtoStream(stream: ProtoStream, s: number, sink: Sink, opts: Res
       const meta = (entry.structuredMetadata ?? []).map(
         (p, m) => [utf8Text(p.name, `${field}.structuredMetadata[${m}].name`), utf8Text(p.value, `${field}.structuredMetadata[${m}].value`)] as const,
       );
-      const merged = labelMap(meta, `${field}.structuredMetadata`, labelMap(Object.entries(labels), field));
+      const metadata = meta.length > 0 ? labelMap(meta, `${field}.structuredMetadata`) : undefined;
+      const merged = labelMap(Object.entries(metadata ?? {}), `${field}.structuredMetadata`, labelMap(Object.entries(labels), field));
       const idKey = `${seconds}${String(nanos).padStart(9, '0')}`;
-      sink.events.push(lokiEvent(merged, iso, idKey, line, opts));
+      sink.events.push(lokiEvent(labels, merged, metadata, iso, idKey, line, opts));
     } catch (err) {
       sink.errors.push(toRecordError(index, err));
     }

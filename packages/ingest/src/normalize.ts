@@ -4,8 +4,10 @@
  *
  * A native Kubernetes audit event (`apiVersion: audit.k8s.io/v1`, `kind: Event` — an audit log line shipped by a
  * file tailer) is mapped exactly as the audit webhook maps it (`k8s-audit.ts`): same `${auditID}-${stage}` id, same
- * fields, the native event under `kubernetes.audit` — so rules and deduplication agree across transports. (Keys a
- * shipper added beside the audit keys stay inside `kubernetes.audit`.) Any other document:
+ * fields, the native event under `kubernetes.audit` — so rules and deduplication agree across transports (keys a
+ * shipper added beside the audit keys stay inside `kubernetes.audit`); a Falco alert likewise as the Falco route maps
+ * it — but only when `ctx.nativeSources` (the sending token's explicit grant) names that source. Otherwise the shape
+ * is a claim and the document is an ordinary one (`trust.ts`). Any other document:
  *
  * 1. the id: `ctx.id` (a bulk `_id`), else `contentId({_index, _source})` of the document as received (or
  *    `textId` of the raw text, see `idFromRaw`);
@@ -20,7 +22,9 @@
  * 5. Kubernetes metadata of Fluent Bit/Vector moved to ECS places (`shippers.ts`), typed fields coerced or rejected
  *    (`ecs-coerce.ts`), `orchestrator.{type,namespace}` set when Kubernetes fields are present;
  * 6. `event.{id,dataset,ingested}` and `data_stream` set; `event.original` ← the raw text when `keepOriginal` asks
- *    and the shipper did not already send one.
+ *    and the shipper did not already send one;
+ * 7. trust (`trust.ts`): a payload `bulwark` key moved to `bulwark.claimed.payload`; identity fields decided by the
+ *    shipper's metadata over the body; a reserved dataset rewritten to `claimed.<dataset>`.
  *
  * Dataset: the document's `event.dataset` > `data_stream.dataset` > the dataset of an index named
  * `logs-<dataset>-<namespace>` (the Elastic data stream naming scheme) > the index name itself > `generic`.
@@ -33,8 +37,22 @@ import type { Event } from '@bulwark/schema';
 import { contentId, textId } from './content-id.js';
 import { coerceEcsFields, coerceEventMeta, defaultSeverity, objectField } from './ecs-coerce.js';
 import { expandDottedKeys, hasDottedKey, isObject, scalarText, type JsonObject } from './fields.js';
+import { isFalcoAlertShape, mapFalcoAlert } from './falco.js';
 import { isNativeAuditEvent, mapAuditEvent } from './k8s-audit.js';
 import { mapShipperKubernetes, setIfEmpty } from './shippers.js';
+import {
+  attachClaims,
+  claimDataset,
+  claimedDataset,
+  claimNativeShape,
+  enforceIdentity,
+  isReservedDataset,
+  newClaims,
+  readIdentityLayers,
+  takePayloadBulwark,
+  type Claims,
+  type NativeShape,
+} from './trust.js';
 import { toIsoTimestamp } from './timestamp.js';
 
 export interface NormalizeContext {
@@ -50,6 +68,8 @@ export interface NormalizeContext {
    * cheaper, for callers whose `raw` is exactly the record as sent (the bulk path).
    */
   idFromRaw?: boolean;
+  /** Native shapes this document may be mapped as (the sending token's explicit grants); default none. */
+  nativeSources?: readonly NativeShape[];
 }
 
 export const TIMESTAMP_FAILURE_TAG = '_timestampparsefailure';
@@ -111,15 +131,19 @@ function markOrchestrator(doc: JsonObject): void {
   if (namespace !== undefined) setIfEmpty(doc, ['orchestrator', 'namespace'], namespace);
 }
 
-function setDataset(doc: JsonObject, meta: JsonObject, index: string | undefined): void {
+function setDataset(doc: JsonObject, meta: JsonObject, index: string | undefined, claims: Claims): void {
   const ds = objectField(doc, 'data_stream', 'data_stream');
   const fromIndex = parseDataStreamName(index);
-  const dataset =
+  let dataset =
     (typeof meta.dataset === 'string' && meta.dataset) ||
     scalarText(ds?.dataset) ||
     fromIndex?.dataset ||
     index ||
     'generic';
+  if (isReservedDataset(dataset)) {
+    claimDataset(claims, dataset);
+    dataset = claimedDataset(dataset);
+  }
   meta.dataset = dataset;
   doc.data_stream = {
     type: scalarText(ds?.type) || 'logs',
@@ -142,16 +166,38 @@ function normalizeAuditDocument(doc: JsonObject, ctx: NormalizeContext, nowIso: 
   return event;
 }
 
+/** A Falco alert shipped as a document (Falco's file output, tailed) by a sender granted `falco`. */
+function normalizeFalcoDocument(doc: JsonObject, ctx: NormalizeContext, nowIso: string): Event {
+  const event = mapFalcoAlert(doc, { nowIso, keepOriginal: ctx.keepOriginal ?? false }, ctx.raw);
+  if (ctx.id !== undefined) event.event.id = ctx.id;
+  const fromIndex = parseDataStreamName(ctx.index);
+  if (fromIndex && event.data_stream) event.data_stream.namespace = fromIndex.namespace;
+  return event;
+}
+
+function nativeShapeOf(doc: JsonObject): NativeShape | undefined {
+  if (isNativeAuditEvent(doc)) return 'k8s-audit';
+  if (isFalcoAlertShape(doc)) return 'falco';
+  return undefined;
+}
+
 /** A shipper document to an Event; see the module comment for the mapping and the ownership rule. */
 export function normalizeDocument(doc: Record<string, unknown>, ctx: NormalizeContext): Event {
   const nowIso = ctx.now.toISOString();
-  if (isNativeAuditEvent(doc)) return normalizeAuditDocument(doc, ctx, nowIso);
+  const shape = nativeShapeOf(doc);
+  if (shape === 'k8s-audit' && ctx.nativeSources?.includes('k8s-audit')) return normalizeAuditDocument(doc, ctx, nowIso);
+  if (shape === 'falco' && ctx.nativeSources?.includes('falco')) return normalizeFalcoDocument(doc, ctx, nowIso);
+  const claims = newClaims();
+  if (shape) claimNativeShape(claims, shape);
   const id = ctx.id ?? derivedId(doc, ctx);
+  const identity = readIdentityLayers(doc);
   if (hasDottedKey(doc)) expandDottedKeys(doc);
+  takePayloadBulwark(doc, claims);
   const timestamp = resolveTimestamp(doc, nowIso);
   normalizeMessage(doc);
   mapShipperKubernetes(doc);
   coerceEcsFields(doc);
+  enforceIdentity(doc, identity, claims);
   markOrchestrator(doc);
   if (timestamp.failed) doc.tags = [...((doc.tags as string[] | undefined) ?? []), TIMESTAMP_FAILURE_TAG];
   const meta = coerceEventMeta(doc);
@@ -159,8 +205,9 @@ export function normalizeDocument(doc: Record<string, unknown>, ctx: NormalizeCo
   meta.ingested = nowIso;
   // A shipper's own event.original (the raw log line, e.g. Filebeat's) is truer than our JSON text of the document.
   if (ctx.keepOriginal && ctx.raw !== undefined && meta.original === undefined) meta.original = ctx.raw;
-  setDataset(doc, meta, ctx.index);
+  setDataset(doc, meta, ctx.index, claims);
   defaultSeverity(doc, meta);
+  attachClaims(doc, claims);
   return compact(doc, timestamp.iso, meta);
 }
 

@@ -14,6 +14,12 @@ export interface DecodeOptions {
   maxDepth?: number;
   /** Keep the raw record text in `event.original`; default false (it doubles storage). */
   keepOriginal?: boolean;
+  /**
+   * `_bulk`/`_doc` only: the native shapes a document may be mapped as (a native audit Event → `kubernetes.audit`, a
+   * Falco alert → `falco.alerts`) — the sources the sending token was explicitly granted. Default none: such a
+   * document is an ordinary log document and its shape is recorded as a claim (see `trust.ts`).
+   */
+  nativeSources?: readonly ('k8s-audit' | 'falco')[];
 }
 
 /** Events that decoded plus one error per record that did not; the caller stores the first and reports the second. */
@@ -30,6 +36,7 @@ export interface ResolvedOptions {
   nowIso: string;
   maxDepth: number;
   keepOriginal: boolean;
+  nativeSources: readonly ('k8s-audit' | 'falco')[];
   /** WHATWG canonical name, e.g. `utf-8`, `utf-16le`, `windows-1252`. */
   encoding: string;
   decoder: TextDecoder;
@@ -66,6 +73,7 @@ export function resolveOptions(opts: DecodeOptions | undefined): ResolvedOptions
     nowIso: now.toISOString(),
     maxDepth,
     keepOriginal: opts?.keepOriginal ?? false,
+    nativeSources: opts?.nativeSources ?? [],
     encoding: decoder.encoding,
     decoder,
   };

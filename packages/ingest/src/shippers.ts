@@ -10,8 +10,10 @@
  *   container_name, container_id, container_image, pod_labels, ...}` —
  *   https://vector.dev/docs/reference/configuration/sources/kubernetes_logs/
  *
- * A shipper key is *moved* to its ECS place only when that place is empty; if both are set, the ECS value wins and
- * the shipper key stays, so nothing is lost. Keys not listed (annotations, pod_ip, pod_owner…) stay as they are.
+ * A shipper key is *moved* to its ECS place only when that place is empty; if both are set, the shipper key stays
+ * here, so nothing is lost — and for the identity fields (pod, namespace, container, node, container id)
+ * `trust.ts` then decides: the shipper's value wins, the body's is claimed under `bulwark.claimed` and flagged. Keys
+ * not listed (annotations, pod_ip, pod_owner…) stay as they are.
  */
 import { isObject, setOwn, scalarText, type JsonObject } from './fields.js';
 

@@ -270,7 +270,7 @@ describe('normalizeDocument', () => {
 });
 
 describe('decodeBulk: audit log lines shipped by a file tailer', () => {
-  it('maps a native audit event exactly as the webhook does, with the same id', () => {
+  it('maps a native audit event exactly as the webhook does, with the same id (a sender granted k8s-audit)', () => {
     const line = (e: object) => ({ '@timestamp': '2024-05-01T10:00:00.123Z', kind: 'Event', apiVersion: 'audit.k8s.io/v1', ...e });
     const items = decodeBulk(
       ndjson(
@@ -278,7 +278,7 @@ describe('decodeBulk: audit log lines shipped by a file tailer', () => {
         { create: { _index: 'logs-kubernetes.audit-prod', _id: 'given' } }, line(execDenied),
         { create: {} }, line({ ...execDenied, verb: 7 }),
       ),
-      { now: NOW },
+      { now: NOW, nativeSources: ['k8s-audit'] },
     );
     const webhook = decodeK8sAudit(Buffer.from(JSON.stringify(line(podCreate))), { now: NOW }).events[0]!;
     const viaBulk = items[0]!.event!;

@@ -6,6 +6,7 @@
 import { BulwarkError } from '@bulwark/schema';
 import type { CaseStore } from './case-port.js';
 import type { StoredToken, TokenStore } from './port.js';
+import { checkToken } from './token-check.js';
 
 type TokenRecord = StoredToken & { revokedAt: string | null };
 
@@ -19,9 +20,8 @@ export class CaseTokenStore implements TokenStore {
 
   /** Insert, or replace the token with the same id. */
   async put(token: StoredToken): Promise<void> {
-    if (!Array.isArray(token.scopes) || token.scopes.some((s) => typeof s !== 'string')) {
-      throw new BulwarkError('BWK_BAD_REQUEST', 'token scopes must be a list of strings', { field: 'scopes' });
-    }
+    checkToken(token);
+    // `sources` is kept as given (absent = unrestricted), like every other field of the record.
     const record: TokenRecord = { ...token, revokedAt: token.revokedAt ?? null };
     for (let attempt = 0; ; attempt++) {
       const current = await this.cases.get<TokenRecord>('tokens', token.id);

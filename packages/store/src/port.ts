@@ -2,7 +2,7 @@
  * The LogStore port: what every log store adapter (SQLite now, Elasticsearch/OpenSearch later) must do. Services depend
  * on this interface only; `test/contract` runs the same suite against every adapter.
  */
-import type { Event } from '@bulwark/schema';
+import type { Event, SourceKind } from '@bulwark/schema';
 import type { QueryNode } from './query/ast.js';
 
 /**
@@ -118,6 +118,11 @@ export interface StoredToken {
   hash: string;
   createdAt: string;
   revokedAt?: string | null;
+  /**
+   * The source kinds this token may speak for (issue 11): ingest routes refuse it where they speak for another kind,
+   * and its events carry these in `bulwark.provenance.token_sources`. Absent: unrestricted (every kind).
+   */
+  sources?: SourceKind[];
 }
 
 /** Where API tokens live (hashed). */

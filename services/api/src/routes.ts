@@ -4,7 +4,7 @@
  */
 import express, { Router } from 'express';
 import { z } from 'zod';
-import { BulwarkError } from '@bulwark/schema';
+import { BulwarkError, SourceKinds } from '@bulwark/schema';
 import { MAX_BUCKETS, parseQuery } from '@bulwark/store';
 import { mintToken, SCOPES, type ServiceDeps } from '@bulwark/http';
 import { autoInterval, HistogramParams, parseParams, SearchParams } from './params.js';
@@ -56,6 +56,12 @@ export function searchRouter(deps: ServiceDeps): Router {
 const NewToken = z.strictObject({
   name: z.string().min(1).max(200),
   scopes: z.array(z.enum(SCOPES)).min(1),
+  /**
+   * The source kinds the token may speak for (issue 11): e.g. `[k8s-audit]` for the API server's audit webhook,
+   * `[falco]` for Falco, `[logs]` for a log shipper. Absent: unrestricted (every ingest route; `_bulk` documents are
+   * then `logs`, never mapped as native audit or Falco events).
+   */
+  sources: z.array(z.enum(SourceKinds)).max(SourceKinds.length * 4).optional(),
 });
 
 export function tokenRouter(deps: ServiceDeps): Router {
@@ -70,9 +76,10 @@ export function tokenRouter(deps: ServiceDeps): Router {
       const field = issue.path.join('.') || '(body)';
       throw new BulwarkError('BWK_BAD_REQUEST', `field "${field}": ${issue.message}`, { field });
     }
-    const { secret, stored } = mintToken(parsed.data.name, parsed.data.scopes);
+    const sources = parsed.data.sources ? [...new Set(parsed.data.sources)] : undefined;
+    const { secret, stored } = mintToken(parsed.data.name, parsed.data.scopes, undefined, sources);
     await tokens.put(stored);
-    res.status(201).json({ id: stored.id, name: stored.name, scopes: stored.scopes, token: secret });
+    res.status(201).json({ id: stored.id, name: stored.name, scopes: stored.scopes, ...(sources ? { sources } : {}), token: secret });
   });
 
   router.get('/v1/tokens', admin, async (_req, res) => {

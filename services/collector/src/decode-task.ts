@@ -3,7 +3,7 @@
  * self-contained so it runs the same inline or on a decode thread (`decoder.ts`): the collector's main thread then only
  * speaks HTTP while parsing, normalising and serialising — most of ingest's CPU — happen beside it.
  */
-import { BulwarkError, type ErrorCode, type RecordError } from '@bulwark/schema';
+import { BulwarkError, type ErrorCode, type Event, type EventProvenance, type RecordError } from '@bulwark/schema';
 import {
   decodeBulk,
   decodeContainerLogs,
@@ -17,6 +17,7 @@ import {
   type DecodeResult,
 } from '@bulwark/ingest';
 import { eventToRow, type SerializedEvent } from '@bulwark/store';
+import { stampProvenance } from './stamp.js';
 
 export type DecodeKind = 'bulk' | 'doc' | 'k8s-audit' | 'falco' | 'loki' | 'container-logs' | 'events';
 
@@ -32,6 +33,11 @@ export interface DecodeTask {
   index?: string;
   /** Doc: the URL's id. */
   id?: string;
+  /**
+   * Stamped on every event at `bulwark.provenance` (`stamp.ts`), whatever the payload says: computed by the route from
+   * the request (route, token), never from the body.
+   */
+  provenance: EventProvenance;
 }
 
 /** A bulk item without its event: what the response needs. */
@@ -54,7 +60,13 @@ export interface DecodeOutcome {
   failure?: { code: ErrorCode; message: string; details?: Record<string, unknown> };
 }
 
-function fromItems(items: BulkItem[]): DecodeOutcome {
+/** Provenance and receive time on each event, just before it is serialised. */
+function stamped(event: Event, task: DecodeTask): Event {
+  stampProvenance(event, task.provenance, (task.options.now ?? new Date()).toISOString());
+  return event;
+}
+
+function fromItems(items: BulkItem[], task: DecodeTask): DecodeOutcome {
   const rows: SerializedEvent[] = [];
   const metas: ItemMeta[] = [];
   items.forEach((item, i) => {
@@ -64,7 +76,7 @@ function fromItems(items: BulkItem[]): DecodeOutcome {
     if (item.error) meta.error = item.error;
     else if (item.event) {
       try {
-        rows.push(eventToRow(item.event, i));
+        rows.push(eventToRow(stamped(item.event, task), i));
         meta.id ??= item.event.event.id;
       } catch (err) {
         meta.error = asRecordError(err, i);
@@ -75,12 +87,12 @@ function fromItems(items: BulkItem[]): DecodeOutcome {
   return { rows, items: metas, errors: [] };
 }
 
-function fromResult(result: DecodeResult): DecodeOutcome {
+function fromResult(result: DecodeResult, task: DecodeTask): DecodeOutcome {
   const rows: SerializedEvent[] = [];
   const errors = [...result.errors];
   result.events.forEach((event, i) => {
     try {
-      rows.push(eventToRow(event, i));
+      rows.push(eventToRow(stamped(event, task), i));
     } catch (err) {
       errors.push(asRecordError(err, i));
     }
@@ -102,19 +114,19 @@ export function runDecodeTask(task: DecodeTask): DecodeOutcome {
   try {
     switch (task.kind) {
       case 'bulk':
-        return fromItems(decodeBulk(body, { ...o, ...(task.index ? { defaultIndex: task.index } : {}) }));
+        return fromItems(decodeBulk(body, { ...o, ...(task.index ? { defaultIndex: task.index } : {}) }), task);
       case 'doc':
-        return fromItems([decodeSingleDoc(body, task.index ?? 'logs-generic-default', task.id, o)]);
+        return fromItems([decodeSingleDoc(body, task.index ?? 'logs-generic-default', task.id, o)], task);
       case 'k8s-audit':
-        return fromResult(decodeK8sAudit(body, o));
+        return fromResult(decodeK8sAudit(body, o), task);
       case 'falco':
-        return fromResult(decodeFalco(body, o));
+        return fromResult(decodeFalco(body, o), task);
       case 'loki':
-        return fromResult(decodeLokiPush(body, task.contentType ?? 'application/json', o));
+        return fromResult(decodeLokiPush(body, task.contentType ?? 'application/json', o), task);
       case 'container-logs':
-        return fromResult(decodeContainerLogs(body, { ...o, ...(task.path ? { path: task.path } : {}) }));
+        return fromResult(decodeContainerLogs(body, { ...o, ...(task.path ? { path: task.path } : {}) }), task);
       case 'events':
-        return fromResult(decodeGenericEvents(body, o));
+        return fromResult(decodeGenericEvents(body, o), task);
     }
   } catch (err) {
     if (err instanceof BulwarkError) {

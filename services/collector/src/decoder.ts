@@ -24,14 +24,28 @@ export function inlineDecoder(): Decoder {
   };
 }
 
-export function threadDecoder(threads: number): Decoder {
+/**
+ * Piscina's refusals when its queue is full ("Task queue is at limit"; "No task queue available and all Workers are
+ * busy" when the queue is 0): the collector is saturated, which the sender must hear as 429 + Retry-After (and retry),
+ * never as a 500.
+ */
+export function isQueueFull(err: unknown): boolean {
+  return err instanceof Error && /queue is at limit|no task queue available|queue is full/i.test(err.message);
+}
+
+export interface ThreadDecoderOptions {
+  /** Tasks that may wait for a thread; default `threads * 64`. */
+  maxQueue?: number;
+}
+
+export function threadDecoder(threads: number, options: ThreadDecoderOptions = {}): Decoder {
   const pool = new Piscina({
     filename: new URL('./decode-worker.mjs', import.meta.url).href,
     minThreads: threads,
     maxThreads: threads,
     idleTimeout: 60_000,
     // Bounded queue: a burst waits here (its sender waits for the answer) instead of growing without limit.
-    maxQueue: threads * 64,
+    maxQueue: options.maxQueue ?? threads * 64,
   });
   return {
     async decode(task) {
@@ -39,7 +53,7 @@ export function threadDecoder(threads: number): Decoder {
         return unwrap((await pool.run(task)) as DecodeOutcome);
       } catch (err) {
         if (err instanceof BulwarkError) throw err;
-        if (err instanceof Error && /queue is full/i.test(err.message)) {
+        if (isQueueFull(err)) {
           throw new BulwarkError('BWK_OVERLOADED', 'the collector is saturated; retry later', { reason: 'decode queue full' });
         }
         throw err;

@@ -11,6 +11,7 @@ import { esInfoRouter } from './es-info.js';
 import { answerBulk, answerSingleDoc } from './es-bulk.js';
 import type { Decoder } from './decoder.js';
 import { decodeOptions } from './native-routes.js';
+import { ingestRoute, nativeSourcesOf, provenanceOf, sourceGate, type IngestRoute } from './provenance.js';
 
 /** Paths of this surface, so the product header and error shape apply to them only. */
 export function isEsPath(path: string): boolean {
@@ -22,6 +23,7 @@ function esType(err: BulwarkError): string {
     case 'BWK_AUTH_MISSING':
     case 'BWK_AUTH_INVALID':
     case 'BWK_AUTH_FORBIDDEN':
+    case 'BWK_AUTH_SOURCE_FORBIDDEN':
       return 'security_exception';
     case 'BWK_INGEST_TOO_LARGE':
       return 'content_too_long_exception';
@@ -58,30 +60,39 @@ export function esRouter(deps: ServiceDeps, decoder: Decoder): Router {
 
   router.use(esInfoRouter(requireIngest, readBody));
 
-  const bulk: RequestHandler = async (req, res) => {
+  // Native audit / Falco mapping of a document needs the token's explicit grant (`nativeSourcesOf`); see provenance.ts.
+  const bulk = (route: IngestRoute): RequestHandler => async (req, res) => {
     const started = Date.now();
     const body = bodyOf(req);
     if (!body.length) throw new BulwarkError('BWK_INGEST_EMPTY', 'Validation Failed: 1: no requests added;');
     const index = typeof req.params.index === 'string' ? req.params.index : undefined;
-    const decoded = await decoder.decode({ kind: 'bulk', body, options: decodeOptions(deps, req), ...(index ? { index } : {}) });
+    const options = { ...decodeOptions(deps, req), nativeSources: nativeSourcesOf(req) };
+    const decoded = await decoder.decode({ kind: 'bulk', body, options, provenance: provenanceOf(req, route), ...(index ? { index } : {}) });
     if (!decoded.items?.length) throw new BulwarkError('BWK_INGEST_EMPTY', 'Validation Failed: 1: no requests added;');
     await answerBulk(store, decoded, started, res);
   };
-  router.post('/_bulk', requireIngest, readBody, bulk);
-  router.put('/_bulk', requireIngest, readBody, bulk);
-  router.post('/:index/_bulk', requireIngest, readBody, bulk);
-  router.put('/:index/_bulk', requireIngest, readBody, bulk);
+  for (const path of ['/_bulk', '/:index/_bulk']) {
+    const route = ingestRoute(path === '/_bulk' ? '/_bulk' : '/{index}/_bulk', 'es-bulk');
+    const handlers = [requireIngest, sourceGate(route), readBody, bulk(route)];
+    router.post(path, ...handlers);
+    router.put(path, ...handlers);
+  }
 
-  const singleDoc = (forceCreate: boolean): RequestHandler => async (req, res) => {
+  const singleDoc = (route: IngestRoute, forceCreate: boolean): RequestHandler => async (req, res) => {
     const index = String(req.params.index);
     const id = typeof req.params.id === 'string' ? req.params.id : undefined;
-    const decoded = await decoder.decode({ kind: 'doc', body: bodyOf(req), options: decodeOptions(deps, req), index, ...(id ? { id } : {}) });
+    const options = { ...decodeOptions(deps, req), nativeSources: nativeSourcesOf(req) };
+    const decoded = await decoder.decode({ kind: 'doc', body: bodyOf(req), options, provenance: provenanceOf(req, route), index, ...(id ? { id } : {}) });
     await answerSingleDoc(store, decoded, forceCreate || req.query.op_type === 'create', res);
   };
-  router.post('/:index/_doc', requireIngest, readBody, singleDoc(false));
-  router.post('/:index/_doc/:id', requireIngest, readBody, singleDoc(false));
-  router.put('/:index/_doc/:id', requireIngest, readBody, singleDoc(false));
-  router.post('/:index/_create/:id', requireIngest, readBody, singleDoc(true));
-  router.put('/:index/_create/:id', requireIngest, readBody, singleDoc(true));
+  const docRoute = ingestRoute('/{index}/_doc', 'es-doc');
+  const createRoute = ingestRoute('/{index}/_create', 'es-doc');
+  const doc = [requireIngest, sourceGate(docRoute), readBody];
+  const create = [requireIngest, sourceGate(createRoute), readBody];
+  router.post('/:index/_doc', ...doc, singleDoc(docRoute, false));
+  router.post('/:index/_doc/:id', ...doc, singleDoc(docRoute, false));
+  router.put('/:index/_doc/:id', ...doc, singleDoc(docRoute, false));
+  router.post('/:index/_create/:id', ...create, singleDoc(createRoute, true));
+  router.put('/:index/_create/:id', ...create, singleDoc(createRoute, true));
   return router;
 }

@@ -8,6 +8,7 @@ import { bodyOf, mediaTypeOf, rawBody, type ServiceDeps } from '@bulwark/http';
 import { answerIngest, ingestDecoded } from './ingest.js';
 import type { Decoder } from './decoder.js';
 import type { DecodeKind } from './decode-task.js';
+import { ingestRoute, provenanceOf, sourceGate, type IngestProtocol } from './provenance.js';
 
 export function decodeOptions(deps: ServiceDeps, req: Request): DecodeOptions {
   const { ingest } = deps.config;
@@ -21,18 +22,22 @@ export function nativeIngestRouter(deps: ServiceDeps, decoder: Decoder): Router 
   // password, as on the Elasticsearch surface.
   const guard = [auth.require('ingest', { esSchemes: true }), rawBody(config.ingest.max_body_bytes)];
 
-  const route = (path: string, kind: DecodeKind, okStatus = 200) =>
-    router.post(path, ...guard, async (req, res) => {
+  const route = (path: string, kind: DecodeKind & IngestProtocol, okStatus = 200) => {
+    const ingest = ingestRoute(path, kind);
+    // The source gate runs before the body is read: a refused token costs no decompression.
+    router.post(path, guard[0]!, sourceGate(ingest), guard[1]!, async (req, res) => {
       const logPath = typeof req.query.path === 'string' ? req.query.path : req.header('x-bulwark-log-path');
       const decoded = await decoder.decode({
         kind,
         body: bodyOf(req),
         options: decodeOptions(deps, req),
         contentType: mediaTypeOf(req).type,
+        provenance: provenanceOf(req, ingest),
         ...(kind === 'container-logs' && logPath ? { path: logPath } : {}),
       });
       answerIngest(res, await ingestDecoded(store, decoded), okStatus);
     });
+  };
 
   route('/v1/ingest/k8s-audit', 'k8s-audit');
   route('/v1/ingest/falco', 'falco');

@@ -34,6 +34,11 @@
  *   mapped explicitly.
  * - `bulwark_seq` (long) is the arrival number that breaks ties between equal timestamps (see `log-store.ts`).
  * - `event.original` is stored, not indexed (as in ECS): it repeats the event, possibly at length.
+ * - `bulwark.provenance.*` (issue 11, written by the collector) are keywords, so `bulwark.provenance.source:falco` and
+ *   `bulwark.provenance.token.name:fluent-bit` are exact filters on every engine. Under `bulwark.claimed` (what a
+ *   payload claimed and was not believed), `dataset`/`native` and the identity fields are keywords (strings, by the
+ *   dynamic template); `payload` — a payload's own `bulwark` key, any shape — is kept but not indexed, so no sender can
+ *   cause a mapping conflict there.
  */
 import type { EngineDialect } from './engine.js';
 
@@ -137,6 +142,10 @@ export function eventMappings(dialect: EngineDialect): Mapping {
       http: object({ request: object(keywords('method')), response: object({ status_code: long }) }),
       rule: object(keywords('name', 'id', 'description')),
       data_stream: object(keywords('type', 'dataset', 'namespace')),
+      bulwark: object({
+        provenance: object({ ...keywords('route', 'protocol', 'source', 'token_sources'), token: object(keywords('id', 'name')) }),
+        claimed: object({ ...keywords('dataset', 'native'), payload: { type: 'object', enabled: false } }),
+      }),
     },
   };
 }

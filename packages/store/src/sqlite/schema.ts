@@ -64,6 +64,10 @@ const MIGRATIONS: readonly string[] = [
     revoked_at TEXT
   ) STRICT;
   `,
+  // v2 (issue 11): a token's `sources` restriction, JSON text of a list of source kinds; NULL is unrestricted.
+  `
+  ALTER TABLE tokens ADD COLUMN sources TEXT;
+  `,
 ];
 
 /** The schema version this code writes and reads. */

@@ -4,7 +4,8 @@
  * path (its own connection, closed by `close()`) or the connection of a `SqliteLogStore` (`{ db: store.database }`),
  * so the all-in-one service can keep one connection per file.
  */
-import { BulwarkError } from '@bulwark/schema';
+import { BulwarkError, type SourceKind } from '@bulwark/schema';
+import { checkToken } from '../token-check.js';
 import type { StoredToken, TokenStore } from '../port.js';
 import { migrate, openDatabase, toStoreError, type SqliteDatabase, type SqliteOpenOptions } from './schema.js';
 
@@ -17,6 +18,7 @@ interface TokenRow {
   hash: string;
   created_at: string;
   revoked_at: string | null;
+  sources: string | null;
 }
 
 export class SqliteTokenStore implements TokenStore {
@@ -45,11 +47,10 @@ export class SqliteTokenStore implements TokenStore {
 
   /** Insert, or replace the token with the same id. */
   async put(token: StoredToken): Promise<void> {
-    if (!Array.isArray(token.scopes) || token.scopes.some((s) => typeof s !== 'string')) {
-      throw new BulwarkError('BWK_BAD_REQUEST', 'token scopes must be a list of strings', { field: 'scopes' });
-    }
+    checkToken(token);
+    const sources = token.sources === undefined ? null : JSON.stringify(token.sources);
     this.run((st) =>
-      st.upsert.run(token.id, token.name, JSON.stringify(token.scopes), token.hash, token.createdAt, token.revokedAt ?? null),
+      st.upsert.run(token.id, token.name, JSON.stringify(token.scopes), token.hash, token.createdAt, token.revokedAt ?? null, sources),
     );
   }
 
@@ -104,9 +105,9 @@ export class SqliteTokenStore implements TokenStore {
 function prepareStatements(db: SqliteDatabase) {
   return {
     upsert: db.prepare(
-      `INSERT INTO tokens (id, name, scopes, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO tokens (id, name, scopes, hash, created_at, revoked_at, sources) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET name = excluded.name, scopes = excluded.scopes, hash = excluded.hash,
-         created_at = excluded.created_at, revoked_at = excluded.revoked_at`,
+         created_at = excluded.created_at, revoked_at = excluded.revoked_at, sources = excluded.sources`,
     ),
     byId: db.prepare('SELECT * FROM tokens WHERE id = ?'),
     all: db.prepare('SELECT * FROM tokens ORDER BY created_at, id'),
@@ -123,5 +124,6 @@ function fromRow(row: TokenRow): StoredToken {
     hash: row.hash,
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
+    ...(row.sources !== null ? { sources: JSON.parse(row.sources) as SourceKind[] } : {}),
   };
 }

@@ -1,0 +1,26 @@
+/**
+ * The decode task's last step on every event (inline or on a decode thread, so it imports no HTTP code): the
+ * provenance the route computed (`provenance.ts`), refined per event, and the receive time.
+ */
+import { AUDIT_DATASET, FALCO_DATASET } from '@bulwark/ingest';
+import type { Event, EventProvenance, SourceKind } from '@bulwark/schema';
+
+/** What one decoded event speaks for (the rule is in `provenance.ts`'s module comment). */
+export function sourceOfEvent(event: Event, base: EventProvenance): SourceKind {
+  if (base.protocol !== 'es-bulk' && base.protocol !== 'es-doc') return base.source;
+  const dataset = event.event?.dataset;
+  if (dataset === AUDIT_DATASET && base.token_sources.includes('k8s-audit')) return 'k8s-audit';
+  if (dataset === FALCO_DATASET && base.token_sources.includes('falco')) return 'falco';
+  return 'logs';
+}
+
+/**
+ * Writes `bulwark.provenance` and `event.ingested` on a decoded event. `bulwark` is rebuilt from the decoder's
+ * `claimed` only, so whatever a payload wrote under `bulwark` (already moved to `bulwark.claimed.payload` by the
+ * decoders) can never stand as provenance.
+ */
+export function stampProvenance(event: Event, base: EventProvenance, ingestedIso: string): void {
+  const claimed = event.bulwark?.claimed;
+  event.bulwark = { provenance: { ...base, source: sourceOfEvent(event, base) }, ...(claimed ? { claimed } : {}) };
+  event.event.ingested = ingestedIso;
+}
