@@ -1,8 +1,9 @@
 /**
  * The `bulwark` server commands (issue 6 item 3) against the real all-in-one app with its responder in-process:
  * `playbooks run` (dry run and real), `runs list|show|approve|reject|cancel|undo`, API errors and tokens. The test
- * playbook changes only the incident and posts to a real local HTTP server, so no Kubernetes is needed; what the
- * CLI says is checked against what really happened (the incident through the API, the requests the server got).
+ * playbook changes only the incident and posts to a real local HTTP server (its URL a secret reference), so no
+ * Kubernetes is needed; what the CLI says is checked against what really happened (the incident through the API, the
+ * requests the server got). Approvals come from a second person: the operator who starts a run cannot approve it.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,7 +20,7 @@ const PLAYBOOK = `name: cli-contain
 description: Mark the incident, then (after approval) tell the team by webhook.
 inputs:
   note: { default: from the cli }
-  webhook_url: { description: where to post }
+  webhook_ref: { type: secret, description: where the webhook URL is kept }
   count: { type: number, required: false }
 steps:
   - id: mark
@@ -27,9 +28,13 @@ steps:
     with: { status: acknowledged, add_tags: [cli-test], comment: 'note: {{ inputs.note }}' }
   - id: notify
     action: notify.webhook
-    approval: { approvers: [respond] }
-    with: { url: '{{ inputs.webhook_url }}', format: json, text: 'incident marked: {{ inputs.note }}' }
+    approval: { approvers: [approve] }
+    with: { url_ref: '{{ inputs.webhook_ref }}', format: json, text: 'incident marked: {{ inputs.note }}' }
 `;
+
+/** The webhook URL is a credential: the run names where it is (this process's environment), never the URL. */
+const HOOK_VAR = `BWK_CLI_TEST_HOOK_${randomBytes(3).toString('hex').toUpperCase()}`;
+const HOOK_REF = `webhook_ref=env:${HOOK_VAR}`;
 
 interface Run {
   code: number;
@@ -43,8 +48,12 @@ describe('bulwark server commands (playbooks run, runs …)', () => {
   let incidentId: string;
   let env: Record<string, string>;
 
-  /** An operator's token: read to look at runs, respond to act on them. */
+  /** An operator's token: read to look at runs, respond to start, cancel and undo them. */
   const operator = `bwk_${randomBytes(32).toString('base64url')}`;
+  /** The same operator's approving token (same name): still the requester of the runs they start. */
+  const operatorApprove = `bwk_${randomBytes(32).toString('base64url')}`;
+  /** A second person, who decides approvals. */
+  const approver = `bwk_${randomBytes(32).toString('base64url')}`;
 
   /** The CLI in-process, pointed at the harness by BULWARK_URL / BULWARK_TOKEN (the operator unless overridden). */
   const bulwark = async (argv: string[], envOverride: Record<string, string | undefined> = {}): Promise<Run> => {
@@ -75,7 +84,7 @@ describe('bulwark server commands (playbooks run, runs …)', () => {
   const incident = async (): Promise<any> => (await (await h.fetch(`/v1/incidents/${incidentId}`, { token: h.tokens.read })).json());
   /** Starts a real run and returns its id (from the "started run <id>" line). */
   const start = async (): Promise<string> => {
-    const run = await bulwark(['playbooks', 'run', 'cli-contain', '--incident', incidentId, '--input', `webhook_url=${hook.url}/hook`]);
+    const run = await bulwark(['playbooks', 'run', 'cli-contain', '--incident', incidentId, '--input', HOOK_REF]);
     assert.equal(run.code, 0, run.stderr);
     const id = /^started run (\S+) of playbook cli-contain/m.exec(run.stdout)?.[1];
     assert.ok(id, run.stdout);
@@ -86,9 +95,14 @@ describe('bulwark server commands (playbooks run, runs …)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bwk-cli-playbooks-'));
     writeFileSync(join(dir, 'cli-contain.yml'), PLAYBOOK);
     hook = await startRecordingServer();
+    process.env[HOOK_VAR] = `${hook.url}/hook`;
     h = await startHarness({}, {
       responder: { playbooksDir: dir, context: { http: { allowHosts: ['127.0.0.1'], allowCidrs: ['127.0.0.0/8'] } } },
-      tokens: [{ name: 'cli-operator', scopes: ['read', 'respond'], secret: operator }],
+      tokens: [
+        { name: 'cli-operator', scopes: ['read', 'respond'], secret: operator },
+        { name: 'cli-operator', scopes: ['approve'], secret: operatorApprove },
+        { name: 'cli-approver', scopes: ['read', 'approve'], secret: approver },
+      ],
     });
     env = { BULWARK_URL: h.url, BULWARK_TOKEN: operator };
     const alert = {
@@ -102,7 +116,7 @@ describe('bulwark server commands (playbooks run, runs …)', () => {
       last_seen: new Date().toISOString(),
       source: 'api',
     };
-    const res = await h.fetch('/v1/alerts', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alert), token: h.tokens.ingest });
+    const res = await h.fetch('/v1/alerts', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alert), token: h.tokens.alerts });
     assert.equal(res.status, 201, await res.clone().text());
     incidentId = ((await res.json()) as any).items[0].incident_id;
     assert.ok(incidentId);
@@ -110,10 +124,11 @@ describe('bulwark server commands (playbooks run, runs …)', () => {
   after(async () => {
     await h?.close();
     await hook?.close();
+    delete process.env[HOOK_VAR];
   });
 
   it('playbooks run --dry-run prints every step and its plan, and changes nothing', async () => {
-    const run = await bulwark(['playbooks', 'run', 'cli-contain', '--dry-run', '--incident', incidentId, '--input', `webhook_url=${hook.url}/hook`, '--input', 'note=dry']);
+    const run = await bulwark(['playbooks', 'run', 'cli-contain', '--dry-run', '--incident', incidentId, '--input', HOOK_REF, '--input', 'note=dry']);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^run \S+ {2}playbook cli-contain {2}status succeeded {2}\(dry run\)$/m);
     assert.match(run.stdout, /DRY RUN: nothing was changed/);
@@ -122,14 +137,15 @@ describe('bulwark server commands (playbooks run, runs …)', () => {
     assert.match(run.stdout, /^ {4}2\. notify +notify\.webhook +succeeded/m);
     assert.match(run.stdout, /would send a json notification .*to 127\.0\.0\.1/);
     assert.match(run.stdout, /^ {7}would \w+ .*127\.0\.0\.1/m, 'the webhook plan names its target');
-    assert.match(run.stdout, /inputs: +\{"note":"dry","webhook_url":/);
+    assert.match(run.stdout, new RegExp(`inputs: +\\{"note":"dry","webhook_ref":"env:${HOOK_VAR}"\\}`));
+    assert.ok(!run.stdout.includes(`${hook.url}/hook`), 'the webhook URL itself is never shown (its origin at most)');
     // Nothing happened: the incident is as recorded, the webhook never called.
     const inc = await incident();
     assert.equal(inc.status, 'open');
     assert.ok(!(inc.tags ?? []).includes('cli-test'));
     assert.equal(hook.requests.length, 0);
     // --json is the API's run view.
-    const json = await bulwark(['playbooks', 'run', 'cli-contain', '--dry-run', '--json', '--incident', incidentId, '--input', `webhook_url=${hook.url}/hook`]);
+    const json = await bulwark(['playbooks', 'run', 'cli-contain', '--dry-run', '--json', '--incident', incidentId, '--input', HOOK_REF]);
     assert.equal(json.code, 0, json.stderr);
     const view = JSON.parse(json.stdout);
     assert.equal(view.dry_run, true);
@@ -155,22 +171,33 @@ describe('bulwark server commands (playbooks run, runs …)', () => {
     assert.match(show.stdout, /^ {4}1\. mark +incident\.update +succeeded {2}attempts 1 {2}changed$/m);
     assert.match(show.stdout, new RegExp(`^ {7}updated incident ${incidentId} \\(status acknowledged\\)$`, 'm'));
     assert.match(show.stdout, /^ {4}2\. notify +notify\.webhook +waiting_approval$/m);
-    assert.match(show.stdout, /^ {7}approval: waiting for a decision by respond \(or admin\), no deadline \(playbook\)$/m);
+    assert.match(show.stdout, /^ {7}approval: waiting for a decision by approve \(or admin\), no deadline \(playbook\)$/m);
+    assert.match(show.stdout, new RegExp(`^ {7}would run with: \\{"url_ref":"env:${HOOK_VAR}","format":"json","text":"incident marked: from the cli"\\}$`, 'm'));
+    assert.match(show.stdout, /^ {2}trigger: {2}manual by cli-operator \(token [0-9a-f]{16}\); /m);
     assert.equal((await incident()).status, 'acknowledged');
     assert.equal(hook.requests.length, 0, 'the webhook waits for the approval');
 
-    const approve = await bulwark(['runs', 'approve', id, '--comment', 'go ahead']);
+    // The operator who started it cannot approve it: not with the respond token, not with their approve token.
+    const asRespond = await bulwark(['runs', 'approve', id]);
+    assert.equal(asRespond.code, 1);
+    assert.match(asRespond.stderr, /^bulwark: BWK_AUTH_FORBIDDEN: .*\(HTTP 403\)$/m);
+    const self = await bulwark(['runs', 'approve', id], { BULWARK_TOKEN: operatorApprove });
+    assert.equal(self.code, 1);
+    assert.match(self.stderr, /^bulwark: BWK_SELF_APPROVAL: cli-operator is .*\(HTTP 403\)$/m);
+    assert.equal(hook.requests.length, 0);
+
+    const approve = await bulwark(['runs', 'approve', id, '--comment', 'go ahead'], { BULWARK_TOKEN: approver });
     assert.equal(approve.code, 0, approve.stderr);
     assert.match(approve.stdout, new RegExp(`^approved step notify of run ${id}; the run is running$`, 'm'));
     const done = await waitFor(id, 'succeeded');
     assert.equal(done.steps[1].approval.decision, 'approved');
-    assert.equal(done.steps[1].approval.decided_by, 'cli-operator');
+    assert.equal(done.steps[1].approval.decided_by, 'cli-approver');
     assert.equal(done.steps[1].approval.comment, 'go ahead');
     const [sent] = await hook.waitFor(1);
     assert.equal(sent!.path, '/hook');
     assert.match(sent!.rawBody, /incident marked: from the cli/);
     const shown = await bulwark(['runs', 'show', id]);
-    assert.match(shown.stdout, /approval: approved by cli-operator at \S+: "go ahead" \(playbook\)/);
+    assert.match(shown.stdout, /approval: approved by cli-approver at \S+: "go ahead" \(playbook\)/);
 
     const undo = await bulwark(['runs', 'undo', id]);
     assert.equal(undo.code, 0, undo.stderr);
@@ -188,7 +215,7 @@ describe('bulwark server commands (playbooks run, runs …)', () => {
     hook.reset();
     const id = await start();
     await waitFor(id, 'waiting_approval');
-    const reject = await bulwark(['runs', 'reject', id, '--step', 'notify', '--comment', 'not now']);
+    const reject = await bulwark(['runs', 'reject', id, '--step', 'notify', '--comment', 'not now'], { BULWARK_TOKEN: approver });
     assert.equal(reject.code, 0, reject.stderr);
     assert.match(reject.stdout, new RegExp(`^rejected step notify of run ${id}; the run is `, 'm'));
     const run = await waitFor(id, 'rejected');
@@ -224,10 +251,14 @@ describe('bulwark server commands (playbooks run, runs …)', () => {
     const noPlaybook = await bulwark(['playbooks', 'run', 'no-such-playbook']);
     assert.equal(noPlaybook.code, 1);
     assert.match(noPlaybook.stderr, /BWK_NOT_FOUND: no playbook "no-such-playbook"/);
-    const badInput = await bulwark(['playbooks', 'run', 'cli-contain', '--dry-run', '--input', 'count=many', '--input', `webhook_url=${hook.url}/x`]);
+    const badInput = await bulwark(['playbooks', 'run', 'cli-contain', '--dry-run', '--input', 'count=many', '--input', HOOK_REF]);
     assert.equal(badInput.code, 1);
     assert.match(badInput.stderr, /BWK_BAD_REQUEST: input count: must be a number/);
     assert.match(badInput.stderr, /^ {2}field: inputs\.count$/m);
+    // Whoever starts the run cannot type a webhook URL: only a reference to where the operator keeps it.
+    const plainUrl = await bulwark(['playbooks', 'run', 'cli-contain', '--dry-run', '--input', `webhook_ref=${hook.url}/exfiltrate`]);
+    assert.equal(plainUrl.code, 1);
+    assert.match(plainUrl.stderr, /BWK_BAD_REQUEST: input webhook_ref: must be a secret reference/);
     const badToken = await bulwark(['runs', 'list'], { BULWARK_TOKEN: 'not-a-token' });
     assert.equal(badToken.code, 1);
     assert.match(badToken.stderr, /BWK_AUTH_\w+: .*\(HTTP 401\)/);

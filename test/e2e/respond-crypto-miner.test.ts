@@ -5,8 +5,9 @@
  *
  * A Falco event naming that pod is posted to the collector; the bundled rule crypto_miner_process raises a critical
  * alert about the pod; the bundled playbook respond-to-crypto-miner follows the pod's owners to the Deployment and
- * scales it to 0 as the responder identity (deploy/responder-clusterrole.yaml), notes it on the incident, and audits
- * each step. The critical alert also starts contain-compromised-pod, which quarantines the pod itself: both runs act on
+ * scales it to 0 as the responder identity (deploy/responder-clusterrole.yaml) once a person with the `approve` scope
+ * agrees (issue 11: scaling a whole workload to zero always waits for a person, even on Falco's word), notes it on the
+ * incident, and audits each step and the decision. The critical alert also starts contain-compromised-pod, which quarantines the pod itself: both runs act on
  * different objects and both are checked. A repeat of the event starts nothing new (one run per playbook and incident).
  */
 import { after, before, describe, it } from 'node:test';
@@ -123,8 +124,20 @@ describe('a Falco crypto-miner event scales its workload to zero on a real API s
   let run: Run;
   let incidentId: string;
 
-  it('the event raises the bundled alert about the pod, and respond-to-crypto-miner scales its Deployment to 0', async () => {
+  it('the event raises the bundled alert about the pod, and respond-to-crypto-miner scales its Deployment to 0 once approved', async () => {
     assert.deepEqual(await postFalco(first), { accepted: 1, created: 1, duplicates: 0, rejected: 0 });
+
+    // Trusted evidence (Bulwark's rule over Falco), and still a person decides before a workload is scaled to zero.
+    const waiting = await until('the scale-down waits for approval', async () => {
+      const items = (await get<{ items: Run[] }>('/v1/runs?playbook=respond-to-crypto-miner')).items.filter((r) => r.inputs.namespace === namespace);
+      return items.length === 1 && items[0]!.status === 'waiting_approval' ? (items[0] as Run & { evidence: any }) : null;
+    });
+    assert.equal(waiting.evidence.trusted, true);
+    assert.deepEqual(waiting.evidence.provenance.sources, ['falco']);
+    assert.equal((waiting.steps[0] as Step & { approval: { reason: string } }).approval.reason, 'playbook');
+    assert.equal((await deployment()).spec?.replicas, 3, 'nothing scaled before the approval');
+    const approve = await h.fetch(`/v1/runs/${waiting.id}/approve`, { method: 'POST', token: h.tokens.approve, headers: { 'content-type': 'application/json' }, body: '{"comment":"miner confirmed"}' });
+    assert.equal(approve.status, 200, await approve.clone().text());
 
     // The Deployment — not the ReplicaSet the pod belongs to directly — is scaled, on the real API server.
     await until('the Deployment is scaled to 0', async () => (await deployment()).spec?.replicas === 0);
@@ -164,6 +177,7 @@ describe('a Falco crypto-miner event scales its workload to zero on a real API s
     const incident = await get<Incident>(`/v1/incidents/${encodeURIComponent(incidentId)}`);
     const actions = incident.timeline.filter((e) => e.kind === 'action' && e.ref.startsWith(`${run.id}/`));
     assert.deepEqual(actions.map((e) => [e.ref, e.summary]), [
+      [`${run.id}/scale_down`, 'respond-to-crypto-miner: step scale_down (k8s.scaleWorkload) waits for approval'],
       [`${run.id}/scale_down`, `respond-to-crypto-miner: k8s.scaleWorkload: scaled deployments/${namespace}/shop/scale from 3 to 0 (${chain})`],
       [`${run.id}/record`, `respond-to-crypto-miner: incident.update: updated incident ${incidentId}`],
     ]);
@@ -174,10 +188,14 @@ describe('a Falco crypto-miner event scales its workload to zero on a real API s
     assert.equal(comment.author, 'responder');
     assert.ok(incident.timeline.some((e) => e.kind === 'comment' && e.ref === comment.id), 'the comment is on the timeline');
 
-    // The audit trail: one record per step, by the playbook on behalf of the alert.
+    // The audit trail: one record per step, by the playbook on behalf of the alert, and the decision naming the approver.
     const audit = await h.deps.cases.query<AuditRecord>('audit', { filter: { run_id: run.id }, size: 10 });
-    const byStep = Object.fromEntries(audit.items.map(({ record: r }) => [r.step_id, r]));
-    assert.deepEqual(audit.items.map(({ record: r }) => r.step_id).sort(), ['record', 'scale_down']);
+    const steps = audit.items.filter(({ record: r }) => r.action.startsWith('action.'));
+    const byStep = Object.fromEntries(steps.map(({ record: r }) => [r.step_id, r]));
+    assert.deepEqual(steps.map(({ record: r }) => r.step_id).sort(), ['record', 'scale_down']);
+    const decision = audit.items.find(({ record: r }) => r.action === 'run.approve')!.record as AuditRecord & { requested_by: string };
+    assert.deepEqual([decision.actor, decision.result, decision.requested_by], ['test-approve', 'approved', 'responder']);
+    assert.equal((byStep.scale_down as AuditRecord & { approved_by: string }).approved_by, 'test-approve');
     for (const r of Object.values(byStep)) {
       assert.equal(r.actor, 'playbook:respond-to-crypto-miner');
       assert.equal(r.result, 'succeeded');

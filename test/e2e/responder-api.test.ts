@@ -1,7 +1,8 @@
 /**
  * Issue 6 through the API, with the bundled playbooks on the real API server as the responder identity: a dry run
- * returns the exact plan and applies nothing; `revoke-service-account` waits for approval, a read-only token cannot
- * decide, approve resumes it (the account is recreated with a new uid, its binding removed), undo through the API
+ * returns the exact plan and applies nothing; `revoke-service-account` waits for approval, a read-only or respond token
+ * cannot decide, nor can the requester (issue 11), a second person's approval (`approve` scope) resumes it (the account
+ * is recreated with a new uid, its binding removed), undo through the API
  * restores the binding; each side effect is in the read-only audit trail; bad requests are 4xx naming the field.
  */
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +16,8 @@ type Step = { id: string; status: string; plan: Array<{ kind: string; target: st
 type Run = { id: string; status: string; dry_run: boolean; steps: Step[]; error: string | null };
 
 const openSearchUrl = process.env.OPENSEARCH_URL;
+/** A second token of the person who holds the harness's respond token (`test-respond`), with the approve scope. */
+const SAME_PERSON = `bwk_same_${randomBytes(16).toString('hex')}`;
 /** Embedded (SQLite, in-process queue) and scale mode (runs and audit in OpenSearch, the responder's queue on BullMQ/Redis). */
 const MODES: Array<[mode: string, env: () => Record<string, string>, skip: string | false]> = [
   ['embedded', () => ({}), false],
@@ -46,7 +49,7 @@ for (const [mode, env, skip] of MODES) describe(`the runs API with the bundled p
         subjects: [{ kind: 'ServiceAccount', name: 'builder', namespace }],
       },
     });
-    h = await startHarness(env(), { responder: { kube: responder } });
+    h = await startHarness(env(), { responder: { kube: responder }, tokens: [{ name: 'test-respond', scopes: ['approve'], secret: SAME_PERSON }] });
   });
   after(async () => {
     await h?.close();
@@ -98,14 +101,20 @@ for (const [mode, env, skip] of MODES) describe(`the runs API with the bundled p
 
     const forbidden = await h.fetch(`/v1/runs/${id}/approve`, json({}, h.tokens.read));
     assert.equal(forbidden.status, 403);
-    const badBody = await h.fetch(`/v1/runs/${id}/approve`, json({ comment: 5 }, h.tokens.respond));
+    const respondOnly = await h.fetch(`/v1/runs/${id}/approve`, json({}, h.tokens.respond));
+    assert.equal(respondOnly.status, 403, 'respond starts runs; approving needs the approve scope');
+    // The requester's other token (same name, the approve scope) is still the requester.
+    const self = await h.fetch(`/v1/runs/${id}/approve`, json({}, SAME_PERSON));
+    assert.equal(self.status, 403);
+    assert.equal(((await self.json()) as { error: { code: string } }).error.code, 'BWK_SELF_APPROVAL');
+    const badBody = await h.fetch(`/v1/runs/${id}/approve`, json({ comment: 5 }, h.tokens.approve));
     assert.equal(badBody.status, 400);
     assert.equal(((await badBody.json()) as { error: { details: { field: string } } }).error.details.field, 'comment');
-    const approved = await h.fetch(`/v1/runs/${id}/approve`, json({ comment: 'token leaked in CI logs' }, h.tokens.respond));
+    const approved = await h.fetch(`/v1/runs/${id}/approve`, json({ comment: 'token leaked in CI logs' }, h.tokens.approve));
     assert.equal(approved.status, 200, await approved.clone().text());
     const done = await waitRun(id, (r) => r.status === 'succeeded' || r.status === 'failed');
     assert.equal(done.status, 'succeeded', JSON.stringify(done));
-    assert.equal(done.steps[0]!.approval?.decided_by, 'test-respond');
+    assert.equal(done.steps[0]!.approval?.decided_by, 'test-approve');
     assert.notEqual((await admin.core.readNamespacedServiceAccount({ namespace, name: 'builder' })).metadata!.uid, uidBefore, 'recreated: earlier tokens are void');
     const bindings = await admin.rbac.listNamespacedRoleBinding({ namespace });
     assert.equal(bindings.items.some((b) => b.metadata?.name === 'builder-edit'), false, 'its only binding removed');
@@ -117,9 +126,16 @@ for (const [mode, env, skip] of MODES) describe(`the runs API with the bundled p
     assert.deepEqual(JSON.parse(JSON.stringify(restored.subjects)), [{ kind: 'ServiceAccount', name: 'builder', namespace }]);
     assert.equal(restored.roleRef.name, 'edit');
 
-    const audit = (await (await h.fetch(`/v1/audit?run_id=${id}`, { token: h.tokens.read })).json()) as { items: Array<{ step_id: string; result: string; actor: string; on_behalf_of: string }> };
-    assert.deepEqual(audit.items.map((a) => `${a.step_id}:${a.result}`).sort(), ['revoke:succeeded', 'revoke:undone'], 'the incident step is skipped: a run by hand without an incident');
-    assert.ok(audit.items.every((a) => a.actor === 'playbook:revoke-service-account'));
+    type Audit = { step_id: string; result: string; action: string; actor: string; on_behalf_of: string; requested_by: string; approved_by: string | null };
+    const audit = (await (await h.fetch(`/v1/audit?run_id=${id}`, { token: h.tokens.read })).json()) as { items: Audit[] };
+    const sideEffects = audit.items.filter((a) => a.action.startsWith('action.') || a.action.startsWith('undo.'));
+    assert.deepEqual(sideEffects.map((a) => `${a.step_id}:${a.result}`).sort(), ['revoke:succeeded', 'revoke:undone'], 'the incident step is skipped: a run by hand without an incident');
+    assert.ok(sideEffects.every((a) => a.actor === 'playbook:revoke-service-account'));
+    const revoked = sideEffects.find((a) => a.result === 'succeeded')!;
+    assert.deepEqual([revoked.requested_by, revoked.approved_by], ['test-respond', 'test-approve']);
+    // The decisions, naming both people: the refused self-approval and the approval.
+    const decisions = audit.items.filter((a) => a.action === 'run.approve').map((a) => [a.actor, a.result, a.requested_by]);
+    assert.deepEqual(decisions.sort(), [['test-approve', 'approved', 'test-respond'], ['test-respond', 'refused', 'test-respond']]);
     for (const method of ['POST', 'PUT', 'DELETE']) {
       const res = await h.fetch(`/v1/audit${method === 'POST' ? '' : '/x'}`, { method, headers: { 'content-type': 'application/json' }, body: '{}' });
       assert.equal(res.status, 404, `${method} on the audit trail has no route`);

@@ -2,7 +2,8 @@
  * Issue 6: notifications from a playbook, configured the way an operator does it (`responder.smtp`,
  * `responder.http`, `responder.public_url` in the config file; the SMTP password as a secret reference). A run for a
  * real incident mails the real SMTP listener of test/services (incident summary and link) and posts a Slack message
- * to a real local HTTP server; a webhook to the cloud metadata address is refused and nothing is sent.
+ * to a real local HTTP server, whose URL is a secret reference (issue 11: a webhook URL is a credential, never typed by
+ * whoever starts the run); a webhook to the cloud metadata address is refused and nothing is sent.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,14 +24,14 @@ const PLAYBOOK = `
 name: tell-people
 description: mail the on-call and post to chat
 inputs:
-  chat: { type: string }
+  chat: { type: secret }
 steps:
   - id: mail
     action: notify.email
     with: { to: [oncall@example.com], subject: 'Incident {{ incident.title }}' }
   - id: chat
     action: notify.webhook
-    with: { url: '{{ inputs.chat }}', format: slack, text: 'Contained {{ incident.entity.value }}' }
+    with: { url_ref: '{{ inputs.chat }}', format: slack, text: 'Contained {{ incident.entity.value }}' }
 `;
 
 describe('notifications configured as an operator does', () => {
@@ -45,6 +46,8 @@ describe('notifications configured as an operator does', () => {
     mkdirSync(join(dir, 'playbooks'));
     writeFileSync(join(dir, 'playbooks', 'tell-people.yml'), PLAYBOOK);
     process.env.BWK_TEST_SMTP_PASSWORD = env('SMTP_PASSWORD');
+    process.env.BWK_TEST_CHAT_URL = `${receiver.url}/slack`;
+    process.env.BWK_TEST_METADATA_URL = 'http://169.254.169.254/latest/meta-data/';
     writeFileSync(
       join(dir, 'config.yml'),
       [
@@ -63,6 +66,8 @@ describe('notifications configured as an operator does', () => {
     await receiver?.close();
     rmSync(dir, { recursive: true, force: true });
     delete process.env.BWK_TEST_SMTP_PASSWORD;
+    delete process.env.BWK_TEST_CHAT_URL;
+    delete process.env.BWK_TEST_METADATA_URL;
   });
 
   const json = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -81,11 +86,11 @@ describe('notifications configured as an operator does', () => {
     const now = new Date().toISOString();
     const recorded = await h.fetch('/v1/alerts', {
       ...json({ id: 'notify-1', rule: { id: 'r', name: 'Crypto miner started', level: 'high', tags: [] }, severity: 'high', group_key: 'prod/miner-1', entity: { kind: 'workload', namespace: 'prod', value: 'miner-1' }, first_seen: now, last_seen: now }),
-      token: h.tokens.ingest,
+      token: h.tokens.alerts,
     });
     assert.equal(recorded.status, 201);
     incidentId = ((await recorded.json()) as { items: Array<{ incident_id: string }> }).items[0]!.incident_id;
-    const res = await h.fetch('/v1/playbooks/tell-people/run', { ...json({ incident_id: incidentId, inputs: { chat: `${receiver.url}/slack` } }), token: h.tokens.respond });
+    const res = await h.fetch('/v1/playbooks/tell-people/run', { ...json({ incident_id: incidentId, inputs: { chat: 'env:BWK_TEST_CHAT_URL' } }), token: h.tokens.respond });
     assert.equal(res.status, 202, await res.clone().text());
     const run = await finished(((await res.json()) as Run).id);
     assert.equal(run.status, 'succeeded', JSON.stringify(run.steps));
@@ -113,9 +118,19 @@ describe('notifications configured as an operator does', () => {
     assert.ok(Array.isArray((post!.body as { blocks?: unknown[] }).blocks), 'Slack Block Kit payload');
   });
 
+  it('a webhook URL typed by whoever starts the run is refused before anything runs', async () => {
+    const before = receiver.requests.length;
+    const res = await h.fetch('/v1/playbooks/tell-people/run', { ...json({ incident_id: incidentId, inputs: { chat: `${receiver.url}/exfiltrate` } }), token: h.tokens.respond });
+    assert.equal(res.status, 400);
+    const error = ((await res.json()) as { error: { code: string; message: string; details: { field: string } } }).error;
+    assert.equal(error.details.field, 'inputs.chat');
+    assert.match(error.message, /must be a secret reference/);
+    assert.equal(receiver.requests.length, before);
+  });
+
   it('a webhook to the cloud metadata address is refused, even when its host is allowed; nothing is sent', async () => {
     const before = receiver.requests.length;
-    const res = await h.fetch('/v1/playbooks/tell-people/run', { ...json({ incident_id: incidentId, inputs: { chat: 'http://169.254.169.254/latest/meta-data/' } }), token: h.tokens.respond });
+    const res = await h.fetch('/v1/playbooks/tell-people/run', { ...json({ incident_id: incidentId, inputs: { chat: 'env:BWK_TEST_METADATA_URL' } }), token: h.tokens.respond });
     const run = await finished(((await res.json()) as Run).id);
     assert.equal(run.status, 'failed');
     const chat = run.steps.find((s) => s.id === 'chat')!;

@@ -48,7 +48,7 @@ export function validatePlaybooks(paths: string[], io: CliIo): number {
   return EXIT.failed;
 }
 
-/** `rules [a, b]; tags [x]; severity >= high; …; once per incident`, or `manual only` without a trigger. */
+/** `rules [a, b]; tags [x]; severity >= high; …; once per incident; trusts k8s-audit,falco (else approval)`, or `manual only`. */
 export function triggerSummary(playbook: Pick<Playbook, 'trigger'>): string {
   const t = playbook.trigger;
   if (!t) return 'manual only';
@@ -68,6 +68,8 @@ export function triggerSummary(playbook: Pick<Playbook, 'trigger'>): string {
     parts.push(`incident ${inc.join(' ')}`);
   }
   parts.push(`once per ${t.once_per}`);
+  // Which evidence moves it without a person (issue 11), and what the rest does.
+  parts.push(`trusts ${t.trust.length > 0 ? t.trust.join(',') : 'nothing'} (else ${t.untrusted === 'notify' ? 'notify only' : 'approval'})`);
   return parts.join('; ');
 }
 

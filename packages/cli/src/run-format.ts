@@ -1,7 +1,8 @@
 /**
- * Printing playbook runs as the API returns them (`runView`, packages/playbooks/src/run-model.ts): a run with its
- * steps (status, attempts, summary, error, approval state and the plan of what each changed or, in a dry run, would
- * change), and one line per run for lists.
+ * Printing playbook runs as the API returns them (`runView`, packages/playbooks/src/run-model.ts): a run with who
+ * asked for it, the evidence that started it and its provenance (trusted or not, and why), its steps (status,
+ * attempts, summary, error, approval state, the parameters a waiting step would run with, and the plan of what each
+ * changed or, in a dry run, would change), and one line per run for lists.
  */
 import { line, type CliIo } from './io.js';
 
@@ -19,8 +20,32 @@ export interface ApprovalView {
   default: string;
   decision: string | null;
   decided_by: string | null;
+  decided_by_token?: string | null;
   decided_at: string | null;
   comment: string | null;
+  why?: string | null;
+}
+
+export interface EvidenceView {
+  alert_id: string;
+  rule: { id: string; name: string };
+  severity: string;
+  entity: string;
+  event_ids: string[];
+  event_count: number;
+  provenance: {
+    origin: string;
+    sources: string[];
+    received_at: string;
+    token: { id: string; name: string } | null;
+    route: string | null;
+    untrusted_fields: string[];
+  } | null;
+  trust: string[];
+  trusted: boolean;
+  on_untrusted: string;
+  reason: string | null;
+  untrusted_inputs: string[];
 }
 
 export interface StepView {
@@ -33,6 +58,7 @@ export interface StepView {
   summary: string | null;
   error: string | null;
   approval: ApprovalView | null;
+  params?: unknown;
   plan: PlanView[] | null;
   outputs: Record<string, unknown> | null;
   undo_summary: string | null;
@@ -43,7 +69,9 @@ export interface RunView {
   playbook: string;
   status: string;
   dry_run: boolean;
-  trigger: { kind: string; actor: string; alert_id: string | null; incident_id: string | null };
+  trigger: { kind: string; actor: string; token_id?: string | null; alert_id: string | null; incident_id: string | null };
+  evidence?: EvidenceView | null;
+  separation_of_duties?: boolean;
   inputs: Record<string, unknown>;
   steps: StepView[];
   error: string | null;
@@ -61,8 +89,10 @@ function compact(value: unknown): string {
   return text.length > DETAIL_CHARS ? `${text.slice(0, DETAIL_CHARS)}… (${text.length} chars; --json for all)` : text;
 }
 
+const REASONS: Record<string, string> = { circuit_breaker: 'blast-radius breaker open', untrusted_evidence: 'untrusted evidence', playbook: 'playbook' };
+
 export function approvalText(a: ApprovalView): string {
-  const why = a.reason === 'circuit_breaker' ? 'blast-radius breaker open' : 'playbook';
+  const why = REASONS[a.reason] ?? a.reason;
   if (a.decision) {
     return `${a.decision} by ${a.decided_by ?? '?'} at ${a.decided_at ?? '?'}${a.comment ? `: ${JSON.stringify(a.comment)}` : ''} (${why})`;
   }
@@ -76,7 +106,9 @@ export function printRun(io: CliIo, run: RunView): void {
   line(out, `run ${run.id}  playbook ${run.playbook}  status ${run.status}${run.dry_run ? '  (dry run)' : ''}`);
   if (run.dry_run) line(out, '  DRY RUN: nothing was changed; the plans below are what a real run would do');
   const t = run.trigger;
-  line(out, `  trigger:  ${t.kind} by ${t.actor}; incident ${t.incident_id ?? '-'}; alert ${t.alert_id ?? '-'}`);
+  line(out, `  trigger:  ${t.kind} by ${t.actor}${t.token_id ? ` (token ${t.token_id})` : ''}; incident ${t.incident_id ?? '-'}; alert ${t.alert_id ?? '-'}`);
+  if (run.evidence) printEvidence(io, run.evidence);
+  if (run.separation_of_duties === false) line(out, '  separation of duties: off (the requester may approve)');
   if (Object.keys(run.inputs).length > 0) line(out, `  inputs:   ${compact(run.inputs)}`);
   line(out, `  created:  ${run.created_at}${run.finished_at ? `; finished ${run.finished_at}` : ''}`);
   if (run.undo_requested_by) line(out, `  undo requested by ${run.undo_requested_by}`);
@@ -92,11 +124,29 @@ export function printRun(io: CliIo, run: RunView): void {
     if (step.error) line(out, `${pad}error: ${step.error}`);
     if (step.next_attempt_at && step.status === 'pending') line(out, `${pad}next attempt at ${step.next_attempt_at}`);
     if (step.approval) line(out, `${pad}approval: ${approvalText(step.approval)}`);
+    // The plan a person approves: what the waiting step would run with (and, once approved, runs with).
+    if (step.status === 'waiting_approval' && step.params !== undefined && step.params !== null) line(out, `${pad}would run with: ${compact(step.params)}`);
     for (const change of step.plan ?? []) {
       line(out, `${pad}${run.dry_run ? 'would ' : ''}${change.kind} ${change.target}${change.detail === undefined ? '' : `  ${compact(change.detail)}`}`);
     }
     if (step.undo_summary) line(out, `${pad}undone: ${step.undo_summary}`);
   });
+}
+
+/** The evidence a run was started by, with its provenance: what a person approving it needs to see. */
+export function printEvidence(io: CliIo, e: EvidenceView): void {
+  const out = io.stdout;
+  const ids = e.event_ids.length > 0 ? `; events ${e.event_ids.join(', ')}${e.event_count > e.event_ids.length ? ` (+${e.event_count - e.event_ids.length} more)` : ''}` : '';
+  line(out, `  evidence: alert ${e.alert_id}, rule ${JSON.stringify(e.rule.name)} (${e.rule.id}), ${e.severity}, about ${e.entity}${ids}`);
+  const p = e.provenance;
+  const from = p
+    ? `${p.origin === 'external' ? 'posted by another system' : "Bulwark's own rule"} over ${p.sources.join(', ')}${p.token ? ` by token ${p.token.name} (${p.token.id})` : ''}${p.route ? ` via ${p.route}` : ''}, received ${p.received_at}${p.untrusted_fields.length > 0 ? `; sender-chosen fields: ${p.untrusted_fields.join(', ')}` : ''}`
+    : 'unknown (no provenance)';
+  line(out, `  provenance: ${from}`);
+  const verdict = e.trusted
+    ? `trusted (the playbook trusts ${e.trust.join(', ')})`
+    : `NOT trusted: ${e.reason ?? '?'}${e.untrusted_inputs.length > 0 ? `; inputs from sender-chosen fields: ${e.untrusted_inputs.join(', ')}` : ''} — ${e.on_untrusted === 'notify' ? 'only notify steps run' : 'every acting step waits for a person'}`;
+  line(out, `  trust:    ${verdict}`);
 }
 
 /** A step waiting for someone, for the one-line view. */

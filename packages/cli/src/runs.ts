@@ -1,8 +1,9 @@
 /**
  * `bulwark runs list|show|approve|reject|cancel|undo`: playbook runs on a running Bulwark (services/responder's runs
- * API). Looking needs a token with `read`; acting needs `respond` (and, to decide a step, one of the approver scopes
- * its playbook names). Each acting command prints the run's new state; the server's refusal (a run that is not
- * waiting, a token without the scope) is printed as it answered, with exit 1.
+ * API). Looking needs a token with `read`; cancel and undo need `respond`; approve and reject need `approve` (and one
+ * of the approver scopes the playbook names) — and an approval never comes from whoever started the run (403
+ * BWK_SELF_APPROVAL: separation of duties). Each acting command prints the run's new state; the server's refusal (a
+ * run that is not waiting, a token without the scope, a self-approval) is printed as it answered, with exit 1.
  */
 import { RunStatuses } from '@bulwark/schema';
 import { parseCommand, request, serverTarget, SERVER_OPTIONS, UsageError, withServerErrors } from './http-client.js';

@@ -98,9 +98,10 @@ describe('playbooks list', () => {
     const run = await cli('playbooks', 'list', BUNDLED_PLAYBOOKS);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^contain-compromised-pod {2}\[/m);
-    assert.match(run.stdout, /^ {2}trigger: severity >= critical; once per incident$/m);
+    assert.match(run.stdout, /^ {2}trigger: severity >= critical; once per incident; trusts k8s-audit,falco \(else approval\)$/m);
     assert.match(run.stdout, /^ {2}steps: {3}evidence \(k8s\.captureEvidence\) -> quarantine \(k8s\.quarantinePod\) -> /m);
     assert.match(run.stdout, /revoke \(credentials\.revokeServiceAccount, approval\)/);
+    assert.match(run.stdout, /scale_down \(k8s\.scaleWorkload, approval\)/, 'scale to zero always waits for a person');
     assert.match(run.stdout, /notify-low-severity {2}\(disabled/);
     assert.match(run.stdout, /^\d+ playbooks$/m);
   });

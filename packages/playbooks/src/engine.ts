@@ -17,7 +17,9 @@ import { RunJournal } from './journal.js';
 import { BlastRadius, type Limits } from './limits.js';
 import { newRun, parseJson } from './run-model.js';
 import { executeStep, undoStep, type StepDeps } from './steps.js';
-import { matchesTrigger, resolveInputs, triggeredRunId } from './trigger.js';
+import { decideStep, type Decider } from './decisions.js';
+import { assessEvidence } from './evidence.js';
+import { matchesTrigger, resolveInputsTraced, triggeredRunId } from './trigger.js';
 
 export interface EngineOptions {
   store: CaseStore;
@@ -57,26 +59,34 @@ export class PlaybookEngine {
     return new Date(this.now()).toISOString();
   }
 
-  /** Starts the runs an alert triggers (at most one per playbook and incident, alert or entity, see trigger.ts). */
+  /**
+   * Starts the runs an alert triggers (at most one per playbook and incident, alert or entity, see trigger.ts). The
+   * requester of such a run is the responder itself. Evidence the playbook does not trust starts a run of its own per
+   * alert, whose acting steps wait for a person (evidence.ts).
+   */
   async trigger(alert: Alert, incident: Incident | null): Promise<RunRecord[]> {
     const started: RunRecord[] = [];
     for (const playbook of this.options.playbooks.values()) {
       if (!matchesTrigger(playbook, alert, incident)) continue;
-      const id = triggeredRunId(playbook, alert, incident);
-      const trigger = { kind: 'alert' as const, actor: `alert:${alert.id}`, alert_id: alert.id, incident_id: incident?.id ?? alert.incident_id ?? null };
-      let inputs: Record<string, unknown>;
+      let resolved: ReturnType<typeof resolveInputsTraced>;
       try {
-        inputs = resolveInputs(playbook, {}, { alert, incident });
+        resolved = resolveInputsTraced(playbook, {}, { alert, incident });
       } catch (err) {
         // The playbook cannot bind what it acts on from this alert (a critical alert about a user, for a pod
         // playbook): it does not apply.
         this.options.logger.debug({ playbook: playbook.name, alert: alert.id, reason: (err as Error).message }, 'playbook trigger matched but its inputs are missing');
         continue;
       }
-      const run = newRun(id, playbook, inputs, trigger, false, this.iso());
+      const evidence = assessEvidence(playbook, alert, resolved.origins);
+      const id = triggeredRunId(playbook, alert, incident, evidence.trusted);
+      const trigger = { kind: 'alert' as const, actor: 'responder', token_id: null, alert_id: alert.id, incident_id: incident?.id ?? alert.incident_id ?? null };
+      const run = newRun(id, playbook, resolved.inputs, trigger, false, this.iso(), evidence);
       const { created } = await this.journal.create(run);
       if (!created) continue;
-      this.options.logger.info({ run: id, playbook: playbook.name, alert: alert.id }, 'playbook run started by an alert');
+      this.options.logger.info(
+        { run: id, playbook: playbook.name, alert: alert.id, trusted: evidence.trusted, ...(evidence.reason ? { untrusted: evidence.reason } : {}) },
+        evidence.trusted ? 'playbook run started by an alert' : 'playbook run started by untrusted evidence: its acting steps wait for a person',
+      );
       started.push(run);
       await this.options.schedule(id);
     }
@@ -85,22 +95,25 @@ export class PlaybookEngine {
 
   /**
    * Starts a run on request. A dry run is carried out before this returns (no approvals, no limits, nothing applied)
-   * so the caller sees the exact plan; a real run is scheduled.
+   * so the caller sees the exact plan; a real run is scheduled. The requester is the calling token (name and id).
    */
   async start(
     name: string,
-    request: { inputs: Record<string, unknown>; dryRun: boolean; actor: string; alert?: Alert | null; incident?: Incident | null },
+    request: { inputs: Record<string, unknown>; dryRun: boolean; actor: string; tokenId?: string | null; alert?: Alert | null; incident?: Incident | null },
   ): Promise<RunRecord> {
     const playbook = this.options.playbooks.get(name);
     if (!playbook) throw new BulwarkError('BWK_NOT_FOUND', `no playbook ${JSON.stringify(name)}`, { name });
-    const inputs = resolveInputs(playbook, request.inputs, { alert: request.alert ?? null, incident: request.incident ?? null });
+    const { inputs, origins } = resolveInputsTraced(playbook, request.inputs, { alert: request.alert ?? null, incident: request.incident ?? null });
     const trigger = {
       kind: 'manual' as const,
       actor: request.actor,
+      token_id: request.tokenId ?? null,
       alert_id: request.alert?.id ?? null,
       incident_id: request.incident?.id ?? request.alert?.incident_id ?? null,
     };
-    const run = newRun(`run-${randomUUID()}`, playbook, inputs, trigger, request.dryRun, this.iso());
+    // A person chose to run it: the alert's evidence is shown with the run, not a gate (approvals still apply).
+    const evidence = request.alert ? assessEvidence(playbook, request.alert, origins) : null;
+    const run = newRun(`run-${randomUUID()}`, playbook, inputs, trigger, request.dryRun, this.iso(), evidence);
     await this.journal.create(run);
     this.options.logger.info({ run: run.id, playbook: name, actor: request.actor, dry_run: request.dryRun }, 'playbook run requested');
     if (request.dryRun) {
@@ -186,28 +199,15 @@ export class PlaybookEngine {
     if (done) this.options.logger.info({ run: runId, playbook: done.playbook, status, error }, 'playbook run finished');
   }
 
-  /** Approves or rejects the step waiting for a decision (the first, or `stepId`). */
-  async decide(runId: string, decision: 'approved' | 'rejected', who: { actor: string; scopes: readonly string[] }, comment?: string, stepId?: string): Promise<RunRecord> {
-    const at = this.iso();
-    const result = await this.journal.mutate(runId, (run) => {
-      const step = run.steps.find((s) => s.status === 'waiting_approval' && (stepId === undefined || s.id === stepId));
-      if (!step || !step.approval) {
-        throw new BulwarkError('BWK_CASE_INVALID_STATE', `run ${runId} has no step waiting for approval${stepId ? ` named ${stepId}` : ''}`, { id: runId, status: run.status });
-      }
-      if (!who.scopes.includes('admin') && !step.approval.approvers.some((scope) => who.scopes.includes(scope))) {
-        throw new BulwarkError('BWK_AUTH_FORBIDDEN', `deciding step ${step.id} needs one of the scopes ${step.approval.approvers.join(', ')}`, {
-          scope: step.approval.approvers.join(','),
-          granted: [...who.scopes],
-        });
-      }
-      step.approval = { ...step.approval, decision, decided_by: who.actor, decided_at: at, comment: comment ?? null };
-      step.status = 'pending';
-      run.status = 'running';
-      run.updated_at = at;
-      return run;
-    });
+  /**
+   * Approves or rejects the step waiting for a decision (the first, or `stepId`): needs an approver scope, and an
+   * approval never comes from the run's requester (decisions.ts).
+   */
+  async decide(runId: string, decision: 'approved' | 'rejected', who: Decider, comment?: string, stepId?: string): Promise<RunRecord> {
+    const result = await decideStep({ journal: this.journal, store: this.options.store, now: this.now }, runId, decision, who, comment, stepId);
+    this.options.logger.info({ run: runId, decision, by: who.actor, requested_by: result.trigger.actor }, 'playbook step decided');
     await this.options.schedule(runId);
-    return result!;
+    return result;
   }
 
   async cancel(runId: string, actor: string): Promise<RunRecord> {

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { DurationSchema } from '@bulwark/config';
-import { Severities } from '@bulwark/schema';
+import { DEFAULT_TRUSTED_SOURCES, Severities, SourceKindSchema } from '@bulwark/schema';
 
 const name = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,98}[a-z0-9])?$/, 'lowercase letters, digits and -, at most 100');
 const stepId = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'a lowercase letter, then letters, digits or _ (at most 63)');
@@ -14,16 +14,28 @@ const stepId = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'a lowercase letter, t
 /** Where an input's value comes from: a path into `{alert, incident}`, or several tried in order. */
 const fromPath = z.string().regex(/^(alert|incident)(\.[A-Za-z0-9_@/:-]+)+$/, 'a path such as alert.entity.namespace');
 
-export const InputSchema = z.strictObject({
-  type: z.enum(['string', 'number', 'boolean', 'string[]']).default('string'),
-  description: z.string().max(1000).optional(),
-  from: z.union([fromPath, z.array(fromPath).min(1).max(8)]).optional(),
-  default: z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]).optional(),
-  /** Without a value (from the trigger, the caller or a default) the run does not start. Default true. */
-  required: z.boolean().default(true),
-  /** A regular expression (linear-time engine) the value must match, e.g. a Kubernetes name. */
-  pattern: z.string().max(500).optional(),
-});
+/** `env:NAME` or `file:/absolute/path`: where a secret is (secrets.ts), never the secret. */
+export const SECRET_REF = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+)$/;
+
+export const InputSchema = z
+  .strictObject({
+    /**
+     * `secret`: a secret reference (`env:NAME` or `file:/path`), for credentials such as a chat webhook URL — the
+     * value never sits in the playbook, the run journal or a request; never taken from an alert (`from`).
+     */
+    type: z.enum(['string', 'number', 'boolean', 'string[]', 'secret']).default('string'),
+    description: z.string().max(1000).optional(),
+    from: z.union([fromPath, z.array(fromPath).min(1).max(8)]).optional(),
+    default: z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]).optional(),
+    /** Without a value (from the trigger, the caller or a default) the run does not start. Default true. */
+    required: z.boolean().default(true),
+    /** A regular expression (linear-time engine) the value must match, e.g. a Kubernetes name. */
+    pattern: z.string().max(500).optional(),
+  })
+  .refine((i) => i.type !== 'secret' || i.from === undefined, {
+    message: 'a secret input is never taken from the alert or incident (whoever writes them would choose which secret is read)',
+    path: ['from'],
+  });
 export type PlaybookInput = z.infer<typeof InputSchema>;
 
 /** A comparison on one referenced value; `value` is a `{{ path }}` reference. */
@@ -46,10 +58,29 @@ export const WhenSchema = z.union([
 ]);
 export type When = z.infer<typeof WhenSchema>;
 
+/**
+ * Scopes that may decide an approval: `approve` (a person on call), or only `admin`. Not `respond`: starting a run
+ * and approving it are different duties (issue 11 item 7).
+ */
+export const APPROVER_SCOPES = ['approve', 'admin'] as const;
+
 export const ApprovalSchema = z.strictObject({
   required: z.boolean().default(true),
   /** Token scopes that may decide (admin always may). */
-  approvers: z.array(z.enum(['respond', 'admin'])).min(1).default(['respond']),
+  approvers: z
+    .array(z.string())
+    .min(1)
+    .default(['approve'])
+    .superRefine((scopes, ctx) => {
+      for (const scope of scopes) {
+        if (!(APPROVER_SCOPES as readonly string[]).includes(scope)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `approver scope ${JSON.stringify(scope)}: approvals need the approve scope (or admin); respond starts runs but never decides them`,
+          });
+        }
+      }
+    }),
   /** After this long without a decision, `default` applies. Omit to wait for ever. */
   timeout: DurationSchema.optional(),
   default: z.enum(['approve', 'reject']).default('reject'),
@@ -99,6 +130,18 @@ export const TriggerSchema = z
       .optional(),
     /** At most one run per incident (default), per alert, or per entity. */
     once_per: z.enum(['incident', 'alert', 'entity']).default('incident'),
+    /**
+     * Source kinds whose evidence may start this playbook's steps without a person (issue 11 item 4): only alerts of
+     * Bulwark's own rules over these sources (or, listing `external` / `alertmanager`, alerts other tools posted).
+     * Default: k8s-audit and falco. `[]`: no evidence is trusted, every acting step waits for a person.
+     */
+    trust: z.array(SourceKindSchema).max(8).default([...DEFAULT_TRUSTED_SOURCES]),
+    /**
+     * What an alert whose evidence is not trusted does: `approve` (default) starts the run with every acting step
+     * waiting for a person; `notify` runs only the notify.* steps and skips the rest. Either way its run is per alert,
+     * so it never takes the place of the incident's automatic run.
+     */
+    untrusted: z.enum(['approve', 'notify']).default('approve'),
   })
   .refine((t) => t.rules || t.tags || t.min_severity || t.incident || t.entity_kinds || t.sources, {
     message: 'a trigger needs at least one condition (rules, tags, min_severity, entity_kinds, sources or incident)',
@@ -113,6 +156,11 @@ export const PlaybookSchema = z.strictObject({
   enabled: z.boolean().default(true),
   inputs: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'input names: a lowercase letter, then letters, digits or _'), InputSchema).default({}),
   steps: z.array(StepSchema).min(1).max(50),
+  /**
+   * Separation of duties (issue 11 item 7): the token that started a run — and any token of the same name, the same
+   * person — cannot approve its steps. Default on; false lets a single operator approve their own runs.
+   */
+  separation_of_duties: z.boolean().default(true),
 });
 export type PlaybookSpec = z.infer<typeof PlaybookSchema>;
 

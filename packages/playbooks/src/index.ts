@@ -9,4 +9,6 @@ export { RunJournal } from './journal.js';
 export { PlaybookEngine, type EngineOptions } from './engine.js';
 export { runView, newRun } from './run-model.js';
 export { conditionHolds } from './steps.js';
+export { assessEvidence, contains, onlyNotifies } from './evidence.js';
+export { requesterMatch, type Decider } from './decisions.js';
 export { incidentPort, MAX_EVIDENCE_BYTES } from './incidents.js';

@@ -11,7 +11,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { RE2JS } from 're2js';
 import type { AnyAction } from '@bulwark/actions';
-import { PlaybookSchema, type Playbook, type PlaybookSpec } from './format.js';
+import { PlaybookSchema, SECRET_REF, type Playbook, type PlaybookSpec } from './format.js';
 import { isTemplated, referencesIn, ROOTS } from './template.js';
 
 export interface PlaybookProblem {
@@ -97,7 +97,7 @@ function semanticProblems(spec: PlaybookSpec, actions: ReadonlyMap<string, AnyAc
       }
     }
     if (input.default !== undefined && !typeMatches(input.type, input.default)) {
-      problems.push({ path: `inputs.${name}.default`, message: `is not a ${input.type}` });
+      problems.push({ path: `inputs.${name}.default`, message: input.type === 'secret' ? 'is not a secret reference (env:NAME or file:/absolute/path)' : `is not a ${input.type}` });
     }
   }
   const earlier = new Set<string>();
@@ -106,11 +106,11 @@ function semanticProblems(spec: PlaybookSpec, actions: ReadonlyMap<string, AnyAc
     if (earlier.has(step.id)) problems.push({ path: `${at}.id`, message: `step id ${step.id} is used twice` });
     const action = actions.get(step.action);
     if (!action) problems.push({ path: `${at}.action`, message: `no action ${step.action} (see \`bulwark actions list\`)` });
-    else problems.push(...paramProblems(action, step.with, `${at}.with`));
+    else problems.push(...paramProblems(action, step.with, `${at}.with`), ...secretProblems(spec, step.action, step.with, `${at}.with`));
     if (typeof step.undo === 'object') {
       const undoAction = actions.get(step.undo.action);
       if (!undoAction) problems.push({ path: `${at}.undo.action`, message: `no action ${step.undo.action}` });
-      else problems.push(...paramProblems(undoAction, step.undo.with, `${at}.undo.with`));
+      else problems.push(...paramProblems(undoAction, step.undo.with, `${at}.undo.with`), ...secretProblems(spec, step.undo.action, step.undo.with, `${at}.undo.with`));
     }
     problems.push(...referenceProblems(step.with, `${at}.with`, spec, earlier, step.id));
     problems.push(...referenceProblems(step.when, `${at}.when`, spec, earlier, step.id));
@@ -123,7 +123,41 @@ function semanticProblems(spec: PlaybookSpec, actions: ReadonlyMap<string, AnyAc
 
 function typeMatches(type: string, value: unknown): boolean {
   if (type === 'string[]') return Array.isArray(value) && value.every((v) => typeof v === 'string');
+  if (type === 'secret') return typeof value === 'string' && SECRET_REF.test(value);
   return typeof value === type;
+}
+
+/**
+ * Credentials in parameters (issue 11 item 10): a webhook URL (Slack, Teams) is a credential, so notify.webhook's
+ * `url` is never filled in by a reference — whoever starts the run, or writes the alert, would choose where the
+ * incident goes; use `url_ref`. A `*_ref` parameter is a literal secret reference or exactly `{{ inputs.<name> }}` of
+ * an input of type `secret` (which is never taken from the alert).
+ */
+function secretProblems(spec: PlaybookSpec, action: string, params: Record<string, unknown>, path: string): Problem[] {
+  const problems: Problem[] = [];
+  if (action === 'notify.webhook' && isTemplated(params.url)) {
+    problems.push({
+      path: `${path}.url`,
+      message: 'a webhook URL is a credential: give url_ref, a secret reference (env:NAME or file:/path) or an input of type secret, not a URL filled in from inputs or the alert',
+    });
+  }
+  const walk = (value: unknown, at: string, key: string): void => {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [k, v] of Object.entries(value)) walk(v, `${at}.${k}`, k);
+      return;
+    }
+    if (!key.endsWith('_ref')) return;
+    if (typeof value === 'string' && !isTemplated(value)) {
+      if (!SECRET_REF.test(value)) problems.push({ path: at, message: 'is not a secret reference (env:NAME or file:/absolute/path)' });
+      return;
+    }
+    const whole = typeof value === 'string' ? /^\{\{\s*inputs\.([a-z][a-z0-9_]*)\s*\}\}$/.exec(value) : null;
+    if (!whole || !Object.hasOwn(spec.inputs, whole[1]!) || spec.inputs[whole[1]!]!.type !== 'secret') {
+      problems.push({ path: at, message: `a secret reference comes from the playbook itself or an input of type secret, e.g. '{{ inputs.${key.replace(/_ref$/, '')} }}' declared with type: secret` });
+    }
+  };
+  for (const [key, value] of Object.entries(params)) walk(value, `${path}.${key}`, key);
+  return problems;
 }
 
 /**

@@ -1,5 +1,5 @@
 /** Building run records and reading their JSON parts. */
-import type { RunRecord, StepJournal } from '@bulwark/schema';
+import type { RunEvidence, RunRecord, StepJournal } from '@bulwark/schema';
 import type { Playbook } from './format.js';
 
 export function newRun(
@@ -9,6 +9,7 @@ export function newRun(
   trigger: RunRecord['trigger'],
   dryRun: boolean,
   at: string,
+  evidence: RunEvidence | null = null,
 ): RunRecord {
   return {
     id,
@@ -18,6 +19,8 @@ export function newRun(
     status: 'pending',
     dry_run: dryRun,
     trigger,
+    evidence,
+    separation_of_duties: playbook.separation_of_duties,
     inputs_json: JSON.stringify(inputs),
     steps: playbook.steps.map((step) => newStep(id, step.id, step.action)),
     error: null,
@@ -62,11 +65,17 @@ export function parseJson<T>(text: string | null, fallback: T): T {
   }
 }
 
-/** A run as the API shows it: JSON parts parsed. */
+/**
+ * A run as the API shows it: JSON parts parsed; the requester (name and token id), the evidence that started it and
+ * its provenance, and for a waiting step the parameters it would run with — the plan a person approves.
+ */
 export function runView(run: RunRecord): Record<string, unknown> {
   const { inputs_json, steps, record_type: _type, ...rest } = run;
   return {
     ...rest,
+    trigger: { ...run.trigger, token_id: run.trigger.token_id ?? null },
+    evidence: run.evidence ?? null,
+    separation_of_duties: run.separation_of_duties ?? true,
     inputs: parseJson(inputs_json, {}),
     steps: steps.map(({ params_json, plan_json, undo_json, outputs_json, ...step }) => ({
       ...step,

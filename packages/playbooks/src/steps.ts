@@ -4,11 +4,13 @@
  * point a crash interrupts, the journal says what is known: `running` with a lease means "may have happened" (the
  * retry uses the same idempotency key), `succeeded` means done and never repeated.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { ActionContext, ActionResult, AnyAction } from '@bulwark/actions';
+import type { ActionContext, ActionResult } from '@bulwark/actions';
 import { DEFAULT_PROTECTED_NAMESPACES } from '@bulwark/actions';
 import { BulwarkError, severityRank, type Alert, type Incident, type RunRecord, type Severity, type StepJournal } from '@bulwark/schema';
+import { gates, waitingApproval } from './approvals.js';
+import { untrustedRun, untrustedStep } from './evidence.js';
+import { iso, record, timeline } from './step-records.js';
 import type { EngineOptions } from './engine.js';
 import type { Playbook, PlaybookStep, When } from './format.js';
 import type { RunJournal } from './journal.js';
@@ -59,13 +61,16 @@ export async function executeStep(deps: StepDeps, playbook: Playbook, run: RunRe
     await deps.journal.mutateStep(run.id, step.id, (s) => (s.status === 'pending' ? { ...s, status: 'skipped', summary: 'condition not met', finished_at: iso(deps) } : null));
     return { kind: 'continue' };
   }
-  if (!run.dry_run) {
-    const gate = await gates(deps, playbook, run, step, spec, action);
-    if (gate) return gate;
+  if (untrustedRun(run) && untrustedStep(run, action) === 'skip') {
+    const summary = `not run: the evidence is not trusted (${run.evidence!.reason}); this playbook only notifies on it`;
+    await deps.journal.mutateStep(run.id, step.id, (s) => (s.status === 'pending' ? { ...s, status: 'skipped', summary, finished_at: iso(deps) } : null));
+    await timeline(deps, run, step, `step ${step.id} (${step.action}) ${summary}`);
+    return { kind: 'continue' };
   }
   let params: unknown;
   try {
-    params = render(spec.with, ctx);
+    // What a person approved is what runs: the parameters shown with the approval request are kept.
+    params = step.approval?.decision === 'approved' && step.params_json !== null ? parseJson(step.params_json, null) : render(spec.with, ctx);
     refuseProtectedTarget(deps, params);
   } catch (err) {
     if (run.dry_run && /\{\{ steps\./.test((err as Error).message)) {
@@ -73,6 +78,10 @@ export async function executeStep(deps: StepDeps, playbook: Playbook, run: RunRe
       return { kind: 'continue' };
     }
     return stepFailed(deps, playbook, run, step, spec, (err as Error).message, false);
+  }
+  if (!run.dry_run) {
+    const gate = await gates(deps, playbook, run, step, spec, action, params);
+    if (gate) return gate;
   }
   const claimed = await claim(deps, run, step, spec, params, now);
   if (!claimed) return { kind: 'continue' };
@@ -95,65 +104,6 @@ export async function executeStep(deps: StepDeps, playbook: Playbook, run: RunRe
     }
     return stepFailed(deps, playbook, run, claimedStep, spec, message, true);
   }
-}
-
-/** Approval and the blast-radius breaker: null when the step may go ahead. */
-async function gates(deps: StepDeps, playbook: Playbook, run: RunRecord, step: StepJournal, spec: PlaybookStep, action: AnyAction): Promise<StepOutcome | null> {
-  const decision = step.approval?.decision ?? null;
-  if (decision === 'rejected') {
-    await deps.journal.mutateStep(run.id, step.id, (s) => ({ ...s, status: 'cancelled', summary: `rejected by ${s.approval?.decided_by ?? 'someone'}`, finished_at: iso(deps) }));
-    await record(deps, run, step, 'rejected', `step ${step.id} rejected by ${step.approval?.decided_by}`, null, null);
-    return { kind: 'failed', status: 'rejected', error: `step ${step.id} was rejected by ${step.approval?.decided_by}${step.approval?.comment ? `: ${step.approval.comment}` : ''}` };
-  }
-  const approval = spec.approval === 'auto' ? null : spec.approval;
-  if (approval?.required && !(step.approval?.reason === 'playbook' && decision === 'approved') && step.approval?.reason !== 'circuit_breaker') {
-    const deadline = approval.timeout !== undefined ? new Date(deps.now() + approval.timeout).toISOString() : null;
-    await requestApproval(deps, run, step, { reason: 'playbook', approvers: approval.approvers, deadline, default: approval.default });
-    return { kind: 'wait', delayMs: approval.timeout ?? null };
-  }
-  if (action.limited !== false && !step.counted) {
-    const approvedByPerson = step.approval?.reason === 'circuit_breaker' && decision === 'approved';
-    const taken = await deps.blastRadius.take(playbook.name, approvedByPerson);
-    if (!taken.allowed) {
-      deps.logger.warn({ run: run.id, step: step.id, playbook: playbook.name, reason: taken.reason }, 'blast-radius limit: the step waits for a person');
-      await requestApproval(deps, run, step, { reason: 'circuit_breaker', approvers: ['respond'], deadline: null, default: 'reject' }, taken.reason);
-      return { kind: 'wait', delayMs: null };
-    }
-    await deps.journal.mutateStep(run.id, step.id, (s) => ({ ...s, counted: true }));
-  }
-  return null;
-}
-
-async function requestApproval(
-  deps: StepDeps,
-  run: RunRecord,
-  step: StepJournal,
-  request: { reason: 'playbook' | 'circuit_breaker'; approvers: string[]; deadline: string | null; default: 'approve' | 'reject' },
-  why?: string,
-): Promise<void> {
-  const at = iso(deps);
-  await deps.journal.mutateStep(
-    run.id,
-    step.id,
-    (s) => ({ ...s, status: 'waiting_approval', summary: why ?? 'waiting for approval', approval: { ...request, requested_at: at, decision: null, decided_by: null, decided_at: null, comment: null } }),
-    (r) => Object.assign(r, { status: 'waiting_approval', updated_at: at }),
-  );
-  const text = request.reason === 'playbook' ? `step ${step.id} (${step.action}) waits for approval` : `step ${step.id} (${step.action}) waits for a person: ${why}`;
-  await timeline(deps, run, step, text);
-}
-
-async function waitingApproval(deps: StepDeps, run: RunRecord, step: StepJournal, now: number): Promise<StepOutcome> {
-  const deadline = step.approval?.deadline ? Date.parse(step.approval.deadline) : null;
-  if (deadline === null || deadline > now) return { kind: 'wait', delayMs: deadline === null ? null : deadline - now };
-  const decision = step.approval!.default === 'approve' ? 'approved' : 'rejected';
-  await deps.journal.mutateStep(
-    run.id,
-    step.id,
-    (s) => (s.status === 'waiting_approval' ? { ...s, status: 'pending', approval: { ...s.approval!, decision, decided_by: 'timeout', decided_at: iso(deps) } } : null),
-    (r) => Object.assign(r, { status: 'running' }),
-  );
-  await timeline(deps, run, step, `no decision on step ${step.id} in time: ${decision} by default`);
-  return { kind: 'continue' };
 }
 
 async function claim(deps: StepDeps, run: RunRecord, step: StepJournal, spec: PlaybookStep, params: unknown, now: number): Promise<RunRecord | null> {
@@ -250,40 +200,6 @@ export async function undoStep(deps: StepDeps, run: RunRecord, step: StepJournal
   await timeline(deps, run, step, `undo ${step.action}: ${result.summary}`);
 }
 
-/** The audit record of a step's side effect: who (the playbook, started by whom), target, before, after, result. */
-async function record(deps: StepDeps, run: RunRecord, step: StepJournal, result: string, summary: string, before: unknown, after: { target: string }[] | null): Promise<void> {
-  const id = `aud-${createHash('sha256').update(`${step.idempotency_key}\u0000${result}\u0000${step.attempts}`).digest('hex').slice(0, 40)}`;
-  await deps.store.append(
-    'audit',
-    {
-      id,
-      at: iso(deps),
-      actor: `playbook:${run.playbook}`,
-      on_behalf_of: run.undo_requested_by && result === 'undone' ? run.undo_requested_by : run.trigger.actor,
-      action: `${result === 'undone' ? 'undo' : 'action'}.${step.action}`,
-      collection: 'runs',
-      target_id: after && after.length > 0 ? after.map((c) => c.target).join(', ').slice(0, 2000) : run.id,
-      run_id: run.id,
-      step_id: step.id,
-      incident_id: run.trigger.incident_id ?? '',
-      result,
-      summary: summary.slice(0, 2000),
-      before_json: before === null ? null : JSON.stringify(before),
-      after_json: after === null ? null : JSON.stringify(after),
-    },
-    { ifAbsent: true },
-  );
-}
-
-async function timeline(deps: StepDeps, run: RunRecord, step: StepJournal, summary: string): Promise<void> {
-  if (!run.trigger.incident_id || !deps.timeline || run.dry_run) return;
-  try {
-    await deps.timeline(run.trigger.incident_id, 'action', `${run.id}/${step.id}`, `${run.playbook}: ${summary}`);
-  } catch (err) {
-    deps.logger.warn({ run: run.id, incident: run.trigger.incident_id, err }, 'could not add the step to the incident timeline');
-  }
-}
-
 export function conditionHolds(when: When, ctx: TemplateContext): boolean {
   if ('all' in when) return when.all.every((c) => conditionHolds(c, ctx));
   if ('any' in when) return when.any.some((c) => conditionHolds(c, ctx));
@@ -297,10 +213,13 @@ export function conditionHolds(when: When, ctx: TemplateContext): boolean {
   return false;
 }
 
-/** Protected namespaces are refused by the engine too, whatever an action checks itself. */
+/**
+ * Protected namespaces are refused by the engine too, whatever an action checks itself. The defaults always count:
+ * configuring more namespaces adds to them (issue 11 item 10).
+ */
 function refuseProtectedTarget(deps: StepDeps, params: unknown): void {
   const namespace = params !== null && typeof params === 'object' ? (params as { namespace?: unknown }).namespace : undefined;
-  const protectedNamespaces = deps.actionContext.protectedNamespaces ?? DEFAULT_PROTECTED_NAMESPACES;
+  const protectedNamespaces: readonly string[] = [...DEFAULT_PROTECTED_NAMESPACES, ...(deps.actionContext.protectedNamespaces ?? [])];
   if (typeof namespace === 'string' && protectedNamespaces.includes(namespace)) {
     throw new BulwarkError('BWK_BAD_REQUEST', `namespace ${namespace} is protected: no playbook may act on it`, { field: 'namespace' });
   }
@@ -314,7 +233,6 @@ function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-const iso = (deps: StepDeps): string => new Date(deps.now()).toISOString();
 
 /** An action's error for the journal: a parameter problem as `field: message` (zod's own message is a JSON dump). */
 function errorText(err: unknown): string {

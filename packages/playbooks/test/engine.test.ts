@@ -36,7 +36,7 @@ steps:
   - id: gated
     action: test.mark
     with: { target: gated }
-    approval: { approvers: [respond], timeout: ${timeout}, default: ${fallback} }
+    approval: { approvers: [approve], timeout: ${timeout}, default: ${fallback} }
   - id: after
     action: test.mark
     with: { target: after }
@@ -124,7 +124,7 @@ steps:
     with: { target: '{{ inputs.target }}' }
 `;
 
-const who = { actor: 'alice', scopes: ['respond'] };
+const who = { actor: 'alice', tokenId: 'tok-alice', scopes: ['approve'] };
 
 describe('the playbook engine', () => {
   let f: EngineFixture;
@@ -165,7 +165,8 @@ describe('the playbook engine', () => {
     await assert.rejects(f.engine.decide(run.id, 'approved', who), /no step waiting/);
     const waiting = await f.waitFor(run.id, (r) => r.status === 'waiting_approval');
     assert.deepEqual(waiting.steps.map((s) => s.status), ['succeeded', 'waiting_approval', 'pending']);
-    await assert.rejects(f.engine.decide(run.id, 'approved', { actor: 'eve', scopes: ['read'] }), /needs one of the scopes respond/);
+    await assert.rejects(f.engine.decide(run.id, 'approved', { actor: 'eve', tokenId: 'tok-eve', scopes: ['read'] }), /needs one of the scopes approve/);
+    await assert.rejects(f.engine.decide(run.id, 'approved', { actor: 'eve', tokenId: 'tok-eve', scopes: ['respond'] }), /needs one of the scopes approve/, 'respond starts runs, it does not decide them');
     await f.engine.decide(run.id, 'approved', who, 'looks right');
     const done = await f.waitFor(run.id, (r) => r.status === 'succeeded');
     assert.equal(done.steps[1]!.approval!.decided_by, 'alice');

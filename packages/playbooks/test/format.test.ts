@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import type { Alert, Incident } from '@bulwark/schema';
-import { loadPlaybooks, matchesTrigger, render, resolveInputs, triggeredRunId, type TemplateContext } from '../src/index.js';
+import { checkPlaybook, loadPlaybooks, matchesTrigger, render, resolveInputs, triggeredRunId, type TemplateContext } from '../src/index.js';
 import { playbookFrom, testActions } from './helpers.js';
 
 const ctx: TemplateContext = {
@@ -108,5 +108,69 @@ steps:
     const { playbooks, problems } = loadPlaybooks([fileURLToPath(new URL('../../../playbooks/', import.meta.url))], actions);
     assert.deepEqual(problems, []);
     assert.deepEqual([...playbooks.keys()].sort(), ['contain-compromised-pod', 'notify-low-severity', 'respond-to-crypto-miner', 'revoke-service-account']);
+  });
+});
+
+describe('issue 11: trust, approvers and secrets in the format', () => {
+  const actions = testActions([]);
+  const problemsOf = (yaml: string) => checkPlaybook(yaml, 'p.yml', actions).problems.map((p) => `${p.path}: ${p.message}`);
+
+  it('a trigger trusts the audit webhook and Falco by default; untrusted evidence gets a run id of its own per alert', () => {
+    const playbook = playbookFrom('name: p\ndescription: d\ntrigger: { min_severity: high }\nsteps: [{ id: s, action: test.mark, with: { target: x } }]\n', actions);
+    assert.deepEqual(playbook.trigger!.trust, ['k8s-audit', 'falco']);
+    assert.equal(playbook.trigger!.untrusted, 'approve');
+    assert.equal(playbook.separation_of_duties, true);
+    const trusted = triggeredRunId(playbook, alert(), incident, true);
+    assert.equal(triggeredRunId(playbook, alert({ id: 'alr-2' }), incident, true), trusted, 'trusted: one per incident');
+    const decoy = triggeredRunId(playbook, alert(), incident, false);
+    assert.notEqual(decoy, trusted, 'a decoy never takes the incident run');
+    assert.notEqual(triggeredRunId(playbook, alert({ id: 'alr-2' }), incident, false), decoy, 'untrusted: one per alert');
+    assert.deepEqual(problemsOf('name: p\ndescription: d\ntrigger: { min_severity: high, trust: [syslog] }\nsteps: [{ id: s, action: test.mark, with: { target: x } }]\n').length, 1);
+  });
+
+  it('approvals need the approve scope: respond is refused as an approver', () => {
+    const yaml = (approvers: string) => `name: p\ndescription: d\nsteps:\n  - { id: s, action: test.mark, with: { target: x }, approval: { approvers: [${approvers}] } }\n`;
+    assert.deepEqual(problemsOf(yaml('approve')), []);
+    assert.deepEqual(problemsOf(yaml('admin')), []);
+    assert.match(problemsOf(yaml('respond')).join('\n'), /steps\.0\.approval\.approvers: approver scope "respond": approvals need the approve scope/);
+    assert.deepEqual(playbookFrom(yaml('approve'), actions).steps[0]!.approval, { required: true, approvers: ['approve'], default: 'reject' });
+    const byDefault = playbookFrom('name: p\ndescription: d\nsteps:\n  - { id: s, action: test.mark, with: { target: x }, approval: {} }\n', actions);
+    assert.deepEqual((byDefault.steps[0]!.approval as { approvers: string[] }).approvers, ['approve']);
+  });
+
+  it('a webhook URL is never filled in from inputs or the alert; *_ref parameters are secret references or secret inputs', () => {
+    const webhook = (inputs: string, withs: string) => `name: w\ndescription: d\ninputs:\n${inputs}\nsteps:\n  - id: n\n    action: notify.webhook\n    with: { format: slack, text: hi, ${withs} }\n`;
+    assert.match(problemsOf(webhook('  url: { required: false }', "url: '{{ inputs.url }}'")).join('\n'), /steps\.0\.with\.url: a webhook URL is a credential/);
+    assert.match(problemsOf(webhook('  x: { required: false }', "url: '{{ alert.annotations.hook }}'")).join('\n'), /a webhook URL is a credential/);
+    assert.match(problemsOf(webhook('  hook: { required: false }', "url_ref: '{{ inputs.hook }}'")).join('\n'), /steps\.0\.with\.url_ref: a secret reference comes from the playbook itself or an input of type secret/);
+    assert.match(problemsOf(webhook('  x: { required: false }', "url_ref: 'https://hooks.slack.com/services/T/B/x'")).join('\n'), /url_ref: is not a secret reference/);
+    assert.deepEqual(problemsOf(webhook('  hook: { type: secret, required: false }', "url_ref: '{{ inputs.hook }}'")), []);
+    assert.deepEqual(problemsOf(webhook('  x: { required: false }', "url_ref: 'env:SLACK_URL'")), []);
+    assert.match(problemsOf(webhook('  hook: { type: secret, from: alert.annotations.hook }', "url_ref: '{{ inputs.hook }}'")).join('\n'), /inputs\.hook\.from: a secret input is never taken from the alert/);
+    assert.match(problemsOf(webhook("  hook: { type: secret, default: 'https://example.com/x' }", "url_ref: '{{ inputs.hook }}'")).join('\n'), /inputs\.hook\.default: is not a secret reference/);
+  });
+
+  it('a secret input takes only a reference, never the secret itself', () => {
+    const playbook = playbookFrom("name: s\ndescription: d\ninputs:\n  hook: { type: secret }\nsteps: [{ id: s, action: test.mark, with: { target: x, url_ref: '{{ inputs.hook }}' } }]\n", actions);
+    assert.deepEqual(resolveInputs(playbook, { hook: 'env:SLACK_URL' }, { alert: null, incident: null }), { hook: 'env:SLACK_URL' });
+    assert.deepEqual(resolveInputs(playbook, { hook: 'file:/run/secrets/slack' }, { alert: null, incident: null }), { hook: 'file:/run/secrets/slack' });
+    assert.throws(() => resolveInputs(playbook, { hook: 'https://hooks.slack.com/services/T/B/x' }, { alert: null, incident: null }), /input hook: must be a secret reference/);
+  });
+
+  it('the bundled playbooks: containment trusts only audit and Falco, scale to zero always needs approval, webhooks are secret references', () => {
+    const { playbooks } = loadPlaybooks([fileURLToPath(new URL('../../../playbooks/', import.meta.url))], actions);
+    const contain = playbooks.get('contain-compromised-pod')!;
+    assert.deepEqual([contain.trigger!.trust, contain.trigger!.untrusted], [['k8s-audit', 'falco'], 'approve']);
+    assert.equal(contain.inputs.webhook_ref!.type, 'secret');
+    const miner = playbooks.get('respond-to-crypto-miner')!;
+    const scale = miner.steps.find((s) => s.action === 'k8s.scaleWorkload')!;
+    assert.notEqual(scale.approval, 'auto');
+    assert.deepEqual(scale.approval, { required: true, approvers: ['approve'], timeout: 3_600_000, default: 'reject' });
+    const revoke = playbooks.get('revoke-service-account')!.steps[0]!;
+    assert.deepEqual((revoke.approval as { approvers: string[] }).approvers, ['approve']);
+    for (const p of playbooks.values()) {
+      assert.equal(p.separation_of_duties, true, p.name);
+      for (const s of p.steps.filter((x) => x.action === 'notify.webhook')) assert.equal(s.with.url, undefined, `${p.name}: ${s.id}`);
+    }
   });
 });

@@ -23,9 +23,19 @@ export interface Call {
   undo?: boolean;
 }
 
-/** Actions for engine tests: `test.mark` applies (returns an undo record and outputs), `test.flaky` fails a number of times first. */
+/**
+ * Actions for engine tests: `test.mark` applies (returns an undo record and outputs; containment: counted against the
+ * blast radius), `test.note` records without being counted (like evidence capture or an incident update),
+ * `notify.recorded` only tells people (like notify.*), `test.flaky` fails a number of times first.
+ */
 export function testActions(calls: Call[], failures: Map<string, number> = new Map()): Map<string, AnyAction> {
-  const MarkParams = z.strictObject({ target: z.string().min(1), value: z.union([z.string(), z.number()]).optional(), delay_ms: z.number().optional() });
+  const MarkParams = z.strictObject({
+    target: z.string().min(1),
+    value: z.union([z.string(), z.number()]).optional(),
+    delay_ms: z.number().optional(),
+    namespace: z.string().optional(),
+    url_ref: z.string().optional(),
+  });
   const markAs = (name: string, limited: boolean): AnyAction => ({
     name,
     limited,
@@ -61,6 +71,7 @@ export function testActions(calls: Call[], failures: Map<string, number> = new M
     },
   };
   const note = markAs('test.note', false);
+  const tell = markAs('notify.recorded', false);
   /** Changes one thing (checkpointed), then fails: a step that fails midway. */
   const partial: AnyAction = {
     ...markAs('test.partial', true),
@@ -70,7 +81,7 @@ export function testActions(calls: Call[], failures: Map<string, number> = new M
       throw new Error(`partial ${params.target} failed after its first change`);
     },
   };
-  return new Map([...ACTIONS, [mark.name, mark], [flaky.name, flaky], [note.name, note], [partial.name, partial]]);
+  return new Map([...ACTIONS, [mark.name, mark], [flaky.name, flaky], [note.name, note], [tell.name, tell], [partial.name, partial]]);
 }
 
 export function playbookFrom(yaml: string, actions: ReadonlyMap<string, AnyAction>): Playbook {
@@ -92,7 +103,7 @@ export interface EngineFixture {
   close(): Promise<void>;
 }
 
-export async function engineFixture(playbookYaml: string[], limits: Partial<Limits> = {}): Promise<EngineFixture> {
+export async function engineFixture(playbookYaml: string[], limits: Partial<Limits> = {}, protectedNamespaces?: string[]): Promise<EngineFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'bwk-playbooks-'));
   const store = new SqliteCaseStore({ path: join(dir, 'cases.db') });
   await store.init();
@@ -109,7 +120,7 @@ export async function engineFixture(playbookYaml: string[], limits: Partial<Limi
       store,
       playbooks,
       actions,
-      actionContext: { kube: null as never, incidents: incidentPort(cases, () => 'responder') },
+      actionContext: { kube: null as never, incidents: incidentPort(cases, () => 'responder'), ...(protectedNamespaces ? { protectedNamespaces } : {}) },
       timeline: (id, kind, ref, summary) => cases.recordEntry(id, kind, ref, summary),
       limits: { windowMs: 60_000, perPlaybook: 1000, overall: 1000, ...limits },
       schedule: (runId, delayMs) => queue.add(runId, delayMs ? { delayMs } : {}),

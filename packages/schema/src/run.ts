@@ -6,6 +6,7 @@
  * and actions' plans differ in shape.
  */
 import { z } from 'zod';
+import type { SourceKind } from './provenance.js';
 
 export const RunStatuses = ['pending', 'running', 'waiting_approval', 'succeeded', 'failed', 'cancelled', 'rejected', 'undoing', 'undone'] as const;
 export type RunStatus = (typeof RunStatuses)[number];
@@ -15,8 +16,12 @@ export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = ['pending', 'running', 
 export const StepStatuses = ['pending', 'running', 'waiting_approval', 'succeeded', 'failed', 'skipped', 'undone', 'cancelled'] as const;
 export type StepStatus = (typeof StepStatuses)[number];
 
-/** Why a step waits for a person: the playbook asks for approval, or the blast-radius circuit breaker is open. */
-export type ApprovalReason = 'playbook' | 'circuit_breaker';
+/**
+ * Why a step waits for a person: the playbook asks for approval, the blast-radius circuit breaker is open, or the
+ * evidence that started the run is not trusted to move the responder by itself (issue 11: external alerts,
+ * Alertmanager, container-log rules — see the run's `evidence`).
+ */
+export type ApprovalReason = 'playbook' | 'circuit_breaker' | 'untrusted_evidence';
 
 export interface StepApproval {
   reason: ApprovalReason;
@@ -27,9 +32,50 @@ export interface StepApproval {
   deadline: string | null;
   default: 'approve' | 'reject';
   decision: 'approved' | 'rejected' | null;
+  /** The deciding token's name (a person), or `timeout` when the default applied. */
   decided_by: string | null;
+  /** The deciding token's id (null for `timeout`, and on records from before issue 11). */
+  decided_by_token?: string | null;
   decided_at: string | null;
   comment: string | null;
+  /** Why, in words (the breaker's reason, or what makes the evidence untrusted). */
+  why?: string | null;
+}
+
+/**
+ * The evidence an automatic run was started by, and whether it may move the responder without a person (issue 11
+ * item 4): shown with every approval request so the person deciding sees what the run acts on, and on whose word.
+ */
+export interface RunEvidence {
+  alert_id: string;
+  rule: { id: string; name: string };
+  severity: string;
+  /** The alert's entity, e.g. `workload:prod/api-7f9`. */
+  entity: string;
+  /** The first event ids behind the alert (at most 20), and how many there are. */
+  event_ids: string[];
+  event_count: number;
+  /** The alert's provenance as Bulwark recorded it; null for an alert without one (counted as untrusted). */
+  provenance: {
+    origin: 'rule' | 'external';
+    sources: SourceKind[];
+    received_at: string;
+    /** The token that posted an external alert. */
+    token: { id: string; name: string } | null;
+    route: string | null;
+    /** Alert fields a caller chose (entity, annotations, labels). */
+    untrusted_fields: string[];
+  } | null;
+  /** The source kinds the playbook's trigger trusts (`trigger.trust`). */
+  trust: SourceKind[];
+  /** True: the run may act without a person. False: every step that acts waits for approval (or is skipped). */
+  trusted: boolean;
+  /** What an untrusted run does: `approve` (acting steps wait for a person) or `notify` (only notify.* steps run). */
+  on_untrusted: 'approve' | 'notify';
+  /** Why the evidence is not trusted, in words; null when it is. */
+  reason: string | null;
+  /** Inputs whose value came from a caller-chosen field of the alert. */
+  untrusted_inputs: string[];
 }
 
 export interface StepJournal {
@@ -69,7 +115,15 @@ export interface RunRecord {
   playbook_digest: string;
   status: RunStatus;
   dry_run: boolean;
-  trigger: { kind: 'alert' | 'manual'; actor: string; alert_id: string | null; incident_id: string | null };
+  /**
+   * Who asked for the run: for `manual`, the token's name (`actor`) and id (`token_id`); for `alert`, the responder
+   * itself (`actor: responder`, no token). Separation of duties compares deciders with this.
+   */
+  trigger: { kind: 'alert' | 'manual'; actor: string; token_id?: string | null; alert_id: string | null; incident_id: string | null };
+  /** The evidence of an automatic run (or the alert a manual run was started from); null without an alert. */
+  evidence?: RunEvidence | null;
+  /** The requester may not approve the run's steps (the playbook's `separation_of_duties`, on by default). */
+  separation_of_duties?: boolean;
   inputs_json: string;
   steps: StepJournal[];
   error: string | null;

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ACTIONS, kubeClients, type ActionContext, type KubeClients } from '@bulwark/actions';
+import { ACTIONS, DEFAULT_PROTECTED_NAMESPACES, kubeClients, type ActionContext, type KubeClients } from '@bulwark/actions';
 import type { JobQueue } from '@bulwark/bus';
 import { CaseService } from '@bulwark/cases';
 import type { Config } from '@bulwark/config';
@@ -57,7 +57,8 @@ export function actionContextFrom(deps: ServiceDeps, cases: CaseService, kube: K
   const publicUrl = responder.public_url?.replace(/\/$/, '');
   return {
     kube,
-    protectedNamespaces: responder.protected_namespaces,
+    // The defaults always count; the configuration adds to them (issue 11).
+    protectedNamespaces: [...new Set([...DEFAULT_PROTECTED_NAMESPACES, ...responder.protected_namespaces])],
     http: { allowHosts: responder.http.allow_hosts, allowCidrs: responder.http.allow_cidrs, timeoutMs: responder.http.timeout },
     ...(responder.smtp
       ? {

@@ -1,8 +1,9 @@
 /**
  * The responder's API (issue 6 item 3): playbooks and actions to look at, runs to start (or dry-run), list, read,
- * approve, reject, cancel and undo, and the blast-radius breaker. Reads need `read`; everything that acts needs
- * `respond` (deciding a step also needs one of the approver scopes its playbook names). Runs are changed only through
- * these transitions, and the audit trail has no write route at all.
+ * approve, reject, cancel and undo, and the blast-radius breaker. Reads need `read`; starting, cancelling and undoing
+ * need `respond`; deciding a step needs `approve` (and one of the approver scopes its playbook names), and never from
+ * the run's requester (issue 11 item 7); resetting the breaker needs `admin`. Runs are changed only through these
+ * transitions, and the audit trail has no write route at all.
  */
 import express, { Router } from 'express';
 import { z } from 'zod';
@@ -23,15 +24,18 @@ const RunListParams = z.strictObject({
   cursor: z.string().min(1).max(4096).optional(),
 });
 
-function principalOf(req: express.Request): { actor: string; scopes: string[] } {
+/** The calling token as a person: its name (a person may hold several tokens of one name), id and scopes. */
+function principalOf(req: express.Request): { actor: string; tokenId: string; scopes: string[] } {
   const principal = req.principal!;
-  return { actor: principal.name, scopes: principal.scopes };
+  return { actor: principal.name, tokenId: principal.tokenId, scopes: principal.scopes };
 }
 
 export function responderRouter(deps: ServiceDeps, responder: Responder): Router {
   const router = Router();
   const read = deps.auth.require('read');
   const respond = deps.auth.require('respond');
+  const approve = deps.auth.require('approve');
+  const admin = deps.auth.require('admin');
   const { engine } = responder;
 
   router.get('/v1/playbooks', read, (_req, res) => {
@@ -42,6 +46,7 @@ export function responderRouter(deps: ServiceDeps, responder: Responder): Router
         enabled: p.enabled,
         trigger: p.trigger ?? null,
         inputs: p.inputs,
+        separation_of_duties: p.separation_of_duties,
         steps: p.steps.map((s) => ({ id: s.id, action: s.action, approval: s.approval === 'auto' ? 'auto' : 'required' })),
         file: p.file,
         digest: p.digest,
@@ -69,7 +74,8 @@ export function responderRouter(deps: ServiceDeps, responder: Responder): Router
     const incidentId = body.incident_id ?? alert?.incident_id ?? undefined;
     const incident = incidentId ? ((await deps.cases.get<Incident>('incidents', incidentId))?.record ?? null) : null;
     if (body.incident_id && !incident) throw new BulwarkError('BWK_NOT_FOUND', `no incident ${JSON.stringify(body.incident_id)}`, { field: 'incident_id' });
-    const run = await engine.start(String(req.params.name), { inputs: body.inputs, dryRun: body.dry_run, actor: principalOf(req).actor, alert, incident });
+    const who = principalOf(req);
+    const run = await engine.start(String(req.params.name), { inputs: body.inputs, dryRun: body.dry_run, actor: who.actor, tokenId: who.tokenId, alert, incident });
     res.status(body.dry_run ? 200 : 202).json(runView(run));
   });
 
@@ -88,7 +94,7 @@ export function responderRouter(deps: ServiceDeps, responder: Responder): Router
   });
 
   for (const decision of ['approve', 'reject'] as const) {
-    router.post(`/v1/runs/:id/${decision}`, respond, jsonBody, async (req, res) => {
+    router.post(`/v1/runs/:id/${decision}`, approve, jsonBody, async (req, res) => {
       const body = parseOrThrow(RunDecisionBody, req.body ?? {});
       const run = await engine.decide(String(req.params.id), decision === 'approve' ? 'approved' : 'rejected', principalOf(req), body.comment, body.step);
       res.json(runView(run));
@@ -109,13 +115,18 @@ export function responderRouter(deps: ServiceDeps, responder: Responder): Router
     res.json({ playbooks: responder.playbooks.size, breaker: await engine.blastRadius.state() });
   });
 
-  router.post('/v1/responder/breaker/reset', respond, async (req, res) => {
+  // Closing the breaker lets every waiting containment go ahead: an administrator's decision, not an operator's.
+  router.post('/v1/responder/breaker/reset', admin, async (req, res) => {
+    const who = principalOf(req);
+    const before = await engine.blastRadius.state();
     await engine.blastRadius.reset();
-    deps.logger.warn({ actor: principalOf(req).actor }, 'blast-radius breaker reset');
+    deps.logger.warn({ actor: who.actor, token: who.tokenId, open: before.open }, 'blast-radius breaker reset');
     await deps.cases.append('audit', {
       id: `aud-breaker-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
       at: new Date().toISOString(),
-      actor: principalOf(req).actor,
+      actor: who.actor,
+      actor_token: who.tokenId,
+      summary: `breaker reset by ${who.actor} (was open for: ${before.open.join(', ') || 'nothing'})`,
       action: 'responder.breaker_reset',
       collection: 'runs',
       target_id: 'limiter:responder',
