@@ -16,6 +16,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { startBulwark, type BulwarkProcess } from '../support/bulwark-process.js';
+import { until as untilDone } from '../support/until.js';
+const until = <T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 45_000): Promise<T> => untilDone(what, probe, ms, 200);
 
 /** The bundled "Command executed in or attached to a pod" rule (rules/kubernetes/pod_exec_attach.yml). */
 const EXEC_RULE = '1fea1988-ca78-480b-a140-a99798d3a434';
@@ -25,15 +27,6 @@ const SKEW_MS = 60_000;
 
 type AlertDoc = { id: string; incident_id: string | null; count: number; first_seen: string; last_seen: string; entity: { kind: string; value: string }; annotations?: Record<string, string>; event_ids: string[]; provenance: any; source: string };
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 45_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe().catch(() => null);
-    if (value) return value;
-    assert.ok(Date.now() < deadline, what);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

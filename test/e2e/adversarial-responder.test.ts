@@ -25,25 +25,12 @@ import { QUARANTINE_LABEL, type KubeClients } from '@bulwark/actions';
 import { startBulwark, type BulwarkProcess } from '../support/bulwark-process.js';
 import { kubeEnv } from '../support/kube.js';
 import { testKube } from '../support/kube-clients.js';
+import { until as untilDone } from '../support/until.js';
+const until = <T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 45_000): Promise<T> => untilDone(what, probe, ms, 200);
 
 type Step = { id: string; action: string; status: string; params: any; approval: { reason: string; decided_by: string | null; why?: string | null } | null };
 type Run = { id: string; playbook: string; status: string; trigger: { kind: string; actor: string; token_id: string | null; alert_id: string | null; incident_id: string | null }; inputs: Record<string, unknown>; evidence: any; steps: Step[] };
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 45_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-      last = value;
-    } catch (err) {
-      last = err;
-    }
-    assert.ok(Date.now() < deadline, `${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('adversarial: only trusted evidence moves the responder, and nobody approves their own run', () => {
   const ns = `adv-${randomBytes(3).toString('hex')}`;

@@ -19,6 +19,7 @@ import { QUARANTINE_LABEL, kubeClients, statusOf, type KubeClients } from '@bulw
 import { startBulwark, type BulwarkProcess } from '../support/bulwark-process.js';
 import { kubeEnv } from '../support/kube.js';
 import { testKube } from '../support/kube-clients.js';
+import { until } from '../support/until.js';
 
 const RBAC = 'rbac.authorization.k8s.io';
 const MERGE = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
@@ -39,15 +40,6 @@ describe('adversarial: undo after tampering restores exactly the journal; quaran
   const planted = `bwk-pwn-${suffix}`;
   const sharedCrb = `bwk-shared-${suffix}`;
 
-  async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 30_000): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const value = await probe().catch(() => null);
-      if (value) return value;
-      assert.ok(Date.now() < deadline, what);
-      await new Promise((r) => setTimeout(r, 150));
-    }
-  }
   const getRun = async (id: string) => p.get<Run>(`/v1/runs/${id}`, respond);
   async function start(name: string, inputs: Record<string, string>): Promise<Run> {
     const res = await p.fetch(`/v1/playbooks/${name}/run`, { method: 'POST', token: respond, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs }) });

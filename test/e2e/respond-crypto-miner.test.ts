@@ -19,6 +19,7 @@ import { BUNDLED_PLAYBOOKS } from '@bulwark/responder';
 import type { Alert, Incident } from '@bulwark/schema';
 import { startHarness, type Harness } from '../support/harness.js';
 import { testKube } from '../support/kube-clients.js';
+import { until } from '../support/until.js';
 
 const CRYPTO_MINER_RULE = '3a29cf41-1fca-4646-b512-59a16968c5a6';
 
@@ -26,21 +27,6 @@ type Step = { id: string; action: string; status: string; summary: string | null
 type Run = { id: string; playbook: string; status: string; error: string | null; trigger: { kind: string; alert_id: string; incident_id: string }; inputs: Record<string, unknown>; steps: Step[] };
 type AuditRecord = { id: string; step_id: string; result: string; actor: string; action: string; target_id: string; incident_id: string; before_json: string | null };
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-      last = value;
-    } catch (err) {
-      last = err;
-    }
-    assert.ok(Date.now() < deadline, `${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 describe('a Falco crypto-miner event scales its workload to zero on a real API server; undo scales it back', () => {
   let h: Harness;

@@ -30,6 +30,22 @@ export interface CaseServiceOptions {
   onRecorded?: (result: { alertId: string; incidentId: string | null; outcome: string }) => Promise<void>;
 }
 
+/**
+ * The windows and skew of Bulwark's configuration (`detection.suppression_window`, `detection.incident_window`,
+ * `alerts.max_clock_skew`), so every process that records alerts — the API's intake, the correlator, the responder —
+ * folds and groups them the same way. Typed by shape: this package does not depend on the config package.
+ */
+export function caseOptionsFromConfig(config: {
+  detection: { suppression_window: number; incident_window: number };
+  alerts: { max_clock_skew: number };
+}): Pick<CaseServiceOptions, 'suppressionWindowMs' | 'incidentWindowMs' | 'maxClockSkewMs'> {
+  return {
+    suppressionWindowMs: config.detection.suppression_window,
+    incidentWindowMs: config.detection.incident_window,
+    maxClockSkewMs: config.alerts.max_clock_skew,
+  };
+}
+
 export interface CaseContext {
   store: CaseStore;
   suppressionWindowMs: number;

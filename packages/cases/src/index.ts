@@ -1,6 +1,7 @@
 /** @bulwark/cases: alerts and incidents on the CaseStore port (issue 4 items 3–5). */
 export { CaseService, type AlertmanagerResult } from './service.js';
 export type { CaseServiceOptions } from './context.js';
+export { caseOptionsFromConfig } from './context.js';
 export type { RecordResult, RecordOutcome } from './alerts.js';
 export { MAX_ALERT_EVENT_IDS, MAX_SUPPRESSED_IDS } from './alerts.js';
 export type { Change } from './incidents.js';

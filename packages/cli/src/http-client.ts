@@ -64,7 +64,7 @@ export function serverTarget(values: { url?: string | undefined; token?: string 
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--url '${raw}' must be http:// or https://`);
   const token = values.token ?? env.BULWARK_TOKEN;
-  if (!token) throw new UsageError('a token is required: --token <token> or BULWARK_TOKEN (scope read to look, respond to act)');
+  if (!token) throw new UsageError('a token is required: --token <token> or BULWARK_TOKEN (scope read to look, respond to act, approve to decide)');
   return { url: url.toString().replace(/\/+$/, ''), token };
 }
 

@@ -40,7 +40,8 @@ Commands:
   playbooks list <dir|file...>   name, trigger, inputs and steps of each playbook (--json for JSON)
 
 Server commands (a running Bulwark at --url or BULWARK_URL, default http://127.0.0.1:8080, with a token from
---token or BULWARK_TOKEN: scope read to look, respond to act; --json prints the API's JSON):
+--token or BULWARK_TOKEN: scope read to look, respond to start/cancel/undo, approve to approve or reject — never a
+run your own token or name requested; --json prints the API's JSON):
   playbooks run <name> [--input key=value ...] [--dry-run] [--alert <id>] [--incident <id>]
                                  start a run (values are typed by the playbook; a key given twice is a
                                  list); --dry-run prints each step's status and plan (kind, target,
@@ -54,6 +55,8 @@ Server commands (a running Bulwark at --url or BULWARK_URL, default http://127.0
                                  reject it (the run ends rejected)
   runs cancel <id>               cancel a pending, running or waiting run
   runs undo <id>                 reverse a finished run's completed steps, last first
+  tokens create|list|revoke      API tokens with scopes and source restrictions (admin; see tokens --help
+                                 for the trust model: who may do what, what acts without a person)
 
 Options:
   --json             (rules list, rules backtest, actions list, playbooks list, server commands) print JSON

@@ -191,7 +191,10 @@ export async function undoStep(deps: StepDeps, run: RunRecord, step: StepJournal
   const explicit = typeof spec?.undo === 'object' ? spec.undo : null;
   const action = deps.actions.get(explicit ? explicit.action : step.action);
   if (!action) throw new BulwarkError('BWK_INTERNAL', `no action ${explicit?.action ?? step.action}`);
-  const ctx = { ...actionContext(deps, run, step), dryRun: false, idempotencyKey: `${step.idempotency_key}/undo` };
+  // The journal's undo record is what undo restores: nothing done while undoing may overwrite it (no checkpoint), and
+  // the step's record is not offered as an earlier attempt of the undo (no priorUndo).
+  const { checkpoint: _checkpoint, priorUndo: _prior, ...base } = actionContext(deps, run, step);
+  const ctx = { ...base, dryRun: false, idempotencyKey: `${step.idempotency_key}/undo` };
   const result = explicit
     ? await action.run(ctx, render(explicit.with, templateContext(run, trigger)))
     : await action.undo(ctx, parseJson(step.undo_json, null));

@@ -10,12 +10,11 @@
  * annotations are marked untrusted. A token restricted to `sources` posts to `/v1/alerts` only if granted `external`,
  * to the webhook only if granted `alertmanager` (403 BWK_AUTH_SOURCE_FORBIDDEN).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import express, { Router, type Request } from 'express';
 import { BulwarkError } from '@bulwark/schema';
 import { AlertmanagerPayload, parseOrThrow, type CaseService, type ExternalIntake } from '@bulwark/cases';
-import { loadSigmaFiles } from '@bulwark/detection';
+import { findRuleFiles, loadSigmaFiles } from '@bulwark/detection';
 import { requireSource, type ServiceDeps } from '@bulwark/http';
 import { parseParams } from './params.js';
 import { AlertListParams, filterOf } from './case-params.js';
@@ -100,7 +99,13 @@ function alertInputs(body: unknown): unknown[] {
 function reservedRuleIds(dirs: readonly string[]): ReadonlySet<string> {
   const ids = new Set<string>();
   for (const dir of dirs) {
-    for (const file of ruleFiles(dir)) {
+    let files: string[];
+    try {
+      files = findRuleFiles(dir);
+    } catch {
+      continue; // a rules directory that does not exist holds no rule to protect (the correlator refuses to start on it)
+    }
+    for (const file of files) {
       let loaded;
       try {
         loaded = loadSigmaFiles([{ file, source: readFileSync(file, 'utf8') }]);
@@ -115,15 +120,3 @@ function reservedRuleIds(dirs: readonly string[]): ReadonlySet<string> {
   return ids;
 }
 
-/** Rule files under `dir` (fixtures excluded), as the correlator reads a rules directory. */
-function ruleFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    if (name.startsWith('.')) continue;
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) {
-      if (!/\.fixtures$/i.test(name)) out.push(...ruleFiles(path));
-    } else if (/\.ya?ml$/i.test(name) && !/\.fixtures\.ya?ml$/i.test(name)) out.push(path);
-  }
-  return out;
-}

@@ -1,7 +1,7 @@
 /** The api service: search and timelines for people and scripts. `buildApp(deps)` is apart from listening. */
 import express, { Router, type Express } from 'express';
 import { errorHandler, healthRouter, notFound, type ServiceDeps } from '@bulwark/http';
-import { CaseService } from '@bulwark/cases';
+import { CaseService, caseOptionsFromConfig } from '@bulwark/cases';
 import { searchRouter, tokenRouter } from './routes.js';
 import { alertsRouter } from './alerts-routes.js';
 import { incidentsRouter } from './incidents-routes.js';
@@ -14,11 +14,8 @@ export function apiRouter(deps: ServiceDeps): Router {
   router.use(searchRouter(deps));
   router.use(tokenRouter(deps));
   // Alert intake suppresses and groups with the same windows as the correlator.
-  const { suppression_window, incident_window } = deps.config.detection;
   const cases = new CaseService(deps.cases, {
-    suppressionWindowMs: suppression_window,
-    incidentWindowMs: incident_window,
-    maxClockSkewMs: deps.config.alerts.max_clock_skew,
+    ...caseOptionsFromConfig(deps.config),
     onRecorded: async (notice) => deps.alertRecorded?.(notice),
   });
   router.use(alertsRouter(deps, cases));

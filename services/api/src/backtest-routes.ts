@@ -12,8 +12,7 @@
  * Rules for `rule_id`, and the context a correlation's references resolve in, are the correlator's rules directory
  * (`detection.rules_dir`, default the bundled `rules/`). They are loaded once, on first use.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
 import { z } from 'zod';
@@ -21,7 +20,7 @@ import { BulwarkError } from '@bulwark/schema';
 import { parseQuery } from '@bulwark/store';
 import type { ServiceDeps } from '@bulwark/http';
 import {
-  datasetQuery, detectionConfigFrom, findRule, loadCorrelation, loadRule, loadSigmaFiles, pagedEvents, planBacktest, runBacktest, SigmaRuleError,
+  datasetQuery, detectionConfigFrom, findRule, findRuleFiles, loadCorrelation, loadRule, loadSigmaFiles, pagedEvents, planBacktest, runBacktest, SigmaRuleError,
   type BacktestContext, type BacktestPlan, type DetectionConfig, type SigmaCorrelation, type SigmaRule,
 } from '@bulwark/detection';
 import { parseTime } from './params.js';
@@ -63,22 +62,10 @@ function badField(field: string, message: string, details: Record<string, unknow
   return new BulwarkError('BWK_BAD_REQUEST', `field "${field}": ${message}`, { field, ...details });
 }
 
-/** Rule files under `dir` (fixtures excluded), as the correlator and `bulwark rules` read a rules directory. */
-function ruleFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    if (name.startsWith('.')) continue;
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) {
-      if (!/\.fixtures$/i.test(name)) out.push(...ruleFiles(path));
-    } else if (/\.ya?ml$/i.test(name) && !/\.fixtures\.ya?ml$/i.test(name)) out.push(path);
-  }
-  return out;
-}
 
 /** The rules a backtest may name or reference; a broken bundle is the server's problem (500), not the caller's. */
 function loadContext(dir: string): BacktestContext {
-  return loadSigmaFiles(ruleFiles(dir).map((file) => ({ file, source: readFileSync(file, 'utf8') })));
+  return loadSigmaFiles(findRuleFiles(dir).map((file) => ({ file, source: readFileSync(file, 'utf8') })));
 }
 
 /** The posted YAML or the named rule, compiled with its context; every problem is a 400 on the field that caused it. */

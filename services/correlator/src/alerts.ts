@@ -9,9 +9,8 @@
 import { createHash } from 'node:crypto';
 import { entityKey, type AlertInput, type AlertProvenance, type Entity, type Severity } from '@bulwark/schema';
 import type { CorrelationMatch, SigmaCorrelation, SigmaRule } from '@bulwark/detection';
-import { provenanceOf } from './provenance.js';
+import { at, provenanceOf } from './provenance.js';
 
-type Json = Record<string, unknown>;
 
 /** Sigma levels to alert severities: the one renamed level is `informational`. */
 export function severityOf(level: string | undefined): Severity {
@@ -29,15 +28,6 @@ export function severityOf(level: string | undefined): Severity {
 /** The id rules are referenced by (correlations accept id or name), and alerts carry. */
 export function ruleRef(rule: SigmaRule | SigmaCorrelation): string {
   return rule.id ?? rule.name ?? rule.title;
-}
-
-function at(doc: unknown, path: string): unknown {
-  let value: unknown = doc;
-  for (const key of path.split('.')) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Json)[key];
-  }
-  return value;
 }
 
 function text(doc: unknown, ...paths: string[]): string | undefined {

@@ -30,7 +30,8 @@ export interface Evidence {
   handledMs: number;
 }
 
-function at(doc: unknown, path: string): unknown {
+/** The value at a dotted path of a stored event's JSON (nested objects only, as the store keeps them). */
+export function at(doc: unknown, path: string): unknown {
   let value: unknown = doc;
   for (const key of path.split('.')) {
     if (value === null || typeof value !== 'object') return undefined;

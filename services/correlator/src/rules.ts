@@ -3,20 +3,15 @@
  * (fixture files and folders excluded, the same layout `bulwark rules` reads), compiled once at start-up so a broken
  * rule stops the start with every problem listed (ARCHITECTURE.md, "Validate once at the edge").
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  compileCorrelations, compileRules, loadSigmaFiles, type CorrelationSet, type DetectionConfig, type RuleSet, type SigmaCorrelation,
+  compileCorrelations, compileRules, findRuleFiles, loadSigmaFiles, type CorrelationSet, type DetectionConfig, type RuleSet, type SigmaCorrelation,
   type SigmaRule,
 } from '@bulwark/detection';
 
 /** The bundled rules at the repository root. */
 export const BUNDLED_RULES_DIR = fileURLToPath(new URL('../../../rules/', import.meta.url));
-
-const YAML_EXT = /\.ya?ml$/i;
-const FIXTURE_FILE = /\.fixtures\.ya?ml$/i;
-const FIXTURE_DIR = /\.fixtures$/i;
 
 export interface LoadedRules {
   rules: SigmaRule[];
@@ -26,22 +21,7 @@ export interface LoadedRules {
   files: string[];
 }
 
-/** Rule files under `dir`, sorted, skipping fixtures and dot-files. */
-export function findRuleFiles(dir: string): string[] {
-  if (!existsSync(dir)) throw new Error(`rules directory ${dir} does not exist`);
-  const out: string[] = [];
-  const walk = (path: string): void => {
-    for (const name of readdirSync(path).sort()) {
-      if (name.startsWith('.') || name === 'node_modules') continue;
-      const child = join(path, name);
-      if (statSync(child).isDirectory()) {
-        if (!FIXTURE_DIR.test(name)) walk(child);
-      } else if (YAML_EXT.test(name) && !FIXTURE_FILE.test(name)) out.push(child);
-    }
-  };
-  walk(dir);
-  return out;
-}
+export { findRuleFiles };
 
 /** Loads and compiles every rule and correlation under `dir`; throws `SigmaRuleError` with every problem. */
 export function loadRuleDir(dir: string, config: DetectionConfig = {}): LoadedRules {

@@ -5,7 +5,7 @@
  * suppression and incident windows.
  */
 import type { Bus } from '@bulwark/bus';
-import { CaseService } from '@bulwark/cases';
+import { CaseService, caseOptionsFromConfig } from '@bulwark/cases';
 import type { Config } from '@bulwark/config';
 import { join } from 'node:path';
 import {
@@ -79,9 +79,7 @@ export function exposeStatus(deps: ServiceDeps, status: () => Promise<Record<str
 /** The case service with the configured windows; the API's alert intake uses the same settings. */
 export function caseServiceOf(deps: ServiceDeps, store: CaseStore = deps.cases): CaseService {
   return new CaseService(store, {
-    suppressionWindowMs: deps.config.detection.suppression_window,
-    incidentWindowMs: deps.config.detection.incident_window,
-    maxClockSkewMs: deps.config.alerts.max_clock_skew,
+    ...caseOptionsFromConfig(deps.config),
     // Read at each alert: the responder may start after the case service was made.
     onRecorded: async (notice) => deps.alertRecorded?.(notice),
   });

@@ -8,56 +8,26 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import Database from 'better-sqlite3';
 import { Queue } from 'bullmq';
 import { BullmqBus, queueNameOf } from '@bulwark/bus';
 import { CaseService } from '@bulwark/cases';
 import { RedisCorrelationState } from '@bulwark/detection';
 import { SqliteCaseStore, type SerializedEvent } from '@bulwark/store';
 import { startCorrelator, type Correlator } from '../src/index.js';
+import { auditEvent, refusePoisonAlerts, sleep, writeExecRules } from './poison-fixtures.js';
 
 const REDIS_URL = process.env.REDIS_URL;
 if (!REDIS_URL) throw new Error('REDIS_URL is not set: run test/services/up redis && source test/.services.env');
 
-const RULE = `title: Exec into a pod
-id: 0b7c1f52-3a43-4f0e-9c43-4d6f4c1a0201
-logsource: { product: kubernetes, service: audit }
-detection:
-  sel: { verb: create }
-  condition: sel
-level: medium
-`;
-const CORRELATION = `title: Three execs by one user
-id: 0b7c1f52-3a43-4f0e-9c43-4d6f4c1a0202
-correlation:
-  type: event_count
-  rules: [0b7c1f52-3a43-4f0e-9c43-4d6f4c1a0201]
-  group-by: [user.username]
-  timespan: 10m
-  condition: { gte: 3 }
-  generate: true
-level: high
-`;
-const T0 = Date.UTC(2026, 10, 29, 10, 0);
 const USERS = 8;
 
-function event(id: string, minute: number, user: string): SerializedEvent {
-  const doc = {
-    '@timestamp': new Date(T0 + minute * 60_000).toISOString(),
-    // Received a minute apart, as the collector stamps it: suppression and grouping go by receive time.
-    event: { id, dataset: 'kubernetes.audit', kind: 'event', ingested: new Date(T0 + minute * 60_000 + 100).toISOString() },
-    kubernetes: { audit: { verb: 'create', user: { username: user } } },
-    bulwark: { provenance: { source: 'k8s-audit' } },
-  };
-  return { id, ts: Date.parse(doc['@timestamp']), dataset: 'kubernetes.audit', doc: JSON.stringify(doc), message: null };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Received a minute apart, as the collector stamps it: suppression and grouping go by receive time.
+const event = (id: string, minute: number, user: string): SerializedEvent => auditEvent(id, minute, user, { receivedAfterMs: 100, userField: false });
 
 describe('correlator on BullMQ: concurrency 4, a poison event first in a batch', () => {
   const run = randomBytes(4).toString('hex');
@@ -71,16 +41,11 @@ describe('correlator on BullMQ: concurrency 4, a poison event first in a batch',
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bwk-dl-bullmq-'));
-    writeFileSync(join(dir, 'exec.yml'), RULE);
-    writeFileSync(join(dir, 'three_execs.yml'), CORRELATION);
+    writeExecRules(dir, '02');
     const path = join(dir, 'cases.db');
     caseStore = new SqliteCaseStore({ path });
     await caseStore.init();
-    const db = new Database(path);
-    db.exec(`CREATE TRIGGER refuse_poison BEFORE INSERT ON case_records
-             WHEN NEW.collection = 'alerts' AND json_extract(NEW.doc, '$.event_ids[0]') LIKE 'poison%'
-             BEGIN SELECT RAISE(ABORT, 'refused: poisoned alert'); END;`);
-    db.close();
+    refusePoisonAlerts(path);
     bus = new BullmqBus({ url: REDIS_URL, groups: [group], prefix, onHandlerError: () => {} });
     state = new RedisCorrelationState(REDIS_URL, { prefix: `${prefix}:correlation:` });
     correlator = await startCorrelator({

@@ -6,50 +6,18 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import Database from 'better-sqlite3';
 import { LocalBus } from '@bulwark/bus';
 import { CaseService } from '@bulwark/cases';
 import { InMemoryCorrelationState } from '@bulwark/detection';
 import { SqliteCaseStore, SqliteLogStore, type SerializedEvent } from '@bulwark/store';
 import { startCorrelator, type Correlator } from '../src/index.js';
+import { auditEvent, refusePoisonAlerts, sleep, T0, writeExecRules } from './poison-fixtures.js';
 
-const RULE = `title: Exec into a pod
-id: 0b7c1f52-3a43-4f0e-9c43-4d6f4c1a0101
-logsource: { product: kubernetes, service: audit }
-detection:
-  sel: { verb: create }
-  condition: sel
-level: medium
-`;
-const CORRELATION = `title: Three execs by one user
-id: 0b7c1f52-3a43-4f0e-9c43-4d6f4c1a0102
-correlation:
-  type: event_count
-  rules: [0b7c1f52-3a43-4f0e-9c43-4d6f4c1a0101]
-  group-by: [user.username]
-  timespan: 10m
-  condition: { gte: 3 }
-  generate: true
-level: high
-`;
-const T0 = Date.UTC(2026, 10, 29, 10, 0);
-
-function event(id: string, minute: number, user: string, source = 'k8s-audit'): SerializedEvent {
-  const doc = {
-    '@timestamp': new Date(T0 + minute * 60_000).toISOString(),
-    event: { id, dataset: 'kubernetes.audit', kind: 'event', ingested: new Date(T0 + minute * 60_000 + 500).toISOString() },
-    user: { name: user },
-    kubernetes: { audit: { verb: 'create', user: { username: user } } },
-    bulwark: { provenance: { source } },
-  };
-  return { id, ts: Date.parse(doc['@timestamp']), dataset: 'kubernetes.audit', doc: JSON.stringify(doc), message: null };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const event = (id: string, minute: number, user: string, source = 'k8s-audit'): SerializedEvent => auditEvent(id, minute, user, { source });
 async function until(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
@@ -69,18 +37,13 @@ describe('correlator: poison events are dead-lettered, outages are redelivered (
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bwk-dead-letter-'));
     path = join(dir, 'bulwark.db');
-    writeFileSync(join(dir, 'exec.yml'), RULE);
-    writeFileSync(join(dir, 'three_execs.yml'), CORRELATION);
+    writeExecRules(dir, '01');
     logs = new SqliteLogStore({ path });
     await logs.init();
     caseStore = new SqliteCaseStore({ path, busyTimeoutMs: 200 });
     await caseStore.init();
     // The store refuses the alert of any event whose id starts with `poison` (SQLITE_CONSTRAINT_TRIGGER).
-    const db = new Database(path);
-    db.exec(`CREATE TRIGGER refuse_poison BEFORE INSERT ON case_records
-             WHEN NEW.collection = 'alerts' AND json_extract(NEW.doc, '$.event_ids[0]') LIKE 'poison%'
-             BEGIN SELECT RAISE(ABORT, 'refused: poisoned alert'); END;`);
-    db.close();
+    refusePoisonAlerts(path);
     bus = new LocalBus({ path, pollIntervalMs: 20, onHandlerError: () => {} });
     correlator = await startCorrelator({
       bus,

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ACTIONS, DEFAULT_PROTECTED_NAMESPACES, kubeClients, type ActionContext, type KubeClients } from '@bulwark/actions';
 import type { JobQueue } from '@bulwark/bus';
-import { CaseService } from '@bulwark/cases';
+import { CaseService, caseOptionsFromConfig } from '@bulwark/cases';
 import type { Config } from '@bulwark/config';
 import { openResponderQueue, type ResponderJob, type ServiceDeps } from '@bulwark/http';
 import { incidentPort, loadPlaybooks, PlaybookEngine, resolveSecret, type Playbook, type PlaybookProblem } from '@bulwark/playbooks';
@@ -85,7 +85,7 @@ export async function startResponder(deps: ServiceDeps, options: ResponderOption
   const dir = options.playbooksDir ?? config.responder.playbooks_dir ?? BUNDLED_PLAYBOOKS;
   const loaded = loadPlaybooks([dir], ACTIONS);
   if (loaded.problems.length > 0) throw new PlaybookLoadError(loaded.problems);
-  const cases = new CaseService(deps.cases, { suppressionWindowMs: config.detection.suppression_window, incidentWindowMs: config.detection.incident_window });
+  const cases = new CaseService(deps.cases, caseOptionsFromConfig(config));
   const queue = openResponderQueue(config, deps.logger);
   const kube = options.kube ?? kubeFromConfig(config);
   if (kube.server === null) {
