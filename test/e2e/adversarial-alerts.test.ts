@@ -71,6 +71,7 @@ describe('adversarial: alert intake', () => {
     ] as const) {
       t[key] = await p.mint(name, [...scopes]);
     }
+    t.apiserver = await p.mint('kube-apiserver', ['ingest'], { sources: ['k8s-audit'] });
   });
   after(async () => p?.stop());
 
@@ -175,7 +176,7 @@ describe('adversarial: alert intake', () => {
         annotations: { 'authorization.k8s.io/decision': 'allow' },
       }],
     };
-    const sent = await p.fetch('/v1/ingest/k8s-audit', json(t.shipper!.token, audit));
+    const sent = await p.fetch('/v1/ingest/k8s-audit', json(t.apiserver!.token, audit));
     assert.equal(sent.status, 200, await sent.clone().text());
     const real = await until('the exec alert about the user', async () =>
       (await p.get<{ items: AlertDoc[] }>(`/v1/alerts?rule=${EXEC_RULE}&size=100`, t.read!.token)).items.find((a) => a.entity.value === user && a.incident_id));

@@ -16,6 +16,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mintToken } from '@bulwark/http';
+import { SqliteTokenStore } from '@bulwark/store';
 import { startBulwark, type BulwarkProcess } from '../support/bulwark-process.js';
 
 const CRYPTO_MINER_RULE = '3a29cf41-1fca-4646-b512-59a16968c5a6';
@@ -70,16 +75,26 @@ const ndjson = (...lines: unknown[]): string => lines.map((l) => JSON.stringify(
 
 describe('adversarial: what an ingested record can claim', () => {
   let p: BulwarkProcess;
+  let dir: string;
   const tok: Record<'shipper' | 'legacy' | 'falco' | 'audit' | 'reader', string> = { shipper: '', legacy: '', falco: '', audit: '', reader: '' };
   before(async () => {
-    p = await startBulwark({ env: { BULWARK_RESPONDER: 'false' } });
+    // A token from before sources existed: in the store without any, as an upgrade finds it.
+    dir = mkdtempSync(join(tmpdir(), 'bwk-adv-ingest-'));
+    const store = new SqliteTokenStore({ path: join(dir, 'bulwark.db') });
+    await store.init();
+    tok.legacy = `bwk_legacy_${randomUUID().replace(/-/g, '')}`;
+    await store.put(mintToken('legacy-shipper', ['ingest'], tok.legacy).stored);
+    await store.close();
+    p = await startBulwark({ dir, env: { BULWARK_RESPONDER: 'false' } });
     tok.shipper = (await p.mint('fluent-bit', ['ingest'], { sources: ['logs'] })).token;
-    tok.legacy = (await p.mint('legacy-shipper', ['ingest'])).token;
     tok.falco = (await p.mint('falco-node-a', ['ingest'], { sources: ['falco'] })).token;
     tok.audit = (await p.mint('kube-apiserver', ['ingest'], { sources: ['k8s-audit'] })).token;
     tok.reader = (await p.mint('analyst', ['read'])).token;
   });
-  after(async () => p?.stop());
+  after(async () => {
+    await p?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   /** `_bulk` as a shipper sends it; returns the stored ids in order. */
   async function bulk(token: string, ...docs: Array<{ index: string; doc: unknown }>): Promise<string[]> {
@@ -105,6 +120,27 @@ describe('adversarial: what an ingested record can claim', () => {
   }
 
   const mentions = (alerts: Alert[], id: string): boolean => JSON.stringify(alerts).includes(id);
+
+  it('a shipper token minted without sources speaks for logs only: it cannot forge Falco or audit evidence', async () => {
+    const warning = p.output().split('\n').find((l) => l.includes('ingest tokens without sources may speak for every source'));
+    assert.ok(warning?.includes('legacy-shipper'), `the start warns about the old unrestricted token, naming it: ${warning}`);
+    const minted = await p.mint('default-shipper', ['ingest']);
+    const listed = (await p.get<{ items: Array<{ id: string; sources?: string[] }> }>('/v1/tokens')).items.find((t) => t.id === minted.id);
+    assert.deepEqual(listed?.sources, ['logs'], 'least privilege when no sources are named');
+    for (const [route, body] of [
+      ['/v1/ingest/falco', falcoMiner('victim-2', 'payments')],
+      ['/v1/ingest/k8s-audit', { kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items: [clusterAdminBinding('mallory-default')] }],
+    ] as const) {
+      const res = await p.fetch(route, { method: 'POST', token: minted.token, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      assert.equal(res.status, 403, `${route} refuses a logs-only token`);
+      const err = (await res.json()) as { error: { code: string; details: { token_sources: string[] } } };
+      assert.equal(err.error.code, 'BWK_AUTH_SOURCE_FORBIDDEN');
+      assert.deepEqual(err.error.details.token_sources, ['logs']);
+    }
+    // Its logs still go in, as logs.
+    const [id] = await bulk(minted.token, { index: 'logs-app-default', doc: { message: 'hello from the shipper' } });
+    assert.equal((await event(id!)).bulwark.provenance.source, 'logs');
+  });
 
   it('a log line claiming falco.alerts, or shaped as a Falco alert, is a log and raises nothing; the Falco route still detects', async () => {
     // The attack, from a workload whose JSON log the shipper forwards (and from a holder of an unrestricted token).

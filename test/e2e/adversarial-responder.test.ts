@@ -85,6 +85,9 @@ describe('adversarial: only trusted evidence moves the responder, and nobody app
     ] as const) {
       t[key] = (await p.mint(name, [...scopes])).token;
     }
+    // The API server's audit webhook and Falco each hold a token granted exactly their source.
+    t.apiserver = (await p.mint('kube-apiserver', ['ingest'], { sources: ['k8s-audit'] })).token;
+    t.falco = (await p.mint('falco', ['ingest'], { sources: ['falco'] })).token;
   });
   after(async () => {
     await p?.stop();
@@ -116,7 +119,7 @@ describe('adversarial: only trusted evidence moves the responder, and nobody app
 
     // The legitimate path: the API server's audit webhook reports a breach (exec, secret read, cluster-admin binding).
     const audit = breach(ns, 'breached', user);
-    const sent = await p.fetch('/v1/ingest/k8s-audit', json(t.shipper!, audit));
+    const sent = await p.fetch('/v1/ingest/k8s-audit', json(t.apiserver!, audit));
     assert.equal(sent.status, 200, await sent.clone().text());
     await until('the breached pod is quarantined', () => policy('breached'));
     const contained = await runFor('contain-compromised-pod', 'breached', (r) => r.status === 'succeeded');
@@ -141,7 +144,7 @@ describe('adversarial: only trusted evidence moves the responder, and nobody app
     assert.equal(decoy.status, 201, await decoy.clone().text());
     const decoyRun = await runFor('contain-compromised-pod', 'decoy-target', (r) => r.status === 'waiting_approval');
 
-    const sent = await p.fetch('/v1/ingest/k8s-audit', json(t.shipper!, breach(ns, 'real-breach', victim)));
+    const sent = await p.fetch('/v1/ingest/k8s-audit', json(t.apiserver!, breach(ns, 'real-breach', victim)));
     assert.equal(sent.status, 200, await sent.clone().text());
     await until('the pod the audit evidence names is quarantined', () => policy('real-breach'));
     const real = await runFor('contain-compromised-pod', 'real-breach', (r) => r.status === 'succeeded');
@@ -195,7 +198,7 @@ describe('adversarial: only trusted evidence moves the responder, and nobody app
 
     // The legitimate path: Falco reports a miner process in another workload.
     const shopPod = await workload('shop', 3);
-    const falco = await p.fetch('/v1/ingest/falco', json(t.shipper!, falcoMiner(ns, shopPod)));
+    const falco = await p.fetch('/v1/ingest/falco', json(t.falco!, falcoMiner(ns, shopPod)));
     assert.equal(falco.status, 200, await falco.clone().text());
     await until('the miner pod is quarantined at once', () => policy(shopPod));
     const scale = await runFor('respond-to-crypto-miner', shopPod, (r) => r.status === 'waiting_approval');

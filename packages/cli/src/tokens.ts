@@ -26,7 +26,8 @@ Scopes (what a token may do):
   approve   decide a run's waiting steps; never for a run the same token requested
   admin     tokens, the breaker, and every scope above
 
-Sources (what a token's events may speak for; default: unrestricted):
+Sources (what a token's events may speak for; without --sources: logs for ingest, alertmanager and external for
+alerts, every kind for admin — k8s-audit and falco are always an explicit grant):
   k8s-audit     the API server's audit webhook (or an audit log file tailer on _bulk)
   falco         Falco / Falcosidekick on the Falco route
   logs          anything a workload or shipper writes: _bulk, _doc, Loki, container lines, events

@@ -65,6 +65,20 @@ function sha256(text: string): string {
 }
 
 /** The stored id of a token: derived from its hash so any secret (including a configured bootstrap one) works. */
+/**
+ * The sources a token minted without `sources` may speak for: least privilege for what its scopes send — `logs` for
+ * `ingest` (a shipper's token, often kept in a URL or a DaemonSet's env, must not be able to forge audit or Falco
+ * evidence), `external` and `alertmanager` for `alerts`. Admin tokens, and tokens that send nothing, stay
+ * unrestricted. Speaking for `k8s-audit` or `falco` is always an explicit grant.
+ */
+export function defaultSources(scopes: readonly string[]): SourceKind[] | undefined {
+  if (scopes.includes('admin')) return undefined;
+  const kinds: SourceKind[] = [];
+  if (scopes.includes('ingest')) kinds.push('logs');
+  if (scopes.includes('alerts')) kinds.push('external', 'alertmanager');
+  return kinds.length > 0 ? kinds : undefined;
+}
+
 export function tokenIdOf(secret: string): string {
   return sha256(`bulwark-token-id:${secret}`).slice(0, 16);
 }

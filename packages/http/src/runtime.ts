@@ -72,6 +72,20 @@ export async function bootstrapAdminToken(tokens: TokenStore, configured: string
   return secret;
 }
 
+/**
+ * Tokens minted before sources existed (or put in the store by hand) may send with `ingest` for every source kind: a
+ * shipper's such token can forge audit-webhook or Falco evidence, which may start containment. Said once at start,
+ * naming them, so an operator re-mints them with `sources`.
+ */
+export async function warnUnrestrictedSenders(tokens: TokenStore, logger: Logger): Promise<void> {
+  const open = (await tokens.list()).filter((t) => !t.revokedAt && t.scopes.includes('ingest') && !t.scopes.includes('admin') && t.sources == null);
+  if (open.length === 0) return;
+  logger.warn(
+    { tokens: open.map((t) => ({ id: t.id, name: t.name })) },
+    'ingest tokens without sources may speak for every source, including k8s-audit and falco, whose evidence can start containment: mint replacements with sources and revoke these',
+  );
+}
+
 /** What a service needs opened beyond the log and token stores. */
 export interface RuntimeNeeds {
   /** The case store (alerts, incidents); the collector alone does without it. Default true. */
@@ -112,6 +126,7 @@ export async function openRuntime(
   const cases = needs.cases === false ? caseStoreNotOpened() : await openCaseStore(config);
   const tokens = await openTokenStore(config);
   const minted = await bootstrapAdminToken(tokens, config.auth.bootstrap_token, logger);
+  await warnUnrestrictedSenders(tokens, logger).catch((err: unknown) => logger.warn({ err }, 'could not list tokens to check their sources'));
   const bus = needs.bus ? openBus(config, logger) : null;
   // Scale mode with responders (`responder.enabled`, the default): recorded alerts are announced on their queue. A
   // deployment without responders sets it off, so no notice waits in Redis for a consumer that never comes.

@@ -6,7 +6,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import { BulwarkError, SourceKinds } from '@bulwark/schema';
 import { MAX_BUCKETS, parseQuery } from '@bulwark/store';
-import { mintToken, SCOPES, type ServiceDeps } from '@bulwark/http';
+import { defaultSources, mintToken, SCOPES, type ServiceDeps } from '@bulwark/http';
 import { autoInterval, HistogramParams, parseParams, SearchParams } from './params.js';
 
 
@@ -58,8 +58,8 @@ const NewToken = z.strictObject({
   scopes: z.array(z.enum(SCOPES)).min(1),
   /**
    * The source kinds the token may speak for (issue 11): e.g. `[k8s-audit]` for the API server's audit webhook,
-   * `[falco]` for Falco, `[logs]` for a log shipper. Absent: unrestricted (every ingest route; `_bulk` documents are
-   * then `logs`, never mapped as native audit or Falco events).
+   * `[falco]` for Falco, `[logs]` for a log shipper. Absent: what the scopes send at least privilege (`defaultSources`:
+   * `logs` for ingest, `external` and `alertmanager` for alerts; admin unrestricted).
    */
   sources: z.array(z.enum(SourceKinds)).max(SourceKinds.length * 4).optional(),
 });
@@ -76,7 +76,7 @@ export function tokenRouter(deps: ServiceDeps): Router {
       const field = issue.path.join('.') || '(body)';
       throw new BulwarkError('BWK_BAD_REQUEST', `field "${field}": ${issue.message}`, { field });
     }
-    const sources = parsed.data.sources ? [...new Set(parsed.data.sources)] : undefined;
+    const sources = parsed.data.sources ? [...new Set(parsed.data.sources)] : defaultSources(parsed.data.scopes);
     const { secret, stored } = mintToken(parsed.data.name, parsed.data.scopes, undefined, sources);
     await tokens.put(stored);
     res.status(201).json({ id: stored.id, name: stored.name, scopes: stored.scopes, ...(sources ? { sources } : {}), token: secret });
