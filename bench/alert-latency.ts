@@ -13,15 +13,16 @@
  * Usage: tsx bench/alert-latency.ts [--mode=embedded|redis] [--probes=N] [--background=events/s]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeK8sAudit } from '@bulwark/ingest';
-import { alertForRule, BUNDLED_RULES_DIR, loadRuleDir } from '@bulwark/correlator';
+import { alertForRule, loadRuleDir } from '@bulwark/correlator';
+import { BUNDLED_RULES_DIR } from '@bulwark/detection';
 import { listeningPort } from '../test/support/process.js';
+import { benchArgs, percentile, readServicesEnv, root } from './lib.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const TOKEN = 'bench-latency-token-0123456789abcdef';
 /** rules/kubernetes/pod_exec_attach.yml */
 const EXEC_RULE = '1fea1988-ca78-480b-a140-a99798d3a434';
@@ -45,15 +46,7 @@ interface Proc {
 
 /** The addresses test/services/up wrote (OPENSEARCH_URL, REDIS_URL), unless already in the environment. */
 function servicesEnv(): Record<string, string> {
-  const file = join(root, 'test/.services.env');
-  const out: Record<string, string> = {};
-  if (existsSync(file)) {
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      const m = /^export ([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-      if (m) out[m[1]!] = m[2]!.replace(/^'(.*)'$/, '$1');
-    }
-  }
-  return { ...out, ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)) };
+  return { ...readServicesEnv(), ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)) };
 }
 
 async function startProcess(script: string, env: Record<string, string>): Promise<Proc> {
@@ -148,10 +141,6 @@ async function post(url: string, body: Buffer): Promise<void> {
   await res.arrayBuffer();
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 export async function measureAlertLatency(mode: LatencyMode, probes = 200, backgroundPerSecond = 500): Promise<LatencyResult> {
   const rule = loadRuleDir(BUNDLED_RULES_DIR).rules.find((r) => r.id === EXEC_RULE);
   if (!rule) throw new Error(`bundled rule ${EXEC_RULE} (pod exec) not found`);
@@ -209,7 +198,7 @@ export async function measureAlertLatency(mode: LatencyMode, probes = 200, backg
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+  const args = benchArgs();
   const modes = (args.get('mode') ?? 'embedded,redis').split(',') as LatencyMode[];
   for (const mode of modes) {
     const r = await measureAlertLatency(mode, Number(args.get('probes') ?? 200), Number(args.get('background') ?? 500));

@@ -21,8 +21,9 @@ import { join } from 'node:path';
 import { CaseService } from '@bulwark/cases';
 import type { AlertInput } from '@bulwark/schema';
 import { SearchCaseStore, SqliteCaseStore, type CaseStore } from '@bulwark/store';
+import { benchArgs, median, prng } from './lib.js';
 
-const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string | undefined]));
+const args = benchArgs();
 const num = (name: string, fallback: number): number => Number(args.get(name) ?? fallback);
 const ALERTS = num('alerts', 20_000);
 const RULES = num('rules', 300);
@@ -36,18 +37,6 @@ const STORE = args.get('store') ?? 'sqlite';
 const SYNCHRONOUS = args.get('synchronous') === 'NORMAL' ? 'NORMAL' : 'FULL';
 const CHUNK = 1000;
 const T0 = Date.parse('2026-11-20T10:00:00.000Z');
-
-/** A small deterministic PRNG (mulberry32), so every run replays the same storm. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 
@@ -113,11 +102,6 @@ async function openStore(): Promise<{ store: CaseStore; size: () => string; clos
     },
   };
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)]! : NaN;
-};
 
 async function main(): Promise<void> {
   const alerts = storm();

@@ -3,20 +3,12 @@
  * (the native audit.k8s.io/v1 line plus `@timestamp`), and container log lines of about 200 B as Fluent Bit's
  * kubernetes filter enriches them. Deterministic (seeded) so runs compare.
  */
+import { pick, prng } from './lib.js';
+
 const VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
 const RESOURCES = ['pods', 'deployments', 'configmaps', 'secrets', 'services', 'rolebindings', 'serviceaccounts'];
 const USERS = ['system:serviceaccount:kube-system:replicaset-controller', 'alice@example.com', 'bob@example.com', 'system:kube-scheduler', 'ci-deployer'];
 const NAMESPACES = ['payments', 'checkout', 'default', 'monitoring', 'storefront'];
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-const pick = <T>(r: () => number, list: T[]): T => list[Math.floor(r() * list.length)]!;
 
 export function auditDoc(i: number, r: () => number, baseMs: number): Record<string, unknown> {
   const ns = pick(r, NAMESPACES);
@@ -59,7 +51,7 @@ export function containerDoc(i: number, r: () => number, baseMs: number): Record
 
 /** NDJSON `_bulk` bodies of `batch` documents each; `auditShare` of them audit events. */
 export function bulkBodies(total: number, batch: number, auditShare: number, seed: number): { bodies: Buffer[]; audit: number; container: number; bytes: number } {
-  const r = rng(seed);
+  const r = prng(seed);
   const base = Date.parse('2026-11-29T00:00:00.000Z') + seed * 1_000_000;
   const action = '{"create":{"_index":"logs-bench-default"}}\n';
   const bodies: Buffer[] = [];

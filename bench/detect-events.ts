@@ -9,6 +9,7 @@
  * bindings, shells and miners in Falco, reverse-shell one-liners in logs. Deterministic (seeded) so runs compare.
  */
 import { decodeContainerLogs, decodeFalco, decodeK8sAudit } from '@bulwark/ingest';
+import { pick, prng } from './lib.js';
 
 export interface EventMix {
   events: unknown[];
@@ -26,11 +27,6 @@ const CONTROLLERS = [
 ];
 const PEOPLE = ['alice@example.com', 'bob@example.com', 'carol@example.com', 'system:serviceaccount:ci:deployer'];
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-}
-const pick = <T>(r: () => number, list: readonly T[]): T => list[Math.floor(r() * list.length)]!;
 const hex = (r: () => number, n: number) => Array.from({ length: n }, () => Math.floor(r() * 16).toString(16)).join('');
 
 type Kind = 'audit' | 'falco' | 'container';
@@ -139,7 +135,7 @@ function container(r: () => number, t: number): Record_ {
 
 /** `total` decoded events at `perSecond` events per second of event time: 65 % audit, 10 % Falco, 25 % logs. */
 export function generateEvents(total: number, seed = 42, perSecond = 250): EventMix {
-  const r = rng(seed);
+  const r = prng(seed);
   const records: Record_[] = [];
   for (let i = 0; i < total; i++) {
     const t = T0 + Math.floor((i * 1000) / perSecond);

@@ -5,7 +5,7 @@
  * name or command line, and container-log keyword and regex rules (never indexable). Values mix what the generated
  * traffic contains with what it does not, so some rules match now and then and most do not, as in production.
  */
-import { rng } from './detect-events.js';
+import { pick, prng } from './lib.js';
 
 const NAMESPACES = ['payments', 'checkout', 'storefront', 'monitoring', 'default', 'ingress', 'data', 'kube-system', 'vault', 'ci'];
 const RESOURCES = ['pods', 'secrets', 'configmaps', 'deployments', 'services', 'roles', 'rolebindings', 'serviceaccounts', 'cronjobs', 'networkpolicies', 'ingresses', 'leases'];
@@ -13,7 +13,6 @@ const VERBS = ['create', 'update', 'patch', 'delete', 'get', 'list', 'deletecoll
 const TOOLS = ['nmap', 'masscan', 'socat', 'xmrig', 'kubectl', 'tcpdump', 'chisel', 'ngrok', 'curl', 'wget', 'python3', 'perl'];
 const WORDS = ['panic', 'segfault', 'OOMKilled', 'unauthorized', 'stack trace', 'SQLSTATE', 'deadlock', 'certificate expired', 'x509', 'permission denied', 'timeout', 'retry'];
 
-const pick = <T>(r: () => number, list: readonly T[]): T => list[Math.floor(r() * list.length)]!;
 const token = (r: () => number) => Math.floor(r() * 36 ** 4).toString(36);
 
 /** A rule document: detection body indented under `detection:`. */
@@ -60,7 +59,7 @@ function containerRule(i: number, r: () => number) {
 
 /** `n` generated rules: 55 % audit, 20 % Falco, 25 % container logs. */
 export function generateRules(n: number, seed = 7): { file: string; source: string }[] {
-  const r = rng(seed);
+  const r = prng(seed);
   return Array.from({ length: n }, (_, i) => {
     const x = r();
     return x < 0.55 ? auditRule(i, r) : x < 0.75 ? falcoRule(i, r) : containerRule(i, r);

@@ -21,12 +21,13 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  compileCorrelations, compileRules, CorrelationEngine, InMemoryCorrelationState, loadSigmaFiles, SqliteCorrelationState,
+  BUNDLED_RULES_DIR, compileCorrelations, compileRules, CorrelationEngine, findRuleFiles, InMemoryCorrelationState, loadSigmaFiles,
   type WindowSpec,
 } from '@bulwark/detection';
-import { BUNDLED_RULES_DIR, findRuleFiles } from '../services/correlator/src/rules.js';
+import { SqliteCorrelationState } from '@bulwark/store';
 import { generateEvents } from './detect-events.js';
 import { generateRules } from './detect-rules.js';
+import { median } from './lib.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -129,7 +130,6 @@ async function measure(config: Config): Promise<Run> {
   return run;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const results = new Map<Config, Run[]>(selected.map((c) => [c, []]));
 for (const config of selected) await measure(config); // warm-up: JIT, rule compilation caches
 for (let rep = 0; rep < reps; rep++) {

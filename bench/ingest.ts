@@ -13,20 +13,14 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { decodeBulk } from '@bulwark/ingest';
 import { createEngineClient, eventToRow, SearchLogStore, SqliteLogStore, type EventRow } from '@bulwark/store';
 import { bulkBodies } from './data.js';
 import { listeningPort } from '../test/support/process.js';
+import { benchArgs, median, readServicesEnv, root } from './lib.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const tmp = join(root, 'bench/.tmp');
-const args = new Map<string, string | undefined>(
-  process.argv.slice(2).map((a) => {
-    const [k, v] = a.replace(/^--/, '').split('=');
-    return [k!, v];
-  }),
-);
+const args = benchArgs();
 const EVENTS = Number(args.get('events') ?? 100_000);
 const BATCH = Number(args.get('batch') ?? 1000);
 const CONCURRENCY = Number(args.get('concurrency') ?? 2);
@@ -152,7 +146,6 @@ interface PhaseResult {
   rawSeconds: number[];
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /**
  * One traffic mix: the service and a raw store side by side, measured in alternation (HTTP, raw, HTTP, raw, …) on
@@ -193,8 +186,7 @@ if (STORE === 'opensearch') {
   // A real node from test/services (fetched and started by the script when needed); its address from .services.env.
   const up = spawnSync(join(root, 'test/services/up'), ['opensearch'], { stdio: 'inherit' });
   if (up.status !== 0) throw new Error('test/services/up opensearch failed; see above');
-  const envText = readFileSync(join(root, 'test/.services.env'), 'utf8');
-  const url = /^export OPENSEARCH_URL=(.*)$/m.exec(envText)?.[1];
+  const url = readServicesEnv().OPENSEARCH_URL;
   if (!url) throw new Error('OPENSEARCH_URL missing from test/.services.env');
   storeEnv = { BULWARK_STORE: 'opensearch', BULWARK_STORE_URL: url, BULWARK_STORE_PREFIX: `bench${Date.now().toString(36)}` };
 }

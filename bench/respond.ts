@@ -14,18 +14,17 @@
  * Usage: tsx bench/respond.ts [--runs=N] [--max-wait=100ms] [--no-write] [--reuse (the running API server as it is)]
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { kubeClients } from '@bulwark/actions';
 import { startHarness } from '../test/support/harness.js';
 import { applyResponderRole, bindToClusterAdmin, createPrivilegedPod, kubeConfigFor, kubeEnv, postExec } from '../test/support/kube.js';
+import { benchArgs, percentile, readServicesEnv, root } from './lib.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string | undefined]));
+const args = benchArgs();
 const RUNS = Number(args.get('runs') ?? 20);
 const MAX_WAIT = args.get('max-wait') ?? '100ms';
 
@@ -42,16 +41,9 @@ function restartApiServer(): void {
 }
 
 function loadServicesEnv(): void {
-  const file = join(root, 'test/.services.env');
-  if (!existsSync(file)) throw new Error('test/services/up wrote no test/.services.env');
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^export ([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) process.env[m[1]!] = m[2]!.replace(/^'(.*)'$/, '$1');
-  }
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  const env = readServicesEnv();
+  if (Object.keys(env).length === 0) throw new Error('test/services/up wrote no test/.services.env');
+  Object.assign(process.env, env);
 }
 
 restartApiServer();

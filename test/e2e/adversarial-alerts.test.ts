@@ -1,3 +1,4 @@
+// services: process
 /**
  * Issue 11 items 3, 5 and 6 (alert intake), as an attacker tries them against the real `npm start` process. Each
  * test is the attacker's exact requests, refused or made harmless, with the legitimate path beside it:

@@ -1,3 +1,4 @@
+// services: k8s
 /**
  * Issue 11 item 10, protected namespaces: an operator who protects one more namespace (`responder.protected_namespaces:
  * [payments]`) must not thereby unprotect kube-system and bulwark. Against the real `npm start` process pointed at the

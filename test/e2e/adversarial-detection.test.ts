@@ -1,3 +1,4 @@
+// services: opensearch redis
 /**
  * Issue 11, "detection never stalls", as an attacker tries it: one event that cannot become an alert is sent FIRST in
  * an audit webhook batch, in front of real detections. Before the fix the whole bus batch failed, was redelivered for

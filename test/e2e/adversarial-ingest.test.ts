@@ -1,3 +1,4 @@
+// services: process
 /**
  * Issue 11, items 1–2 (and the HTTP limits of item 10): what a log writer or a leaked shipper token can claim, tried
  * as the attacker's exact requests against the real `npm start` process (SQLite store, embedded correlator with the

@@ -1,3 +1,4 @@
+// services: k8s
 /**
  * Issue 11 items 4, 5 and 7, as an attacker tries them against the real `npm start` process, acting on the real test
  * kube-apiserver as the responder identity. Each attack is the attacker's exact requests; each is answered by no

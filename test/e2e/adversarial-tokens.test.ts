@@ -1,3 +1,4 @@
+// services: process
 /**
  * Issue 11, tokens: the attacker's moves against Bulwark's own credentials, on the real `npm start` process.
  * - A leaked bootstrap token, revoked by an admin, must stay revoked when the process restarts with the same secret

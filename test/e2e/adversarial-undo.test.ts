@@ -1,3 +1,4 @@
+// services: k8s
 /**
  * Issue 11 items 8 and 9, adversarial: undo restores Bulwark's own journal and nothing the target says, and a
  * quarantine can be believed. The real `npm start` process acts on the real test kube-apiserver as the responder

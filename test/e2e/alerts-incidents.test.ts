@@ -1,3 +1,4 @@
+// services: opensearch redis
 /**
  * Alerts and incidents over HTTP (issue 4 items 4–5): intake through POST /v1/alerts and the Alertmanager webhook,
  * idempotent retries, incident lists and details, the incident lifecycle with versions (409 on a stale one), merge,

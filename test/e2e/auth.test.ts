@@ -1,3 +1,4 @@
+// services: process
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, type Harness } from '../support/harness.js';

@@ -1,3 +1,4 @@
+// services: process
 /**
  * `POST /v1/rules/backtest` end to end: Kubernetes audit events are posted to the collector (in two requests, the
  * later events first, as a webhook retry or a second API server would deliver them), then bundled rules — a

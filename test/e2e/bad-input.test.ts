@@ -1,3 +1,4 @@
+// services: process
 /**
  * Every class of bad input gets a 4xx naming the problem, never a 5xx, and never costs the good records of the batch.
  */

@@ -1,3 +1,4 @@
+// services: process
 /**
  * The `bulwark` server commands (issue 6 item 3) against the real all-in-one app with its responder in-process:
  * `playbooks run` (dry run and real), `runs list|show|approve|reject|cancel|undo`, API errors and tokens. The test

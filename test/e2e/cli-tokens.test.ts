@@ -1,3 +1,4 @@
+// services: process
 /**
  * `bulwark tokens create|list|revoke` against a running Bulwark (in-process harness, real HTTP): a restricted token is
  * minted with its sources and works where its source is spoken for, is listed, and stops working once revoked; the

@@ -1,3 +1,4 @@
+// services: process
 /** Decoding inline (`BULWARK_DECODE_THREADS=0`) and on decode threads gives the same answers and the same events. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// services: process
 /**
  * Issue 4 acceptance, embedded mode: an attack posted to the collector as Kubernetes audit events (exec into a pod →
  * secret read → cluster-admin binding, one user, minutes apart) is stored, read by the in-process correlator through
@@ -9,9 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CaseService } from '@bulwark/cases';
 import { startCorrelator } from '@bulwark/correlator';
-import { startCorrelatorThread } from '@bulwark/all-in-one';
 import { startHarness, type Harness } from '../support/harness.js';
 import { alertsOf as alertsIn, attack, expectAttackIncident, userIncidents as incidentsOf } from '../support/attack.js';
 
@@ -70,7 +69,7 @@ describe('detection in embedded mode: collector → bus → correlator → incid
     const before = await userIncidents();
     const alertsBefore = (await alertsOf(before[0]!.id)).map((a) => a.id).sort();
     const bus = h.embedded!.bus;
-    const replay = await startCorrelator({ bus, cases: new CaseService(h.deps.cases), logger: h.deps.logger, group: 'correlator-replay' });
+    const replay = await startCorrelator({ bus, cases: h.deps.caseService, logger: h.deps.logger, group: 'correlator-replay' });
     try {
       const deadline = Date.now() + 10_000;
       while (bus.committedSeq('correlator-replay') < bus.committedSeq('correlator')) {
@@ -175,9 +174,10 @@ describe('detection in embedded mode: deployment settings', () => {
 
 describe('npm start correlator thread', () => {
   it('a correlator thread that dies is started again and resumes where it stopped, windows included', async () => {
-    const h = await startHarness();
+    // The thread as `npm start` composes it: the collector's stored batches wake it, its alerts reach this process.
+    const h = await startHarness({}, { correlator: { thread: true } });
     try {
-      const thread = await startCorrelatorThread(h.deps);
+      const thread = h.thread!;
       const post = (items: unknown[]) =>
         h.fetch('/v1/ingest/k8s-audit', {
           method: 'POST',
@@ -187,7 +187,7 @@ describe('npm start correlator thread', () => {
         });
       const get = async <T>(path: string): Promise<T> => (await (await h.fetch(path, { token: h.tokens.read })).json()) as T;
       assert.equal((await post(attack.items.slice(0, 2))).status, 200);
-      // The exec alert shows the thread took the first steps (the harness's app predates the thread: it polls).
+      // The exec alert shows the thread took the first steps.
       const deadline = Date.now() + 10_000;
       while ((await get<{ items: unknown[] }>('/v1/alerts')).items.length < 2) {
         assert.ok(Date.now() < deadline, 'the thread recorded the first two alerts');

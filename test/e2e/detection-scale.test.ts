@@ -1,3 +1,4 @@
+// services: opensearch redis
 /**
  * Issue 4 acceptance, scale mode: collector → BullMQ on a real Redis → correlator processes → alerts and incidents in a
  * real OpenSearch, seen through the API.

@@ -1,3 +1,4 @@
+// services: process
 /**
  * The official Elasticsearch v8 client against the collector: what Filebeat, Logstash and friends do on the wire.
  */

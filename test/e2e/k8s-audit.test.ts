@@ -1,3 +1,4 @@
+// services: k8s
 /**
  * Issue 5 acceptance: a real Kubernetes API server (test/services/up k8s: kube-apiserver on an embedded etcd, token
  * auth, RBAC) sends its audit log through its webhook to the collector. An attacker's actions through the real API,

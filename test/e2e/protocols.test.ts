@@ -1,3 +1,4 @@
+// services: process
 /**
  * Each native protocol end to end over HTTP: the sample a real sender emits lands as searchable events with the mapped
  * fields. (Field-by-field mapping is covered by the decoder tests in packages/ingest.)

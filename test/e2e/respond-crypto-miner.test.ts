@@ -1,3 +1,4 @@
+// services: k8s
 /**
  * Issue 6 end to end: a crypto miner reported by Falco ends with its workload scaled to zero on a real API server, and
  * undo brings it back. The API server of test/services runs no controllers, so the test creates what they would have:

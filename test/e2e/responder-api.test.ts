@@ -1,3 +1,4 @@
+// services: opensearch redis k8s
 /**
  * Issue 6 through the API, with the bundled playbooks on the real API server as the responder identity: a dry run
  * returns the exact plan and applies nothing; `revoke-service-account` waits for approval, a read-only or respond token

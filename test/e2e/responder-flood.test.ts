@@ -1,3 +1,4 @@
+// services: k8s
 /**
  * Issue 6 acceptance: a flood of 100 critical alerts from trusted evidence (Bulwark's rules over Falco, recorded as the
  * correlator records them), each about a different pod, triggers at most the configured number of quarantines

@@ -1,3 +1,4 @@
+// services: smtp
 /**
  * Issue 6: notifications from a playbook, configured the way an operator does it (`responder.smtp`,
  * `responder.http`, `responder.public_url` in the config file; the SMTP password as a secret reference). A run for a

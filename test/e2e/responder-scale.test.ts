@@ -1,3 +1,4 @@
+// services: opensearch redis k8s
 /**
  * Issue 6 in scale mode: collector and api (this process), a correlator process and responder processes
  * (`services/responder/src/main.ts`) on a real OpenSearch (runs, audit) and BullMQ on a real Redis, acting on the real

@@ -1,3 +1,4 @@
+// services: process
 /**
  * Issue 6 acceptance: a responder killed with SIGKILL in the middle of a run resumes it without repeating completed
  * steps. The real `npm start` process (embedded: SQLite journal, in-process queue) runs a three-step playbook whose

@@ -1,3 +1,4 @@
+// services: opensearch redis
 /**
  * Scale mode on a real OpenSearch: the collector keeps its promise (nothing acknowledged is lost, nothing duplicated)
  * through an engine outage, across two collector processes, and with documents the engine's mapping refuses.

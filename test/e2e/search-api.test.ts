@@ -1,3 +1,4 @@
+// services: process
 /** The search API over HTTP: query language, time range, pagination, histogram, and parameter errors. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

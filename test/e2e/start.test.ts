@@ -1,3 +1,4 @@
+// services: process
 /**
  * The real process as `npm start` runs it: the first start mints an admin token and hands it over once — never on the
  * log stream (stdout here is a pipe, as under a container runtime), but in a 0600 file in the data directory; bad

@@ -9,16 +9,23 @@ import type { AddressInfo } from 'node:net';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { pino } from 'pino';
+import type { KubeClients } from '@bulwark/actions';
+import { LocalBus } from '@bulwark/bus';
 import { loadConfig, type Config } from '@bulwark/config';
-import { mintToken, openRuntime, type ServiceDeps } from '@bulwark/http';
-import { buildApp, startEmbedded, type Embedded, type EmbeddedOptions } from '@bulwark/all-in-one';
-import { startResponder, type Responder, type ResponderOptions } from '@bulwark/responder';
+import type { Correlator } from '@bulwark/correlator';
+import { mintToken } from '@bulwark/http';
+import { createLifetime, openCore } from '@bulwark/runtime';
+import { composeAllInOne, type AllInOneDeps, type CorrelatorPlacement, type CorrelatorThread } from '@bulwark/all-in-one';
+import type { Responder, ResponderOptions } from '@bulwark/responder';
 
 export interface Harness {
   url: string;
-  deps: ServiceDeps;
-  /** The in-process correlator and its bus, when started with `{ correlator }`. */
-  embedded: Embedded | null;
+  /** What the process's root handed the app (stores, case service, logger...). */
+  deps: AllInOneDeps;
+  /** The in-process correlator and the embedded bus it consumes, when started with `{ correlator }`. */
+  embedded: { bus: LocalBus; correlator: Correlator } | null;
+  /** The correlator thread, when started with `{ correlator: { thread: true } }` (as `npm start` runs it). */
+  thread: CorrelatorThread | null;
   /** The in-process responder, when started with `{ responder }`. */
   responder: Responder | null;
   tokens: { admin: string; ingest: string; alerts: string; read: string; respond: string; approve: string };
@@ -26,9 +33,23 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+export interface HarnessCorrelatorOptions {
+  /** Sigma rules directory; default `detection.rules_dir`, else the bundled `rules/`. */
+  rulesDir?: string;
+  /** How often the embedded bus looks for new events when not woken (ms, default 250). */
+  pollIntervalMs?: number;
+  /** Run it on its own thread exactly as `npm start` does (no `embedded` handle then; see `thread`). */
+  thread?: boolean;
+}
+
+export interface HarnessResponderOptions extends ResponderOptions {
+  /** The Kubernetes clients it acts with (default: `responder.kube`, else KUBECONFIG). */
+  kube?: KubeClients;
+}
+
 export interface HarnessOptions {
-  /** Also start the embedded correlator on the harness's data dir (as `npm start` does). */
-  correlator?: boolean | EmbeddedOptions;
+  /** Also start the embedded correlator on the harness's data dir: in-process (default) or on its thread. */
+  correlator?: boolean | HarnessCorrelatorOptions;
   /** Loopback port to listen on (default: any free one), e.g. where a test API server sends its audit webhook. */
   port?: number;
   /** Tokens with known secrets to install before listening (a sender that is already retrying must not be refused). */
@@ -39,27 +60,45 @@ export interface HarnessOptions {
    */
   tls?: { cert: string; key: string };
   /** Also start the responder in-process (playbooks, runs API), as `npm start` does. */
-  responder?: boolean | ResponderOptions;
+  responder?: boolean | HarnessResponderOptions;
 }
 
+/**
+ * A real all-in-one app composed by the same root as `npm start` (services/all-in-one/src/root.ts), on a throwaway
+ * data directory; the correlator and responder only when asked for.
+ */
 export async function startHarness(env: Record<string, string> = {}, options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'bwk-test-'));
   const config: Config = loadConfig({ BULWARK_DATA_DIR: dir, BULWARK_PORT: '0', BULWARK_SQLITE_SYNCHRONOUS: 'NORMAL', ...scaleBus(env), ...env });
-  // The collector publishes stored batches when there is a consumer to reach: the embedded correlator, or Redis.
-  const bus = Boolean(options.correlator) || config.bus.redis_url !== undefined;
-  const { deps } = await openRuntime(config, pino({ level: 'silent' }), { bus });
+  const logger = pino({ level: 'silent' });
+  const lifetime = createLifetime(logger);
+  const core = await openCore(config, logger, lifetime);
   const tokens = { admin: '', ingest: '', alerts: '', read: '', respond: '', approve: '' };
   for (const scope of Object.keys(tokens) as Array<keyof typeof tokens>) {
     const { secret, stored } = mintToken(`test-${scope}`, [scope]);
-    await deps.tokens.put(stored);
+    await core.tokens.put(stored);
     tokens[scope] = secret;
   }
-  const embedded = options.correlator
-    ? await startEmbedded(deps, options.correlator === true ? {} : options.correlator)
-    : null;
-  for (const { name, scopes, secret } of options.tokens ?? []) await deps.tokens.put(mintToken(name, scopes, secret).stored);
-  const responder = options.responder ? await startResponder(deps, options.responder === true ? {} : options.responder) : null;
-  const app = buildApp(deps, responder);
+  for (const { name, scopes, secret } of options.tokens ?? []) await core.tokens.put(mintToken(name, scopes, secret).stored);
+  const correlator = options.correlator === true ? {} : options.correlator || null;
+  const placement: CorrelatorPlacement = !correlator ? 'none' : correlator.thread ? 'thread' : 'in-process';
+  const { kube, ...responderOptions } = options.responder === true ? {} : options.responder || {};
+  let composed;
+  try {
+    composed = await composeAllInOne(core, {
+      correlator: placement,
+      ...(correlator?.rulesDir !== undefined ? { rulesDir: correlator.rulesDir } : {}),
+      ...(correlator?.pollIntervalMs !== undefined ? { pollIntervalMs: correlator.pollIntervalMs } : {}),
+      responder: options.responder ? responderOptions : false,
+      ...(kube ? { kube } : {}),
+    });
+  } catch (err) {
+    await lifetime.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const { app, deps, responder, thread } = composed;
+  const embedded = composed.embedded ? embeddedOf(composed.embedded) : null;
   const servers: Server[] = [createHttpServer(app)];
   if (options.tls) servers.push(createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, app));
   const ports = options.tls ? [0, options.port ?? 0] : [options.port ?? 0];
@@ -70,6 +109,7 @@ export async function startHarness(env: Record<string, string> = {}, options: Ha
     url,
     deps,
     embedded,
+    thread,
     responder,
     tokens,
     fetch(path, init = {}) {
@@ -82,10 +122,16 @@ export async function startHarness(env: Record<string, string> = {}, options: Ha
     async close() {
       for (const srv of servers) srv.closeAllConnections();
       await Promise.all(servers.map((srv) => new Promise<void>((resolve) => srv.close(() => resolve()))));
-      await deps.close();
+      await lifetime.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Tests read the embedded bus's cursor (`committedSeq`): the in-process correlator here always runs on `LocalBus`. */
+function embeddedOf(embedded: { bus: unknown; correlator: Correlator }): { bus: LocalBus; correlator: Correlator } {
+  if (!(embedded.bus instanceof LocalBus)) throw new TypeError('the harness runs its in-process correlator on the embedded store only');
+  return { bus: embedded.bus, correlator: embedded.correlator };
 }
 
 /**

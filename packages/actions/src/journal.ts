@@ -1,5 +1,5 @@
 /**
- * Undo comes from Bulwark's own run journal, never from the target (issue 11 item 8). Whoever can edit a pod, a
+ * Undo comes from Bulwark's own run journal, never from the target (docs/ARCHITECTURE.md, "Undo from the journal"). Whoever can edit a pod, a
  * workload or a ServiceAccount can edit its annotations and labels, so nothing read back from a cluster object may
  * decide what an undo restores. Two rules follow, shared by every action:
  *

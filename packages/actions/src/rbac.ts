@@ -1,5 +1,5 @@
 /**
- * The responder's least-privilege ClusterRole, generated from what each action declares it needs (issue 6 item 7):
+ * The responder's least-privilege ClusterRole, generated from what each action declares it needs:
  * rules are merged per API group and resource, verbs unioned and sorted, so the manifest changes only when an
  * action's needs do. `npm run rbac:generate` writes deploy/responder-clusterrole.yaml; a test fails when the file is
  * stale, and the test API server binds the test responder to exactly that file.

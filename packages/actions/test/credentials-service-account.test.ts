@@ -1,3 +1,4 @@
+// services: k8s
 /**
  * credentials.revokeServiceAccount on the real API server of test/services, as the responder identity: a token issued
  * earlier through TokenRequest authenticates before and is refused (401) after; the account comes back with its

@@ -1,3 +1,4 @@
+// services: k8s
 /**
  * credentials.revokeUserBindings on the real API server of test/services, as the responder identity: a user in two
  * bindings (one shared) loses both, and with them the access (SubjectAccessReview); `system:` bindings and protected

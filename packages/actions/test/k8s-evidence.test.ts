@@ -1,3 +1,4 @@
+// services: k8s
 /**
  * k8s.captureEvidence on the real API server of test/services, as the responder identity: the bundle holds the pod's
  * spec and status and the events about it (not another pod's), logs are "unavailable" (no kubelet) without failing

@@ -1,3 +1,4 @@
+// services: k8s
 /**
  * Idempotency across a crash (ActionContext.idempotencyKey, checkpoint/priorUndo) and quarantine's `detach`, on the
  * real API server of test/services as the responder identity. A step retried with the same key gets its earlier

@@ -1,3 +1,4 @@
+// services: k8s
 /**
  * k8s.label and k8s.annotate on the real API server of test/services, as the responder identity: exactly the keys
  * asked for change on the right object, a second run changes nothing, undo restores every touched key (and a second

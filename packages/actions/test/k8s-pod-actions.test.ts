@@ -1,3 +1,4 @@
+// services: k8s
 /**
  * k8s.deletePod and k8s.evictPod on the real API server of test/services, as the responder identity. No scheduler or
  * kubelet runs, so pods stay Pending and unscheduled pods are removed at once; no controller runs, so a "ReplicaSet's

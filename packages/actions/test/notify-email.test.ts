@@ -1,3 +1,4 @@
+// services: smtp
 /**
  * `notify.email` through the real SMTP listener of test/services/smtp.sh: each message is read back from its maildir
  * (.eml, parsed with mailparser) — subject, text and HTML with the incident summary (from a small in-test IncidentPort)

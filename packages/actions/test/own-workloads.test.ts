@@ -1,3 +1,4 @@
+// services: k8s
 /**
  * Never Bulwark's own workloads: a pod or workload labelled `app.kubernetes.io/part-of: bulwark` (wherever it runs) is
  * refused by every action that would contain, remove, scale or relabel it — on the real API server, as the responder.

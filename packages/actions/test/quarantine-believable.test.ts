@@ -1,3 +1,4 @@
+// services: k8s
 /**
  * A quarantine that can be believed (issue 11 item 9), on the real API server of test/services as the responder
  * identity. The attacker (mallory, given NetworkPolicy rights in the namespace like its owner) pre-creates

@@ -1,3 +1,4 @@
+// services: k8s
 /**
  * k8s.quarantinePod against the real API server of test/services (kube-apiserver on embedded etcd), acting as the
  * responder identity bound to deploy/responder-clusterrole.yaml: exactly the expected label and NetworkPolicy on the

@@ -1,3 +1,4 @@
+// services: k8s
 /**
  * k8s.scaleWorkload and k8s.cordonNode on the real API server of test/services, as the responder identity: the
  * change is made, a second run changes nothing, undo restores the original state, dry run applies nothing.

@@ -1,3 +1,4 @@
+// services: k8s
 /**
  * k8s.scaleWorkload named by a pod (`{ namespace, pod }`), on the real API server of test/services as the responder
  * identity. No controllers run there, so the test creates the whole chain itself — Deployment, its ReplicaSet, pods —

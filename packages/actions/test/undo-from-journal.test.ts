@@ -1,3 +1,4 @@
+// services: k8s
 /**
  * Undo from Bulwark's own journal only (issue 11 item 8), on the real API server of test/services as the responder
  * identity. The attacker (mallory, test/services/k8s.sh, here also `edit` in the test namespace like a namespace's

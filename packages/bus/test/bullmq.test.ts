@@ -1,3 +1,4 @@
+// services: redis
 /**
  * BullmqBus on a real Redis (`test/services/up redis`): the shared contract, then what only BullMQ has: two bus
  * instances (two correlator processes) sharing one group, job ids that survive ids BullMQ would refuse, and groups

@@ -10,7 +10,7 @@
  * the store, so it holds across processes (suppression.ts).
  */
 import { createHash } from 'node:crypto';
-import { maxSeverity, type Alert, type AlertInput } from '@bulwark/schema';
+import { BulwarkError, maxSeverity, type Alert, type AlertInput } from '@bulwark/schema';
 import type { Versioned } from '@bulwark/store';
 import { audit, boundedUnion, earlierOf, laterOf, withConflictRetry, type Actor } from './common.js';
 import type { CaseContext } from './context.js';
@@ -133,7 +133,7 @@ async function fold(ctx: CaseContext, targetId: string, repeat: Alert, actor: Ac
   let before: Alert | null = null;
   const stored = await withConflictRetry(async () => {
     const current = await ctx.store.get<Alert>('alerts', targetId);
-    if (!current) throw new Error(`alert ${targetId} vanished while suppressing ${repeat.id}`);
+    if (!current) throw new BulwarkError('BWK_NOT_FOUND', `alert ${targetId} vanished while suppressing ${repeat.id}`, { id: targetId });
     const target = current.record;
     if (target.suppressed_ids.includes(repeat.id)) return current;
     const next: Alert = {

@@ -1,5 +1,5 @@
 /**
- * Alerts from other systems (issue 11 item 3): `POST /v1/alerts` and the Alertmanager webhook. They are recorded, but
+ * Alerts from other systems (docs/ARCHITECTURE.md, "What acts without a person"): `POST /v1/alerts` and the Alertmanager webhook. They are recorded, but
  * as what they are — external claims:
  * - `provenance` is Bulwark's: `origin: external`, the route and the token that posted, the receive time, and
  *   `untrusted: [entity, annotations, labels]` (a caller chose them; automation must not pick a target from them).

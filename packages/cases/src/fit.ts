@@ -1,5 +1,5 @@
 /**
- * Fitting an alert to the alert model (issue 11 item 6): detection must never stall on one event with an oversized
+ * Fitting an alert to the alert model (docs/ARCHITECTURE.md, "Detection never stalls"): detection must never stall on one event with an oversized
  * field, so an alert whose only problems are sizes — a string too long, a list too long, too many or badly named map
  * entries — is recorded with those fields cut, and says so in `provenance.truncated`. Anything else wrong with it (a
  * severity that is not one, a missing entity) is still refused with a 400 naming the field: that is a producer's bug

@@ -17,7 +17,7 @@
  * on this recovery path), and every still-unconfirmed one is put in the recent list so its own count step skips.
  */
 import { createHash } from 'node:crypto';
-import { ACTIVE_INCIDENT_STATUSES, entityKey, maxSeverity, type Alert, type Incident } from '@bulwark/schema';
+import { ACTIVE_INCIDENT_STATUSES, BulwarkError, entityKey, maxSeverity, type Alert, type Incident } from '@bulwark/schema';
 import type { Versioned } from '@bulwark/store';
 import { latestInChain, rememberGeneration } from './chain.js';
 import { boundedUnion, earlierOf, laterOf, withConflictRetry } from './common.js';
@@ -225,7 +225,7 @@ export async function refreshIncident(ctx: CaseContext, alert: Alert): Promise<s
 export async function updateAlert(ctx: CaseContext, id: string, change: (alert: Alert) => Alert | null): Promise<Versioned<Alert>> {
   return withConflictRetry(async () => {
     const current = await ctx.store.get<Alert>('alerts', id);
-    if (!current) throw new Error(`alert ${id} vanished while grouping it`);
+    if (!current) throw new BulwarkError('BWK_NOT_FOUND', `alert ${id} vanished while grouping it`, { id });
     const next = change(current.record);
     if (!next) return current;
     return { record: next, version: await ctx.store.update('alerts', id, next, { expectedVersion: current.version }) };

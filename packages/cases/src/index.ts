@@ -1,4 +1,4 @@
-/** @bulwark/cases: alerts and incidents on the CaseStore port (issue 4 items 3–5). */
+/** @bulwark/cases: alerts and incidents on the CaseStore port (docs/ARCHITECTURE.md, "Alerts and incidents"). */
 export { CaseService, type AlertmanagerResult } from './service.js';
 export type { CaseServiceOptions } from './context.js';
 export { caseOptionsFromConfig } from './context.js';

@@ -1,5 +1,5 @@
 /**
- * Receive times (issue 11 item 5): grouping and suppression decide on the time Bulwark received the evidence
+ * Receive times (docs/ARCHITECTURE.md, "Alerts and incidents"): grouping and suppression decide on the time Bulwark received the evidence
  * (`provenance.received_at`), never on the times an alert states. Stated times come from whoever wrote the evidence —
  * a log line's timestamp, an external tool's `last_seen` — so a planted alert "last seen" years ahead would otherwise
  * hold an incident and a suppression window open for every later alert about the same thing.

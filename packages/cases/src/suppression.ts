@@ -1,5 +1,5 @@
 /**
- * Suppression that holds across processes (issue 11 item 6). "Is there an open alert of this rule and group key? If
+ * Suppression that holds across processes (docs/ARCHITECTURE.md, "Alerts and incidents"). "Is there an open alert of this rule and group key? If
  * not, store this one" is a read then a write; an in-process lock makes it atomic for one process only, and two
  * correlators (or the API and the embedded correlator) could both find none and both store an alert that should
  * have been folded. So the decision is made through the store's own compare-and-set, which works alike on SQLite and

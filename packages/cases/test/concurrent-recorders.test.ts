@@ -1,3 +1,4 @@
+// services: opensearch
 /**
  * Suppression and grouping that hold across processes (issue 11 item 6): two CaseService instances, each on its own
  * connection to one store — a SQLite file, and OpenSearch when OPENSEARCH_URL is set — record one alert storm

@@ -6,8 +6,7 @@
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { ACTIONS, type AnyAction, type RbacRule } from '@bulwark/actions';
-import { parseCommand } from './http-client.js';
-import { EXIT, line, type CliIo } from './io.js';
+import { EXIT, line, parseCommand, UsageError, usageFailed, type CliIo } from './io.js';
 
 export interface ActionRow {
   name: string;
@@ -73,8 +72,8 @@ export function actionsCommand(argv: string[], io: CliIo): number {
   try {
     parsed = parseCommand(argv, { json: { type: 'boolean' } });
   } catch (error) {
-    line(io.stderr, `bulwark: ${(error as Error).message}`);
-    return EXIT.usage;
+    if (!(error instanceof UsageError)) throw error;
+    return usageFailed(io, error);
   }
   const [command, ...rest] = parsed.positionals;
   if (command !== 'list' || rest.length > 0) {

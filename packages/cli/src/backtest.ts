@@ -5,22 +5,17 @@
  * BULWARK_* env, `packages/config`): the SQLite file in `data_dir`, or the search engine in scale mode. It is only read.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import {
-  datasetQuery, findRule, formatProblem, loadCorrelation, loadRule, pagedEvents, planBacktest, runBacktest, SigmaRuleError,
+  BUNDLED_RULES_DIR, datasetQuery, findRule, formatProblem, loadCorrelation, loadRule, pagedEvents, planBacktest, runBacktest, SigmaRuleError,
   type BacktestPlan, type BacktestResult, type SigmaCorrelation, type SigmaRule,
 } from '@bulwark/detection';
 import { ConfigError, loadConfig, type Config } from '@bulwark/config';
 import { parseQuery, parseTimestamp, type LogStore } from '@bulwark/store';
 import { isCorrelation, loadCatalog } from './catalog.js';
 import { findRuleFiles } from './files.js';
-import { EXIT, line, type CliIo } from './io.js';
+import { EXIT, line, parseCommand, UsageError, usageFailed, type CliIo } from './io.js';
 import { printBacktest } from './backtest-format.js';
 import { NoStoreError, openReadStore } from './store.js';
-
-/** The bundled rules at the repository root: the default context a correlation's references resolve in. */
-export const BUNDLED_RULES_DIR = fileURLToPath(new URL('../../../rules/', import.meta.url));
 
 /** Events per store page: large enough to amortise a round trip, small enough to stop soon after `--max-events`. */
 const PAGE_SIZE = 1000;
@@ -40,8 +35,6 @@ export function parseCliTime(text: string, now = Date.now()): Date | null {
   return ms === null ? null : new Date(ms);
 }
 
-class UsageError extends Error {}
-
 interface BacktestArgs {
   rule: string;
   from: Date;
@@ -53,18 +46,13 @@ interface BacktestArgs {
 }
 
 function parseBacktestArgs(argv: string[]): BacktestArgs {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      from: { type: 'string' },
-      to: { type: 'string' },
-      rules: { type: 'string' },
-      limit: { type: 'string' },
-      'max-events': { type: 'string' },
-      json: { type: 'boolean' },
-    },
+  const { values, positionals } = parseCommand(argv, {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    rules: { type: 'string' },
+    limit: { type: 'string' },
+    'max-events': { type: 'string' },
+    json: { type: 'boolean' },
   });
   if (positionals.length !== 1) throw new UsageError('rules backtest needs exactly one rule (a file, or an id or name in --rules)');
   if (values.from === undefined) throw new UsageError('rules backtest needs --from (ISO 8601, epoch ms, or now-<n><unit>)');
@@ -98,9 +86,8 @@ export async function backtestCommand(argv: string[], io: CliIo): Promise<number
   try {
     args = parseBacktestArgs(argv);
   } catch (error) {
-    line(io.stderr, `bulwark: ${(error as Error).message}`);
-    line(io.stderr, "Run 'bulwark --help' for usage.");
-    return EXIT.usage;
+    if (!(error instanceof UsageError)) throw error;
+    return usageFailed(io, error);
   }
   const resolved = resolvePlan(args, io);
   if (typeof resolved === 'number') return resolved;

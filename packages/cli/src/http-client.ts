@@ -4,30 +4,38 @@
  * API error is shown as the server wrote it (`<code>: <message>`), a server that cannot be reached says which URL was
  * tried and why; both exit 1. A bad URL or no token is a usage error (2), found before anything is sent.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { EXIT, line, type CliIo } from './io.js';
+import { type ParseArgsConfig } from 'node:util';
+import { BulwarkError } from '@bulwark/schema';
+import { EXIT, line, UsageError, usageFailed, type CliIo } from './io.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
 /** Nothing the CLI asks for takes long (a dry run is the slowest); a hung server should not hang a script for ever. */
 const REQUEST_TIMEOUT_MS = 60_000;
 
-/** A problem with the command line: printed with a pointer to `--help`, exit 2. */
-export class UsageError extends Error {}
-
-/** The server answered with an error (`{error:{code,message}}` or anything else that is not 2xx). */
-export class ApiError extends Error {
+/**
+ * The server answered with an error (`{error:{code,message,details}}` or anything else that is not 2xx). To the CLI
+ * the server is an upstream (BWK_UPSTREAM_FAILED); the server's own code, status and details are kept as it sent them
+ * (a newer server may send a code this CLI does not know).
+ */
+export class ApiError extends BulwarkError<'BWK_UPSTREAM_FAILED'> {
   constructor(
-    readonly status: number,
-    readonly code: string,
+    readonly httpStatus: number,
+    readonly serverCode: string,
     message: string,
-    readonly details: unknown,
+    readonly serverDetails: unknown,
   ) {
-    super(message);
+    super('BWK_UPSTREAM_FAILED', message, { upstream_status: httpStatus, upstream_code: serverCode });
+    this.name = 'ApiError';
   }
 }
 
 /** The server could not be reached, or its answer was not readable. */
-export class ConnectionError extends Error {}
+export class ConnectionError extends BulwarkError<'BWK_UPSTREAM_FAILED'> {
+  constructor(message: string) {
+    super('BWK_UPSTREAM_FAILED', message);
+    this.name = 'ConnectionError';
+  }
+}
 
 /** The options every server command takes. */
 export const SERVER_OPTIONS = {
@@ -39,18 +47,6 @@ export const SERVER_OPTIONS = {
 export interface ServerTarget {
   url: string;
   token: string;
-}
-
-/** Parses a command's arguments strictly; a parse error becomes a UsageError. */
-export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
-  argv: string[],
-  options: O,
-): ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: O }>> {
-  try {
-    return parseArgs({ args: argv, allowPositionals: true as const, strict: true as const, options });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
 }
 
 /** Where to send requests and the token, from the options or the environment. */
@@ -123,14 +119,10 @@ export async function withServerErrors(io: CliIo, body: () => Promise<number>): 
   try {
     return await body();
   } catch (error) {
-    if (error instanceof UsageError) {
-      line(io.stderr, `bulwark: ${error.message}`);
-      line(io.stderr, "Run 'bulwark --help' for usage.");
-      return EXIT.usage;
-    }
+    if (error instanceof UsageError) return usageFailed(io, error);
     if (error instanceof ApiError) {
-      line(io.stderr, `bulwark: ${error.code}: ${error.message} (HTTP ${error.status})`);
-      const field = (error.details as { field?: unknown } | null)?.field;
+      line(io.stderr, `bulwark: ${error.serverCode}: ${error.message} (HTTP ${error.httpStatus})`);
+      const field = (error.serverDetails as { field?: unknown } | null)?.field;
       if (typeof field === 'string') line(io.stderr, `  field: ${field}`);
       return EXIT.failed;
     }

@@ -55,6 +55,7 @@ run your own token or name requested; --json prints the API's JSON):
                                  reject it (the run ends rejected)
   runs cancel <id>               cancel a pending, running or waiting run
   runs undo <id>                 reverse a finished run's completed steps, last first
+  config check [file]            validate a config file and BULWARK_* env as a service would; every problem, exit 2
   tokens create|list|revoke      API tokens with scopes and source restrictions (admin; see tokens --help
                                  for the trust model: who may do what, what acts without a person)
 
@@ -74,6 +75,7 @@ Exit codes:
 /** Runs one command line (without `node` and the script) and returns its exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   if (argv[0] === 'tokens') return (await import('./tokens.js')).tokensCommand(argv.slice(1), io);
+  if (argv[0] === 'config') return (await import('./config-check.js')).configCommand(argv.slice(1), io);
   // backtest takes options of its own (--from, --to, …), so it parses its arguments itself.
   if (argv[0] === 'rules' && argv[1] === 'backtest' && !argv.slice(2).some((a) => a === '-h' || a === '--help')) {
     return backtestCommand(argv.slice(2), io);

@@ -5,8 +5,8 @@
  * by the server before it answers, so its steps and plans are printed at once; a real run is scheduled and printed
  * as started, with the command to follow it.
  */
-import { parseCommand, request, serverTarget, SERVER_OPTIONS, UsageError, withServerErrors } from './http-client.js';
-import { EXIT, line, type CliIo } from './io.js';
+import { request, serverTarget, SERVER_OPTIONS, withServerErrors } from './http-client.js';
+import { EXIT, line, parseCommand, UsageError, type CliIo } from './io.js';
 import { printRun, type RunView } from './run-format.js';
 
 const RUN_OPTIONS = {

@@ -7,8 +7,7 @@
 import { existsSync } from 'node:fs';
 import { ACTIONS } from '@bulwark/actions';
 import { loadPlaybooks, playbookFiles, type Playbook, type PlaybookProblem } from '@bulwark/playbooks';
-import { parseCommand, UsageError } from './http-client.js';
-import { EXIT, line, type CliIo } from './io.js';
+import { EXIT, line, parseCommand, UsageError, usageFailed, type CliIo } from './io.js';
 
 export function formatPlaybookProblem(p: PlaybookProblem): string {
   return `${p.file}: ${p.path || '(file)'}: ${p.message}`;
@@ -119,8 +118,6 @@ export function playbooksLocalCommand(command: 'validate' | 'list', argv: string
     return command === 'validate' ? validatePlaybooks(positionals, io) : listPlaybooks(positionals, values.json ?? false, io);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    for (const l of error.message.split('\n')) line(io.stderr, `bulwark: ${l}`);
-    line(io.stderr, "Run 'bulwark --help' for usage.");
-    return EXIT.usage;
+    return usageFailed(io, error);
   }
 }

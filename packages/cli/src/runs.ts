@@ -6,8 +6,8 @@
  * run that is not waiting, a token without the scope, a self-approval) is printed as it answered, with exit 1.
  */
 import { RunStatuses } from '@bulwark/schema';
-import { parseCommand, request, serverTarget, SERVER_OPTIONS, UsageError, withServerErrors } from './http-client.js';
-import { EXIT, line, type CliIo } from './io.js';
+import { request, serverTarget, SERVER_OPTIONS, withServerErrors } from './http-client.js';
+import { EXIT, line, parseCommand, UsageError, type CliIo } from './io.js';
 import { printRun, printRunLines, type RunView } from './run-format.js';
 
 export const RUN_COMMANDS = ['list', 'show', 'approve', 'reject', 'cancel', 'undo'] as const;

@@ -7,16 +7,26 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '@bulwark/config';
+import { BulwarkError } from '@bulwark/schema';
 import { SearchLogStore, SqliteLogStore, type LogStore, type SearchEngineOptions } from '@bulwark/store';
 
-export class NoStoreError extends Error {}
+/** The embedded store file does not exist: the data directory is not set to where the services keep it. */
+export class NoStoreError extends BulwarkError<'BWK_CONFIG_INVALID'> {
+  constructor(path: string) {
+    super('BWK_CONFIG_INVALID', `no event store at ${path}; set BULWARK_DATA_DIR (or data_dir in BULWARK_CONFIG) to the data directory`, {
+      field: 'data_dir',
+      path,
+    });
+    this.name = 'NoStoreError';
+  }
+}
 
 export async function openReadStore(config: Config): Promise<LogStore> {
   const s = config.store;
   if (s.type === 'sqlite') {
     const path = join(config.data_dir, 'bulwark.db');
     if (!existsSync(path)) {
-      throw new NoStoreError(`no event store at ${path}; set BULWARK_DATA_DIR (or data_dir in BULWARK_CONFIG) to the data directory`);
+      throw new NoStoreError(path);
     }
     const store = new SqliteLogStore({ path, synchronous: s.synchronous, writer: 'inline' });
     await store.init();

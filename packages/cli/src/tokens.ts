@@ -4,8 +4,8 @@
  * may act without a person.
  */
 import { SourceKinds } from '@bulwark/schema';
-import { parseCommand, request, serverTarget, SERVER_OPTIONS, UsageError, withServerErrors } from './http-client.js';
-import { EXIT, line, type CliIo } from './io.js';
+import { request, serverTarget, SERVER_OPTIONS, withServerErrors } from './http-client.js';
+import { EXIT, line, parseCommand, UsageError, type CliIo } from './io.js';
 
 /** The scopes the API knows (packages/http/src/auth.ts SCOPES; not imported, so the CLI needs no server code). */
 const SCOPES = ['ingest', 'alerts', 'read', 'respond', 'approve', 'admin'] as const;

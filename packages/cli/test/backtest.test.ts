@@ -1,3 +1,4 @@
+// services: process
 /**
  * `bulwark rules backtest` against a real embedded store: events are appended to a SQLite data dir through the store
  * (out of event-time order, as shippers deliver them), then the CLI reads them back oldest first. One test spawns the

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { BulwarkError } from '@bulwark/schema';
 import { ConfigSchema, ENV_VARS, LOADER_ENV_VARS, type Config } from './schema.js';
 
 export interface ConfigProblem {
@@ -14,10 +15,13 @@ export interface ConfigProblem {
   source: string;
 }
 
-export class ConfigError extends Error {
+/** Every problem of a configuration at once (BWK_CONFIG_INVALID, details.problems), so one fix-up pass suffices. */
+export class ConfigError extends BulwarkError<'BWK_CONFIG_INVALID'> {
   readonly problems: ConfigProblem[];
   constructor(problems: ConfigProblem[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p.path}: ${p.message} (from ${p.source})`).join('\n')}`);
+    super('BWK_CONFIG_INVALID', `invalid configuration:\n${problems.map((p) => `  - ${p.path}: ${p.message} (from ${p.source})`).join('\n')}`, {
+      problems,
+    });
     this.name = 'ConfigError';
     this.problems = problems;
   }

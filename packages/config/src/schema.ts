@@ -5,19 +5,13 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { DurationSchema } from './duration.js';
+import { HttpSettingsSchema, KubeSettingsSchema, SmtpSettingsSchema } from './responder-settings.js';
+
+export { DurationSchema } from './duration.js';
+export { cidrProblem, mailboxProblem } from './responder-settings.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
-/** A duration such as `500ms`, `30s`, `10m`, `1h`, `2d` (or a number of ms), as milliseconds. */
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-export const DurationSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const m = typeof v === 'number' ? [String(v), String(v), 'ms'] : /^(\d+)(ms|s|m|h|d)?$/.exec(v.trim());
-  const ms = m ? Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms']! : Number.NaN;
-  if (!Number.isSafeInteger(ms) || ms < 0) {
-    ctx.addIssue({ code: 'custom', message: 'a duration such as 500ms, 30s, 10m, 1h or 2d' });
-    return z.NEVER;
-  }
-  return ms;
-});
 const bytes = z.coerce.number().int().min(1024, 'must be at least 1024 bytes');
 
 /** Namespaces no playbook may act on, whatever the configuration says (`responder.protected_namespaces` adds to them). */
@@ -164,7 +158,10 @@ export const ConfigSchema = z.strictObject({
         .default([]),
     })
     .prefault({}),
-  /** Alerts from other systems (`POST /v1/alerts`, the Alertmanager webhook) and the times of every alert (issue 11). */
+  /**
+   * Alerts from other systems (`POST /v1/alerts`, the Alertmanager webhook) and the times of every alert
+   * (docs/ARCHITECTURE.md, "Alerts and incidents").
+   */
   alerts: z
     .strictObject({
       /**
@@ -191,7 +188,7 @@ export const ConfigSchema = z.strictObject({
       concurrency: z.coerce.number().int().min(1).max(64).default(4),
       /**
        * Namespaces no playbook may act on, in addition to kube-system and bulwark, which are always protected (a list
-       * here adds to them; it never replaces them — issue 11). Put Bulwark's own namespace here if it is another one.
+       * here adds to them; it never replaces them). Put Bulwark's own namespace here if it is another one.
        */
       protected_namespaces: z
         .array(z.string().min(1))
@@ -207,37 +204,11 @@ export const ConfigSchema = z.strictObject({
         .prefault({}),
       /**
        * The Kubernetes API: by default KUBECONFIG, else ~/.kube/config, else the in-cluster service account. Or give
-       * the server, a token file and a CA file.
+       * the server and a token file (and a CA file): then both are required.
        */
-      kube: z
-        .strictObject({
-          server: z.url().optional(),
-          token_file: z.string().min(1).optional(),
-          ca_file: z.string().min(1).optional(),
-        })
-        .optional(),
-      /** Outgoing HTTP (webhooks, http.request): only these hosts (exact or `*.example.com`). */
-      http: z
-        .strictObject({
-          allow_hosts: z.array(z.string().min(1)).default([]),
-          /** Private, loopback and link-local addresses are refused unless inside one of these CIDRs. */
-          allow_cidrs: z.array(z.string().min(1)).default([]),
-          timeout: DurationSchema.default(10_000),
-        })
-        .prefault({}),
-      smtp: z
-        .strictObject({
-          host: z.string().min(1),
-          port: z.coerce.number().int().min(1).max(65535).default(587),
-          secure: z.boolean().default(false),
-          require_tls: z.boolean().default(false),
-          user: z.string().min(1).optional(),
-          /** Secret reference for the password: env:NAME or file:/path. */
-          password_ref: z.string().regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+)$/, 'env:NAME or file:/absolute/path').optional(),
-          from: z.string().min(3),
-          ca_file: z.string().min(1).optional(),
-        })
-        .optional(),
+      kube: KubeSettingsSchema.optional(),
+      http: HttpSettingsSchema.prefault({}),
+      smtp: SmtpSettingsSchema.optional(),
       /** Where people open Bulwark, for links in notifications, e.g. https://bulwark.example.com. */
       public_url: z.url().optional(),
     })

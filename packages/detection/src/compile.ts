@@ -4,7 +4,7 @@
  */
 import { identifiersFor, requiredIdentifiers, type ConditionNode } from './condition.js';
 import { compileIdentifiers, type CompiledIdentifier, type EventTest, type ExactHint } from './detection.js';
-import type { SigmaRule } from './load.js';
+import type { ParsedCondition, SigmaRule } from './load.js';
 import { datasetsFor, DEFAULT_LOGSOURCES, describeLogsource, type LogsourceMapping } from './logsource.js';
 import type { ProblemSink } from './problems.js';
 import type { Placeholders } from './values.js';
@@ -50,6 +50,26 @@ export function compileRule(rule: SigmaRule, config: DetectionConfig, sink: Prob
   const test: EventTest = tests.length === 1 ? tests[0]! : (event) => tests.some((t) => t(event));
   const hints = rule.conditions.length === 1 ? requiredHints(rule.conditions[0]!, identifiers, names) : [];
   return { rule, datasets, test, hints };
+}
+
+/**
+ * Placeholder values belong to the deployment, so a rule the loader refused is compiled with every placeholder
+ * defined: its other problems are listed, and a missing placeholder is reported once the rule loads and compiles with
+ * the real configuration.
+ */
+const ANY_PLACEHOLDER: Placeholders = new Proxy({}, { get: (_target, name) => (typeof name === 'string' ? 'placeholder' : undefined) });
+
+/**
+ * The compile problems of a rule the loader already refused (a condition that does not parse, a bad attribute): its
+ * search identifiers (modifiers, values, regexes) and the conditions that did parse (unknown identifiers), added to
+ * the same sink so one pass lists every problem in the file. The logsource is not mapped here (that is configuration).
+ */
+export function compileDespiteLoadProblems(detection: unknown, conditions: ParsedCondition[], sink: ProblemSink): void {
+  if (detection === null || typeof detection !== 'object' || Array.isArray(detection)) return;
+  const map = detection as Record<string, unknown>;
+  const identifiers = compileIdentifiers(map, sink, ANY_PLACEHOLDER);
+  const names = Object.keys(map).filter((k) => k !== 'condition' && k !== 'timeframe');
+  for (const { node, path } of conditions) compileCondition(node, identifiers, names, sink, path);
 }
 
 /**

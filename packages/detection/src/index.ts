@@ -23,8 +23,6 @@ export {
 export {
   InMemoryCorrelationState, type CorrelationState, type CorrelationStateSnapshot, type VersionedWindow,
 } from './correlation/state.js';
-export { RedisCorrelationState, type RedisCorrelationStateOptions } from './correlation/redis-state.js';
-export { SqliteCorrelationState, type SqliteCorrelationStateOptions } from './correlation/sqlite-state.js';
 export { applyEntry, conditionTest, type WindowEntry, type WindowState, type WindowHit, type WindowSpec } from './correlation/window.js';
 export { planBacktest, runBacktest, findRule, ruleKey, datasetQuery, pagedEvents, DEFAULT_BACKTEST_LIMIT, MAX_HIT_EVENT_IDS, type BacktestContext, type BacktestPlan, type BacktestOptions, type BacktestHit, type BacktestResult, type PageFetcher } from './backtest.js';
 export * from './rule-files.js';

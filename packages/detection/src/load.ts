@@ -7,6 +7,7 @@
  */
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
+import { compileDespiteLoadProblems } from './compile.js';
 import { parseCondition, type ConditionNode } from './condition.js';
 import { childPath, ProblemSink, SigmaRuleError, type SigmaProblem } from './problems.js';
 
@@ -72,6 +73,12 @@ export interface SigmaRule extends RuleAttributes {
   custom: Record<string, unknown>;
 }
 
+/** A condition that parsed, and where it was written (`detection.condition` or `detection.condition.<i>`). */
+export interface ParsedCondition {
+  node: ConditionNode;
+  path: string;
+}
+
 /** Loads one rule file; throws `SigmaRuleError` with every problem found. */
 export function loadRule(source: string, file: string): SigmaRule {
   const sink = new ProblemSink(file);
@@ -87,8 +94,14 @@ export function loadRule(source: string, file: string): SigmaRule {
   if (!parsed.success) {
     for (const issue of parsed.error.issues) sink.add(issue.path.map(String).join('.'), issue.message);
   }
-  const conditions = parseConditions(raw.detection, sink);
-  sink.throwIfAny();
+  const parsedConditions = parseConditions(raw.detection, sink);
+  if (!sink.empty) {
+    // One pass lists everything: the search identifiers and the conditions that did parse are still compiled, so an
+    // unknown modifier or identifier is not hidden behind a condition that does not parse or a bad attribute.
+    compileDespiteLoadProblems(raw.detection, parsedConditions, sink);
+    sink.throwIfAny();
+  }
+  const conditions = parsedConditions.map((c) => c.node);
   const custom = Object.fromEntries(Object.entries(raw).filter(([k]) => !(KNOWN_KEYS as readonly string[]).includes(k)));
   return { ...parsed.data!, file, conditions, custom };
 }
@@ -130,8 +143,8 @@ function rejectOtherDocumentKinds(raw: Record<string, unknown>, sink: ProblemSin
   if ('action' in raw) sink.add('action', "rule collections ('action') are not supported");
 }
 
-/** "Condition": mandatory, a string or a list of strings. */
-function parseConditions(detection: unknown, sink: ProblemSink): ConditionNode[] {
+/** "Condition": mandatory, a string or a list of strings. Each parsed condition keeps its YAML path. */
+function parseConditions(detection: unknown, sink: ProblemSink): ParsedCondition[] {
   if (detection === null || typeof detection !== 'object' || Array.isArray(detection)) return [];
   const condition = (detection as Record<string, unknown>).condition;
   const path = 'detection.condition';
@@ -141,14 +154,14 @@ function parseConditions(detection: unknown, sink: ProblemSink): ConditionNode[]
   }
   const list = Array.isArray(condition) ? condition : [condition];
   if (list.length === 0) sink.add(path, 'a condition list must not be empty');
-  const nodes: ConditionNode[] = [];
+  const parsed: ParsedCondition[] = [];
   list.forEach((item, i) => {
     const itemPath = Array.isArray(condition) ? childPath(path, i) : path;
     if (typeof item !== 'string' || item.trim() === '') sink.add(itemPath, 'a condition must be a non-empty string');
     else {
       const node = parseCondition(item, sink, itemPath);
-      if (node) nodes.push(node);
+      if (node) parsed.push({ node, path: itemPath });
     }
   });
-  return nodes;
+  return parsed;
 }

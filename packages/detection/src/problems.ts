@@ -4,6 +4,8 @@
  * pass and CI can print the list as is.
  */
 
+import { BulwarkError } from '@bulwark/schema';
+
 /** One thing wrong with a rule: where (file and YAML path) and what. */
 export interface SigmaProblem {
   file: string;
@@ -13,13 +15,14 @@ export interface SigmaProblem {
 }
 
 /** Thrown by the loader and compiler with every problem found, never just the first. */
-export class SigmaRuleError extends Error {
-  readonly code = 'BWK_SIGMA_RULE_INVALID';
+export class SigmaRuleError extends BulwarkError<'BWK_SIGMA_RULE_INVALID'> {
   constructor(readonly problems: SigmaProblem[]) {
     super(
+      'BWK_SIGMA_RULE_INVALID',
       problems.length === 1
         ? formatProblem(problems[0]!)
         : `${problems.length} rule problems:\n` + problems.map((p) => '  ' + formatProblem(p)).join('\n'),
+      { problems },
     );
     this.name = 'SigmaRuleError';
   }

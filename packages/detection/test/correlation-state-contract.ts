@@ -1,6 +1,7 @@
 /**
  * The contract every `CorrelationState` adapter keeps, run on each (in memory: correlation-state.test.ts; Redis:
- * correlation-redis.test.ts): compare-and-set on versions, versions that never repeat for a key (even after it
+ * packages/bus/test/correlation-state-redis.test.ts; SQLite: packages/store/test/correlation-state-sqlite.test.ts — they
+ * import it as `@bulwark/detection/testing`): compare-and-set on versions, versions that never repeat for a key (even after it
  * expired), deletion under the same check, TTLs set and refreshed by writes, JSON states round-tripped, and engines
  * sharing one store agreeing with one engine.
  */

@@ -20,6 +20,7 @@
  */
 import { BulwarkError, type Event, type RecordError } from '@bulwark/schema';
 import { contentId } from './content-id.js';
+import { defineDecoder } from './decoder-descriptor.js';
 import { isObject, toStringMap, type JsonObject } from './fields.js';
 import { parseJson } from './json-records.js';
 import { parseContainerLogPath, type ContainerPathInfo } from './container-path.js';
@@ -164,3 +165,22 @@ export function decodeContainerLogs(body: Buffer, opts?: DecodeOptions & { path?
     return { events, errors };
   });
 }
+
+export const containerLogsDecoder = defineDecoder({
+  name: 'container-logs',
+  routes: [{ path: '/v1/ingest/container-logs', methods: ['POST'] }],
+  body: { mediaTypes: ['text/plain', 'application/x-ndjson'], charsets: 'any' },
+  requestParams: { path: ['query:path', 'header:x-bulwark-log-path'] },
+  source: 'logs',
+  accepts: ['logs'],
+  reply: 'summary',
+  docs: {
+    summary: 'Docker json-file or CRI lines (`?path=` names the log file); partial lines reassembled',
+    description:
+      'Container log lines as the runtime writes them: Docker `json-file` lines and CRI lines (containerd, CRI-O), detected per ' +
+      'line. Partial lines (CRI `P`, Docker 16 KiB chunks) are joined per stream. The log file path (`?path=` or the ' +
+      '`X-Bulwark-Log-Path` header, e.g. `/var/log/pods/<ns>_<pod>_<uid>/<container>/0.log`) names the pod, namespace and ' +
+      'container. The message is never parsed further.',
+  },
+  decode: ({ body, options, params }) => decodeContainerLogs(body, { ...options, ...(params.path ? { path: params.path } : {}) }),
+});

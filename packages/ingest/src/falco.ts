@@ -16,6 +16,7 @@
  */
 import { severityFromLevel, type Event } from '@bulwark/schema';
 import { contentId } from './content-id.js';
+import { defineDecoder } from './decoder-descriptor.js';
 import { isObject, optObject, optString, putDefined, toStringList, type JsonObject } from './fields.js';
 import { decodeObjectRecords } from './json-records.js';
 import { resolveOptions, type DecodeOptions, type DecodeResult, type ResolvedOptions } from './options.js';
@@ -148,3 +149,21 @@ export function decodeFalco(body: Buffer, opts?: DecodeOptions): DecodeResult {
     return decodeObjectRecords(body, o, 'a Falco alert', (value, raw) => mapFalcoAlert(value, o, raw));
   });
 }
+
+export const falcoDecoder = defineDecoder({
+  name: 'falco',
+  routes: [{ path: '/v1/ingest/falco', methods: ['POST'] }],
+  body: { mediaTypes: ['application/json', 'application/x-ndjson'], charsets: 'any' },
+  source: 'falco',
+  accepts: ['falco'],
+  reply: 'summary',
+  docs: {
+    summary: 'Falco JSON output and Falcosidekick webhook payloads',
+    description:
+      "Falco's JSON output (`json_output: true`, from `http_output` or a file) and the Falcosidekick webhook payload: one alert, " +
+      'an array, or NDJSON. Each alert is an `event.kind: alert` event in `falco.alerts`: rule, priority as `log.level` and ' +
+      '`event.severity`, and the output fields mapped to kubernetes.*, container.*, process.*, user.*; the raw fields stay under ' +
+      '`falco.output_fields`. `event.id` is the Falcosidekick uuid, else a content hash.',
+  },
+  decode: ({ body, options }) => decodeFalco(body, options),
+});

@@ -16,6 +16,7 @@
  */
 import { EventSchema, type Event } from '@bulwark/schema';
 import { contentId } from './content-id.js';
+import { defineDecoder } from './decoder-descriptor.js';
 import { expandDottedKeys, hasDottedKey, isObject, type JsonObject } from './fields.js';
 import { decodeObjectRecords } from './json-records.js';
 import { resolveOptions, type DecodeOptions, type DecodeResult, type ResolvedOptions } from './options.js';
@@ -83,3 +84,20 @@ export function decodeGenericEvents(body: Buffer, opts?: DecodeOptions): DecodeR
     });
   });
 }
+
+export const genericEventsDecoder = defineDecoder({
+  name: 'events',
+  routes: [{ path: '/v1/ingest/events', methods: ['POST'] }],
+  body: { mediaTypes: ['application/json', 'application/x-ndjson'], charsets: 'any' },
+  source: 'logs',
+  accepts: ['logs'],
+  reply: 'summary',
+  docs: {
+    summary: "events in Bulwark's model: one, an array, or NDJSON",
+    description:
+      "Events already in Bulwark's event model (packages/schema/src/event.ts): one object, a JSON array, or NDJSON. Defaults are " +
+      'filled (`event.id` from the record as sent, dataset `generic`, `@timestamp` now), then every record is checked against the ' +
+      'event schema; the first problem names its field. A reserved dataset is recorded as a claim (`claimed.<dataset>`).',
+  },
+  decode: ({ body, options }) => decodeGenericEvents(body, options),
+});

@@ -1,7 +1,8 @@
 /**
- * @bulwark/ingest — one decoder per protocol, each a pure function from a (decompressed) request body to events plus
- * per-record errors. Whole-body failures throw `BulwarkError` with a catalogue code; one bad record is one
- * `RecordError` and the rest of the batch still decodes. See each module's comment for the protocol and mapping.
+ * @bulwark/ingest — one decoder per protocol, each self-describing (`decoder-descriptor.ts`) and listed in the registry
+ * (`decoders.ts`); decoding is a pure function from a (decompressed) request body to events plus per-record errors.
+ * Whole-body failures throw `BulwarkError` with a catalogue code; one bad record is one `RecordError` and the rest of
+ * the batch still decodes. See each module's comment for the protocol and mapping.
  */
 export type { DecodeOptions, DecodeResult } from './options.js';
 export { DEFAULT_MAX_DEPTH } from './options.js';
@@ -27,3 +28,25 @@ export {
   CLAIMED_DATASET_PREFIX,
   type NativeShape,
 } from './trust.js';
+export {
+  defineDecoder,
+  routeParams,
+  type IngestDecoder,
+  type DecoderRoute,
+  type DecodeInput,
+  type DecodedBody,
+  type DecoderReply,
+  type DecoderLimits,
+  type BodyFormat,
+  type IngestMethod,
+  type ParamSource,
+} from './decoder-descriptor.js';
+export { decoderRegistry, registryAt, loadRegistry, type DecoderRegistry, type RegistryOrigin } from './decoder-registry.js';
+export { endpointRow, endpointRows, withEndpointRows, taggedRows, decoderReference } from './decoder-docs.js';
+export { DECODERS } from './decoders.js';
+export { esBulkDecoder, esDocDecoder } from './es-documents.js';
+export { k8sAuditDecoder } from './k8s-audit.js';
+export { falcoDecoder } from './falco.js';
+export { lokiDecoder } from './loki.js';
+export { containerLogsDecoder } from './container-logs.js';
+export { genericEventsDecoder } from './generic.js';

@@ -18,6 +18,7 @@
  *   (`kubernetes.audit.objectRef.resource`) match.
  */
 import { BulwarkError, type Event, type RecordError } from '@bulwark/schema';
+import { defineDecoder } from './decoder-descriptor.js';
 import { isObject, optNumber, optObject, optString, optStringList, putDefined, type JsonObject } from './fields.js';
 import { parseJson } from './json-records.js';
 import { resolveOptions, type DecodeOptions, type DecodeResult, type ResolvedOptions } from './options.js';
@@ -208,3 +209,20 @@ export function decodeK8sAudit(body: Buffer, opts?: DecodeOptions): DecodeResult
     return { events, errors };
   });
 }
+
+export const k8sAuditDecoder = defineDecoder({
+  name: 'k8s-audit',
+  routes: [{ path: '/v1/ingest/k8s-audit', methods: ['POST'] }],
+  body: { mediaTypes: ['application/json'], charsets: 'any' },
+  source: 'k8s-audit',
+  accepts: ['k8s-audit'],
+  reply: 'summary',
+  docs: {
+    summary: 'Kubernetes audit webhook (`audit.k8s.io/v1` EventList or Event)',
+    description:
+      "The API server's audit webhook (`--audit-webhook-config-file`): an `audit.k8s.io/v1` EventList (batched mode) or one Event. " +
+      'Each stage of a request is its own event (`event.id` = `<auditID>-<stage>`), mapped to ECS (user, source.ip, verb as ' +
+      '`event.action`, the object as `orchestrator.resource.*`), the native event kept whole under `kubernetes.audit`.',
+  },
+  decode: ({ body, options }) => decodeK8sAudit(body, options),
+});

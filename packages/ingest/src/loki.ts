@@ -18,6 +18,7 @@
 import { BulwarkError, severityFromLevel, type Event, type RecordError } from '@bulwark/schema';
 import { isUtf8 } from 'node:buffer';
 import { contentId } from './content-id.js';
+import { defineDecoder } from './decoder-descriptor.js';
 import { isObject, scalarText, type JsonObject } from './fields.js';
 import { parseJson } from './json-records.js';
 import { decodePushRequest, int64ToNumber, type ProtoStream } from './loki-proto.js';
@@ -243,3 +244,23 @@ export function decodeLokiPush(body: Buffer, contentType: string, opts?: LokiOpt
     return { events: sink.events, errors: sink.errors };
   });
 }
+
+export const lokiDecoder = defineDecoder({
+  name: 'loki',
+  routes: [{ path: '/loki/api/v1/push', methods: ['POST'] }],
+  body: { mediaTypes: ['application/json', 'application/x-protobuf'], charsets: 'utf-8', compression: 'snappy (protobuf bodies)' },
+  source: 'logs',
+  accepts: ['logs'],
+  reply: 'summary',
+  // Loki answers 204 on success; Promtail, Grafana Alloy and the Docker driver expect any 2xx.
+  successStatus: 204,
+  docs: {
+    summary: 'Loki push, JSON or protobuf+snappy',
+    description:
+      'The Loki push API as Promtail, Grafana Alloy and the Docker driver send it: JSON streams, or snappy-compressed protobuf ' +
+      '(`application/x-protobuf`; other media types answer 415). Each entry is an event: the line as ' +
+      '`message`, stream labels and structured metadata as `labels`, well-known label names mapped to kubernetes.*, host.name and ' +
+      'log.level (identity fields from stream labels only). A JSON and a protobuf push of one entry get the same `event.id`.',
+  },
+  decode: ({ body, options, mediaType }) => decodeLokiPush(body, mediaType, options),
+});

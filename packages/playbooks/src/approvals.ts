@@ -1,5 +1,5 @@
 /**
- * Whether a step may go ahead, or waits for a person (issue 6 item 2, issue 11 items 4 and 7): the playbook's own
+ * Whether a step may go ahead, or waits for a person (docs/ARCHITECTURE.md, "What acts without a person"): the playbook's own
  * approval, the evidence of an automatic run that is not trusted to act by itself (evidence.ts), and the blast-radius
  * breaker. An approval request carries the parameters the step would run with — the plan a person approves, and what
  * then runs — and why it waits; a deadline's default is an audited decision like any other.

@@ -1,5 +1,5 @@
 /**
- * Deciding a step that waits for a person (issue 11 item 7). A decision needs one of the step's approver scopes
+ * Deciding a step that waits for a person (docs/ARCHITECTURE.md, "Separation of duties"). A decision needs one of the step's approver scopes
  * (`approve`; admin always holds it), and — separation of duties, on unless the playbook turns it off — an approval
  * never comes from whoever asked for the run: not the token that started it, not another token of the same name (one
  * person), and not the token that posted the alert an automatic run was started by. Admin is no exception. Every

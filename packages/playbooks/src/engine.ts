@@ -1,5 +1,5 @@
 /**
- * The playbook engine (issue 6 item 2). A run advances one step at a time, journaling each transition before and
+ * The playbook engine (docs/ARCHITECTURE.md, "Response"). A run advances one step at a time, journaling each transition before and
  * after its side effect (journal.ts), so a responder that dies at any point leaves a record another — or its own
  * restart — continues from: completed steps are never run again, and a step caught mid-flight is retried with the
  * same idempotency key, which actions use to recognise their own earlier change. Steps may wait for a person

@@ -1,5 +1,5 @@
 /**
- * Which evidence may move the responder by itself (issue 11 item 4). A playbook's trigger names the source kinds it
+ * Which evidence may move the responder by itself (docs/ARCHITECTURE.md, "What acts without a person"). A playbook's trigger names the source kinds it
  * trusts (`trust`, default: Bulwark's own rules over the audit webhook and Falco). An alert that is not such evidence —
  * posted by another tool, from Alertmanager, raised by a rule over container logs, or without provenance at all — still
  * starts a run, but one a person must look at: every step that acts waits for approval (or, with

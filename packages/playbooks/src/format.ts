@@ -1,5 +1,5 @@
 /**
- * The playbook format (issue 6 item 1), YAML in `playbooks/`. A playbook says when it applies (`trigger`), what it
+ * The playbook format, YAML in `playbooks/` (playbooks/README.md). A playbook says when it applies (`trigger`), what it
  * takes from the alert and incident (`inputs`, typed), and its `steps`: an action with parameters, an optional
  * condition, approval, retries, timeout and undo. Values are filled in by `{{ path }}` references (template.ts): a
  * lookup, never an expression, and no value ever reaches a shell (actions call APIs, not commands).
@@ -60,7 +60,7 @@ export type When = z.infer<typeof WhenSchema>;
 
 /**
  * Scopes that may decide an approval: `approve` (a person on call), or only `admin`. Not `respond`: starting a run
- * and approving it are different duties (issue 11 item 7).
+ * and approving it are different duties.
  */
 export const APPROVER_SCOPES = ['approve', 'admin'] as const;
 
@@ -131,7 +131,7 @@ export const TriggerSchema = z
     /** At most one run per incident (default), per alert, or per entity. */
     once_per: z.enum(['incident', 'alert', 'entity']).default('incident'),
     /**
-     * Source kinds whose evidence may start this playbook's steps without a person (issue 11 item 4): only alerts of
+     * Source kinds whose evidence may start this playbook's steps without a person: only alerts of
      * Bulwark's own rules over these sources (or, listing `external` / `alertmanager`, alerts other tools posted).
      * Default: k8s-audit and falco. `[]`: no evidence is trusted, every acting step waits for a person.
      */
@@ -157,7 +157,7 @@ export const PlaybookSchema = z.strictObject({
   inputs: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'input names: a lowercase letter, then letters, digits or _'), InputSchema).default({}),
   steps: z.array(StepSchema).min(1).max(50),
   /**
-   * Separation of duties (issue 11 item 7): the token that started a run — and any token of the same name, the same
+   * Separation of duties (docs/ARCHITECTURE.md, "Separation of duties"): the token that started a run — and any token of the same name, the same
    * person — cannot approve its steps. Default on; false lets a single operator approve their own runs.
    */
   separation_of_duties: z.boolean().default(true),

@@ -55,7 +55,12 @@ export function incidentPort(cases: CaseService, actor: () => string): IncidentP
         },
         { ifAbsent: true },
       );
-      await cases.recordEntry(incidentId, 'evidence', id, `evidence ${evidence.name} (${bytes} bytes, sha256 ${sha256}) captured by ${actor()}`);
+      // Jobs run at least once, so a retried capture adds the same bundle again: the audit record is deduplicated by
+      // its id above, and the timeline gets its entry only once too (retries are sequential, so reading first holds).
+      const current = await cases.store.get<Incident>('incidents', incidentId);
+      if (!current?.record.timeline.some((entry) => entry.kind === 'evidence' && entry.ref === id)) {
+        await cases.recordEntry(incidentId, 'evidence', id, `evidence ${evidence.name} (${bytes} bytes, sha256 ${sha256}) captured by ${actor()}`);
+      }
       return id;
     },
 

@@ -1,4 +1,4 @@
-/** @bulwark/playbooks: the playbook format and loader, and the engine that runs them (issue 6 items 1–2). */
+/** @bulwark/playbooks: the playbook format and loader, and the engine that runs them (docs/ARCHITECTURE.md, "Response"). */
 export * from './format.js';
 export * from './load.js';
 export * from './template.js';

@@ -1,5 +1,5 @@
 /**
- * Blast-radius limits (issue 6 item 2): at most `perPlaybook` limited actions per window for one playbook and
+ * Blast-radius limits (docs/ARCHITECTURE.md, "Response"): at most `perPlaybook` limited actions per window for one playbook and
  * `overall` for all of them. The counts live in the CaseStore (one record, updated under its version), so any
  * number of responders share them. When a limit is reached the circuit breaker for that playbook (or for all) opens,
  * and every further limited action waits for a person — even after the window has passed — until someone resets

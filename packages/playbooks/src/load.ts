@@ -1,5 +1,5 @@
 /**
- * Loading playbooks (issue 6 item 1): every file is parsed and checked at load — the schema (unknown keys refused),
+ * Loading playbooks: every file is parsed and checked at load — the schema (unknown keys refused),
  * that each action exists and each literal parameter passes the action's own schema, that every `{{ reference }}`
  * names a declared input or an earlier step, that names and step ids are unique — and every problem is reported with
  * its file and YAML path, all at once. `bulwark playbooks validate` runs the same check for CI.
@@ -128,7 +128,7 @@ function typeMatches(type: string, value: unknown): boolean {
 }
 
 /**
- * Credentials in parameters (issue 11 item 10): a webhook URL (Slack, Teams) is a credential, so notify.webhook's
+ * Credentials in parameters (docs/ARCHITECTURE.md, "Bulwark's own secrets"): a webhook URL (Slack, Teams) is a credential, so notify.webhook's
  * `url` is never filled in by a reference — whoever starts the run, or writes the alert, would choose where the
  * incident goes; use `url_ref`. A `*_ref` parameter is a literal secret reference or exactly `{{ inputs.<name> }}` of
  * an input of type `secret` (which is never taken from the alert).

@@ -18,7 +18,7 @@ export async function record(deps: StepDeps, run: RunRecord, step: StepJournal, 
       at: iso(deps),
       actor: `playbook:${run.playbook}`,
       on_behalf_of: run.undo_requested_by && result === 'undone' ? run.undo_requested_by : run.trigger.actor,
-      // Both people: who asked for the run, and who approved this step (issue 11 item 7).
+      // Both people: who asked for the run, and who approved this step (separation of duties).
       requested_by: run.trigger.actor,
       requested_by_token: run.trigger.token_id ?? null,
       approved_by: step.approval?.decision === 'approved' ? step.approval.decided_by : null,

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { ActionContext, ActionResult } from '@bulwark/actions';
 import { DEFAULT_PROTECTED_NAMESPACES } from '@bulwark/actions';
-import { BulwarkError, severityRank, type Alert, type Incident, type RunRecord, type Severity, type StepJournal } from '@bulwark/schema';
+import { BulwarkError, severityRank, withTimeout, type Alert, type Incident, type RunRecord, type Severity, type StepJournal } from '@bulwark/schema';
 import { gates, waitingApproval } from './approvals.js';
 import { untrustedRun, untrustedStep } from './evidence.js';
 import { iso, record, timeline } from './step-records.js';
@@ -87,10 +87,8 @@ export async function executeStep(deps: StepDeps, playbook: Playbook, run: RunRe
   if (!claimed) return { kind: 'continue' };
   const claimedStep = claimed.steps.find((s) => s.id === step.id)!;
   try {
-    const result = await withTimeout(
-      action.run(actionContext(deps, run, claimedStep), params),
-      spec.timeout,
-      `step ${step.id} (${step.action}) did not finish within ${spec.timeout} ms`,
+    const result = await withTimeout(action.run(actionContext(deps, run, claimedStep), params), spec.timeout, () =>
+      new BulwarkError('BWK_UPSTREAM_FAILED', `step ${step.id} (${step.action}) did not finish within ${spec.timeout} ms`, { step: step.id, timeoutMs: spec.timeout }),
     );
     await stepSucceeded(deps, run, claimedStep, result);
     return { kind: 'continue' };
@@ -226,14 +224,6 @@ function refuseProtectedTarget(deps: StepDeps, params: unknown): void {
   if (typeof namespace === 'string' && protectedNamespaces.includes(namespace)) {
     throw new BulwarkError('BWK_BAD_REQUEST', `namespace ${namespace} is protected: no playbook may act on it`, { field: 'namespace' });
   }
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new BulwarkError('BWK_INTERNAL', message)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 

@@ -1,5 +1,5 @@
 /**
- * Which playbooks an alert starts (issue 6 item 1, `trigger`), and the inputs a run takes from the alert and its
+ * Which playbooks an alert starts (`trigger`), and the inputs a run takes from the alert and its
  * incident. Every condition given must hold; within a list, any value matches. A run's id is derived from the
  * playbook and what it runs once for (the incident by default), so the same incident's tenth alert, a redelivered
  * notification or a second responder never starts a second run.

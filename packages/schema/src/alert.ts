@@ -1,5 +1,5 @@
 /**
- * The alert model (issue 4 items 3–4): what the correlator writes when a rule fires, and what `POST /v1/alerts` and
+ * The alert model: what the correlator writes when a rule fires, and what `POST /v1/alerts` and
  * the Alertmanager webhook accept. Ids are deterministic and chosen by the producer (e.g. a hash of rule id, group key
  * and window), so a retried or replayed alert is recognised rather than stored twice. Records are stored in the
  * CaseStore as JSON: map keys (labels) must contain no `.` and times are ISO 8601 strings.
@@ -98,7 +98,7 @@ export const AlertSchema = z.strictObject({
   suppressed_ids: z.array(z.string()).default([]),
   resolved_at: isoTime.nullable().default(null),
   /**
-   * Set by Bulwark, never by a caller (issue 11): what produced the alert, its evidence's source kinds and when Bulwark
+   * Set by Bulwark, never by a caller: what produced the alert, its evidence's source kinds and when Bulwark
    * received it. Absent only on alerts stored before provenance existed; such alerts count as untrusted.
    */
   provenance: AlertProvenanceSchema.optional(),

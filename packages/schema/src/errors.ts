@@ -1,6 +1,8 @@
 /**
  * The error catalogue: every error Bulwark reports has a stable code, an HTTP status and a one-line meaning.
  * API errors are rendered as `{error:{code,message,details}}`; per-record ingest errors carry the same codes.
+ * docs/errors.md is generated from this table (packages/schema/scripts/generate-error-docs.ts); a test keeps it
+ * current and checks that every code is raised somewhere in production code, so it lists no code Bulwark never reports.
  */
 export const ErrorCatalogue = {
   BWK_AUTH_MISSING: { status: 401, meaning: 'no credentials were sent' },
@@ -10,7 +12,6 @@ export const ErrorCatalogue = {
   BWK_SELF_APPROVAL: { status: 403, meaning: 'separation of duties: the requester of a run cannot decide its approvals' },
   BWK_NOT_FOUND: { status: 404, meaning: 'no such resource' },
   BWK_ROUTE_NOT_FOUND: { status: 404, meaning: 'no such route' },
-  BWK_METHOD_NOT_ALLOWED: { status: 405, meaning: 'the route does not take this method' },
   BWK_BAD_REQUEST: { status: 400, meaning: 'the request is malformed' },
   BWK_BAD_PARAM: { status: 400, meaning: 'a query or path parameter is invalid' },
   BWK_QUERY_SYNTAX: { status: 400, meaning: 'the search query does not parse' },
@@ -35,24 +36,84 @@ export const ErrorCatalogue = {
     meaning: 'some records were rejected (see details.errors); every other record of the request was stored',
   },
   BWK_STORE_UNAVAILABLE: { status: 503, meaning: 'the store cannot be reached; retry later' },
+  BWK_STORE_REFUSED: {
+    status: 400,
+    meaning: 'the store refused a well-formed record (a search engine mapping conflict); it is kept in the dead-letter index, retrying does not help',
+  },
   BWK_BUS_UNAVAILABLE: { status: 503, meaning: 'the events were stored but could not be handed to detection; retry later' },
   BWK_OVERLOADED: { status: 429, meaning: 'Bulwark is saturated; retry after the Retry-After delay' },
-  BWK_CONFIG_INVALID: { status: 500, meaning: 'the configuration is invalid' },
+  BWK_CONFIG_INVALID: { status: 500, meaning: 'the configuration is invalid (details.problems lists every problem when there are several)' },
+  BWK_SIGMA_RULE_INVALID: { status: 400, meaning: 'a Sigma rule or correlation does not validate; details.problems lists every problem (file, path, message)' },
   BWK_INTERNAL: { status: 500, meaning: 'an unexpected error; see the server log' },
   BWK_VERSION_REQUIRED: { status: 428, meaning: 'send the version you read (If-Match header or body "version")' },
   BWK_CASE_INVALID_STATE: { status: 409, meaning: 'the operation does not apply to the record in its current state' },
-  BWK_UPSTREAM_FAILED: { status: 502, meaning: 'a system an action called (a webhook, an identity provider) failed, timed out or answered an unexpected status' },
+  BWK_UPSTREAM_FAILED: {
+    status: 502,
+    meaning: 'a system Bulwark called (a webhook, an identity provider, the server the CLI talks to) failed, timed out or answered an unexpected status',
+  },
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCatalogue;
 
+/**
+ * What every error's details may carry: the offending field (a dotted path in the body, the configuration or the
+ * query), and any other JSON values that help the caller fix the request.
+ */
+export interface BaseDetails {
+  /** Dotted path of the offending field, when there is one. */
+  field?: string;
+  [key: string]: unknown;
+}
+
+/** A problem found while validating a file: where, and what is wrong. */
+export interface FileProblem {
+  file?: string;
+  /** Dotted path inside the file (or the configuration key). */
+  path: string;
+  message: string;
+  /** Where a configuration value came from (a file or an environment variable). */
+  source?: string;
+}
+
+/**
+ * The details each code carries. Keys named here have the given type; a code whose details have a required key
+ * must be raised with them (`new BulwarkError(code, message, details)` does not compile otherwise).
+ */
+export interface ErrorDetailsByCode {
+  BWK_AUTH_MISSING: BaseDetails & { scope?: string };
+  BWK_AUTH_FORBIDDEN: BaseDetails & { scope: string; granted: readonly string[] };
+  BWK_AUTH_SOURCE_FORBIDDEN: BaseDetails & { route: string; route_sources: readonly string[]; token_sources: readonly string[] };
+  BWK_SELF_APPROVAL: BaseDetails & { id: string; step: string };
+  BWK_ROUTE_NOT_FOUND: BaseDetails & { method?: string; path?: string };
+  BWK_BAD_PARAM: BaseDetails & { param: string; reason?: string };
+  BWK_QUERY_SYNTAX: BaseDetails & { position: number; query: string };
+  BWK_INGEST_BAD_JSON: BaseDetails & { reason?: string };
+  BWK_INGEST_TOO_LARGE: BaseDetails & { limit?: number };
+  BWK_URI_TOO_LONG: BaseDetails & { limit_bytes: number };
+  BWK_HEADERS_TOO_LARGE: BaseDetails & { limit_bytes: number };
+  BWK_CONFLICT: BaseDetails & { collection?: string; id?: string };
+  BWK_INGEST_REJECTED_RECORDS: BaseDetails & { accepted: number; created: number; duplicates: number; rejected: number; errors: readonly RecordError[] };
+  BWK_STORE_REFUSED: BaseDetails & { type?: string; reason?: string };
+  BWK_BUS_UNAVAILABLE: BaseDetails & { queue?: string; timeoutMs?: number; closed?: boolean; reason?: string };
+  BWK_CONFIG_INVALID: BaseDetails & { problems?: readonly FileProblem[] };
+  BWK_SIGMA_RULE_INVALID: BaseDetails & { problems: readonly FileProblem[] };
+  BWK_VERSION_REQUIRED: BaseDetails & { field: 'version'; header: 'if-match' };
+  BWK_UPSTREAM_FAILED: BaseDetails & { upstream_status?: number };
+}
+
+/** The details of `C`: its own type when the map names one, else {@link BaseDetails}. */
+export type ErrorDetails<C extends ErrorCode> = C extends keyof ErrorDetailsByCode ? ErrorDetailsByCode[C] : BaseDetails;
+
+/** The constructor's details argument: required when the code's details have a required key, optional otherwise. */
+type DetailsArg<C extends ErrorCode> = C extends ErrorCode ? (BaseDetails extends ErrorDetails<C> ? [details?: ErrorDetails<C>] : [details: ErrorDetails<C>]) : never;
+
 /** An error with a catalogue code; the HTTP layer renders it as `{error:{code,message,details}}`. */
-export class BulwarkError extends Error {
+class CatalogueError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
-  readonly details: Record<string, unknown> | undefined;
+  readonly details: BaseDetails | undefined;
 
-  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+  constructor(code: ErrorCode, message: string, details?: BaseDetails) {
     super(message);
     this.name = 'BulwarkError';
     this.code = code;
@@ -60,10 +121,23 @@ export class BulwarkError extends Error {
     this.details = details;
   }
 
-  toJSON(): { error: { code: ErrorCode; message: string; details?: Record<string, unknown> } } {
+  toJSON(): { error: { code: ErrorCode; message: string; details?: BaseDetails } } {
     return { error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) } };
   }
 }
+
+/**
+ * How `BulwarkError` is constructed: the code decides the type of the details (see {@link ErrorDetailsByCode}). A
+ * subclass names its code: `class OutboundError extends BulwarkError<'BWK_UPSTREAM_FAILED'>`.
+ */
+export interface BulwarkErrorConstructor {
+  new <C extends ErrorCode>(code: C, message: string, ...details: DetailsArg<C>): CatalogueError;
+  readonly prototype: CatalogueError;
+}
+
+/** An error with a catalogue code; the HTTP layer renders it as `{error:{code,message,details}}`. */
+export const BulwarkError = CatalogueError as BulwarkErrorConstructor;
+export type BulwarkError = CatalogueError;
 
 /** A problem with one record of a batch; the rest of the batch is still stored. */
 export interface RecordError {

@@ -84,7 +84,7 @@ export const EventSchema = z.looseObject({
     .looseObject({ type: str.optional(), dataset: str.optional(), namespace: str.optional() })
     .optional(),
   /**
-   * Bulwark's own fields (issue 11), written by the collector only; a payload's `bulwark` keys are moved aside.
+   * Bulwark's own fields (docs/ARCHITECTURE.md, "Provenance"), written by the collector only; a payload's `bulwark` keys are moved aside.
    * `provenance`: see `EventProvenanceSchema`. `claimed`: what the payload claimed and was not believed (a reserved
    * dataset, identity fields the shipper's metadata contradicted), kept for investigation.
    */

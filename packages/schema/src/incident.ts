@@ -1,5 +1,5 @@
 /**
- * The incident model (issue 4 item 3): alerts about one entity within a window, worked by people. Severity is the
+ * The incident model (docs/ARCHITECTURE.md, "Alerts and incidents"): alerts about one entity within a window, worked by people. Severity is the
  * maximum of its alerts; the timeline lists its alerts and every change made to it. The stored document stays
  * bounded whatever the number of alerts: membership lives on the alerts (`incident_id`).
  */
@@ -51,7 +51,7 @@ export const IncidentSchema = z.strictObject({
   first_seen: z.string(),
   last_seen: z.string(),
   /**
-   * The span of the times Bulwark received its alerts' evidence: what grouping decides on (issue 11), as stated times
+   * The span of the times Bulwark received its alerts' evidence: what grouping decides on, as stated times
    * are the caller's. Absent on incidents stored before it existed (`first_seen`/`last_seen` stand in).
    */
   first_received_at: z.string().optional(),

@@ -4,3 +4,5 @@ export * from './alert.js';
 export * from './incident.js';
 export * from './run.js';
 export * from './provenance.js';
+export * from './timeout.js';
+export * from './error-docs.js';

@@ -1,5 +1,5 @@
 /**
- * Provenance (issue 11): where a piece of evidence came from, as Bulwark itself saw it — never as the payload claims.
+ * Provenance (docs/ARCHITECTURE.md, "Provenance"): where a piece of evidence came from, as Bulwark itself saw it — never as the payload claims.
  * The collector stamps every event with the route and protocol it arrived through, the token that sent it and the
  * source kind that token may speak for; alerts carry the provenance of their evidence; playbook triggers name the
  * source kinds whose evidence may start containment without a person. Everything an attacker can write (a log line,

@@ -1,5 +1,5 @@
 /**
- * Playbook runs (issue 6): what the responder persists for every run — the inputs it was started with and a journal
+ * Playbook runs: what the responder persists for every run — the inputs it was started with and a journal
  * entry per step — so a crashed responder resumes where it stopped and never repeats a completed side effect, and
  * people can see, approve, cancel and undo. Stored in the CaseStore's `runs` collection. Free-form parts (resolved
  * parameters, plans, undo records, outputs) are kept as JSON text: the search engines map every field to one type,
@@ -18,8 +18,8 @@ export type StepStatus = (typeof StepStatuses)[number];
 
 /**
  * Why a step waits for a person: the playbook asks for approval, the blast-radius circuit breaker is open, or the
- * evidence that started the run is not trusted to move the responder by itself (issue 11: external alerts,
- * Alertmanager, container-log rules — see the run's `evidence`).
+ * evidence that started the run is not trusted to move the responder by itself (external alerts, Alertmanager,
+ * container-log rules — see the run's `evidence` and docs/ARCHITECTURE.md, "What acts without a person").
  */
 export type ApprovalReason = 'playbook' | 'circuit_breaker' | 'untrusted_evidence';
 
@@ -34,7 +34,7 @@ export interface StepApproval {
   decision: 'approved' | 'rejected' | null;
   /** The deciding token's name (a person), or `timeout` when the default applied. */
   decided_by: string | null;
-  /** The deciding token's id (null for `timeout`, and on records from before issue 11). */
+  /** The deciding token's id (null for `timeout`, and on records from before decisions recorded it). */
   decided_by_token?: string | null;
   decided_at: string | null;
   comment: string | null;
@@ -43,8 +43,8 @@ export interface StepApproval {
 }
 
 /**
- * The evidence an automatic run was started by, and whether it may move the responder without a person (issue 11
- * item 4): shown with every approval request so the person deciding sees what the run acts on, and on whose word.
+ * The evidence an automatic run was started by, and whether it may move the responder without a person
+ * (docs/ARCHITECTURE.md, "What acts without a person"): shown with every approval request so the person deciding sees what the run acts on, and on whose word.
  */
 export interface RunEvidence {
   alert_id: string;

@@ -15,7 +15,7 @@ import type { SortOrder } from './port.js';
 /**
  * The record families. `audit` is append-only: it can be appended to and read, never updated or deleted. `tokens`:
  * API tokens (hashes only) in scale mode, so every process accepts the same tokens (`CaseTokenStore`). `deadletter`:
- * events the correlator could not evaluate after its bounded retries, with the reason (issue 11 item 6), so one
+ * events the correlator could not evaluate after its bounded retries, with the reason (docs/ARCHITECTURE.md, "Detection never stalls"), so one
  * poison event is set aside and visible instead of stalling detection for everything after it.
  */
 export type CaseCollection = 'alerts' | 'incidents' | 'runs' | 'audit' | 'tokens' | 'deadletter';

@@ -37,6 +37,7 @@ export {
   type CasePage,
   type CaseStore,
 } from './case-port.js';
+export { SqliteCorrelationState, type SqliteCorrelationStateOptions } from './sqlite/correlation-state.js';
 export { SqliteCaseStore, migrateCaseTables, CASE_SCHEMA_VERSION, type SqliteCaseStoreOptions } from './sqlite/case-store.js';
 export { SearchCaseStore, type SearchCaseStoreOptions } from './search/case-store.js';
 export { CASE_MAPPINGS, caseIndexName, type CaseIndexSettings } from './search/case-mappings.js';

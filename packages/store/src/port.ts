@@ -119,7 +119,7 @@ export interface StoredToken {
   createdAt: string;
   revokedAt?: string | null;
   /**
-   * The source kinds this token may speak for (issue 11): ingest routes refuse it where they speak for another kind,
+   * The source kinds this token may speak for (docs/ARCHITECTURE.md, "Tokens and sources"): ingest routes refuse it where they speak for another kind,
    * and its events carry these in `bulwark.provenance.token_sources`. Absent: unrestricted (every kind).
    */
   sources?: SourceKind[];

@@ -1,3 +1,4 @@
+// services: opensearch
 /**
  * A token's `sources` restriction (issue 11) in both token stores: kept and read back as given, absent when
  * unrestricted, refused when it names an unknown kind; a token file from before the restriction existed (schema v1)

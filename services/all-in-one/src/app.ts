@@ -1,15 +1,19 @@
 /**
- * Embedded mode: collector and api on one port in one process. Same routers as the separate services — mode is
- * configuration and wiring, never a code fork.
+ * Embedded mode: collector, api and responder on one port in one process. Same routers as the separate services —
+ * mode is configuration and wiring (root.ts), never a code fork.
  */
 import express, { type Express } from 'express';
-import { errorHandler, healthRouter, notFound, type ServiceDeps } from '@bulwark/http';
+import { errorHandler, healthRouter, notFound } from '@bulwark/http';
+import type { ApiDeps, CollectorDeps } from '@bulwark/runtime';
 import { apiRouter } from '@bulwark/api';
 import { collectorRouter, elasticProductHeader } from '@bulwark/collector';
 import { responderRouter, type Responder } from '@bulwark/responder';
 
-/** `responder`: the in-process responder whose runs API to serve (null: `responder.enabled` is off). */
-export function buildApp(deps: ServiceDeps, responder: Responder | null = null): Express {
+/** What the one app of the all-in-one process is built from: the collector's and the api's dependencies. */
+export type AllInOneDeps = CollectorDeps & ApiDeps;
+
+/** `responder`: the in-process responder whose runs API to serve (null: none runs in this process). */
+export function buildApp(deps: AllInOneDeps, responder: Responder | null = null): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);

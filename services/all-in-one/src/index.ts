@@ -1,3 +1,3 @@
-export { buildApp } from './app.js';
-export { startEmbedded, type Embedded, type EmbeddedOptions } from './embedded.js';
-export { startCorrelatorThread, type CorrelatorThread } from './correlator-thread.js';
+export { buildApp, type AllInOneDeps } from './app.js';
+export { composeAllInOne, correlatorPlacement, type AllInOne, type AllInOneOptions, type CorrelatorPlacement } from './root.js';
+export { startCorrelatorThread, type CorrelatorThread, type CorrelatorThreadDeps } from './correlator-thread.js';

@@ -14,18 +14,18 @@ import { readFileSync } from 'node:fs';
 import express, { Router, type Request } from 'express';
 import { BulwarkError } from '@bulwark/schema';
 import { AlertmanagerPayload, parseOrThrow, type CaseService, type ExternalIntake } from '@bulwark/cases';
-import { findRuleFiles, loadSigmaFiles } from '@bulwark/detection';
-import { requireSource, type ServiceDeps } from '@bulwark/http';
+import { BUNDLED_RULES_DIR, findRuleFiles, loadSigmaFiles } from '@bulwark/detection';
+import { requireSource } from '@bulwark/http';
+import type { ApiDeps } from '@bulwark/runtime';
 import { parseParams } from './params.js';
 import { AlertListParams, filterOf } from './case-params.js';
-import { BUNDLED_RULES_DIR } from './backtest-routes.js';
 
 /** The most alerts one request may carry; a larger backlog is sent in several requests. */
 export const MAX_ALERTS_PER_REQUEST = 1000;
 
 const jsonBody = express.json({ limit: '4mb', type: () => true });
 
-export function alertsRouter(deps: ServiceDeps, cases: CaseService): Router {
+export function alertsRouter(deps: ApiDeps, cases: CaseService): Router {
   const router = Router();
   const alerts = deps.auth.require('alerts');
   const read = deps.auth.require('read');

@@ -1,7 +1,7 @@
 /** The api service: search and timelines for people and scripts. `buildApp(deps)` is apart from listening. */
 import express, { Router, type Express } from 'express';
-import { errorHandler, healthRouter, notFound, type ServiceDeps } from '@bulwark/http';
-import { CaseService, caseOptionsFromConfig } from '@bulwark/cases';
+import { errorHandler, healthRouter, notFound } from '@bulwark/http';
+import type { ApiDeps } from '@bulwark/runtime';
 import { searchRouter, tokenRouter } from './routes.js';
 import { alertsRouter } from './alerts-routes.js';
 import { incidentsRouter } from './incidents-routes.js';
@@ -9,24 +9,20 @@ import { backtestRouter } from './backtest-routes.js';
 import { auditRouter } from './audit-routes.js';
 import { deadLetterRouter } from './dead-letter-routes.js';
 
-export function apiRouter(deps: ServiceDeps): Router {
+export function apiRouter(deps: ApiDeps): Router {
   const router = Router();
   router.use(searchRouter(deps));
   router.use(tokenRouter(deps));
-  // Alert intake suppresses and groups with the same windows as the correlator.
-  const cases = new CaseService(deps.cases, {
-    ...caseOptionsFromConfig(deps.config),
-    onRecorded: async (notice) => deps.alertRecorded?.(notice),
-  });
-  router.use(alertsRouter(deps, cases));
-  router.use(incidentsRouter(deps, cases));
+  // Alert intake suppresses and groups with the process's one case service: the same windows as the correlator.
+  router.use(alertsRouter(deps, deps.caseService));
+  router.use(incidentsRouter(deps, deps.caseService));
   router.use(auditRouter(deps));
   router.use(deadLetterRouter(deps));
   router.use(deps.config.detection.rules_dir ? backtestRouter(deps, deps.config.detection.rules_dir) : backtestRouter(deps));
   return router;
 }
 
-export function buildApp(deps: ServiceDeps): Express {
+export function buildApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);

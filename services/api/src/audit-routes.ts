@@ -6,13 +6,13 @@
  */
 import { Router } from 'express';
 import { BulwarkError } from '@bulwark/schema';
-import type { ServiceDeps } from '@bulwark/http';
+import type { ApiDeps } from '@bulwark/runtime';
 import { parseParams } from './params.js';
 import { AuditListParams, filterOf } from './case-params.js';
 
 type AuditRecord = { id: string; at: string; content?: string } & Record<string, unknown>;
 
-export function auditRouter(deps: ServiceDeps): Router {
+export function auditRouter(deps: ApiDeps): Router {
   const router = Router();
   const read = deps.auth.require('read');
 

@@ -13,20 +13,17 @@
  * (`detection.rules_dir`, default the bundled `rules/`). They are loaded once, on first use.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import { BulwarkError } from '@bulwark/schema';
 import { parseQuery } from '@bulwark/store';
-import type { ServiceDeps } from '@bulwark/http';
+import type { ApiDeps } from '@bulwark/runtime';
 import {
-  datasetQuery, detectionConfigFrom, findRule, findRuleFiles, loadCorrelation, loadRule, loadSigmaFiles, pagedEvents, planBacktest, runBacktest, SigmaRuleError,
+  BUNDLED_RULES_DIR, datasetQuery, detectionConfigFrom, findRule, findRuleFiles, loadCorrelation, loadRule, loadSigmaFiles, pagedEvents, planBacktest, runBacktest, SigmaRuleError,
   type BacktestContext, type BacktestPlan, type DetectionConfig, type SigmaCorrelation, type SigmaRule,
 } from '@bulwark/detection';
 import { parseTime } from './params.js';
 
-/** The bundled rules at the repository root. */
-export const BUNDLED_RULES_DIR = fileURLToPath(new URL('../../../rules/', import.meta.url));
 export const MAX_RANGE_DAYS = 31;
 export const MAX_EVENTS = 200_000;
 export const MAX_LIMIT = 1000;
@@ -88,7 +85,7 @@ function planFor(body: { rule?: string | undefined; rule_id?: string | undefined
   }
 }
 
-export function backtestRouter(deps: ServiceDeps, rulesDir = BUNDLED_RULES_DIR): Router {
+export function backtestRouter(deps: ApiDeps, rulesDir = BUNDLED_RULES_DIR): Router {
   const { store, auth } = deps;
   const router = Router();
   let context: BacktestContext | undefined;

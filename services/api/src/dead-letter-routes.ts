@@ -5,13 +5,13 @@
  * excerpts of stored events, which `read` may search anyway.
  *
  * `GET /v1/correlator/status` here serves a process that runs a correlator next to this API (`npm start`: on its
- * own thread): whoever starts it sets `correlatorStatus` on the service deps. Without one (the API process of scale
+ * own thread): its root hands the API `correlatorStatus`. Without one (the API process of scale
  * mode) the route falls through to 404; each scale-mode correlator process serves its own status.
  */
 import { Router } from 'express';
 import { z } from 'zod';
 import { BulwarkError } from '@bulwark/schema';
-import type { ServiceDeps } from '@bulwark/http';
+import type { ApiDeps } from '@bulwark/runtime';
 import { parseParams } from './params.js';
 import { AuditListParams, filterOf } from './case-params.js';
 
@@ -27,7 +27,7 @@ export const DeadLetterListParams = AuditListParams.pick({ size: true, cursor: t
 
 type DeadLetterRecord = { id: string; at: string } & Record<string, unknown>;
 
-export function deadLetterRouter(deps: ServiceDeps): Router {
+export function deadLetterRouter(deps: ApiDeps): Router {
   const router = Router();
   const read = deps.auth.require('read');
 

@@ -7,7 +7,7 @@ import express, { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import { AcknowledgeBody, AssignBody, CommentBody, MergeBody, StatusBody, TagsBody, type Incident } from '@bulwark/schema';
 import { parseOrThrow, type CaseService, type Change } from '@bulwark/cases';
-import type { ServiceDeps } from '@bulwark/http';
+import type { ApiDeps } from '@bulwark/runtime';
 import type { Versioned } from '@bulwark/store';
 import { parseParams } from './params.js';
 import { AlertListParams, expectedVersionOf, filterOf, IncidentListParams } from './case-params.js';
@@ -36,7 +36,7 @@ function summary({ record: i, version }: Versioned<Incident>): Record<string, un
   };
 }
 
-export function incidentsRouter(deps: ServiceDeps, cases: CaseService): Router {
+export function incidentsRouter(deps: ApiDeps, cases: CaseService): Router {
   const router = Router();
   const read = deps.auth.require('read');
   const respond = deps.auth.require('respond');

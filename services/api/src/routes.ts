@@ -6,11 +6,12 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import { BulwarkError, SourceKinds } from '@bulwark/schema';
 import { MAX_BUCKETS, parseQuery } from '@bulwark/store';
-import { defaultSources, mintToken, SCOPES, type ServiceDeps } from '@bulwark/http';
+import { defaultSources, mintToken, SCOPES } from '@bulwark/http';
+import type { ApiDeps } from '@bulwark/runtime';
 import { autoInterval, HistogramParams, parseParams, SearchParams } from './params.js';
 
 
-export function searchRouter(deps: ServiceDeps): Router {
+export function searchRouter(deps: ApiDeps): Router {
   const { store, auth } = deps;
   const router = Router();
   const read = auth.require('read');
@@ -64,7 +65,7 @@ const NewToken = z.strictObject({
   sources: z.array(z.enum(SourceKinds)).max(SourceKinds.length * 4).optional(),
 });
 
-export function tokenRouter(deps: ServiceDeps): Router {
+export function tokenRouter(deps: ApiDeps): Router {
   const { tokens, auth } = deps;
   const router = Router();
   const admin = auth.require('admin');

@@ -12,7 +12,8 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { pino } from 'pino';
 import { loadConfig } from '@bulwark/config';
-import { mintToken, openRuntime, type ServiceDeps } from '@bulwark/http';
+import { mintToken } from '@bulwark/http';
+import { apiDeps, caseServiceFrom, openCases, openCore, type Core } from '@bulwark/runtime';
 import type { Event } from '@bulwark/schema';
 import { buildApp } from '../src/app.js';
 import { MAX_CONCURRENT } from '../src/backtest-routes.js';
@@ -31,13 +32,14 @@ function execs(n: number): Event[] {
 
 describe('backtest cost bounds', () => {
   let dir: string;
-  let deps: ServiceDeps;
+  let core: Core;
   let server: Server;
   let url: string;
   let token: string;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bwk-backtest-'));
-    ({ deps } = await openRuntime(loadConfig({ BULWARK_DATA_DIR: dir, BULWARK_SQLITE_SYNCHRONOUS: 'NORMAL' }), pino({ level: 'silent' })));
+    core = await openCore(loadConfig({ BULWARK_DATA_DIR: dir, BULWARK_SQLITE_SYNCHRONOUS: 'NORMAL' }), pino({ level: 'silent' }));
+    const deps = apiDeps(core, caseServiceFrom(core.config, await openCases(core), null), null);
     const all = execs(EVENTS);
     for (let i = 0; i < all.length; i += 5000) await deps.store.append(all.slice(i, i + 5000));
     const minted = mintToken('reader', ['read']);
@@ -50,7 +52,7 @@ describe('backtest cost bounds', () => {
   after(async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    await deps.close();
+    await core.lifetime.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

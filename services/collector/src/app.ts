@@ -3,7 +3,8 @@
  * drive it on port 0 and `all-in-one` can mount the same routers.
  */
 import express, { Router, type Express } from 'express';
-import { errorHandler, healthRouter, notFound, type ServiceDeps } from '@bulwark/http';
+import { errorHandler, healthRouter, notFound, type HttpDeps } from '@bulwark/http';
+import type { CollectorDeps } from '@bulwark/runtime';
 import { nativeIngestRouter } from './native-routes.js';
 import { createDecoder } from './decoder.js';
 import { elasticProductHeader, esErrorHandler, esRouter, isEsPath } from './es-routes.js';
@@ -12,12 +13,12 @@ import { publishingStore } from './publishing-store.js';
 /**
  * All collector routes. Errors on the Elasticsearch surface are rendered Elasticsearch-style, others Bulwark-style.
  * The routes write through a store that publishes every stored batch to `deps.bus` (when there is one) before the
- * request is answered.
+ * request is answered. The decode threads started here are released with the process (`deps.shutdown`).
  */
-export function collectorRouter(serviceDeps: ServiceDeps): Router {
-  const deps: ServiceDeps = { ...serviceDeps, store: publishingStore(serviceDeps.store, serviceDeps.bus) };
+export function collectorRouter(collector: CollectorDeps): Router {
+  const deps: HttpDeps = Object.freeze({ ...collector, store: publishingStore(collector.store, collector.bus) });
   const decoder = createDecoder(deps.config.ingest.decode_threads);
-  deps.onClose(() => decoder.close());
+  collector.shutdown.onClose(() => decoder.close());
   const router = Router();
   router.use(nativeIngestRouter(deps, decoder));
   const es = Router();
@@ -31,7 +32,7 @@ export function collectorRouter(serviceDeps: ServiceDeps): Router {
   return router;
 }
 
-export function buildApp(deps: ServiceDeps): Express {
+export function buildApp(deps: CollectorDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);

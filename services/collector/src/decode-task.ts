@@ -1,38 +1,27 @@
 /**
- * One decode job: request body → serialised events (and, for the Elasticsearch surface, per-item outcomes). Pure and
- * self-contained so it runs the same inline or on a decode thread (`decoder.ts`): the collector's main thread then only
- * speaks HTTP while parsing, normalising and serialising — most of ingest's CPU — happen beside it.
+ * One decode job: request body → serialised events (and, for the Elasticsearch document API, per-item outcomes). Pure
+ * and self-contained so it runs the same inline or on a decode thread (`decoder.ts`): the collector's main thread then
+ * only speaks HTTP while parsing, normalising and serialising — most of ingest's CPU — happen beside it. Dispatch is by
+ * name through the task's decoder registry (`@bulwark/ingest`'s `DECODERS` unless a test built its own), which a thread
+ * loads from the registry's origin before its first task.
  */
 import { BulwarkError, type ErrorCode, type Event, type EventProvenance, type RecordError } from '@bulwark/schema';
-import {
-  decodeBulk,
-  decodeContainerLogs,
-  decodeFalco,
-  decodeGenericEvents,
-  decodeK8sAudit,
-  decodeLokiPush,
-  decodeSingleDoc,
-  type BulkItem,
-  type DecodeOptions,
-  type DecodeResult,
-} from '@bulwark/ingest';
+import { loadRegistry, registryAt, type BulkItem, type DecodeOptions, type DecodeResult, type RegistryOrigin } from '@bulwark/ingest';
 import { eventToRow, type SerializedEvent } from '@bulwark/store';
 import { stampProvenance } from './stamp.js';
 
-export type DecodeKind = 'bulk' | 'doc' | 'k8s-audit' | 'falco' | 'loki' | 'container-logs' | 'events';
-
+/** Everything a decode thread needs, all structured-cloneable (no functions: the decoder is found by name). */
 export interface DecodeTask {
-  kind: DecodeKind;
+  /** Where the registry holding `decoder` is defined. */
+  registry: RegistryOrigin;
+  /** The decoder's name in that registry. */
+  decoder: string;
   body: Uint8Array;
   options: DecodeOptions;
-  /** Loki: the media type (JSON or protobuf). */
-  contentType?: string;
-  /** Container logs: the log file path naming pod, namespace and container. */
-  path?: string;
-  /** Bulk: the URL's index; doc: the target index. */
-  index?: string;
-  /** Doc: the URL's id. */
-  id?: string;
+  /** The Content-Type without parameters. */
+  mediaType: string;
+  /** Path placeholders, the decoder's declared request parameters and the route's fixed ones. */
+  params: Record<string, string>;
   /**
    * Stamped on every event at `bulwark.provenance` (`stamp.ts`), whatever the payload says: computed by the route from
    * the request (route, token), never from the body.
@@ -60,13 +49,20 @@ export interface DecodeOutcome {
   failure?: { code: ErrorCode; message: string; details?: Record<string, unknown> };
 }
 
+interface Stamping {
+  provenance: EventProvenance;
+  receivedIso: string;
+  /** The decoder maps native audit/Falco documents for granted tokens: the event's dataset may refine its source. */
+  nativeShapes: boolean;
+}
+
 /** Provenance and receive time on each event, just before it is serialised. */
-function stamped(event: Event, task: DecodeTask): Event {
-  stampProvenance(event, task.provenance, (task.options.now ?? new Date()).toISOString());
+function stamped(event: Event, s: Stamping): Event {
+  stampProvenance(event, s.provenance, s.receivedIso, s.nativeShapes);
   return event;
 }
 
-function fromItems(items: BulkItem[], task: DecodeTask): DecodeOutcome {
+function fromItems(items: BulkItem[], task: Stamping): DecodeOutcome {
   const rows: SerializedEvent[] = [];
   const metas: ItemMeta[] = [];
   items.forEach((item, i) => {
@@ -87,7 +83,7 @@ function fromItems(items: BulkItem[], task: DecodeTask): DecodeOutcome {
   return { rows, items: metas, errors: [] };
 }
 
-function fromResult(result: DecodeResult, task: DecodeTask): DecodeOutcome {
+function fromResult(result: DecodeResult, task: Stamping): DecodeOutcome {
   const rows: SerializedEvent[] = [];
   const errors = [...result.errors];
   result.events.forEach((event, i) => {
@@ -108,32 +104,39 @@ function asRecordError(err: unknown, index: number): RecordError {
   return { index, code: 'BWK_INGEST_BAD_FIELD', message: (err as Error).message };
 }
 
+/** Runs a task in this thread; its registry must be built here already (the worker entry loads it first). */
 export function runDecodeTask(task: DecodeTask): DecodeOutcome {
   const body = Buffer.from(task.body.buffer, task.body.byteOffset, task.body.byteLength);
-  const o = task.options;
   try {
-    switch (task.kind) {
-      case 'bulk':
-        return fromItems(decodeBulk(body, { ...o, ...(task.index ? { defaultIndex: task.index } : {}) }), task);
-      case 'doc':
-        return fromItems([decodeSingleDoc(body, task.index ?? 'logs-generic-default', task.id, o)], task);
-      case 'k8s-audit':
-        return fromResult(decodeK8sAudit(body, o), task);
-      case 'falco':
-        return fromResult(decodeFalco(body, o), task);
-      case 'loki':
-        return fromResult(decodeLokiPush(body, task.contentType ?? 'application/json', o), task);
-      case 'container-logs':
-        return fromResult(decodeContainerLogs(body, { ...o, ...(task.path ? { path: task.path } : {}) }), task);
-      case 'events':
-        return fromResult(decodeGenericEvents(body, o), task);
-    }
+    const decoder = registryAt(task.registry).get(task.decoder);
+    if (!decoder) throw new BulwarkError('BWK_INTERNAL', `no decoder named ${task.decoder} in ${task.registry.export}`, { decoder: task.decoder });
+    const decoded = decoder.decode({ body, options: task.options, mediaType: task.mediaType, params: task.params });
+    const stamping: Stamping = {
+      provenance: task.provenance,
+      receivedIso: (task.options.now ?? new Date()).toISOString(),
+      nativeShapes: decoder.nativeShapes === true,
+    };
+    return 'items' in decoded ? fromItems(decoded.items, stamping) : fromResult(decoded, stamping);
   } catch (err) {
-    if (err instanceof BulwarkError) {
-      return { rows: [], errors: [], failure: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
-    }
+    if (err instanceof BulwarkError) return failed(err);
     throw err;
   }
 }
 
-export default runDecodeTask;
+/** A refusal travels back as data: a thread hop would turn a thrown BulwarkError into a plain Error. */
+function failed(err: BulwarkError): DecodeOutcome {
+  return { rows: [], errors: [], failure: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
+}
+
+/** Loads the task's registry on first use in this thread (an import, then cached), then runs the task. */
+export async function loadAndRunDecodeTask(task: DecodeTask): Promise<DecodeOutcome> {
+  try {
+    await loadRegistry(task.registry);
+  } catch (err) {
+    if (err instanceof BulwarkError) return failed(err);
+    throw err;
+  }
+  return runDecodeTask(task);
+}
+
+export default loadAndRunDecodeTask;

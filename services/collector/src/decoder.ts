@@ -5,7 +5,8 @@
  */
 import { Piscina } from 'piscina';
 import { BulwarkError } from '@bulwark/schema';
-import { runDecodeTask, type DecodeOutcome, type DecodeTask } from './decode-task.js';
+import { pooledThread } from '@bulwark/threads';
+import { loadAndRunDecodeTask, type DecodeOutcome, type DecodeTask } from './decode-task.js';
 
 export interface Decoder {
   decode(task: DecodeTask): Promise<DecodeOutcome>;
@@ -19,7 +20,7 @@ function unwrap(outcome: DecodeOutcome): DecodeOutcome {
 
 export function inlineDecoder(): Decoder {
   return {
-    decode: async (task) => unwrap(runDecodeTask(task)),
+    decode: async (task) => unwrap(await loadAndRunDecodeTask(task)),
     close: async () => {},
   };
 }
@@ -40,7 +41,8 @@ export interface ThreadDecoderOptions {
 
 export function threadDecoder(threads: number, options: ThreadDecoderOptions = {}): Decoder {
   const pool = new Piscina({
-    filename: new URL('./decode-worker.mjs', import.meta.url).href,
+    // Each thread runs decode-task's `loadAndRunDecodeTask`, loaded the one way Bulwark loads thread modules.
+    ...pooledThread(import.meta.url, './decode-task', 'loadAndRunDecodeTask'),
     minThreads: threads,
     maxThreads: threads,
     idleTimeout: 60_000,

@@ -109,9 +109,8 @@ export async function answerBulk(store: LogStore, decoded: DecodeOutcome, starte
 }
 
 /** Single-document answer: the item body itself, with its status as the HTTP status. */
-export async function answerSingleDoc(store: LogStore, decoded: DecodeOutcome, forceCreate: boolean, res: Response): Promise<void> {
+export async function answerSingleDoc(store: LogStore, decoded: DecodeOutcome, res: Response): Promise<void> {
   const item = decoded.items![0]!;
-  if (forceCreate) item.action = 'create';
   const [outcome] = await storeBulkItems(store, decoded);
   const body = Object.values(bulkResponseItem(item, outcome!))[0] as Record<string, unknown>;
   const httpStatus = body.status as number;

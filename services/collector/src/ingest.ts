@@ -34,7 +34,8 @@ export async function storeRows(store: LogStore, rows: SerializedEvent[]): Promi
 
 /**
  * Stores the decoded records. A record the store refuses (a search engine's mapping conflict; it is kept in the
- * dead-letter index) is reported like a record the decoder refused, with the engine's reason.
+ * dead-letter index) is reported beside the records the decoder refused, as `BWK_STORE_REFUSED` with the engine's
+ * reason: the record was well formed, so it is not a bad field of the request.
  */
 export async function ingestDecoded(store: LogStore, decoded: DecodeOutcome): Promise<IngestSummary> {
   const stored = await storeRows(store, decoded.rows);
@@ -42,7 +43,7 @@ export async function ingestDecoded(store: LogStore, decoded: DecodeOutcome): Pr
   // not known here: such an error names the event id instead.
   const refused: RecordError[] = (stored.rejected ?? []).map((r) => ({
     index: -1,
-    code: 'BWK_INGEST_BAD_FIELD',
+    code: 'BWK_STORE_REFUSED',
     message: `event ${decoded.rows[r.position]?.id}: the store refused it (${r.type}): ${r.reason}; kept in the dead-letter index`,
   }));
   const errors = [...decoded.errors, ...refused].sort((a, b) => a.index - b.index);

@@ -1,6 +1,8 @@
-/** `npm run start:collector`: the collector alone (scale mode runs it beside a separate api). */
-import { serve } from '@bulwark/http';
+/**
+ * `npm run start:collector`: the collector alone (scale mode runs it beside a separate api), and this process's
+ * composition root: it stores logs and publishes them to the bus; alerts and incidents belong to the api and correlator.
+ */
+import { collectorDeps, openBusFor, runService } from '@bulwark/runtime';
 import { buildApp } from './app.js';
 
-// The collector stores logs and publishes them to the bus; alerts and incidents belong to the api and correlator.
-await serve('collector', buildApp, { cases: false, bus: true });
+await runService('collector', (core) => buildApp(collectorDeps(core, openBusFor(core))));

@@ -16,7 +16,7 @@ import type { Bus } from '@bulwark/bus';
 import { BulwarkError, type Event } from '@bulwark/schema';
 import { eventToRow, type AppendResult, type LogStore, type SerializedEvent } from '@bulwark/store';
 
-export function publishingStore(store: LogStore, bus: Bus | null): LogStore {
+export function publishingStore(store: LogStore, bus: Pick<Bus, 'publish'> | null): LogStore {
   if (!bus) return store;
   const publishStored = async (rows: SerializedEvent[], result: AppendResult): Promise<void> => {
     const refused = new Set((result.rejected ?? []).map((r) => r.position));

@@ -5,9 +5,13 @@
 import { AUDIT_DATASET, FALCO_DATASET } from '@bulwark/ingest';
 import type { Event, EventProvenance, SourceKind } from '@bulwark/schema';
 
-/** What one decoded event speaks for (the rule is in `provenance.ts`'s module comment). */
-export function sourceOfEvent(event: Event, base: EventProvenance): SourceKind {
-  if (base.protocol !== 'es-bulk' && base.protocol !== 'es-doc') return base.source;
+/**
+ * What one decoded event speaks for (the rule is in `provenance.ts`'s module comment). `nativeShapes`: the decoder
+ * maps native audit/Falco documents for explicitly granted tokens (its descriptor says so), and only such a mapping
+ * can produce the `kubernetes.audit` / `falco.alerts` dataset there (`packages/ingest/src/trust.ts`).
+ */
+export function sourceOfEvent(event: Event, base: EventProvenance, nativeShapes: boolean): SourceKind {
+  if (!nativeShapes) return base.source;
   const dataset = event.event?.dataset;
   if (dataset === AUDIT_DATASET && base.token_sources.includes('k8s-audit')) return 'k8s-audit';
   if (dataset === FALCO_DATASET && base.token_sources.includes('falco')) return 'falco';
@@ -19,8 +23,8 @@ export function sourceOfEvent(event: Event, base: EventProvenance): SourceKind {
  * `claimed` only, so whatever a payload wrote under `bulwark` (already moved to `bulwark.claimed.payload` by the
  * decoders) can never stand as provenance.
  */
-export function stampProvenance(event: Event, base: EventProvenance, ingestedIso: string): void {
+export function stampProvenance(event: Event, base: EventProvenance, ingestedIso: string, nativeShapes: boolean): void {
   const claimed = event.bulwark?.claimed;
-  event.bulwark = { provenance: { ...base, source: sourceOfEvent(event, base) }, ...(claimed ? { claimed } : {}) };
+  event.bulwark = { provenance: { ...base, source: sourceOfEvent(event, base, nativeShapes) }, ...(claimed ? { claimed } : {}) };
   event.event.ingested = ingestedIso;
 }

@@ -14,7 +14,9 @@ import type { Server } from 'node:http';
 import express from 'express';
 import { pino } from 'pino';
 import { loadConfig } from '@bulwark/config';
-import { errorHandler, mintToken, openRuntime, type ServiceDeps } from '@bulwark/http';
+import { errorHandler, mintToken } from '@bulwark/http';
+import { DECODERS } from '@bulwark/ingest';
+import { openCore, type Core } from '@bulwark/runtime';
 import { BulwarkError } from '@bulwark/schema';
 import { isQueueFull, threadDecoder, type Decoder } from '../src/decoder.js';
 import { nativeIngestRouter } from '../src/native-routes.js';
@@ -28,14 +30,14 @@ function body(n: number, tag: number): string {
 
 describe('decode pool saturation', () => {
   let dir: string;
-  let deps: ServiceDeps;
+  let deps: Core;
   let decoder: Decoder;
   let server: Server;
   let url: string;
   let token: string;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bwk-decode-queue-'));
-    ({ deps } = await openRuntime(loadConfig({ BULWARK_DATA_DIR: dir, BULWARK_SQLITE_SYNCHRONOUS: 'NORMAL' }), pino({ level: 'silent' })));
+    deps = await openCore(loadConfig({ BULWARK_DATA_DIR: dir, BULWARK_SQLITE_SYNCHRONOUS: 'NORMAL' }), pino({ level: 'silent' }));
     const minted = mintToken('shipper', ['ingest']);
     await deps.tokens.put(minted.stored);
     token = minted.secret;
@@ -51,7 +53,7 @@ describe('decode pool saturation', () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await decoder.close();
-    await deps.close();
+    await deps.lifetime.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -88,9 +90,12 @@ describe('decode pool saturation', () => {
     const tasks = Array.from({ length: 8 }, (_, i) =>
       decoder
         .decode({
-          kind: 'events',
+          registry: DECODERS.origin,
+          decoder: 'events',
           body: Buffer.from(body(2000, i)),
           options: {},
+          mediaType: 'application/x-ndjson',
+          params: {},
           provenance: { route: '/v1/ingest/events', protocol: 'events', source: 'logs', token: { id: 't', name: 't' }, token_sources: ['logs'] },
         })
         .then(

@@ -5,8 +5,9 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { DECODERS } from '@bulwark/ingest';
 import type { EventProvenance } from '@bulwark/schema';
-import { runDecodeTask, type DecodeKind, type DecodeTask } from '../src/decode-task.js';
+import { runDecodeTask, type DecodeTask } from '../src/decode-task.js';
 import { threadDecoder } from '../src/decoder.js';
 
 const NOW = new Date('2026-01-01T00:00:00.000Z');
@@ -14,9 +15,10 @@ const forged = { provenance: { route: '/v1/ingest/falco', protocol: 'falco', sou
 const audit = { kind: 'Event', apiVersion: 'audit.k8s.io/v1', auditID: 'a-1', stage: 'ResponseComplete', verb: 'get', requestReceivedTimestamp: '2025-01-01T00:00:00Z', bulwark: forged };
 const falco = { rule: 'Terminal shell in container', priority: 'Notice', output: 'shell', time: '2025-01-01T00:00:00Z', output_fields: {}, bulwark: forged };
 
-const bodies: Record<DecodeKind, string> = {
-  bulk: `${JSON.stringify({ index: {} })}\n${JSON.stringify({ message: 'x', bulwark: forged, event: { ingested: '1999-01-01T00:00:00Z' } })}\n`,
-  doc: JSON.stringify({ message: 'x', 'bulwark.provenance.source': 'falco' }),
+/** One body per registered decoder, each carrying a forged provenance; a decoder added without one fails below. */
+const bodies: Record<string, string> = {
+  'es-bulk': `${JSON.stringify({ index: {} })}\n${JSON.stringify({ message: 'x', bulwark: forged, event: { ingested: '1999-01-01T00:00:00Z' } })}\n`,
+  'es-doc': JSON.stringify({ message: 'x', 'bulwark.provenance.source': 'falco' }),
   'k8s-audit': JSON.stringify(audit),
   falco: JSON.stringify(falco),
   loki: JSON.stringify({ streams: [{ stream: { bulwark: 'x' }, values: [['1735689600000000000', 'line']] }] }),
@@ -24,24 +26,27 @@ const bodies: Record<DecodeKind, string> = {
   events: JSON.stringify({ message: 'x', bulwark: forged, event: { ingested: '1999-01-01T00:00:00Z' } }),
 };
 
-const protocols: Record<DecodeKind, EventProvenance['protocol']> = {
-  bulk: 'es-bulk', doc: 'es-doc', 'k8s-audit': 'k8s-audit', falco: 'falco', loki: 'loki', 'container-logs': 'container-logs', events: 'events',
-};
-
-function task(kind: DecodeKind, tokenSources: EventProvenance['token_sources'] = ['logs', 'k8s-audit', 'falco'], nativeSources: Array<'k8s-audit' | 'falco'> = []): DecodeTask {
-  const source = kind === 'k8s-audit' ? 'k8s-audit' : kind === 'falco' ? 'falco' : 'logs';
+function task(kind: string, tokenSources: EventProvenance['token_sources'] = ['logs', 'k8s-audit', 'falco'], nativeSources: Array<'k8s-audit' | 'falco'> = []): DecodeTask {
+  const source = DECODERS.get(kind)!.source;
   return {
-    kind,
-    body: Buffer.from(kind === 'bulk' && nativeSources.length ? `${JSON.stringify({ index: {} })}\n${JSON.stringify(audit)}\n` : bodies[kind]),
+    registry: DECODERS.origin,
+    decoder: kind,
+    body: Buffer.from(kind === 'es-bulk' && nativeSources.length ? `${JSON.stringify({ index: {} })}\n${JSON.stringify(audit)}\n` : bodies[kind]!),
     options: { now: NOW, nativeSources },
-    provenance: { route: `/route/${kind}`, protocol: protocols[kind], source, token: { id: 'tok-1', name: 'sender' }, token_sources: tokenSources },
+    mediaType: 'application/json',
+    params: kind === 'es-doc' ? { index: 'logs-x-default' } : {},
+    provenance: { route: `/route/${kind}`, protocol: kind, source, token: { id: 'tok-1', name: 'sender' }, token_sources: tokenSources },
   };
 }
 
 const docs = (outcome: ReturnType<typeof runDecodeTask>) => outcome.rows.map((r) => JSON.parse(r.doc));
 
 describe('provenance stamping', () => {
-  for (const kind of Object.keys(bodies) as DecodeKind[]) {
+  it('every registered decoder has a body here', () => {
+    assert.deepEqual(DECODERS.decoders.map((d) => d.name).sort(), Object.keys(bodies).sort());
+  });
+
+  for (const kind of Object.keys(bodies)) {
     it(`${kind}: the collector's provenance, never the payload's`, () => {
       const outcome = runDecodeTask(task(kind));
       assert.equal(outcome.failure, undefined, JSON.stringify(outcome.failure));
@@ -49,17 +54,18 @@ describe('provenance stamping', () => {
       assert.ok(doc, JSON.stringify(outcome.errors));
       assert.equal(doc.bulwark.provenance.route, `/route/${kind}`);
       assert.equal(doc.bulwark.provenance.source, kind === 'k8s-audit' ? 'k8s-audit' : kind === 'falco' ? 'falco' : 'logs');
+      assert.equal(doc.bulwark.provenance.protocol, kind);
       assert.equal(doc.bulwark.provenance.token.name, 'sender');
       assert.equal(doc.event.ingested, NOW.toISOString());
     });
   }
 
   it('a _bulk audit document speaks for k8s-audit only when mapped natively for a granted token', () => {
-    const granted = docs(runDecodeTask(task('bulk', ['k8s-audit'], ['k8s-audit'])))[0];
+    const granted = docs(runDecodeTask(task('es-bulk', ['k8s-audit'], ['k8s-audit'])))[0];
     assert.equal(granted.event.dataset, 'kubernetes.audit');
     assert.equal(granted.bulwark.provenance.source, 'k8s-audit');
     const body = `${JSON.stringify({ index: {} })}\n${JSON.stringify(audit)}\n`;
-    const ungranted = docs(runDecodeTask({ ...task('bulk'), body: Buffer.from(body) }))[0];
+    const ungranted = docs(runDecodeTask({ ...task('es-bulk'), body: Buffer.from(body) }))[0];
     assert.equal(ungranted.bulwark.provenance.source, 'logs');
     assert.equal(ungranted.bulwark.claimed.native, 'k8s-audit');
   });
@@ -67,7 +73,7 @@ describe('provenance stamping', () => {
   it('a decode thread stamps exactly what the inline decoder does', async () => {
     const decoder = threadDecoder(1);
     try {
-      for (const kind of Object.keys(bodies) as DecodeKind[]) {
+      for (const kind of Object.keys(bodies)) {
         const onThread = await decoder.decode(task(kind));
         assert.deepEqual(docs(onThread), docs(runDecodeTask(task(kind))), kind);
       }

@@ -1,8 +1,8 @@
 /**
- * Turning rule matches into alerts (issue 4 item 3): deterministic ids so a redelivered batch or a replayed event is
+ * Turning rule matches into alerts: deterministic ids so a redelivered batch or a replayed event is
  * recognised by `CaseService.recordAlert` instead of stored twice, and the entity incidents are grouped by.
  *
- * Every alert carries the provenance of its evidence (issue 11; see provenance.ts). The entity and the pod
+ * Every alert carries the provenance of its evidence (see provenance.ts). The entity and the pod
  * annotations are read from the event as stored: for evidence of source `logs` they say what a log line claimed, not
  * what the cluster did, and `provenance.sources` is what tells a playbook so — it is never widened here.
  */

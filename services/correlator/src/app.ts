@@ -4,11 +4,11 @@
  * itself runs on the bus, not on HTTP.
  */
 import express, { type Express } from 'express';
-import { errorHandler, healthRouter, notFound, type ServiceDeps } from '@bulwark/http';
+import { errorHandler, healthRouter, notFound, type HttpDeps } from '@bulwark/http';
 import type { Correlator } from './correlator.js';
 import { statusOf } from './service.js';
 
-export function buildApp(deps: ServiceDeps, correlator: Correlator): Express {
+export function buildApp(deps: HttpDeps, correlator: Correlator): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);

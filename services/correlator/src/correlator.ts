@@ -1,12 +1,12 @@
 /**
- * The correlator (ARCHITECTURE.md, "correlator"; issue 4 item 3): takes stored event batches from the bus, runs the
+ * The correlator (docs/ARCHITECTURE.md, "The flow"): takes stored event batches from the bus, runs the
  * Sigma rules and correlations on them, and records alerts through the case service, which suppresses repeats and
- * groups alerts into incidents. Embedded mode runs it in-process on `LocalBus`; the same code runs on any `Bus`.
+ * groups alerts into incidents. Embedded mode runs it on a worker thread of the `npm start` process over `LocalBus`; the same code runs on any `Bus`.
  *
  * Delivery is at-least-once: a handler error rejects the batch so the bus redelivers it, and every alert id is
  * deterministic (rule + event, or the correlation match id), so a redelivery records nothing twice.
  *
- * Detection never stalls (issue 11 item 6). A batch is evaluated event by event (evaluate.ts). An event whose
+ * Detection never stalls (docs/ARCHITECTURE.md, "Detection never stalls"). A batch is evaluated event by event (evaluate.ts). An event whose
  * evaluation fails is retried alone a bounded number of times (failures.ts: at once for refused data, with back-off
  * for the unexplained); if it keeps failing it is dead-lettered with its reason (dead-letter.ts) and the events after
  * it are evaluated as usual. What must NOT be dead-lettered is an outage: a failure of the store, Redis or the

@@ -1,5 +1,5 @@
 /**
- * The dead-letter (issue 11 item 6): events the correlator could not evaluate after its bounded retries, set aside
+ * The dead-letter (docs/ARCHITECTURE.md, "Detection never stalls"): events the correlator could not evaluate after its bounded retries, set aside
  * in the case store's `deadletter` collection with the reason, so the rest of their batch is evaluated and an
  * operator can see — `GET /v1/dead-letter` — what detection did not look at, and why.
  *

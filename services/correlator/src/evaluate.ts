@@ -1,5 +1,5 @@
 /**
- * Evaluating one delivered batch, one event at a time (issue 11 item 6): parse the stored event, run the Sigma rules,
+ * Evaluating one delivered batch, one event at a time (docs/ARCHITECTURE.md, "Detection never stalls"): parse the stored event, run the Sigma rules,
  * record its single-event alerts, feed the correlation engine and record the correlation alerts it completes. Each
  * step that throws is wrapped in an `EvaluationError` naming the stage and the rule, so correlator.ts can retry that
  * event alone, dead-letter it with a reason, or give the batch back to the bus — without the rest of the batch

@@ -11,7 +11,7 @@
  * - `unknown`: anything else. Retried with back-off a few times; if it keeps failing it is dead-lettered — unless it
  *   hits every event of the batch (then it is not about any one event: treated as infrastructure, see correlator.ts).
  */
-import { BulwarkError } from '@bulwark/schema';
+import { BulwarkError, type ErrorCode } from '@bulwark/schema';
 
 export type FailureKind = 'infrastructure' | 'invalid' | 'unknown';
 
@@ -31,7 +31,7 @@ export class EvaluationError extends Error {
 }
 
 /** BulwarkError codes that say "the service behind me is not answering", not "your data is wrong". */
-const INFRASTRUCTURE_CODES = new Set(['BWK_STORE_UNAVAILABLE', 'BWK_CONFLICT', 'BWK_INTERNAL', 'BWK_SHUTTING_DOWN']);
+const INFRASTRUCTURE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['BWK_STORE_UNAVAILABLE', 'BWK_CONFLICT', 'BWK_INTERNAL']);
 /** Network and system errors (Node's `code` on socket and file errors). */
 const SYSTEM_CODES = /^(E(CONN(REFUSED|RESET|ABORTED)|TIMEDOUT|PIPE|HOSTUNREACH|NETUNREACH|NOTFOUND|AI_AGAIN|ADDRINUSE|NOMEM|MFILE|NFILE|IO|NOSPC|ACCES|ROFS)|UND_ERR_.*)$/;
 /** SQLite errors that are about the database, not the record (see the store's toStoreError). */

@@ -1,11 +1,12 @@
 /**
  * @bulwark/correlator — runs detection rules and correlations on the bus and records alerts and incidents. Embedded
- * mode starts it in-process (`services/all-in-one`); scale mode runs `main.ts` on BullMQ.
+ * mode runs it on its own thread (`services/all-in-one`); scale mode runs `main.ts` on BullMQ. Roots hand it its bus,
+ * window state and case service (`CorrelatorDeps`, @bulwark/runtime).
  */
 export { startCorrelator, type Correlator, type CorrelatorOptions, type CorrelatorStats } from './correlator.js';
 export { alertForCorrelation, alertForRule, entityOf, ruleRef, severityOf } from './alerts.js';
 export { BUNDLED_RULES_DIR, findRuleFiles, loadRuleDir, type LoadedRules } from './rules.js';
-export { startCorrelatorService, caseServiceOf, exposeStatus, statusOf, type CorrelatorServiceOptions } from './service.js';
+export { startCorrelatorService, statusOf, type CorrelatorServiceOptions } from './service.js';
 export { classifyFailure, EvaluationError, type FailureKind } from './failures.js';
 export { deadLetterRecord, type DeadLetterRecord } from './dead-letter.js';
 export { sourceOf, receivedMsOf, isReservedDataset, correlationsReadingLogs } from './provenance.js';

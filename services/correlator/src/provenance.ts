@@ -1,5 +1,5 @@
 /**
- * The provenance of the alerts the correlator builds (issue 11 item 1): `origin: 'rule'`, the source kinds of the
+ * The provenance of the alerts the correlator builds (docs/ARCHITECTURE.md, "Provenance"): `origin: 'rule'`, the source kinds of the
  * evidence, and when Bulwark received it. Playbook gating reads it (only evidence from trusted sources may start
  * containment without a person), so it must never claim more trust than the evidence has:
  *
@@ -66,7 +66,7 @@ export function provenanceOf(evidence: readonly Evidence[], extra: readonly Sour
   return { origin: 'rule', sources: sources.length > 0 ? sources : ['logs'], received_at: new Date(receivedMs).toISOString() };
 }
 
-/** Datasets only Bulwark's own decoders on their own routes may produce (issue 11 item 2). */
+/** Datasets only Bulwark's own decoders on their own routes may produce (docs/ARCHITECTURE.md, "Reserved datasets"). */
 export function isReservedDataset(dataset: string): boolean {
   return dataset === 'kubernetes.audit' || dataset.startsWith('falco.');
 }

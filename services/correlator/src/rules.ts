@@ -4,14 +4,10 @@
  * rule stops the start with every problem listed (ARCHITECTURE.md, "Validate once at the edge").
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import {
-  compileCorrelations, compileRules, findRuleFiles, loadSigmaFiles, type CorrelationSet, type DetectionConfig, type RuleSet, type SigmaCorrelation,
-  type SigmaRule,
+  BUNDLED_RULES_DIR, compileCorrelations, compileRules, findRuleFiles, loadSigmaFiles, type CorrelationSet, type DetectionConfig, type RuleSet,
+  type SigmaCorrelation, type SigmaRule,
 } from '@bulwark/detection';
-
-/** The bundled rules at the repository root. */
-export const BUNDLED_RULES_DIR = fileURLToPath(new URL('../../../rules/', import.meta.url));
 
 export interface LoadedRules {
   rules: SigmaRule[];
@@ -21,7 +17,7 @@ export interface LoadedRules {
   files: string[];
 }
 
-export { findRuleFiles };
+export { BUNDLED_RULES_DIR, findRuleFiles };
 
 /** Loads and compiles every rule and correlation under `dir`; throws `SigmaRuleError` with every problem. */
 export function loadRuleDir(dir: string, config: DetectionConfig = {}): LoadedRules {

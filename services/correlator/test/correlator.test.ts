@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AlertSchema } from '@bulwark/schema';
-import { alertForRule, entityOf, loadRuleDir, severityOf } from '../src/index.js';
+import { alertForRule, BUNDLED_RULES_DIR, entityOf, loadRuleDir, severityOf } from '../src/index.js';
 
 const audit = (user: string) => ({
   '@timestamp': '2026-11-29T10:00:00.000Z',
@@ -13,7 +13,7 @@ const audit = (user: string) => ({
 
 describe('correlator building blocks', () => {
   it('loads and compiles every bundled rule, and no fixture file', () => {
-    const loaded = loadRuleDir(new URL('../../../rules/', import.meta.url).pathname);
+    const loaded = loadRuleDir(BUNDLED_RULES_DIR);
     assert.ok(loaded.rules.length >= 30, `${loaded.rules.length} rules`);
     assert.ok(loaded.files.every((f) => !/\.fixtures\./.test(f)));
   });

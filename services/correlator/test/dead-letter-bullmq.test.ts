@@ -1,3 +1,4 @@
+// services: redis
 /**
  * The scale-mode shape of the dead-letter and of concurrent batches (issue 11 item 6): BullMQ on the real Redis, the
  * window state in Redis, one correlator handling four batches at once. The poison is a real refusal by the case store
@@ -16,7 +17,7 @@ import { pino } from 'pino';
 import { Queue } from 'bullmq';
 import { BullmqBus, queueNameOf } from '@bulwark/bus';
 import { CaseService } from '@bulwark/cases';
-import { RedisCorrelationState } from '@bulwark/detection';
+import { RedisCorrelationState } from '@bulwark/bus';
 import { SqliteCaseStore, type SerializedEvent } from '@bulwark/store';
 import { startCorrelator, type Correlator } from '../src/index.js';
 import { auditEvent, refusePoisonAlerts, sleep, writeExecRules } from './poison-fixtures.js';

@@ -1,10 +1,11 @@
 /** The responder process's HTTP surface: health, and the runs API (routes.ts). */
 import express, { type Express } from 'express';
-import { errorHandler, healthRouter, notFound, type ServiceDeps } from '@bulwark/http';
+import { errorHandler, healthRouter, notFound } from '@bulwark/http';
+import type { ResponderHttpDeps } from '@bulwark/runtime';
 import type { Responder } from './responder.js';
 import { responderRouter } from './routes.js';
 
-export function buildApp(deps: ServiceDeps, responder: Responder): Express {
+export function buildApp(deps: ResponderHttpDeps, responder: Responder): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);

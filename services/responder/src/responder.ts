@@ -1,20 +1,20 @@
 /**
- * Start-up wiring of the responder (issue 6 item 3), shared by its own process (scale mode: a BullMQ worker beside
- * any number of others) and the all-in-one process (embedded: in-process timers). Recorded alerts arrive as jobs
- * (`deps.alertRecorded`), start the runs their playbooks' triggers ask for, and every run advances as jobs too —
- * scheduled again for approval deadlines and retry back-offs — so nothing waits in one process's memory. At start it
- * picks up every active run and the alerts of the last minutes (a notice lost with a crashed process): run ids are
- * deterministic, so this starts nothing twice.
+ * The responder service (issue 6 item 3), started by its own process (scale mode: a BullMQ worker beside any number of
+ * others) and by the all-in-one process. Its root hands it the responders' queue, the Kubernetes clients and the
+ * process's case service (`ResponderDeps`); it opens none of them. Recorded alerts arrive as jobs on the queue, start
+ * the runs their playbooks' triggers ask for, and every run advances as jobs too — scheduled again for approval
+ * deadlines and retry back-offs — so nothing waits in one process's memory. At start it picks up every active run and
+ * the alerts of the last minutes (a notice lost with a crashed process): run ids are deterministic, so this starts
+ * nothing twice.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ACTIONS, DEFAULT_PROTECTED_NAMESPACES, kubeClients, type ActionContext, type KubeClients } from '@bulwark/actions';
+import { ACTIONS, DEFAULT_PROTECTED_NAMESPACES, type ActionContext, type KubeClients } from '@bulwark/actions';
 import type { JobQueue } from '@bulwark/bus';
-import { CaseService, caseOptionsFromConfig } from '@bulwark/cases';
+import type { CaseService } from '@bulwark/cases';
 import type { Config } from '@bulwark/config';
-import { openResponderQueue, type ResponderJob, type ServiceDeps } from '@bulwark/http';
+import type { ResponderDeps, ResponderJob } from '@bulwark/runtime';
 import { incidentPort, loadPlaybooks, PlaybookEngine, resolveSecret, type Playbook, type PlaybookProblem } from '@bulwark/playbooks';
-import type { Alert, Incident } from '@bulwark/schema';
+import { BulwarkError, type Alert, type Incident } from '@bulwark/schema';
 
 export type { ResponderJob };
 
@@ -31,29 +31,22 @@ export interface Responder {
 }
 
 export interface ResponderOptions {
+  /** Overrides `responder.playbooks_dir` (default: the bundled playbooks). */
   playbooksDir?: string;
-  /** Kubernetes clients (tests); default from `responder.kube`, else KUBECONFIG / in-cluster. */
-  kube?: KubeClients;
   /** Extra action context (tests: allow the loopback recording server). */
   context?: Partial<ActionContext>;
 }
 
-export class PlaybookLoadError extends Error {
+export class PlaybookLoadError extends BulwarkError<'BWK_CONFIG_INVALID'> {
   constructor(readonly problems: PlaybookProblem[]) {
-    super(`playbooks have problems:\n${problems.map((p) => `  ${p.file}: ${p.path || '(file)'}: ${p.message}`).join('\n')}`);
+    super('BWK_CONFIG_INVALID', `playbooks have problems:\n${problems.map((p) => `  ${p.file}: ${p.path || '(file)'}: ${p.message}`).join('\n')}`, {
+      problems,
+    });
   }
 }
 
-export function kubeFromConfig(config: Config): KubeClients {
-  const kube = config.responder.kube;
-  if (kube?.server && kube.token_file) {
-    return kubeClients({ server: kube.server, token: readFileSync(kube.token_file, 'utf8').trim(), ...(kube.ca_file ? { caFile: kube.ca_file } : {}) });
-  }
-  return kubeClients();
-}
-
-export function actionContextFrom(deps: ServiceDeps, cases: CaseService, kube: KubeClients): Omit<ActionContext, 'dryRun' | 'idempotencyKey' | 'run'> {
-  const { responder } = deps.config;
+export function actionContextFrom(config: Config, cases: CaseService, kube: KubeClients): Omit<ActionContext, 'dryRun' | 'idempotencyKey' | 'run'> {
+  const { responder } = config;
   const publicUrl = responder.public_url?.replace(/\/$/, '');
   return {
     kube,
@@ -80,14 +73,11 @@ export function actionContextFrom(deps: ServiceDeps, cases: CaseService, kube: K
   };
 }
 
-export async function startResponder(deps: ServiceDeps, options: ResponderOptions = {}): Promise<Responder> {
-  const { config } = deps;
+export async function startResponder(deps: ResponderDeps, options: ResponderOptions = {}): Promise<Responder> {
+  const { config, caseService: cases, queue, kube } = deps;
   const dir = options.playbooksDir ?? config.responder.playbooks_dir ?? BUNDLED_PLAYBOOKS;
   const loaded = loadPlaybooks([dir], ACTIONS);
   if (loaded.problems.length > 0) throw new PlaybookLoadError(loaded.problems);
-  const cases = new CaseService(deps.cases, caseOptionsFromConfig(config));
-  const queue = openResponderQueue(config, deps.logger);
-  const kube = options.kube ?? kubeFromConfig(config);
   if (kube.server === null) {
     deps.logger.warn('no Kubernetes API configured (KUBECONFIG, ~/.kube/config, in-cluster service account or responder.kube): Kubernetes actions will fail');
   }
@@ -95,7 +85,7 @@ export async function startResponder(deps: ServiceDeps, options: ResponderOption
     store: deps.cases,
     playbooks: loaded.playbooks,
     actions: ACTIONS,
-    actionContext: { ...actionContextFrom(deps, cases, kube), ...options.context },
+    actionContext: { ...actionContextFrom(config, cases, kube), ...options.context },
     timeline: (id, kind, ref, summary) => cases.recordEntry(id, kind, ref, summary),
     limits: { windowMs: config.responder.limits.window, perPlaybook: config.responder.limits.per_playbook, overall: config.responder.limits.overall },
     schedule: (runId, delayMs) => queue.add({ kind: 'run', runId }, delayMs ? { delayMs } : {}),
@@ -108,15 +98,12 @@ export async function startResponder(deps: ServiceDeps, options: ResponderOption
     await engine.trigger(alert, incident);
   };
   await queue.process((job) => (job.kind === 'run' ? engine.advance(job.runId) : onAlert(job.alertId)), { concurrency: config.responder.concurrency });
-  // In this process, recorded alerts go straight to the queue (scale mode: the runtime already sends them to BullMQ).
-  deps.alertRecorded ??= async (notice) => queue.add({ kind: 'alert', alertId: notice.alertId, incidentId: notice.incidentId });
-  deps.onClose(() => queue.close());
   void resume(deps, engine, queue).catch((err: unknown) => deps.logger.error({ err }, 'the responder could not pick up earlier runs'));
   deps.logger.info({ playbooks: loaded.playbooks.size, dir }, 'responder started');
   return { engine, cases, playbooks: loaded.playbooks, onAlert };
 }
 
-async function resume(deps: ServiceDeps, engine: PlaybookEngine, queue: JobQueue<ResponderJob>): Promise<void> {
+async function resume(deps: ResponderDeps, engine: PlaybookEngine, queue: JobQueue<ResponderJob>): Promise<void> {
   for (const runId of await engine.activeRunIds()) await queue.add({ kind: 'run', runId });
   const recent = await deps.cases.query<Alert>('alerts', { sort: { field: 'last_seen', order: 'desc' }, size: 500 });
   const since = Date.now() - RESCAN_MS;

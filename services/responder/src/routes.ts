@@ -9,7 +9,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import { ACTIONS } from '@bulwark/actions';
 import { parseOrThrow } from '@bulwark/cases';
-import type { ServiceDeps } from '@bulwark/http';
+import type { ResponderHttpDeps } from '@bulwark/runtime';
 import { runView } from '@bulwark/playbooks';
 import { BulwarkError, RunDecisionBody, RunPlaybookBody, RunStatuses, type Alert, type Incident, type RunRecord } from '@bulwark/schema';
 import type { Responder } from './responder.js';
@@ -30,7 +30,7 @@ function principalOf(req: express.Request): { actor: string; tokenId: string; sc
   return { actor: principal.name, tokenId: principal.tokenId, scopes: principal.scopes };
 }
 
-export function responderRouter(deps: ServiceDeps, responder: Responder): Router {
+export function responderRouter(deps: ResponderHttpDeps, responder: Responder): Router {
   const router = Router();
   const read = deps.auth.require('read');
   const respond = deps.auth.require('respond');

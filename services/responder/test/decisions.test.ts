@@ -14,7 +14,9 @@ import { join } from 'node:path';
 import express from 'express';
 import { pino } from 'pino';
 import { loadConfig } from '@bulwark/config';
-import { errorHandler, mintToken, openRuntime, type ServiceDeps } from '@bulwark/http';
+import { errorHandler, mintToken } from '@bulwark/http';
+import { caseServiceFrom, openCases, openCore, openResponderQueueFor, responderDeps, responderHttpDeps, type Core } from '@bulwark/runtime';
+import type { CaseStore } from '@bulwark/store';
 import type { AlertInput } from '@bulwark/schema';
 import { responderRouter, startResponder, type Responder } from '../src/index.js';
 
@@ -46,7 +48,8 @@ steps:
 
 describe('responder routes: who may decide', () => {
   let dir: string;
-  let deps: ServiceDeps;
+  let core: Core;
+  let cases: CaseStore;
   let responder: Responder;
   let server: Server;
   let hooks: Server;
@@ -66,7 +69,8 @@ describe('responder routes: who may decide', () => {
     await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
     hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}`;
     const config = loadConfig({ BULWARK_DATA_DIR: dir, BULWARK_PORT: '0' });
-    ({ deps } = await openRuntime(config, pino({ level: 'silent' })));
+    core = await openCore(config, pino({ level: 'silent' }));
+    cases = await openCases(core);
     const people: Array<[string, string, string[]]> = [
       ['bob', 'bob', ['respond', 'read']],
       ['bob-laptop', 'bob', ['approve']],
@@ -77,13 +81,15 @@ describe('responder routes: who may decide', () => {
     ];
     for (const [key, name, scopes] of people) {
       const { secret, stored } = mintToken(name, scopes);
-      await deps.tokens.put(stored);
+      await core.tokens.put(stored);
       tokens[key] = secret;
     }
-    responder = await startResponder(deps, { playbooksDir: join(dir, 'playbooks'), kube: { server: null } as never, context: { http: { allowHosts: ['127.0.0.1'], allowCidrs: ['127.0.0.0/8'] } } });
+    const caseService = caseServiceFrom(config, cases, null);
+    const deps = responderDeps(core, caseService, openResponderQueueFor(core), { server: null } as never);
+    responder = await startResponder(deps, { playbooksDir: join(dir, 'playbooks'), context: { http: { allowHosts: ['127.0.0.1'], allowCidrs: ['127.0.0.0/8'] } } });
     const app = express();
-    app.use(responderRouter(deps, responder));
-    app.use(errorHandler(deps.logger));
+    app.use(responderRouter(responderHttpDeps(core, cases), responder));
+    app.use(errorHandler(core.logger));
     server = createServer(app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -92,7 +98,7 @@ describe('responder routes: who may decide', () => {
     server?.closeAllConnections();
     await new Promise((resolve) => server?.close(resolve));
     await new Promise((resolve) => hooks?.close(resolve));
-    await deps?.close();
+    await core?.lifetime.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -138,7 +144,7 @@ describe('responder routes: who may decide', () => {
     assert.deepEqual(calls, ['/hook']);
     assert.equal(done.steps[0].approval.decided_by, 'alice');
 
-    const audit = await deps.cases.query<{ id: string } & Record<string, unknown>>('audit', { filter: { run_id: id }, size: 50 });
+    const audit = await cases.query<{ id: string } & Record<string, unknown>>('audit', { filter: { run_id: id }, size: 50 });
     const byAction = (action: string, result: string) => audit.items.map((i) => i.record).filter((r) => r.action === action && r.result === result);
     const [decision] = byAction('run.approve', 'approved');
     assert.deepEqual([decision!.actor, decision!.requested_by, decision!.comment], ['alice', 'bob', 'checked']);
@@ -177,7 +183,7 @@ describe('responder routes: who may decide', () => {
     assert.deepEqual([refused.status, refused.body.error.code], [403, 'BWK_AUTH_FORBIDDEN']);
     const ok = await call('/v1/responder/breaker/reset', tokens.admin!, {});
     assert.equal(ok.status, 200);
-    const audit = await deps.cases.query<{ id: string } & Record<string, unknown>>('audit', { filter: { action: 'responder.breaker_reset' }, size: 10 });
+    const audit = await cases.query<{ id: string } & Record<string, unknown>>('audit', { filter: { action: 'responder.breaker_reset' }, size: 10 });
     assert.equal(audit.items.length, 1);
     assert.equal(audit.items[0]!.record.actor, 'root');
     assert.match(String(audit.items[0]!.record.actor_token), /^[0-9a-f]{16}$/);

@@ -78,7 +78,7 @@ export interface SkippedBinding {
 
 export type SubjectMatch = (subject: k8s.RbacV1Subject) => boolean;
 
-type Binding = k8s.V1RoleBinding | k8s.V1ClusterRoleBinding;
+export type Binding = k8s.V1RoleBinding | k8s.V1ClusterRoleBinding;
 
 export const bindingTarget = (b: { kind: BindingKind; namespace?: string; name: string }): string =>
   b.kind === 'RoleBinding' ? `rolebindings/${b.namespace}/${b.name}` : `clusterrolebindings/${b.name}`;

@@ -42,20 +42,8 @@ import { BulwarkError } from '@bulwark/schema';
 import { refuseProtected, type Action, type ActionContext, type PlannedChange } from '../action.js';
 import { checkpoint, priorRecord } from '../journal.js';
 import { statusOf } from '../kube.js';
-import {
-  ACTION_KEY_ANNOTATION,
-  BINDING_RBAC,
-  applyRemoval,
-  bindingTarget,
-  bindingsNaming,
-  planRemoval,
-  skipReason,
-  whoAmI,
-  type BindingBackup,
-  type SkippedBinding,
-  type SubjectMatch,
-} from './bindings.js';
-import { restoreBinding } from './restore-binding.js';
+import { ACTION_KEY_ANNOTATION, BINDING_RBAC, bindingTarget, whoAmI, type BindingBackup, type SubjectMatch } from './bindings.js';
+import { leftAloneNote, mergeBackups, planRevocation, restoreBindings, revokeBindings } from './revocation.js';
 import { withRoleScope } from './role-scope.js';
 
 /** Earlier versions kept the undo record on the account under this annotation; never read, dropped on recreation. */
@@ -108,13 +96,6 @@ function recreated(sa: k8s.V1ServiceAccount, extra: Record<string, string>): k8s
   };
 }
 
-/** Backups by binding, an earlier attempt's first (it saw the binding before this one changed anything). */
-function mergeBackups(earlier: BindingBackup[], later: BindingBackup[]): BindingBackup[] {
-  const id = (b: BindingBackup): string => `${b.kind}/${b.namespace ?? ''}/${b.name}`;
-  const seen = new Set(earlier.map(id));
-  return [...earlier, ...later.filter((b) => !seen.has(id(b)))];
-}
-
 const tokenSecretSelector = (ref: string): string => `metadata.name=${ref},type=${TOKEN_TYPE}`;
 
 async function deleteTokenSecrets(ctx: ActionContext, namespace: string, refs: string[]): Promise<void> {
@@ -165,33 +146,17 @@ export const revokeServiceAccount: Action<RevokeServiceAccountParams, RevokeServ
       const record = prior;
       record.uid = sa.metadata!.uid!; // the account recreated by the earlier attempt: this is it
       await deleteTokenSecrets(ctx, namespace, record.tokenSecrets);
-      for (const { kind, binding } of await bindingsNaming(ctx.kube, match)) {
-        if (skipReason(ctx, kind, binding)) continue;
-        const done = await applyRemoval(ctx.kube, kind, binding, match);
-        if (done && !record.bindings.some((b) => b.kind === done.kind && b.namespace === done.namespace && b.name === done.name)) record.bindings.push(done);
-      }
+      const { todo } = await planRevocation(ctx, match);
+      record.bindings = mergeBackups(record.bindings, await revokeBindings(ctx.kube, todo, match));
       return { changed: true, summary: `${account}: revocation (this step, retried) completed; tokens stay revoked`, plan: [], undo: record };
     }
 
-    const plan: PlannedChange[] = [];
     const refs = (sa?.secrets ?? []).map((s) => s.name).filter((n): n is string => !!n);
-    for (const ref of refs) {
-      plan.push({ kind: 'delete', target: `secrets/${namespace}/${ref}`, detail: { deletecollection: { fieldSelector: tokenSecretSelector(ref) } } });
-    }
-    const skipped: SkippedBinding[] = [];
-    const todo: Array<{ kind: 'RoleBinding' | 'ClusterRoleBinding'; binding: k8s.V1RoleBinding }> = [];
-    const planned: BindingBackup[] = [];
-    for (const found of await bindingsNaming(ctx.kube, match)) {
-      const { backup, change } = planRemoval(found.kind, found.binding, match);
-      const reason = skipReason(ctx, found.kind, found.binding);
-      if (reason) {
-        skipped.push({ kind: backup.kind, ...(backup.namespace ? { namespace: backup.namespace } : {}), name: backup.name, reason });
-        continue;
-      }
-      todo.push(found);
-      planned.push(backup);
-      plan.push(change);
-    }
+    const { todo, backups: planned, changes, skipped } = await planRevocation(ctx, match);
+    const plan: PlannedChange[] = [
+      ...refs.map((ref): PlannedChange => ({ kind: 'delete', target: `secrets/${namespace}/${ref}`, detail: { deletecollection: { fieldSelector: tokenSecretSelector(ref) } } })),
+      ...changes,
+    ];
     const key = ctx.idempotencyKey;
     const record: RevokeServiceAccountUndo = { namespace, name, previousUid: prior?.previousUid ?? sa?.metadata?.uid ?? null, uid: null, tokenSecrets: refs, bindings: planned };
     const body = sa ? recreated(sa, key ? { [ACTION_KEY_ANNOTATION]: key } : {}) : null;
@@ -201,7 +166,7 @@ export const revokeServiceAccount: Action<RevokeServiceAccountParams, RevokeServ
         { kind: 'create', target: account, detail: body },
       );
     }
-    const left = skipped.length > 0 ? `; left alone: ${skipped.map((s) => `${bindingTarget(s)} (${s.reason})`).join(', ')}` : '';
+    const left = leftAloneNote(skipped);
     const outputs = { skipped };
     if (plan.length === 0) {
       return { changed: false, summary: `${account} does not exist and no binding names it: nothing to revoke${left}`, plan, undo: null, outputs };
@@ -232,11 +197,7 @@ export const revokeServiceAccount: Action<RevokeServiceAccountParams, RevokeServ
       }
       await deleteTokenSecrets(ctx, namespace, refs);
     }
-    const bindings: BindingBackup[] = [];
-    for (const { kind, binding } of todo) {
-      const done = await applyRemoval(ctx.kube, kind, binding, match);
-      if (done) bindings.push(done);
-    }
+    const bindings = await revokeBindings(ctx.kube, todo, match);
     record.bindings = mergeBackups(prior?.bindings ?? [], bindings);
     const tokens = sa
       ? `rotated ${account} (uid ${record.previousUid} -> ${record.uid})${note}: every token issued before is invalid (within ~10 s: the API server's authentication cache)${refs.length ? `; deleted the token secrets among ${refs.join(', ')}` : ''}`
@@ -253,15 +214,7 @@ export const revokeServiceAccount: Action<RevokeServiceAccountParams, RevokeServ
 
   async undo(ctx, record) {
     refuseProtected(ctx, record.namespace);
-    const plan: PlannedChange[] = [];
-    const leftAlone: string[] = [];
-    const match = subjectMatch(record.namespace, record.name);
-    for (const backup of record.bindings) {
-      const result = await restoreBinding(ctx, backup, match);
-      if (result.change) plan.push(result.change);
-      if (result.leftAlone) leftAlone.push(result.leftAlone);
-    }
-    const rest = leftAlone.length > 0 ? `; left alone: ${leftAlone.join(', ')}` : '';
+    const { plan, note: rest } = await restoreBindings(ctx, record.bindings, subjectMatch(record.namespace, record.name));
     return {
       changed: plan.length > 0 && !ctx.dryRun,
       summary: `${ctx.dryRun ? 'would restore' : 'restored'} ${plan.length} binding(s) of serviceaccounts/${record.namespace}/${record.name}${rest}; its tokens stay revoked (never restored)`,

@@ -20,20 +20,9 @@
 import type * as k8s from '@kubernetes/client-node';
 import { z } from 'zod';
 import { BulwarkError } from '@bulwark/schema';
-import type { Action, PlannedChange } from '../action.js';
-import {
-  BINDING_RBAC,
-  applyRemoval,
-  bindingTarget,
-  bindingsNaming,
-  planRemoval,
-  skipReason,
-  whoAmI,
-  type BindingBackup,
-  type SkippedBinding,
-  type SubjectMatch,
-} from './bindings.js';
-import { restoreBinding } from './restore-binding.js';
+import type { Action } from '../action.js';
+import { BINDING_RBAC, bindingTarget, whoAmI, type BindingBackup, type SubjectMatch } from './bindings.js';
+import { leftAloneNote, mergeBackups, planRevocation, restoreBindings, revokeBindings } from './revocation.js';
 import { withRoleScope } from './role-scope.js';
 
 const identity = z.string().min(1).max(253);
@@ -61,12 +50,6 @@ export interface RevokeUserUndo {
 const who = (p: { user?: string | undefined; group?: string | undefined }): string => (p.user !== undefined ? `user ${p.user}` : `group ${p.group}`);
 const matcher = (p: RevokeUserParams): SubjectMatch =>
   p.user !== undefined ? (s: k8s.RbacV1Subject) => s.kind === 'User' && s.name === p.user : (s: k8s.RbacV1Subject) => s.kind === 'Group' && s.name === p.group;
-/** Backups by binding, an earlier attempt's first (it saw the binding before this one changed anything). */
-function mergeBackups(earlier: BindingBackup[], later: BindingBackup[]): BindingBackup[] {
-  const key = (b: BindingBackup): string => `${b.kind}/${b.namespace ?? ''}/${b.name}`;
-  const seen = new Set(earlier.map(key));
-  return [...earlier, ...later.filter((b) => !seen.has(key(b)))];
-}
 
 const cannot = 'Kubernetes cannot revoke a client certificate or an OIDC token: the identity still authenticates, RBAC grants it nothing here';
 
@@ -85,19 +68,8 @@ export const revokeUserBindings: Action<RevokeUserParams, RevokeUserUndo, Revoke
       throw new BulwarkError('BWK_BAD_REQUEST', `${who(params)} is the responder's own identity: refused`, { field });
     }
     const match = matcher(params);
-    const plan: PlannedChange[] = [];
-    const skipped: SkippedBinding[] = [];
-    const todo: Array<{ kind: 'RoleBinding' | 'ClusterRoleBinding'; binding: k8s.V1RoleBinding }> = [];
-    for (const found of await bindingsNaming(ctx.kube, match)) {
-      const { backup, change } = planRemoval(found.kind, found.binding, match);
-      const reason = skipReason(ctx, found.kind, found.binding);
-      if (reason) skipped.push({ kind: backup.kind, ...(backup.namespace ? { namespace: backup.namespace } : {}), name: backup.name, reason });
-      else {
-        plan.push(change);
-        todo.push(found);
-      }
-    }
-    const left = skipped.length > 0 ? `; left alone: ${skipped.map((s) => `${bindingTarget(s)} (${s.reason})`).join(', ')}` : '';
+    const { todo, backups, changes: plan, skipped } = await planRevocation(ctx, match);
+    const left = leftAloneNote(skipped);
     const outputs = { skipped };
     const whom = params.user !== undefined ? { user: params.user } : { group: params.group! };
     // What an earlier attempt of this step backed up (it may have changed them before a crash): still ours to undo.
@@ -106,13 +78,8 @@ export const revokeUserBindings: Action<RevokeUserParams, RevokeUserUndo, Revoke
       return { changed: false, summary: `no binding to change names ${who(params)}${left}`, plan, undo: prior.length > 0 ? { ...whom, bindings: prior } : null, outputs };
     }
     if (ctx.dryRun) return { changed: false, summary: `would remove ${who(params)} from ${plan.length} binding(s)${left}`, plan, undo: null, outputs };
-    const planned = await withRoleScope(ctx.kube, todo.map(({ kind, binding }) => planRemoval(kind, binding, match).backup));
-    await ctx.checkpoint?.({ ...whom, bindings: mergeBackups(prior, planned) });
-    const done: BindingBackup[] = [];
-    for (const { kind, binding } of todo) {
-      const removed = await applyRemoval(ctx.kube, kind, binding, match);
-      if (removed) done.push(removed);
-    }
+    await ctx.checkpoint?.({ ...whom, bindings: mergeBackups(prior, await withRoleScope(ctx.kube, backups)) });
+    const done = await revokeBindings(ctx.kube, todo, match);
     const bindings = mergeBackups(prior, done);
     if (done.length === 0) {
       const undo = prior.length > 0 ? { ...whom, bindings: prior } : null;
@@ -131,15 +98,7 @@ export const revokeUserBindings: Action<RevokeUserParams, RevokeUserUndo, Revoke
     // The identity comes from the journal's record and is checked as the run checked it.
     const whom = Params.safeParse({ ...(record.user !== undefined ? { user: record.user } : {}), ...(record.group !== undefined ? { group: record.group } : {}) });
     if (!whom.success) return { changed: false, summary: `refused: the undo record does not name one user or group that may be revoked`, plan: [], undo: null };
-    const match = matcher(whom.data);
-    const plan: PlannedChange[] = [];
-    const leftAlone: string[] = [];
-    for (const backup of record.bindings) {
-      const result = await restoreBinding(ctx, backup, match);
-      if (result.change) plan.push(result.change);
-      if (result.leftAlone) leftAlone.push(result.leftAlone);
-    }
-    const rest = leftAlone.length > 0 ? `; left alone: ${leftAlone.join(', ')}` : '';
+    const { plan, note: rest } = await restoreBindings(ctx, record.bindings, matcher(whom.data));
     return {
       changed: plan.length > 0 && !ctx.dryRun,
       summary: `${ctx.dryRun ? 'would restore' : 'restored'} ${plan.length} binding(s) for ${who(record)}${rest}`,

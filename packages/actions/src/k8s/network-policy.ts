@@ -1,5 +1,5 @@
 /**
- * What makes a quarantine believable (issue 11 item 9): the policy found under the quarantine's name must be exactly
+ * What makes a quarantine believable: the policy found under the quarantine's name must be exactly
  * the one Bulwark would create — anyone with edit rights in the namespace could have created
  * `bulwark-quarantine-<pod>` beforehand allowing everything — and no other NetworkPolicy may select the pod with
  * rules that allow traffic. NetworkPolicies add up: a pod selected by several policies may receive (send) whatever any

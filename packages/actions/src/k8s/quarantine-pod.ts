@@ -5,7 +5,7 @@
  * (DNS, forensics CIDRs). Idempotent: a second run finds both in place and changes nothing. Undo removes both (the
  * label only if this action set it).
  *
- * A quarantine that can be believed (issue 11 item 9): a policy found under that name must have exactly the expected
+ * A quarantine that can be believed: a policy found under that name must have exactly the expected
  * spec, else it is replaced (whoever can edit NetworkPolicies in the namespace could have created it beforehand,
  * allowing everything); and because NetworkPolicies add up, every other policy selecting the pod with rules that
  * allow traffic is reported — a WARNING in the summary (the run and the incident timeline) and `allowing_policies` in

@@ -16,7 +16,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import { BulwarkError } from '@bulwark/schema';
+import { BulwarkError, withTimeout } from '@bulwark/schema';
 import type { ActionContext, HttpSettings, PlannedChange } from '../action.js';
 import { allowList, checkAddress } from './address-policy.js';
 
@@ -84,17 +84,11 @@ async function resolveChecked(settings: HttpSettings, url: URL, deadline: number
     checkAddress(settings, allowed, host, host);
     return [{ address: host, family: isIP(host) }];
   }
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`resolving ${host} timed out`)), Math.max(deadline - Date.now(), 1));
-  });
   let addresses: { address: string; family: number }[];
   try {
-    addresses = await Promise.race([dnsLookup(host, { all: true, verbatim: true }), timeout]);
+    addresses = await withTimeout(dnsLookup(host, { all: true, verbatim: true }), Math.max(deadline - Date.now(), 1), () => new OutboundError(`resolving ${host} timed out`));
   } catch (err) {
     throw new OutboundError(`could not resolve ${host}: ${(err as Error).message}`);
-  } finally {
-    clearTimeout(timer);
   }
   if (addresses.length === 0) throw new OutboundError(`could not resolve ${host}: no addresses`);
   for (const a of addresses) checkAddress(settings, allowed, host, a.address);
@@ -188,7 +182,7 @@ export function checkHeaders(headers: Record<string, string>, field = 'headers')
 }
 
 /** An HTTP call that failed (no answer, timeout, or an unexpected status); the message carries no secret. */
-export class OutboundError extends BulwarkError {
+export class OutboundError extends BulwarkError<'BWK_UPSTREAM_FAILED'> {
   constructor(
     message: string,
     /** The HTTP status the other system answered, if it answered. */

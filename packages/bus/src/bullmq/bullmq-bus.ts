@@ -15,6 +15,7 @@
  */
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
+import { BulwarkError, withTimeout } from '@bulwark/schema';
 import {
   checkConcurrency,
   checkGroupName,
@@ -66,7 +67,7 @@ export class BullmqBus implements Bus {
 
   constructor(private readonly options: BullmqBusOptions) {
     const url = options.url ?? process.env.REDIS_URL;
-    if (!url) throw new TypeError('BullmqBus needs a Redis address: set REDIS_URL or pass `url`');
+    if (!url) throw new BulwarkError('BWK_CONFIG_INVALID', 'BullmqBus needs a Redis address: set REDIS_URL or pass `url`', { field: 'bus.redis_url' });
     if (options.groups.length === 0) throw new TypeError('BullmqBus needs at least one consumer group');
     for (const group of options.groups) checkGroupName(group);
     this.prefix = options.prefix ?? 'bulwark';
@@ -95,7 +96,7 @@ export class BullmqBus implements Bus {
 
   /** One job per group, all with the batch's job id; resolves when Redis holds every one of them. */
   async publish(batch: BusBatch): Promise<void> {
-    if (this.closed) throw new Error('BullmqBus is closed');
+    if (this.closed) throw new BulwarkError('BWK_BUS_UNAVAILABLE', 'the bus is closed', { closed: true });
     const jobId = jobIdOf(batch.id);
     const added = Promise.all(
       [...this.queues.values()].map((queue) =>
@@ -110,25 +111,18 @@ export class BullmqBus implements Bus {
     );
     // An add that completes after the timeout is harmless: the publisher retries with the same batch (and job) id.
     added.catch(() => {});
-    let timer: NodeJS.Timeout | undefined;
     const timeoutMs = this.options.publishTimeoutMs ?? 3000;
-    try {
-      await Promise.race([
-        added,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            const cause = this.lastProducerError ? `: ${this.lastProducerError.message}` : '';
-            reject(new Error(`Redis did not take the batch within ${timeoutMs} ms${cause}`));
-          }, timeoutMs);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withTimeout(added, timeoutMs, () => {
+      const cause = this.lastProducerError ? `: ${this.lastProducerError.message}` : '';
+      return new BulwarkError('BWK_BUS_UNAVAILABLE', `Redis did not take the batch within ${timeoutMs} ms${cause}`, {
+        timeoutMs,
+        ...(this.lastProducerError ? { reason: this.lastProducerError.message } : {}),
+      });
+    });
   }
 
   async subscribe(group: string, handler: BatchHandler, options: SubscribeOptions = {}): Promise<Subscription> {
-    if (this.closed) throw new Error('BullmqBus is closed');
+    if (this.closed) throw new BulwarkError('BWK_BUS_UNAVAILABLE', 'the bus is closed', { closed: true });
     checkGroupName(group);
     if (!this.queues.has(group)) {
       throw new TypeError(`bus group ${group} is not in this bus's groups (${this.groups.join(', ')}): it would never get a batch`);

@@ -11,6 +11,7 @@
  * two `LocalBus` instances) on the same file and group would each deliver everything, which is why scale mode uses
  * BullMQ instead.
  */
+import { BulwarkError } from '@bulwark/schema';
 import { migrate, openDatabase, type SqliteDatabase } from '@bulwark/store';
 import {
   checkConcurrency,
@@ -22,6 +23,7 @@ import {
   type Subscription,
 } from '../port.js';
 import { BUS_OFFSETS_DDL, GroupCursor } from './group-cursor.js';
+import { Wakeup } from './wakeup.js';
 
 export interface LocalBusOptions {
   /** The embedded store's SQLite file (the same one `SqliteLogStore` writes). `:memory:` is refused: nothing to share. */
@@ -58,12 +60,12 @@ export class LocalBus implements Bus {
 
   /** The events are already stored: just wake the subscribers so they do not wait for their next poll. */
   async publish(_batch: BusBatch): Promise<void> {
-    if (this.closed) throw new Error('LocalBus is closed');
+    if (this.closed) throw new BulwarkError('BWK_BUS_UNAVAILABLE', 'the bus is closed', { closed: true });
     this.wakeup.notify();
   }
 
   async subscribe(group: string, handler: BatchHandler, options: SubscribeOptions = {}): Promise<Subscription> {
-    if (this.closed) throw new Error('LocalBus is closed');
+    if (this.closed) throw new BulwarkError('BWK_BUS_UNAVAILABLE', 'the bus is closed', { closed: true });
     checkGroupName(group);
     const concurrency = checkConcurrency(options.concurrency);
     let cursor = this.groups.get(group);
@@ -141,35 +143,4 @@ class LocalSubscription implements Subscription {
 
 function defaultOnError(error: unknown, group: string, batch: BusBatch): void {
   console.error(`bus group ${group}: batch ${batch.id} failed and will be retried:`, error);
-}
-
-/**
- * A broadcast wake-up for idle pollers: `wait(ms)` resolves on the next `notify()` or after `ms`, whichever comes
- * first. It carries no data on purpose: the store is the queue, so a missed or extra wake-up costs at most one poll
- * interval of latency and never a batch.
- */
-class Wakeup {
-  private waiters: Array<() => void> = [];
-
-  /** Resolve after `ms`, or earlier when someone calls `notify`. Never rejects. */
-  wait(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== done);
-        resolve();
-      }, ms);
-      this.waiters.push(done);
-    });
-  }
-
-  /** Wake every current waiter. */
-  notify(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
-  }
 }

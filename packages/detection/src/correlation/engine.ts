@@ -8,6 +8,7 @@
  * replay or a retry after a crash produces the same ids and the alert store can upsert instead of duplicating.
  */
 import { createHash } from 'node:crypto';
+import { BulwarkError } from '@bulwark/schema';
 import { asNumber, asString } from '../match.js';
 import type { CompiledCorrelation, CorrelationSet } from './compile.js';
 import type { SigmaCorrelation } from './load.js';
@@ -172,7 +173,7 @@ export class CorrelationEngine {
       }
       this.stats.conflicts++;
     }
-    throw new Error(`correlation state for ${key} kept changing under ${MAX_ATTEMPTS} attempts`);
+    throw new BulwarkError('BWK_CONFLICT', `correlation state for ${key} kept changing under ${MAX_ATTEMPTS} attempts`, { key, attempts: MAX_ATTEMPTS });
   }
 }
 

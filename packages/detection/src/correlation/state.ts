@@ -15,6 +15,7 @@
  * of the key, as long as events arrive roughly when they happen — so idle groups disappear without a sweeper.
  * Version numbers must never repeat for a key, even after it expired (see `lastVersion`).
  */
+import { BulwarkError } from '@bulwark/schema';
 import type { WindowState } from './window.js';
 
 export interface VersionedWindow {
@@ -87,7 +88,12 @@ export class InMemoryCorrelationState implements CorrelationState {
   }
 
   static restore(snapshot: CorrelationStateSnapshot, now: () => number = Date.now): InMemoryCorrelationState {
-    if (snapshot.format !== 'bulwark.correlation-state/1') throw new Error(`unknown correlation state format '${String(snapshot.format)}'`);
+    if (snapshot.format !== 'bulwark.correlation-state/1') {
+      throw new BulwarkError('BWK_STORE_UNAVAILABLE', `unknown correlation state format '${String(snapshot.format)}'`, {
+        format: String(snapshot.format),
+        supported: 'bulwark.correlation-state/1',
+      });
+    }
     const store = new InMemoryCorrelationState(now);
     for (const { key, state, version, expiresAt } of snapshot.entries) {
       store.items.set(key, { state: structuredClone(state), version, expiresAt });

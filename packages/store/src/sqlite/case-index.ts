@@ -13,6 +13,7 @@
  * (run by `init`, in the migration transaction) replaces the triggers and rebuilds the table from the records.
  */
 import { createHash } from 'node:crypto';
+import { BulwarkError } from '@bulwark/schema';
 import type { CaseCollection } from '../case-port.js';
 import type { SqliteDatabase } from './schema.js';
 
@@ -49,7 +50,7 @@ export function jsonPath(field: string): string {
 
 /** Identifiers and literals below embed only the constant names above; this guards a future careless entry. */
 function literal(value: string): string {
-  if (!/^[A-Za-z0-9_@.-]+$/.test(value)) throw new Error(`not an indexable name: ${value}`);
+  if (!/^[A-Za-z0-9_@.-]+$/.test(value)) throw new BulwarkError('BWK_INTERNAL', `not an indexable name: ${value}`, { value });
   return `'${value}'`;
 }
 

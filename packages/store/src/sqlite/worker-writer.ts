@@ -5,7 +5,8 @@
  * approaches the slower of the two instead of their sum (measured: ~27k -> ~40k audit events/s for decode + append
  * of 1 KB events; see SEARCH.md). Reads stay on the main connection; WAL lets them run during writes.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startThread } from '@bulwark/threads';
 import { BulwarkError, type ErrorCode } from '@bulwark/schema';
 import type { AppendResult } from '../port.js';
 import type { EventRow } from './rows.js';
@@ -36,7 +37,7 @@ export class WorkerRowWriter {
 
   /** Start the thread and wait until its connection is open. */
   static async start(options: SqliteOpenOptions): Promise<WorkerRowWriter> {
-    const worker = new Worker(bootstrapSource(), { eval: true, workerData: { ...options } });
+    const worker = startThread(import.meta.url, './writer-worker', { workerData: { ...options } });
     const writer = new WorkerRowWriter(worker);
     await new Promise<void>((resolve, reject) => {
       const onReply = (reply: WriterReply) => {
@@ -94,17 +95,4 @@ export class WorkerRowWriter {
 
 function toError(error: Extract<WriterReply, { type: 'failed' }>['error']): Error {
   return error.code ? new BulwarkError(error.code, error.message, error.details) : new Error(error.message);
-}
-
-/**
- * The thread's first script. Under tsx (how Bulwark runs today) the entry is TypeScript, which a new thread cannot
- * load by itself on Node 20, so it is imported through tsx's `tsImport`; compiled JavaScript is imported directly.
- */
-function bootstrapSource(): string {
-  const here = import.meta.url;
-  const typescript = here.endsWith('.ts');
-  const entry = new URL(typescript ? './writer-worker.ts' : './writer-worker.js', here).href;
-  if (!typescript) return `import(${JSON.stringify(entry)});`;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  return `import(${JSON.stringify(tsx)}).then((api) => api.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(here)}));`;
 }

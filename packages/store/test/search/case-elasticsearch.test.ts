@@ -1,3 +1,4 @@
+// services: elasticsearch
 /**
  * The search-engine CaseStore contract on Elasticsearch, run only when ELASTICSEARCH_URL points at a node (8.x or
  * 9.x), e.g. your own: `ELASTICSEARCH_URL=http://127.0.0.1:9200 node --import tsx --test

@@ -1,3 +1,4 @@
+// services: opensearch
 /**
  * The search-engine CaseStore on a real OpenSearch node (`test/services/up opensearch` writes OPENSEARCH_URL to
  * test/.services.env). The run fails, rather than skips, without one: the contract must run on the real engine.

@@ -1,3 +1,4 @@
+// services: elasticsearch
 /**
  * The search-engine LogStore on a real Elasticsearch, whenever `ELASTICSEARCH_URL` is set (e.g.
  * `ELASTICSEARCH_URL=http://127.0.0.1:9200 node --import tsx --test packages/store/test/search/elasticsearch.test.ts`

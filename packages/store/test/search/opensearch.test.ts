@@ -1,3 +1,4 @@
+// services: opensearch
 /**
  * The search-engine LogStore on a real OpenSearch (`OPENSEARCH_URL`, from `test/services/up opensearch`): the shared
  * LogStore contract, each store on its own random prefix, then the adapter's own suite. Never skipped: without

@@ -1,3 +1,4 @@
+// services: opensearch
 /**
  * `bulwark.provenance` and `bulwark.claimed` (issue 11) in both log stores: provenance fields are exact filters
  * (`bulwark.provenance.source:falco`, the token's name, an element of `token_sources`), and a payload's claimed

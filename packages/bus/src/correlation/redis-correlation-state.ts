@@ -1,5 +1,5 @@
 /**
- * The Redis adapter of the correlation state port (scale mode): any number of correlator processes sharing one Redis
+ * The Redis adapter of detection's correlation state port (`CorrelationState`, scale mode): any number of correlator processes sharing one Redis
  * serialise per key exactly as one process would, because `write` is a single Lua script.
  *
  * Layout under the key prefix `p`:
@@ -12,8 +12,7 @@
  * they share a slot.
  */
 import { Redis } from 'ioredis';
-import type { CorrelationState, VersionedWindow } from './state.js';
-import type { WindowState } from './window.js';
+import type { CorrelationState, VersionedWindow, WindowState } from '@bulwark/detection';
 
 /**
  * KEYS[1] window hash, KEYS[2] version counter; ARGV[1] expected version (0 = must be absent), ARGV[2] state JSON

@@ -1,6 +1,7 @@
+// services: redis
 /**
  * `RedisCorrelationState` on a real Redis (`test/services/up redis`, then `source test/.services.env`): the state
- * contract every adapter keeps, and correlators sharing one Redis — three engines fed interleaved slices of one
+ * contract every adapter keeps (detection's suite, `@bulwark/detection/testing`), and correlators sharing one Redis — three engines fed interleaved slices of one
  * stream, or each slice delivered twice at once — producing exactly the matches of one engine on in-memory state.
  * Every test works under its own key prefix and deletes its keys afterwards.
  */
@@ -10,11 +11,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import {
-  compileCorrelations, compileRules, CorrelationEngine, InMemoryCorrelationState, loadSigmaFiles, RedisCorrelationState,
-  type CorrelationMatch, type CorrelationState,
-} from '../src/index.js';
-import { at, engineFor, run, summary } from './correlation-helpers.js';
-import { correlationStateContract } from './correlation-state-contract.js';
+  compileCorrelations, compileRules, CorrelationEngine, InMemoryCorrelationState, loadSigmaFiles, type CorrelationMatch, type CorrelationState,
+} from '@bulwark/detection';
+import { at, correlationStateContract, engineFor, run, summary } from '@bulwark/detection/testing';
+import { RedisCorrelationState } from '../src/index.js';
 
 const REDIS_URL = process.env.REDIS_URL;
 

@@ -1,5 +1,5 @@
 /**
- * SqliteCorrelationState: the shared state contract (as is, and flushed and reopened from the file after every
+ * SqliteCorrelationState: detection's shared state contract (`@bulwark/detection/testing`) (as is, and flushed and reopened from the file after every
  * write, so the persisted form keeps versions, TTLs and JSON exactly), plus restart behaviour: flushed windows come
  * back, unflushed ones do not (the bus redelivers their batch), expiry and versions survive, and the table lives
  * beside other tables of the embedded database file.
@@ -10,9 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { SqliteCorrelationState, type CorrelationState, type WindowState } from '../src/index.js';
-import { engineFor, run, summary } from './correlation-helpers.js';
-import { CONTRACT_BODY as BODY, CONTRACT_OPTIONS as OPTIONS, CONTRACT_STREAM as STREAM, correlationStateContract } from './correlation-state-contract.js';
+import type { CorrelationState, WindowState } from '@bulwark/detection';
+import {
+  CONTRACT_BODY as BODY, CONTRACT_OPTIONS as OPTIONS, CONTRACT_STREAM as STREAM, correlationStateContract, engineFor, run, summary,
+} from '@bulwark/detection/testing';
+import { SqliteCorrelationState } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bulwark-corr-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

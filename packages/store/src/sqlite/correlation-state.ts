@@ -1,5 +1,5 @@
 /**
- * The SQLite adapter of the correlation state port (embedded mode): window state that survives a restart, in its
+ * The SQLite adapter of detection's correlation state port (`CorrelationState`, embedded mode): window state that survives a restart, in its
  * own table of the embedded database file (`data_dir/bulwark.db`), on its own connection.
  *
  * The correlator reads and writes state for every matched event, so `read`/`write` work on an in-memory overlay —
@@ -15,10 +15,10 @@
  * One process owns the table at a time: opening it takes ownership (a token in the meta table) and a flush by an
  * earlier owner fails instead of overwriting the newer one's windows. Several correlators sharing state need Redis.
  */
+import { BulwarkError } from '@bulwark/schema';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import type { CorrelationState, VersionedWindow } from './state.js';
-import type { WindowState } from './window.js';
+import type { CorrelationState, VersionedWindow, WindowState } from '@bulwark/detection';
 
 export interface SqliteCorrelationStateOptions {
   /** Table holding one row per window key; `<table>_meta` holds the version counter and owner. Default `correlation_state`. */
@@ -41,7 +41,7 @@ interface Item {
 }
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** The embedded log store's page size (packages/store/src/sqlite/schema.ts); a new file takes it only before WAL. */
+/** The embedded log store's page size (./schema.ts); a new file takes it only before WAL. */
 const STORE_PAGE_SIZE = 16384;
 
 export class SqliteCorrelationState implements CorrelationState {
@@ -121,7 +121,7 @@ export class SqliteCorrelationState implements CorrelationState {
     const keys = [...this.dirty];
     this.db.transaction(() => {
       const owner = this.statements.getOwner.get()?.value;
-      if (owner !== this.owner) throw new Error(`correlation state table ${this.table} was opened by another process; this instance must not flush`);
+      if (owner !== this.owner) throw new BulwarkError('BWK_CONFLICT', `correlation state table ${this.table} was opened by another process; this instance must not flush`, { table: this.table });
       for (const key of keys) {
         const item = this.items.get(key);
         if (item) this.statements.upsert.run(key, item.version, item.expiresAt, JSON.stringify(item.state));

@@ -1,0 +1,17 @@
+/**
+ * What every HTTP surface of Bulwark is built from: its configuration, a logger for failed requests, the log store
+ * (readiness, and search or ingest where the surface has them) and the authenticator. Each service's dependencies
+ * extend this (see @bulwark/runtime, which builds them); a router that needs nothing more takes just this.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '@bulwark/config';
+import type { LogStore } from '@bulwark/store';
+import type { Authenticator } from './auth.js';
+
+export interface HttpDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly store: LogStore;
+  readonly auth: Authenticator;
+}
+

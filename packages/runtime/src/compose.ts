@@ -1,0 +1,134 @@
+/**
+ * The building blocks every root uses: open an adapter once, from config, register its release with the process's
+ * lifetime, and assemble each service's frozen dependencies. Roots (each service's `main.ts`, the all-in-one root,
+ * the embedded correlator thread) call these in dependency order, so nothing is patched in afterwards.
+ */
+import { mkdirSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { KubeClients } from '@bulwark/actions';
+import type { Bus, JobQueue } from '@bulwark/bus';
+import type { CaseService } from '@bulwark/cases';
+import type { Config } from '@bulwark/config';
+import { Authenticator } from '@bulwark/http';
+import type { CaseStore, LogStore, TokenStore } from '@bulwark/store';
+import { queueAnnouncer, type AlertAnnouncer } from './announce.js';
+import { openBus, openResponderQueue, type OpenBusOptions, type ResponderJob } from './bus.js';
+import { openCorrelationState, type CorrelatorState } from './correlation-state.js';
+import type {
+  ApiDeps, BusPublisher, CollectorDeps, CorrelatorDeps, CorrelatorStatus, HttpDeps, ResponderDeps, ResponderHttpDeps,
+} from './deps.js';
+import { createLifetime, type Lifetime } from './lifetime.js';
+import { createLogger } from './logger.js';
+import { openCaseStore, openLogStore, openTokenStore } from './stores.js';
+import { bootstrapAdminToken, warnUnrestrictedSenders } from './tokens.js';
+
+/** What a root opens adapters with: the configuration, its logger, and the lifetime each adapter's release joins. */
+export interface Base {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly lifetime: Lifetime;
+}
+
+/** What every service process opens first: the log store (health, search, ingest), the token store, its authenticator. */
+export interface Core extends Base, HttpDeps {
+  readonly tokens: TokenStore;
+  /** The admin secret minted at this start (no token existed), to hand over once; null otherwise. */
+  readonly mintedAdminToken: string | null;
+}
+
+export async function openCore(config: Config, logger: Logger = createLogger(config), lifetime: Lifetime = createLifetime(logger)): Promise<Core> {
+  mkdirSync(config.data_dir, { recursive: true });
+  const store = await openEvents({ config, logger, lifetime });
+  const tokens = await openTokenStore(config);
+  lifetime.onClose(() => tokens.close());
+  const minted = await bootstrapAdminToken(tokens, config.auth.bootstrap_token, logger);
+  await warnUnrestrictedSenders(tokens, logger).catch((err: unknown) => logger.warn({ err }, 'could not list tokens to check their sources'));
+  return Object.freeze({ config, logger, lifetime, store, tokens, auth: new Authenticator(tokens), mintedAdminToken: minted });
+}
+
+/** The log store alone, for a root that serves no HTTP (the embedded correlator thread reads events back by id). */
+export async function openEvents(base: Base): Promise<LogStore> {
+  const store = await openLogStore(base.config);
+  base.lifetime.onClose(() => store.close());
+  return store;
+}
+
+/**
+ * The case store (alerts, incidents, runs, audit). `derived`: the connection of a process that only derives records
+ * from stored events (a correlator): see `openCaseStore`.
+ */
+export async function openCases(core: Base, options: { derived?: boolean } = {}): Promise<CaseStore> {
+  const cases = await openCaseStore(core.config, options);
+  core.lifetime.onClose(() => cases.close());
+  return cases;
+}
+
+export function openBusFor(core: Base, options: OpenBusOptions = {}): Bus {
+  const bus = openBus(core.config, core.logger, options);
+  core.lifetime.onClose(() => bus.close());
+  return bus;
+}
+
+export function openResponderQueueFor(core: Base): JobQueue<ResponderJob> {
+  const queue = openResponderQueue(core.config, core.logger);
+  core.lifetime.onClose(() => queue.close());
+  return queue;
+}
+
+export function openCorrelationStateFor(core: Base): CorrelatorState {
+  const { state, close } = openCorrelationState(core.config);
+  core.lifetime.onClose(close);
+  return state;
+}
+
+/**
+ * The announcer of a process that records alerts but runs no responder: the responders' shared queue when there are
+ * responders to reach (`responder.enabled`, on Redis), else none — a deployment without responders sets it off, so
+ * no notice waits in Redis for a consumer that never comes.
+ */
+export function remoteAnnouncer(core: Base): AlertAnnouncer | null {
+  if (!core.config.bus.redis_url || !core.config.responder.enabled) return null;
+  return queueAnnouncer(openResponderQueueFor(core), core.logger);
+}
+
+/**
+ * The bus other processes consume, for a process that publishes but runs no correlator: BullMQ when `bus.redis_url`
+ * is set; none in embedded mode, where the store is the queue and a correlator elsewhere reads it directly.
+ */
+export function openSharedBusFor(core: Base): Bus | null {
+  return core.config.bus.redis_url ? openBusFor(core) : null;
+}
+
+export function collectorDeps(core: Core, bus: BusPublisher | null): CollectorDeps {
+  return Object.freeze({ config: core.config, logger: core.logger, store: core.store, auth: core.auth, bus, shutdown: core.lifetime });
+}
+
+export function apiDeps(core: Core, caseService: CaseService, correlatorStatus: CorrelatorStatus | null): ApiDeps {
+  return Object.freeze({
+    config: core.config,
+    logger: core.logger,
+    store: core.store,
+    auth: core.auth,
+    tokens: core.tokens,
+    cases: caseService.store,
+    caseService,
+    correlatorStatus,
+  });
+}
+
+export function correlatorDeps(core: Pick<Core, 'config' | 'logger' | 'store'>, bus: Bus, state: CorrelatorState, caseService: CaseService): CorrelatorDeps {
+  return Object.freeze({ config: core.config, logger: core.logger, bus, events: core.store, state, caseService });
+}
+
+export function responderHttpDeps(core: Core, cases: CaseStore): ResponderHttpDeps {
+  return Object.freeze({ config: core.config, logger: core.logger, store: core.store, auth: core.auth, cases });
+}
+
+export function responderDeps(core: Core, caseService: CaseService, queue: JobQueue<ResponderJob>, kube: KubeClients): ResponderDeps {
+  return Object.freeze({ config: core.config, logger: core.logger, cases: caseService.store, caseService, queue, kube });
+}
+
+/** The log store as `HttpDeps` see it, for surfaces that need nothing else (health, a status page). */
+export function httpDeps(core: Core): HttpDeps {
+  return Object.freeze({ config: core.config, logger: core.logger, store: core.store, auth: core.auth });
+}
