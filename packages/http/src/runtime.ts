@@ -122,7 +122,7 @@ export async function openRuntime(
   needs: RuntimeNeeds = {},
 ): Promise<{ deps: ServiceDeps; mintedAdminToken: string | null }> {
   mkdirSync(config.data_dir, { recursive: true });
-  const store = await openLogStore(config);
+  const store = await openLogStore(config, (line, details) => logger.info(details, line));
   const cases = needs.cases === false ? caseStoreNotOpened() : await openCaseStore(config);
   const tokens = await openTokenStore(config);
   const minted = await bootstrapAdminToken(tokens, config.auth.bootstrap_token, logger);

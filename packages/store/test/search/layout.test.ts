@@ -8,8 +8,8 @@ import { describe, it } from 'node:test';
 import type { EngineDialect } from '../../src/search/engine.js';
 import { StreamNames, indexTemplate, layoutFor } from '../../src/search/layout.js';
 
-const ES: EngineDialect = { kind: 'elasticsearch', version: '8.19.0', flatType: 'flattened', pit: true, dataStreamLifecycle: true, ism: false, indexSettings: { mode: 'standard' } };
-const OS: EngineDialect = { kind: 'opensearch', version: '3.8.0', flatType: 'flat_object', pit: true, dataStreamLifecycle: false, ism: false, indexSettings: {} };
+const ES: EngineDialect = { kind: 'elasticsearch', version: '8.19.0', flatType: 'flattened', pit: true, dataStreamLifecycle: true, dataStreamApi: true, ism: false, indexSettings: { mode: 'standard' }, missing: [] };
+const OS: EngineDialect = { kind: 'opensearch', version: '3.8.0', flatType: 'flat_object', pit: true, dataStreamLifecycle: false, dataStreamApi: true, ism: false, indexSettings: {}, missing: [] };
 
 type Tpl = { index_patterns: string[]; priority: number; template: { lifecycle?: unknown; settings: { index: Record<string, any> }; mappings: any } };
 
