@@ -98,6 +98,11 @@ for (const engine of SEARCH_ENGINES) describe(`scale mode on ${engine.name}: eng
     })();
     while (acked.size < 400) await sleep(20);
     await node.kill();
+    const killedAt = Date.now();
+    while (refusals.length < 1) await sleep(20);
+    // A shipper waiting for an answer gets the 503 within seconds, not after its own request timeout: the bulk
+    // writer's retries (about 3 s of backoff) and nothing else (Elasticsearch's client used to add 5–10 s per call).
+    assert.ok(Date.now() - killedAt < 15_000, `first refusal ${Date.now() - killedAt} ms after the engine died`);
     while (refusals.length < 3) await sleep(50);
     const ready = await h.fetch('/readyz', { token: null });
     assert.equal(ready.status, 503, 'readiness reports the engine down');

@@ -118,6 +118,8 @@ async function openTransport(opts: SearchEngineOptions): Promise<{ transport: Ra
 
 type Request = EngineClient['request'];
 
+const noBackoff = (): number => 0;
+
 /**
  * Which engine and version answer: `GET /` where it is served (both engines normally), else the local node's info,
  * with the product from the `X-Elastic-Product` header Elasticsearch puts on every response (OpenSearch never sends
@@ -163,6 +165,10 @@ export function createEngineClient(opts: SearchEngineOptions): EngineClient {
       // A body already serialised (the case store sends its records as JSON text, keeping their key order) would go
       // out as text/plain, which Elasticsearch refuses with 406; OpenSearch's client labels strings JSON itself.
       ...(typeof req.body === 'string' ? { headers: { 'content-type': 'application/json' } } : {}),
+      // Elasticsearch's client waits 1–4 s between its own retries once every node has been tried (5–10 s per call
+      // with one node), on top of the bulk writer's retries: with the engine down, a collector took a minute to answer
+      // 503. It still retries on the other nodes at once, as OpenSearch's client does; the waiting is ours to do.
+      ...(opts.kind === 'elasticsearch' ? { retryBackoff: noBackoff } : {}),
       ...(options.ignore ? { ignore: options.ignore } : {}),
       ...(options.timeoutMs ? { requestTimeout: options.timeoutMs } : {}),
       meta: true,

@@ -1,7 +1,8 @@
 /**
  * Names and templates per engine, without an engine: what Elasticsearch gets that OpenSearch does not (lifecycle,
- * `flattened`, standard index mode) and how datasets and namespaces become data stream names. The Elasticsearch
- * bodies are checked here because the Elasticsearch suite only runs where `ELASTICSEARCH_URL` is set.
+ * `flattened`, standard index mode) and how datasets and namespaces become data stream names. The engine suites run
+ * these templates on the Elasticsearch test node, which has no data stream lifecycle: the lifecycle body of a full
+ * distribution is checked here.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -35,6 +36,8 @@ describe('layout', () => {
     assert.equal(audit.requestObject.type, 'flattened');
     assert.equal(audit.annotations.type, 'flattened');
     assert.deepEqual((indexTemplate(layoutFor('bw'), ES, { refreshInterval: '1s' }) as Tpl).template.lifecycle, {});
+    const bare = { ...ES, dataStreamLifecycle: false, dataStreamApi: false };
+    assert.equal((indexTemplate(layoutFor('bw'), bare, { refreshInterval: '1s' }) as Tpl).template.lifecycle, undefined, 'no lifecycle where none runs');
   });
 
   it('gives OpenSearch flat_object maps, unindexed audit objects and no lifecycle; extra settings win', () => {
