@@ -12,24 +12,26 @@ import { randomBytes } from 'node:crypto';
 import type { KubeClients } from '@bulwark/actions';
 import { startHarness, type Harness } from '../support/harness.js';
 import { testKube } from '../support/kube-clients.js';
+import { SEARCH_ENGINES } from '../support/search-engines.js';
 
 type Step = { id: string; status: string; plan: Array<{ kind: string; target: string }> | null; approval: { reason: string; decided_by: string | null } | null };
 type Run = { id: string; status: string; dry_run: boolean; steps: Step[]; error: string | null };
 
-const openSearchUrl = process.env.OPENSEARCH_URL;
 /** A second token of the person who holds the harness's respond token (`test-respond`), with the approve scope. */
 const SAME_PERSON = `bwk_same_${randomBytes(16).toString('hex')}`;
-/** Embedded (SQLite, in-process queue) and scale mode (runs and audit in OpenSearch, the responder's queue on BullMQ/Redis). */
-const MODES: Array<[mode: string, env: () => Record<string, string>, skip: string | false]> = [
-  ['embedded', () => ({}), false],
-  [
-    'scale (OpenSearch, BullMQ)',
-    () => ({ BULWARK_STORE: 'opensearch', BULWARK_STORE_URL: openSearchUrl!, BULWARK_STORE_PREFIX: `rsp${randomBytes(3).toString('hex')}` }),
-    openSearchUrl ? false : 'OPENSEARCH_URL is not set: run with `npm test` or `test/services/up opensearch && source test/.services.env`',
-  ],
+/**
+ * Embedded (SQLite, in-process queue) and scale mode on each search engine (runs and audit in the engine, the
+ * responder's queue on BullMQ/Redis). Scale mode needs the engines `test/services/up` starts; a missing one fails.
+ */
+const MODES: Array<[mode: string, env: () => Record<string, string>]> = [
+  ['embedded', () => ({})],
+  ...SEARCH_ENGINES.map((engine): [string, () => Record<string, string>] => [
+    `scale (${engine.name}, BullMQ)`,
+    () => engine.storeEnv(`rsp${randomBytes(3).toString('hex')}`),
+  ]),
 ];
 
-for (const [mode, env, skip] of MODES) describe(`the runs API with the bundled playbooks, ${mode}`, { skip }, () => {
+for (const [mode, env] of MODES) describe(`the runs API with the bundled playbooks, ${mode}`, () => {
   let h: Harness;
   let admin: KubeClients;
   const namespace = `api-${randomBytes(3).toString('hex')}`;

@@ -1,6 +1,6 @@
 /**
  * A scale-mode deployment for end-to-end tests: the collector and api in this process (the harness) on a real
- * OpenSearch, publishing to BullMQ on the real Redis, and N correlator processes (`services/correlator/src/main.ts`)
+ * search engine (OpenSearch by default, or any of SEARCH_ENGINES), publishing to BullMQ on the real Redis, and N correlator processes (`services/correlator/src/main.ts`)
  * on the same store and bus prefixes. Each deployment gets fresh prefixes, so several share one engine and one Redis.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startHarness, type Harness } from './harness.js';
 import { requireEnv } from './opensearch-node.js';
+import { OPENSEARCH, type SearchEngine } from './search-engines.js';
 import { listeningPort } from './process.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -34,6 +35,7 @@ export interface CorrelatorStatus {
 }
 
 export interface ScaleDeployment {
+  engine: SearchEngine;
   h: Harness;
   env: Record<string, string>;
   correlators: CorrelatorProcess[];
@@ -42,12 +44,14 @@ export interface ScaleDeployment {
   close(): Promise<void>;
 }
 
-export async function startScaleDeployment(correlators: number, extraEnv: Record<string, string> = {}): Promise<ScaleDeployment> {
+export async function startScaleDeployment(
+  correlators: number,
+  extraEnv: Record<string, string> = {},
+  engine: SearchEngine = OPENSEARCH,
+): Promise<ScaleDeployment> {
   const tag = randomBytes(4).toString('hex');
   const env: Record<string, string> = {
-    BULWARK_STORE: 'opensearch',
-    BULWARK_STORE_URL: requireEnv('OPENSEARCH_URL'),
-    BULWARK_STORE_PREFIX: `det${tag}`,
+    ...engine.storeEnv(`det${tag}`),
     BULWARK_REDIS_URL: requireEnv('REDIS_URL'),
     BULWARK_BUS_PREFIX: `det${tag}`,
     BULWARK_BOOTSTRAP_TOKEN: `bootstrap-${tag}-${randomBytes(12).toString('hex')}`,
@@ -80,6 +84,7 @@ export async function startScaleDeployment(correlators: number, extraEnv: Record
     throw err;
   }
   return {
+    engine,
     h,
     env,
     correlators: procs,

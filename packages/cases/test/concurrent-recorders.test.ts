@@ -1,7 +1,7 @@
-// services: opensearch
+// services: opensearch elasticsearch
 /**
  * Suppression and grouping that hold across processes (issue 11 item 6): two CaseService instances, each on its own
- * connection to one store — a SQLite file, and OpenSearch when OPENSEARCH_URL is set — record one alert storm
+ * connection to one store — a SQLite file, and OpenSearch and Elasticsearch when their test services run — record one alert storm
  * between them at the same time, as two correlators taking turns at the bus's batches would. What they store must be
  * what one sequential recorder stores: one alert per episode of each rule and group key (its count and its folded
  * ids exactly the episode's repeats) and one incident per burst of each entity. Which alert of an episode recorded at
@@ -124,21 +124,27 @@ describe('two recorders on one store', () => {
     }
   });
 
-  const url = process.env.OPENSEARCH_URL;
-  it('OpenSearch: the alert set, counts and incident membership of one sequential recorder', { skip: url ? false : 'OPENSEARCH_URL is not set' }, async () => {
-    const phases = storm(2, 3, 2, 3);
-    const shape = { alerts: 2 * 3 * 2, incidents: 2 * 3, repeats: 3 };
-    const want = await sequentialOutcome(phases);
-    const prefix = `bwk-cases-${randomBytes(4).toString('hex')}`;
-    try {
-      const got = await concurrentOutcome(() => new SearchCaseStore({ engine: { kind: 'opensearch', url: url! }, prefix, replicas: 0, refreshInterval: '100ms' }), phases);
-      assertSameAsSequential(got.first, want, shape);
-      assertSameAsSequential(got.replayed, want, shape);
-    } finally {
-      const indices = CASE_COLLECTIONS.map((c) => caseIndexName(prefix, c)).join(',');
-      await fetch(`${url}/${indices}?ignore_unavailable=true`, { method: 'DELETE' });
-    }
-  });
+  // On each search engine the test services run (both under `npm test`).
+  const engines = [
+    { kind: 'opensearch' as const, name: 'OpenSearch', url: process.env.OPENSEARCH_URL, variable: 'OPENSEARCH_URL' },
+    { kind: 'elasticsearch' as const, name: 'Elasticsearch', url: process.env.ELASTICSEARCH_URL, variable: 'ELASTICSEARCH_URL' },
+  ];
+  for (const { kind, name, url, variable } of engines) {
+    it(`${name}: the alert set, counts and incident membership of one sequential recorder`, { skip: url ? false : `${variable} is not set` }, async () => {
+      const phases = storm(2, 3, 2, 3);
+      const shape = { alerts: 2 * 3 * 2, incidents: 2 * 3, repeats: 3 };
+      const want = await sequentialOutcome(phases);
+      const prefix = `bwk-cases-${randomBytes(4).toString('hex')}`;
+      try {
+        const got = await concurrentOutcome(() => new SearchCaseStore({ engine: { kind, url: url! }, prefix, replicas: 0, refreshInterval: '100ms' }), phases);
+        assertSameAsSequential(got.first, want, shape);
+        assertSameAsSequential(got.replayed, want, shape);
+      } finally {
+        const indices = CASE_COLLECTIONS.map((c) => caseIndexName(prefix, c)).join(',');
+        await fetch(`${url}/${indices}?ignore_unavailable=true`, { method: 'DELETE' });
+      }
+    });
+  }
 });
 
 describe('two recorders opening an incident for one entity at once', () => {

@@ -48,7 +48,8 @@ export async function openCore(config: Config, logger: Logger = createLogger(con
 
 /** The log store alone, for a root that serves no HTTP (the embedded correlator thread reads events back by id). */
 export async function openEvents(base: Base): Promise<LogStore> {
-  const store = await openLogStore(base.config);
+  // A search engine lacking features of its version (e.g. Elasticsearch without its data-streams module) says so once.
+  const store = await openLogStore(base.config, (line, details) => base.logger.info(details, line));
   base.lifetime.onClose(() => store.close());
   return store;
 }

@@ -28,8 +28,14 @@ function engineOptions(config: Config): SearchEngineOptions {
   };
 }
 
-/** Opens (and initialises) the log store the configuration names. */
-export async function openLogStore(config: Config): Promise<LogStore> {
+/**
+ * Opens (and initialises) the log store the configuration names. `notice` gets one line when the search engine lacks
+ * features its version would have (e.g. Elasticsearch without its data-streams module), naming the fallbacks.
+ */
+export async function openLogStore(
+  config: Config,
+  notice?: (line: string, details: Record<string, unknown>) => void,
+): Promise<LogStore> {
   if (config.store.type === 'sqlite') {
     const store = new SqliteLogStore({
       path: join(config.data_dir, 'bulwark.db'),
@@ -47,6 +53,7 @@ export async function openLogStore(config: Config): Promise<LogStore> {
     refresh: config.store.refresh,
     refreshInterval: config.store.refresh_interval,
     ...(config.store.retention_days ? { retention: { maxAgeDays: config.store.retention_days } } : {}),
+    ...(notice ? { onMissingFeatures: notice } : {}),
   });
   await store.init();
   return store;

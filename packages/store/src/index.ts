@@ -44,6 +44,6 @@ export { CASE_MAPPINGS, caseIndexName, type CaseIndexSettings } from './search/c
 export { createEngineClient, type EngineClient, type EngineInfo, type EngineKind, type SearchEngineOptions } from './search/client.js';
 export { SearchLogStore, type SearchLogStoreOptions } from './search/log-store.js';
 export { type BulkOptions } from './search/bulk.js';
-export { type RetentionOptions, type RetentionReport } from './search/retention.js';
-export { type RetentionMode } from './search/engine.js';
+export { listDataStreams, type RetentionOptions, type RetentionReport, type StreamIndices } from './search/retention.js';
+export { missingFeaturesLine, type EngineDialect, type MissingFeature, type RetentionMode } from './search/engine.js';
 export { queryToDsl } from './search/translate.js';

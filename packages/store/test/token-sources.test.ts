@@ -1,4 +1,4 @@
-// services: opensearch
+// services: opensearch elasticsearch
 /**
  * A token's `sources` restriction (issue 11) in both token stores: kept and read back as given, absent when
  * unrestricted, refused when it names an unknown kind; a token file from before the restriction existed (schema v1)
@@ -20,6 +20,7 @@ import {
   SearchCaseStore,
   SqliteCaseStore,
   SqliteTokenStore,
+  type EngineKind,
   type StoredToken,
   type TokenStore,
 } from '../src/index.js';
@@ -41,13 +42,18 @@ const stores: Array<[string, () => TokenStore]> = [
   ['SqliteTokenStore', () => new SqliteTokenStore({ path: join(dir, 'tokens.sqlite') })],
   ['CaseTokenStore', () => new CaseTokenStore(new SqliteCaseStore({ path: join(dir, 'cases.sqlite') }))],
 ];
-// Scale mode: the tokens collection of the OpenSearch case store (when the test services run, as under `npm test`).
-const url = process.env.OPENSEARCH_URL;
-if (url) {
+// Scale mode: the tokens collection of the case store on each search engine (both run under `npm test`, whose test
+// services set these variables; the engines' own suites fail when one is missing, so these never go unrun).
+const engines: Array<[EngineKind, string, string | undefined]> = [
+  ['opensearch', 'OpenSearch', process.env.OPENSEARCH_URL],
+  ['elasticsearch', 'Elasticsearch', process.env.ELASTICSEARCH_URL],
+];
+for (const [kind, title, url] of engines) {
+  if (!url) continue;
   const prefix = `bwk-test-${randomBytes(4).toString('hex')}-srcs`;
-  stores.push(['CaseTokenStore on OpenSearch', () => new CaseTokenStore(new SearchCaseStore({ engine: { kind: 'opensearch', url }, prefix, replicas: 0, refresh: true }))]);
+  stores.push([`CaseTokenStore on ${title}`, () => new CaseTokenStore(new SearchCaseStore({ engine: { kind, url }, prefix, replicas: 0, refresh: true }))]);
   after(async () => {
-    const admin = createEngineClient({ kind: 'opensearch', url });
+    const admin = createEngineClient({ kind, url });
     const indices = CASE_COLLECTIONS.map((c) => caseIndexName(prefix, c));
     await admin.request({ method: 'DELETE', path: `/${indices.join(',')}`, querystring: { ignore_unavailable: true } });
     await admin.close();

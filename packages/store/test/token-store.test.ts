@@ -1,6 +1,6 @@
 /**
  * The TokenStore contract (put/get/list/count, replace, revoke once) for SqliteTokenStore and for CaseTokenStore on a
- * case store (the OpenSearch run is in search/case-opensearch.test.ts); then SqliteTokenStore's own file handling.
+ * case store (the OpenSearch and Elasticsearch runs are in search/case-engine-suite.ts); then SqliteTokenStore's own file handling.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';

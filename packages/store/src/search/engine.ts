@@ -10,6 +10,12 @@ import type { EngineClient, EngineKind } from './client.js';
 /** Who deletes old data: the engine's data stream lifecycle (ES), the ISM plugin (OpenSearch), or Bulwark's job. */
 export type RetentionMode = 'dsl' | 'ism' | 'job';
 
+/** A feature this engine's version would have that this server lacks, and what the adapter does instead. */
+export interface MissingFeature {
+  feature: string;
+  fallback: string;
+}
+
 export interface EngineDialect {
   kind: EngineKind;
   version: string;
@@ -17,8 +23,19 @@ export interface EngineDialect {
   flatType: 'flattened' | 'flat_object' | null;
   /** Point-in-time search: ES ≥ 7.10, OpenSearch ≥ 2.4. */
   pit: boolean;
-  /** ES data stream lifecycle (`data_retention` on the template) is GA from 8.14. */
+  /**
+   * ES data stream lifecycle (`data_retention` on the template): GA from 8.14, and run by the `data-streams` module,
+   * so it counts only when that module answers (`GET /_data_stream/<pattern>/_lifecycle`). A template can carry a
+   * lifecycle on a server without the module, where nothing would ever act on it.
+   */
   dataStreamLifecycle: boolean;
+  /**
+   * `GET /_data_stream` is served (OpenSearch: always; Elasticsearch: by the `data-streams` module). Without it the
+   * retention job lists streams and their backing indices with `_resolve/index`, which the server itself serves.
+   */
+  dataStreamApi: boolean;
+  /** Features this server lacks, with the fallback taken; empty on a full distribution. */
+  missing: MissingFeature[];
   /** True when OpenSearch answers the ISM API (the plugin is installed); probed only when retention is wanted. */
   ism: boolean;
   /**
@@ -44,38 +61,62 @@ function atLeast(v: Version, major: number, minor: number): boolean {
 }
 
 /**
- * Detects engine and version (the client checks the engine is the configured one) and, when retention is configured
- * on OpenSearch, whether the ISM plugin is there: `GET _plugins/_ism/policies` answers 200 with it and 400/404
- * (no handler) without it.
+ * Detects engine and version (the client checks the engine is the configured one) and probes the features that live
+ * in optional parts of an installation rather than in the version: Elasticsearch's `data-streams` module (the data
+ * stream API and lifecycle) and `rest-root` module (`GET /`), and, when retention is configured on OpenSearch, the ISM
+ * plugin (`GET _plugins/_ism/policies` answers 200 with it and 400/404 without). A probe is a read on the layout's own
+ * `pattern`, so it needs no privilege beyond the ones the store uses anyway; anything but 200 counts as absent.
  */
-export async function detectDialect(client: EngineClient, probeIsm: boolean): Promise<EngineDialect> {
+export async function detectDialect(client: EngineClient, probeIsm: boolean, pattern: string): Promise<EngineDialect> {
   const info = await client.info();
   const v = parseVersion(info.version);
+  const answers = async (path: string, querystring?: Record<string, string | number>): Promise<boolean> => {
+    const res = await client.request({ method: 'GET', path, ...(querystring ? { querystring } : {}) }, { ignore: [400, 401, 403, 404, 405] });
+    return res.statusCode === 200;
+  };
+  const missing: MissingFeature[] = [];
+  if (!info.rootEndpoint) missing.push({ feature: 'the root endpoint (GET /)', fallback: 'version read from GET /_nodes/_local' });
   if (info.kind === 'elasticsearch') {
+    const [dataStreamApi, lifecycle] = await Promise.all([
+      answers(`/_data_stream/${pattern}`),
+      atLeast(v, 8, 14) ? answers(`/_data_stream/${pattern}/_lifecycle`) : Promise.resolve(false),
+    ]);
+    if (!dataStreamApi) missing.push({ feature: 'the data stream API', fallback: 'streams listed with _resolve/index' });
+    if (atLeast(v, 8, 14) && !lifecycle) {
+      missing.push({ feature: 'data stream lifecycle', fallback: "retention, if configured, by Bulwark's own job" });
+    }
     return {
       kind: 'elasticsearch',
       version: info.version,
       flatType: 'flattened',
       pit: atLeast(v, 7, 10),
-      dataStreamLifecycle: atLeast(v, 8, 14),
+      dataStreamLifecycle: lifecycle,
+      dataStreamApi,
       ism: false,
       indexSettings: atLeast(v, 8, 0) ? { mode: 'standard' } : {},
+      missing,
     };
   }
-  let ism = false;
-  if (probeIsm) {
-    const res = await client.request({ method: 'GET', path: '/_plugins/_ism/policies', querystring: { size: 1 } }, { ignore: [400, 404, 405] });
-    ism = res.statusCode === 200;
-  }
+  const ism = probeIsm ? await answers('/_plugins/_ism/policies', { size: 1 }) : false;
+  if (probeIsm && !ism) missing.push({ feature: 'the ISM plugin', fallback: "retention by Bulwark's own rollover-and-delete job" });
   return {
     kind: 'opensearch',
     version: info.version,
     flatType: atLeast(v, 2, 7) ? 'flat_object' : null,
     pit: atLeast(v, 2, 4),
     dataStreamLifecycle: false,
+    dataStreamApi: true,
     ism,
     indexSettings: {},
+    missing,
   };
+}
+
+/** One line for the log when the server lacks features: which, and what the adapter does instead; null when none. */
+export function missingFeaturesLine(dialect: EngineDialect): string | null {
+  if (dialect.missing.length === 0) return null;
+  const list = dialect.missing.map((m) => `${m.feature} (${m.fallback})`).join('; ');
+  return `${dialect.kind} ${dialect.version} lacks ${list}`;
 }
 
 /** Which retention path this engine takes. */

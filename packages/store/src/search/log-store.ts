@@ -17,7 +17,7 @@ import { eventToRow } from '../sqlite/rows.js';
 import { ArrivalClock, appendRows } from './append.js';
 import { BulkWriter, DEFAULT_BULK_OPTIONS, type BulkOptions } from './bulk.js';
 import { createEngineClient, type EngineClient, type SearchEngineOptions } from './client.js';
-import { detectDialect, retentionMode, type EngineDialect, type RetentionMode } from './engine.js';
+import { detectDialect, missingFeaturesLine, retentionMode, type EngineDialect, type MissingFeature, type RetentionMode } from './engine.js';
 import { FieldResolver, fieldsOf } from './fields.js';
 import { deadLetterIndexBody, ensureIndex, ensureTemplate, indexTemplate, layoutFor, StreamNames, type Layout } from './layout.js';
 import { eventMappings, staticFields } from './mapping.js';
@@ -45,6 +45,12 @@ export type SearchLogStoreOptions = ({ client: EngineClient } | { engine: Search
   indexSettings?: Record<string, unknown>;
   /** Point in time for paginations: how long it stays open between pages (default `2m`); `false`: never. */
   pitKeepAlive?: string | false;
+  /**
+   * Called once by `init` when the engine lacks features its version would have (Elasticsearch without its
+   * `data-streams` or `rest-root` module, OpenSearch without ISM when retention is configured), with one line naming
+   * them and the fallback taken, to log it.
+   */
+  onMissingFeatures?: (line: string, details: { engine: string; version: string; missing: MissingFeature[] }) => void;
   /** Called after each run of Bulwark's own retention job (timer-driven runs only), to log it. */
   onRetention?: (outcome: { report?: RetentionReport; error?: unknown }) => void;
 };
@@ -93,7 +99,9 @@ export class SearchLogStore implements LogStore {
 
   private async setUp(): Promise<void> {
     const retention = this.options.retention;
-    const dialect = await detectDialect(this.client, retention !== undefined);
+    const dialect = await detectDialect(this.client, retention !== undefined, this.layout.pattern);
+    const line = missingFeaturesLine(dialect);
+    if (line) this.options.onMissingFeatures?.(line, { engine: dialect.kind, version: dialect.version, missing: dialect.missing });
     const mode = retention ? retentionMode(dialect) : null;
     const template = indexTemplate(this.layout, dialect, {
       ...(mode === 'dsl' ? { dataRetention: engineDays(retention!.maxAgeDays) } : {}),
@@ -113,6 +121,11 @@ export class SearchLogStore implements LogStore {
   /** Which retention path init chose: `dsl` (ES lifecycle), `ism` (OpenSearch plugin), `job` (ours), or null. */
   get retentionMode(): RetentionMode | null {
     return this.open().retention;
+  }
+
+  /** What init detected about the engine: version, and the features it lacks with the fallbacks taken. */
+  get dialect(): EngineDialect {
+    return this.open().dialect;
   }
 
   async append(events: Event[]): Promise<AppendResult> {

@@ -5,7 +5,8 @@
  *   rolls over and deletes backing indices itself.
  * - OpenSearch with the ISM plugin: an ISM policy (below) that rolls the write index over daily or at 50 GB and
  *   deletes a backing index `maxAgeDays` after its rollover, attached to new backing indices by its `ism_template`.
- * - otherwise (OpenSearch without ISM, older Elasticsearch): Bulwark's own job, {@link runRetentionJob}, on a timer.
+ * - otherwise (OpenSearch without ISM, Elasticsearch before 8.14 or without its `data-streams` module, as the embedded
+ *   test node): Bulwark's own job, {@link runRetentionJob}, on a timer.
  *
  * The job deletes whole backing indices, never documents: `_delete_by_query` would have to find, mark and later merge
  * away every expired document (I/O proportional to the data, on the nodes that are also ingesting) and frees no disk
@@ -47,6 +48,42 @@ interface DataStreamsResponse {
   data_streams?: Array<{ name: string; indices: Array<{ index_name: string }> }>;
 }
 
+interface ResolveIndexResponse {
+  data_streams?: Array<{ name: string; backing_indices?: string[] }>;
+}
+
+/** A data stream and its backing indices, oldest first: the last one is the write index. */
+export interface StreamIndices {
+  name: string;
+  indices: string[];
+}
+
+/** `.ds-<stream>-<date>-000042` → 42: data streams number their backing indices in creation order. */
+function generationOf(index: string): number {
+  const match = /-(\d+)$/.exec(index);
+  return match ? Number(match[1]) : 0;
+}
+
+/**
+ * The data streams matching `pattern` with their backing indices, oldest first. Through the data stream API where the
+ * server has it; otherwise through `_resolve/index` (served by the Elasticsearch server itself, no module needed),
+ * whose backing-index order is not documented, so they are put in generation order here.
+ */
+export async function listDataStreams(client: EngineClient, dialect: EngineDialect, pattern: string): Promise<StreamIndices[]> {
+  if (dialect.dataStreamApi) {
+    const res = await client.request<DataStreamsResponse>({ method: 'GET', path: `/_data_stream/${pattern}` }, { ignore: [404] });
+    return (res.body.data_streams ?? []).map((s) => ({ name: s.name, indices: s.indices.map((i) => i.index_name) }));
+  }
+  const res = await client.request<ResolveIndexResponse>(
+    { method: 'GET', path: `/_resolve/index/${pattern}`, querystring: { expand_wildcards: 'all' } },
+    { ignore: [404] },
+  );
+  return (res.body.data_streams ?? []).map((s) => ({
+    name: s.name,
+    indices: [...(s.backing_indices ?? [])].sort((a, b) => generationOf(a) - generationOf(b)),
+  }));
+}
+
 interface NewestResponse {
   aggregations?: { by_index?: { buckets?: Array<{ key: string; newest?: { value?: number | null } }> } };
 }
@@ -62,8 +99,7 @@ export async function runRetentionJob(
   const report: RetentionReport = { rolledOver: [], deleted: [] };
   const cutoff = now - options.maxAgeDays * DAY_MS;
   const grace = options.graceMs ?? 5 * 60_000;
-  const streams = await client.request<DataStreamsResponse>({ method: 'GET', path: `/_data_stream/${layout.pattern}` }, { ignore: [404] });
-  const list = streams.body.data_streams ?? [];
+  const list = await listDataStreams(client, dialect, layout.pattern);
   if (list.length === 0) return report;
   const newest = await newestPerIndex(client, layout.pattern);
   const created = await creationDates(client, layout.pattern);
@@ -73,7 +109,7 @@ export async function runRetentionJob(
   const isEmpty = async (index: string): Promise<boolean> => (empty ??= await emptyIndices(client, layout.pattern)).has(index);
   const doomed: string[] = [];
   for (const stream of list) {
-    const indices = stream.indices.map((i) => i.index_name);
+    const indices = stream.indices;
     const write = indices[indices.length - 1];
     for (const [i, index] of indices.slice(0, -1).entries()) {
       const last = newest.get(index);

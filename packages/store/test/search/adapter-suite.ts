@@ -1,6 +1,5 @@
 /**
- * What only the search-engine LogStore has, tested on the real engine (OpenSearch always, Elasticsearch when
- * `ELASTICSEARCH_URL` is set): the dead-letter index, idempotent writes from two collectors, idempotent templates
+ * What only the search-engine LogStore has, tested on the real engine (OpenSearch and Elasticsearch): the dead-letter index, idempotent writes from two collectors, idempotent templates
  * and the mapping they produce, literal user text, dynamic field types, audit objects, point-in-time paging and
  * retention. Each test works on its own prefix; the fixture deletes them all at the end.
  */
@@ -8,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Event } from '@bulwark/schema';
 import { BulwarkError } from '@bulwark/schema';
-import { parseQuery, SearchLogStore, type EngineClient, type LogStore, type SearchRequest } from '../../src/index.js';
+import { listDataStreams, parseQuery, SearchLogStore, type EngineClient, type LogStore, type SearchRequest } from '../../src/index.js';
 import { FIXTURE, pagingEvents } from '../contract/fixtures.js';
 import { searchAll } from '../contract/logstore-contract.js';
 import type { QueryNode } from '../../src/query/ast.js';
@@ -291,8 +290,8 @@ export function runSearchAdapterSuite(env: EngineFixture): void {
       const stream = `logs-${store.layout.prefix}.ret.unread-default`;
       await client.request({ method: 'POST', path: `/${stream}/_rollover` });
       await store.append([ev('unread-later', 'ret.unread', {}, now - 60_000)]);
-      const ds = await client.request<any>({ method: 'GET', path: `/_data_stream/${stream}` });
-      const first = ds.body.data_streams[0].indices[0].index_name as string;
+      const [listed] = await listDataStreams(client, store.dialect, stream);
+      const first = listed!.indices[0]!;
       // Its recent event is unreadable to the aggregation, exactly as when its shards fail: it must stay.
       await client.request({ method: 'POST', path: `/${first}/_close` });
       const report = await store.runRetention(new Date(now + 10 * 60_000));

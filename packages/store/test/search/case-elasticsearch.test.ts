@@ -1,40 +1,19 @@
 // services: elasticsearch
 /**
- * The search-engine CaseStore contract on Elasticsearch, run only when ELASTICSEARCH_URL points at a node (8.x or
- * 9.x), e.g. your own: `ELASTICSEARCH_URL=http://127.0.0.1:9200 node --import tsx --test
- * packages/store/test/search/case-elasticsearch.test.ts`. It creates indices named `bwk-test-<random>-*` with no
- * replicas and deletes them afterwards. Without the variable the suite is reported as skipped, not passed.
+ * The search-engine CaseStore and the TokenStore on its tokens collection, on a real Elasticsearch node
+ * (`test/services/up elasticsearch` writes ELASTICSEARCH_URL to test/.services.env; or point it at your own). The run fails,
+ * rather than skips, without one: the contracts must run on the real engine. The suite is in case-engine-suite.ts.
  */
-import { randomBytes } from 'node:crypto';
-import { after, describe, it } from 'node:test';
-import { CASE_COLLECTIONS, CaseTokenStore, SearchCaseStore, caseIndexName } from '../../src/index.js';
-import { createEngineClient } from '../../src/search/client.js';
-import { runCaseStoreContract } from '../contract/casestore-contract.js';
-import { runTokenStoreContract } from '../contract/tokenstore-contract.js';
+import { it } from 'node:test';
+import { runCaseEngineSuite } from './case-engine-suite.js';
+import { requireEngineUrl } from './engine-env.js';
 
-const url = process.env.ELASTICSEARCH_URL;
-
-if (!url) {
-  describe('CaseStore contract: elasticsearch', () => {
-    it('needs ELASTICSEARCH_URL', { skip: 'ELASTICSEARCH_URL is not set' }, () => {});
-  });
-} else {
-  const run = `bwk-test-${randomBytes(4).toString('hex')}`;
-  const prefixes = new Set<string>();
-  after(async () => {
-    const admin = createEngineClient({ kind: 'elasticsearch', url });
-    const indices = [...prefixes].flatMap((p) => CASE_COLLECTIONS.map((c) => caseIndexName(p, c)));
-    if (indices.length > 0) await admin.request({ method: 'DELETE', path: `/${indices.join(',')}`, querystring: { ignore_unavailable: true } });
-    await admin.close();
-  });
-  runCaseStoreContract('elasticsearch', async (scope) => {
-    const prefix = `${run}-${scope}`;
-    prefixes.add(prefix);
-    return new SearchCaseStore({ engine: { kind: 'elasticsearch', url }, prefix, replicas: 0, refreshInterval: '100ms' });
-  });
-  runTokenStoreContract('on the Elasticsearch case store', (scope) => {
-    const prefix = `${run}-tokens-${scope}`;
-    prefixes.add(prefix);
-    return new CaseTokenStore(new SearchCaseStore({ engine: { kind: 'elasticsearch', url }, prefix, replicas: 0, refresh: true }));
+let url: string | null = null;
+try {
+  url = requireEngineUrl('elasticsearch');
+} catch (err) {
+  it('Elasticsearch is available', () => {
+    throw err;
   });
 }
+if (url) runCaseEngineSuite('elasticsearch', url);

@@ -1,80 +1,19 @@
 // services: opensearch
 /**
- * The search-engine CaseStore on a real OpenSearch node (`test/services/up opensearch` writes OPENSEARCH_URL to
- * test/.services.env). The run fails, rather than skips, without one: the contract must run on the real engine.
- * Each run uses a random index prefix per scope and deletes its indices afterwards.
+ * The search-engine CaseStore and the TokenStore on its tokens collection, on a real OpenSearch node
+ * (`test/services/up opensearch` writes OPENSEARCH_URL to test/.services.env; or point it at your own). The run fails,
+ * rather than skips, without one: the contracts must run on the real engine. The suite is in case-engine-suite.ts.
  */
-import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { after, describe, it } from 'node:test';
-import { CASE_COLLECTIONS, CaseTokenStore, SearchCaseStore, caseIndexName, type CaseCollection } from '../../src/index.js';
-import { createEngineClient, type EngineClient } from '../../src/search/client.js';
-import { runCaseStoreContract } from '../contract/casestore-contract.js';
-import { runTokenStoreContract } from '../contract/tokenstore-contract.js';
+import { it } from 'node:test';
+import { runCaseEngineSuite } from './case-engine-suite.js';
+import { requireEngineUrl } from './engine-env.js';
 
-const url = process.env.OPENSEARCH_URL;
-if (!url) throw new Error('OPENSEARCH_URL is not set: run test/services/up opensearch, then source test/.services.env');
-
-export const run = `bwk-test-${randomBytes(4).toString('hex')}`;
-const admin: EngineClient = createEngineClient({ kind: 'opensearch', url });
-const prefixes = new Set<string>();
-const prefix = (scope: string) => {
-  const p = `${run}-${scope}`;
-  prefixes.add(p);
-  return p;
-};
-
-after(async () => {
-  const indices = [...prefixes].flatMap((p) => CASE_COLLECTIONS.map((c: CaseCollection) => caseIndexName(p, c)));
-  // ignore_unavailable: a scope that never ran init has no indices, which must not fail the whole delete.
-  if (indices.length > 0) await admin.request({ method: 'DELETE', path: `/${indices.join(',')}`, querystring: { ignore_unavailable: true } });
-  await admin.close();
-});
-
-runCaseStoreContract('opensearch', async (scope) =>
-  new SearchCaseStore({ engine: { kind: 'opensearch', url }, prefix: prefix(scope), replicas: 0, refreshInterval: '100ms' }),
-);
-
-// Scale mode keeps API tokens in the engine (the `tokens` collection), written with a refresh as the runtime does.
-runTokenStoreContract('on the OpenSearch case store', (scope) =>
-  new CaseTokenStore(new SearchCaseStore({ engine: { kind: 'opensearch', url }, prefix: prefix(`tokens-${scope}`), replicas: 0, refresh: true })),
-);
-
-describe('SearchCaseStore on OpenSearch specifics', () => {
-  it('creates its indices with explicit mappings, and init is idempotent on existing indices', async () => {
-    const store = new SearchCaseStore({ client: admin, prefix: prefix('mappings'), replicas: 0 });
-    await store.init();
-    await Promise.all([store.init(), new SearchCaseStore({ client: admin, prefix: prefix('mappings'), replicas: 0 }).init()]);
-    const index = store.indexName('incidents');
-    const res = await admin.request<Record<string, { mappings: { properties: Record<string, { type?: string }> } }>>({
-      method: 'GET',
-      path: `/${index}/_mapping`,
-    });
-    const props = res.body[index]!.mappings.properties;
-    assert.equal(props.status?.type, 'keyword');
-    assert.equal(props['@timestamp']?.type, 'date');
-    await store.create('incidents', { id: 'm1', resolved_at: '2024-05-01T10:00:00Z', title: 'x', score: 1, detail: 'not-a-date' });
-    const after1 = await admin.request<typeof res.body>({ method: 'GET', path: `/${index}/_mapping` });
-    const dynamic = after1.body[index]!.mappings.properties;
-    assert.deepEqual([dynamic.resolved_at?.type, dynamic.title?.type, dynamic.score?.type, dynamic.detail?.type], ['date', 'keyword', 'double', 'keyword']);
-    await store.create('incidents', { id: 'm2', resolved_at: 'soon', score: 1.5, long_text: 'x'.repeat(40_000) });
-    assert.equal((await store.get('incidents', 'm2'))?.record.id, 'm2', 'a malformed time or a huge string does not reject the record');
-    const seen = await store.query('incidents', { size: 10, filter: { score: 1.5 } });
-    assert.deepEqual(seen.items.map((i) => i.record.id), ['m2'], 'with the default refresh interval a write is searchable on return');
-    await assert.rejects(store.create('incidents', { id: 'm3', score: { not: 'a number' } }), { code: 'BWK_BAD_REQUEST' });
-    await assert.rejects(store.create('incidents', { id: 'm4', list: ['a', { b: 1 }] }), { code: 'BWK_BAD_REQUEST' });
-    assert.equal(await store.ping(), true);
-    await store.close();
+let url: string | null = null;
+try {
+  url = requireEngineUrl('opensearch');
+} catch (err) {
+  it('OpenSearch is available', () => {
+    throw err;
   });
-
-  it('reports missing indices as unavailable and an unreachable engine as not ready', async () => {
-    const store = new SearchCaseStore({ client: admin, prefix: prefix('never-initialised') });
-    assert.equal(await store.ping(), false);
-    await assert.rejects(store.get('alerts', 'a'), { code: 'BWK_STORE_UNAVAILABLE' });
-    await assert.rejects(store.query('alerts', { size: 1 }), { code: 'BWK_STORE_UNAVAILABLE' });
-    const down = new SearchCaseStore({ engine: { kind: 'opensearch', url: 'http://127.0.0.1:9', requestTimeoutMs: 2000 }, prefix: 'x' });
-    assert.equal(await down.ping(), false);
-    await assert.rejects(down.get('alerts', 'a'), { code: 'BWK_STORE_UNAVAILABLE' });
-    await down.close();
-  });
-});
+}
+if (url) runCaseEngineSuite('opensearch', url);

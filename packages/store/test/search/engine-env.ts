@@ -5,22 +5,40 @@
 import { randomBytes } from 'node:crypto';
 import { createEngineClient, SearchLogStore, type EngineClient, type EngineKind, type SearchLogStoreOptions } from '../../src/index.js';
 
-/** `OPENSEARCH_URL`, or a failure that says how to get one: the OpenSearch suites never skip. */
-export function requireOpenSearchUrl(): string {
-  const url = process.env.OPENSEARCH_URL;
+const URL_VARIABLE: Record<EngineKind, { name: string; service: string }> = {
+  opensearch: { name: 'OPENSEARCH_URL', service: 'opensearch' },
+  elasticsearch: { name: 'ELASTICSEARCH_URL', service: 'elasticsearch' },
+};
+
+/**
+ * The engine's address from the environment (`OPENSEARCH_URL`, `ELASTICSEARCH_URL`), or a failure that says how to
+ * get one: the search-engine suites never skip.
+ */
+export function requireEngineUrl(kind: EngineKind): string {
+  const { name, service } = URL_VARIABLE[kind];
+  const url = process.env[name];
   if (!url) {
     throw new Error(
-      'OPENSEARCH_URL is not set: run `test/services/up opensearch && source test/.services.env` (or `npm test`, which does it)',
+      `${name} is not set: run \`test/services/up ${service} && source test/.services.env\` (or \`npm test\`, which does it), ` +
+        `or point it at your own ${kind} node`,
     );
   }
   return url;
+}
+
+export function requireOpenSearchUrl(): string {
+  return requireEngineUrl('opensearch');
 }
 
 export function randomPrefix(tag = 't'): string {
   return `${tag}${randomBytes(5).toString('hex')}`;
 }
 
-/** Deletes the data streams, template, dead-letter index and ISM policy of a prefix; missing ones are fine. */
+/**
+ * Deletes the data streams, template, dead-letter index and ISM policy of a prefix; missing ones are fine. On the
+ * embedded Elasticsearch test node `DELETE /_data_stream` is a test-harness stand-in (test/services/elasticsearch):
+ * only clean-up like this may use it, never the product.
+ */
 export async function dropPrefix(client: EngineClient, prefix: string): Promise<void> {
   const ignore = { ignore: [400, 404] };
   await client.request({ method: 'DELETE', path: `/_data_stream/logs-${prefix}.*-*` }, ignore);

@@ -1,15 +1,16 @@
 /**
  * Names and templates per engine, without an engine: what Elasticsearch gets that OpenSearch does not (lifecycle,
- * `flattened`, standard index mode) and how datasets and namespaces become data stream names. The Elasticsearch
- * bodies are checked here because the Elasticsearch suite only runs where `ELASTICSEARCH_URL` is set.
+ * `flattened`, standard index mode) and how datasets and namespaces become data stream names. The engine suites run
+ * these templates on the Elasticsearch test node, which has no data stream lifecycle: the lifecycle body of a full
+ * distribution is checked here.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EngineDialect } from '../../src/search/engine.js';
 import { StreamNames, indexTemplate, layoutFor } from '../../src/search/layout.js';
 
-const ES: EngineDialect = { kind: 'elasticsearch', version: '8.19.0', flatType: 'flattened', pit: true, dataStreamLifecycle: true, ism: false, indexSettings: { mode: 'standard' } };
-const OS: EngineDialect = { kind: 'opensearch', version: '3.8.0', flatType: 'flat_object', pit: true, dataStreamLifecycle: false, ism: false, indexSettings: {} };
+const ES: EngineDialect = { kind: 'elasticsearch', version: '8.19.0', flatType: 'flattened', pit: true, dataStreamLifecycle: true, dataStreamApi: true, ism: false, indexSettings: { mode: 'standard' }, missing: [] };
+const OS: EngineDialect = { kind: 'opensearch', version: '3.8.0', flatType: 'flat_object', pit: true, dataStreamLifecycle: false, dataStreamApi: true, ism: false, indexSettings: {}, missing: [] };
 
 type Tpl = { index_patterns: string[]; priority: number; template: { lifecycle?: unknown; settings: { index: Record<string, any> }; mappings: any } };
 
@@ -35,6 +36,8 @@ describe('layout', () => {
     assert.equal(audit.requestObject.type, 'flattened');
     assert.equal(audit.annotations.type, 'flattened');
     assert.deepEqual((indexTemplate(layoutFor('bw'), ES, { refreshInterval: '1s' }) as Tpl).template.lifecycle, {});
+    const bare = { ...ES, dataStreamLifecycle: false, dataStreamApi: false };
+    assert.equal((indexTemplate(layoutFor('bw'), bare, { refreshInterval: '1s' }) as Tpl).template.lifecycle, undefined, 'no lifecycle where none runs');
   });
 
   it('gives OpenSearch flat_object maps, unindexed audit objects and no lifecycle; extra settings win', () => {

@@ -1,12 +1,13 @@
 // services: opensearch
 /**
  * The search-engine LogStore on a real OpenSearch (`OPENSEARCH_URL`, from `test/services/up opensearch`): the shared
- * LogStore contract, each store on its own random prefix, then the adapter's own suite. Never skipped: without
- * `OPENSEARCH_URL` the file fails and says how to start the engine.
+ * LogStore contract, each store on its own random prefix, then the adapter's own suite and its capability checks.
+ * Never skipped: without `OPENSEARCH_URL` the file fails and says how to start the engine.
  */
 import { after, it } from 'node:test';
 import { runLogStoreContract } from '../contract/logstore-contract.js';
 import { runSearchAdapterSuite } from './adapter-suite.js';
+import { runCapabilitiesSuite } from './capabilities-suite.js';
 import { EngineFixture, requireOpenSearchUrl } from './engine-env.js';
 
 let url: string | null = null;
@@ -23,4 +24,5 @@ if (url) {
   after(() => env.cleanUp());
   runLogStoreContract('opensearch', async () => env.store());
   runSearchAdapterSuite(env);
+  runCapabilitiesSuite(env);
 }

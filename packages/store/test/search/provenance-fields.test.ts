@@ -2,7 +2,7 @@
 /**
  * `bulwark.provenance` and `bulwark.claimed` (issue 11) in both log stores: provenance fields are exact filters
  * (`bulwark.provenance.source:falco`, the token's name, an element of `token_sources`), and a payload's claimed
- * `bulwark` block — any shape, a different one in each event — is kept and never a mapping conflict on OpenSearch.
+ * `bulwark` block — any shape, a different one in each event — is kept and never a mapping conflict on OpenSearch or Elasticsearch.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Event, EventProvenance } from '@bulwark/schema';
 import { parseQuery, SqliteLogStore, type LogStore } from '../../src/index.js';
-import { EngineFixture, requireOpenSearchUrl } from './engine-env.js';
+import { EngineFixture, requireEngineUrl } from './engine-env.js';
 
 const provenance = (source: EventProvenance['source'], name: string): EventProvenance => ({
   route: source === 'falco' ? '/v1/ingest/falco' : '/_bulk',
@@ -69,10 +69,12 @@ suite('sqlite', async () => {
   return store;
 });
 
-const env = new EngineFixture('opensearch', requireOpenSearchUrl());
-after(() => env.cleanUp());
-suite('opensearch', async () => {
-  const store = env.store();
-  await store.init();
-  return store;
-});
+for (const kind of ['opensearch', 'elasticsearch'] as const) {
+  const env = new EngineFixture(kind, requireEngineUrl(kind));
+  after(() => env.cleanUp());
+  suite(kind, async () => {
+    const store = env.store();
+    await store.init();
+    return store;
+  });
+}

@@ -12,7 +12,7 @@ import { eventMappings, staticFields } from '../../src/search/mapping.js';
 import { MAX_EXPANSIONS } from '../../src/search/translate.js';
 import { QUERY_CASES, SPECIAL_CHARACTER_QUERIES } from '../contract/query-cases.js';
 
-const OPENSEARCH: EngineDialect = { kind: 'opensearch', version: '3.8.0', flatType: 'flat_object', pit: true, dataStreamLifecycle: false, ism: false, indexSettings: {} };
+const OPENSEARCH: EngineDialect = { kind: 'opensearch', version: '3.8.0', flatType: 'flat_object', pit: true, dataStreamLifecycle: false, dataStreamApi: true, ism: false, indexSettings: {}, missing: [] };
 
 /** `_field_caps` answers from a table; counts the requests. */
 function fakeCaps(table: Record<string, Record<string, { type: string; indices?: string[] }>>) {

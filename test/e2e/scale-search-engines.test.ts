@@ -1,7 +1,8 @@
 // services: opensearch redis
 /**
- * Scale mode on a real OpenSearch: the collector keeps its promise (nothing acknowledged is lost, nothing duplicated)
- * through an engine outage, across two collector processes, and with documents the engine's mapping refuses.
+ * Scale mode on each real search engine (OpenSearch and Elasticsearch, SEARCH_ENGINES): the collector keeps its promise
+ * (nothing acknowledged is lost, nothing duplicated) through an engine outage, across two collector processes, and with
+ * documents the engine's mapping refuses. The Redis outage is about the bus, not the engine: it runs on OpenSearch.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,14 +15,14 @@ import { BullmqBus, BullmqJobQueue } from '@bulwark/bus';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ndjson, scaleBus, startHarness, type Harness } from '../support/harness.js';
-import { OwnOpenSearchNode, requireEnv } from '../support/opensearch-node.js';
+import { OPENSEARCH, SEARCH_ENGINES, type SearchEngine } from '../support/search-engines.js';
 import { listeningPort } from '../support/process.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function scaleEnv(url: string, prefix: string): Record<string, string> {
-  const env = { BULWARK_STORE: 'opensearch', BULWARK_STORE_URL: url, BULWARK_STORE_PREFIX: prefix };
+function scaleEnv(engine: SearchEngine, prefix: string, url?: string): Record<string, string> {
+  const env = engine.storeEnv(prefix, url);
   return { ...env, ...scaleBus(env) };
 }
 
@@ -60,12 +61,12 @@ function batchOf(tag: string, b: number, size: number): Array<Record<string, unk
   }));
 }
 
-describe('scale mode: OpenSearch outage', () => {
-  const node = new OwnOpenSearchNode();
+for (const engine of SEARCH_ENGINES) describe(`scale mode on ${engine.name}: engine outage`, () => {
+  const node = engine.ownNode();
   let h: Harness;
   before(async () => {
     await node.start();
-    h = await startHarness(scaleEnv(node.url, `outage${randomBytes(3).toString('hex')}`));
+    h = await startHarness(scaleEnv(engine, `outage${randomBytes(3).toString('hex')}`, node.url));
   });
   after(async () => {
     await h?.close();
@@ -98,6 +99,11 @@ describe('scale mode: OpenSearch outage', () => {
     })();
     while (acked.size < 400) await sleep(20);
     await node.kill();
+    const killedAt = Date.now();
+    while (refusals.length < 1) await sleep(20);
+    // A shipper waiting for an answer gets the 503 within seconds, not after its own request timeout: the bulk
+    // writer's retries (about 3 s of backoff) and nothing else (Elasticsearch's client used to add 5–10 s per call).
+    assert.ok(Date.now() - killedAt < 15_000, `first refusal ${Date.now() - killedAt} ms after the engine died`);
     while (refusals.length < 3) await sleep(50);
     const ready = await h.fetch('/readyz', { token: null });
     assert.equal(ready.status, 503, 'readiness reports the engine down');
@@ -113,7 +119,7 @@ describe('scale mode: OpenSearch outage', () => {
   });
 });
 
-describe('scale mode: two collector processes', () => {
+for (const engine of SEARCH_ENGINES) describe(`scale mode on ${engine.name}: two collector processes`, () => {
   const token = `bwk_${randomBytes(24).toString('base64url')}`;
   const prefix = `twocol${randomBytes(3).toString('hex')}`;
   const dirs: string[] = [];
@@ -122,20 +128,19 @@ describe('scale mode: two collector processes', () => {
   let h: Harness;
 
   before(async () => {
-    const url = requireEnv('OPENSEARCH_URL');
     for (let i = 0; i < 2; i++) {
       const dir = mkdtempSync(join(tmpdir(), 'bwk-col-'));
       dirs.push(dir);
       const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'services/collector/src/main.ts')], {
         cwd: root,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...scaleEnv(url, prefix), BULWARK_DATA_DIR: dir, BULWARK_PORT: '0', BULWARK_HOST: '127.0.0.1', BULWARK_BOOTSTRAP_TOKEN: token },
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...scaleEnv(engine, prefix), BULWARK_DATA_DIR: dir, BULWARK_PORT: '0', BULWARK_HOST: '127.0.0.1', BULWARK_BOOTSTRAP_TOKEN: token },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       children.push(child);
       const { port } = await listeningPort(child);
       urls.push(`http://127.0.0.1:${port}`);
     }
-    h = await startHarness(scaleEnv(url, prefix));
+    h = await startHarness(scaleEnv(engine, prefix));
   });
   after(async () => {
     await h?.close();
@@ -176,11 +181,11 @@ describe('scale mode: two collector processes', () => {
   });
 });
 
-describe('scale mode: mapping conflicts', () => {
+for (const engine of SEARCH_ENGINES) describe(`scale mode on ${engine.name}: mapping conflicts`, () => {
   let h: Harness;
   const prefix = `dlq${randomBytes(3).toString('hex')}`;
   before(async () => {
-    h = await startHarness(scaleEnv(requireEnv('OPENSEARCH_URL'), prefix));
+    h = await startHarness(scaleEnv(engine, prefix));
   });
   after(async () => h?.close());
 
@@ -208,7 +213,7 @@ describe('scale mode: mapping conflicts', () => {
     assert.match(body.items[1]!.create.error!.reason, /http\.response/);
     const badId = body.items[1]!.create._id;
 
-    const os = requireEnv('OPENSEARCH_URL');
+    const os = engine.url();
     await fetch(`${os}/${prefix}-deadletter/_refresh`, { method: 'POST' });
     const dl = await fetch(`${os}/${prefix}-deadletter/_search`, {
       method: 'POST',
@@ -224,7 +229,7 @@ describe('scale mode: mapping conflicts', () => {
   });
 });
 
-describe('scale mode: Redis outage', () => {
+describe('scale mode on OpenSearch: Redis outage', () => {
   let h: Harness;
   let redis: ChildProcess | undefined;
   let port = 0;
@@ -233,7 +238,7 @@ describe('scale mode: Redis outage', () => {
     port = await freePort();
     // The bus points at a Redis that is not running yet.
     h = await startHarness({
-      ...scaleEnv(requireEnv('OPENSEARCH_URL'), prefix),
+      ...scaleEnv(OPENSEARCH, prefix),
       BULWARK_REDIS_URL: `redis://127.0.0.1:${port}`,
       BULWARK_BUS_PREFIX: prefix,
     });
