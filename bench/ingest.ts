@@ -6,7 +6,7 @@
  * With --store=opensearch the service writes to a real OpenSearch node (started by test/services/up) and the
  * baseline is the raw `_bulk` rate of the same documents sent straight to OpenSearch by the client.
  *
- * Options: --store=sqlite|opensearch --events=N (per repetition, default 100000) --reps=N (default 3) --batch=N (docs per request, default 1000)
+ * Options: --store=sqlite|opensearch|elasticsearch --events=N (per repetition, default 100000) --reps=N (default 3) --batch=N (docs per request, default 1000)
  *          --concurrency=N (requests in flight, default 2) --no-write (don't touch RESULTS.md)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -26,7 +26,9 @@ const BATCH = Number(args.get('batch') ?? 1000);
 const CONCURRENCY = Number(args.get('concurrency') ?? 2);
 const REPS = Number(args.get('reps') ?? 3);
 const STORE = args.get('store') ?? 'sqlite';
-if (STORE !== 'sqlite' && STORE !== 'opensearch') throw new Error(`--store must be sqlite or opensearch, not ${STORE}`);
+if (STORE !== 'sqlite' && STORE !== 'opensearch' && STORE !== 'elasticsearch') throw new Error(`--store must be sqlite, opensearch or elasticsearch, not ${STORE}`);
+/** The search engine under test, when not SQLite. */
+const ENGINE = STORE === 'sqlite' ? null : STORE;
 const TOKEN = 'bench-admin-token-0123456789abcdef';
 
 /** Extra service settings for the store under test (scale mode points it at OpenSearch). */
@@ -105,11 +107,11 @@ async function sqliteRaw(dir: string): Promise<RawSink> {
 }
 
 /**
- * OpenSearch: the same documents sent straight to OpenSearch by the client as plain `_bulk` creates (same data streams
+ * A search engine: the same documents sent straight to the engine by the client as plain `_bulk` creates (same data streams
  * and template under another prefix, same batch size and concurrency), without refresh waits.
  */
-async function openSearchRaw(url: string, prefix: string): Promise<RawSink> {
-  const client = createEngineClient({ kind: 'opensearch', url });
+async function engineRaw(kind: 'opensearch' | 'elasticsearch', url: string, prefix: string): Promise<RawSink> {
+  const client = createEngineClient({ kind, url });
   const store = new SearchLogStore({ client, prefix });
   await store.init(); // installs the same template for this prefix
   return {
@@ -159,7 +161,7 @@ async function phase(name: string, auditShare: number, seed: number): Promise<Ph
     mkdirSync(d, { recursive: true });
   }
   const server = await startServer(dataDir);
-  const raw = STORE === 'sqlite' ? await sqliteRaw(rawDir) : await openSearchRaw(storeEnv.BULWARK_STORE_URL!, `${storeEnv.BULWARK_STORE_PREFIX}raw`);
+  const raw = STORE === 'sqlite' ? await sqliteRaw(rawDir) : await engineRaw(ENGINE!, storeEnv.BULWARK_STORE_URL!, `${storeEnv.BULWARK_STORE_PREFIX}raw`);
   const result: PhaseResult = { name, events: EVENTS, audit: 0, mb: 0, httpSeconds: [], rawSeconds: [] };
   try {
     await send(server.url, bulkBodies(4 * BATCH, BATCH, auditShare, seed + 1000).bodies); // warm-up, not counted
@@ -182,13 +184,14 @@ function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
-if (STORE === 'opensearch') {
+if (ENGINE) {
   // A real node from test/services (fetched and started by the script when needed); its address from .services.env.
-  const up = spawnSync(join(root, 'test/services/up'), ['opensearch'], { stdio: 'inherit' });
-  if (up.status !== 0) throw new Error('test/services/up opensearch failed; see above');
-  const url = readServicesEnv().OPENSEARCH_URL;
-  if (!url) throw new Error('OPENSEARCH_URL missing from test/.services.env');
-  storeEnv = { BULWARK_STORE: 'opensearch', BULWARK_STORE_URL: url, BULWARK_STORE_PREFIX: `bench${Date.now().toString(36)}` };
+  const up = spawnSync(join(root, 'test/services/up'), [ENGINE], { stdio: 'inherit' });
+  if (up.status !== 0) throw new Error(`test/services/up ${ENGINE} failed; see above`);
+  const variable = ENGINE === 'opensearch' ? 'OPENSEARCH_URL' : 'ELASTICSEARCH_URL';
+  const url = readServicesEnv()[variable];
+  if (!url) throw new Error(`${variable} missing from test/.services.env`);
+  storeEnv = { BULWARK_STORE: ENGINE, BULWARK_STORE_URL: url, BULWARK_STORE_PREFIX: `bench${Date.now().toString(36)}` };
 }
 
 const results: PhaseResult[] = [];
@@ -231,7 +234,7 @@ if (!args.has('no-write')) {
   const how =
     STORE === 'sqlite'
       ? "SQLite synchronous=FULL.\nHTTP: `_bulk` NDJSON into `npm start`'s process. Raw: the same rows inserted with the store's own statements (`appendRows`), same schema, same run."
-      : "OpenSearch 3.8 single node from test/services (same machine).\nHTTP: `_bulk` NDJSON into `npm start`'s process with BULWARK_STORE=opensearch. Raw: the same documents sent straight to OpenSearch by the client as plain `_bulk` creates into the same data streams and template (another prefix), same batch size and concurrency.";
+      : `${ENGINE === 'opensearch' ? 'OpenSearch 3.8' : 'Elasticsearch 8.17 (the embedded test node: server jar and transport-netty4 only)'} single node from test/services (same machine).\nHTTP: \`_bulk\` NDJSON into \`npm start\`'s process with BULWARK_STORE=${ENGINE}. Raw: the same documents sent straight to the engine by the client as plain \`_bulk\` creates into the same data streams and template (another prefix), same batch size and concurrency.`;
   const section = `## ingest, ${STORE} — ${date}\n\nMachine: ${machine}. ${fmt(EVENTS)} events per repetition, median of ${REPS} repetitions alternating HTTP and raw, ${BATCH} per request, ${CONCURRENCY} requests in flight, ${how}\n\n${table}\n\n${pass ? 'Targets met' : 'Targets missed'} (${targetText}).\n`;
   const marker = '\n## ingest';
   const head = text.includes(marker) ? text.slice(0, text.indexOf(marker)) : text.trimEnd() + '\n';
