@@ -186,12 +186,23 @@ function fmt(n: number): string {
 
 if (ENGINE) {
   // A real node from test/services (fetched and started by the script when needed); its address from .services.env.
-  const up = spawnSync(join(root, 'test/services/up'), [ENGINE], { stdio: 'inherit' });
-  if (up.status !== 0) throw new Error(`test/services/up ${ENGINE} failed; see above`);
+  // Scale mode: the collector publishes each stored batch to the bus on Redis before acknowledging, as in production.
+  const up = spawnSync(join(root, 'test/services/up'), [ENGINE, 'redis'], { stdio: 'inherit' });
+  if (up.status !== 0) throw new Error(`test/services/up ${ENGINE} redis failed; see above`);
+  const env = readServicesEnv();
   const variable = ENGINE === 'opensearch' ? 'OPENSEARCH_URL' : 'ELASTICSEARCH_URL';
-  const url = readServicesEnv()[variable];
-  if (!url) throw new Error(`${variable} missing from test/.services.env`);
-  storeEnv = { BULWARK_STORE: ENGINE, BULWARK_STORE_URL: url, BULWARK_STORE_PREFIX: `bench${Date.now().toString(36)}` };
+  const url = env[variable];
+  if (!url || !env.REDIS_URL) throw new Error(`${variable} or REDIS_URL missing from test/.services.env`);
+  const prefix = `bench${Date.now().toString(36)}`;
+  storeEnv = {
+    BULWARK_STORE: ENGINE,
+    BULWARK_STORE_URL: url,
+    BULWARK_STORE_PREFIX: prefix,
+    BULWARK_REDIS_URL: env.REDIS_URL,
+    BULWARK_BUS_PREFIX: prefix,
+    BULWARK_CORRELATOR: 'false',
+    BULWARK_RESPONDER: 'false',
+  };
 }
 
 const results: PhaseResult[] = [];
