@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireEnv } from './opensearch-node.js';
+import { awaitClusterHealth, killOutright } from './jvm-node.js';
 
 const MAIN = 'org.elasticsearch.node.BulwarkTestNode';
 const CLUSTER = 'bulwark-own-es-node';
@@ -48,28 +49,12 @@ export class OwnElasticsearchNode {
         '-cp', classpath, MAIN, this.base, String(this.port), CLUSTER],
       { stdio: 'ignore', detached: false },
     );
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      try {
-        const res = await fetch(`${this.url}/_cluster/health?wait_for_status=yellow&timeout=1s`);
-        if (res.ok && ((await res.json()) as { cluster_name?: string }).cluster_name === CLUSTER) return;
-      } catch {
-        // not up yet
-      }
-      if (this.child.exitCode !== null) throw new Error(`the test Elasticsearch node exited with ${this.child.exitCode}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    throw new Error(`the test Elasticsearch node was not ready on ${this.url} within ${timeoutMs} ms`);
+    await awaitClusterHealth(this.url, CLUSTER, this.child, 'Elasticsearch', timeoutMs, 250);
   }
 
   /** Kills the JVM outright (no graceful shutdown): what acknowledged writes must survive. */
   async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
+    await killOutright(this.child);
     this.child = null;
   }
 

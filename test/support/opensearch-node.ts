@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { awaitClusterHealth, killOutright } from './jvm-node.js';
 
 const MAIN = 'org.codelibs.opensearch.runner.OpenSearchRunner';
 const YML = fileURLToPath(new URL('../services/opensearch/opensearch.yml', import.meta.url));
@@ -55,28 +56,12 @@ export class OwnOpenSearchNode {
         '-baseHttpPort', String(this.port - 1), '-clusterName', 'bulwark-own-node'],
       { stdio: 'ignore', detached: false },
     );
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      try {
-        const res = await fetch(`${this.url}/_cluster/health?wait_for_status=yellow&timeout=1s`);
-        if (res.ok && ((await res.json()) as { cluster_name?: string }).cluster_name === 'bulwark-own-node') return;
-      } catch {
-        // not up yet
-      }
-      if (this.child.exitCode !== null) throw new Error(`the test OpenSearch node exited with ${this.child.exitCode}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    throw new Error(`the test OpenSearch node was not ready on ${this.url} within ${timeoutMs} ms`);
+    await awaitClusterHealth(this.url, 'bulwark-own-node', this.child, 'OpenSearch', timeoutMs, 500);
   }
 
   /** Kills the JVM outright (no graceful shutdown): what acknowledged writes must survive. */
   async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
+    await killOutright(this.child);
     this.child = null;
   }
 
