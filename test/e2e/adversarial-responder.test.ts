@@ -27,6 +27,7 @@ import { startBulwark, type BulwarkProcess } from '../support/bulwark-process.js
 import { kubeEnv } from '../support/kube.js';
 import { testKube } from '../support/kube-clients.js';
 import { until as untilDone } from '../support/until.js';
+import { falcoMinerEvent } from '../support/falco.js';
 const until = <T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 45_000): Promise<T> => untilDone(what, probe, ms, 200);
 
 type Step = { id: string; action: string; status: string; params: any; approval: { reason: string; decided_by: string | null; why?: string | null } | null };
@@ -199,7 +200,7 @@ describe('adversarial: only trusted evidence moves the responder, and nobody app
 
     // The legitimate path: Falco reports a miner process in another workload.
     const shopPod = await workload('shop', 3);
-    const falco = await p.fetch('/v1/ingest/falco', json(t.falco!, falcoMiner(ns, shopPod)));
+    const falco = await p.fetch('/v1/ingest/falco', json(t.falco!, falcoMinerEvent(ns, shopPod)));
     assert.equal(falco.status, 200, await falco.clone().text());
     await until('the miner pod is quarantined at once', () => policy(shopPod));
     const scale = await runFor('respond-to-crypto-miner', shopPod, (r) => r.status === 'waiting_approval');
@@ -305,28 +306,3 @@ function breach(namespace: string, pod: string, user: string): Record<string, un
   };
 }
 
-/** Falco's report of a miner process in the pod (as Falcosidekick posts it). */
-function falcoMiner(namespace: string, pod: string): Record<string, unknown> {
-  const now = new Date().toISOString();
-  return {
-    uuid: randomUUID(),
-    hostname: 'node-a',
-    output: `${now}: Critical Possible miner running (command=xmrig -o stratum+tcp://pool.supportxmr.com:3333 k8s.ns=${namespace} k8s.pod=${pod})`,
-    priority: 'Critical',
-    rule: 'Detect crypto miners using the Stratum protocol',
-    source: 'syscall',
-    tags: ['container', 'mitre_impact', 'T1496'],
-    time: now,
-    output_fields: {
-      'container.id': 'ba92dbab2801',
-      'container.name': 'shop',
-      'evt.type': 'execve',
-      'k8s.ns.name': namespace,
-      'k8s.pod.name': pod,
-      'proc.cmdline': 'xmrig -o stratum+tcp://pool.supportxmr.com:3333 --donate-level 1',
-      'proc.exepath': '/tmp/.x/xmrig',
-      'proc.name': 'xmrig',
-      'user.name': 'root',
-    },
-  };
-}

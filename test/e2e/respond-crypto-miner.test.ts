@@ -21,6 +21,7 @@ import type { Alert, Incident } from '@bulwark/schema';
 import { startHarness, type Harness } from '../support/harness.js';
 import { testKube } from '../support/kube-clients.js';
 import { until } from '../support/until.js';
+import { falcoMinerEvent } from '../support/falco.js';
 
 const CRYPTO_MINER_RULE = '3a29cf41-1fca-4646-b512-59a16968c5a6';
 
@@ -35,27 +36,7 @@ describe('a Falco crypto-miner event scales its workload to zero on a real API s
   const namespace = `mine-${randomBytes(3).toString('hex')}`;
   const rsName = 'shop-7c9d8f5b4';
   const pod = `${rsName}-x2k4q`;
-  const falcoEvent = (uuid: string) => ({
-    uuid,
-    hostname: 'node-a',
-    output: `${new Date().toISOString()}: Critical Possible miner running (command=xmrig -o stratum+tcp://pool.supportxmr.com:3333 --donate-level 1 k8s.ns=${namespace} k8s.pod=${pod})`,
-    priority: 'Critical',
-    rule: 'Detect crypto miners using the Stratum protocol',
-    source: 'syscall',
-    tags: ['container', 'mitre_impact', 'T1496'],
-    time: new Date().toISOString(),
-    output_fields: {
-      'container.id': 'ba92dbab2801',
-      'container.name': 'shop',
-      'evt.type': 'execve',
-      'k8s.ns.name': namespace,
-      'k8s.pod.name': pod,
-      'proc.cmdline': 'xmrig -o stratum+tcp://pool.supportxmr.com:3333 --donate-level 1',
-      'proc.exepath': '/tmp/.x/xmrig',
-      'proc.name': 'xmrig',
-      'user.name': 'root',
-    },
-  });
+  const falcoEvent = (uuid: string) => falcoMinerEvent(namespace, pod, uuid);
   const first = falcoEvent(randomUUID());
 
   const get = async <T>(path: string): Promise<T> => {
