@@ -22,6 +22,7 @@ import { alertForRule, loadRuleDir } from '@bulwark/correlator';
 import { BUNDLED_RULES_DIR } from '@bulwark/detection';
 import { listeningPort } from '../test/support/process.js';
 import { benchArgs, percentile, readServicesEnv, root } from './lib.js';
+import { serviceScript } from '../test/support/npm-script.js';
 
 const TOKEN = 'bench-latency-token-0123456789abcdef';
 /** rules/kubernetes/pod_exec_attach.yml */
@@ -49,8 +50,9 @@ function servicesEnv(): Record<string, string> {
   return { ...readServicesEnv(), ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)) };
 }
 
-async function startProcess(script: string, env: Record<string, string>): Promise<Proc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, script)], {
+async function startProcess(service: Parameters<typeof serviceScript>[0], env: Record<string, string>): Promise<Proc> {
+  const script = serviceScript(service);
+  const child = spawn(script.command, script.args, {
     cwd: root,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, BULWARK_PORT: '0', BULWARK_HOST: '127.0.0.1', BULWARK_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -73,7 +75,7 @@ function stop(p: Proc): Promise<void> {
 async function deploy(mode: LatencyMode, dir: string): Promise<{ ingest: string; api: string; stop(): Promise<void> }> {
   const base = { BULWARK_BOOTSTRAP_TOKEN: TOKEN, BULWARK_LOG_LEVEL: 'info' };
   if (mode === 'embedded') {
-    const p = await startProcess('services/all-in-one/src/main.ts', { ...base, BULWARK_DATA_DIR: dir, BULWARK_CORRELATOR: 'on' });
+    const p = await startProcess('all-in-one', { ...base, BULWARK_DATA_DIR: dir, BULWARK_CORRELATOR: 'on' });
     return { ingest: p.url, api: p.url, stop: () => stop(p) };
   }
   const services = servicesEnv();
@@ -91,7 +93,7 @@ async function deploy(mode: LatencyMode, dir: string): Promise<{ ingest: string;
   };
   const procs = await Promise.all(
     (['collector', 'api', 'correlator'] as const).map((name) =>
-      startProcess(`services/${name}/src/main.ts`, { ...scale, BULWARK_DATA_DIR: join(dir, name) }),
+      startProcess(name, { ...scale, BULWARK_DATA_DIR: join(dir, name) }),
     ),
   );
   const [collector, api] = procs;

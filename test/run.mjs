@@ -7,7 +7,10 @@
 //   node test/run.mjs <file-or-filter...>  type-check, start only the services the selected files declare (left
 //                                          running for the next run: test/services/down stops them), run those files
 //   node test/run.mjs --unit [filter...]   `npm run test:unit`: only the files that declare nothing; starts nothing
-// Options: --no-typecheck; --list prints the selected files with their services and runs nothing.
+// Options: --no-typecheck (still builds what ships); --list prints the selected files with their services and runs nothing.
+// Tests run from source under tsx with the `source` export condition (each package exports src/*.ts under it and its
+// compiled dist/*.js by default); the services a test starts as processes run compiled, as `npm start` does, so every
+// run first brings dist/ up to date (tsc -b; a second or so when nothing changed).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -18,6 +21,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** Not started by test/services: `process` marks a file that starts Bulwark itself (seconds per test), not a unit test. */
 const PSEUDO_SERVICES = new Set(['process']);
+/** How every test process loads TypeScript: the packages' sources through their `source` export condition. */
+const FROM_SOURCE = ['--conditions=source', '--import', 'tsx'];
 const HEADER = /^\/\/ services:(.*)$/;
 /** Per-package test time of the last unit run, which the next one balances its processes by (gitignored). */
 const TIMES_FILE = join(root, 'test/.cache/unit-times.json');
@@ -27,7 +32,7 @@ function packageOf(file) {
   return /^(packages|services)\/[^/]+/.exec(file)?.[0] ?? 'test';
 }
 
-// A unit shard: `node --import tsx test/run.mjs --shard <file...>` imports its files into one process (below).
+// A unit shard: `node --conditions=source --import tsx test/run.mjs --shard <file...>` imports its files into one process (below).
 if (process.argv[2] === '--shard') await runShard(process.argv.slice(3));
 else await main(process.argv.slice(2));
 
@@ -55,9 +60,14 @@ async function main(args) {
     return;
   }
   if (typecheck) {
-    console.log('» type-checking the whole tree (tsc -b)');
+    console.log('» type-checking the whole tree and building what ships (tsc -b)');
     if (run(join(root, 'node_modules/.bin/tsc'), ['-b']) !== 0) fail('type errors: fix them before the suite runs');
+  } else if (!list) {
+    console.log('» building what ships (npm run build: tsc -b tsconfig.build.json)');
+    if (run(join(root, 'node_modules/.bin/tsc'), ['-b', 'tsconfig.build.json']) !== 0) fail('the build failed: fix it before the suite runs');
   }
+  // Test support (test/support/npm-script.ts) builds dist/ itself when a file runs outside this command; here it is done.
+  process.env.BWK_TEST_BUILT = '1';
   if (unit) process.exit(await runUnit(files));
 
   // The whole suite starts the default services as it always has; a selection starts only what it declares.
@@ -74,7 +84,7 @@ async function main(args) {
   }
 
   console.log(`» running ${files.length} test files`);
-  const status = run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files], {
+  const status = run(process.execPath, [...FROM_SOURCE, '--test', '--test-concurrency=2', '--test-timeout=300000', ...files], {
     env: { ...process.env, ...servicesEnv() },
   });
   if (whole) run(join(root, 'test/services/down'), []);
@@ -194,7 +204,7 @@ function runShardProcess(files, index) {
   const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout'];
   reporters.push(`--test-reporter=${pathToFileURL(join(root, 'test/support/unit-times.mjs')).href}`, `--test-reporter-destination=${timesOut}`);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...reporters, fileURLToPath(import.meta.url), '--shard', ...files], { cwd: root });
+    const child = spawn(process.execPath, [...FROM_SOURCE, ...reporters, fileURLToPath(import.meta.url), '--shard', ...files], { cwd: root });
     let output = '';
     child.stdout.on('data', (c) => (output += c));
     child.stderr.on('data', (c) => (output += c));

@@ -1,7 +1,7 @@
 // services: opensearch redis k8s
 /**
- * Issue 6 in scale mode: collector and api (this process), a correlator process and responder processes
- * (`services/responder/src/main.ts`) on a real search engine (runs, audit) and BullMQ on a real Redis, acting on the
+ * Response in scale mode: collector and api (this process), a correlator process and responder processes
+ * (`npm run start:responder`) on a real search engine (runs, audit) and BullMQ on a real Redis, acting on the
  * real API server as the responder identity. On OpenSearch all of it; on Elasticsearch the breach scenario and the
  * SIGKILL continuation from the engine's journal (the token test is about processes, not the engine: the TokenStore
  * contract runs on both engines in packages/store).
@@ -25,6 +25,7 @@ import { startRecordingServer, type RecordingServer } from '../support/recording
 import { startScaleDeployment, type ScaleDeployment } from '../support/scale-deployment.js';
 import { OPENSEARCH, SEARCH_ENGINES } from '../support/search-engines.js';
 import { applyResponderRole, kubeEnv } from '../support/kube.js';
+import { serviceScript } from '../support/npm-script.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -44,7 +45,8 @@ for (const engine of SEARCH_ENGINES) describe(`the responder in scale mode (${en
 
   const startResponder = async (): Promise<Responder> => {
     const data = mkdtempSync(join(dir, 'data-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'services/responder/src/main.ts')], {
+    const script = serviceScript('responder');
+    const child = spawn(script.command, script.args, {
       cwd: root,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...d.env, BULWARK_CONFIG: join(dir, 'config.yml'), BULWARK_DATA_DIR: data, BULWARK_PORT: '0', BULWARK_HOST: '127.0.0.1', BULWARK_BUS_LOCK_DURATION: '2s' },
       stdio: ['ignore', 'pipe', 'pipe'],

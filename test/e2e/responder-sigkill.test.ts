@@ -1,6 +1,6 @@
 // services: process
 /**
- * Issue 6 acceptance: a responder killed with SIGKILL in the middle of a run resumes it without repeating completed
+ * A responder killed with SIGKILL in the middle of a run resumes it without repeating completed
  * steps. The real `npm start` process (embedded: SQLite journal, in-process queue) runs a three-step playbook whose
  * steps call a real local HTTP server; the second call hangs, the process is killed while it is in flight, and a new
  * process on the same data directory finishes the run: the first call was made once, the interrupted one is made
@@ -16,16 +16,17 @@ import { fileURLToPath } from 'node:url';
 import { listeningPort } from '../support/process.js';
 import { THREE_CALLS } from '../support/playbooks.js';
 import { startRecordingServer, type RecordingServer } from '../support/recording-server.js';
+import { serviceScript } from '../support/npm-script.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const main = join(root, 'services/all-in-one/src/main.ts');
 const TOKEN = `bwk_sigkill_${'k'.repeat(32)}`;
 
 
 function start(dir: string, config: string): { child: ChildProcess; ready: Promise<{ port: number }> } {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('BULWARK_')) env[k] = v;
-  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+  const start = serviceScript('all-in-one');
+  const child = spawn(start.command, start.args, {
     cwd: root,
     env: { ...env, BULWARK_CONFIG: config, BULWARK_DATA_DIR: dir, BULWARK_PORT: '0', BULWARK_HOST: '127.0.0.1', BULWARK_BOOTSTRAP_TOKEN: TOKEN, BULWARK_CORRELATOR: 'false' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { ndjson, scaleBus, startHarness, type Harness } from '../support/harness.js';
 import { OPENSEARCH, SEARCH_ENGINES, type SearchEngine } from '../support/search-engines.js';
 import { listeningPort } from '../support/process.js';
+import { serviceScript } from '../support/npm-script.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -131,7 +132,8 @@ for (const engine of SEARCH_ENGINES) describe(`scale mode on ${engine.name}: two
     for (let i = 0; i < 2; i++) {
       const dir = mkdtempSync(join(tmpdir(), 'bwk-col-'));
       dirs.push(dir);
-      const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'services/collector/src/main.ts')], {
+      const collector = serviceScript('collector');
+      const child = spawn(collector.command, collector.args, {
         cwd: root,
         env: { PATH: process.env.PATH, HOME: process.env.HOME, ...scaleEnv(engine, prefix), BULWARK_DATA_DIR: dir, BULWARK_PORT: '0', BULWARK_HOST: '127.0.0.1', BULWARK_BOOTSTRAP_TOKEN: token },
         stdio: ['ignore', 'pipe', 'inherit'],

@@ -2,20 +2,20 @@
 /**
  * The real process as `npm start` runs it: the first start mints an admin token and hands it over once — never on the
  * log stream (stdout here is a pipe, as under a container runtime), but in a 0600 file in the data directory; bad
- * config exits 2.
+ * config exits 2; it runs compiled JavaScript, with no TypeScript loader anywhere in the process or its threads.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { listeningPort } from '../support/process.js';
 import { attack, expectAttackIncident } from '../support/attack.js';
+import { serviceScript } from '../support/npm-script.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const main = join(root, 'services/all-in-one/src/main.ts');
 
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -24,8 +24,9 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** Starts the service, waits for its listening line, returns the port, the token it printed (if any), and a stopper. */
-async function startProcess(dataDir: string): Promise<{ port: number; output: string; stop: () => Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+async function startProcess(dataDir: string, nodeArgs: string[] = []): Promise<{ port: number; output: string; stop: () => Promise<number | null> }> {
+  const start = serviceScript('all-in-one');
+  const child = spawn(start.command, [...nodeArgs, ...start.args], {
     cwd: root,
     env: cleanEnv({ BULWARK_DATA_DIR: dataDir, BULWARK_PORT: '0', BULWARK_HOST: '127.0.0.1' }),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -92,8 +93,51 @@ describe('npm start', () => {
     }
   });
 
+  it('runs compiled JavaScript: no .ts module and no tsx is loaded in the process or its worker threads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bwk-start-js-'));
+    try {
+      // Module hooks that refuse any TypeScript file and any import of tsx. `--import` runs in every worker thread
+      // too, so the correlator thread, the SQLite writer and the decode pool are held to the same rule.
+      const hooks = join(dir, 'refuse-typescript-hooks.mjs');
+      writeFileSync(
+        hooks,
+        `export async function resolve(specifier, context, next) {
+  if (/^tsx(\\/|$)/.test(specifier)) throw new Error('tsx imported: ' + specifier + ' from ' + context.parentURL);
+  return next(specifier, context);
+}
+export async function load(url, context, next) {
+  if (/\\.[cm]?tsx?$/.test(new URL(url).pathname)) throw new Error('TypeScript loaded: ' + url);
+  return next(url, context);
+}
+`,
+      );
+      const register = join(dir, 'refuse-typescript.mjs');
+      writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+      const started = await startProcess(join(dir, 'data'), ['--import', pathToFileURL(register).href]);
+      const token = readFileSync(join(dir, 'data', 'initial-admin-token'), 'utf8').trim();
+      const base = `http://127.0.0.1:${started.port}`;
+      // The attack goes through the decode pool, the store's writer thread and the correlator thread.
+      const attackRes = await fetch(`${base}/v1/ingest/k8s-audit`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(attack),
+      });
+      assert.equal(attackRes.status, 200);
+      await expectAttackIncident(async <T>(path: string): Promise<T> => {
+        const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
+        assert.equal(res.status, 200);
+        return (await res.json()) as T;
+      });
+      assert.doesNotMatch(started.output, /TypeScript loaded|tsx imported/);
+      assert.equal(await started.stop(), 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exits 2 listing every configuration problem', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', main], {
+    const start = serviceScript('all-in-one');
+    const r = spawnSync(start.command, start.args, {
       cwd: root,
       env: cleanEnv({ BULWARK_PORT: 'http', BULWARK_LOG_LEVEL: 'loud', BULWARK_NOPE: '1' }),
       encoding: 'utf8',

@@ -1,7 +1,7 @@
 /**
- * The real `npm start` process for the adversarial suites (issue 11): the all-in-one service started as
- * `npm start` starts it (services/all-in-one/src/main.ts under tsx), on a throwaway data directory, a loopback port and
- * a known bootstrap admin token. Tokens for the attacker and for people are minted through the real `/v1/tokens` API.
+ * The real `npm start` process for the adversarial and end-to-end suites: the all-in-one service started as `npm start`
+ * starts it (the compiled services/all-in-one/dist/main.js with the script's flags, test/support/npm-script.ts), on a
+ * throwaway data directory, a loopback port and a known bootstrap admin token. Tokens for the attacker and for people are minted through the real `/v1/tokens` API.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listeningPort } from './process.js';
+import { serviceScript } from './npm-script.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const main = join(root, 'services/all-in-one/src/main.ts');
 
 export interface BulwarkProcess {
   url: string;
@@ -54,7 +54,8 @@ export async function startBulwark(options: BulwarkProcessOptions = {}): Promise
     writeFileSync(join(dir, 'config.yml'), options.configYaml);
     env.BULWARK_CONFIG = join(dir, 'config.yml');
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+  const start = serviceScript('all-in-one');
+  const child = spawn(start.command, start.args, {
     cwd: root,
     env: { ...env, BULWARK_DATA_DIR: dir, BULWARK_PORT: '0', BULWARK_HOST: '127.0.0.1', BULWARK_BOOTSTRAP_TOKEN: admin, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

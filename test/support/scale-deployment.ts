@@ -1,6 +1,6 @@
 /**
  * A scale-mode deployment for end-to-end tests: the collector and api in this process (the harness) on a real
- * search engine (OpenSearch by default, or any of SEARCH_ENGINES), publishing to BullMQ on the real Redis, and N correlator processes (`services/correlator/src/main.ts`)
+ * search engine (OpenSearch by default, or any of SEARCH_ENGINES), publishing to BullMQ on the real Redis, and N correlator processes (`npm run start:correlator`)
  * on the same store and bus prefixes. Each deployment gets fresh prefixes, so several share one engine and one Redis.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,6 +13,7 @@ import { startHarness, type Harness } from './harness.js';
 import { requireEnv } from './opensearch-node.js';
 import { OPENSEARCH, type SearchEngine } from './search-engines.js';
 import { listeningPort } from './process.js';
+import { serviceScript } from './npm-script.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -63,7 +64,8 @@ export async function startScaleDeployment(
   const startCorrelator = async (): Promise<CorrelatorProcess> => {
     const dir = mkdtempSync(join(tmpdir(), 'bwk-corr-'));
     dirs.push(dir);
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'services/correlator/src/main.ts')], {
+    const correlator = serviceScript('correlator');
+    const child = spawn(correlator.command, correlator.args, {
       cwd: root,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, BULWARK_DATA_DIR: dir, BULWARK_PORT: '0', BULWARK_HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],

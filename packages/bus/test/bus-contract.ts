@@ -56,7 +56,7 @@ export async function waitFor(what: string, condition: () => boolean, timeoutMs 
 /** Run `consumer-child.ts` on `spec`; resolves once it printed `hung`, with the ids it acknowledged before that. */
 async function runChildUntilHung(spec: ChildSpec): Promise<{ acked: string[]; kill: () => void }> {
   const script = fileURLToPath(new URL('./consumer-child.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const acked: string[] = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const kill = () => child.kill('SIGKILL');

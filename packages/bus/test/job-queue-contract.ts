@@ -203,7 +203,7 @@ export function runJobQueueContract(adapter: string, newScope: () => Promise<Job
       const s = await scope();
       await s.open().add({ n: 9 });
       const script = fileURLToPath(new URL('./job-consumer-child.ts', import.meta.url));
-      const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(s.childQueue())], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, JSON.stringify(s.childQueue())], { stdio: ['ignore', 'pipe', 'inherit'] });
       let took = false;
       for await (const line of createInterface({ input: child.stdout! })) {
         if (line === 'took 9') {
