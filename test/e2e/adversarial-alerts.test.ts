@@ -1,6 +1,7 @@
 // services: process
 /**
- * Issue 11 items 3, 5 and 6 (alert intake), as an attacker tries them against the real `npm start` process. Each
+ * Alert intake under attack (docs/ARCHITECTURE.md, "Provenance", "Alerts and incidents"), as an attacker tries it
+ * against the real `npm start` process. Each
  * test is the attacker's exact requests, refused or made harmless, with the legitimate path beside it:
  * - the `ingest` token a log shipper holds posts a critical alert, or an Alertmanager payload: 403; an `alerts` token
  *   is accepted, and what it posted is recorded as external, its entity, labels and annotations untrusted;

@@ -1,9 +1,10 @@
 // services: k8s
 /**
- * Issue 11 item 10, protected namespaces: an operator who protects one more namespace (`responder.protected_namespaces:
- * [payments]`) must not thereby unprotect kube-system and bulwark. Against the real `npm start` process pointed at the
- * real test API server: a containment run aimed at a pod in kube-system is refused and changes nothing there, the
- * operator's own namespace is protected too, and the same run on an ordinary namespace quarantines the pod.
+ * Protected namespaces (docs/ARCHITECTURE.md, "Response"): an operator who protects one more namespace
+ * (`responder.protected_namespaces: [payments]`) must not thereby unprotect kube-system and bulwark. Against the real
+ * `npm start` process pointed at the real test API server: a containment run aimed at a pod in kube-system is refused
+ * and changes nothing there, the operator's own namespace is protected too, and the same run on an ordinary namespace
+ * quarantines the pod.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

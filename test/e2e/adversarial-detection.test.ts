@@ -1,9 +1,10 @@
 // services: opensearch redis
 /**
- * Issue 11, "detection never stalls", as an attacker tries it: one event that cannot become an alert is sent FIRST in
- * an audit webhook batch, in front of real detections. Before the fix the whole bus batch failed, was redelivered for
- * ever, and the events after the poison were never evaluated. Now the poison is retried, dead-lettered with its
- * reason (GET /v1/dead-letter), counted (GET /v1/correlator/status), and the detections after it are alerts.
+ * Detection never stalls (docs/ARCHITECTURE.md, "Detection never stalls"), as an attacker tries it: one event that
+ * cannot become an alert is sent FIRST in an audit webhook batch, in front of real detections. Before the fix the whole
+ * bus batch failed, was redelivered for ever, and the events after the poison were never evaluated. Now the poison is
+ * retried, dead-lettered with its reason (GET /v1/dead-letter), counted (GET /v1/correlator/status), and the detections
+ * after it are alerts.
  *
  * The poison is a real refusal by the real store — not a mock: in embedded mode a trigger in the data directory's
  * SQLite file aborts the insert of an alert naming the service account `poisoned-sa`; in scale mode the OpenSearch

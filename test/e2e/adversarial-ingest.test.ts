@@ -1,6 +1,7 @@
 // services: process
 /**
- * Issue 11, items 1–2 (and the HTTP limits of item 10): what a log writer or a leaked shipper token can claim, tried
+ * What a log writer or a leaked shipper token can claim (docs/ARCHITECTURE.md, "Reserved datasets", "Provenance";
+ * and the collector's HTTP limits), tried
  * as the attacker's exact requests against the real `npm start` process (SQLite store, embedded correlator with the
  * bundled rules). Each attack sits beside the legitimate path it imitates:
  * - a log line via `_bulk` claiming `event.dataset: falco.alerts`, or shaped as a Falco alert / an `audit.k8s.io`

@@ -1,6 +1,7 @@
 // services: k8s
 /**
- * Issue 11 items 4, 5 and 7, as an attacker tries them against the real `npm start` process, acting on the real test
+ * What acts without a person, and separation of duties (docs/ARCHITECTURE.md, "Trust model"), as an attacker tries
+ * them against the real `npm start` process, acting on the real test
  * kube-apiserver as the responder identity. Each attack is the attacker's exact requests; each is answered by no
  * automatic action on the API server, and the legitimate path beside it still works:
  * - an `alerts` token posts a critical alert naming a real pod, or Alertmanager sends one with namespace/pod labels:

@@ -1,6 +1,7 @@
 // services: process
 /**
- * Issue 11, tokens: the attacker's moves against Bulwark's own credentials, on the real `npm start` process.
+ * Tokens under attack (docs/ARCHITECTURE.md, "Bulwark's own secrets"): the attacker's moves against Bulwark's own
+ * credentials, on the real `npm start` process.
  * - A leaked bootstrap token, revoked by an admin, must stay revoked when the process restarts with the same secret
  *   still in its environment (the legitimate path: a newly configured bootstrap secret is installed).
  * - The admin token minted on a first start never reaches the process's log stream, which a container runtime ships

@@ -1,6 +1,7 @@
 // services: k8s
 /**
- * Issue 11 items 8 and 9, adversarial: undo restores Bulwark's own journal and nothing the target says, and a
+ * Adversarial undo and quarantine (docs/ARCHITECTURE.md, "Undo from the journal"): undo restores Bulwark's own
+ * journal and nothing the target says, and a
  * quarantine can be believed. The real `npm start` process acts on the real test kube-apiserver as the responder
  * identity (deploy/responder-clusterrole.yaml); runs are started by hand (`respond` token) on small playbooks without
  * approval steps. Between run and undo the attacker — mallory (KUBE_ATTACKER_TOKEN: pods, ServiceAccounts and bindings

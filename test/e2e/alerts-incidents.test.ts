@@ -1,9 +1,10 @@
 // services: opensearch redis
 /**
- * Alerts and incidents over HTTP (issue 4 items 4–5): intake through POST /v1/alerts and the Alertmanager webhook,
- * idempotent retries, incident lists and details, the incident lifecycle with versions (409 on a stale one), merge,
- * bad input naming the field, and the audit trail of every change. Alerts are posted with an `alerts` token (issue 11:
- * alert intake is its own scope; test/e2e/adversarial-alerts.test.ts covers who else may not).
+ * Alerts and incidents over HTTP (docs/ARCHITECTURE.md, "Alerts and incidents"): intake through POST /v1/alerts and the
+ * Alertmanager webhook, idempotent retries, incident lists and details, the incident lifecycle with versions (409 on a
+ * stale one), merge, bad input naming the field, and the audit trail of every change. Alerts are posted with an
+ * `alerts` token (alert intake is its own scope, "Tokens and sources"; test/e2e/adversarial-alerts.test.ts covers who
+ * else may not).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,7 +25,7 @@ function alert(id: string, pod: string, severity = 'medium', minute = 0, rule = 
     event_ids: [`ev-${id}`],
     first_seen: at(minute),
     last_seen: at(minute),
-    // Posted from outside: `rule` is Bulwark's own detections' only (issue 11).
+    // Posted from outside: `rule` is Bulwark's own detections' only, so an outside tool cannot pass for one.
     source: 'api',
     labels: { cluster: 'eu-1' },
   };

@@ -1,6 +1,6 @@
 // services: process
 /**
- * The `bulwark` server commands (issue 6 item 3) against the real all-in-one app with its responder in-process:
+ * The `bulwark` server commands against the real all-in-one app with its responder in-process:
  * `playbooks run` (dry run and real), `runs list|show|approve|reject|cancel|undo`, API errors and tokens. The test
  * playbook changes only the incident and posts to a real local HTTP server (its URL a secret reference), so no
  * Kubernetes is needed; what the CLI says is checked against what really happened (the incident through the API, the

@@ -1,6 +1,6 @@
 // services: process
 /**
- * Issue 4 acceptance, embedded mode: an attack posted to the collector as Kubernetes audit events (exec into a pod →
+ * Detection end to end, embedded mode: an attack posted to the collector as Kubernetes audit events (exec into a pod →
  * secret read → cluster-admin binding, one user, minutes apart) is stored, read by the in-process correlator through
  * the store-backed bus, and becomes one incident holding the alerts, seen through the API. A webhook retry of the same
  * EventList adds no alert.

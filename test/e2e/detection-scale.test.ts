@@ -1,11 +1,11 @@
 // services: opensearch redis
 /**
- * Issue 4 acceptance, scale mode: collector → BullMQ on a real Redis → correlator processes → alerts and incidents in a
- * real OpenSearch, seen through the API.
+ * Detection end to end, scale mode: collector → BullMQ on a real Redis → correlator processes → alerts and incidents in
+ * a real OpenSearch, seen through the API.
  * - The attack (exec → secret read → cluster-admin binding) yields one incident with the three alerts and the critical
  *   multi-stage breach alert, as in embedded mode.
  * - Three correlator processes on one Redis produce exactly the alerts one process produces for the same stream, and
- *   so do two processes handling four batches each at once, fed the stream twice (issue 11).
+ *   so do two processes handling four batches each at once, fed the stream twice.
  * - A correlator killed with SIGKILL mid-stream loses no alert and duplicates none: its batch in hand is redelivered
  *   to the survivor once its lock lapses, and deterministic ids make the repeat harmless.
  */
@@ -246,7 +246,7 @@ for (const engine of SEARCH_ENGINES) describe(`detection in scale mode: collecto
 
   it('two correlator processes with concurrency 4, fed the stream twice, produce exactly the alerts of one', async () => {
     assert.ok(reference, 'the reference run ran');
-    // Issue 11: correlation alerts produced but not yet recorded belong to the batch in hand, so batches handled at
+    // Correlation alerts produced but not yet recorded belong to the batch in hand, so batches handled at
     // the same time in one process can neither drop nor double each other's; a second feeding is all repeats.
     const two = await startScaleDeployment(2, { ...STREAM_ENV, BULWARK_CORRELATOR_CONCURRENCY: '4' }, engine);
     try {

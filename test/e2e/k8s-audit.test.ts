@@ -1,10 +1,10 @@
 // services: k8s
 /**
- * Issue 5 acceptance: a real Kubernetes API server (test/services/up k8s: kube-apiserver on an embedded etcd, token
- * auth, RBAC) sends its audit log through its webhook to the collector. An attacker's actions through the real API,
- * made with @kubernetes/client-node — a privileged pod, an exec into it (refused later for want of a kubelet, but
+ * The audit webhook end to end: a real Kubernetes API server (test/services/up k8s: kube-apiserver on an embedded etcd,
+ * token auth, RBAC) sends its audit log through its webhook to the collector. An attacker's actions through the real
+ * API, made with @kubernetes/client-node — a privileged pod, an exec into it (refused later for want of a kubelet, but
  * authorized and audited), a secrets list, a ClusterRoleBinding to cluster-admin — arrive as audit events, are
- * searchable with the right user, verb and object, and raise the bundled detections as one incident. Issue 6: the
+ * searchable with the right user, verb and object, and raise the bundled detections as one incident. Then the
  * incident's critical breach alert names the pod, and the bundled `contain-compromised-pod` playbook quarantines
  * exactly that pod on the real API server, as the responder identity, with evidence, audit and timeline entries.
  */

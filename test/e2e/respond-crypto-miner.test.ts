@@ -1,13 +1,14 @@
 // services: k8s
 /**
- * Issue 6 end to end: a crypto miner reported by Falco ends with its workload scaled to zero on a real API server, and
+ * Response end to end: a crypto miner reported by Falco ends with its workload scaled to zero on a real API server, and
  * undo brings it back. The API server of test/services runs no controllers, so the test creates what they would have:
  * a Deployment (3 replicas), its ReplicaSet and a pod of it, linked by ownerReferences (the pod stays Pending).
  *
  * A Falco event naming that pod is posted to the collector; the bundled rule crypto_miner_process raises a critical
  * alert about the pod; the bundled playbook respond-to-crypto-miner follows the pod's owners to the Deployment and
  * scales it to 0 as the responder identity (deploy/responder-clusterrole.yaml) once a person with the `approve` scope
- * agrees (issue 11: scaling a whole workload to zero always waits for a person, even on Falco's word), notes it on the
+ * agrees (scaling a whole workload to zero always waits for a person, even on Falco's word: docs/ARCHITECTURE.md,
+ * "What acts without a person"), notes it on the
  * incident, and audits each step and the decision. The critical alert also starts contain-compromised-pod, which quarantines the pod itself: both runs act on
  * different objects and both are checked. A repeat of the event starts nothing new (one run per playbook and incident).
  */

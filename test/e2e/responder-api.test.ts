@@ -1,10 +1,10 @@
 // services: opensearch redis k8s
 /**
- * Issue 6 through the API, with the bundled playbooks on the real API server as the responder identity: a dry run
+ * Playbook runs through the API, with the bundled playbooks on the real API server as the responder identity: a dry run
  * returns the exact plan and applies nothing; `revoke-service-account` waits for approval, a read-only or respond token
- * cannot decide, nor can the requester (issue 11), a second person's approval (`approve` scope) resumes it (the account
- * is recreated with a new uid, its binding removed), undo through the API
- * restores the binding; each side effect is in the read-only audit trail; bad requests are 4xx naming the field.
+ * cannot decide, nor can the requester ("Separation of duties"), a second person's approval (`approve` scope) resumes
+ * it (the account is recreated with a new uid, its binding removed), undo through the API restores the binding; each
+ * side effect is in the read-only audit trail; bad requests are 4xx naming the field.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

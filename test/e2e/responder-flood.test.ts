@@ -1,11 +1,10 @@
 // services: k8s
 /**
- * Issue 6 acceptance: a flood of 100 critical alerts from trusted evidence (Bulwark's rules over Falco, recorded as the
- * correlator records them), each about a different pod, triggers at most the configured number of quarantines
+ * Blast-radius limits under a flood: 100 critical alerts from trusted evidence (Bulwark's rules over Falco, recorded as
+ * the correlator records them), each about a different pod, triggers at most the configured number of quarantines
  * (`responder.limits.per_playbook`: 5) on the real API server; then the circuit breaker is open and every further run
- * waits for a person. A person approving one waiting run lets exactly that one act. Issue 11: a flood of alerts posted
- * by another tool quarantines nothing at all — every one of those runs waits for a person — and resetting the breaker
- * needs admin.
+ * waits for a person. A person approving one waiting run lets exactly that one act. A flood of alerts posted by another
+ * tool quarantines nothing at all — every one of those runs waits for a person — and resetting the breaker needs admin.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,10 +1,10 @@
 // services: smtp
 /**
- * Issue 6: notifications from a playbook, configured the way an operator does it (`responder.smtp`,
+ * Notifications from a playbook, configured the way an operator does it (`responder.smtp`,
  * `responder.http`, `responder.public_url` in the config file; the SMTP password as a secret reference). A run for a
  * real incident mails the real SMTP listener of test/services (incident summary and link) and posts a Slack message
- * to a real local HTTP server, whose URL is a secret reference (issue 11: a webhook URL is a credential, never typed by
- * whoever starts the run); a webhook to the cloud metadata address is refused and nothing is sent.
+ * to a real local HTTP server, whose URL is a secret reference (a webhook URL is a credential, never typed by whoever
+ * starts the run: "Bulwark's own secrets"); a webhook to the cloud metadata address is refused and nothing is sent.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 /**
- * The attack scenario of issue 4's acceptance, as the Kubernetes API server's audit webhook posts it: one user execs
- * into a pod, reads a secret, then binds themself to cluster-admin, minutes apart. Shared by the embedded and the
+ * The breach the bundled rules and correlations must catch end to end, as the Kubernetes API server's audit webhook
+ * posts it: one user execs into a pod, reads a secret, then binds themself to cluster-admin, minutes apart. Shared by the embedded and the
  * scale-mode end-to-end suites, with the check both make through the API.
  */
 import assert from 'node:assert/strict';

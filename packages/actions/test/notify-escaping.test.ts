@@ -1,5 +1,6 @@
 /**
- * Text from alerts and incidents is escaped for each chat format (issue 11 item 10): an incident title, entity, rule
+ * Text from alerts and incidents is escaped for each chat format (docs/ARCHITECTURE.md, "Outgoing requests"): an
+ * incident title, entity, rule
  * name and step text carrying Slack control sequences (`<!channel>`, `<https://evil|click>`) and Markdown links reach
  * a real local HTTP server exactly as asserted — Slack mrkdwn with `&`, `<`, `>` escaped and `verbatim` set, Teams
  * with that text only in TextRuns (never parsed as Markdown).

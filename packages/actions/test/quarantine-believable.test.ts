@@ -1,11 +1,11 @@
 // services: k8s
 /**
- * A quarantine that can be believed (issue 11 item 9), on the real API server of test/services as the responder
- * identity. The attacker (mallory, given NetworkPolicy rights in the namespace like its owner) pre-creates
- * `bulwark-quarantine-<pod>` allowing everything, and another policy that keeps allowing the pod's traffic. The step
- * replaces the look-alike with exactly the quarantine spec, reports the other policy (summary WARNING and outputs), or
- * with `fail_on_allowing_policies` fails changing nothing; policies that allow nothing, or select other pods, are not
- * reported. Also: cordonNode refuses control-plane nodes unless allowed.
+ * A quarantine that can be believed (the target's owner may have prepared look-alikes), on the real API server of
+ * test/services as the responder identity. The attacker (mallory, given NetworkPolicy rights in the namespace like its
+ * owner) pre-creates `bulwark-quarantine-<pod>` allowing everything, and another policy that keeps allowing the pod's
+ * traffic. The step replaces the look-alike with exactly the quarantine spec, reports the other policy (summary WARNING
+ * and outputs), or with `fail_on_allowing_policies` fails changing nothing; policies that allow nothing, or select
+ * other pods, are not reported. Also: cordonNode refuses control-plane nodes unless allowed.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

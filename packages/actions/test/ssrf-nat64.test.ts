@@ -1,8 +1,8 @@
 /**
  * The SSRF guard also refuses NAT64 (`64:ff9b::/96`, `64:ff9b:1::/48`) and Azure's wire server 168.63.129.16
- * (issue 11 item 10): 168.63.129.16 always, like 169.254.169.254, even allowlisted with its CIDR allowed; NAT64
- * addresses unless `allowCidrs` lists them, and never with a metadata address inside. Requests to literal addresses
- * are refused before any connection (a real local HTTP server would record one).
+ * (docs/ARCHITECTURE.md, "Outgoing requests"): 168.63.129.16 always, like 169.254.169.254, even allowlisted with its
+ * CIDR allowed; NAT64 addresses unless `allowCidrs` lists them, and never with a metadata address inside. Requests to
+ * literal addresses are refused before any connection (a real local HTTP server would record one).
  */
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';

@@ -1,11 +1,12 @@
 // services: k8s
 /**
- * Undo from Bulwark's own journal only (issue 11 item 8), on the real API server of test/services as the responder
- * identity. The attacker (mallory, test/services/k8s.sh, here also `edit` in the test namespace like a namespace's
- * owner) edits what the targets carry between a step's first attempt and its retry: the retry takes its undo record
- * from the run journal (StepJournal, as the engine keeps it), never from the object, and undo restores exactly that.
- * Undo also re-checks each binding it would restore (the revoked identity only, protected namespaces, no unrecorded
- * binding to a role that grants everything), and refuses a record that belongs to another step.
+ * Undo from Bulwark's own journal only (docs/ARCHITECTURE.md, "Undo from the journal"), on the real API server of
+ * test/services as the responder identity. The attacker (mallory, test/services/k8s.sh, here also `edit` in the test
+ * namespace like a namespace's owner) edits what the targets carry between a step's first attempt and its retry: the
+ * retry takes its undo record from the run journal (StepJournal, as the engine keeps it), never from the object, and
+ * undo restores exactly that. Undo also re-checks each binding it would restore (the revoked identity only, protected
+ * namespaces, no unrecorded binding to a role that grants everything), and refuses a record that belongs to another
+ * step.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

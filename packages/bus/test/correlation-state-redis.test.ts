@@ -120,7 +120,7 @@ if (!REDIS_URL) {
     });
   });
 
-  // ---- Correlators sharing one Redis: the issue-4 correlations over one audit stream ----
+  // ---- Correlators sharing one Redis: the bundled attack correlations over one audit stream ----
 
   const rule = (name: string, detection: string) =>
     `title: ${name}\nname: ${name}\nlogsource: {product: kubernetes, service: audit}\ndetection:\n${detection}\nlevel: medium\n`;

@@ -1,13 +1,13 @@
 /**
- * Recording alerts (issue 4 items 3–4): idempotent on the caller's deterministic id, with suppression of repeats of
- * the same rule and group key, then grouped into an incident. This is what the correlator and the intake routes call,
- * at alert-storm rates, so every step is a read by id, an indexed lookup or a bounded write: its cost does not grow
- * with the number of alerts and incidents stored (bench/cases.ts measures it).
+ * Recording alerts (docs/ARCHITECTURE.md, "Alerts and incidents"): idempotent on the caller's deterministic id, with
+ * suppression of repeats of the same rule and group key, then grouped into an incident. This is what the correlator and
+ * the intake routes call, at alert-storm rates, so every step is a read by id, an indexed lookup or a bounded write:
+ * its cost does not grow with the number of alerts and incidents stored (bench/cases.ts measures it).
  *
- * Issue 11: what an alert's producer says is kept but not trusted. Oversized fields are cut rather than refused
- * (fit.ts); grouping and suppression go by the time Bulwark received the evidence, stated times being clamped to it
- * (received.ts); external alerts are recorded as such (external.ts); and the decision "fold or create" is claimed in
- * the store, so it holds across processes (suppression.ts).
+ * What an alert's producer says is kept but not trusted ("Trust model"): a producer may be an attacker. Oversized
+ * fields are cut rather than refused (fit.ts); grouping and suppression go by the time Bulwark received the evidence,
+ * stated times being clamped to it (received.ts); external alerts are recorded as such (external.ts); and the decision
+ * "fold or create" is claimed in the store, so it holds across processes (suppression.ts).
  */
 import { createHash } from 'node:crypto';
 import { BulwarkError, maxSeverity, type Alert, type AlertInput } from '@bulwark/schema';

@@ -1,10 +1,11 @@
 /**
- * Grouping alerts into incidents by entity (issue 4 item 3): an alert joins the active incident about the same entity
- * received within the incident window, else starts one. Windows are over the times Bulwark received the evidence
- * (`first_received_at`/`last_received_at` on the incident, received.ts), never over the times alerts state, so an
- * alert claiming a `last_seen` years ahead cannot hold an incident open for later alerts; the stated times
- * (`first_seen`/`last_seen`, clamped) are what people read. Membership lives on the alert (`incident_id`), so the
- * incident document stays bounded however many alerts join, and each step costs indexed lookups and bounded writes.
+ * Grouping alerts into incidents by entity (docs/ARCHITECTURE.md, "Alerts and incidents"): an alert joins the active
+ * incident about the same entity received within the incident window, else starts one. Windows are over the times
+ * Bulwark received the evidence (`first_received_at`/`last_received_at` on the incident, received.ts), never over the
+ * times alerts state, so an alert claiming a `last_seen` years ahead cannot hold an incident open for later alerts; the
+ * stated times (`first_seen`/`last_seen`, clamped) are what people read. Membership lives on the alert (`incident_id`),
+ * so the incident document stays bounded however many alerts join, and each step costs indexed lookups and bounded
+ * writes.
  *
  * Joining is three writes, each safe to repeat, so a crash between any two is finished by the replay:
  * 1. claim — the alert gets `incident_id` and `incident_counted: false` (for a new alert, in the create itself);

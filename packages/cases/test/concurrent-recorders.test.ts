@@ -1,6 +1,7 @@
 // services: opensearch elasticsearch
 /**
- * Suppression and grouping that hold across processes (issue 11 item 6): two CaseService instances, each on its own
+ * Suppression and grouping that hold across processes (docs/ARCHITECTURE.md, "Alerts and incidents": both decisions
+ * are atomic across processes): two CaseService instances, each on its own
  * connection to one store — a SQLite file, and OpenSearch and Elasticsearch when their test services run — record one alert storm
  * between them at the same time, as two correlators taking turns at the bus's batches would. What they store must be
  * what one sequential recorder stores: one alert per episode of each rule and group key (its count and its folded

@@ -1,5 +1,6 @@
 /**
- * What the case service takes from an alert's producer and what it decides itself (issue 11 items 3, 5, 6): oversized
+ * What the case service takes from an alert's producer and what it decides itself (docs/ARCHITECTURE.md, "Provenance"
+ * and "Alerts and incidents"): oversized
  * fields are cut and listed rather than refused; grouping and suppression go by receive times, so stated times in the
  * future hold nothing open; external alerts are recorded as external and cannot pass for Bulwark's own.
  */

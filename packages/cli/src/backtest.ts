@@ -1,18 +1,20 @@
 /**
- * `bulwark rules backtest <rule-file-or-id> --from <time> [--to <time>] [--rules <dir>] [--limit N] [--max-events N] [--json]`:
- * runs one rule or correlation over the events already in the configured store and prints what it would have fired,
- * so a rule is judged on real history before it goes live. The store is the one the services use (BULWARK_CONFIG /
- * BULWARK_* env, `packages/config`): the SQLite file in `data_dir`, or the search engine in scale mode. It is only read.
+ * `bulwark rules backtest <rule-file-or-id> --from <time> [--to <time>] [--config <file>] [--rules <dir>] [--limit N]
+ * [--max-events N] [--json]`: runs one rule or correlation over the events already in the configured store and prints
+ * what it would have fired, so a rule is judged on real history before it goes live. The configuration is the one the
+ * services load (`--config` or BULWARK_CONFIG, BULWARK_* env on top): its store — the SQLite file in `data_dir`, or the
+ * search engine in scale mode, only read — and its rules, resolved by detection's `deploymentRules` exactly as the
+ * API's `rule_id` is: `detection.rules_dir` (default the bundled rules), compiled with `detection.placeholders` and
+ * `detection.logsources`.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import {
-  BUNDLED_RULES_DIR, datasetQuery, findRule, formatProblem, loadCorrelation, loadRule, pagedEvents, planBacktest, runBacktest, SigmaRuleError,
-  type BacktestPlan, type BacktestResult, type SigmaCorrelation, type SigmaRule,
+  datasetQuery, deploymentRules, findRule, formatProblem, loadCorrelation, loadRule, loadRuleContext, pagedEvents, planBacktest, runBacktest, SigmaRuleError,
+  type BacktestPlan, type BacktestResult, type DetectionConfig, type SigmaCorrelation, type SigmaRule,
 } from '@bulwark/detection';
 import { ConfigError, loadConfig, type Config } from '@bulwark/config';
 import { parseQuery, parseTimestamp, type LogStore } from '@bulwark/store';
-import { isCorrelation, loadCatalog } from './catalog.js';
-import { findRuleFiles } from './files.js';
+import { isCorrelation } from './catalog.js';
 import { EXIT, line, parseCommand, UsageError, usageFailed, type CliIo } from './io.js';
 import { printBacktest } from './backtest-format.js';
 import { NoStoreError, openReadStore } from './store.js';
@@ -39,7 +41,10 @@ interface BacktestArgs {
   rule: string;
   from: Date;
   to: Date;
-  rulesDir: string;
+  /** `--rules`: overrides the configured `detection.rules_dir`. */
+  rulesDir: string | undefined;
+  /** `--config`: the configuration file, instead of BULWARK_CONFIG. */
+  configFile: string | undefined;
   limit: number;
   maxEvents: number | undefined;
   json: boolean;
@@ -50,11 +55,12 @@ function parseBacktestArgs(argv: string[]): BacktestArgs {
     from: { type: 'string' },
     to: { type: 'string' },
     rules: { type: 'string' },
+    config: { type: 'string' },
     limit: { type: 'string' },
     'max-events': { type: 'string' },
     json: { type: 'boolean' },
   });
-  if (positionals.length !== 1) throw new UsageError('rules backtest needs exactly one rule (a file, or an id or name in --rules)');
+  if (positionals.length !== 1) throw new UsageError('rules backtest needs exactly one rule (a file, or an id or name in the rules directory)');
   if (values.from === undefined) throw new UsageError('rules backtest needs --from (ISO 8601, epoch ms, or now-<n><unit>)');
   const time = (option: string, text: string): Date => {
     const date = parseCliTime(text);
@@ -73,7 +79,8 @@ function parseBacktestArgs(argv: string[]): BacktestArgs {
     rule: positionals[0]!,
     from,
     to,
-    rulesDir: values.rules ?? BUNDLED_RULES_DIR,
+    rulesDir: values.rules,
+    configFile: values.config,
     limit: count('limit', values.limit) ?? 100,
     maxEvents: count('max-events', values['max-events']),
     json: values.json ?? false,
@@ -89,17 +96,18 @@ export async function backtestCommand(argv: string[], io: CliIo): Promise<number
     if (!(error instanceof UsageError)) throw error;
     return usageFailed(io, error);
   }
-  const resolved = resolvePlan(args, io);
-  if (typeof resolved === 'number') return resolved;
-
   let config: Config;
   try {
-    config = loadConfig(io.env ?? process.env);
+    config = loadConfig({ ...(io.env ?? process.env), ...(args.configFile !== undefined ? { BULWARK_CONFIG: args.configFile } : {}) });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     line(io.stderr, `bulwark: ${error.message}`);
     return EXIT.usage;
   }
+  const rules = deploymentRules(config.detection);
+  const resolved = resolvePlan(args.rule, args.rulesDir ?? rules.dir, rules.config, io);
+  if (typeof resolved === 'number') return resolved;
+
   let result: BacktestResult;
   try {
     const store = await openReadStore(config);
@@ -131,40 +139,43 @@ export function backtestStore(store: LogStore, plan: BacktestPlan, args: { from:
   return runBacktest(plan, events, { limit: args.limit, ...(args.maxEvents !== undefined ? { maxEvents: args.maxEvents } : {}) });
 }
 
-/** The rule (a file, or an id/name in the rules directory) and its context, compiled; an exit code on failure. */
-function resolvePlan(args: BacktestArgs, io: CliIo): BacktestPlan | number {
-  if (!existsSync(args.rulesDir) || !statSync(args.rulesDir).isDirectory()) {
-    line(io.stderr, `bulwark: --rules ${args.rulesDir}: no such directory`);
+/**
+ * The rule — a file, else an id or name among the rules of `rulesDir` — with that directory as the context its
+ * references resolve in, compiled with the deployment's settings; an exit code on failure.
+ */
+function resolvePlan(rule: string, rulesDir: string, detection: DetectionConfig, io: CliIo): BacktestPlan | number {
+  if (!existsSync(rulesDir) || !statSync(rulesDir).isDirectory()) {
+    line(io.stderr, `bulwark: --rules ${rulesDir}: no such directory`);
     return EXIT.usage;
   }
-  const context = loadCatalog(findRuleFiles([args.rulesDir]).files);
-  if (context.problems.length > 0) {
-    const files = new Set(context.problems.map((p) => p.file)).size;
-    line(io.stderr, `bulwark: warning: ${files} rule files in ${args.rulesDir} have problems and were left out (see 'bulwark rules validate')`);
+  const { context, problems } = loadRuleContext(rulesDir);
+  if (problems.length > 0) {
+    const files = new Set(problems.map((p) => p.file)).size;
+    line(io.stderr, `bulwark: warning: ${files} rule files in ${rulesDir} have problems and were left out (see 'bulwark rules validate')`);
   }
   let target: SigmaRule | SigmaCorrelation | undefined;
-  if (existsSync(args.rule)) {
-    if (statSync(args.rule).isDirectory()) {
-      line(io.stderr, `bulwark: ${args.rule} is a directory; backtest takes one rule file, id or name`);
+  if (existsSync(rule)) {
+    if (statSync(rule).isDirectory()) {
+      line(io.stderr, `bulwark: ${rule} is a directory; backtest takes one rule file, id or name`);
       return EXIT.usage;
     }
     try {
-      const source = readFileSync(args.rule, 'utf8');
-      target = isCorrelation(source) ? loadCorrelation(source, args.rule) : loadRule(source, args.rule);
+      const source = readFileSync(rule, 'utf8');
+      target = isCorrelation(source) ? loadCorrelation(source, rule) : loadRule(source, rule);
     } catch (error) {
       if (!(error instanceof SigmaRuleError)) throw error;
       for (const problem of error.problems) line(io.stderr, formatProblem(problem));
       return EXIT.failed;
     }
   } else {
-    target = findRule(args.rule, context);
+    target = findRule(rule, context);
     if (!target) {
-      line(io.stderr, `bulwark: ${args.rule}: no such file, and no rule with that id or name in ${args.rulesDir}`);
+      line(io.stderr, `bulwark: ${rule}: no such file, and no rule with that id or name in ${rulesDir}`);
       return EXIT.failed;
     }
   }
   try {
-    return planBacktest(target, context);
+    return planBacktest(target, context, detection);
   } catch (error) {
     if (!(error instanceof SigmaRuleError)) throw error;
     for (const problem of error.problems) line(io.stderr, formatProblem(problem));

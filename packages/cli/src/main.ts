@@ -25,13 +25,18 @@ Commands:
                                  event must not; for correlation rules each fixture is a sequence of
                                  events that must (true_positives) or must not (true_negatives) make
                                  the correlation fire; a rule without both kinds of fixtures fails
-  rules backtest <rule> --from <time> [--to <time>]
-                                 run one rule or correlation (a file, or an id or name in --rules)
-                                 over the events in the configured store (BULWARK_CONFIG, BULWARK_*
-                                 env: the SQLite file in data_dir, or the search engine) and print
-                                 what it would have fired; times are ISO 8601, epoch ms or now-24h
+  rules backtest <rule> --from <time> [--to <time>] [--config <file>]
+                                 run one rule or correlation over the events in the configured store
+                                 (--config or BULWARK_CONFIG, BULWARK_* env on top: the SQLite file in
+                                 data_dir, or the search engine) and print what it would have fired;
+                                 <rule> is a file, else an id or name in the rules directory (--rules,
+                                 else detection.rules_dir, else the bundled rules/), compiled with
+                                 detection.placeholders and logsources, as the API's rule_id is;
+                                 times are ISO 8601, epoch ms or now-24h
   actions list                   the containment actions: description, whether the blast radius limits
                                  them, parameters, the RBAC rules they need, an example step (--json)
+  decoders list                  the ingest protocols the collector speaks, from the decoder registry: name,
+                                 routes, content types, body limit, the source kind its events speak for (--json)
   playbooks validate <dir|file...>
                                  load every playbook as the responder does; print every problem as
                                  <file>: <yaml path>: <message> (unknown keys and actions, parameters an
@@ -60,8 +65,10 @@ run your own token or name requested; --json prints the API's JSON):
                                  for the trust model: who may do what, what acts without a person)
 
 Options:
-  --json             (rules list, rules backtest, actions list, playbooks list, server commands) print JSON
-  --rules <dir>      (rules backtest) rules a correlation's references resolve in (default: bundled)
+  --json             (rules list, rules backtest, actions list, decoders list, playbooks list, server commands) print JSON
+  --config <file>    (rules backtest) the configuration file, instead of BULWARK_CONFIG
+  --rules <dir>      (rules backtest) rules an id resolves in and a correlation's references too
+                     (default: detection.rules_dir of the configuration, else the bundled rules/)
   --limit <n>        (rules backtest) hits to list, default 100; counts are always exact
   --max-events <n>   (rules backtest) stop after n events and report the scan as truncated
   -h, --help         show this help
@@ -76,6 +83,13 @@ Exit codes:
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   if (argv[0] === 'tokens') return (await import('./tokens.js')).tokensCommand(argv.slice(1), io);
   if (argv[0] === 'config') return (await import('./config-check.js')).configCommand(argv.slice(1), io);
+  if (argv[0] === 'decoders') {
+    if (argv.some((a) => a === '-h' || a === '--help')) {
+      io.stdout.write(HELP);
+      return EXIT.ok;
+    }
+    return (await import('./decoders-list.js')).decodersCommand(argv.slice(1), io);
+  }
   // backtest takes options of its own (--from, --to, …), so it parses its arguments itself.
   if (argv[0] === 'rules' && argv[1] === 'backtest' && !argv.slice(2).some((a) => a === '-h' || a === '--help')) {
     return backtestCommand(argv.slice(2), io);

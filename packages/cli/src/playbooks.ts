@@ -67,7 +67,7 @@ export function triggerSummary(playbook: Pick<Playbook, 'trigger'>): string {
     parts.push(`incident ${inc.join(' ')}`);
   }
   parts.push(`once per ${t.once_per}`);
-  // Which evidence moves it without a person (issue 11), and what the rest does.
+  // Which evidence moves it without a person (ARCHITECTURE.md, "What acts without a person"), and what the rest does.
   parts.push(`trusts ${t.trust.length > 0 ? t.trust.join(',') : 'nothing'} (else ${t.untrusted === 'notify' ? 'notify only' : 'approval'})`);
   return parts.join('; ');
 }

@@ -1,6 +1,7 @@
 /**
- * `bulwark runs show` for a run an untrusted alert started (issue 11): the evidence, its provenance and why it is not
- * trusted are printed with the plan each waiting step would run with — what the person approving needs to see.
+ * `bulwark runs show` for a run an untrusted alert started (docs/ARCHITECTURE.md, "What acts without a person"): the
+ * evidence, its provenance and why it is not trusted are printed with the plan each waiting step would run with — what
+ * the person approving needs to see.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

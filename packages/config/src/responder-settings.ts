@@ -7,18 +7,10 @@
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { cidrProblem } from '@bulwark/schema';
 import { DurationSchema } from './duration.js';
 
-/** `10.0.0.0/8`, `fd00::/8`: an address of either family and a prefix no longer than that family's width. */
-export function cidrProblem(cidr: string): string | null {
-  const m = /^([0-9a-fA-F:.]+)\/(\d{1,3})$/.exec(cidr.trim());
-  const family = m ? isIP(m[1]!) : 0;
-  if (!m || family === 0) return `"${cidr}" is not a CIDR such as 10.0.0.0/8 or fd00::/8`;
-  const width = family === 4 ? 32 : 128;
-  if (Number(m[2]) > width) return `"${cidr}": an IPv${family} prefix is at most /${width}`;
-  return null;
-}
-
+/** A CIDR as the outgoing-HTTP address policy reads it (`parseCidr` of @bulwark/schema, the one reading). */
 const Cidr = z.string().superRefine((cidr, ctx) => {
   const problem = cidrProblem(cidr);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });

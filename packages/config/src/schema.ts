@@ -9,7 +9,8 @@ import { DurationSchema } from './duration.js';
 import { HttpSettingsSchema, KubeSettingsSchema, SmtpSettingsSchema } from './responder-settings.js';
 
 export { DurationSchema } from './duration.js';
-export { cidrProblem, mailboxProblem } from './responder-settings.js';
+export { cidrProblem } from '@bulwark/schema';
+export { mailboxProblem } from './responder-settings.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const bytes = z.coerce.number().int().min(1024, 'must be at least 1024 bytes');

@@ -1,5 +1,5 @@
 /**
- * Issue 11 item 10: `responder.protected_namespaces` adds to the namespaces that are always protected (kube-system and
+ * `responder.protected_namespaces` adds to the namespaces that are always protected (kube-system and
  * bulwark); a configuration naming its own namespaces must never silently unprotect the defaults.
  */
 import { describe, it } from 'node:test';

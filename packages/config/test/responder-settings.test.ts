@@ -51,6 +51,12 @@ describe('config: responder.http.allow_cidrs', () => {
     assert.match(found.get('responder.http.allow_cidrs.3')!, /IPv6 prefix is at most \/128/);
     assert.match(found.get('responder.http.allow_cidrs.1')!, /not a CIDR/);
   });
+
+  it('refuses forms a lenient parser would read as another range (octal octets, short IPv4, zones)', () => {
+    const found = problems("  http: { allow_cidrs: ['010.0.0.0/8', '10/8', '0xa.0.0.0/8', 'fe80::1%eth0/64', '192.168.0.0/16'] }\n");
+    assert.deepEqual([...found.keys()], [0, 1, 2, 3].map((i) => `responder.http.allow_cidrs.${i}`));
+    for (const message of found.values()) assert.match(message, /is not a CIDR such as 10.0.0.0\/8/);
+  });
 });
 
 describe('config: responder.smtp', () => {

@@ -1,5 +1,6 @@
 /**
- * The three correlations of issue 4 item 6, end to end through the detection core: Kubernetes audit events →
+ * Three correlations over an attack in the cluster (exec into a pod, a secret read, a cluster-admin binding), end to
+ * end through the detection core: Kubernetes audit events →
  * `RuleSet.match` → `CorrelationEngine`. Rules and events are written for these tests (audit.k8s.io/v1 shapes).
  */
 import assert from 'node:assert/strict';

@@ -20,7 +20,7 @@ export interface Principal {
   tokenId: string;
   name: string;
   scopes: string[];
-  /** The token's `sources` restriction (issue 11); absent: unrestricted. See `tokenSources`. */
+  /** The token's `sources` restriction (docs/ARCHITECTURE.md, "Tokens and sources"); absent: unrestricted. */
   sources?: SourceKind[];
 }
 

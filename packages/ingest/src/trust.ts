@@ -1,5 +1,6 @@
 /**
- * What a record may not claim about itself (issue 11, "Trust boundaries"). A log line is written by whoever runs the
+ * What a record may not claim about itself (docs/ARCHITECTURE.md, "Reserved datasets" and "Provenance"). A log line is
+ * written by whoever runs the
  * workload, so three things in it are never believed:
  *
  * 1. **Reserved datasets.** `kubernetes.audit`, `falco`/`falco.*`, `bulwark`/`bulwark.*`, `alertmanager`/

@@ -1,7 +1,7 @@
 /**
- * Trust boundaries in the decoders (issue 11, `src/trust.ts`): reserved datasets cannot be claimed, native shapes are
- * mapped only for a granted sender, identity fields follow the shipper's metadata, and a payload's `bulwark` key is
- * never kept as Bulwark's own.
+ * Trust boundaries in the decoders (`src/trust.ts`; docs/ARCHITECTURE.md, "Reserved datasets"): reserved datasets
+ * cannot be claimed, native shapes are mapped only for a granted sender, identity fields follow the shipper's metadata,
+ * and a payload's `bulwark` key is never kept as Bulwark's own.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

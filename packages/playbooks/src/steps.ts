@@ -216,7 +216,7 @@ export function conditionHolds(when: When, ctx: TemplateContext): boolean {
 
 /**
  * Protected namespaces are refused by the engine too, whatever an action checks itself. The defaults always count:
- * configuring more namespaces adds to them (issue 11 item 10).
+ * configuring more namespaces adds to them (docs/ARCHITECTURE.md, "Response").
  */
 function refuseProtectedTarget(deps: StepDeps, params: unknown): void {
   const namespace = params !== null && typeof params === 'object' ? (params as { namespace?: unknown }).namespace : undefined;

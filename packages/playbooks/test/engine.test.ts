@@ -1,7 +1,7 @@
 /**
- * The engine's journal (issue 6 item 2): steps in order with outputs flowing on, approvals (approve, reject, timeout
- * with either default, approver scopes), retries with back-off, failure and continue_on_error, cancel, undo in
- * reverse order, dry runs that apply nothing, the audit record and timeline entry of every side effect, and
+ * The engine's journal (docs/ARCHITECTURE.md, "Response"): steps in order with outputs flowing on, approvals (approve,
+ * reject, timeout with either default, approver scopes), retries with back-off, failure and continue_on_error, cancel,
+ * undo in reverse order, dry runs that apply nothing, the audit record and timeline entry of every side effect, and
  * resuming a step another responder left mid-flight without repeating completed ones.
  */
 import { after, describe, it } from 'node:test';

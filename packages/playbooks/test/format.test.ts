@@ -111,7 +111,7 @@ steps:
   });
 });
 
-describe('issue 11: trust, approvers and secrets in the format', () => {
+describe('trust, approvers and secrets in the format', () => {
   const actions = testActions([]);
   const problemsOf = (yaml: string) => checkPlaybook(yaml, 'p.yml', actions).problems.map((p) => `${p.path}: ${p.message}`);
 

@@ -1,5 +1,6 @@
 /**
- * Issue 11 items 4, 5 and 7 in the engine: which evidence may move the responder by itself, decoys that cannot take
+ * The trust model in the engine (docs/ARCHITECTURE.md, "What acts without a person", "Separation of duties"): which
+ * evidence may move the responder by itself, decoys that cannot take
  * an incident's automatic run, and separation of duties with every decision audited. Alerts are built with their
  * provenance as the correlator (rule alerts) and the intake routes (external alerts) record it.
  */

@@ -1,7 +1,7 @@
 /**
- * Handing over the admin token minted at a first start (issue 11 item 10). The process's stdout is its log stream:
- * under a container runtime it is collected and shipped — possibly into Bulwark itself, where anyone with `read` could
- * search it. So the secret goes to the terminal only when stdout is one, and otherwise to a file only root (or the
+ * Handing over the admin token minted at a first start (docs/ARCHITECTURE.md, "Bulwark's own secrets"). The
+ * process's stdout is its log stream: under a container runtime it is collected and shipped — possibly into Bulwark
+ * itself, where anyone with `read` could search it. So the secret goes to the terminal only when stdout is one, and otherwise to a file only root (or the
  * service user) can read; the log line says where, never what.
  */
 import { writeFileSync, chmodSync } from 'node:fs';

@@ -5,4 +5,5 @@ export * from './incident.js';
 export * from './run.js';
 export * from './provenance.js';
 export * from './timeout.js';
+export * from './cidr.js';
 export * from './error-docs.js';

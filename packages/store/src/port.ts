@@ -1,6 +1,7 @@
 /**
- * The LogStore port: what every log store adapter (SQLite now, Elasticsearch/OpenSearch later) must do. Services depend
- * on this interface only; `test/contract` runs the same suite against every adapter.
+ * The LogStore port: what every log store adapter (SQLite, Elasticsearch/OpenSearch) must do. Services depend on this
+ * interface only; `test/contract` runs the same suite against every adapter (docs/ARCHITECTURE.md, "Ports, adapters
+ * and contract suites").
  */
 import type { Event, SourceKind } from '@bulwark/schema';
 import type { QueryNode } from './query/ast.js';

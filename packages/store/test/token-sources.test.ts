@@ -1,8 +1,8 @@
 // services: opensearch elasticsearch
 /**
- * A token's `sources` restriction (issue 11) in both token stores: kept and read back as given, absent when
- * unrestricted, refused when it names an unknown kind; a token file from before the restriction existed (schema v1)
- * migrates and its tokens stay unrestricted.
+ * A token's `sources` restriction (docs/ARCHITECTURE.md, "Tokens and sources") in both token stores: kept and read back
+ * as given, absent when unrestricted, refused when it names an unknown kind; a token file from before the restriction
+ * existed (schema v1) migrates and its tokens stay unrestricted.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,12 +1,12 @@
 /**
- * Alert intake and listing (issue 4 items 4–5): `POST /v1/alerts` (our alert schema, one or a list),
- * `POST /v1/ingest/alertmanager` (Prometheus Alertmanager webhook, payload v4) — both idempotent on retries — and
- * `GET /v1/alerts`, `GET /v1/alerts/:id`.
+ * Alert intake and listing (docs/ARCHITECTURE.md, "Alerts and incidents"): `POST /v1/alerts` (our alert schema, one or
+ * a list), `POST /v1/ingest/alertmanager` (Prometheus Alertmanager webhook, payload v4) — both idempotent on retries —
+ * and `GET /v1/alerts`, `GET /v1/alerts/:id`.
  *
- * Intake is its own scope, `alerts` (issue 11): the `ingest` token a log shipper holds, often in a URL, cannot post an
- * alert. What is posted is recorded as external (see @bulwark/cases external.ts): it cannot claim to be one of
- * Bulwark's rules — the rule ids refused are those of the rules directory the correlator loads and of the bundled
- * rules — its times are clamped to the receive time plus `alerts.max_clock_skew`, and its entity, labels and
+ * Intake is its own scope, `alerts` ("Tokens and sources"): the `ingest` token a log shipper holds, often in a URL,
+ * cannot post an alert. What is posted is recorded as external (see @bulwark/cases external.ts): it cannot claim to be
+ * one of Bulwark's rules — the rule ids refused are those of the rules directory the correlator loads and of the
+ * bundled rules — its times are clamped to the receive time plus `alerts.max_clock_skew`, and its entity, labels and
  * annotations are marked untrusted. A token restricted to `sources` posts to `/v1/alerts` only if granted `external`,
  * to the webhook only if granted `alertmanager` (403 BWK_AUTH_SOURCE_FORBIDDEN).
  */
@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import express, { Router, type Request } from 'express';
 import { BulwarkError } from '@bulwark/schema';
 import { AlertmanagerPayload, parseOrThrow, type CaseService, type ExternalIntake } from '@bulwark/cases';
-import { BUNDLED_RULES_DIR, findRuleFiles, loadSigmaFiles } from '@bulwark/detection';
+import { BUNDLED_RULES_DIR, deploymentRules, findRuleFiles, loadSigmaFiles } from '@bulwark/detection';
 import { requireSource } from '@bulwark/http';
 import type { ApiDeps } from '@bulwark/runtime';
 import { parseParams } from './params.js';
@@ -29,7 +29,7 @@ export function alertsRouter(deps: ApiDeps, cases: CaseService): Router {
   const router = Router();
   const alerts = deps.auth.require('alerts');
   const read = deps.auth.require('read');
-  const rulesDirs = [...new Set([deps.config.detection.rules_dir ?? BUNDLED_RULES_DIR, BUNDLED_RULES_DIR])];
+  const rulesDirs = [...new Set([deploymentRules(deps.config.detection).dir, BUNDLED_RULES_DIR])];
   let reserved: ReadonlySet<string> | undefined;
   const intakeOf = (req: Request, route: string): Omit<ExternalIntake, 'source'> => ({
     token: { id: req.principal?.tokenId ?? '', name: req.principal?.name ?? 'api' },

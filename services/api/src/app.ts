@@ -18,7 +18,7 @@ export function apiRouter(deps: ApiDeps): Router {
   router.use(incidentsRouter(deps, deps.caseService));
   router.use(auditRouter(deps));
   router.use(deadLetterRouter(deps));
-  router.use(deps.config.detection.rules_dir ? backtestRouter(deps, deps.config.detection.rules_dir) : backtestRouter(deps));
+  router.use(backtestRouter(deps));
   return router;
 }
 

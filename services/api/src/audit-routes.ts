@@ -1,8 +1,9 @@
 /**
- * The audit trail for people (issue 6 item 6): who or what did what to which target, before and after, the result,
- * the run and step — read-only. There is no route that writes, changes or deletes an audit record (and the store's
- * port refuses update and delete on it), so the trail cannot be edited through the API. Evidence captured by
- * playbooks is an audit record too: listed without its content, read whole with its SHA-256 at `/v1/evidence/:id`.
+ * The audit trail for people (docs/ARCHITECTURE.md, "Response": every side effect is an audit record): who or what did
+ * what to which target, before and after, the result, the run and step — read-only. There is no route that writes,
+ * changes or deletes an audit record (and the store's port refuses update and delete on it), so the trail cannot be
+ * edited through the API. Evidence captured by playbooks is an audit record too: listed without its content, read whole
+ * with its SHA-256 at `/v1/evidence/:id`.
  */
 import { Router } from 'express';
 import { BulwarkError } from '@bulwark/schema';

@@ -9,17 +9,17 @@
  * says `truncated: true` with `scanned_until`), at most MAX_CONCURRENT backtests run at once per process (429), and the
  * store is asked only for the datasets the rules read.
  *
- * Rules for `rule_id`, and the context a correlation's references resolve in, are the correlator's rules directory
- * (`detection.rules_dir`, default the bundled `rules/`). They are loaded once, on first use.
+ * Rules for `rule_id`, and the context a correlation's references resolve in, are the deployment's rules directory
+ * (`detection.rules_dir`, default the bundled `rules/`), compiled with its placeholders and logsources — resolved by
+ * `deploymentRules`, as `bulwark rules backtest` does. They are loaded once, on first use.
  */
-import { readFileSync } from 'node:fs';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import { BulwarkError } from '@bulwark/schema';
 import { parseQuery } from '@bulwark/store';
 import type { ApiDeps } from '@bulwark/runtime';
 import {
-  BUNDLED_RULES_DIR, datasetQuery, detectionConfigFrom, findRule, findRuleFiles, loadCorrelation, loadRule, loadSigmaFiles, pagedEvents, planBacktest, runBacktest, SigmaRuleError,
+  datasetQuery, deploymentRules, findRule, loadCorrelation, loadRule, loadRuleContext, pagedEvents, planBacktest, runBacktest, SigmaRuleError,
   type BacktestContext, type BacktestPlan, type DetectionConfig, type SigmaCorrelation, type SigmaRule,
 } from '@bulwark/detection';
 import { parseTime } from './params.js';
@@ -62,7 +62,9 @@ function badField(field: string, message: string, details: Record<string, unknow
 
 /** The rules a backtest may name or reference; a broken bundle is the server's problem (500), not the caller's. */
 function loadContext(dir: string): BacktestContext {
-  return loadSigmaFiles(findRuleFiles(dir).map((file) => ({ file, source: readFileSync(file, 'utf8') })));
+  const { context, problems } = loadRuleContext(dir);
+  if (problems.length > 0) throw new SigmaRuleError(problems);
+  return context;
 }
 
 /** The posted YAML or the named rule, compiled with its context; every problem is a 400 on the field that caused it. */
@@ -85,8 +87,9 @@ function planFor(body: { rule?: string | undefined; rule_id?: string | undefined
   }
 }
 
-export function backtestRouter(deps: ApiDeps, rulesDir = BUNDLED_RULES_DIR): Router {
+export function backtestRouter(deps: ApiDeps): Router {
   const { store, auth } = deps;
+  const rules = deploymentRules(deps.config.detection);
   const router = Router();
   let context: BacktestContext | undefined;
   let running = 0;
@@ -106,8 +109,8 @@ export function backtestRouter(deps: ApiDeps, rulesDir = BUNDLED_RULES_DIR): Rou
     if (to.getTime() - body.from.getTime() > MAX_RANGE_DAYS * 86_400_000) {
       throw badField('to', `the range is longer than ${MAX_RANGE_DAYS} days; backtest it in parts`, { max_days: MAX_RANGE_DAYS });
     }
-    context ??= loadContext(rulesDir);
-    const plan = planFor(body, context, detectionConfigFrom(deps.config.detection));
+    context ??= loadContext(rules.dir);
+    const plan = planFor(body, context, rules.config);
     if (running >= MAX_CONCURRENT) {
       throw new BulwarkError('BWK_OVERLOADED', `${MAX_CONCURRENT} backtests are already running; retry shortly`, { running });
     }

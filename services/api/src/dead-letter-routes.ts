@@ -1,8 +1,8 @@
 /**
- * What detection set aside, for operators (issue 11 item 6): `GET /v1/dead-letter` lists the events the correlator
- * could not evaluate after its bounded retries — event id, batch, rule, error code and reason, a bounded excerpt —
- * newest first, paged like the other case lists; `GET /v1/dead-letter/:id` reads one. Read scope: the records hold
- * excerpts of stored events, which `read` may search anyway.
+ * What detection set aside, for operators (docs/ARCHITECTURE.md, "Detection never stalls"): `GET /v1/dead-letter` lists
+ * the events the correlator could not evaluate after its bounded retries — event id, batch, rule, error code and
+ * reason, a bounded excerpt — newest first, paged like the other case lists; `GET /v1/dead-letter/:id` reads one. Read
+ * scope: the records hold excerpts of stored events, which `read` may search anyway.
  *
  * `GET /v1/correlator/status` here serves a process that runs a correlator next to this API (`npm start`: on its
  * own thread): its root hands the API `correlatorStatus`. Without one (the API process of scale

@@ -1,7 +1,8 @@
 /**
- * Incidents for people (issue 4 item 5): list, read (with `version`, also as ETag), their alerts, and the changes —
- * acknowledge, assign, status and resolution, comments, tags, merge — each against the version the client read
- * (`If-Match` or body `version`; 409 when stale). Reads need `read`, changes `respond`; every change is audited.
+ * Incidents for people (docs/ARCHITECTURE.md, "Alerts and incidents"): list, read (with `version`, also as ETag), their
+ * alerts, and the changes — acknowledge, assign, status and resolution, comments, tags, merge — each against the
+ * version the client read (`If-Match` or body `version`; 409 when stale). Reads need `read`, changes `respond`; every
+ * change is audited.
  */
 import express, { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';

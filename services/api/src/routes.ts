@@ -58,9 +58,9 @@ const NewToken = z.strictObject({
   name: z.string().min(1).max(200),
   scopes: z.array(z.enum(SCOPES)).min(1),
   /**
-   * The source kinds the token may speak for (issue 11): e.g. `[k8s-audit]` for the API server's audit webhook,
-   * `[falco]` for Falco, `[logs]` for a log shipper. Absent: what the scopes send at least privilege (`defaultSources`:
-   * `logs` for ingest, `external` and `alertmanager` for alerts; admin unrestricted).
+   * The source kinds the token may speak for (docs/ARCHITECTURE.md, "Tokens and sources"): e.g. `[k8s-audit]` for the
+   * API server's audit webhook, `[falco]` for Falco, `[logs]` for a log shipper. Absent: what the scopes send at least
+   * privilege (`defaultSources`: `logs` for ingest, `external` and `alertmanager` for alerts; admin unrestricted).
    */
   sources: z.array(z.enum(SourceKinds)).max(SourceKinds.length * 4).optional(),
 });

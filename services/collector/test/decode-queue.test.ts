@@ -1,5 +1,6 @@
 /**
- * A saturated decode pool answers `429 BWK_OVERLOADED` with Retry-After (issue 11, item 10) — not 500. The pool is a
+ * A saturated decode pool answers `429 BWK_OVERLOADED` with Retry-After — not 500: a sender told to retry later loses
+ * nothing, and a flood cannot make the collector fail. The pool is a
  * real piscina pool with one thread and a queue of one, and the requests are real HTTP requests to the collector's
  * ingest routes: enough concurrent bodies are sent that the queue must overflow, and every request is answered
  * either 200 (decoded and stored) or 429 (refused, nothing stored), never anything else.

@@ -1,5 +1,6 @@
 /**
- * The decode task stamps `bulwark.provenance` on every event of every protocol (issue 11), inline and on a decode
+ * The decode task stamps `bulwark.provenance` on every event of every protocol (docs/ARCHITECTURE.md, "Provenance"),
+ * inline and on a decode
  * thread alike, whatever the payload says; `event.ingested` is the collector's receive time; the source of a `_bulk`
  * document is `logs` unless it was mapped natively for a granted token.
  */

@@ -1,8 +1,9 @@
 /**
- * Telling a poison event from an outage (issue 11 item 6). When evaluating one event throws, the correlator must
- * choose between setting that event aside (dead-letter) so the rest of the stream is evaluated, and giving the whole
- * batch back to the bus for redelivery. Getting it wrong either way is a detection failure: dead-lettering during an
- * outage would throw away events that were fine, and redelivering a poison event forever stalls the stream.
+ * Telling a poison event from an outage (docs/ARCHITECTURE.md, "Detection never stalls"). When evaluating one event
+ * throws, the correlator must choose between setting that event aside (dead-letter) so the rest of the stream is
+ * evaluated, and giving the whole batch back to the bus for redelivery. Getting it wrong either way is a detection
+ * failure: dead-lettering during an outage would throw away events that were fine, and redelivering a poison event
+ * forever stalls the stream.
  *
  * - `infrastructure`: the store, Redis or the network failed, or a write kept conflicting — nothing about the event.
  *   The batch is redelivered at once and no event is dead-lettered.

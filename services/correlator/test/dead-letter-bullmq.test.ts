@@ -1,6 +1,7 @@
 // services: redis
 /**
- * The scale-mode shape of the dead-letter and of concurrent batches (issue 11 item 6): BullMQ on the real Redis, the
+ * The scale-mode shape of the dead-letter and of concurrent batches (docs/ARCHITECTURE.md, "Detection never
+ * stalls"): BullMQ on the real Redis, the
  * window state in Redis, one correlator handling four batches at once. The poison is a real refusal by the case store
  * (a trigger aborting the insert of the alert built from one event).
  *

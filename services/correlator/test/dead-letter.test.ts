@@ -1,8 +1,8 @@
 /**
- * Detection never stalls (issue 11 item 6), on the real embedded pieces: the SQLite log store, `LocalBus` (the outbox
- * cursor), the SQLite case store and the case service. The poison is a real refusal — a trigger on the case table
- * that aborts the insert of the alert built from one event — so the correlator sees exactly what a store refusing a
- * record produces; the outage is the case store's connection really being closed and reopened.
+ * Detection never stalls (docs/ARCHITECTURE.md, "Detection never stalls"), on the real embedded pieces: the SQLite log
+ * store, `LocalBus` (the outbox cursor), the SQLite case store and the case service. The poison is a real refusal — a
+ * trigger on the case table that aborts the insert of the alert built from one event — so the correlator sees exactly
+ * what a store refusing a record produces; the outage is the case store's connection really being closed and reopened.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,7 +1,8 @@
 /**
- * Alert provenance from evidence (issue 11): the source kind the collector stamped (missing: untrusted `logs`), the
- * received time from `event.ingested` (never `@timestamp`), and the conservative `logs` for correlations whose
- * rules may read non-reserved datasets; plus the failure classification that decides dead-letter vs redelivery.
+ * Alert provenance from evidence (docs/ARCHITECTURE.md, "Provenance"): the source kind the collector stamped (missing:
+ * untrusted `logs`), the received time from `event.ingested` (never `@timestamp`), and the conservative `logs` for
+ * correlations whose rules may read non-reserved datasets; plus the failure classification that decides dead-letter vs
+ * redelivery.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,11 +1,11 @@
 /**
- * The responder service (issue 6 item 3), started by its own process (scale mode: a BullMQ worker beside any number of
- * others) and by the all-in-one process. Its root hands it the responders' queue, the Kubernetes clients and the
- * process's case service (`ResponderDeps`); it opens none of them. Recorded alerts arrive as jobs on the queue, start
- * the runs their playbooks' triggers ask for, and every run advances as jobs too — scheduled again for approval
- * deadlines and retry back-offs — so nothing waits in one process's memory. At start it picks up every active run and
- * the alerts of the last minutes (a notice lost with a crashed process): run ids are deterministic, so this starts
- * nothing twice.
+ * The responder service (docs/ARCHITECTURE.md, "Response"), started by its own process (scale mode: a BullMQ worker
+ * beside any number of others) and by the all-in-one process. Its root hands it the responders' queue, the Kubernetes
+ * clients and the process's case service (`ResponderDeps`); it opens none of them. Recorded alerts arrive as jobs on
+ * the queue, start the runs their playbooks' triggers ask for, and every run advances as jobs too — scheduled again for
+ * approval deadlines and retry back-offs — so nothing waits in one process's memory. At start it picks up every active
+ * run and the alerts of the last minutes (a notice lost with a crashed process): run ids are deterministic, so this
+ * starts nothing twice.
  */
 import { fileURLToPath } from 'node:url';
 import { ACTIONS, DEFAULT_PROTECTED_NAMESPACES, type ActionContext, type KubeClients } from '@bulwark/actions';
@@ -50,7 +50,8 @@ export function actionContextFrom(config: Config, cases: CaseService, kube: Kube
   const publicUrl = responder.public_url?.replace(/\/$/, '');
   return {
     kube,
-    // The defaults always count; the configuration adds to them (issue 11).
+    // The defaults always count; the configuration adds to them, so a list naming only its own namespaces never
+    // unprotects kube-system or bulwark.
     protectedNamespaces: [...new Set([...DEFAULT_PROTECTED_NAMESPACES, ...responder.protected_namespaces])],
     http: { allowHosts: responder.http.allow_hosts, allowCidrs: responder.http.allow_cidrs, timeoutMs: responder.http.timeout },
     ...(responder.smtp

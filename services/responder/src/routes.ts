@@ -1,9 +1,9 @@
 /**
- * The responder's API (issue 6 item 3): playbooks and actions to look at, runs to start (or dry-run), list, read,
- * approve, reject, cancel and undo, and the blast-radius breaker. Reads need `read`; starting, cancelling and undoing
- * need `respond`; deciding a step needs `approve` (and one of the approver scopes its playbook names), and never from
- * the run's requester (issue 11 item 7); resetting the breaker needs `admin`. Runs are changed only through these
- * transitions, and the audit trail has no write route at all.
+ * The responder's API (docs/ARCHITECTURE.md, "Response"): playbooks and actions to look at, runs to start (or dry-run),
+ * list, read, approve, reject, cancel and undo, and the blast-radius breaker. Reads need `read`; starting, cancelling
+ * and undoing need `respond`; deciding a step needs `approve` (and one of the approver scopes its playbook names), and
+ * never from the run's requester ("Separation of duties"); resetting the breaker needs `admin`. Runs are changed only
+ * through these transitions, and the audit trail has no write route at all.
  */
 import express, { Router } from 'express';
 import { z } from 'zod';

@@ -1,8 +1,9 @@
 /**
- * The responder's decision routes (issue 11 item 7) on a real app (SQLite, the in-process queue) with tokens in the
- * real token store: approving needs `approve` (respond alone is refused), the requester of a run cannot approve it
- * with any token of their name — admin included — a second person can, and both are in the audit trail; resetting
- * the breaker needs admin. The step's side effect is a real HTTP call to a local server, made only once approved.
+ * The responder's decision routes (docs/ARCHITECTURE.md, "Separation of duties") on a real app (SQLite, the in-process
+ * queue) with tokens in the real token store: approving needs `approve` (respond alone is refused), the requester of a
+ * run cannot approve it with any token of their name — admin included — a second person can, and both are in the audit
+ * trail; resetting the breaker needs admin. The step's side effect is a real HTTP call to a local server, made only
+ * once approved.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,7 +1,8 @@
 /**
  * Whether a role is cluster-admin-equivalent: `cluster-admin` itself, or any Role/ClusterRole with a rule granting
  * every verb (`*`) on every resource (`*`). Undo must never create a binding to such a role that the run journal did
- * not record removing (issue 11 item 8) — a role edited to grant everything after the revocation stays unbound.
+ * not record removing (docs/ARCHITECTURE.md, "Undo from the journal") — a role edited to grant everything after the
+ * revocation stays unbound.
  */
 import type * as k8s from '@kubernetes/client-node';
 import type { KubeClients } from '../kube.js';

@@ -10,7 +10,7 @@
  * (a metadata endpoint inside is never reachable, a private one needs its own `allowCidrs` entry).
  */
 import { BlockList, isIP, isIPv4 } from 'node:net';
-import { BulwarkError } from '@bulwark/schema';
+import { BulwarkError, parseCidr } from '@bulwark/schema';
 import type { HttpSettings } from '../action.js';
 
 /** Never reachable, whatever `allowCidrs` says: instance credentials live there. */
@@ -118,16 +118,17 @@ function isMetadata(address: string): boolean {
   return METADATA.has(normalise(inner ?? address));
 }
 
+/**
+ * The `allowCidrs` ranges as one list, each read by `parseCidr` — the same reading that validated
+ * `responder.http.allow_cidrs` at load. Settings that did not come through the configuration are checked here.
+ * @throws BulwarkError BWK_CONFIG_INVALID (field `http.allowCidrs`) for an entry that is not a CIDR.
+ */
 export function allowList(settings: HttpSettings): BlockList {
   const list = new BlockList();
-  for (const cidr of settings.allowCidrs ?? []) {
-    const m = /^([0-9a-fA-F:.]+)\/(\d{1,3})$/.exec(cidr.trim());
-    const family = m ? isIP(m[1]!) : 0;
-    const prefix = m ? Number(m[2]) : -1;
-    if (!m || family === 0 || prefix > (family === 4 ? 32 : 128)) {
-      throw new BulwarkError('BWK_CONFIG_INVALID', `http.allowCidrs: "${cidr}" is not a CIDR such as 127.0.0.0/8`, { field: 'http.allowCidrs' });
-    }
-    list.addSubnet(m[1]!, prefix, family === 4 ? 'ipv4' : 'ipv6');
+  for (const entry of settings.allowCidrs ?? []) {
+    const reading = parseCidr(entry);
+    if (!reading.success) throw new BulwarkError('BWK_CONFIG_INVALID', `http.allowCidrs: ${reading.problem}`, { field: 'http.allowCidrs' });
+    list.addSubnet(reading.cidr.address, reading.cidr.prefix, reading.cidr.family);
   }
   return list;
 }

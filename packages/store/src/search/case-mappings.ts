@@ -19,7 +19,7 @@ import type { CaseCollection } from '../case-port.js';
 const keyword = { type: 'keyword' } as const;
 const date = { type: 'date', format: 'strict_date_optional_time||epoch_millis', ignore_malformed: true } as const;
 
-/** Fields with a known meaning in every collection (names as in issue 4: status, severity, assignee, tags…). */
+/** Fields with a known meaning in every collection (as the case models name them: status, severity, assignee…). */
 const COMMON_PROPERTIES = {
   id: keyword,
   status: keyword,

@@ -1,5 +1,6 @@
 /**
- * The scale-mode CaseStore on Elasticsearch or OpenSearch (issue 3 item 2): one index per collection (see
+ * The scale-mode CaseStore on Elasticsearch or OpenSearch (docs/ARCHITECTURE.md, "Two modes, one code base"): one
+ * index per collection (see
  * case-mappings.ts), optimistic concurrency from the engine itself. A record's version is `"<_seq_no>:<_primary_term>"`
  * and an update is an index request with `if_seq_no`/`if_primary_term`, so two writers racing from the same read
  * cannot both win even on different Bulwark processes. Creates use the `_create` endpoint (`op_type=create`), so a

@@ -34,11 +34,11 @@
  *   mapped explicitly.
  * - `bulwark_seq` (long) is the arrival number that breaks ties between equal timestamps (see `log-store.ts`).
  * - `event.original` is stored, not indexed (as in ECS): it repeats the event, possibly at length.
- * - `bulwark.provenance.*` (issue 11, written by the collector) are keywords, so `bulwark.provenance.source:falco` and
- *   `bulwark.provenance.token.name:fluent-bit` are exact filters on every engine. Under `bulwark.claimed` (what a
- *   payload claimed and was not believed), `dataset`/`native` and the identity fields are keywords (strings, by the
- *   dynamic template); `payload` — a payload's own `bulwark` key, any shape — is kept but not indexed, so no sender can
- *   cause a mapping conflict there.
+ * - `bulwark.provenance.*` (written by the collector; docs/ARCHITECTURE.md, "Provenance") are keywords, so
+ *   `bulwark.provenance.source:falco` and `bulwark.provenance.token.name:fluent-bit` are exact filters on every engine.
+ *   Under `bulwark.claimed` (what a payload claimed and was not believed), `dataset`/`native` and the identity fields
+ *   are keywords (strings, by the dynamic template); `payload` — a payload's own `bulwark` key, any shape — is kept but
+ *   not indexed, so no sender can cause a mapping conflict there.
  */
 import type { EngineDialect } from './engine.js';
 

@@ -64,7 +64,8 @@ const MIGRATIONS: readonly string[] = [
     revoked_at TEXT
   ) STRICT;
   `,
-  // v2 (issue 11): a token's `sources` restriction, JSON text of a list of source kinds; NULL is unrestricted.
+  // v2: a token's `sources` restriction (docs/ARCHITECTURE.md, "Tokens and sources"),
+  // JSON text of a list of source kinds; NULL is unrestricted.
   `
   ALTER TABLE tokens ADD COLUMN sources TEXT;
   `,

@@ -1,8 +1,9 @@
 // services: opensearch
 /**
- * `bulwark.provenance` and `bulwark.claimed` (issue 11) in both log stores: provenance fields are exact filters
- * (`bulwark.provenance.source:falco`, the token's name, an element of `token_sources`), and a payload's claimed
- * `bulwark` block — any shape, a different one in each event — is kept and never a mapping conflict on OpenSearch or Elasticsearch.
+ * `bulwark.provenance` and `bulwark.claimed` (docs/ARCHITECTURE.md, "Provenance") in both log stores: provenance fields
+ * are exact filters (`bulwark.provenance.source:falco`, the token's name, an element of `token_sources`), and a
+ * payload's claimed `bulwark` block — any shape, a different one in each event — is kept and never a mapping conflict
+ * on OpenSearch or Elasticsearch.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
