@@ -158,7 +158,7 @@ async function responseCommand(argv: string[], io: CliIo): Promise<number> {
   return EXIT.usage;
 }
 
-/** True when this file is the program (`node --import tsx main.ts`), not imported by bin/bulwark.mjs or a test. */
+/** True when this file is the program (`node dist/main.js`, or from source under tsx), not imported by bin/bulwark.mjs or a test. */
 function isProgram(): boolean {
   const entry = process.argv[1];
   if (!entry) return false;

@@ -6,10 +6,17 @@
  * Usage: `runCaseStoreContract('sqlite', async (scope) => …)`. `makeStore(scope)` returns a new, not yet initialised
  * handle on the data of `scope`: the same scope twice means two connections (or clients) on the same data — used
  * to race writers — and different scopes never see each other's records. The suite calls `init()` and `close()`.
+ *
+ * Configuration: the suite runs on whatever adapter settings the caller gives and prints them first (settings.ts).
+ * It needs a write to be visible to the next query once it returns, which every product setting gives: SQLite at
+ * either `synchronous` (the product records alerts at NORMAL and people's changes at FULL; the setting only decides
+ * what survives a power cut, which no suite tests), and the search engines with `refresh=wait_for` (the callers
+ * here, at a 100 ms refresh interval for speed) or `refresh=true` (what the product opens the case store with).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { CaseCollection, CaseQuery, CaseRecord, CaseStore, MutableCaseCollection } from '../../src/case-port.js';
+import { settingsOf } from './settings.js';
 
 type Rec = CaseRecord & Record<string, unknown>;
 const T0 = Date.parse('2024-05-01T10:00:00.000Z');
@@ -54,6 +61,7 @@ export function runCaseStoreContract(name: string, makeStore: (scope: string) =>
     let store: CaseStore;
     before(async () => {
       store = await open('main');
+      console.log(`CaseStore contract: ${name} ${settingsOf(store)}`);
     });
     after(async () => {
       for (const s of opened) await s.close();

@@ -1,7 +1,13 @@
 /**
- * The LogStore contract: what every adapter (SQLite now, Elasticsearch/OpenSearch later) must do, run against the
- * real engine. It uses the port and the search language only. It assumes `append` resolves once the batch is
- * searchable (an engine with refresh intervals must refresh before resolving).
+ * The LogStore contract: what every adapter (SQLite, Elasticsearch, OpenSearch) must do, run against the real engine.
+ * It uses the port and the search language only. It assumes `append` resolves once the batch is searchable.
+ *
+ * Configuration: the suite runs on whatever adapter settings the caller gives and prints them first (settings.ts).
+ * SQLite: the product's (`synchronous` FULL by default, the writer thread or inline; `synchronous` only decides what
+ * survives a power cut). Search engines: NOT the product default. The suite needs read-your-writes, so its callers run
+ * `refresh=wait_for` (`store.refresh: wait_for`, at a 100 ms refresh interval for speed); the product default
+ * `store.refresh: false` acknowledges once durable and makes events searchable within `store.refresh_interval` (1 s),
+ * which this suite does not exercise.
  *
  * Usage: `runLogStoreContract('sqlite', async () => new SqliteLogStore({...}))` in a `*.test.ts` file; the suite calls
  * `init()` on each store it makes and `close()` when done.
@@ -13,6 +19,7 @@ import type { LogStore, SearchRequest, SortOrder } from '../../src/port.js';
 import { parseQuery } from '../../src/query/parse.js';
 import { FIXTURE, T0, at, pagingEvents } from './fixtures.js';
 import { QUERY_CASES, SPECIAL_CHARACTER_QUERIES } from './query-cases.js';
+import { settingsOf } from './settings.js';
 
 const idOf = (e: Event) => e.event.id;
 
@@ -41,6 +48,7 @@ export function runLogStoreContract(name: string, makeStore: () => Promise<LogSt
     const fresh = async (): Promise<LogStore> => {
       const store = await makeStore();
       await store.init();
+      if (opened.length === 0) console.log(`LogStore contract: ${name} ${settingsOf(store)}`);
       opened.push(store);
       return store;
     };

@@ -1,10 +1,14 @@
 /**
  * The TokenStore contract: put/get/list (oldest first)/count, replace by id, revoke once keeping the first time,
  * scopes checked. `open(scope)` returns a new store on its own data for each scope.
+ *
+ * Configuration: the suite runs on whatever adapter settings the caller gives and prints them first (settings.ts);
+ * the product's are SQLite at `synchronous` FULL and, in scale mode, the search-engine case store with `refresh=true`.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { StoredToken, TokenStore } from '../../src/port.js';
+import { settingsOf } from './settings.js';
 
 export const token = (id: string, createdAt: string, scopes = ['read']): StoredToken => ({
   id,
@@ -15,7 +19,14 @@ export const token = (id: string, createdAt: string, scopes = ['read']): StoredT
   revokedAt: null,
 });
 
-export function runTokenStoreContract(name: string, open: (scope: string) => TokenStore): void {
+export function runTokenStoreContract(name: string, openStore: (scope: string) => TokenStore): void {
+  let reported = false;
+  const open = (scope: string): TokenStore => {
+    const store = openStore(scope);
+    if (!reported) console.log(`TokenStore contract: ${name} ${settingsOf(store)}`);
+    reported = true;
+    return store;
+  };
   describe(`TokenStore contract: ${name}`, () => {
     it('puts, gets, lists oldest first and counts', async () => {
       const store = open('a');
