@@ -10,8 +10,8 @@
  * Configuration: the suite runs on whatever adapter settings the caller gives and prints them first (settings.ts).
  * It needs a write to be visible to the next query once it returns, which every product setting gives: SQLite at
  * either `synchronous` (the product records alerts at NORMAL and people's changes at FULL; the setting only decides
- * what survives a power cut, which no suite tests), and the search engines with `refresh=wait_for` (the callers
- * here, at a 100 ms refresh interval for speed) or `refresh=true` (what the product opens the case store with).
+ * what survives a power cut, which no suite tests), and the search engines with `refresh=true`, what the product opens
+ * the case store with and what the engine suites run (`refresh=wait_for` would pass too, more slowly).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
