@@ -1,4 +1,3 @@
-// services: opensearch redis
 /**
  * Detection end to end, scale mode: collector → BullMQ on a real Redis → correlator processes → alerts and incidents in
  * a real OpenSearch, seen through the API.
@@ -14,7 +13,7 @@ import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
 import { attack, expectAttackIncident, USER } from '../support/attack.js';
 import { startScaleDeployment, type ScaleDeployment } from '../support/scale-deployment.js';
-import { OPENSEARCH, SEARCH_ENGINES } from '../support/search-engines.js';
+import { OPENSEARCH, type SearchEngine } from '../support/search-engines.js';
 import type { Harness } from '../support/harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -174,119 +173,122 @@ async function expectSameDetections(d: ScaleDeployment, expected: ReturnType<typ
 
 const STREAM_ENV = { BULWARK_ALLOWED_LATENESS: '10m', BULWARK_BUS_LOCK_DURATION: '4s' };
 
-for (const engine of SEARCH_ENGINES) describe(`detection in scale mode: collector → BullMQ/Redis → correlator processes → ${engine.name}`, () => {
-  const t0 = Date.now() - 30 * 60_000;
-  const batches = stream(t0);
-  const total = batches.reduce((n, b) => n + b.length, 0);
-  let one: ScaleDeployment;
-  let reference: ReturnType<typeof detected>;
+/** The suite on one engine; each engine has its own file so each gets its own time budget and runs beside the other. */
+export function detectionScaleSuite(engine: SearchEngine): void {
+  describe(`detection in scale mode: collector → BullMQ/Redis → correlator processes → ${engine.name}`, () => {
+    const t0 = Date.now() - 30 * 60_000;
+    const batches = stream(t0);
+    const total = batches.reduce((n, b) => n + b.length, 0);
+    let one: ScaleDeployment;
+    let reference: ReturnType<typeof detected>;
 
-  before(async () => {
-    one = await startScaleDeployment(1, STREAM_ENV, engine);
-  });
-  after(() => one?.close());
-
-  it('the attack becomes one incident holding the three alerts and the critical multi-stage breach alert', async () => {
-    const res = await one.h.fetch('/v1/ingest/k8s-audit', {
-      method: 'POST',
-      token: one.h.tokens.ingest,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(attack),
+    before(async () => {
+      one = await startScaleDeployment(1, STREAM_ENV, engine);
     });
-    assert.deepEqual(await res.json(), { accepted: 3, created: 3, duplicates: 0, rejected: 0 });
-    await expectAttackIncident(getter(one.h), 30_000);
-  });
+    after(() => one?.close());
 
-  it('a process on an engine without some of its features says so in one log line at start', async () => {
-    // The embedded Elasticsearch test node lacks the rest-root and data-streams modules; OpenSearch (no retention
-    // configured here, so ISM is not probed) lacks nothing the adapter uses.
-    const lines = one.correlators[0]!.output().split('\n').filter((l) => l.includes(' lacks '));
-    const root = await fetch(`${engine.url()}/`);
-    if (root.status === 200) assert.ok(lines.length <= 1, lines.join('\n'));
-    else {
-      assert.equal(lines.length, 1, one.correlators[0]!.output().slice(-3000));
-      const { msg, level } = JSON.parse(lines[0]!) as { msg: string; level: number };
-      assert.equal(level, 30, 'info: a choice, not a fault');
-      assert.match(msg, /^elasticsearch \S+ lacks the root endpoint \(GET \/\).*; the data stream API .*_resolve\/index/);
-    }
-  });
+    it('the attack becomes one incident holding the three alerts and the critical multi-stage breach alert', async () => {
+      const res = await one.h.fetch('/v1/ingest/k8s-audit', {
+        method: 'POST',
+        token: one.h.tokens.ingest,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(attack),
+      });
+      assert.deepEqual(await res.json(), { accepted: 3, created: 3, duplicates: 0, rejected: 0 });
+      await expectAttackIncident(getter(one.h), 30_000);
+    });
 
-  it('one correlator process: the reference detections of the stream', async () => {
-    const before = await one.status(one.correlators[0]!);
-    for (const batch of batches) await postAudit(one.h, batch);
-    const deadline = Date.now() + 60_000;
-    while ((await one.status(one.correlators[0]!)).events < before.events + total) {
-      assert.ok(Date.now() < deadline, `the correlator took every published event: ${JSON.stringify(await one.status(one.correlators[0]!))}\n${one.correlators[0]!.output().slice(-3000)}`);
-      await sleep(200);
-    }
-    await sleep(1_000);
-    // The attack of the first test is in this deployment too: its user's alerts are not part of the stream's.
-    const alerts = (await allAlerts(one.h)).filter((a) => !a.group_key.includes(USER));
-    reference = detected(alerts);
-    const rules = Object.keys(reference.rules);
-    assert.ok(rules.length >= 8, `several rule alerts: ${rules.join(' | ')}`);
-    assert.ok(Object.values(reference.rules).some((r) => r.count > 1), 'repeats were folded by suppression');
-    assert.ok(reference.correlations.length >= 7, `secrets enumeration ×4 and brute force ×3: ${reference.correlations.join(' | ')}`);
-    assert.equal((await one.status(one.correlators[0]!)).failures, 0);
-  });
-
-  if (engine === OPENSEARCH) it('three correlator processes on one Redis produce exactly the alerts of one', async () => {
-    assert.ok(reference, 'the reference run ran');
-    const three = await startScaleDeployment(3, STREAM_ENV, engine);
-    try {
-      for (const batch of batches) await postAudit(three.h, batch);
-      await expectSameDetections(three, reference, 90_000);
-      const shares = await Promise.all(three.correlators.map((c) => three.status(c)));
-      assert.equal(shares.reduce((n, s) => n + s.events, 0), total, `each event handled once: ${JSON.stringify(shares)}`);
-      assert.ok(shares.filter((s) => s.batches > 0).length >= 2, `the work was shared: ${JSON.stringify(shares)}`);
-    } finally {
-      await three.close();
-    }
-  });
-
-  it('two correlator processes with concurrency 4, fed the stream twice, produce exactly the alerts of one', async () => {
-    assert.ok(reference, 'the reference run ran');
-    // Correlation alerts produced but not yet recorded belong to the batch in hand, so batches handled at
-    // the same time in one process can neither drop nor double each other's; a second feeding is all repeats.
-    const two = await startScaleDeployment(2, { ...STREAM_ENV, BULWARK_CORRELATOR_CONCURRENCY: '4' }, engine);
-    try {
-      for (const batch of batches) await postAudit(two.h, batch);
-      // The second time cut into other batches (other batch ids, so the bus cannot recognise them): every event is a
-      // repeat only the correlator's idempotence can absorb.
-      const events = batches.flat();
-      for (let i = 0; i < events.length; i += 7) await postAudit(two.h, events.slice(i, i + 7));
-      await expectSameDetections(two, reference, 90_000);
-      const shares = await Promise.all(two.correlators.map((c) => two.status(c)));
-      assert.equal(shares.reduce((n, s) => n + s.events, 0), 2 * total, `both feedings evaluated: ${JSON.stringify(shares)}`);
-      assert.deepEqual(shares.map((s) => [s.failures, s.dead_lettered]), [[0, 0], [0, 0]], `no failure, nothing set aside: ${JSON.stringify(shares)}`);
-    } finally {
-      await two.close();
-    }
-  });
-
-  if (engine === OPENSEARCH) it('a correlator killed with SIGKILL mid-stream loses no alert and duplicates none', async () => {
-    assert.ok(reference, 'the reference run ran');
-    // The victim runs alone until it has handled part of the stream; a survivor joins; the victim is killed right
-    // after more batches were published, so it most likely dies holding one (redelivered once its lock lapses).
-    const d = await startScaleDeployment(1, STREAM_ENV, engine);
-    try {
-      const victim = d.correlators[0]!;
-      const third = Math.floor(batches.length / 3);
-      for (const batch of batches.slice(0, third)) await postAudit(d.h, batch);
-      const deadline = Date.now() + 60_000;
-      while ((await d.status(victim)).batches === 0) {
-        assert.ok(Date.now() < deadline, 'the victim took batches');
-        await sleep(100);
+    it('a process on an engine without some of its features says so in one log line at start', async () => {
+      // The embedded Elasticsearch test node lacks the rest-root and data-streams modules; OpenSearch (no retention
+      // configured here, so ISM is not probed) lacks nothing the adapter uses.
+      const lines = one.correlators[0]!.output().split('\n').filter((l) => l.includes(' lacks '));
+      const root = await fetch(`${engine.url()}/`);
+      if (root.status === 200) assert.ok(lines.length <= 1, lines.join('\n'));
+      else {
+        assert.equal(lines.length, 1, one.correlators[0]!.output().slice(-3000));
+        const { msg, level } = JSON.parse(lines[0]!) as { msg: string; level: number };
+        assert.equal(level, 30, 'info: a choice, not a fault');
+        assert.match(msg, /^elasticsearch \S+ lacks the root endpoint \(GET \/\).*; the data stream API .*_resolve\/index/);
       }
-      await d.startCorrelator();
-      for (const batch of batches.slice(third, third + 3)) await postAudit(d.h, batch);
-      const handled = (await d.status(victim)).events;
-      victim.child.kill('SIGKILL');
-      assert.ok(handled < total, `killed mid-stream (${handled} of ${total} events handled)`);
-      for (const batch of batches.slice(third + 3)) await postAudit(d.h, batch);
-      await expectSameDetections(d, reference, 90_000);
-    } finally {
-      await d.close();
-    }
+    });
+
+    it('one correlator process: the reference detections of the stream', async () => {
+      const before = await one.status(one.correlators[0]!);
+      for (const batch of batches) await postAudit(one.h, batch);
+      const deadline = Date.now() + 60_000;
+      while ((await one.status(one.correlators[0]!)).events < before.events + total) {
+        assert.ok(Date.now() < deadline, `the correlator took every published event: ${JSON.stringify(await one.status(one.correlators[0]!))}\n${one.correlators[0]!.output().slice(-3000)}`);
+        await sleep(200);
+      }
+      await sleep(1_000);
+      // The attack of the first test is in this deployment too: its user's alerts are not part of the stream's.
+      const alerts = (await allAlerts(one.h)).filter((a) => !a.group_key.includes(USER));
+      reference = detected(alerts);
+      const rules = Object.keys(reference.rules);
+      assert.ok(rules.length >= 8, `several rule alerts: ${rules.join(' | ')}`);
+      assert.ok(Object.values(reference.rules).some((r) => r.count > 1), 'repeats were folded by suppression');
+      assert.ok(reference.correlations.length >= 7, `secrets enumeration ×4 and brute force ×3: ${reference.correlations.join(' | ')}`);
+      assert.equal((await one.status(one.correlators[0]!)).failures, 0);
+    });
+
+    if (engine === OPENSEARCH) it('three correlator processes on one Redis produce exactly the alerts of one', async () => {
+      assert.ok(reference, 'the reference run ran');
+      const three = await startScaleDeployment(3, STREAM_ENV, engine);
+      try {
+        for (const batch of batches) await postAudit(three.h, batch);
+        await expectSameDetections(three, reference, 90_000);
+        const shares = await Promise.all(three.correlators.map((c) => three.status(c)));
+        assert.equal(shares.reduce((n, s) => n + s.events, 0), total, `each event handled once: ${JSON.stringify(shares)}`);
+        assert.ok(shares.filter((s) => s.batches > 0).length >= 2, `the work was shared: ${JSON.stringify(shares)}`);
+      } finally {
+        await three.close();
+      }
+    });
+
+    it('two correlator processes with concurrency 4, fed the stream twice, produce exactly the alerts of one', async () => {
+      assert.ok(reference, 'the reference run ran');
+      // Correlation alerts produced but not yet recorded belong to the batch in hand, so batches handled at
+      // the same time in one process can neither drop nor double each other's; a second feeding is all repeats.
+      const two = await startScaleDeployment(2, { ...STREAM_ENV, BULWARK_CORRELATOR_CONCURRENCY: '4' }, engine);
+      try {
+        for (const batch of batches) await postAudit(two.h, batch);
+        // The second time cut into other batches (other batch ids, so the bus cannot recognise them): every event is a
+        // repeat only the correlator's idempotence can absorb.
+        const events = batches.flat();
+        for (let i = 0; i < events.length; i += 7) await postAudit(two.h, events.slice(i, i + 7));
+        await expectSameDetections(two, reference, 90_000);
+        const shares = await Promise.all(two.correlators.map((c) => two.status(c)));
+        assert.equal(shares.reduce((n, s) => n + s.events, 0), 2 * total, `both feedings evaluated: ${JSON.stringify(shares)}`);
+        assert.deepEqual(shares.map((s) => [s.failures, s.dead_lettered]), [[0, 0], [0, 0]], `no failure, nothing set aside: ${JSON.stringify(shares)}`);
+      } finally {
+        await two.close();
+      }
+    });
+
+    if (engine === OPENSEARCH) it('a correlator killed with SIGKILL mid-stream loses no alert and duplicates none', async () => {
+      assert.ok(reference, 'the reference run ran');
+      // The victim runs alone until it has handled part of the stream; a survivor joins; the victim is killed right
+      // after more batches were published, so it most likely dies holding one (redelivered once its lock lapses).
+      const d = await startScaleDeployment(1, STREAM_ENV, engine);
+      try {
+        const victim = d.correlators[0]!;
+        const third = Math.floor(batches.length / 3);
+        for (const batch of batches.slice(0, third)) await postAudit(d.h, batch);
+        const deadline = Date.now() + 60_000;
+        while ((await d.status(victim)).batches === 0) {
+          assert.ok(Date.now() < deadline, 'the victim took batches');
+          await sleep(100);
+        }
+        await d.startCorrelator();
+        for (const batch of batches.slice(third, third + 3)) await postAudit(d.h, batch);
+        const handled = (await d.status(victim)).events;
+        victim.child.kill('SIGKILL');
+        assert.ok(handled < total, `killed mid-stream (${handled} of ${total} events handled)`);
+        for (const batch of batches.slice(third + 3)) await postAudit(d.h, batch);
+        await expectSameDetections(d, reference, 90_000);
+      } finally {
+        await d.close();
+      }
+    });
   });
-});
+}
