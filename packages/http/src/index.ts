@@ -6,3 +6,4 @@ export * from './deps.js';
 export * from './serve.js';
 export * from './client-errors.js';
 export * from './tls-server.js';
+export * from './client-cert.js';
