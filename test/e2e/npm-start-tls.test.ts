@@ -31,24 +31,14 @@ import { until } from '../support/until.js';
 
 type AuditHit = { kubernetes?: { audit?: { verb?: string; objectRef?: { resource?: string; namespace?: string } } }; bulwark?: { provenance?: { source: string; route: string; token: { id: string; name: string; credential?: string } } } };
 
-/**
- * `npm start` serving HTTPS on the webhook's port (plain HTTP beside it for the test's own calls). Another suite may
- * hold that port a little longer (the webhook's target is one port for every suite): wait it out.
- */
-async function startOnAuditPort(dir: string, tlsYaml: string): Promise<BulwarkProcess> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      return await startBulwark({
-        dir,
-        env: { BULWARK_PORT: kubeEnv('KUBE_AUDIT_PORT') },
-        configYaml: ['server:', `  tls: { cert_file: '${kubeEnv('KUBE_AUDIT_TLS_CERT')}', key_file: '${kubeEnv('KUBE_AUDIT_TLS_KEY')}', http_port: 0${tlsYaml} }`, ''].join('\n'),
-      });
-    } catch (err) {
-      if (!/EADDRINUSE/.test(String(err)) || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
+/** `npm start` serving HTTPS on the webhook's port, plain HTTP beside it for the test's own calls. */
+function startOnAuditPort(dir: string, tlsYaml: string): Promise<BulwarkProcess> {
+  return startBulwark({
+    dir,
+    env: { BULWARK_PORT: kubeEnv('KUBE_AUDIT_PORT') },
+    configYaml: ['server:', `  tls: { cert_file: '${kubeEnv('KUBE_AUDIT_TLS_CERT')}', key_file: '${kubeEnv('KUBE_AUDIT_TLS_KEY')}', http_port: 0${tlsYaml} }`, ''].join('\n'),
+    retryBusyPortMs: 60_000,
+  });
 }
 
 describe('the real API server audits into npm start over its own TLS', () => {

@@ -45,10 +45,27 @@ export interface BulwarkProcessOptions {
   dir?: string;
   /** Bootstrap admin secret; default: a random one. */
   adminToken?: string;
+  /**
+   * A fixed port another suite may still hold for a moment (the audit webhook's target is one port for every suite):
+   * start again while the process exits with EADDRINUSE, for up to this long.
+   */
+  retryBusyPortMs?: number;
 }
 
 /** Starts the real process and waits until it listens. */
 export async function startBulwark(options: BulwarkProcessOptions = {}): Promise<BulwarkProcess> {
+  const deadline = Date.now() + (options.retryBusyPortMs ?? 0);
+  for (;;) {
+    try {
+      return await startOnce(options);
+    } catch (err) {
+      if (!/EADDRINUSE/.test(String(err)) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+async function startOnce(options: BulwarkProcessOptions): Promise<BulwarkProcess> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'bwk-proc-'));
   const admin = options.adminToken ?? `bwk_admin_${randomBytes(16).toString('hex')}`;
   const env: Record<string, string> = {};
