@@ -55,7 +55,7 @@ const h = await startHarness(
     correlator: { pollIntervalMs: 50 },
     port: Number(kubeEnv('KUBE_AUDIT_PORT')),
     tokens: [{ name: 'kube-apiserver-audit', scopes: ['ingest'], secret: kubeEnv('KUBE_AUDIT_TOKEN') }],
-    tls: { cert: readFileSync(kubeEnv('KUBE_AUDIT_TLS_CERT'), 'utf8'), key: readFileSync(kubeEnv('KUBE_AUDIT_TLS_KEY'), 'utf8') },
+    tls: { certFile: kubeEnv('KUBE_AUDIT_TLS_CERT'), keyFile: kubeEnv('KUBE_AUDIT_TLS_KEY') },
     responder: { kube: kubeClients({ server: kubeEnv('KUBE_API_URL'), caFile: kubeEnv('KUBE_CA_FILE'), token: kubeEnv('KUBE_RESPONDER_TOKEN') }) },
   },
 );

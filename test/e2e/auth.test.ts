@@ -128,6 +128,27 @@ describe('authentication and scopes', () => {
     assert.equal(((await bad.json()) as { error: { details: { field: string } } }).error.details.field, 'scopes.0');
   });
 
+  it('a token may be bound to a client certificate identity: listed, one live token per identity, an empty binding refused', async () => {
+    const post = (body: unknown) => h.fetch('/v1/tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const binding = { subject_cn: 'kube-apiserver-audit', san_dns: 'apiserver.example' };
+    const res = await post({ name: 'apiserver-mtls', scopes: ['ingest'], sources: ['k8s-audit'], client_cert: binding });
+    assert.equal(res.status, 201);
+    const minted = (await res.json()) as { id: string; client_cert: unknown };
+    assert.deepEqual(minted.client_cert, binding);
+    const list = (await (await h.fetch('/v1/tokens')).json()) as { items: Array<{ id: string; clientCert?: unknown }> };
+    assert.deepEqual(list.items.find((t) => t.id === minted.id)?.clientCert, { subjectCn: 'kube-apiserver-audit', sanDns: 'apiserver.example' });
+    const again = await post({ name: 'apiserver-mtls-2', scopes: ['ingest'], client_cert: { subject_cn: 'kube-apiserver-audit', san_dns: 'APISERVER.example' } });
+    assert.equal(again.status, 409, 'the same identity bound twice would be ambiguous');
+    assert.equal(((await again.json()) as { error: { details: { id: string } } }).error.details.id, minted.id);
+    assert.equal((await h.fetch(`/v1/tokens/${minted.id}`, { method: 'DELETE' })).status, 204);
+    assert.equal((await post({ name: 'apiserver-mtls-2', scopes: ['ingest'], client_cert: binding })).status, 201, 'free again once revoked');
+    for (const client_cert of [{}, { subject_cn: '' }, { issuer: 'x' }]) {
+      const bad = await post({ name: 'x', scopes: ['ingest'], client_cert });
+      assert.equal(bad.status, 400, JSON.stringify(client_cert));
+      assert.match(((await bad.json()) as { error: { details: { field: string } } }).error.details.field, /^client_cert/);
+    }
+  });
+
   it('a token may be restricted to source kinds; an unknown kind is refused naming the field', async () => {
     const res = await h.fetch('/v1/tokens', {
       method: 'POST',

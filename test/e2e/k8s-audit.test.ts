@@ -1,8 +1,8 @@
 // services: k8s
 /**
  * The audit webhook end to end: a real Kubernetes API server (test/services/up k8s: kube-apiserver on an embedded etcd,
- * token auth, RBAC) sends its audit log through its webhook to the collector. An attacker's actions through the real
- * API, made with @kubernetes/client-node — a privileged pod, an exec into it (refused later for want of a kubelet, but
+ * token auth, RBAC) sends its audit log through its webhook to the collector, which serves HTTPS itself (server.tls,
+ * no terminator in front). An attacker's actions through the real API, made with @kubernetes/client-node — a privileged pod, an exec into it (refused later for want of a kubelet, but
  * authorized and audited), a secrets list, a ClusterRoleBinding to cluster-admin — arrive as audit events, are
  * searchable with the right user, verb and object, and raise the bundled detections as one incident. Then the
  * incident's critical breach alert names the pod, and the bundled `contain-compromised-pod` playbook quarantines
@@ -10,7 +10,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { kubeClients, QUARANTINE_LABEL } from '@bulwark/actions';
@@ -36,8 +35,8 @@ describe('a real kube-apiserver audits into the collector', () => {
       correlator: { pollIntervalMs: 50 },
       port: Number(kubeEnv('KUBE_AUDIT_PORT')),
       tokens: [{ name: 'kube-apiserver-audit', scopes: ['ingest'], secret: kubeEnv('KUBE_AUDIT_TOKEN') }],
-      // client-go sends the webhook's token only over TLS.
-      tls: { cert: readFileSync(kubeEnv('KUBE_AUDIT_TLS_CERT'), 'utf8'), key: readFileSync(kubeEnv('KUBE_AUDIT_TLS_KEY'), 'utf8') },
+      // client-go sends the webhook's token only over TLS: Bulwark serves it (server.tls) with the script's certificate.
+      tls: { certFile: kubeEnv('KUBE_AUDIT_TLS_CERT'), keyFile: kubeEnv('KUBE_AUDIT_TLS_KEY') },
       // The bundled playbooks, acting as the responder identity bound to deploy/responder-clusterrole.yaml.
       responder: { kube: kubeClients({ server: kubeEnv('KUBE_API_URL'), caFile: kubeEnv('KUBE_CA_FILE'), token: kubeEnv('KUBE_RESPONDER_TOKEN') }) },
     });

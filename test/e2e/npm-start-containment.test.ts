@@ -12,16 +12,14 @@
  * is a log line and quarantines nothing.
  *
  * The API server's webhook posts over HTTPS (client-go sends its token only over TLS) to KUBE_AUDIT_PORT with
- * KUBE_AUDIT_TOKEN (test/services/k8s.sh). `npm start` serves plain HTTP, so a TLS-terminating front forwards that
- * port to the process, as an ingress would; the API server's token is in the process's token store before it starts,
- * as a token minted earlier would be, granted exactly `k8s-audit`.
+ * KUBE_AUDIT_TOKEN (test/services/k8s.sh). `npm start` serves that HTTPS itself (`server.tls` with the script's
+ * certificate, no terminator in front); the API server's token is in the process's token store before it starts, as a
+ * token minted earlier would be, granted exactly `k8s-audit`.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
@@ -41,42 +39,6 @@ type Alert = { id: string; rule: { id: string }; count: number; entity: { kind: 
 type Run = { id: string; status: string; inputs: Record<string, unknown>; trigger: { kind: string; actor: string; alert_id: string | null }; evidence: { trusted: boolean; alert_id: string; provenance: { origin: string; sources: string[] } }; steps: Array<{ id: string; status: string }> };
 type Status = { thread?: boolean; answering?: boolean; restarts?: number; batches: number; events: number; alerts: number };
 
-/**
- * Forwards TLS connections on `port` to the process's plain HTTP port (waiting out a previous holder of the port);
- * `close` also ends the API server's kept-alive connections, which would otherwise hold it open for a minute.
- */
-async function tlsFront(port: number, target: number): Promise<{ close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server = createTlsServer({ cert: readFileSync(kubeEnv('KUBE_AUDIT_TLS_CERT')), key: readFileSync(kubeEnv('KUBE_AUDIT_TLS_KEY')) }, (socket) => {
-    const upstream = connect(target, '127.0.0.1');
-    for (const s of [socket, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-    }
-    socket.pipe(upstream).pipe(socket);
-    socket.on('error', () => upstream.destroy());
-    upstream.on('error', () => socket.destroy());
-  });
-  const close = async (): Promise<void> => {
-    const closed = new Promise((resolve) => server.close(resolve));
-    for (const s of sockets) s.destroy();
-    await closed;
-  };
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, '127.0.0.1', () => resolve());
-      });
-      return { close };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-}
-
 describe('the npm start worker-thread path: attacker audit events → correlator thread → responder → NetworkPolicy on the real test API server', () => {
   const ns = `npmstart-${randomBytes(3).toString('hex')}`;
   const pod = `evil-${randomBytes(3).toString('hex')}`;
@@ -84,7 +46,6 @@ describe('the npm start worker-thread path: attacker audit events → correlator
   const claimedUser = `claimed-${randomBytes(3).toString('hex')}@example.com`;
   let p: BulwarkProcess;
   let admin: KubeClients;
-  let front: { close(): Promise<void> } | undefined;
   let dir: string | undefined;
   let reader = '';
   let shipper = '';
@@ -108,16 +69,23 @@ describe('the npm start worker-thread path: attacker audit events → correlator
     await tokens.close();
     writeFileSync(join(dir, 'kube-token'), kubeEnv('KUBE_RESPONDER_TOKEN'));
     // No bus.redis_url: the embedded mode, as `npm start` runs it by default.
+    // `npm start` serves HTTPS itself on the webhook's port (server.tls), plain HTTP beside it for the test's calls.
     p = await startBulwark({
       dir,
-      configYaml: ['responder:', `  kube: { server: '${kubeEnv('KUBE_API_URL')}', token_file: '${join(dir, 'kube-token')}', ca_file: '${kubeEnv('KUBE_CA_FILE')}' }`, ''].join('\n'),
+      env: { BULWARK_PORT: kubeEnv('KUBE_AUDIT_PORT') },
+      configYaml: [
+        'server:',
+        `  tls: { cert_file: '${kubeEnv('KUBE_AUDIT_TLS_CERT')}', key_file: '${kubeEnv('KUBE_AUDIT_TLS_KEY')}', http_port: 0 }`,
+        'responder:',
+        `  kube: { server: '${kubeEnv('KUBE_API_URL')}', token_file: '${join(dir, 'kube-token')}', ca_file: '${kubeEnv('KUBE_CA_FILE')}' }`,
+        '',
+      ].join('\n'),
+      retryBusyPortMs: 60_000,
     });
     reader = (await p.mint('dashboard', ['read'])).token;
     shipper = (await p.mint('log-shipper', ['ingest'])).token;
-    front = await tlsFront(Number(kubeEnv('KUBE_AUDIT_PORT')), p.port);
   });
   after(async () => {
-    await front?.close();
     await p?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
     await admin?.core.deleteNamespace({ name: ns }).catch(() => {});

@@ -4,8 +4,9 @@
 # (admin, attacker, responder), RBAC, service-account signing keys, and the audit webhook in batch mode pointed at
 # KUBE_AUDIT_PORT (a loopback collector the e2e suite starts there, with KUBE_AUDIT_TOKEN as its ingest token).
 # Exports KUBE_API_URL, KUBE_CA_FILE, KUBE_ADMIN_TOKEN, KUBE_ATTACKER_TOKEN, KUBE_RESPONDER_TOKEN, KUBE_AUDIT_PORT,
-# KUBE_AUDIT_TOKEN, KUBE_AUDIT_TLS_CERT/_KEY (client-go sends the webhook token only over TLS, so the collector the
-# suite starts on KUBE_AUDIT_PORT serves HTTPS with this certificate).
+# KUBE_AUDIT_TOKEN, KUBE_AUDIT_TLS_CERT/_KEY (client-go sends the webhook token only over TLS, so the Bulwark the
+# suite starts on KUBE_AUDIT_PORT serves HTTPS with this certificate: server.tls), KUBE_AUDIT_CLIENT_CA and
+# KUBE_AUDIT_CLIENT_CN (the webhook also presents a client certificate with that CN, signed by that CA: mTLS).
 #
 # Knobs (environment):
 #   KUBE_PORT        first port tried for the API server (default 6443; next free up to 6460)
@@ -72,14 +73,23 @@ $_k8s_admin,bulwark-test-admin,1,system:masters
 $attacker,mallory@example.com,2,developers
 $responder,system:serviceaccount:bulwark:responder,3,system:serviceaccounts
 CSV
-  # client-go sends credentials only over TLS: the collector the suite starts for the webhook serves this certificate.
+  # client-go sends credentials only over TLS: the Bulwark the suite starts for the webhook serves this certificate...
   openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=bulwark-test-collector -addext subjectAltName=IP:127.0.0.1 \
     -keyout "$_k8s_dir/collector.key" -out "$_k8s_dir/collector.crt" 2>/dev/null || die "openssl could not make the collector certificate"
+  # ... and presents a client certificate (CN kube-apiserver-audit, from a CA of its own) beside its token, as a real
+  # API server would to a webhook that authenticates by mTLS (server.tls.client_ca_file): client-go sends both.
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=bulwark-test-audit-client-ca \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+    -keyout "$_k8s_dir/audit-client-ca.key" -out "$_k8s_dir/audit-client-ca.crt" 2>/dev/null || die "openssl could not make the audit client CA"
+  openssl req -newkey rsa:2048 -nodes -subj /CN=kube-apiserver-audit -keyout "$_k8s_dir/audit-client.key" -out "$_k8s_dir/audit-client.csr" 2>/dev/null &&
+    printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n' >"$_k8s_dir/audit-client.ext" &&
+    openssl x509 -req -in "$_k8s_dir/audit-client.csr" -CA "$_k8s_dir/audit-client-ca.crt" -CAkey "$_k8s_dir/audit-client-ca.key" -CAcreateserial \
+      -days 2 -extfile "$_k8s_dir/audit-client.ext" -out "$_k8s_dir/audit-client.crt" 2>/dev/null || die "openssl could not make the audit client certificate"
   cat >"$_k8s_dir/audit-webhook.kubeconfig" <<YAML
 apiVersion: v1
 kind: Config
 clusters: [{name: bulwark, cluster: {server: "https://127.0.0.1:$audit_port/v1/ingest/k8s-audit", certificate-authority: "$_k8s_dir/collector.crt"}}]
-users: [{name: kube-apiserver, user: {token: "$audit_token"}}]
+users: [{name: kube-apiserver, user: {token: "$audit_token", client-certificate: "$_k8s_dir/audit-client.crt", client-key: "$_k8s_dir/audit-client.key"}}]
 contexts: [{name: bulwark, context: {cluster: bulwark, user: kube-apiserver}}]
 current-context: bulwark
 YAML
@@ -131,6 +141,8 @@ export KUBE_AUDIT_PORT=$audit_port
 export KUBE_AUDIT_TOKEN=$audit_token
 export KUBE_AUDIT_TLS_CERT=$_k8s_dir/collector.crt
 export KUBE_AUDIT_TLS_KEY=$_k8s_dir/collector.key
+export KUBE_AUDIT_CLIENT_CA=$_k8s_dir/audit-client-ca.crt
+export KUBE_AUDIT_CLIENT_CN=kube-apiserver-audit
 ENV
   k8s_export
   log "k8s: kube-apiserver ready at $_k8s_url in $(fmt_ms $(($(now_ms) - t0))) (audit webhook → 127.0.0.1:$audit_port)"
@@ -146,7 +158,7 @@ k8s_stop() {
   rm -f "$_k8s_pid"
   local name
   for name in KUBE_API_URL KUBE_CA_FILE KUBE_ADMIN_TOKEN KUBE_ATTACKER_TOKEN KUBE_RESPONDER_TOKEN KUBE_AUDIT_PORT KUBE_AUDIT_TOKEN \
-    KUBE_AUDIT_TLS_CERT KUBE_AUDIT_TLS_KEY; do
+    KUBE_AUDIT_TLS_CERT KUBE_AUDIT_TLS_KEY KUBE_AUDIT_CLIENT_CA KUBE_AUDIT_CLIENT_CN; do
     env_unset "$name"
   done
   [[ -n $stopped ]] && log "k8s: stopped, data removed"

@@ -15,8 +15,11 @@ import { serviceScript } from './npm-script.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface BulwarkProcess {
+  /** Plain HTTP: the process's port, or with `server.tls` and `http_port` the plain port beside the HTTPS one. */
   url: string;
   port: number;
+  /** With `server.tls`: the port serving HTTPS (`server.port`); null without. */
+  tlsPort: number | null;
   dir: string;
   child: ChildProcess;
   /** The bootstrap admin token. */
@@ -42,10 +45,27 @@ export interface BulwarkProcessOptions {
   dir?: string;
   /** Bootstrap admin secret; default: a random one. */
   adminToken?: string;
+  /**
+   * A fixed port another suite may still hold for a moment (the audit webhook's target is one port for every suite):
+   * start again while the process exits with EADDRINUSE, for up to this long.
+   */
+  retryBusyPortMs?: number;
 }
 
 /** Starts the real process and waits until it listens. */
 export async function startBulwark(options: BulwarkProcessOptions = {}): Promise<BulwarkProcess> {
+  const deadline = Date.now() + (options.retryBusyPortMs ?? 0);
+  for (;;) {
+    try {
+      return await startOnce(options);
+    } catch (err) {
+      if (!/EADDRINUSE/.test(String(err)) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+async function startOnce(options: BulwarkProcessOptions): Promise<BulwarkProcess> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'bwk-proc-'));
   const admin = options.adminToken ?? `bwk_admin_${randomBytes(16).toString('hex')}`;
   const env: Record<string, string> = {};
@@ -64,8 +84,13 @@ export async function startBulwark(options: BulwarkProcessOptions = {}): Promise
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
   let port: number;
+  let tlsPort: number | null = null;
   try {
-    ({ port } = await listeningPort(child, 60_000));
+    const listening = await listeningPort(child, 60_000);
+    // With server.tls the port logged is the HTTPS one, and `listen` logs the plain one beside it first.
+    const plain = /"http_port":(\d+)/.exec(listening.output);
+    if (plain) [tlsPort, port] = [listening.port, Number(plain[1])];
+    else port = listening.port;
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
@@ -80,6 +105,7 @@ export async function startBulwark(options: BulwarkProcessOptions = {}): Promise
   return {
     url,
     port,
+    tlsPort,
     dir,
     child,
     admin,

@@ -7,13 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import { pino } from 'pino';
 import type { KubeClients } from '@bulwark/actions';
 import { LocalBus } from '@bulwark/bus';
 import { loadConfig, type Config } from '@bulwark/config';
 import type { Correlator } from '@bulwark/correlator';
-import { mintToken } from '@bulwark/http';
+import { listen, mintToken, plainServerOf } from '@bulwark/http';
 import { createLifetime, openCore } from '@bulwark/runtime';
 import { composeAllInOne, type AllInOneDeps, type CorrelatorPlacement, type CorrelatorThread } from '@bulwark/all-in-one';
 import type { Responder, ResponderOptions } from '@bulwark/responder';
@@ -55,10 +54,11 @@ export interface HarnessOptions {
   /** Tokens with known secrets to install before listening (a sender that is already retrying must not be refused). */
   tokens?: Array<{ name: string; scopes: string[]; secret: string }>;
   /**
-   * Also serve HTTPS on `port` with this PEM certificate and key, for a sender that sends credentials only over TLS
-   * (client-go); the harness's own `url` and `fetch` stay on plain HTTP on another port.
+   * Serve HTTPS on `port` with these PEM files as Bulwark does (`server.tls`, through the product's own `listen`), for
+   * a sender that sends credentials only over TLS (client-go); the harness's own `url` and `fetch` use the plain HTTP
+   * port beside it (`server.tls.http_port`).
    */
-  tls?: { cert: string; key: string };
+  tls?: { certFile: string; keyFile: string; clientCaFile?: string };
   /** Also start the responder in-process (playbooks, runs API), as `npm start` does. */
   responder?: boolean | HarnessResponderOptions;
 }
@@ -99,11 +99,18 @@ export async function startHarness(env: Record<string, string> = {}, options: Ha
   }
   const { app, deps, responder, thread } = composed;
   const embedded = composed.embedded ? embeddedOf(composed.embedded) : null;
-  const servers: Server[] = [createHttpServer(app)];
-  if (options.tls) servers.push(createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, app));
-  const ports = options.tls ? [0, options.port ?? 0] : [options.port ?? 0];
-  await Promise.all(servers.map((srv, i) => new Promise<void>((resolve) => srv.listen(ports[i], '127.0.0.1', resolve))));
-  const server = servers[0]!;
+  let servers: Server[];
+  let server: Server;
+  if (options.tls) {
+    const tls = { cert_file: options.tls.certFile, key_file: options.tls.keyFile, http_port: 0, ...(options.tls.clientCaFile ? { client_ca_file: options.tls.clientCaFile } : {}) };
+    const secure = await listen(app, { port: options.port ?? 0, host: '127.0.0.1', tls });
+    servers = [secure];
+    server = plainServerOf(secure)!;
+  } else {
+    server = createHttpServer(app);
+    servers = [server];
+    await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  }
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,

@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { DurationSchema } from './duration.js';
 import { HttpSettingsSchema, KubeSettingsSchema, SmtpSettingsSchema } from './responder-settings.js';
+import { TlsSettingsSchema } from './tls-settings.js';
 
 export { DurationSchema } from './duration.js';
 export { cidrProblem } from '@bulwark/schema';
@@ -23,8 +24,15 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       port: port.default(8080),
       host: z.string().min(1).default('0.0.0.0'),
+      /** Serve HTTPS on `port` (certificate and key reloaded when they change), optionally mTLS and plain HTTP beside. */
+      tls: TlsSettingsSchema.optional(),
     })
-    .prefault({}),
+    .prefault({})
+    .superRefine((server, ctx) => {
+      if (server.tls?.http_port !== undefined && server.tls.http_port !== 0 && server.tls.http_port === server.port) {
+        ctx.addIssue({ code: 'custom', path: ['tls', 'http_port'], message: `must differ from server.port (${server.port}), which serves HTTPS` });
+      }
+    }),
   /** Where the embedded store and other local state live. */
   data_dir: z.string().min(1).default('./data'),
   store: z
@@ -237,6 +245,10 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 export const ENV_VARS: Record<string, string[]> = {
   BULWARK_PORT: ['server', 'port'],
   BULWARK_HOST: ['server', 'host'],
+  BULWARK_TLS_CERT_FILE: ['server', 'tls', 'cert_file'],
+  BULWARK_TLS_KEY_FILE: ['server', 'tls', 'key_file'],
+  BULWARK_TLS_CLIENT_CA_FILE: ['server', 'tls', 'client_ca_file'],
+  BULWARK_HTTP_PORT: ['server', 'tls', 'http_port'],
   BULWARK_DATA_DIR: ['data_dir'],
   BULWARK_STORE: ['store', 'type'],
   BULWARK_STORE_URL: ['store', 'url'],

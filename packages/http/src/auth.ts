@@ -6,7 +6,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { BulwarkError, SourceKinds, type SourceKind } from '@bulwark/schema';
-import type { StoredToken, TokenStore } from '@bulwark/store';
+import type { Logger } from 'pino';
+import type { ClientCertBinding, StoredToken, TokenStore } from '@bulwark/store';
+import { bindingMatches, describeBinding, verifiedCertificateOf, type CertIdentity } from './client-cert.js';
 
 /**
  * `ingest`: send logs (shippers, the audit webhook, Falco); `alerts`: post alerts from other tools (POST /v1/alerts,
@@ -22,6 +24,13 @@ export interface Principal {
   scopes: string[];
   /** The token's `sources` restriction (docs/ARCHITECTURE.md, "Tokens and sources"); absent: unrestricted. */
   sources?: SourceKind[];
+  /**
+   * How the request proved it holds the token: its secret (`token`: Bearer, Basic or ApiKey), or a verified client
+   * certificate bound to it (`client-certificate`, client-cert.ts). Stamped on ingested events' provenance.
+   */
+  credential?: 'token' | 'client-certificate';
+  /** For `client-certificate`: the certificate's SHA-256 fingerprint and subject CN, for logs and audit. */
+  certificate?: { fingerprint256: string; subjectCn: string | null };
 }
 
 /** The source kinds a principal may speak for: its token's `sources`, or every kind when unrestricted. */
@@ -89,6 +98,7 @@ export function mintToken(
   scopes: string[],
   secret = `bwk_${randomBytes(32).toString('base64url')}`,
   sources?: SourceKind[],
+  clientCert?: ClientCertBinding,
 ): {
   secret: string;
   stored: StoredToken;
@@ -103,6 +113,7 @@ export function mintToken(
       createdAt: new Date().toISOString(),
       revokedAt: null,
       ...(sources !== undefined ? { sources } : {}),
+      ...(clientCert !== undefined ? { clientCert } : {}),
     },
   };
 }
@@ -132,8 +143,12 @@ export function secretsFromHeader(header: string | undefined, allowEsSchemes: bo
 
 export class Authenticator {
   private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
+  /** Live tokens bound to a client certificate, re-read at most every `cacheMs` (revocation applies within it). */
+  private bound: { tokens: Promise<StoredToken[]>; until: number } | null = null;
+  /** Certificates already logged as authenticating (fingerprint → token id), so the log says it once per binding. */
+  private readonly announced = new Map<string, string>();
 
-  constructor(private readonly tokens: TokenStore, private readonly cacheMs = 10_000) {}
+  constructor(private readonly tokens: TokenStore, private readonly cacheMs = 10_000, private readonly logger?: Logger) {}
 
   /** Resolves a secret to a principal, or null. Results are cached briefly; revocation applies within `cacheMs`. */
   async verify(secret: string): Promise<Principal | null> {
@@ -144,7 +159,7 @@ export class Authenticator {
     const stored = await this.tokens.getById(tokenIdOf(secret));
     let principal: Principal | null = null;
     if (stored && !stored.revokedAt && timingSafeEqual(Buffer.from(stored.hash), Buffer.from(key))) {
-      principal = { tokenId: stored.id, name: stored.name, scopes: stored.scopes, ...(stored.sources ? { sources: stored.sources } : {}) };
+      principal = { ...principalOf(stored), credential: 'token' };
     }
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(key, { principal, until: now + this.cacheMs });
@@ -153,21 +168,64 @@ export class Authenticator {
 
   forget(): void {
     this.cache.clear();
+    this.bound = null;
   }
 
-  /** Middleware: 401 without valid credentials, 403 without `scope` (admin holds every scope). */
+  /**
+   * The principal of the one live token bound to a verified client certificate's identity; null when none is.
+   * Two live tokens matching one certificate is a configuration mistake that must not pick either: refused.
+   */
+  async verifyCertificate(identity: CertIdentity): Promise<Principal | null> {
+    const now = Date.now();
+    if (!this.bound || this.bound.until <= now) {
+      const tokens = this.tokens.list().then((all) => all.filter((t) => t.clientCert && !t.revokedAt));
+      this.bound = { tokens, until: now + this.cacheMs };
+      tokens.catch(() => (this.bound = null));
+    }
+    const matching = (await this.bound.tokens).filter((t) => bindingMatches(t.clientCert!, identity));
+    if (matching.length > 1) {
+      throw new BulwarkError('BWK_AUTH_INVALID', `the client certificate matches ${matching.length} tokens' bindings; revoke all but one`, {
+        tokens: matching.map((t) => t.id),
+      });
+    }
+    const stored = matching[0];
+    if (!stored) return null;
+    if (this.announced.get(identity.fingerprint256) !== stored.id) {
+      if (this.announced.size > 1000) this.announced.clear();
+      this.announced.set(identity.fingerprint256, stored.id);
+      this.logger?.info(
+        { token_id: stored.id, token_name: stored.name, binding: describeBinding(stored.clientCert!), cert_fingerprint256: identity.fingerprint256, cert_cn: identity.subjectCn },
+        'client certificate authenticated as a token',
+      );
+    }
+    return { ...principalOf(stored), credential: 'client-certificate', certificate: { fingerprint256: identity.fingerprint256, subjectCn: identity.subjectCn } };
+  }
+
+  /**
+   * Middleware: 401 without valid credentials, 403 without `scope` (admin holds every scope).
+   *
+   * Credentials, in order: a token in the Authorization header; then, when no header token is valid, a client
+   * certificate the TLS server verified (client-cert.ts). A valid token wins over a certificate bound to another
+   * token — it is the credential the sender chose for this request. A sender that holds both (client-go presents its
+   * kubeconfig's token and certificate together) is authenticated by the certificate when its token is unknown or
+   * revoked. An unverified certificate is never a credential.
+   */
   require(scope: Scope, opts: { esSchemes?: boolean } = {}): RequestHandler {
     return async (req, _res, next) => {
       const secrets = secretsFromHeader(req.headers.authorization, opts.esSchemes ?? false);
-      if (!secrets.length) {
-        throw new BulwarkError('BWK_AUTH_MISSING', 'send a token: Authorization: Bearer <token>', { scope });
-      }
       let principal: Principal | null = null;
       for (const s of secrets) {
         principal = await this.verify(s);
         if (principal) break;
       }
-      if (!principal) throw new BulwarkError('BWK_AUTH_INVALID', 'the token is unknown or revoked');
+      const certificate = principal ? null : verifiedCertificateOf(req);
+      if (certificate) principal = await this.verifyCertificate(certificate);
+      if (!principal && secrets.length === 0 && !certificate) {
+        throw new BulwarkError('BWK_AUTH_MISSING', 'send a token: Authorization: Bearer <token>', { scope });
+      }
+      if (!principal) {
+        throw new BulwarkError('BWK_AUTH_INVALID', secrets.length > 0 ? 'the token is unknown or revoked' : 'no live token is bound to this client certificate');
+      }
       if (!principal.scopes.includes(scope) && !principal.scopes.includes('admin')) {
         throw new BulwarkError('BWK_AUTH_FORBIDDEN', `this route needs the "${scope}" scope`, {
           scope,
@@ -178,4 +236,8 @@ export class Authenticator {
       next();
     };
   }
+}
+
+function principalOf(stored: StoredToken): Principal {
+  return { tokenId: stored.id, name: stored.name, scopes: stored.scopes, ...(stored.sources ? { sources: stored.sources } : {}) };
 }

@@ -5,3 +5,5 @@ export * from './health.js';
 export * from './deps.js';
 export * from './serve.js';
 export * from './client-errors.js';
+export * from './tls-server.js';
+export * from './client-cert.js';

@@ -43,7 +43,7 @@ export async function openCore(config: Config, logger: Logger = createLogger(con
   lifetime.onClose(() => tokens.close());
   const minted = await bootstrapAdminToken(tokens, config.auth.bootstrap_token, logger);
   await warnUnrestrictedSenders(tokens, logger).catch((err: unknown) => logger.warn({ err }, 'could not list tokens to check their sources'));
-  return Object.freeze({ config, logger, lifetime, store, tokens, auth: new Authenticator(tokens), mintedAdminToken: minted });
+  return Object.freeze({ config, logger, lifetime, store, tokens, auth: new Authenticator(tokens, undefined, logger), mintedAdminToken: minted });
 }
 
 /** The log store alone, for a root that serves no HTTP (the embedded correlator thread reads events back by id). */

@@ -43,7 +43,7 @@ export async function runService(name: string, root: Root): Promise<Server> {
     await lifetime.close().catch(() => {});
     process.exit(1);
   }
-  const server = await listen(app, config.server);
+  const server = await listen(app, config.server, logger);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   logger.info({ port, data_dir: config.data_dir, store: config.store.type }, `bulwark ${name} listening on :${port}`);

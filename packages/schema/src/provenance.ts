@@ -33,8 +33,11 @@ export const EventProvenanceSchema = z.strictObject({
   protocol: z.string().max(64),
   /** The source kind this event speaks for, decided by route, decoder and token — never by the payload. */
   source: SourceKindSchema,
-  /** The token that sent it. */
-  token: z.strictObject({ id: z.string().max(64), name: z.string().max(256) }),
+  /**
+   * The token that sent it; `credential: client-certificate` when the sender proved it with a verified client
+   * certificate bound to the token (mTLS) rather than the token's secret (absent).
+   */
+  token: z.strictObject({ id: z.string().max(64), name: z.string().max(256), credential: z.literal('client-certificate').optional() }),
   /** The source kinds that token may speak for (`sources` on the token; every kind when unrestricted). */
   token_sources: z.array(SourceKindSchema).max(SourceKinds.length),
 });

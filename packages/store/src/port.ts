@@ -124,6 +124,21 @@ export interface StoredToken {
    * and its events carry these in `bulwark.provenance.token_sources`. Absent: unrestricted (every kind).
    */
   sources?: SourceKind[];
+  /**
+   * The client certificate identity this token stands for (mTLS): a request whose TLS connection presented a verified
+   * certificate matching every field given here authenticates as this token. Absent: no certificate does.
+   */
+  clientCert?: ClientCertBinding;
+}
+
+/** A client certificate identity a token is bound to: at least one field; each given field must match. */
+export interface ClientCertBinding {
+  /** The subject's common name, exactly. */
+  subjectCn?: string;
+  /** One of the certificate's DNS subject alternative names (case-insensitively). */
+  sanDns?: string;
+  /** One of the certificate's URI subject alternative names, exactly (e.g. a SPIFFE id). */
+  sanUri?: string;
 }
 
 /** Where API tokens live (hashed). */

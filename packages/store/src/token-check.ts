@@ -2,7 +2,10 @@
 import { BulwarkError, SourceKinds } from '@bulwark/schema';
 import type { StoredToken } from './port.js';
 
-/** Scopes a list of strings; sources, when present, a list of known source kinds (what auth relies on). */
+/**
+ * Scopes a list of strings; sources, when present, a list of known source kinds; a client certificate binding, when
+ * present, at least one known non-empty field (what auth relies on: an empty binding would match every certificate).
+ */
 export function checkToken(token: StoredToken): void {
   if (!Array.isArray(token.scopes) || token.scopes.some((s) => typeof s !== 'string')) {
     throw new BulwarkError('BWK_BAD_REQUEST', 'token scopes must be a list of strings', { field: 'scopes' });
@@ -10,4 +13,15 @@ export function checkToken(token: StoredToken): void {
   if (token.sources !== undefined && !(Array.isArray(token.sources) && token.sources.every((s) => (SourceKinds as readonly string[]).includes(s)))) {
     throw new BulwarkError('BWK_BAD_REQUEST', `token sources must be a list of: ${SourceKinds.join(', ')}`, { field: 'sources' });
   }
+  if (token.clientCert !== undefined && !isBinding(token.clientCert)) {
+    throw new BulwarkError('BWK_BAD_REQUEST', 'a token\'s client certificate binding names at least one of subjectCn, sanDns, sanUri, each a non-empty string', { field: 'clientCert' });
+  }
+}
+
+const BINDING_FIELDS = ['subjectCn', 'sanDns', 'sanUri'];
+
+function isBinding(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const entries = Object.entries(value);
+  return entries.length > 0 && entries.every(([k, v]) => BINDING_FIELDS.includes(k) && typeof v === 'string' && v.length > 0);
 }

@@ -5,7 +5,7 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
 import { BulwarkError, SourceKinds } from '@bulwark/schema';
-import { MAX_BUCKETS, parseQuery } from '@bulwark/store';
+import { MAX_BUCKETS, parseQuery, type ClientCertBinding } from '@bulwark/store';
 import { defaultSources, mintToken, SCOPES } from '@bulwark/http';
 import type { ApiDeps } from '@bulwark/runtime';
 import { autoInterval, HistogramParams, parseParams, SearchParams } from './params.js';
@@ -63,7 +63,32 @@ const NewToken = z.strictObject({
    * privilege (`defaultSources`: `logs` for ingest, `external` and `alertmanager` for alerts; admin unrestricted).
    */
   sources: z.array(z.enum(SourceKinds)).max(SourceKinds.length * 4).optional(),
+  /**
+   * Bind the token to a client certificate identity (mTLS, `server.tls.client_ca_file`): a request whose TLS
+   * connection presents a verified certificate matching every field given authenticates as this token.
+   */
+  client_cert: z
+    .strictObject({
+      subject_cn: z.string().min(1).max(256).optional(),
+      san_dns: z.string().min(1).max(253).optional(),
+      san_uri: z.string().min(1).max(2048).optional(),
+    })
+    .refine((b) => b.subject_cn !== undefined || b.san_dns !== undefined || b.san_uri !== undefined, 'name at least one of subject_cn, san_dns, san_uri')
+    .optional(),
 });
+
+/** The stored form of a requested binding. */
+function bindingOf(requested: NonNullable<z.infer<typeof NewToken>['client_cert']>): ClientCertBinding {
+  return {
+    ...(requested.subject_cn !== undefined ? { subjectCn: requested.subject_cn } : {}),
+    ...(requested.san_dns !== undefined ? { sanDns: requested.san_dns } : {}),
+    ...(requested.san_uri !== undefined ? { sanUri: requested.san_uri } : {}),
+  };
+}
+
+function sameBinding(a: ClientCertBinding, b: ClientCertBinding): boolean {
+  return a.subjectCn === b.subjectCn && a.sanDns?.toLowerCase() === b.sanDns?.toLowerCase() && a.sanUri === b.sanUri;
+}
 
 export function tokenRouter(deps: ApiDeps): Router {
   const { tokens, auth } = deps;
@@ -78,9 +103,23 @@ export function tokenRouter(deps: ApiDeps): Router {
       throw new BulwarkError('BWK_BAD_REQUEST', `field "${field}": ${issue.message}`, { field });
     }
     const sources = parsed.data.sources ? [...new Set(parsed.data.sources)] : defaultSources(parsed.data.scopes);
-    const { secret, stored } = mintToken(parsed.data.name, parsed.data.scopes, undefined, sources);
+    const clientCert = parsed.data.client_cert ? bindingOf(parsed.data.client_cert) : undefined;
+    if (clientCert) {
+      // One certificate, one token: a second live token with the same binding would make the certificate ambiguous.
+      const taken = (await tokens.list()).find((t) => !t.revokedAt && t.clientCert && sameBinding(t.clientCert, clientCert));
+      if (taken) throw new BulwarkError('BWK_CONFLICT', `token ${taken.id} (${taken.name}) is already bound to this client certificate identity; revoke it first`, { collection: 'tokens', id: taken.id });
+    }
+    const { secret, stored } = mintToken(parsed.data.name, parsed.data.scopes, undefined, sources, clientCert);
     await tokens.put(stored);
-    res.status(201).json({ id: stored.id, name: stored.name, scopes: stored.scopes, ...(sources ? { sources } : {}), token: secret });
+    if (clientCert) auth.forget();
+    res.status(201).json({
+      id: stored.id,
+      name: stored.name,
+      scopes: stored.scopes,
+      ...(sources ? { sources } : {}),
+      ...(parsed.data.client_cert ? { client_cert: parsed.data.client_cert } : {}),
+      token: secret,
+    });
   });
 
   router.get('/v1/tokens', admin, async (_req, res) => {

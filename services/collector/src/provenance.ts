@@ -46,7 +46,7 @@ export function provenanceOf(req: Request, r: IngestRoute): EventProvenance {
     route: r.route,
     protocol: r.protocol,
     source: r.source,
-    token: { id: principal.tokenId, name: principal.name.slice(0, 256) },
+    token: { id: principal.tokenId, name: principal.name.slice(0, 256), ...(principal.credential === 'client-certificate' ? { credential: 'client-certificate' as const } : {}) },
     token_sources: tokenSources(principal),
   };
 }

@@ -143,7 +143,7 @@ export function eventMappings(dialect: EngineDialect): Mapping {
       rule: object(keywords('name', 'id', 'description')),
       data_stream: object(keywords('type', 'dataset', 'namespace')),
       bulwark: object({
-        provenance: object({ ...keywords('route', 'protocol', 'source', 'token_sources'), token: object(keywords('id', 'name')) }),
+        provenance: object({ ...keywords('route', 'protocol', 'source', 'token_sources'), token: object(keywords('id', 'name', 'credential')) }),
         claimed: object({ ...keywords('dataset', 'native'), payload: { type: 'object', enabled: false } }),
       }),
     },

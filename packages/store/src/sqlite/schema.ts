@@ -69,6 +69,10 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE tokens ADD COLUMN sources TEXT;
   `,
+  // v3: the client certificate identity a token stands for (mTLS), JSON text of the binding; NULL: none.
+  `
+  ALTER TABLE tokens ADD COLUMN client_cert TEXT;
+  `,
 ];
 
 /** The schema version this code writes and reads. */

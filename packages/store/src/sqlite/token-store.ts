@@ -6,7 +6,7 @@
  */
 import { BulwarkError, type SourceKind } from '@bulwark/schema';
 import { checkToken } from '../token-check.js';
-import type { StoredToken, TokenStore } from '../port.js';
+import type { ClientCertBinding, StoredToken, TokenStore } from '../port.js';
 import { migrate, openDatabase, toStoreError, type SqliteDatabase, type SqliteOpenOptions } from './schema.js';
 
 export type SqliteTokenStoreOptions = SqliteOpenOptions | { db: SqliteDatabase };
@@ -19,6 +19,7 @@ interface TokenRow {
   created_at: string;
   revoked_at: string | null;
   sources: string | null;
+  client_cert: string | null;
 }
 
 export class SqliteTokenStore implements TokenStore {
@@ -49,8 +50,9 @@ export class SqliteTokenStore implements TokenStore {
   async put(token: StoredToken): Promise<void> {
     checkToken(token);
     const sources = token.sources === undefined ? null : JSON.stringify(token.sources);
+    const clientCert = token.clientCert === undefined ? null : JSON.stringify(token.clientCert);
     this.run((st) =>
-      st.upsert.run(token.id, token.name, JSON.stringify(token.scopes), token.hash, token.createdAt, token.revokedAt ?? null, sources),
+      st.upsert.run(token.id, token.name, JSON.stringify(token.scopes), token.hash, token.createdAt, token.revokedAt ?? null, sources, clientCert),
     );
   }
 
@@ -105,9 +107,10 @@ export class SqliteTokenStore implements TokenStore {
 function prepareStatements(db: SqliteDatabase) {
   return {
     upsert: db.prepare(
-      `INSERT INTO tokens (id, name, scopes, hash, created_at, revoked_at, sources) VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO tokens (id, name, scopes, hash, created_at, revoked_at, sources, client_cert) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET name = excluded.name, scopes = excluded.scopes, hash = excluded.hash,
-         created_at = excluded.created_at, revoked_at = excluded.revoked_at, sources = excluded.sources`,
+         created_at = excluded.created_at, revoked_at = excluded.revoked_at, sources = excluded.sources,
+         client_cert = excluded.client_cert`,
     ),
     byId: db.prepare('SELECT * FROM tokens WHERE id = ?'),
     all: db.prepare('SELECT * FROM tokens ORDER BY created_at, id'),
@@ -125,5 +128,6 @@ function fromRow(row: TokenRow): StoredToken {
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
     ...(row.sources !== null ? { sources: JSON.parse(row.sources) as SourceKind[] } : {}),
+    ...(row.client_cert !== null ? { clientCert: JSON.parse(row.client_cert) as ClientCertBinding } : {}),
   };
 }

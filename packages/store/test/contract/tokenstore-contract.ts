@@ -72,6 +72,24 @@ export function runTokenStoreContract(name: string, openStore: (scope: string) =
       await assert.rejects(store.put({ ...token('t1', 'x'), scopes: 'admin' as never }), { code: 'BWK_BAD_REQUEST' });
       await store.close();
     });
+
+    it('keeps a client certificate binding, replaces and lists it, and refuses an empty or unknown one', async () => {
+      const store = open('e');
+      await store.init();
+      const bound = { ...token('t1', '2024-05-01T00:00:00.000Z', ['ingest']), clientCert: { subjectCn: 'kube-apiserver', sanUri: 'spiffe://c/apiserver' } };
+      await store.put(bound);
+      await store.put(token('t2', '2024-05-02T00:00:00.000Z'));
+      assert.deepEqual(await store.getById('t1'), bound);
+      assert.deepEqual((await store.list()).map((t) => t.clientCert ?? null), [bound.clientCert, null]);
+      await store.put({ ...bound, clientCert: { sanDns: 'audit.example.com' } });
+      assert.deepEqual((await store.getById('t1'))?.clientCert, { sanDns: 'audit.example.com' });
+      await store.revoke('t1');
+      assert.deepEqual((await store.getById('t1'))?.clientCert, { sanDns: 'audit.example.com' }, 'revoking keeps the binding on record');
+      await assert.rejects(store.put({ ...token('t3', 'x'), clientCert: {} }), { code: 'BWK_BAD_REQUEST' });
+      await assert.rejects(store.put({ ...token('t3', 'x'), clientCert: { subjectCn: '' } }), { code: 'BWK_BAD_REQUEST' });
+      await assert.rejects(store.put({ ...token('t3', 'x'), clientCert: { issuer: 'x' } as never }), { code: 'BWK_BAD_REQUEST' });
+      await store.close();
+    });
   });
 }
 
