@@ -23,6 +23,16 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       port: port.default(8080),
       host: z.string().min(1).default('0.0.0.0'),
+      /**
+       * How long a SIGTERM may take to drain (in-flight requests, the batch in hand, the current playbook step) before
+       * the process exits 1 naming what still ran: under Kubernetes' default 30 s grace period, so Bulwark ends itself.
+       */
+      shutdown_timeout: DurationSchema.default(25_000),
+      /**
+       * After a SIGTERM, how long `/readyz` answers 503 while requests are still taken, before the listener closes: a
+       * load balancer (or Kubernetes removing the pod's endpoint) stops routing here first. Part of shutdown_timeout.
+       */
+      shutdown_delay: DurationSchema.default(2_000),
     })
     .prefault({}),
   /** Where the embedded store and other local state live. */
@@ -217,6 +227,8 @@ export const ConfigSchema = z.strictObject({
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /** `json` (one object a line, for shippers), `pretty` (for people), `auto`: pretty when stdout is a terminal. */
+      format: z.enum(['auto', 'json', 'pretty']).default('auto'),
     })
     .prefault({}),
 }).superRefine((config, ctx) => {
@@ -237,6 +249,8 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 export const ENV_VARS: Record<string, string[]> = {
   BULWARK_PORT: ['server', 'port'],
   BULWARK_HOST: ['server', 'host'],
+  BULWARK_SHUTDOWN_TIMEOUT: ['server', 'shutdown_timeout'],
+  BULWARK_SHUTDOWN_DELAY: ['server', 'shutdown_delay'],
   BULWARK_DATA_DIR: ['data_dir'],
   BULWARK_STORE: ['store', 'type'],
   BULWARK_STORE_URL: ['store', 'url'],
@@ -256,6 +270,7 @@ export const ENV_VARS: Record<string, string[]> = {
   BULWARK_DECODE_THREADS: ['ingest', 'decode_threads'],
   BULWARK_KEEP_ORIGINAL: ['ingest', 'keep_original'],
   BULWARK_LOG_LEVEL: ['log', 'level'],
+  BULWARK_LOG_FORMAT: ['log', 'format'],
   BULWARK_CORRELATOR: ['detection', 'correlator'],
   BULWARK_RULES_DIR: ['detection', 'rules_dir'],
   BULWARK_ALLOWED_LATENESS: ['detection', 'allowed_lateness'],
