@@ -37,15 +37,16 @@ export function resolveLogFormat(format: LogFormat): 'json' | 'pretty' {
   return isMainThread && process.stdout.isTTY === true ? 'pretty' : 'json';
 }
 
-export function createLogger(config: Config): Logger {
+/** `destination`: where lines go instead of stdout (tests read what each format writes). */
+export function createLogger(config: Config, destination?: NodeJS.WritableStream): Logger {
   const options: LoggerOptions = {
     level: config.log.level,
     base: { service: 'bulwark' },
     // Credentials must never reach a log line (docs/ARCHITECTURE.md, "Bulwark's own secrets").
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
   };
-  if (resolveLogFormat(config.log.format) === 'json') return pino(options);
+  if (resolveLogFormat(config.log.format) === 'json') return destination ? pino(options, destination) : pino(options);
   // In process and synchronous: a transport thread would lose the last lines of a process that exits right after a
   // fatal error, and a terminal is never the bottleneck a buffered stream is there to hide.
-  return pino(options, PinoPretty({ colorize: process.stdout.isTTY === true, sync: true, destination: 1, ignore: 'pid,hostname,service' }));
+  return pino(options, PinoPretty({ colorize: process.stdout.isTTY === true, sync: true, destination: destination ?? 1, ignore: 'pid,hostname,service' }));
 }
