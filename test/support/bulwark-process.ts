@@ -77,7 +77,8 @@ async function startOnce(options: BulwarkProcessOptions): Promise<BulwarkProcess
   const start = serviceScript('all-in-one');
   const child = spawn(start.command, start.args, {
     cwd: root,
-    env: { ...env, BULWARK_DATA_DIR: dir, BULWARK_PORT: '0', BULWARK_HOST: '127.0.0.1', BULWARK_BOOTSTRAP_TOKEN: admin, ...options.env },
+    // No shutdown delay: no load balancer routes to a test's process (a test that wants one sets it).
+    env: { ...env, BULWARK_DATA_DIR: dir, BULWARK_PORT: '0', BULWARK_HOST: '127.0.0.1', BULWARK_BOOTSTRAP_TOKEN: admin, BULWARK_SHUTDOWN_DELAY: '0', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -10,10 +10,11 @@ export function listeningPort(child: ChildProcess, timeoutMs = 30_000): Promise<
     const timer = setTimeout(() => reject(new Error(`no listening line within ${timeoutMs} ms; output:\n${output}`)), timeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const m = /"port":(\d+)/.exec(output);
+      // A JSON line (`"port":8080`) or pino-pretty's (`    port: 8080`) under `log.format: pretty`.
+      const m = /"port":(\d+)|^\s+port: (\d+)$/m.exec(output);
       if (m) {
         clearTimeout(timer);
-        resolve({ port: Number(m[1]), output });
+        resolve({ port: Number(m[1] ?? m[2]), output });
       }
     };
     child.stdout?.on('data', onData);

@@ -67,7 +67,7 @@ export async function startScaleDeployment(
     const correlator = serviceScript('correlator');
     const child = spawn(correlator.command, correlator.args, {
       cwd: root,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, BULWARK_DATA_DIR: dir, BULWARK_PORT: '0', BULWARK_HOST: '127.0.0.1' },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, BULWARK_DATA_DIR: dir, BULWARK_PORT: '0', BULWARK_HOST: '127.0.0.1', BULWARK_SHUTDOWN_DELAY: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

@@ -14,3 +14,4 @@ export {
 export { LocalJobQueue, JOB_QUEUE_DDL, type LocalJobQueueOptions } from './jobs/local-job-queue.js';
 export { BullmqJobQueue, type BullmqJobQueueOptions } from './jobs/bullmq-job-queue.js';
 export { RedisCorrelationState, type RedisCorrelationStateOptions } from './correlation/redis-correlation-state.js';
+export { pingRedis, REDIS_PING_TIMEOUT_MS } from './redis-ping.js';

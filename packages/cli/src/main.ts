@@ -61,6 +61,10 @@ run your own token or name requested; --json prints the API's JSON):
   runs cancel <id>               cancel a pending, running or waiting run
   runs undo <id>                 reverse a finished run's completed steps, last first
   config check [file]            validate a config file and BULWARK_* env as a service would; every problem, exit 2
+  backup --to <dir> [--data-dir <dir>]
+                                 online backup of the embedded store (SQLite backup API) while Bulwark runs
+  restore --from <dir> [--data-dir <dir>] [--force]
+                                 check a backup and put it in place; refused while a process holds the data dir
   tokens create|list|revoke      API tokens with scopes and source restrictions (admin; see tokens --help
                                  for the trust model: who may do what, what acts without a person)
 
@@ -83,6 +87,7 @@ Exit codes:
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   if (argv[0] === 'tokens') return (await import('./tokens.js')).tokensCommand(argv.slice(1), io);
   if (argv[0] === 'config') return (await import('./config-check.js')).configCommand(argv.slice(1), io);
+  if (argv[0] === 'backup' || argv[0] === 'restore') return (await import('./backup.js')).backupCommand(argv[0], argv.slice(1), io);
   if (argv[0] === 'decoders') {
     if (argv.some((a) => a === '-h' || a === '--help')) {
       io.stdout.write(HELP);

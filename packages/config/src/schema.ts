@@ -26,6 +26,16 @@ export const ConfigSchema = z.strictObject({
       host: z.string().min(1).default('0.0.0.0'),
       /** Serve HTTPS on `port` (certificate and key reloaded when they change), optionally mTLS and plain HTTP beside. */
       tls: TlsSettingsSchema.optional(),
+      /**
+       * How long a SIGTERM may take to drain (in-flight requests, the batch in hand, the current playbook step) before
+       * the process exits 1 naming what still ran: under Kubernetes' default 30 s grace period, so Bulwark ends itself.
+       */
+      shutdown_timeout: DurationSchema.default(25_000),
+      /**
+       * After a SIGTERM, how long `/readyz` answers 503 while requests are still taken, before the listener closes: a
+       * load balancer (or Kubernetes removing the pod's endpoint) stops routing here first. Part of shutdown_timeout.
+       */
+      shutdown_delay: DurationSchema.default(2_000),
     })
     .prefault({})
     .superRefine((server, ctx) => {
@@ -225,6 +235,8 @@ export const ConfigSchema = z.strictObject({
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /** `json` (one object a line, for shippers), `pretty` (for people), `auto`: pretty when stdout is a terminal. */
+      format: z.enum(['auto', 'json', 'pretty']).default('auto'),
     })
     .prefault({}),
 }).superRefine((config, ctx) => {
@@ -249,6 +261,8 @@ export const ENV_VARS: Record<string, string[]> = {
   BULWARK_TLS_KEY_FILE: ['server', 'tls', 'key_file'],
   BULWARK_TLS_CLIENT_CA_FILE: ['server', 'tls', 'client_ca_file'],
   BULWARK_HTTP_PORT: ['server', 'tls', 'http_port'],
+  BULWARK_SHUTDOWN_TIMEOUT: ['server', 'shutdown_timeout'],
+  BULWARK_SHUTDOWN_DELAY: ['server', 'shutdown_delay'],
   BULWARK_DATA_DIR: ['data_dir'],
   BULWARK_STORE: ['store', 'type'],
   BULWARK_STORE_URL: ['store', 'url'],
@@ -268,6 +282,7 @@ export const ENV_VARS: Record<string, string[]> = {
   BULWARK_DECODE_THREADS: ['ingest', 'decode_threads'],
   BULWARK_KEEP_ORIGINAL: ['ingest', 'keep_original'],
   BULWARK_LOG_LEVEL: ['log', 'level'],
+  BULWARK_LOG_FORMAT: ['log', 'format'],
   BULWARK_CORRELATOR: ['detection', 'correlator'],
   BULWARK_RULES_DIR: ['detection', 'rules_dir'],
   BULWARK_ALLOWED_LATENESS: ['detection', 'allowed_lateness'],

@@ -7,11 +7,14 @@ import type { Logger } from 'pino';
 import type { Config } from '@bulwark/config';
 import type { LogStore } from '@bulwark/store';
 import type { Authenticator } from './auth.js';
+import type { Readiness } from './readiness.js';
 
 export interface HttpDeps {
   readonly config: Config;
   readonly logger: Logger;
   readonly store: LogStore;
   readonly auth: Authenticator;
+  /** The process's readiness probes, for `/readyz` (absent: the store's ping alone). */
+  readonly readiness?: Readiness;
 }
 

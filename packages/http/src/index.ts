@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './auth.js';
 export * from './body.js';
 export * from './health.js';
+export * from './readiness.js';
 export * from './deps.js';
 export * from './serve.js';
 export * from './client-errors.js';

@@ -26,6 +26,7 @@ export function openBus(config: Config, logger: Logger, options: OpenBusOptions 
       lockDurationMs: config.bus.lock_duration,
       stalledIntervalMs: config.bus.lock_duration,
       onHandlerError,
+      onWorkerError: (err, group) => logger.warn({ err, group }, 'a bus consumer lost its Redis connection; reconnecting'),
     });
   }
   if (config.store.type !== 'sqlite') {

@@ -6,10 +6,10 @@
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { KubeClients } from '@bulwark/actions';
-import type { Bus, JobQueue } from '@bulwark/bus';
+import { BullmqBus, BullmqJobQueue, type Bus, type JobQueue } from '@bulwark/bus';
 import type { CaseService } from '@bulwark/cases';
 import type { Config } from '@bulwark/config';
-import { Authenticator } from '@bulwark/http';
+import { Authenticator, createReadiness, type Readiness } from '@bulwark/http';
 import type { CaseStore, LogStore, TokenStore } from '@bulwark/store';
 import { queueAnnouncer, type AlertAnnouncer } from './announce.js';
 import { openBus, openResponderQueue, type OpenBusOptions, type ResponderJob } from './bus.js';
@@ -27,10 +27,13 @@ export interface Base {
   readonly config: Config;
   readonly logger: Logger;
   readonly lifetime: Lifetime;
+  /** Where each dependency this process uses adds its `/readyz` probe (absent in a root that serves no HTTP). */
+  readonly readiness?: Readiness;
 }
 
 /** What every service process opens first: the log store (health, search, ingest), the token store, its authenticator. */
 export interface Core extends Base, HttpDeps {
+  readonly readiness: Readiness;
   readonly tokens: TokenStore;
   /** The admin secret minted at this start (no token existed), to hand over once; null otherwise. */
   readonly mintedAdminToken: string | null;
@@ -38,19 +41,21 @@ export interface Core extends Base, HttpDeps {
 
 export async function openCore(config: Config, logger: Logger = createLogger(config), lifetime: Lifetime = createLifetime(logger)): Promise<Core> {
   mkdirSync(config.data_dir, { recursive: true });
-  const store = await openEvents({ config, logger, lifetime });
+  const readiness = createReadiness();
+  const store = await openEvents({ config, logger, lifetime, readiness });
   const tokens = await openTokenStore(config);
-  lifetime.onClose(() => tokens.close());
+  lifetime.onClose(() => tokens.close(), 'token store');
   const minted = await bootstrapAdminToken(tokens, config.auth.bootstrap_token, logger);
   await warnUnrestrictedSenders(tokens, logger).catch((err: unknown) => logger.warn({ err }, 'could not list tokens to check their sources'));
-  return Object.freeze({ config, logger, lifetime, store, tokens, auth: new Authenticator(tokens, undefined, logger), mintedAdminToken: minted });
+  return Object.freeze({ config, logger, lifetime, readiness, store, tokens, auth: new Authenticator(tokens, undefined, logger), mintedAdminToken: minted });
 }
 
 /** The log store alone, for a root that serves no HTTP (the embedded correlator thread reads events back by id). */
 export async function openEvents(base: Base): Promise<LogStore> {
   // A search engine lacking features of its version (e.g. Elasticsearch without its data-streams module) says so once.
   const store = await openLogStore(base.config, (line, details) => base.logger.info(details, line));
-  base.lifetime.onClose(() => store.close());
+  base.lifetime.onClose(() => store.close(), 'log store');
+  base.readiness?.add('store', () => store.ping());
   return store;
 }
 
@@ -60,25 +65,29 @@ export async function openEvents(base: Base): Promise<LogStore> {
  */
 export async function openCases(core: Base, options: { derived?: boolean } = {}): Promise<CaseStore> {
   const cases = await openCaseStore(core.config, options);
-  core.lifetime.onClose(() => cases.close());
+  core.lifetime.onClose(() => cases.close(), 'case store');
+  core.readiness?.add('cases', () => cases.ping());
   return cases;
 }
 
 export function openBusFor(core: Base, options: OpenBusOptions = {}): Bus {
   const bus = openBus(core.config, core.logger, options);
-  core.lifetime.onClose(() => bus.close());
+  core.lifetime.onClose(() => bus.close(), 'bus');
+  // The embedded bus is the store's own table (the store's probe covers it); BullMQ's Redis is a dependency of its own.
+  if (bus instanceof BullmqBus) core.readiness?.add('bus', () => bus.ping());
   return bus;
 }
 
 export function openResponderQueueFor(core: Base): JobQueue<ResponderJob> {
   const queue = openResponderQueue(core.config, core.logger);
-  core.lifetime.onClose(() => queue.close());
+  core.lifetime.onClose(() => queue.close(), 'responder queue (the jobs in hand finish)');
+  if (queue instanceof BullmqJobQueue) core.readiness?.add('responder_queue', () => queue.ping());
   return queue;
 }
 
 export function openCorrelationStateFor(core: Base): CorrelatorState {
   const { state, close } = openCorrelationState(core.config);
-  core.lifetime.onClose(close);
+  core.lifetime.onClose(close, 'correlation state');
   return state;
 }
 
@@ -101,7 +110,7 @@ export function openSharedBusFor(core: Base): Bus | null {
 }
 
 export function collectorDeps(core: Core, bus: BusPublisher | null): CollectorDeps {
-  return Object.freeze({ config: core.config, logger: core.logger, store: core.store, auth: core.auth, bus, shutdown: core.lifetime });
+  return Object.freeze({ config: core.config, logger: core.logger, store: core.store, auth: core.auth, readiness: core.readiness, bus, shutdown: core.lifetime });
 }
 
 export function apiDeps(core: Core, caseService: CaseService, correlatorStatus: CorrelatorStatus | null): ApiDeps {
@@ -110,6 +119,7 @@ export function apiDeps(core: Core, caseService: CaseService, correlatorStatus: 
     logger: core.logger,
     store: core.store,
     auth: core.auth,
+    readiness: core.readiness,
     tokens: core.tokens,
     cases: caseService.store,
     caseService,
@@ -122,7 +132,7 @@ export function correlatorDeps(core: Pick<Core, 'config' | 'logger' | 'store'>, 
 }
 
 export function responderHttpDeps(core: Core, cases: CaseStore): ResponderHttpDeps {
-  return Object.freeze({ config: core.config, logger: core.logger, store: core.store, auth: core.auth, cases });
+  return Object.freeze({ config: core.config, logger: core.logger, store: core.store, auth: core.auth, readiness: core.readiness, cases });
 }
 
 export function responderDeps(core: Core, caseService: CaseService, queue: JobQueue<ResponderJob>, kube: KubeClients): ResponderDeps {
@@ -131,5 +141,5 @@ export function responderDeps(core: Core, caseService: CaseService, queue: JobQu
 
 /** The log store as `HttpDeps` see it, for surfaces that need nothing else (health, a status page). */
 export function httpDeps(core: Core): HttpDeps {
-  return Object.freeze({ config: core.config, logger: core.logger, store: core.store, auth: core.auth });
+  return Object.freeze({ config: core.config, logger: core.logger, store: core.store, auth: core.auth, readiness: core.readiness });
 }

@@ -12,7 +12,7 @@ export type {
   ApiDeps, BusPublisher, CollectorDeps, CorrelatorDeps, CorrelatorStatus, HttpDeps, ResponderDeps, ResponderHttpDeps,
 } from './deps.js';
 export { createLifetime, type Lifetime, type ShutdownHooks } from './lifetime.js';
-export { createLogger } from './logger.js';
+export { createLogger, resolveLogFormat, REDACTED_PATHS, type LogFormat } from './logger.js';
 export { queueAnnouncer, type AlertAnnouncer, type AlertNotice } from './announce.js';
 export { caseServiceFrom } from './cases.js';
 export { kubeFromConfig } from './kube.js';

@@ -40,3 +40,20 @@ describe('lifetime', () => {
     assert.ok(Object.isFrozen(lifetime));
   });
 });
+
+describe('lifetime pending', () => {
+  it('names what is being released and what waits after it, for a shutdown that runs out of time', async () => {
+    const lifetime = createLifetime(silent);
+    let finishBus: () => void = () => {};
+    lifetime.onClose(async () => {}, 'log store');
+    lifetime.onClose(() => new Promise<void>((resolve) => (finishBus = resolve)), 'bus');
+    lifetime.onClose(async () => {}, 'correlator');
+    assert.deepEqual(lifetime.pending(), [], 'nothing is pending before the shutdown');
+    const closed = lifetime.close();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(lifetime.pending(), ['bus', 'log store'], 'the correlator was released; the bus hangs');
+    finishBus();
+    await closed;
+    assert.deepEqual(lifetime.pending(), []);
+  });
+});

@@ -47,6 +47,8 @@ export const ErrorCatalogue = {
   BWK_INTERNAL: { status: 500, meaning: 'an unexpected error; see the server log' },
   BWK_VERSION_REQUIRED: { status: 428, meaning: 'send the version you read (If-Match header or body "version")' },
   BWK_CASE_INVALID_STATE: { status: 409, meaning: 'the operation does not apply to the record in its current state' },
+  BWK_DATA_DIR_IN_USE: { status: 409, meaning: 'a running Bulwark holds the data directory (restore into it only once every process using it has stopped)' },
+  BWK_BACKUP_INVALID: { status: 400, meaning: 'a backup directory is incomplete or damaged: a file is missing, differs from its manifest, or fails SQLite\'s integrity check' },
   BWK_UPSTREAM_FAILED: {
     status: 502,
     meaning: 'a system Bulwark called (a webhook, an identity provider, the server the CLI talks to) failed, timed out or answered an unexpected status',
@@ -99,6 +101,8 @@ export interface ErrorDetailsByCode {
   BWK_SIGMA_RULE_INVALID: BaseDetails & { problems: readonly FileProblem[] };
   BWK_VERSION_REQUIRED: BaseDetails & { field: 'version'; header: 'if-match' };
   BWK_UPSTREAM_FAILED: BaseDetails & { upstream_status?: number };
+  BWK_DATA_DIR_IN_USE: BaseDetails & { data_dir: string; file: string };
+  BWK_BACKUP_INVALID: BaseDetails & { dir: string; file?: string; reason: string };
 }
 
 /** The details of `C`: its own type when the map names one, else {@link BaseDetails}. */

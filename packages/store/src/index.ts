@@ -47,3 +47,6 @@ export { type BulkOptions } from './search/bulk.js';
 export { listDataStreams, type RetentionOptions, type RetentionReport, type StreamIndices } from './search/retention.js';
 export { missingFeaturesLine, type EngineDialect, type MissingFeature, type RetentionMode } from './search/engine.js';
 export { queryToDsl } from './search/translate.js';
+export {
+  BACKUP_MANIFEST, DATA_DIR_DATABASES, backupDataDir, databaseInUse, restoreDataDir, verifyBackup, type BackupManifest,
+} from './sqlite/backup.js';

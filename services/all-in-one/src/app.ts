@@ -19,7 +19,7 @@ export function buildApp(deps: AllInOneDeps, responder: Responder | null = null)
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(elasticProductHeader);
-  app.use(healthRouter(deps.store));
+  app.use(healthRouter(deps));
   app.use(apiRouter(deps));
   if (responder) app.use(responderRouter(deps, responder));
   app.use(collectorRouter(deps));

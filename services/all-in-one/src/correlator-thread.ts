@@ -15,7 +15,7 @@ import { BulwarkError } from '@bulwark/schema';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from '@bulwark/config';
-import type { AlertAnnouncer, BusPublisher, CorrelatorStatus } from '@bulwark/runtime';
+import { resolveLogFormat, type AlertAnnouncer, type BusPublisher, type CorrelatorStatus } from '@bulwark/runtime';
 import { startThread } from '@bulwark/threads';
 
 export interface CorrelatorThreadDeps {
@@ -32,6 +32,8 @@ export interface CorrelatorThread {
   readonly restarts: number;
   /** The running thread (supervision and tests). */
   readonly worker: Worker;
+  /** A thread runs and consumes: false while one that died waits to start again, and once closing began. */
+  readonly running: boolean;
   /** The collector's bus in this process: the events are already in the store, so publishing only wakes the thread. */
   readonly nudge: BusPublisher;
   /** The thread's counters, for `GET /v1/correlator/status`. */
@@ -47,7 +49,9 @@ const STATUS_TIMEOUT_MS = 2_000;
 
 /** Starts a thread and waits for its `ready`; rejects with its start-up error. */
 async function spawnThread(config: Config): Promise<{ worker: Worker; rules: number; correlations: number }> {
-  const worker = startThread(import.meta.url, './correlator-thread-main', { workerData: { config } });
+  // The thread's stdout is never a terminal: it logs in the format this thread chose (`log.format: auto`).
+  const threadConfig: Config = { ...config, log: { ...config.log, format: resolveLogFormat(config.log.format) } };
+  const worker = startThread(import.meta.url, './correlator-thread-main', { workerData: { config: threadConfig } });
   try {
     const ready = await new Promise<Message>((resolve, reject) => {
       worker.once('error', reject);
@@ -85,6 +89,7 @@ export async function startCorrelatorThread(deps: CorrelatorThreadDeps): Promise
   let worker = first.worker;
   let closing = false;
   let restarts = 0;
+  let running = true;
   const supervise = (w: Worker): void => {
     w.on('message', (m: Message & { alertId?: string; incidentId?: string | null; outcome?: string }) => {
       if (m.type === 'alert' && m.alertId && announce) {
@@ -95,6 +100,7 @@ export async function startCorrelatorThread(deps: CorrelatorThreadDeps): Promise
     });
     w.on('error', (err) => logger.error({ err }, 'the correlator thread failed'));
     w.once('exit', (code) => {
+      running = false;
       if (closing) return;
       const delay = Math.min(30_000, 1000 * 2 ** Math.min(restarts, 5));
       logger.error({ code, delay_ms: delay }, 'the correlator thread stopped; starting it again');
@@ -103,6 +109,7 @@ export async function startCorrelatorThread(deps: CorrelatorThreadDeps): Promise
         spawnThread(config).then(
           (next) => {
             restarts++;
+            running = true;
             worker = next.worker;
             supervise(worker);
           },
@@ -125,6 +132,9 @@ export async function startCorrelatorThread(deps: CorrelatorThreadDeps): Promise
     },
     get worker() {
       return worker;
+    },
+    get running() {
+      return running && !closing;
     },
     nudge: Object.freeze({ publish: async () => worker.postMessage({ type: 'nudge' }) }),
     status: async () => {

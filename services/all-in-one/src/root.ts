@@ -8,7 +8,7 @@ import type { Express } from 'express';
 import type { KubeClients } from '@bulwark/actions';
 import type { Bus } from '@bulwark/bus';
 import type { Config } from '@bulwark/config';
-import { startCorrelatorService, statusOf, type Correlator } from '@bulwark/correlator';
+import { correlatorReady, startCorrelatorService, statusOf, type Correlator } from '@bulwark/correlator';
 import { startResponder, type Responder, type ResponderOptions } from '@bulwark/responder';
 import {
   apiDeps, caseServiceFrom, collectorDeps, correlatorDeps, kubeFromConfig, openBusFor, openCases, openCorrelationStateFor,
@@ -64,14 +64,16 @@ interface Detection {
 async function startDetection(core: Core, placement: CorrelatorPlacement, options: AllInOneOptions, announce: AlertAnnouncer | null, caseService: AllInOneDeps['caseService']): Promise<Detection> {
   if (placement === 'thread') {
     const thread = await startCorrelatorThread({ config: core.config, logger: core.logger, announce });
-    core.lifetime.onClose(() => thread.close());
+    core.lifetime.onClose(() => thread.close(), 'correlator thread (finishing the batch in hand)');
+    core.readiness.add('correlator', async () => thread.running);
     return { publisher: thread.nudge, status: thread.status, embedded: null, thread };
   }
   if (placement === 'in-process') {
     const bus = openBusFor(core, options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {});
     const deps = correlatorDeps(core, bus, openCorrelationStateFor(core), caseService);
     const correlator = await startCorrelatorService(deps, options.rulesDir !== undefined ? { rulesDir: options.rulesDir } : {});
-    core.lifetime.onClose(() => correlator.close());
+    core.lifetime.onClose(() => correlator.close(), 'correlator (finishing the batch in hand)');
+    core.readiness.add('correlator', () => correlatorReady(correlator));
     return { publisher: bus, status: async () => statusOf(correlator), embedded: Object.freeze({ bus, correlator }), thread: null };
   }
   return { publisher: openSharedBusFor(core), status: null, embedded: null, thread: null };

@@ -27,7 +27,7 @@ export function buildApp(deps: ApiDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
-  app.use(healthRouter(deps.store));
+  app.use(healthRouter(deps));
   app.use(apiRouter(deps));
   app.use(notFound);
   app.use(errorHandler(deps.logger));

@@ -18,7 +18,7 @@ import { publishingStore } from './publishing-store.js';
 export function collectorRouter(collector: CollectorDeps): Router {
   const deps: HttpDeps = Object.freeze({ ...collector, store: publishingStore(collector.store, collector.bus) });
   const decoder = createDecoder(deps.config.ingest.decode_threads);
-  collector.shutdown.onClose(() => decoder.close());
+  collector.shutdown.onClose(() => decoder.close(), 'decode threads');
   const router = Router();
   router.use(nativeIngestRouter(deps, decoder));
   const es = Router();
@@ -37,7 +37,7 @@ export function buildApp(deps: CollectorDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(elasticProductHeader);
-  app.use(healthRouter(deps.store));
+  app.use(healthRouter(deps));
   app.use(collectorRouter(deps));
   app.use(notFound);
   app.use(errorHandler(deps.logger));

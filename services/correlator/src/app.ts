@@ -12,7 +12,7 @@ export function buildApp(deps: HttpDeps, correlator: Correlator): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(healthRouter(deps.store));
+  app.use(healthRouter(deps));
   app.get('/v1/correlator/status', deps.auth.require('read'), (_req, res) => {
     res.json(statusOf(correlator));
   });

@@ -72,6 +72,10 @@ export interface CorrelatorStats {
 export interface Correlator {
   readonly rules: LoadedRules;
   readonly stats: CorrelatorStats;
+  /** Takes batches from the bus (false once `close()` began), for the process's readiness. */
+  readonly consuming: boolean;
+  /** The last delivery failed and waits to be redelivered (an outage of a store or Redis), for readiness. */
+  readonly failing: boolean;
   /** Stop taking batches and wait for the one in hand. Does not close the bus (its owner does). */
   close(): Promise<void>;
 }
@@ -155,6 +159,8 @@ export async function startCorrelator(options: CorrelatorOptions): Promise<Corre
     return { recorded, failed };
   };
 
+  let consuming = true;
+  let failing = false;
   const handle = async (batch: BusBatch): Promise<void> => {
     const run = new BatchEvaluation(ctx, batch, carried.get(batch.id));
     carried.delete(batch.id);
@@ -169,8 +175,10 @@ export async function startCorrelator(options: CorrelatorOptions): Promise<Corre
       await state.flush?.();
       stats.batches++;
       stats.events += batch.events.length;
+      failing = false;
     } catch (err) {
       stats.failures++;
+      failing = true;
       noteFailure(err, 'redelivered');
       if (run.pending.length > 0) {
         carried.set(batch.id, run.pending.splice(0));
@@ -186,6 +194,15 @@ export async function startCorrelator(options: CorrelatorOptions): Promise<Corre
   return {
     rules,
     stats,
-    close: () => subscription.close(),
+    get consuming() {
+      return consuming;
+    },
+    get failing() {
+      return failing;
+    },
+    close: () => {
+      consuming = false;
+      return subscription.close();
+    },
   };
 }

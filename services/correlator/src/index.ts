@@ -6,7 +6,7 @@
 export { startCorrelator, type Correlator, type CorrelatorOptions, type CorrelatorStats } from './correlator.js';
 export { alertForCorrelation, alertForRule, entityOf, ruleRef, severityOf } from './alerts.js';
 export { BUNDLED_RULES_DIR, findRuleFiles, loadRuleDir, type LoadedRules } from './rules.js';
-export { startCorrelatorService, statusOf, type CorrelatorServiceOptions } from './service.js';
+export { correlatorReady, startCorrelatorService, statusOf, type CorrelatorServiceOptions } from './service.js';
 export { classifyFailure, EvaluationError, type FailureKind } from './failures.js';
 export { deadLetterRecord, type DeadLetterRecord } from './dead-letter.js';
 export { sourceOf, receivedMsOf, isReservedDataset, correlationsReadingLogs } from './provenance.js';

@@ -8,13 +8,14 @@ import {
   caseServiceFrom, correlatorDeps, httpDeps, openBusFor, openCases, openCorrelationStateFor, remoteAnnouncer, runService,
 } from '@bulwark/runtime';
 import { buildApp } from './app.js';
-import { startCorrelatorService } from './service.js';
+import { correlatorReady, startCorrelatorService } from './service.js';
 
 await runService('correlator', async (core) => {
   // Its own case-store connection for derived records (see openCaseStore `derived`).
   const caseService = caseServiceFrom(core.config, await openCases(core, { derived: true }), remoteAnnouncer(core));
   const deps = correlatorDeps(core, openBusFor(core), openCorrelationStateFor(core), caseService);
   const correlator = await startCorrelatorService(deps);
-  core.lifetime.onClose(() => correlator.close());
+  core.lifetime.onClose(() => correlator.close(), 'correlator (finishing the batch in hand)');
+  core.readiness.add('correlator', () => correlatorReady(correlator));
   return buildApp(httpDeps(core), correlator);
 });

@@ -38,10 +38,21 @@ export async function startCorrelatorService(deps: CorrelatorDeps, options: Corr
   });
 }
 
+/** The correlator's part of its process's readiness: it takes batches, and the last one did not fail. */
+export async function correlatorReady(correlator: Correlator): Promise<boolean> {
+  return correlator.consuming && !correlator.failing;
+}
+
 /**
- * What `GET /v1/correlator/status` shows: rules loaded and the counters (batches, events, alerts, failures,
+ * What `GET /v1/correlator/status` shows: rules loaded, whether it consumes, and the counters (batches, events, alerts, failures,
  * dead-lettered, retried, the last failure).
  */
 export function statusOf(correlator: Correlator): Record<string, unknown> {
-  return { rules: correlator.rules.rules.length, correlations: correlator.rules.correlations.length, ...correlator.stats };
+  return {
+    rules: correlator.rules.rules.length,
+    correlations: correlator.rules.correlations.length,
+    consuming: correlator.consuming,
+    failing: correlator.failing,
+    ...correlator.stats,
+  };
 }

@@ -10,7 +10,7 @@ export function buildApp(deps: ResponderHttpDeps, responder: Responder): Express
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
-  app.use(healthRouter(deps.store));
+  app.use(healthRouter(deps));
   app.use(responderRouter(deps, responder));
   app.use(notFound);
   app.use(errorHandler(deps.logger));

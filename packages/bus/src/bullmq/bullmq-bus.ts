@@ -26,6 +26,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '../port.js';
+import { pingRedis } from '../redis-ping.js';
 
 export interface BullmqBusOptions {
   /** `redis://…` address; default `process.env.REDIS_URL`. */
@@ -42,6 +43,8 @@ export interface BullmqBusOptions {
   stalledIntervalMs?: number;
   /** Called with a handler's error before the batch is retried; default: `console.error`. */
   onHandlerError?: (error: unknown, group: string, batch: BusBatch) => void;
+  /** Called with a worker's connection error (ioredis reconnects by itself); default: `console.error`. */
+  onWorkerError?: (error: Error, group: string) => void;
   /** A publish that Redis has not confirmed within this long fails, so the collector answers 503 (default 3000 ms). */
   publishTimeoutMs?: number;
 }
@@ -142,7 +145,8 @@ export class BullmqBus implements Bus {
       if (job) onError(error, group, job.data);
     });
     // Connection trouble: ioredis reconnects by itself; without a listener an 'error' event would crash the process.
-    worker.on('error', (error) => console.error(`bus group ${group}: worker error:`, error));
+    const onWorkerError = this.options.onWorkerError ?? ((error: Error) => console.error(`bus group ${group}: worker error:`, error));
+    worker.on('error', (error) => onWorkerError(error, group));
     const subscription = new BullmqSubscription(worker, () => this.subscriptions.delete(subscription));
     // Registered before waiting, so a `close()` that starts meanwhile closes this worker too (it could otherwise
     // outlive the bus and retry a dead connection forever).
@@ -154,6 +158,11 @@ export class BullmqBus implements Bus {
       throw err;
     }
     return subscription;
+  }
+
+  /** Whether Redis answers this bus's publishing connection (readiness). */
+  ping(): Promise<boolean> {
+    return this.closed ? Promise.resolve(false) : pingRedis(this.producer);
   }
 
   /** Graceful: workers finish (and acknowledge) the jobs in hand, then the connections are closed. */

@@ -9,6 +9,7 @@
 import { BulwarkError } from '@bulwark/schema';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
+import { pingRedis } from '../redis-ping.js';
 import {
   boundedAdd,
   checkDelay,
@@ -101,6 +102,11 @@ export class BullmqJobQueue<T> implements JobQueue<T> {
     });
     worker.on('error', (error) => this.backendError(error));
     await worker.waitUntilReady();
+  }
+
+  /** Whether Redis answers this queue's connection (readiness). */
+  ping(): Promise<boolean> {
+    return this.closed ? Promise.resolve(false) : pingRedis(this.producer);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,36 @@
+/** The operations settings: log format, the shutdown bound and delay — defaults, environment, refused values. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfig } from '@bulwark/config';
+
+function problemPaths(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return err.problems.map((p) => p.path);
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('operations settings', () => {
+  it('default to auto logs, a 25 s shutdown bound (under Kubernetes\' 30 s grace) and a 2 s readiness drain', () => {
+    const cfg = loadConfig({});
+    assert.equal(cfg.log.format, 'auto');
+    assert.equal(cfg.server.shutdown_timeout, 25_000);
+    assert.equal(cfg.server.shutdown_delay, 2_000);
+  });
+
+  it('are read from the environment as durations and formats', () => {
+    const cfg = loadConfig({ BULWARK_LOG_FORMAT: 'pretty', BULWARK_SHUTDOWN_TIMEOUT: '10s', BULWARK_SHUTDOWN_DELAY: '0' });
+    assert.equal(cfg.log.format, 'pretty');
+    assert.equal(cfg.server.shutdown_timeout, 10_000);
+    assert.equal(cfg.server.shutdown_delay, 0);
+  });
+
+  it('refuse an unknown format and a duration that is not one, naming each path', () => {
+    const paths = problemPaths({ BULWARK_LOG_FORMAT: 'xml', BULWARK_SHUTDOWN_TIMEOUT: 'soon' });
+    assert.ok(paths.some((p) => p.includes('log.format')), paths.join());
+    assert.ok(paths.some((p) => p.includes('server.shutdown_timeout')), paths.join());
+  });
+});
