@@ -31,6 +31,10 @@ const SUPPORT: Record<string, string[]> = {
   'test/support/bulwark-process.ts': ['process'],
   'test/support/process.ts': ['process'],
   'test/support/harness.ts': ['process'],
+  'test/support/kube-access.ts': ['k8s'],
+  'test/support/server-side-apply.ts': ['k8s'],
+  // Builds and runs kustomize and Go (child processes, minutes the first time): never in the unit loop.
+  'test/support/kustomize.ts': ['process'],
 };
 const STARTS_A_PROCESS = /from 'node:child_process'|\bscaleBus\(/;
 
