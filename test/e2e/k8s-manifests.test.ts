@@ -184,7 +184,7 @@ describe('deploy/kubernetes on the real API server', () => {
     const service = find('Service', `bulwark-collector${suffix}`);
     assert.equal(url.protocol, 'https:', 'the API server sends its token only over TLS');
     assert.equal(url.hostname, 'bulwark-collector.bulwark.svc');
-    assert.equal(Number(url.port), service.spec.ports[0].port);
+    assert.equal(Number(url.port), service.spec.ports.find((p: Obj) => p.name === 'https')?.port, 'the Service\'s https port');
     assert.equal(url.pathname, '/v1/ingest/k8s-audit');
   });
 
