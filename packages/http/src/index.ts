@@ -5,3 +5,4 @@ export * from './health.js';
 export * from './deps.js';
 export * from './serve.js';
 export * from './client-errors.js';
+export * from './metrics-route.js';

@@ -10,6 +10,7 @@ import type { Bus, JobQueue } from '@bulwark/bus';
 import type { CaseService } from '@bulwark/cases';
 import type { Config } from '@bulwark/config';
 import { Authenticator } from '@bulwark/http';
+import type { Metrics } from '@bulwark/metrics';
 import type { CaseStore, LogStore, TokenStore } from '@bulwark/store';
 import { queueAnnouncer, type AlertAnnouncer } from './announce.js';
 import { openBus, openResponderQueue, type OpenBusOptions, type ResponderJob } from './bus.js';
@@ -19,14 +20,19 @@ import type {
 } from './deps.js';
 import { createLifetime, type Lifetime } from './lifetime.js';
 import { createLogger } from './logger.js';
+import { busObserver, instrumentStore, processMetrics, watchCases } from './metrics.js';
 import { openCaseStore, openLogStore, openTokenStore } from './stores.js';
 import { bootstrapAdminToken, warnUnrestrictedSenders } from './tokens.js';
 
-/** What a root opens adapters with: the configuration, its logger, and the lifetime each adapter's release joins. */
+/**
+ * What a root opens adapters with: the configuration, its logger, the lifetime each adapter's release joins, and the
+ * process's (or thread's) one metrics registry, which every adapter opened here reports to.
+ */
 export interface Base {
   readonly config: Config;
   readonly logger: Logger;
   readonly lifetime: Lifetime;
+  readonly metrics: Metrics;
 }
 
 /** What every service process opens first: the log store (health, search, ingest), the token store, its authenticator. */
@@ -36,14 +42,20 @@ export interface Core extends Base, HttpDeps {
   readonly mintedAdminToken: string | null;
 }
 
-export async function openCore(config: Config, logger: Logger = createLogger(config), lifetime: Lifetime = createLifetime(logger)): Promise<Core> {
+export async function openCore(
+  config: Config,
+  logger: Logger = createLogger(config),
+  lifetime: Lifetime = createLifetime(logger),
+  metrics: Metrics = processMetrics(),
+): Promise<Core> {
   mkdirSync(config.data_dir, { recursive: true });
-  const store = await openEvents({ config, logger, lifetime });
-  const tokens = await openTokenStore(config);
-  lifetime.onClose(() => tokens.close());
+  const store = await openEvents({ config, logger, lifetime, metrics });
+  const opened = await openTokenStore(config);
+  lifetime.onClose(() => opened.close());
+  const tokens = instrumentStore(opened, 'tokens', metrics);
   const minted = await bootstrapAdminToken(tokens, config.auth.bootstrap_token, logger);
   await warnUnrestrictedSenders(tokens, logger).catch((err: unknown) => logger.warn({ err }, 'could not list tokens to check their sources'));
-  return Object.freeze({ config, logger, lifetime, store, tokens, auth: new Authenticator(tokens), mintedAdminToken: minted });
+  return Object.freeze({ config, logger, lifetime, metrics, store, tokens, auth: new Authenticator(tokens), mintedAdminToken: minted });
 }
 
 /** The log store alone, for a root that serves no HTTP (the embedded correlator thread reads events back by id). */
@@ -51,7 +63,7 @@ export async function openEvents(base: Base): Promise<LogStore> {
   // A search engine lacking features of its version (e.g. Elasticsearch without its data-streams module) says so once.
   const store = await openLogStore(base.config, (line, details) => base.logger.info(details, line));
   base.lifetime.onClose(() => store.close());
-  return store;
+  return instrumentStore(store, 'log', base.metrics);
 }
 
 /**
@@ -61,11 +73,11 @@ export async function openEvents(base: Base): Promise<LogStore> {
 export async function openCases(core: Base, options: { derived?: boolean } = {}): Promise<CaseStore> {
   const cases = await openCaseStore(core.config, options);
   core.lifetime.onClose(() => cases.close());
-  return cases;
+  return instrumentStore(cases, 'cases', core.metrics);
 }
 
 export function openBusFor(core: Base, options: OpenBusOptions = {}): Bus {
-  const bus = openBus(core.config, core.logger, options);
+  const bus = openBus(core.config, core.logger, { observer: busObserver(core.metrics), ...options });
   core.lifetime.onClose(() => bus.close());
   return bus;
 }
@@ -101,15 +113,19 @@ export function openSharedBusFor(core: Base): Bus | null {
 }
 
 export function collectorDeps(core: Core, bus: BusPublisher | null): CollectorDeps {
-  return Object.freeze({ config: core.config, logger: core.logger, store: core.store, auth: core.auth, bus, shutdown: core.lifetime });
+  core.metrics.declare('collector');
+  return Object.freeze({ config: core.config, logger: core.logger, store: core.store, auth: core.auth, metrics: core.metrics, bus, shutdown: core.lifetime });
 }
 
 export function apiDeps(core: Core, caseService: CaseService, correlatorStatus: CorrelatorStatus | null): ApiDeps {
+  core.metrics.declare('api');
+  watchCases(core.metrics, caseService.store);
   return Object.freeze({
     config: core.config,
     logger: core.logger,
     store: core.store,
     auth: core.auth,
+    metrics: core.metrics,
     tokens: core.tokens,
     cases: caseService.store,
     caseService,
@@ -117,19 +133,21 @@ export function apiDeps(core: Core, caseService: CaseService, correlatorStatus: 
   });
 }
 
-export function correlatorDeps(core: Pick<Core, 'config' | 'logger' | 'store'>, bus: Bus, state: CorrelatorState, caseService: CaseService): CorrelatorDeps {
-  return Object.freeze({ config: core.config, logger: core.logger, bus, events: core.store, state, caseService });
+export function correlatorDeps(core: Pick<Core, 'config' | 'logger' | 'store' | 'metrics'>, bus: Bus, state: CorrelatorState, caseService: CaseService): CorrelatorDeps {
+  core.metrics.declare('correlator');
+  return Object.freeze({ config: core.config, logger: core.logger, metrics: core.metrics, bus, events: core.store, state, caseService });
 }
 
 export function responderHttpDeps(core: Core, cases: CaseStore): ResponderHttpDeps {
-  return Object.freeze({ config: core.config, logger: core.logger, store: core.store, auth: core.auth, cases });
+  return Object.freeze({ config: core.config, logger: core.logger, store: core.store, auth: core.auth, metrics: core.metrics, cases });
 }
 
 export function responderDeps(core: Core, caseService: CaseService, queue: JobQueue<ResponderJob>, kube: KubeClients): ResponderDeps {
-  return Object.freeze({ config: core.config, logger: core.logger, cases: caseService.store, caseService, queue, kube });
+  core.metrics.declare('responder');
+  return Object.freeze({ config: core.config, logger: core.logger, metrics: core.metrics, cases: caseService.store, caseService, queue, kube });
 }
 
 /** The log store as `HttpDeps` see it, for surfaces that need nothing else (health, a status page). */
 export function httpDeps(core: Core): HttpDeps {
-  return Object.freeze({ config: core.config, logger: core.logger, store: core.store, auth: core.auth });
+  return Object.freeze({ config: core.config, logger: core.logger, store: core.store, auth: core.auth, metrics: core.metrics });
 }
