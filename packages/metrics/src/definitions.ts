@@ -5,7 +5,7 @@
  * from it (`npm run docs:generate`), and a test checks that the shipped alert rules and dashboard name only metrics
  * a running Bulwark really serves.
  */
-import { AlertStatuses, ErrorCatalogue, IncidentStatuses, RunStatuses, SourceKinds, StepStatuses } from '@bulwark/schema';
+import { AlertStatuses, ErrorCatalogue, IncidentStatuses, RunStatuses, SourceKinds } from '@bulwark/schema';
 import { closed, HTTP_METHODS, open, STATUS_CLASSES, type LabelBound } from './labels.js';
 
 /** The processes of scale mode; `npm start` (all-in-one) emits every metric. */
@@ -143,7 +143,7 @@ export const METRICS = {
   playbookActions: metric({
     name: 'bulwark_playbook_actions_total', type: 'counter', updated: 'event', services: ['responder'],
     help: 'Playbook steps that ended, by action and result.',
-    labels: { action: open(200, "action name (Bulwark's action registry)"), result: closed(StepStatuses, 'step status') },
+    labels: { action: open(200, "action name (Bulwark's action registry)"), result: closed(['succeeded', 'failed', 'rejected', 'undone'], 'step result') },
   }),
   approvalsWaiting: metric({
     name: 'bulwark_approvals_waiting', type: 'gauge', updated: 'scrape', services: ['responder'],
