@@ -39,6 +39,18 @@ export interface SubscribeOptions {
   concurrency?: number;
 }
 
+/**
+ * Told of every batch handed to a consumer, for the process's metrics (lag and redeliveries per group): adapters call
+ * it, the composition root supplies it. It must not throw or block.
+ */
+export interface BusObserver {
+  /**
+   * `redelivery`: the batch was handed out before (a consumer failed it or died holding it). `publishedAtMs`: when it
+   * was published (BullMQ: the job's creation; embedded: its first event's receive time), null when unknown.
+   */
+  delivered(group: string, info: { redelivery: boolean; publishedAtMs: number | null }): void;
+}
+
 /** A running consumer in a group. */
 export interface Subscription {
   /**

@@ -8,7 +8,7 @@ import { request, serverTarget, SERVER_OPTIONS, withServerErrors } from './http-
 import { EXIT, line, parseCommand, UsageError, type CliIo } from './io.js';
 
 /** The scopes the API knows (packages/http/src/auth.ts SCOPES; not imported, so the CLI needs no server code). */
-const SCOPES = ['ingest', 'alerts', 'read', 'respond', 'approve', 'admin'] as const;
+const SCOPES = ['ingest', 'alerts', 'read', 'respond', 'approve', 'metrics', 'admin'] as const;
 
 export const TOKENS_HELP = `Usage: bulwark tokens <command> [options]     (needs an admin token: --token or BULWARK_TOKEN)
 

@@ -13,9 +13,10 @@ import { bindingMatches, describeBinding, verifiedCertificateOf, type CertIdenti
 /**
  * `ingest`: send logs (shippers, the audit webhook, Falco); `alerts`: post alerts from other tools (POST /v1/alerts,
  * the Alertmanager webhook); `read`: search and look; `respond`: start, cancel and undo runs; `approve`: decide a run's
- * approvals (never one's own run); `admin`: tokens, the breaker, and every other scope.
+ * approvals (never one's own run); `metrics`: scrape `GET /metrics` and nothing else (a Prometheus server's token
+ * must not be able to read events); `admin`: tokens, the breaker, and every other scope.
  */
-export const SCOPES = ['ingest', 'alerts', 'read', 'respond', 'approve', 'admin'] as const;
+export const SCOPES = ['ingest', 'alerts', 'read', 'respond', 'approve', 'metrics', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface Principal {

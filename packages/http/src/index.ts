@@ -8,3 +8,4 @@ export * from './serve.js';
 export * from './client-errors.js';
 export * from './tls-server.js';
 export * from './client-cert.js';
+export * from './metrics-route.js';

@@ -34,6 +34,15 @@ export interface EngineOptions {
   schedule: (runId: string, delayMs?: number) => Promise<void>;
   logger: Logger;
   now?: () => number;
+  /** Told when a run or a step ends (the process's metrics); must not throw. */
+  outcomes?: EngineOutcomes;
+}
+
+/** What the engine reports as runs and steps end: by playbook and final status, by action and result. */
+export interface EngineOutcomes {
+  runEnded(playbook: string, status: RunRecord['status']): void;
+  /** `result`: `succeeded`, `failed`, `rejected` (a person said no) or `undone`. */
+  stepEnded(action: string, result: string): void;
 }
 
 export class PlaybookEngine {
@@ -196,7 +205,10 @@ export class PlaybookEngine {
       for (const step of run.steps) if (step.status === 'pending' && status !== 'succeeded') step.status = 'cancelled';
       return { ...run, status, error, finished_at: at, updated_at: at };
     });
-    if (done) this.options.logger.info({ run: runId, playbook: done.playbook, status, error }, 'playbook run finished');
+    if (done) {
+      this.options.logger.info({ run: runId, playbook: done.playbook, status, error }, 'playbook run finished');
+      this.options.outcomes?.runEnded(done.playbook, status);
+    }
   }
 
   /**
@@ -220,6 +232,7 @@ export class PlaybookEngine {
       return { ...run, status: 'cancelled', error: `cancelled by ${actor}`, finished_at: at, updated_at: at };
     });
     this.options.logger.info({ run: runId, actor }, 'playbook run cancelled');
+    this.options.outcomes?.runEnded(result!.playbook, 'cancelled');
     return result!;
   }
 
@@ -257,7 +270,8 @@ export class PlaybookEngine {
       }
     }
     const at = this.iso();
-    await this.journal.mutate(run.id, (r) => (r.status === 'undoing' ? { ...r, status: 'undone', finished_at: at, updated_at: at } : null));
+    const undone = await this.journal.mutate(run.id, (r) => (r.status === 'undoing' ? { ...r, status: 'undone', finished_at: at, updated_at: at } : null));
+    if (undone) this.options.outcomes?.runEnded(run.playbook, 'undone');
     this.options.logger.info({ run: run.id, actor: run.undo_requested_by }, 'playbook run undone');
   }
 

@@ -6,7 +6,7 @@ export * from './trigger.js';
 export * from './limits.js';
 export { resolveSecret } from './secrets.js';
 export { RunJournal } from './journal.js';
-export { PlaybookEngine, type EngineOptions } from './engine.js';
+export { PlaybookEngine, type EngineOptions, type EngineOutcomes } from './engine.js';
 export { runView, newRun } from './run-model.js';
 export { conditionHolds } from './steps.js';
 export { assessEvidence, contains, onlyNotifies } from './evidence.js';

@@ -36,6 +36,7 @@ export async function record(deps: StepDeps, run: RunRecord, step: StepJournal, 
     },
     { ifAbsent: true },
   );
+  deps.outcomes?.stepEnded(step.action, result);
 }
 
 export async function timeline(deps: StepDeps, run: RunRecord, step: StepJournal, summary: string): Promise<void> {

@@ -7,11 +7,13 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '@bulwark/config';
 import { BulwarkError } from '@bulwark/schema';
-import { BullmqBus, BullmqJobQueue, LocalBus, LocalJobQueue, type Bus, type JobErrorListener, type JobQueue } from '@bulwark/bus';
+import { BullmqBus, BullmqJobQueue, LocalBus, LocalJobQueue, type Bus, type BusObserver, type JobErrorListener, type JobQueue } from '@bulwark/bus';
 
 export interface OpenBusOptions {
   /** How often the embedded bus looks for new events between wake-ups (ms, `LocalBus` default 250). */
   pollIntervalMs?: number;
+  /** Told of each delivery (the process's metrics; see metrics.ts). */
+  observer?: BusObserver;
 }
 
 export function openBus(config: Config, logger: Logger, options: OpenBusOptions = {}): Bus {
@@ -27,6 +29,7 @@ export function openBus(config: Config, logger: Logger, options: OpenBusOptions 
       stalledIntervalMs: config.bus.lock_duration,
       onHandlerError,
       onWorkerError: (err, group) => logger.warn({ err, group }, 'a bus consumer lost its Redis connection; reconnecting'),
+      ...(options.observer ? { observer: options.observer } : {}),
     });
   }
   if (config.store.type !== 'sqlite') {
@@ -36,6 +39,7 @@ export function openBus(config: Config, logger: Logger, options: OpenBusOptions 
   return new LocalBus({
     path: join(config.data_dir, 'bulwark.db'),
     onHandlerError,
+    ...(options.observer ? { observer: options.observer } : {}),
     ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
   });
 }

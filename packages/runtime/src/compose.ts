@@ -10,6 +10,7 @@ import { BullmqBus, BullmqJobQueue, type Bus, type JobQueue } from '@bulwark/bus
 import type { CaseService } from '@bulwark/cases';
 import type { Config } from '@bulwark/config';
 import { Authenticator, createReadiness, type Readiness } from '@bulwark/http';
+import type { Metrics } from '@bulwark/metrics';
 import type { CaseStore, LogStore, TokenStore } from '@bulwark/store';
 import { queueAnnouncer, type AlertAnnouncer } from './announce.js';
 import { openBus, openResponderQueue, type OpenBusOptions, type ResponderJob } from './bus.js';
@@ -19,16 +20,21 @@ import type {
 } from './deps.js';
 import { createLifetime, type Lifetime } from './lifetime.js';
 import { createLogger } from './logger.js';
+import { busObserver, instrumentStore, processMetrics, watchCases } from './metrics.js';
 import { openCaseStore, openLogStore, openTokenStore } from './stores.js';
 import { bootstrapAdminToken, warnUnrestrictedSenders } from './tokens.js';
 
-/** What a root opens adapters with: the configuration, its logger, and the lifetime each adapter's release joins. */
+/**
+ * What a root opens adapters with: the configuration, its logger, the lifetime each adapter's release joins, and the
+ * process's (or thread's) one metrics registry, which every adapter opened here reports to.
+ */
 export interface Base {
   readonly config: Config;
   readonly logger: Logger;
   readonly lifetime: Lifetime;
   /** Where each dependency this process uses adds its `/readyz` probe (absent in a root that serves no HTTP). */
   readonly readiness?: Readiness;
+  readonly metrics: Metrics;
 }
 
 /** What every service process opens first: the log store (health, search, ingest), the token store, its authenticator. */
@@ -39,15 +45,21 @@ export interface Core extends Base, HttpDeps {
   readonly mintedAdminToken: string | null;
 }
 
-export async function openCore(config: Config, logger: Logger = createLogger(config), lifetime: Lifetime = createLifetime(logger)): Promise<Core> {
+export async function openCore(
+  config: Config,
+  logger: Logger = createLogger(config),
+  lifetime: Lifetime = createLifetime(logger),
+  metrics: Metrics = processMetrics(),
+): Promise<Core> {
   mkdirSync(config.data_dir, { recursive: true });
   const readiness = createReadiness();
-  const store = await openEvents({ config, logger, lifetime, readiness });
-  const tokens = await openTokenStore(config);
-  lifetime.onClose(() => tokens.close(), 'token store');
+  const store = await openEvents({ config, logger, lifetime, readiness, metrics });
+  const opened = await openTokenStore(config);
+  lifetime.onClose(() => opened.close(), 'token store');
+  const tokens = instrumentStore(opened, 'tokens', metrics);
   const minted = await bootstrapAdminToken(tokens, config.auth.bootstrap_token, logger);
   await warnUnrestrictedSenders(tokens, logger).catch((err: unknown) => logger.warn({ err }, 'could not list tokens to check their sources'));
-  return Object.freeze({ config, logger, lifetime, readiness, store, tokens, auth: new Authenticator(tokens, undefined, logger), mintedAdminToken: minted });
+  return Object.freeze({ config, logger, lifetime, readiness, metrics, store, tokens, auth: new Authenticator(tokens, undefined, logger), mintedAdminToken: minted });
 }
 
 /** The log store alone, for a root that serves no HTTP (the embedded correlator thread reads events back by id). */
@@ -56,7 +68,7 @@ export async function openEvents(base: Base): Promise<LogStore> {
   const store = await openLogStore(base.config, (line, details) => base.logger.info(details, line));
   base.lifetime.onClose(() => store.close(), 'log store');
   base.readiness?.add('store', () => store.ping());
-  return store;
+  return instrumentStore(store, 'log', base.metrics);
 }
 
 /**
@@ -67,11 +79,11 @@ export async function openCases(core: Base, options: { derived?: boolean } = {})
   const cases = await openCaseStore(core.config, options);
   core.lifetime.onClose(() => cases.close(), 'case store');
   core.readiness?.add('cases', () => cases.ping());
-  return cases;
+  return instrumentStore(cases, 'cases', core.metrics);
 }
 
 export function openBusFor(core: Base, options: OpenBusOptions = {}): Bus {
-  const bus = openBus(core.config, core.logger, options);
+  const bus = openBus(core.config, core.logger, { observer: busObserver(core.metrics), ...options });
   core.lifetime.onClose(() => bus.close(), 'bus');
   // The embedded bus is the store's own table (the store's probe covers it); BullMQ's Redis is a dependency of its own.
   if (bus instanceof BullmqBus) core.readiness?.add('bus', () => bus.ping());
@@ -110,16 +122,20 @@ export function openSharedBusFor(core: Base): Bus | null {
 }
 
 export function collectorDeps(core: Core, bus: BusPublisher | null): CollectorDeps {
-  return Object.freeze({ config: core.config, logger: core.logger, store: core.store, auth: core.auth, readiness: core.readiness, bus, shutdown: core.lifetime });
+  core.metrics.declare('collector');
+  return Object.freeze({ config: core.config, logger: core.logger, store: core.store, auth: core.auth, readiness: core.readiness, metrics: core.metrics, bus, shutdown: core.lifetime });
 }
 
 export function apiDeps(core: Core, caseService: CaseService, correlatorStatus: CorrelatorStatus | null): ApiDeps {
+  core.metrics.declare('api');
+  watchCases(core.metrics, caseService.store);
   return Object.freeze({
     config: core.config,
     logger: core.logger,
     store: core.store,
     auth: core.auth,
     readiness: core.readiness,
+    metrics: core.metrics,
     tokens: core.tokens,
     cases: caseService.store,
     caseService,
@@ -127,19 +143,21 @@ export function apiDeps(core: Core, caseService: CaseService, correlatorStatus: 
   });
 }
 
-export function correlatorDeps(core: Pick<Core, 'config' | 'logger' | 'store'>, bus: Bus, state: CorrelatorState, caseService: CaseService): CorrelatorDeps {
-  return Object.freeze({ config: core.config, logger: core.logger, bus, events: core.store, state, caseService });
+export function correlatorDeps(core: Pick<Core, 'config' | 'logger' | 'store' | 'metrics'>, bus: Bus, state: CorrelatorState, caseService: CaseService): CorrelatorDeps {
+  core.metrics.declare('correlator');
+  return Object.freeze({ config: core.config, logger: core.logger, metrics: core.metrics, bus, events: core.store, state, caseService });
 }
 
 export function responderHttpDeps(core: Core, cases: CaseStore): ResponderHttpDeps {
-  return Object.freeze({ config: core.config, logger: core.logger, store: core.store, auth: core.auth, readiness: core.readiness, cases });
+  return Object.freeze({ config: core.config, logger: core.logger, store: core.store, auth: core.auth, readiness: core.readiness, metrics: core.metrics, cases });
 }
 
 export function responderDeps(core: Core, caseService: CaseService, queue: JobQueue<ResponderJob>, kube: KubeClients): ResponderDeps {
-  return Object.freeze({ config: core.config, logger: core.logger, cases: caseService.store, caseService, queue, kube });
+  core.metrics.declare('responder');
+  return Object.freeze({ config: core.config, logger: core.logger, metrics: core.metrics, cases: caseService.store, caseService, queue, kube });
 }
 
 /** The log store as `HttpDeps` see it, for surfaces that need nothing else (health, a status page). */
 export function httpDeps(core: Core): HttpDeps {
-  return Object.freeze({ config: core.config, logger: core.logger, store: core.store, auth: core.auth, readiness: core.readiness });
+  return Object.freeze({ config: core.config, logger: core.logger, store: core.store, auth: core.auth, readiness: core.readiness, metrics: core.metrics });
 }

@@ -7,6 +7,7 @@ import type { KubeClients } from '@bulwark/actions';
 import type { Bus, JobQueue } from '@bulwark/bus';
 import type { CaseService } from '@bulwark/cases';
 import type { HttpDeps } from '@bulwark/http';
+import type { Metrics } from '@bulwark/metrics';
 import type { CaseStore, LogStore, TokenStore } from '@bulwark/store';
 import type { ResponderJob } from './bus.js';
 import type { CorrelatorState } from './correlation-state.js';
@@ -46,6 +47,8 @@ export interface ApiDeps extends HttpDeps {
 export interface CorrelatorDeps {
   readonly config: HttpDeps['config'];
   readonly logger: HttpDeps['logger'];
+  /** Events, rule matches, evaluation time (this process's or thread's registry). */
+  readonly metrics: Metrics;
   /** Consumed: stored batches. */
   readonly bus: Bus;
   /** Stored events, read back by id (a correlation alert names its window's first event). */
@@ -64,6 +67,8 @@ export interface ResponderHttpDeps extends HttpDeps {
 export interface ResponderDeps {
   readonly config: HttpDeps['config'];
   readonly logger: HttpDeps['logger'];
+  /** Runs and steps ended; approvals waiting and the breaker are read on scrape. */
+  readonly metrics: Metrics;
   /** Runs, journal and audit. */
   readonly cases: CaseStore;
   /** Timelines and the incident port of actions; the same case service the process records alerts with. */

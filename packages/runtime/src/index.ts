@@ -21,3 +21,4 @@ export { openBus, openResponderQueue, type OpenBusOptions, type ResponderJob } f
 export { openCaseStore, openLogStore, openTokenStore } from './stores.js';
 export { bootstrapAdminToken, warnUnrestrictedSenders } from './tokens.js';
 export { handOverInitialToken, INITIAL_TOKEN_FILE, type TokenHandover } from './initial-token.js';
+export { busObserver, instrumentStore, processMetrics, threadMetrics, watchCases, type StoreKind } from './metrics.js';

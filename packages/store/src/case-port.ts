@@ -100,6 +100,12 @@ export interface CaseStore {
   /** Add an audit record. With `ifAbsent`, a replayed record (same id) is returned rather than refused. */
   append<T extends CaseRecord>(collection: 'audit', record: T, options?: CreateOptions): Promise<CreateResult<T>>;
   query<T extends CaseRecord = CaseRecord>(collection: CaseCollection, query: CaseQuery): Promise<CasePage<T>>;
+  /**
+   * How many records matching `filter` hold each string value of `field` (records without one are not counted), in
+   * one aggregate read: what a metrics scrape asks (alerts and incidents by status), never a page walk.
+   * @throws BulwarkError BWK_BAD_PARAM on a bad field path or filter, as `query`.
+   */
+  countBy(collection: CaseCollection, field: string, filter?: CaseQuery['filter']): Promise<Record<string, number>>;
   /** True when the store can serve reads and writes (readiness). */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -3,7 +3,7 @@
  * mode is configuration and wiring (root.ts), never a code fork.
  */
 import express, { type Express } from 'express';
-import { errorHandler, healthRouter, notFound } from '@bulwark/http';
+import { errorHandler, healthRouter, metricsRouter, notFound } from '@bulwark/http';
 import type { ApiDeps, CollectorDeps } from '@bulwark/runtime';
 import { apiRouter } from '@bulwark/api';
 import { collectorRouter, elasticProductHeader } from '@bulwark/collector';
@@ -18,6 +18,7 @@ export function buildApp(deps: AllInOneDeps, responder: Responder | null = null)
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  app.use(metricsRouter(deps));
   app.use(elasticProductHeader);
   app.use(healthRouter(deps));
   app.use(apiRouter(deps));

@@ -3,12 +3,13 @@
  * data directory — the store-backed bus, the SQLite window state, a case-store connection for derived records, the log
  * store to read events back — so rule evaluation and alert writes never hold the HTTP thread. Messages: `nudge` (the
  * collector stored a batch), `status` (answered with the correlator's counters, for `GET /v1/correlator/status` on the
- * main thread), `close`; replies `ready`, `failed`, `status`, `alert` (a recorded alert, for the responder), `closed`.
+ * main thread), `metrics` (answered with its registry's snapshot, for the main thread's `GET /metrics`), `close`;
+ * replies `ready`, `failed`, `status`, `metrics`, `alert` (a recorded alert, for the responder), `closed`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '@bulwark/config';
 import {
-  caseServiceFrom, correlatorDeps, createLifetime, createLogger, openBusFor, openCases, openCorrelationStateFor, openEvents,
+  caseServiceFrom, correlatorDeps, createLifetime, createLogger, openBusFor, openCases, openCorrelationStateFor, openEvents, threadMetrics,
 } from '@bulwark/runtime';
 import { startCorrelatorService, statusOf } from '@bulwark/correlator';
 
@@ -18,7 +19,9 @@ const { config } = workerData as { config: Config };
 const threadConfig: Config = { ...config, store: { ...config.store, writer: 'inline' } };
 const logger = createLogger(threadConfig).child({ thread: 'correlator' });
 const lifetime = createLifetime(logger);
-const base = { config: threadConfig, logger, lifetime };
+// The thread's own registry: the main thread merges its snapshot into each scrape of `GET /metrics`.
+const metrics = threadMetrics();
+const base = { config: threadConfig, logger, lifetime, metrics };
 
 try {
   const store = await openEvents(base);
@@ -31,6 +34,9 @@ try {
   port.on('message', (message: { type: string; nonce?: number }) => {
     if (message.type === 'nudge') void bus.publish({ id: 'nudge', events: [] }).catch(() => {});
     else if (message.type === 'status') port.postMessage({ type: 'status', nonce: message.nonce, status: statusOf(correlator) });
+    else if (message.type === 'metrics') {
+      void metrics.snapshot().then((snapshot) => port.postMessage({ type: 'metrics', nonce: message.nonce, snapshot }));
+    }
     else if (message.type === 'close') {
       void lifetime.close().then(
         () => port.postMessage({ type: 'closed' }),

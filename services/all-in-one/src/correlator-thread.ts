@@ -15,6 +15,7 @@ import { BulwarkError } from '@bulwark/schema';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from '@bulwark/config';
+import type { MetricsSnapshot } from '@bulwark/metrics';
 import { resolveLogFormat, type AlertAnnouncer, type BusPublisher, type CorrelatorStatus } from '@bulwark/runtime';
 import { startThread } from '@bulwark/threads';
 
@@ -38,11 +39,21 @@ export interface CorrelatorThread {
   readonly nudge: BusPublisher;
   /** The thread's counters, for `GET /v1/correlator/status`. */
   readonly status: CorrelatorStatus;
+  /** The thread's metrics registry, for the process's `GET /metrics` (empty when the thread does not answer in time). */
+  metrics(): Promise<MetricsSnapshot>;
   /** Asks the thread to close its connections, then ends it. */
   close(): Promise<void>;
 }
 
-type Message = { type: string; error?: string; rules?: number; correlations?: number; nonce?: number; status?: Record<string, unknown> };
+type Message = {
+  type: string;
+  error?: string;
+  rules?: number;
+  correlations?: number;
+  nonce?: number;
+  status?: Record<string, unknown>;
+  snapshot?: MetricsSnapshot;
+};
 
 /** How long `GET /v1/correlator/status` waits for the thread's counters (a thread busy with a storm answers late). */
 const STATUS_TIMEOUT_MS = 2_000;
@@ -67,18 +78,18 @@ async function spawnThread(config: Config): Promise<{ worker: Worker; rules: num
   }
 }
 
-/** Asks `worker` for its counters; null when it does not answer in time. */
-function askStatus(worker: Worker, nonce: number): Promise<Record<string, unknown> | null> {
+/** Asks `worker` for its counters (`status`) or its metrics (`metrics`); null when it does not answer in time. */
+function ask(worker: Worker, type: 'status' | 'metrics', nonce: number): Promise<Message | null> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => done(null), STATUS_TIMEOUT_MS);
-    const onMessage = (m: Message) => m.type === 'status' && m.nonce === nonce && done(m.status ?? null);
-    const done = (status: Record<string, unknown> | null) => {
+    const onMessage = (m: Message) => m.type === type && m.nonce === nonce && done(m);
+    const done = (reply: Message | null) => {
       clearTimeout(timer);
       worker.off('message', onMessage);
-      resolve(status);
+      resolve(reply);
     };
     worker.on('message', onMessage);
-    worker.postMessage({ type: 'status', nonce });
+    worker.postMessage({ type, nonce });
   });
 }
 
@@ -138,10 +149,12 @@ export async function startCorrelatorThread(deps: CorrelatorThreadDeps): Promise
     },
     nudge: Object.freeze({ publish: async () => worker.postMessage({ type: 'nudge' }) }),
     status: async () => {
-      const reply = await askStatus(worker, ++nonce);
+      const reply = (await ask(worker, 'status', ++nonce))?.status;
       // Counters restart with the thread: `restarts` says when that happened.
       return { ...(reply ?? { rules: first.rules, correlations: first.correlations, answering: false }), thread: true, restarts };
     },
+    // Counters restart with the thread too; Prometheus's rate() reads a drop to a lower value as a counter reset.
+    metrics: async () => (await ask(worker, 'metrics', ++nonce))?.snapshot ?? [],
     async close() {
       closing = true;
       const current = worker;

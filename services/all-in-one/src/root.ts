@@ -66,6 +66,8 @@ async function startDetection(core: Core, placement: CorrelatorPlacement, option
     const thread = await startCorrelatorThread({ config: core.config, logger: core.logger, announce });
     core.lifetime.onClose(() => thread.close(), 'correlator thread (finishing the batch in hand)');
     core.readiness.add('correlator', async () => thread.running);
+    // The thread keeps its own registry (bus, correlator, its store connections): one scrape shows both.
+    core.metrics.addSource(() => thread.metrics());
     return { publisher: thread.nudge, status: thread.status, embedded: null, thread };
   }
   if (placement === 'in-process') {
@@ -95,7 +97,7 @@ export async function composeAllInOne(core: Core, options: AllInOneOptions = {})
   const detection = await startDetection(core, options.correlator ?? correlatorPlacement(config), options, announce, caseService);
   const responder = queue
     ? await startResponder(
-        { config, logger: core.logger, cases, caseService, queue, kube: options.kube ?? kubeFromConfig(config) },
+        { config, logger: core.logger, metrics: core.metrics.declare('responder'), cases, caseService, queue, kube: options.kube ?? kubeFromConfig(config) },
         options.responder || {},
       )
     : null;

@@ -82,7 +82,7 @@ describe('the all-in-one root', () => {
       }, TypeError);
       const collector = collectorDeps(core, null);
       assert.ok(Object.isFrozen(collector));
-      assert.deepEqual(Object.keys(collector).sort(), ['auth', 'bus', 'config', 'logger', 'readiness', 'shutdown', 'store']);
+      assert.deepEqual(Object.keys(collector).sort(), ['auth', 'bus', 'config', 'logger', 'metrics', 'readiness', 'shutdown', 'store']);
     });
 
     it('one case service serves the api, the correlator and the responder', () => {

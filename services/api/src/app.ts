@@ -1,6 +1,6 @@
 /** The api service: search and timelines for people and scripts. `buildApp(deps)` is apart from listening. */
 import express, { Router, type Express } from 'express';
-import { errorHandler, healthRouter, notFound } from '@bulwark/http';
+import { errorHandler, healthRouter, metricsRouter, notFound } from '@bulwark/http';
 import type { ApiDeps } from '@bulwark/runtime';
 import { searchRouter, tokenRouter } from './routes.js';
 import { alertsRouter } from './alerts-routes.js';
@@ -27,6 +27,7 @@ export function buildApp(deps: ApiDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  app.use(metricsRouter(deps));
   app.use(healthRouter(deps));
   app.use(apiRouter(deps));
   app.use(notFound);

@@ -3,7 +3,7 @@
  * drive it on port 0 and `all-in-one` can mount the same routers.
  */
 import express, { Router, type Express } from 'express';
-import { errorHandler, healthRouter, notFound, type HttpDeps } from '@bulwark/http';
+import { errorHandler, healthRouter, metricsRouter, notFound, type HttpDeps } from '@bulwark/http';
 import type { CollectorDeps } from '@bulwark/runtime';
 import { nativeIngestRouter } from './native-routes.js';
 import { createDecoder } from './decoder.js';
@@ -36,6 +36,7 @@ export function buildApp(deps: CollectorDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(metricsRouter(deps));
   app.use(elasticProductHeader);
   app.use(healthRouter(deps));
   app.use(collectorRouter(deps));

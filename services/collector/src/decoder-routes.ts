@@ -4,15 +4,17 @@
  * (before the body is read: a refused token costs no decompression), the body limit, then decode → store → answer in
  * the decoder's reply style. Nothing here knows a protocol by name; adding one touches only the registry.
  */
-import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import type { Config } from '@bulwark/config';
 import type { DecodeOptions, DecoderRegistry, DecoderReply, DecoderRoute, IngestDecoder } from '@bulwark/ingest';
+import type { Metrics } from '@bulwark/metrics';
 import type { LogStore } from '@bulwark/store';
 import { bodyOf, mediaTypeOf, rawBody, type Authenticator } from '@bulwark/http';
 import type { DecodeOutcome, DecodeTask } from './decode-task.js';
 import type { Decoder } from './decoder.js';
 import { answerBulk, answerSingleDoc } from './es-bulk.js';
 import { answerIngest, ingestDecoded } from './ingest.js';
+import { countIngested, countRefusedRequests } from './ingest-metrics.js';
 import { ingestRoute, nativeSourcesOf, provenanceOf, sourceGate } from './provenance.js';
 
 /** What the ingest routes need from the process: the ingest settings, the store to write through, the authenticator. */
@@ -20,6 +22,7 @@ export interface IngestRouteDeps {
   config: { ingest: Config['ingest'] };
   store: LogStore;
   auth: Pick<Authenticator, 'require'>;
+  metrics: Metrics;
 }
 
 interface ReplyContext {
@@ -69,7 +72,7 @@ function optionsOf(deps: IngestRouteDeps, req: Request, decoder: IngestDecoder, 
 }
 
 /** The handler chain of one decoder route. */
-function routeHandlers(deps: IngestRouteDeps, decoder: Decoder, registry: DecoderRegistry, d: IngestDecoder, route: DecoderRoute): RequestHandler[] {
+function routeHandlers(deps: IngestRouteDeps, decoder: Decoder, registry: DecoderRegistry, d: IngestDecoder, route: DecoderRoute): Array<RequestHandler | ErrorRequestHandler> {
   const ingest = ingestRoute(d, route);
   const maxBody = Math.min(deps.config.ingest.max_body_bytes, d.limits?.maxBodyBytes ?? Infinity);
   const reply = REPLIES[d.reply];
@@ -77,20 +80,24 @@ function routeHandlers(deps: IngestRouteDeps, decoder: Decoder, registry: Decode
   const handle: RequestHandler = async (req, res) => {
     const started = Date.now();
     const media = mediaTypeOf(req);
+    const body = bodyOf(req);
+    deps.metrics.inc('ingestBytes', { source: d.source }, body.length);
     const task: DecodeTask = {
       registry: registry.origin,
       decoder: d.name,
-      body: bodyOf(req),
+      body,
       options: optionsOf(deps, req, d, media.charset),
       mediaType: media.type,
       params: paramsOf(req, d, route),
       provenance: provenanceOf(req, ingest),
     };
-    await reply(res, deps.store, await decoder.decode(task), { started, successStatus });
+    const outcome = await decoder.decode(task);
+    await reply(res, deps.store, outcome, { started, successStatus });
+    countIngested(deps.metrics, d.source, outcome);
   };
   // Senders that cannot set a bearer header (Falco's http_output, Promtail basic_auth) may send the token as a Basic
   // password, as on the Elasticsearch surface.
-  return [deps.auth.require('ingest', { esSchemes: true }), sourceGate(ingest), rawBody(maxBody), handle];
+  return [deps.auth.require('ingest', { esSchemes: true }), sourceGate(ingest), rawBody(maxBody), handle, countRefusedRequests(deps.metrics, d.source)];
 }
 
 /** Routes for the registry's decoders that `include` selects (the native and Elasticsearch surfaces are mounted apart). */

@@ -4,7 +4,7 @@
  * itself runs on the bus, not on HTTP.
  */
 import express, { type Express } from 'express';
-import { errorHandler, healthRouter, notFound, type HttpDeps } from '@bulwark/http';
+import { errorHandler, healthRouter, metricsRouter, notFound, type HttpDeps } from '@bulwark/http';
 import type { Correlator } from './correlator.js';
 import { statusOf } from './service.js';
 
@@ -12,6 +12,7 @@ export function buildApp(deps: HttpDeps, correlator: Correlator): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(metricsRouter(deps));
   app.use(healthRouter(deps));
   app.get('/v1/correlator/status', deps.auth.require('read'), (_req, res) => {
     res.json(statusOf(correlator));

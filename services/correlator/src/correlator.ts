@@ -17,6 +17,7 @@
 import type { Logger } from 'pino';
 import type { Bus, BusBatch, Subscription } from '@bulwark/bus';
 import type { CaseService } from '@bulwark/cases';
+import type { Metrics } from '@bulwark/metrics';
 import type { AlertInput } from '@bulwark/schema';
 import { CorrelationEngine, InMemoryCorrelationState, type CorrelationState, type DetectionConfig } from '@bulwark/detection';
 import { writeDeadLetters, type FailedEvent } from './dead-letter.js';
@@ -49,6 +50,8 @@ export interface CorrelatorOptions {
    * of the multi-stage breach), which may have arrived in an earlier batch, or before a restart.
    */
   events?: { get(id: string): Promise<unknown> };
+  /** The process's (or thread's) registry: events, rule matches, alerts, dead-letters, evaluation time. */
+  metrics?: Metrics;
 }
 
 /** Counters for status pages and tests (`GET /v1/correlator/status`). */
@@ -97,7 +100,7 @@ class OutageError extends Error {
 
 /** Loads the rules, subscribes to the bus and returns once the subscription runs. */
 export async function startCorrelator(options: CorrelatorOptions): Promise<Correlator> {
-  const { bus, cases, logger } = options;
+  const { bus, cases, logger, metrics } = options;
   const rules = loadRuleDir(options.rulesDir ?? BUNDLED_RULES_DIR, options.detection);
   const state: CorrelationState & { flush?: () => unknown } = options.state ?? new InMemoryCorrelationState();
   const engine = new CorrelationEngine(rules.correlationSet, {
@@ -112,6 +115,7 @@ export async function startCorrelator(options: CorrelatorOptions): Promise<Corre
     cases,
     readsLogs: correlationsReadingLogs(rules),
     readBack: async (id) => options.events?.get(id),
+    countMatch: (ruleId) => metrics?.inc('ruleMatches', { rule: ruleId }),
   };
   /** Correlation alerts of a failed delivery, for the next delivery of the same batch (see evaluate.ts). */
   const carried = new Map<string, AlertInput[]>();
@@ -164,6 +168,7 @@ export async function startCorrelator(options: CorrelatorOptions): Promise<Corre
   const handle = async (batch: BusBatch): Promise<void> => {
     const run = new BatchEvaluation(ctx, batch, carried.get(batch.id));
     carried.delete(batch.id);
+    const started = process.hrtime.bigint();
     try {
       const { recorded, failed } = await evaluateAll(batch, run);
       stats.alerts += recorded;
@@ -175,9 +180,14 @@ export async function startCorrelator(options: CorrelatorOptions): Promise<Corre
       await state.flush?.();
       stats.batches++;
       stats.events += batch.events.length;
+      metrics?.inc('correlatorEvents', {}, batch.events.length);
+      metrics?.inc('alertsRecorded', {}, recorded);
+      metrics?.inc('correlatorDeadLettered', {}, failed.length);
+      metrics?.observe('evaluationDuration', {}, Number(process.hrtime.bigint() - started) / 1e9);
       failing = false;
     } catch (err) {
       stats.failures++;
+      metrics?.inc('correlatorBatchFailures', {});
       failing = true;
       noteFailure(err, 'redelivered');
       if (run.pending.length > 0) {

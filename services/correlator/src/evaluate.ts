@@ -33,6 +33,8 @@ export interface EvaluationContext {
   readsLogs: (correlation: CorrelationMatch['rule']) => boolean;
   /** Reads a stored event back by id (the window's first event when it came in an earlier batch). */
   readBack: (id: string) => Promise<unknown>;
+  /** Counts a rule's match or a completed correlation, by rule id (the process's metrics). */
+  countMatch: (ruleId: string) => void;
 }
 
 type Parsed = { ok: true; doc: unknown } | { ok: false; error: unknown };
@@ -91,6 +93,7 @@ export class BatchEvaluation {
     let recorded = await this.flushPending(failures);
     const doc = await step('parse', undefined, () => this.parse(event.id, event.doc));
     const matched: SigmaRule[] = await step('match', undefined, () => this.ctx.rules.ruleset.match(doc).map((m) => m.rule));
+    for (const rule of matched) this.ctx.countMatch(ruleRef(rule));
     const { correlationSet } = this.ctx.rules;
     for (const rule of matched) {
       if (!correlationSet.standalone(rule)) continue;
@@ -104,6 +107,7 @@ export class BatchEvaluation {
     if (matched.length > 0 && this.ctx.rules.correlations.length > 0) {
       const matches = await step('correlate', undefined, () => this.ctx.engine.process(doc, matched.map(ruleRef)));
       for (const match of matches) {
+        this.ctx.countMatch(ruleRef(match.rule));
         if (!correlationSet.standalone(match.rule)) continue;
         const ref = ruleRef(match.rule);
         const first = await this.firstEventOf(match.eventIds[0]);

@@ -28,6 +28,7 @@ export async function startCorrelatorService(deps: CorrelatorDeps, options: Corr
     bus: deps.bus,
     cases: deps.caseService,
     logger: deps.logger,
+    metrics: deps.metrics,
     events: deps.events,
     state: deps.state,
     allowedLatenessMs: detection.allowed_lateness,

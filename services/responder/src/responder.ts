@@ -15,6 +15,7 @@ import type { Config } from '@bulwark/config';
 import type { ResponderDeps, ResponderJob } from '@bulwark/runtime';
 import { incidentPort, loadPlaybooks, PlaybookEngine, resolveSecret, type Playbook, type PlaybookProblem } from '@bulwark/playbooks';
 import { BulwarkError, type Alert, type Incident } from '@bulwark/schema';
+import { engineOutcomes, watchResponder } from './responder-metrics.js';
 
 export type { ResponderJob };
 
@@ -91,7 +92,9 @@ export async function startResponder(deps: ResponderDeps, options: ResponderOpti
     limits: { windowMs: config.responder.limits.window, perPlaybook: config.responder.limits.per_playbook, overall: config.responder.limits.overall },
     schedule: (runId, delayMs) => queue.add({ kind: 'run', runId }, delayMs ? { delayMs } : {}),
     logger: deps.logger.child({ component: 'responder' }),
+    outcomes: engineOutcomes(deps.metrics),
   });
+  watchResponder(deps.metrics, deps.cases, engine.blastRadius);
   const onAlert = async (alertId: string): Promise<void> => {
     const alert = (await deps.cases.get<Alert>('alerts', alertId))?.record;
     if (!alert) return;

@@ -23,6 +23,7 @@ import {
   type BatchHandler,
   type Bus,
   type BusBatch,
+  type BusObserver,
   type SubscribeOptions,
   type Subscription,
 } from '../port.js';
@@ -45,6 +46,8 @@ export interface BullmqBusOptions {
   onHandlerError?: (error: unknown, group: string, batch: BusBatch) => void;
   /** Called with a worker's connection error (ioredis reconnects by itself); default: `console.error`. */
   onWorkerError?: (error: Error, group: string) => void;
+  /** Told of each delivery (metrics). */
+  observer?: BusObserver;
   /** A publish that Redis has not confirmed within this long fails, so the collector answers 503 (default 3000 ms). */
   publishTimeoutMs?: number;
 }
@@ -131,7 +134,12 @@ export class BullmqBus implements Bus {
       throw new TypeError(`bus group ${group} is not in this bus's groups (${this.groups.join(', ')}): it would never get a batch`);
     }
     const onError = this.options.onHandlerError ?? defaultOnError;
-    const worker = new Worker<BusBatch>(queueNameOf(group), async (job: Job<BusBatch>) => handler(job.data), {
+    const observer = this.options.observer;
+    const worker = new Worker<BusBatch>(queueNameOf(group), async (job: Job<BusBatch>) => {
+      // attemptsStarted counts deliveries whose worker died too (a stalled job put back), attemptsMade only failures.
+      observer?.delivered(group, { redelivery: job.attemptsStarted > 1 || job.attemptsMade > 0, publishedAtMs: job.timestamp || null });
+      return handler(job.data);
+    }, {
       connection: this.consumer,
       prefix: this.prefix,
       concurrency: checkConcurrency(options.concurrency),

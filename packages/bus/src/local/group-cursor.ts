@@ -84,11 +84,12 @@ export class GroupCursor {
    * The next batch to handle, or null when there is none yet: a due retry first (it blocks the cursor), else the
    * next `batchSize` events after everything handed out. Synchronous, so two subscribers can never take the same range.
    */
-  take(now = Date.now()): { lease: Lease; batch: BusBatch } | null {
+  take(now = Date.now()): { lease: Lease; batch: BusBatch; publishedAtMs: number | null } | null {
     const retry = this.retries[0];
     if (retry && retry.notBefore <= now) {
       this.retries.shift();
-      return { lease: retry, batch: toBatch(this.readRange.all(retry.after, retry.to), retry) };
+      const rows = this.readRange.all(retry.after, retry.to);
+      return { lease: retry, batch: toBatch(rows, retry), publishedAtMs: receivedMsOf(rows[0]) };
     }
     const rows = this.readAfter.all(this.dispatched, this.batchSize);
     if (rows.length === 0) {
@@ -98,7 +99,7 @@ export class GroupCursor {
     const lease: Lease = { after: this.dispatched, to: rows[rows.length - 1]!.seq, attempts: 0, done: false, notBefore: 0 };
     this.dispatched = lease.to;
     this.leases.push(lease);
-    return { lease, batch: toBatch(rows, lease) };
+    return { lease, batch: toBatch(rows, lease), publishedAtMs: receivedMsOf(rows[0]) };
   }
 
   /** The handler resolved: commit every finished lease at the head of the line, in one write. */
@@ -152,6 +153,21 @@ function toBatch(rows: readonly EventRowOut[], lease: Lease): BusBatch {
       message: messageOf(row.doc),
     })),
   };
+}
+
+/**
+ * When the collector stored the batch: its first event's `event.ingested` (the collector stamps it on receipt; the
+ * store append is the embedded bus's publication). Null when absent or unreadable.
+ */
+function receivedMsOf(row: EventRowOut | undefined): number | null {
+  if (!row) return null;
+  try {
+    const ingested = (JSON.parse(row.doc) as { event?: { ingested?: unknown } }).event?.ingested;
+    const ms = typeof ingested === 'string' ? Date.parse(ingested) : NaN;
+    return Number.isFinite(ms) ? ms : null;
+  } catch {
+    return null;
+  }
 }
 
 /** `message` is not a column (the full-text index is contentless), so it is read back from the stored document. */

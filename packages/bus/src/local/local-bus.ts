@@ -18,6 +18,7 @@ import {
   checkGroupName,
   type BatchHandler,
   type Bus,
+  type BusObserver,
   type BusBatch,
   type SubscribeOptions,
   type Subscription,
@@ -34,6 +35,8 @@ export interface LocalBusOptions {
   pollIntervalMs?: number;
   /** Called with a handler's error before the batch is retried; default: `console.error`. */
   onHandlerError?: (error: unknown, group: string, batch: BusBatch) => void;
+  /** Told of each delivery (metrics). */
+  observer?: BusObserver;
 }
 
 export class LocalBus implements Bus {
@@ -74,7 +77,7 @@ export class LocalBus implements Bus {
       this.groups.set(group, cursor);
     }
     const onError = this.options.onHandlerError ?? defaultOnError;
-    const subscription = new LocalSubscription(cursor, handler, concurrency, this.wakeup, this.pollIntervalMs, onError, () =>
+    const subscription = new LocalSubscription(cursor, handler, concurrency, this.wakeup, this.pollIntervalMs, onError, this.options.observer, () =>
       this.subscriptions.delete(subscription),
     );
     this.subscriptions.add(subscription);
@@ -106,6 +109,7 @@ class LocalSubscription implements Subscription {
     private readonly wakeup: Wakeup,
     private readonly pollIntervalMs: number,
     private readonly onError: NonNullable<LocalBusOptions['onHandlerError']>,
+    private readonly observer: BusObserver | undefined,
     private readonly onClosed: () => void,
   ) {
     this.loops = Array.from({ length: concurrency }, () => this.run());
@@ -119,6 +123,7 @@ class LocalSubscription implements Subscription {
         await this.wakeup.wait(retryIn === null ? this.pollIntervalMs : Math.min(retryIn, this.pollIntervalMs));
         continue;
       }
+      this.observer?.delivered(this.cursor.group, { redelivery: work.lease.attempts > 0, publishedAtMs: work.publishedAtMs });
       try {
         await this.handler(work.batch);
       } catch (error) {

@@ -168,6 +168,24 @@ export class SearchCaseStore implements CaseStore {
     return { items, cursor: more ? encodeCaseCursor(checked, cursorPosition(checked, page[page.length - 1]!)) : null };
   }
 
+  async countBy(collection: CaseCollection, field: string, filter?: CaseQuery['filter']): Promise<Record<string, number>> {
+    assertCollection(collection);
+    const checked = checkQuery(collection, { size: 1, sort: { field, order: 'asc' }, ...(filter ? { filter } : {}) });
+    const { query } = caseSearchBody(checked);
+    const res = await this.client.request<{ aggregations?: { values?: { buckets?: Array<{ key: unknown; doc_count: number }> } }; error?: { type?: string } }>(
+      {
+        method: 'POST',
+        path: `/${this.indexName(collection)}/_search`,
+        // Statuses and other counted fields are keywords with a handful of values; 1000 buckets is far beyond them.
+        body: { size: 0, track_total_hits: false, query, aggs: { values: { terms: { field, size: 1000 } } } },
+      },
+      { ignore: [404] },
+    );
+    if (res.statusCode === 404) throw this.missingIndex(collection, res.body.error ?? {});
+    const buckets = res.body.aggregations?.values?.buckets ?? [];
+    return Object.fromEntries(buckets.filter((b) => typeof b.key === 'string').map((b) => [b.key as string, b.doc_count]));
+  }
+
   /** Ready when the engine answers and all four indices exist. */
   async ping(): Promise<boolean> {
     try {

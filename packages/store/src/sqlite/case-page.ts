@@ -45,6 +45,16 @@ export function pageSql(collection: CaseCollection, q: CheckedQuery): { sql: str
   return { sql, params };
 }
 
+/** The SQL of `SqliteCaseStore.countBy`: the filter of a checked query, grouped by the string values of `field`. */
+export function countSql(collection: CaseCollection, q: CheckedQuery, field: string): { sql: string; params: unknown[] } {
+  const params: unknown[] = [collection];
+  const where = ['r.collection = ?'];
+  for (const [name, value] of q.filter) where.push(filterSql(name, value, params));
+  const value = `json_extract(r.doc, '${jsonPath(field)}')`;
+  const sql = `SELECT ${value} AS value, count(*) AS n FROM case_records r WHERE ${where.join(' AND ')} AND json_type(r.doc, '${jsonPath(field)}') = 'text' GROUP BY value`;
+  return { sql, params };
+}
+
 /**
  * One filter entry. `json_each` yields a scalar itself or each element of an array, so a field holding a list
  * (tags) matches when any element does, as a search engine's `term` does. Types must match: "5" does not match 5.

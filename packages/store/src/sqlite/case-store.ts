@@ -38,7 +38,7 @@ import {
   type Versioned,
 } from '../case-port.js';
 import { CASE_INDEX_TABLE, ensureCaseIndex } from './case-index.js';
-import { pageSql } from './case-page.js';
+import { countSql, pageSql } from './case-page.js';
 import { openDatabase, toStoreError, type SqliteDatabase, type SqliteOpenOptions } from './schema.js';
 
 export type SqliteCaseStoreOptions = SqliteOpenOptions | { db: SqliteDatabase };
@@ -146,6 +146,14 @@ export class SqliteCaseStore implements CaseStore {
     const last = page[page.length - 1];
     const after = checked.sort.field === 'id' ? [last?.id] : [last?.sort_value ?? null, last?.id];
     return { items: page.map((row) => toVersioned<T>(row)), cursor: more ? encodeCaseCursor(checked, after) : null };
+  }
+
+  async countBy(collection: CaseCollection, field: string, filter?: CaseQuery['filter']): Promise<Record<string, number>> {
+    assertCollection(collection);
+    const checked = checkQuery(collection, { size: 1, sort: { field, order: 'asc' }, ...(filter ? { filter } : {}) });
+    const { sql, params } = countSql(collection, checked, field);
+    const rows = this.run(() => this.statement(sql).all(...params)) as Array<{ value: string; n: number }>;
+    return Object.fromEntries(rows.map((row) => [row.value, row.n]));
   }
 
   async ping(): Promise<boolean> {

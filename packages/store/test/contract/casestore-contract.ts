@@ -213,6 +213,14 @@ export function runCaseStoreContract(name: string, makeStore: (scope: string) =>
         assert.deepEqual(await ids({ filter: { incident_id: 'i3' } }, 'audit'), ['au-2']);
       });
 
+      it('counts records by the string values of a field, under a filter, in one read', async () => {
+        assert.deepEqual(await q.countBy('incidents', 'status'), { open: 3, acknowledged: 1, contained: 1, resolved: 1 });
+        assert.deepEqual(await q.countBy('incidents', 'status', { assignee: 'alice' }), { open: 2, resolved: 1 });
+        assert.deepEqual(await q.countBy('incidents', 'no.such.field'), {});
+        assert.deepEqual(await q.countBy('alerts', 'status'), {});
+        await assert.rejects(q.countBy('incidents', 'bad path!'), (err: unknown) => (err as { code?: string }).code === 'BWK_BAD_PARAM');
+      });
+
       it('sorts by strings, numbers and times in both orders, ties by id, records without the field last', async () => {
         assert.deepEqual(await ids({ sort: { field: 'created_at', order: 'asc' } }), ['i1', 'i4', 'i3', 'i5', 'i2', 'i6']);
         assert.deepEqual(await ids({ sort: { field: 'created_at', order: 'desc' } }), ['i6', 'i2', 'i5', 'i3', 'i4', 'i1']);
