@@ -6,7 +6,7 @@
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { ACTIONS, type AnyAction, type RbacRule } from '@bulwark/actions';
-import { EXIT, line, parseCommand, UsageError, usageFailed, type CliIo } from './io.js';
+import { line, registryListCommand, type CliIo } from './io.js';
 
 export interface ActionRow {
   name: string;
@@ -68,28 +68,12 @@ function printRow(io: CliIo, row: ActionRow): void {
 
 /** Runs the command; `argv` is what follows `actions`. */
 export function actionsCommand(argv: string[], io: CliIo): number {
-  let parsed;
-  try {
-    parsed = parseCommand(argv, { json: { type: 'boolean' } });
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    return usageFailed(io, error);
-  }
-  const [command, ...rest] = parsed.positionals;
-  if (command !== 'list' || rest.length > 0) {
-    line(io.stderr, command === 'list' ? `bulwark: actions list takes no arguments (got ${rest.join(' ')})` : `bulwark: unknown command 'actions${command ? ` ${command}` : ''}' (try 'actions list')`);
-    return EXIT.usage;
-  }
-  const rows = actionRows();
-  if (parsed.values.json) {
-    line(io.stdout, JSON.stringify(rows, null, 2));
-    return EXIT.ok;
-  }
-  rows.forEach((row, i) => {
-    if (i > 0) line(io.stdout);
-    printRow(io, row);
+  return registryListCommand('actions', argv, io, actionRows, (rows) => {
+    rows.forEach((row, i) => {
+      if (i > 0) line(io.stdout);
+      printRow(io, row);
+    });
+    line(io.stdout);
+    line(io.stdout, `${rows.length} actions (params marked * are required)`);
   });
-  line(io.stdout);
-  line(io.stdout, `${rows.length} actions (params marked * are required)`);
-  return EXIT.ok;
 }

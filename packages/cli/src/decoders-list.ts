@@ -5,7 +5,7 @@
  */
 import { loadConfig } from '@bulwark/config';
 import { DECODERS, type DecoderRegistry, type IngestDecoder } from '@bulwark/ingest';
-import { EXIT, line, parseCommand, UsageError, usageFailed, type CliIo } from './io.js';
+import { line, registryListCommand, type CliIo } from './io.js';
 
 /** The setting every route's body limit comes from unless a decoder sets a smaller one of its own. */
 const BODY_SETTING = 'ingest.max_body_bytes';
@@ -67,28 +67,12 @@ export function decoderTable(rows: DecoderRow[]): string[] {
 
 /** Runs the command; `argv` is what follows `decoders`. */
 export function decodersCommand(argv: string[], io: CliIo): number {
-  let parsed;
-  try {
-    parsed = parseCommand(argv, { json: { type: 'boolean' } });
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    return usageFailed(io, error);
-  }
-  const [command, ...rest] = parsed.positionals;
-  if (command !== 'list' || rest.length > 0) {
-    line(io.stderr, command === 'list' ? `bulwark: decoders list takes no arguments (got ${rest.join(' ')})` : `bulwark: unknown command 'decoders${command ? ` ${command}` : ''}' (try 'decoders list')`);
-    return EXIT.usage;
-  }
-  const rows = decoderRows();
-  if (parsed.values.json) {
-    line(io.stdout, JSON.stringify(rows, null, 2));
-    return EXIT.ok;
-  }
-  // The default as the schema has it (no environment read): what applies when a deployment sets nothing.
-  const defaultLimit = bytesText(loadConfig({}).ingest.max_body_bytes);
-  for (const text of decoderTable(rows)) line(io.stdout, text);
-  line(io.stdout);
-  line(io.stdout, `${rows.length} decoders. Body limits apply after decompression: ${BODY_SETTING} (BULWARK_MAX_BODY_BYTES, default`);
-  line(io.stdout, `${defaultLimit}) on every route, or a decoder's own limit when smaller. Tokens need the ingest scope; see DECODERS.md.`);
-  return EXIT.ok;
+  return registryListCommand('decoders', argv, io, decoderRows, (rows) => {
+    // The default as the schema has it (no environment read): what applies when a deployment sets nothing.
+    const defaultLimit = bytesText(loadConfig({}).ingest.max_body_bytes);
+    for (const text of decoderTable(rows)) line(io.stdout, text);
+    line(io.stdout);
+    line(io.stdout, `${rows.length} decoders. Body limits apply after decompression: ${BODY_SETTING} (BULWARK_MAX_BODY_BYTES, default`);
+    line(io.stdout, `${defaultLimit}) on every route, or a decoder's own limit when smaller. Tokens need the ingest scope; see DECODERS.md.`);
+  });
 }

@@ -45,3 +45,25 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
     throw new UsageError((error as Error).message);
   }
 }
+
+/**
+ * `bulwark <noun> list [--json]` for a registry this build carries (actions, decoders): the arguments checked, then
+ * the rows as JSON or as `printText` lays them out.
+ */
+export function registryListCommand<Row>(noun: string, argv: string[], io: CliIo, rows: () => Row[], printText: (rows: Row[]) => void): number {
+  let parsed;
+  try {
+    parsed = parseCommand(argv, { json: { type: 'boolean' } });
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    return usageFailed(io, error);
+  }
+  const [command, ...rest] = parsed.positionals;
+  if (command !== 'list' || rest.length > 0) {
+    line(io.stderr, command === 'list' ? `bulwark: ${noun} list takes no arguments (got ${rest.join(' ')})` : `bulwark: unknown command '${noun}${command ? ` ${command}` : ''}' (try '${noun} list')`);
+    return EXIT.usage;
+  }
+  if (parsed.values.json) line(io.stdout, JSON.stringify(rows(), null, 2));
+  else printText(rows());
+  return EXIT.ok;
+}
