@@ -113,14 +113,18 @@ function falcoMiner() {
 }
 
 const MESSAGES = ['GET /api/cart 200 12ms', 'payment declined order=81', 'GET /healthz 200 1ms', 'POST /api/checkout 201 48ms', 'upstream timeout after 5000ms'];
+let seq = 0;
+// Without an _id, an event's id is a hash of its content: each line differs (its sequence number), so none is
+// mistaken for a retry of another.
 function bulkLogs(n) {
   const lines = [];
+  const now = Date.now();
   for (let i = 0; i < n; i++) {
     lines.push(JSON.stringify({ create: { _index: 'logs-shop-default' } }));
     lines.push(
       JSON.stringify({
-        '@timestamp': new Date().toISOString(),
-        message: MESSAGES[Math.floor(Math.random() * MESSAGES.length)],
+        '@timestamp': new Date(now - (n - i)).toISOString(),
+        message: `${MESSAGES[Math.floor(Math.random() * MESSAGES.length)]} seq=${seq++}`,
         log: { level: 'info' },
         kubernetes: { namespace: 'shop', pod: { name: `cart-5d8f-${i % 3}` }, container: { name: 'cart' } },
       }),
