@@ -98,6 +98,23 @@ export class SearchCaseStore implements CaseStore {
         await this.client.request({ method: 'PUT', path: `/${index}/_mapping`, body: body.mappings });
       }),
     );
+    // A process that found an index another one was still creating would otherwise read it before its primary shard
+    // has started (no_shard_available_action_exception on the first token lookup when a deployment starts at once).
+    // Cluster health is not enough (it can call a just-created index settled before its shard serves a get), nor is a
+    // search (a shard that fails is reported inside a 200). So wait until a get by id of every index answers.
+    await Promise.all(CASE_COLLECTIONS.map((collection) => this.untilReadable(collection)));
+  }
+
+  private async untilReadable(collection: CaseCollection): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const res = await this.client.request<{ error?: unknown }>({ method: 'GET', path: this.docPath(collection, '_doc', 'bulwark-readiness-probe') }, { ignore: [404, 503] });
+      if (res.statusCode !== 503) return;
+      if (Date.now() > deadline) {
+        throw new BulwarkError('BWK_STORE_UNAVAILABLE', `the index ${this.indexName(collection)} did not become readable within 30 s`, { index: this.indexName(collection), error: res.body.error });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   async create<T extends CaseRecord>(collection: MutableCaseCollection, record: T, options?: CreateOptions): Promise<CreateResult<T>> {

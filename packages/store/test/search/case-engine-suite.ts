@@ -39,6 +39,18 @@ export function runCaseEngineSuite(kind: EngineKind, url: string): void {
   );
 
   describe(`SearchCaseStore on ${NAMES[kind]} specifics`, () => {
+    it('processes starting together can read as soon as their init returns (no shard still unallocated)', async () => {
+      const scope = prefix('together');
+      const stores = Array.from({ length: 8 }, () => new SearchCaseStore({ client: admin, prefix: scope, replicas: 0 }));
+      // Each reads the moment its own init returns, as a process does with its first token lookup.
+      await Promise.all(
+        stores.map(async (s) => {
+          await s.init();
+          await Promise.all(CASE_COLLECTIONS.map(async (c) => assert.equal(await s.get(c, 'nothing-here'), null)));
+        }),
+      );
+    });
+
     it('creates its indices with explicit mappings, and init is idempotent on existing indices', async () => {
       const store = new SearchCaseStore({ client: admin, prefix: prefix('mappings'), replicas: 0 });
       await store.init();
