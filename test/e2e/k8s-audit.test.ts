@@ -115,7 +115,12 @@ describe('a real kube-apiserver audits into the collector', () => {
         await new Promise((r) => setTimeout(r, 200));
       }
     }
-    const target = await core.readNamespacedPod({ namespace: 'default', name: pod });
+    // The action writes the policy first, then labels the pod (the policy selects nothing until then): wait for both.
+    let target = await core.readNamespacedPod({ namespace: 'default', name: pod });
+    while (target.metadata?.labels?.[QUARANTINE_LABEL] === undefined && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      target = await core.readNamespacedPod({ namespace: 'default', name: pod });
+    }
     assert.equal(target.metadata?.labels?.[QUARANTINE_LABEL], target.metadata?.uid, 'the pod carries the quarantine label with its uid');
     assert.deepEqual(policy.spec?.podSelector?.matchLabels, { [QUARANTINE_LABEL]: target.metadata?.uid });
     assert.deepEqual(policy.spec?.policyTypes, ['Ingress', 'Egress']);

@@ -108,7 +108,11 @@ describe('the npm start worker-thread path: attacker audit events → correlator
     const policy = await until('the quarantine NetworkPolicy on the API server', () =>
       admin.networking.readNamespacedNetworkPolicy({ namespace: ns, name: `bulwark-quarantine-${pod}` }), 40_000, 200);
     contained = true;
-    const target = await admin.core.readNamespacedPod({ namespace: ns, name: pod });
+    // The action writes the policy first, then labels the pod: wait for the label.
+    const target = await until('the quarantine label on the pod', async () => {
+      const read = await admin.core.readNamespacedPod({ namespace: ns, name: pod });
+      return read.metadata?.labels?.[QUARANTINE_LABEL] !== undefined ? read : null;
+    }, 10_000, 200);
     assert.ok(target.metadata?.uid);
     assert.equal(target.metadata?.labels?.[QUARANTINE_LABEL], target.metadata?.uid, 'the pod carries its uid as the quarantine label');
     assert.deepEqual(policy.spec?.podSelector?.matchLabels, { [QUARANTINE_LABEL]: target.metadata?.uid }, 'the policy selects that pod by its uid');
