@@ -16,12 +16,14 @@ import type { SortOrder } from './port.js';
  * The record families. `audit` is append-only: it can be appended to and read, never updated or deleted. `tokens`:
  * API tokens (hashes only) in scale mode, so every process accepts the same tokens (`CaseTokenStore`). `deadletter`:
  * events the correlator could not evaluate after its bounded retries, with the reason (docs/ARCHITECTURE.md, "Detection never stalls"), so one
- * poison event is set aside and visible instead of stalling detection for everything after it.
+ * poison event is set aside and visible instead of stalling detection for everything after it. `searches`: the
+ * console's saved searches, each owned by one token. `sources`: ingest counters per route and token, flushed by each
+ * collector process, so the console can show ingestion health across the processes of scale mode.
  */
-export type CaseCollection = 'alerts' | 'incidents' | 'runs' | 'audit' | 'tokens' | 'deadletter';
+export type CaseCollection = 'alerts' | 'incidents' | 'runs' | 'audit' | 'tokens' | 'deadletter' | 'searches' | 'sources';
 /** The collections whose records may be updated or deleted. */
 export type MutableCaseCollection = Exclude<CaseCollection, 'audit'>;
-export const CASE_COLLECTIONS: readonly CaseCollection[] = ['alerts', 'incidents', 'runs', 'audit', 'tokens', 'deadletter'];
+export const CASE_COLLECTIONS: readonly CaseCollection[] = ['alerts', 'incidents', 'runs', 'audit', 'tokens', 'deadletter', 'searches', 'sources'];
 
 /**
  * What every stored record has: a string `id`, unique within its collection. The rest is the caller's JSON (the

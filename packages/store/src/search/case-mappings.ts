@@ -1,6 +1,6 @@
 /**
  * Index layout of the search-engine CaseStore: one plain index per collection, `<prefix>-alerts`, `<prefix>-incidents`,
- * `<prefix>-runs`, `<prefix>-audit`, `<prefix>-tokens`, `<prefix>-deadletter`. Not data streams: case records are updated in place, which data streams forbid,
+ * `<prefix>-runs`, `<prefix>-audit`, `<prefix>-tokens`, `<prefix>-deadletter`, `<prefix>-searches`, `<prefix>-sources`. Not data streams: case records are updated in place, which data streams forbid,
  * and there are few enough of them that one primary shard per collection serves every query.
  *
  * Mappings are explicit where a record family's fields are known by name and generic elsewhere, because the record

@@ -29,6 +29,8 @@ export const CASE_INDEXED_FIELDS: Readonly<Record<CaseCollection, readonly strin
   audit: ['target_id', 'incident_id', 'alert_id', 'run_id'],
   tokens: ['name'],
   deadletter: ['event_id', 'rule_id', 'batch_id', 'code'],
+  searches: ['owner'],
+  sources: ['token_id', 'route'],
 };
 
 /** The migration that adds the side table (appended to the case migrations). */
