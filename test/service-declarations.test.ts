@@ -20,6 +20,7 @@ const ADDRESS_READS: Record<string, RegExp> = {
   k8s: /(?:process\.env\.|[eE]nv\(')KUBE_[A-Z_]+/,
   smtp: /(?:process\.env\.|[eE]nv\(')SMTP_[A-Z_]+/,
   elasticsearch: /(?:process\.env\.|[eE]nv\(')ELASTICSEARCH_URL\b/,
+  chromium: /(?:process\.env\.|[eE]nv\(')CHROMIUM_PATH\b/,
 };
 
 /** Test support that reads those addresses (or starts Bulwark) on the importer's behalf. */
@@ -35,6 +36,9 @@ const SUPPORT: Record<string, string[]> = {
   'test/support/server-side-apply.ts': ['k8s'],
   // Builds and runs kustomize and Go (child processes, minutes the first time): never in the unit loop.
   'test/support/kustomize.ts': ['process'],
+  // The console's browser tests: Chromium (test/services/chromium.sh) and the npm start process they drive.
+  'test/console/browser.ts': ['chromium'],
+  'test/console/console-server.ts': ['process'],
 };
 const STARTS_A_PROCESS = /from 'node:child_process'|\bscaleBus\(/;
 
