@@ -1,7 +1,7 @@
 /**
  * Real Chromium for the console's browser tests: Debian's `chromium` (test/services/chromium.sh installs it; the
  * suites declare `chromium`), driven by `playwright-core` over CDP. playwright-core ships no browser and downloads
- * none, which is why the distribution's build is used (docs/ARCHITECTURE.md, "Testing": real engines, no mocks).
+ * none, which is why the distribution's build is used (docs/ARCHITECTURE.md, "Tests": real engines, no mocks).
  *
  * Every page a test shows is saved as a screenshot in test/.artifacts/console/ (gitignored), and every Content
  * Security Policy violation a page reports is kept, so a test can assert there were none.
