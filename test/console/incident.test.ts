@@ -103,6 +103,7 @@ describe('console on a real breach: live alerts, the incident timeline, approval
     await ui.timeline(page).waitFor({ state: 'visible', timeout: 15_000 });
     const actions = ui.timelineItems(ui.lane(page, 'actions'));
     await eventually('the quarantine action on the timeline', async () => (await actions.count()) > 0, 15_000);
+    await ui.timeline(page).scrollIntoViewIfNeeded();
     await responder.shot('incident-timeline');
 
     const audit = (await itemTimes(ui.timelineItems(ui.lane(page, 'k8s-audit')))).filter((i) => i.kind === 'evidence' || i.kind === 'event');
