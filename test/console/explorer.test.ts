@@ -66,11 +66,11 @@ describe('console explorer in Chromium over 100,000 events: syntax errors, histo
   }
 
   before(async () => {
+    browser = await launchChromium(); // first: a missing Chromium fails at once, saying how to get it
     server = await startConsoleServer();
     const t0 = Date.now();
     await ingest();
     console.log(`# ${TOTAL} events through _bulk in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    browser = await launchChromium();
     tab = await openConsole(browser, server.base, 'explorer');
     await signIn(tab, server.people.reader.token, server.people.reader.name);
   });
@@ -134,6 +134,11 @@ describe('console explorer in Chromium over 100,000 events: syntax errors, histo
       return ids.length > 0 && ids[0] !== newestBefore;
     });
     await tab.shot('explore-brushed');
+    const count = async (range: { from: string; to: string }) =>
+      (await server.p.get<{ total: number }>(`/v1/histogram?${new URLSearchParams({ q: base, ...range })}`, server.people.reader.token)).total;
+    assert.equal(await count({ from, to }), TOTAL);
+    const inBrush = await count({ from: urlParam('from')!, to: urlParam('to')! });
+    assert.ok(inBrush > 0 && inBrush < TOTAL, `the brushed range holds part of the events: ${inBrush}`);
     const ids = (await rowIds()).slice(0, 5);
     for (const id of ids) {
       const at = Date.parse((await event(id))['@timestamp']);

@@ -41,10 +41,10 @@ describe('console on a real breach: live alerts, the incident timeline, approval
   const attackerAlerts = async () => (await get<{ items: Alert[] }>('/v1/alerts?size=1000')).items.filter((a) => a.entity.value === ATTACKER);
 
   before(async () => {
+    browser = await launchChromium(); // first: a missing Chromium fails at once, saying how to get it
     ({ admin } = await testKube(ns));
     await admin.core.createNamespacedPod({ namespace: ns, body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bystander', labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'nginx' }] } } });
     server = await startConsoleServer({ webhook: true, kube: true });
-    browser = await launchChromium();
     responder = await openConsole(browser, server.base, 'incident-responder');
     await signIn(responder, server.people.responder.token, server.people.responder.name);
   });

@@ -54,9 +54,9 @@ describe('console session in Chromium: sign-in, CSRF, scopes and Content-Securit
   }
 
   before(async () => {
+    browser = await launchChromium(); // first: a missing Chromium fails at once, saying how to get it
     ({ admin } = await testKube(ns));
     server = await startConsoleServer({ kube: true });
-    browser = await launchChromium();
     runs.csrf = await waitingRun('csrf-target');
     runs.approval = await waitingRun('approval-target');
   });
