@@ -72,7 +72,7 @@ export function AlertsPage({ search }: { search: string }) {
   };
 
   const columns: GridColumn<Alert>[] = [
-    { id: 'last_seen', title: 'Last seen', width: '11.5rem', render: (a) => <Time iso={a.last_seen} /> },
+    { id: 'last_seen', title: 'Last seen', width: '13rem', render: (a) => <Time iso={a.last_seen} /> },
     { id: 'severity', title: 'Severity', width: '6rem', render: (a) => <SeverityBadge value={a.severity} /> },
     { id: 'status', title: 'Status', width: '7.5rem', render: (a) => <StatusBadge value={a.status} /> },
     {

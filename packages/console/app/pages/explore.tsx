@@ -82,13 +82,13 @@ export function ExplorePage({ search }: { search: string }) {
     ...state.cols.map<GridColumn<StoredEvent>>((c) => ({
       id: c,
       title: c,
-      width: c === '@timestamp' ? '12rem' : c === 'message' ? 'minmax(16rem, 4fr)' : 'minmax(8rem, 1fr)',
+      width: c === '@timestamp' ? '13rem' : c === 'message' ? 'minmax(16rem, 4fr)' : 'minmax(8rem, 1fr)',
       render: (e) => (c === '@timestamp' ? <Time iso={e['@timestamp']} /> : <span title={cellText(getField(e, c))}>{cellText(getField(e, c))}</span>),
     })),
     {
       id: '_actions',
       title: 'Actions',
-      width: '7.5rem',
+      width: '8.5rem',
       render: (e) => (
         <button type="button" class="link" onClick={(ev) => (ev.stopPropagation(), setContextOf(e.event.id))}>
           Show context

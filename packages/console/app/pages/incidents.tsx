@@ -16,7 +16,7 @@ export function IncidentsPage({ search }: { search: string }) {
   const set = (key: string, value: string) => navigate(`/incidents${patchSearch(search, { [key]: value.trim() })}`, { replace: true });
   const open = (i: IncidentSummary) => navigate(`/incidents/${enc(i.id)}`);
   const columns: GridColumn<IncidentSummary>[] = [
-    { id: 'last_seen', title: 'Last seen', width: '11.5rem', render: (i) => <Time iso={i.last_seen} /> },
+    { id: 'last_seen', title: 'Last seen', width: '13rem', render: (i) => <Time iso={i.last_seen} /> },
     { id: 'severity', title: 'Severity', width: '6rem', render: (i) => <SeverityBadge value={i.severity} /> },
     { id: 'status', title: 'Status', width: '7.5rem', render: (i) => <StatusBadge value={i.status} /> },
     {

@@ -166,9 +166,17 @@ export function RunPage({ id }: { id: string }) {
               <JsonView value={s.plan} label={`Plan of step ${s.id}`} />
             </div>
           ))
-        ) : (
-          <p class="muted">No plan recorded yet.</p>
-        )}
+        ) : null}
+        {waiting && (waiting.plan === null || waiting.plan === undefined) ? (
+          <div class="plan current">
+            <h3>
+              {waiting.id} · {waiting.action} — what it will be asked to do
+            </h3>
+            <p class="muted">The action records its exact plan when it runs; these are its resolved parameters.</p>
+            <JsonView value={{ action: waiting.action, params: waiting.params }} label={`Parameters of step ${waiting.id}`} />
+          </div>
+        ) : null}
+        {!plans.length && !waiting ? <p class="muted">No plan recorded yet.</p> : null}
       </div>
 
       <h2>Blast radius</h2>

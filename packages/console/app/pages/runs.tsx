@@ -20,7 +20,7 @@ export function RunsPage({ search }: { search: string }) {
   );
   const open = (r: Run) => navigate(`/runs/${enc(r.id)}`);
   const columns: GridColumn<Run>[] = [
-    { id: 'created', title: 'Started', width: '11.5rem', render: (r) => <Time iso={r.created_at} /> },
+    { id: 'created', title: 'Started', width: '13rem', render: (r) => <Time iso={r.created_at} /> },
     { id: 'status', title: 'Status', width: '9.5rem', render: (r) => <StatusBadge value={r.status} /> },
     {
       id: 'playbook',
