@@ -47,7 +47,9 @@ export function DataGrid<T>(props: DataGridProps<T>) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const [active, setActive] = useState(0);
   const [, rerender] = useReducer((n: number) => n + 1, 0);
-  const firstVisibleKey = useRef<string | null>(null);
+  /** The row first in view and the active row, by key, as of the last commit: what a refresh must keep in place. */
+  const anchorKey = useRef<string | null>(null);
+  const activeKey = useRef<string | null>(null);
   const idBase = useRef(`grid-${Math.random().toString(36).slice(2, 8)}`);
 
   const options = {
@@ -65,22 +67,34 @@ export function DataGrid<T>(props: DataGridProps<T>) {
   useLayoutEffect(() => virtualizer._didMount(), []);
   useLayoutEffect(() => virtualizer._willUpdate());
 
-  // Keep the reader's place: the row that was first in view stays first in view when rows are added above it.
+  const rememberPlace = () => {
+    const el = scrollRef.current;
+    const first = el ? rows[Math.floor(el.scrollTop / rowHeight)] : undefined;
+    anchorKey.current = first ? rowKey(first) : null;
+  };
+  // Keep the reader's place: the row that was first in view stays first in view, and the active row stays active,
+  // when a refresh adds rows above them (newest first).
   useLayoutEffect(() => {
     const el = scrollRef.current;
-    if (!el) return;
-    const key = firstVisibleKey.current;
-    if (key !== null && el.scrollTop > 0) {
+    const key = anchorKey.current;
+    if (el && key !== null && el.scrollTop > 0) {
       const oldIndex = Math.floor(el.scrollTop / rowHeight);
       const newIndex = rows.findIndex((r) => rowKey(r) === key);
       if (newIndex >= 0 && newIndex !== oldIndex) el.scrollTop += (newIndex - oldIndex) * rowHeight;
     }
+    if (activeKey.current !== null) {
+      const index = rows.findIndex((r) => rowKey(r) === activeKey.current);
+      if (index >= 0 && index !== active) setActive(index);
+    }
     if (active >= rows.length && rows.length) setActive(rows.length - 1);
+    rememberPlace();
   }, [rows]);
+  useLayoutEffect(() => {
+    const row = rows[active];
+    activeKey.current = row ? rowKey(row) : null;
+  }, [active]);
 
   const items = virtualizer.getVirtualItems();
-  const firstShown = rows[Math.floor((scrollRef.current?.scrollTop ?? 0) / rowHeight)];
-  firstVisibleKey.current = firstShown ? rowKey(firstShown) : null;
   const last = items[items.length - 1];
   useLayoutEffect(() => {
     if (props.onEndReached && last && last.index >= rows.length - 5) props.onEndReached();
@@ -158,7 +172,7 @@ export function DataGrid<T>(props: DataGridProps<T>) {
           </span>
         ))}
       </div>
-      <div class="grid-scroll" ref={scrollRef}>
+      <div class="grid-scroll" ref={scrollRef} onScroll={rememberPlace}>
         {rows.length === 0 ? <p class="grid-empty">{props.empty ?? 'Nothing to show.'}</p> : null}
         <div class="grid-canvas" style={{ height: `${virtualizer.getTotalSize()}px` }}>
           {items.map((item) => {
