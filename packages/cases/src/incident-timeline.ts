@@ -203,7 +203,7 @@ async function actionLane(cases: CaseStore, incident: Incident, perLane: number)
       ref: a.id,
       audit_id: a.id,
       ...(a.run_id ? { run_id: a.run_id } : {}),
-      summary: clip(a.summary ?? `${a.actor ?? 'unknown'} ${a.action ?? 'did'} ${a.target_id ?? ''} -> ${a.result ?? ''}`),
+      summary: clip(a.summary ?? [a.actor ?? 'unknown', a.action ?? 'acted on', a.target_id, a.result ? `-> ${a.result}` : ''].filter(Boolean).join(' ')),
       source: 'audit',
       ...(a.actor ? { actor: a.actor } : {}),
     });
