@@ -171,9 +171,17 @@ describe('the incident timeline and report on a real kube-apiserver', () => {
     assert.deepEqual(contain.steps.find((s) => s.id === 'quarantine')?.status, 'succeeded');
     assert.ok(report.timeline.lanes.find((l) => l.id === 'logs')!.items.some((i) => i.summary.includes(SCRIPT)), 'JSON keeps the text as it is');
 
-    const bad = await h.fetch(`/v1/incidents/${incidentId}/report?format=pdf`, { token: h.tokens.read });
-    assert.equal(bad.status, 400);
-    assert.equal(((await bad.json()) as { error: { details: { param: string } } }).error.details.param, 'format');
+    for (const [query, param] of [['report?format=pdf', 'format'], ['timeline?window=2d', 'window'], ['timeline?per_lane=0', 'per_lane'], ['timeline?per_lane=5001', 'per_lane']]) {
+      const bad = await h.fetch(`/v1/incidents/${incidentId}/${query}`, { token: h.tokens.read });
+      assert.equal(bad.status, 400, query);
+      assert.equal(((await bad.json()) as { error: { details: { param: string } } }).error.details.param, param);
+    }
+    const narrow = (await (await h.fetch(`/v1/incidents/${incidentId}/timeline?window=1s&per_lane=1`, { token: h.tokens.read })).json()) as Timeline;
+    assert.ok(narrow.lanes.every((l) => l.items.length <= 1 || l.items.every((i) => i.kind === 'evidence')), 'per_lane bounds every lane but evidence');
+    assert.equal(narrow.lanes.find((l) => l.id === 'k8s-audit')!.truncated, true);
+    assert.equal(Date.parse(narrow.window.to) - Date.parse(narrow.window.from) >= 2000, true);
+    const missing = await h.fetch('/v1/incidents/inc-nope/timeline', { token: h.tokens.read });
+    assert.equal(missing.status, 404);
     const denied = await h.fetch(`/v1/incidents/${incidentId}/timeline`, { token: h.tokens.ingest });
     assert.equal(denied.status, 403, 'an ingest token cannot read incidents');
   });

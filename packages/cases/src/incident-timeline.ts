@@ -146,8 +146,11 @@ function eventItem(event: Event, kind: 'evidence' | 'event'): TimelineItem {
   };
 }
 
-/** An event without provenance is attacker-writable until shown otherwise: it goes with the logs. */
-const laneOf = (event: Event): SourceKind => event.bulwark?.provenance?.source ?? 'logs';
+/** Audit and Falco events have lanes of their own; everything else (no provenance included) is attacker-writable text. */
+function laneOf(event: Event): SourceKind {
+  const source = event.bulwark?.provenance?.source;
+  return source === 'k8s-audit' || source === 'falco' ? source : 'logs';
+}
 
 async function eventLane(
   events: TimelineStores['events'],
