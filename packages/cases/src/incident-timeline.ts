@@ -8,7 +8,8 @@
 import { entityKey, type Alert, type Event, type Incident, type RunRecord, type SourceKind } from '@bulwark/schema';
 import { MAX_CASE_PAGE_SIZE, type CaseStore, type LogStore } from '@bulwark/store';
 import { incidentAlertsFilter } from './timeline.js';
-import { EntitySet, addAlertEntities, addEventEntities, surroundingQuery, type TimelineEntity } from './timeline-entities.js';
+import { EntitySet, addAlertEntities, addEventEntities, type TimelineEntity } from './timeline-entities.js';
+import { surroundingEvents, type SurroundingLane } from './timeline-surroundings.js';
 
 export type TimelineLaneId = 'alerts' | 'k8s-audit' | 'falco' | 'logs' | 'actions' | 'changes';
 export type TimelineItemKind = 'alert' | 'evidence' | 'event' | 'action' | 'change';
@@ -94,7 +95,8 @@ export async function assembleIncidentTimeline(stores: TimelineStores, incident:
   const window = { from: new Date(firstMs - options.windowMs), to: new Date(lastMs + options.windowMs) };
 
   const lanes: TimelineLane[] = [alertLane(alerts, perLane, alertPage.cursor !== null)];
-  for (const lane of EVENT_LANES) lanes.push(await eventLane(stores.events, lane, entities.list, evidence, window, perLane));
+  const around = await surroundingEvents(stores.events, entities.list, EVENT_LANES.map((l) => l.source), window, perLane);
+  for (const lane of EVENT_LANES) lanes.push(eventLane(lane, around.get(lane.source)!, evidence, perLane));
   lanes.push(await actionLane(stores.cases, incident, perLane));
   lanes.push(changeLane(incident, perLane));
   return {
@@ -152,27 +154,13 @@ function laneOf(event: Event): SourceKind {
   return source === 'k8s-audit' || source === 'falco' ? source : 'logs';
 }
 
-async function eventLane(
-  events: TimelineStores['events'],
-  lane: (typeof EVENT_LANES)[number],
-  entities: readonly TimelineEntity[],
-  evidence: ReadonlyMap<string, Event>,
-  window: { from: Date; to: Date },
-  perLane: number,
-): Promise<TimelineLane> {
+function eventLane(lane: (typeof EVENT_LANES)[number], around: SurroundingLane, evidence: ReadonlyMap<string, Event>, perLane: number): TimelineLane {
   // Evidence is the reason for the incident: it is always shown, surrounding events fill the rest.
   const own = [...evidence.values()].filter((e) => laneOf(e) === lane.source).map((e) => eventItem(e, 'evidence'));
-  const query = surroundingQuery(entities, lane.source);
-  let surrounding: TimelineItem[] = [];
-  let more = false;
-  if (query) {
-    const page = await events.search({ query, from: window.from, to: window.to, size: Math.min(perLane + 1, 10_000), sort: 'asc' });
-    surrounding = page.hits.filter((e) => !evidence.has(e.event.id)).map((e) => eventItem(e, 'event'));
-    more = page.hits.length > perLane;
-  }
+  const surrounding = around.hits.filter((e) => !evidence.has(e.event.id)).map((e) => eventItem(e, 'event'));
   const room = Math.max(0, perLane - own.length);
   const items = [...own, ...surrounding.slice(0, room)].sort(byTime);
-  return { id: lane.id, title: lane.title, truncated: more || surrounding.length > room, items };
+  return { id: lane.id, title: lane.title, truncated: around.more || surrounding.length > room, items };
 }
 
 /** Each run started for the incident, and every audit record of those runs and of the incident's actions. */

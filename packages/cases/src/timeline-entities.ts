@@ -134,9 +134,9 @@ export function entityClause(entity: TimelineEntity): QueryNode {
   return term(entity.field, entity.value);
 }
 
-/** Events of one source kind about any of the entities; null when there is no entity to look for. */
-export function surroundingQuery(entities: readonly TimelineEntity[], source: string): QueryNode | null {
+/** Events about any of the entities (of one source kind, if given); null when there is no entity to look for. */
+export function surroundingQuery(entities: readonly TimelineEntity[], source?: string): QueryNode | null {
   if (entities.length === 0) return null;
   const about: QueryNode = entities.length === 1 ? entityClause(entities[0]!) : { type: 'or', children: entities.map(entityClause) };
-  return { type: 'and', children: [term('bulwark.provenance.source', source), about] };
+  return source === undefined ? about : { type: 'and', children: [term('bulwark.provenance.source', source), about] };
 }

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { AlertInput, Event, EventProvenance, SourceKind } from '@bulwark/schema';
 import type { CaseStore, LogStore } from '@bulwark/store';
 import { CaseService, assembleIncidentTimeline, buildIncidentReport, type IncidentTimeline, type TimelineLane } from '../src/index.js';
+import { surroundingEvents } from '../src/timeline-surroundings.js';
 
 export interface TimelineStoresFixture {
   cases: CaseStore;
@@ -180,6 +181,22 @@ export function runIncidentTimelineSuite(name: string, open: () => Promise<Timel
       assert.equal(lane(t, 'alerts').truncated, true);
       assert.equal(lane(t, 'changes').truncated, true);
       assert.equal(lane(t, 'falco').truncated, false);
+    });
+
+    it('a busy source never hides the events of a quiet one', async () => {
+      const busy = Array.from({ length: 8 }, (_, i) => ({ ...audit(`au-busy-${i}`, 40 + i, 'busy@example.com', 'get', { resource: 'pods', namespace: 'q' }), source: { ip: '192.0.2.9' } }));
+      const quiet = { ...logLine('lg-quiet', 50, 'q-pod', 'a quiet line'), user: { name: 'busy@example.com' } } as Event;
+      await f.logs.append([...busy, quiet]);
+      const window = { from: new Date(Date.parse(at(39))), to: new Date(Date.parse(at(60))) };
+      const entities = [{ kind: 'user' as const, field: 'user.name', value: 'busy@example.com' }];
+      const lanes = await surroundingEvents(f.logs, entities, ['k8s-audit', 'falco', 'logs'], window, 1);
+      assert.deepEqual(lanes.get('k8s-audit')!.hits.map((e) => e.event.id), ['au-busy-0', 'au-busy-1']);
+      assert.equal(lanes.get('k8s-audit')!.more, true);
+      assert.deepEqual(lanes.get('logs')!.hits.map((e) => e.event.id), ['lg-quiet']);
+      assert.equal(lanes.get('logs')!.more, false);
+      const roomy = await surroundingEvents(f.logs, entities, ['k8s-audit', 'falco', 'logs'], window, 100);
+      assert.deepEqual(roomy.get('k8s-audit')!.hits.length, 8);
+      assert.deepEqual(roomy.get('logs')!.hits.map((e) => e.event.id), ['lg-quiet']);
     });
 
     it('an attacker-written entity value with quotes, colons, parentheses and OR matches only itself', async () => {
