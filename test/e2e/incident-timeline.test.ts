@@ -47,6 +47,9 @@ describe('the incident timeline and report on a real kube-apiserver', () => {
   after(async () => {
     await h?.close();
     await admin().makeApiClient(k8s.RbacAuthorizationV1Api).deleteClusterRoleBinding({ name: `${pod}-admin` }).catch(() => {});
+    // The test control plane runs no namespace controller: what the namespace holds is deleted first, by name.
+    await admin().makeApiClient(k8s.NetworkingV1Api).deleteNamespacedNetworkPolicy({ namespace, name: `bulwark-quarantine-${pod}` }).catch(() => {});
+    await admin().makeApiClient(k8s.CoreV1Api).deleteNamespacedPod({ namespace, name: pod }).catch(() => {});
     await admin().makeApiClient(k8s.CoreV1Api).deleteNamespace({ name: namespace }).catch(() => {});
   });
 
