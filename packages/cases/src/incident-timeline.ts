@@ -98,7 +98,7 @@ export async function assembleIncidentTimeline(stores: TimelineStores, incident:
   const around = await surroundingEvents(stores.events, entities.list, EVENT_LANES.map((l) => l.source), window, perLane);
   for (const lane of EVENT_LANES) lanes.push(eventLane(lane, around.get(lane.source)!, evidence, perLane));
   lanes.push(await actionLane(stores.cases, incident, perLane));
-  lanes.push(changeLane(incident, perLane));
+  lanes.push(await changeLane(stores.cases, incident, perLane));
   return {
     incident: { id: incident.id, title: incident.title, severity: incident.severity, status: incident.status, first_seen: incident.first_seen, last_seen: incident.last_seen },
     window: { from: window.from.toISOString(), to: window.to.toISOString() },
@@ -203,13 +203,20 @@ async function actionLane(cases: CaseStore, incident: Incident, perLane: number)
 }
 
 /**
- * The changes people and playbooks made to the incident, as its stored timeline records them. Alert entries are
+ * The changes people and playbooks made to the incident, as its stored timeline records them, each with the audit
+ * record written with it (same incident, same instant: `incidents.ts` stamps both with one time). Alert entries are
  * the alerts lane's, and the responder's action and evidence entries are told in full by its audit records.
  */
-function changeLane(incident: Incident, perLane: number): TimelineLane {
+async function changeLane(cases: CaseStore, incident: Incident, perLane: number): Promise<TimelineLane> {
+  const audits = await cases.query<AuditRecord>('audit', { filter: { target_id: incident.id }, sort: { field: 'at', order: 'asc' }, size: MAX_CASE_PAGE_SIZE });
+  const auditAt = new Map<string, string[]>();
+  for (const { record } of audits.items) auditAt.set(record.at, [...(auditAt.get(record.at) ?? []), record.id]);
   const items = incident.timeline
     .filter((t) => t.kind !== 'alert' && t.kind !== 'action' && t.kind !== 'evidence')
-    .map((t): TimelineItem => ({ at: t.at, kind: 'change', ref: t.ref, summary: clip(`${t.kind}: ${t.summary}`), source: 'incident' }))
+    .map((t): TimelineItem => {
+      const auditId = auditAt.get(t.at)?.shift();
+      return { at: t.at, kind: 'change', ref: t.ref, summary: clip(`${t.kind}: ${t.summary}`), source: 'incident', ...(auditId ? { audit_id: auditId } : {}) };
+    })
     .sort(byTime);
   return bounded('changes', 'Incident changes', items, perLane, false);
 }

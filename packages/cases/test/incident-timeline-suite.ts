@@ -163,6 +163,11 @@ export function runIncidentTimelineSuite(name: string, open: () => Promise<Timel
         ['action', runId, 'aud-step-1'],
       ]);
       assert.deepEqual(lane(t, 'changes').items.map((i) => i.summary.split(':')[0]), ['merge', 'comment', 'status']);
+      for (const item of lane(t, 'changes').items) {
+        const record = await f.cases.get<{ id: string; actor: string; target_id: string }>('audit', item.audit_id ?? 'none');
+        assert.equal(record?.record.actor, 'alice', `${item.summary} opens its audit record`);
+        assert.equal(record.record.target_id, incidentId);
+      }
       assert.ok(t.lanes.every((l) => !l.truncated));
       const kinds = new Set(t.entities.map((e) => `${e.kind}=${e.namespace ? `${e.namespace}/` : ''}${e.value}`));
       for (const e of [`user=${MALLORY}`, `pod_uid=${POD_UID}`, 'pod=payments/api-7f9c', 'service_account=system:serviceaccount:payments:api-sa', 'source_ip=10.0.0.7', `container=${SHORT_CONTAINER}`]) {
