@@ -147,6 +147,15 @@ describe('the incident timeline and report on a real kube-apiserver', () => {
   });
 
   it('the report downloads as Markdown, HTML and JSON, the hostile log line escaped in each', async () => {
+    // Undo the quarantine first: the report and the timeline then show the undo with who asked for it.
+    const runs = ((await (await h.fetch('/v1/runs?playbook=contain-compromised-pod', { token: h.tokens.read })).json()) as { items: Run[] }).items;
+    const undo = await h.fetch(`/v1/runs/${runs[0]!.id}/undo`, { method: 'POST', token: h.tokens.respond, headers: { 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(undo.status, 202, await undo.clone().text());
+    const until = Date.now() + 30_000;
+    while (((await (await h.fetch(`/v1/runs/${runs[0]!.id}`, { token: h.tokens.read })).json()) as Run).status !== 'undone') {
+      assert.ok(Date.now() < until, 'the run was undone');
+      await new Promise((r) => setTimeout(r, 200));
+    }
     const fetchReport = async (format: string) => {
       const res = await h.fetch(`/v1/incidents/${incidentId}/report?format=${format}`, { token: h.tokens.read });
       assert.equal(res.status, 200, format);
@@ -167,11 +176,23 @@ describe('the incident timeline and report on a real kube-apiserver', () => {
     assert.ok(html.body.includes('&lt;script&gt;alert(&quot;timeline&quot;)&lt;/script&gt;'), 'the log line is in it, escaped');
 
     const json = await fetchReport('json');
-    const report = JSON.parse(json.body) as { incident: { id: string; status: string }; timeline: Timeline; actions: Array<{ playbook: string; steps: Array<{ id: string; status: string }> }> };
+    const report = JSON.parse(json.body) as {
+      incident: { id: string; status: string };
+      timeline: Timeline;
+      actions: Array<{ playbook: string; status: string; undo_requested_by: string | null; steps: Array<{ id: string; status: string; undo_summary: string | null }> }>;
+    };
     assert.equal(report.incident.id, incidentId);
-    assert.equal(report.incident.status, 'contained');
     const contain = report.actions.find((a) => a.playbook === 'contain-compromised-pod')!;
-    assert.deepEqual(contain.steps.find((s) => s.id === 'quarantine')?.status, 'succeeded');
+    assert.equal(contain.status, 'undone');
+    assert.equal(contain.undo_requested_by, 'test-respond');
+    const quarantine = contain.steps.find((s) => s.id === 'quarantine')!;
+    assert.equal(quarantine.status, 'undone');
+    assert.match(String(quarantine.undo_summary), /./, 'the undo is told');
+    const actions = report.timeline.lanes.find((l) => l.id === 'actions')!.items;
+    const done = actions.findIndex((i) => i.audit_id && /quarantined pod/.test(i.summary));
+    const undone = actions.findIndex((i) => i.audit_id && i.summary === quarantine.undo_summary);
+    assert.ok(done >= 0 && undone > done, `the quarantine, then its undo, in the actions lane: ${JSON.stringify(actions.map((i) => i.summary))}`);
+    assert.match(md.body, /undone: /);
     assert.ok(report.timeline.lanes.find((l) => l.id === 'logs')!.items.some((i) => i.summary.includes(SCRIPT)), 'JSON keeps the text as it is');
 
     for (const [query, param] of [['report?format=pdf', 'format'], ['timeline?window=2d', 'window'], ['timeline?per_lane=0', 'per_lane'], ['timeline?per_lane=5001', 'per_lane']]) {
