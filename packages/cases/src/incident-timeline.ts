@@ -8,6 +8,7 @@
 import { entityKey, type Alert, type Event, type Incident, type RunRecord, type SourceKind } from '@bulwark/schema';
 import { MAX_CASE_PAGE_SIZE, type CaseStore, type LogStore } from '@bulwark/store';
 import { incidentAlertsFilter } from './timeline.js';
+import { receivedAt } from './received.js';
 import { EntitySet, addAlertEntities, addEventEntities, type TimelineEntity } from './timeline-entities.js';
 import { surroundingEvents, type SurroundingLane } from './timeline-surroundings.js';
 
@@ -61,6 +62,8 @@ export interface TimelineStores {
 export const DEFAULT_TIMELINE_WINDOW_MS = 15 * 60_000;
 export const DEFAULT_PER_LANE = 500;
 export const MAX_PER_LANE = 5000;
+/** How far before Bulwark received an alert's evidence its stated time may reach for the search window. */
+export const MAX_STATED_LAG_MS = 24 * 3_600_000;
 /** Evidence events read per timeline (the alerts' `event_ids`, earliest alerts first). */
 export const MAX_EVIDENCE_EVENTS = 1000;
 
@@ -90,9 +93,7 @@ export async function assembleIncidentTimeline(stores: TimelineStores, incident:
   const evidence = await readEvidence(stores.events, alerts);
   for (const event of evidence.values()) addEventEntities(entities, event);
 
-  const firstMs = Math.min(Date.parse(incident.first_seen), ...alerts.map((a) => Date.parse(a.first_seen)));
-  const lastMs = Math.max(Date.parse(incident.last_seen), ...alerts.map((a) => Date.parse(a.last_seen)));
-  const window = { from: new Date(firstMs - options.windowMs), to: new Date(lastMs + options.windowMs) };
+  const window = searchWindow(incident, alerts, options.windowMs);
 
   const lanes: TimelineLane[] = [alertLane(alerts, perLane, alertPage.cursor !== null)];
   const around = await surroundingEvents(stores.events, entities.list, EVENT_LANES.map((l) => l.source), window, perLane);
@@ -105,6 +106,23 @@ export async function assembleIncidentTimeline(stores: TimelineStores, incident:
     entities: entities.list,
     lanes,
   };
+}
+
+/**
+ * From `windowMs` before the first alert to `windowMs` after the last. An alert's stated times are its evidence's (a
+ * log line's own timestamp): later ones are clamped when recorded (received.ts), earlier ones are taken only down to a
+ * day before Bulwark received the evidence, so one line dated 1970 cannot turn the search into a scan of all history.
+ */
+function searchWindow(incident: Incident, alerts: readonly Alert[], windowMs: number): { from: Date; to: Date } {
+  const spans = alerts.map((a) => {
+    const received = Date.parse(receivedAt(a));
+    const floor = Number.isFinite(received) ? received - MAX_STATED_LAG_MS : -Infinity;
+    return [Math.max(Date.parse(a.first_seen), floor), Math.max(Date.parse(a.last_seen), floor)] as const;
+  });
+  if (spans.length === 0) spans.push([Date.parse(incident.first_seen), Date.parse(incident.last_seen)]);
+  const first = Math.min(...spans.map(([f]) => f).filter(Number.isFinite));
+  const last = Math.max(...spans.map(([, l]) => l).filter(Number.isFinite));
+  return { from: new Date(first - windowMs), to: new Date(last + windowMs) };
 }
 
 /** The alerts' evidence events by id, read a few at a time (an id no longer stored is left out). */

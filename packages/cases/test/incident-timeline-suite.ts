@@ -204,6 +204,15 @@ export function runIncidentTimelineSuite(name: string, open: () => Promise<Timel
       assert.deepEqual(roomy.get('logs')!.hits.map((e) => e.event.id), ['lg-quiet']);
     });
 
+    it('an alert dated decades back by its log line widens the search to a day before its receipt, not to all history', async () => {
+      const r = await cases.recordAlert({ ...alert('al-1970', 200, [], { kind: 'user', value: 'time-traveller' }), first_seen: '1970-01-02T00:00:00.000Z' });
+      const incident = (await cases.getIncident(r.incident_id!)).record;
+      const t = await assembleIncidentTimeline({ cases: f.cases, events: f.logs }, incident, { windowMs: 15 * 60_000, perLane: 10 });
+      assert.equal(t.window.from, at(200 - 24 * 60 - 15));
+      assert.equal(t.window.to, at(200 + 15));
+      assert.equal(lane(t, 'alerts').items[0]!.at, '1970-01-02T00:00:00.000Z', 'the alert still shows the time it states');
+    });
+
     it('an attacker-written entity value with quotes, colons, parentheses and OR matches only itself', async () => {
       const evil = `eve" OR user.name:* OR (kubernetes.namespace:payments) OR "`;
       await f.logs.append([
