@@ -5,6 +5,7 @@ import type { ApiDeps } from '@bulwark/runtime';
 import { searchRouter, tokenRouter } from './routes.js';
 import { alertsRouter } from './alerts-routes.js';
 import { incidentsRouter } from './incidents-routes.js';
+import { incidentTimelineRouter } from './incident-timeline-routes.js';
 import { backtestRouter } from './backtest-routes.js';
 import { auditRouter } from './audit-routes.js';
 import { deadLetterRouter } from './dead-letter-routes.js';
@@ -16,6 +17,7 @@ export function apiRouter(deps: ApiDeps): Router {
   // Alert intake suppresses and groups with the process's one case service: the same windows as the correlator.
   router.use(alertsRouter(deps, deps.caseService));
   router.use(incidentsRouter(deps, deps.caseService));
+  router.use(incidentTimelineRouter(deps, deps.caseService));
   router.use(auditRouter(deps));
   router.use(deadLetterRouter(deps));
   router.use(backtestRouter(deps));
