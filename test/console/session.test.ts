@@ -105,6 +105,7 @@ describe('console session in Chromium: sign-in, CSRF, scopes and Content-Securit
     // A console page now sends the person back to sign in.
     await page.goto(tab.url('/console/alerts'), { waitUntil: 'networkidle' });
     await page.waitForURL(/\/console\/signin/, { timeout: 10_000 });
+    await tab.shot('alerts-after-sign-out');
   });
 
   it('a state change with the session cookie but no or a wrong X-CSRF-Token, or from another origin, is refused with 403 BWK_CSRF_INVALID and changes nothing', async () => {
@@ -172,6 +173,7 @@ describe('console session in Chromium: sign-in, CSRF, scopes and Content-Securit
     // A client route answers the same page with the same policy.
     const deep = await page.goto(tab.url('/console/alerts?severity=high'), { waitUntil: 'networkidle' });
     assert.equal(deep?.headers()['content-security-policy'], csp);
+    await tab.shot('client-route-signed-out');
 
     // Walk the console signed in: every page renders without a single violation, and ships no inline script.
     await signIn(tab, server.people.responder.token, server.people.responder.name);
