@@ -40,14 +40,13 @@ export interface ConsoleRouterOptions {
   bundleDir?: string | null;
 }
 
-/** The bundle directory `@bulwark/console` exports (`bundleDir`), or null when that package is not installed. */
+/** The bundle directory `@bulwark/console` exports (`CONSOLE_BUNDLE_DIR`), or null when that package is not installed. */
 export async function defaultBundleDir(): Promise<string | null> {
   // A name in a variable: the console package is optional to this one (built by its own workspace).
   const name = '@bulwark/console';
   try {
-    const mod = (await import(name)) as { bundleDir?: unknown; default?: unknown };
-    const dir = mod.bundleDir ?? (typeof mod.default === 'string' ? mod.default : (mod.default as { bundleDir?: unknown } | undefined)?.bundleDir);
-    return typeof dir === 'string' ? dir : null;
+    const mod = (await import(name)) as { CONSOLE_BUNDLE_DIR?: unknown };
+    return typeof mod.CONSOLE_BUNDLE_DIR === 'string' ? mod.CONSOLE_BUNDLE_DIR : null;
   } catch {
     return null;
   }
