@@ -36,6 +36,12 @@ export interface Principal {
   certificate?: { fingerprint256: string; subjectCn: string | null };
 }
 
+/** A principal authenticated by a console session: which session, and when it ends. */
+export interface SessionPrincipal extends Principal {
+  sessionId: string;
+  expiresAt: string;
+}
+
 /** The source kinds a principal may speak for: its token's `sources`, or every kind when unrestricted. */
 export function tokenSources(principal: Principal): SourceKind[] {
   return principal.sources ? [...principal.sources] : [...SourceKinds];
@@ -175,13 +181,13 @@ export class Authenticator {
    * session, or a parent token revoked since (docs/ARCHITECTURE.md, "Console sessions"). Cached like tokens, never past
    * the session's expiry; a revocation through this process applies at once (`forget`), elsewhere within `cacheMs`.
    */
-  async verifySession(secret: string): Promise<(Principal & { sessionId: string; expiresAt: string }) | null> {
+  async verifySession(secret: string): Promise<SessionPrincipal | null> {
     const now = Date.now();
     const key = `session:${createHash('sha256').update(secret).digest('hex')}`;
     const hit = this.cache.get(key);
-    if (hit && hit.until > now) return hit.principal as (Principal & { sessionId: string; expiresAt: string }) | null;
+    if (hit && hit.until > now) return hit.principal as SessionPrincipal | null;
     const stored = await this.tokens.getById(sessionIdOf(secret));
-    let principal: (Principal & { sessionId: string; expiresAt: string }) | null = null;
+    let principal: SessionPrincipal | null = null;
     let until = now + this.cacheMs;
     if (stored?.session && !stored.revokedAt && Date.parse(stored.session.expiresAt) > now && secretMatches(stored, secret)) {
       const parent = await this.tokens.getById(stored.session.parentId);
