@@ -1,6 +1,6 @@
 /** The api service: search and timelines for people and scripts. `buildApp(deps)` is apart from listening. */
 import express, { Router, type Express } from 'express';
-import { errorHandler, healthRouter, metricsRouter, notFound } from '@bulwark/http';
+import { consoleRouter, errorHandler, healthRouter, metricsRouter, notFound, sessionRouter, type ConsoleRouterOptions } from '@bulwark/http';
 import type { ApiDeps } from '@bulwark/runtime';
 import { searchRouter, tokenRouter } from './routes.js';
 import { alertsRouter } from './alerts-routes.js';
@@ -14,6 +14,7 @@ export function apiRouter(deps: ApiDeps): Router {
   const router = Router();
   router.use(searchRouter(deps));
   router.use(tokenRouter(deps));
+  router.use(sessionRouter(deps));
   // Alert intake suppresses and groups with the process's one case service: the same windows as the correlator.
   router.use(alertsRouter(deps, deps.caseService));
   router.use(incidentsRouter(deps, deps.caseService));
@@ -24,13 +25,15 @@ export function apiRouter(deps: ApiDeps): Router {
   return router;
 }
 
-export function buildApp(deps: ApiDeps): Express {
+/** `console`: where the console bundle is (tests); by default `@bulwark/console`'s. */
+export function buildApp(deps: ApiDeps, options: { console?: ConsoleRouterOptions } = {}): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(metricsRouter(deps));
   app.use(healthRouter(deps));
+  app.use(consoleRouter(options.console));
   app.use(apiRouter(deps));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
