@@ -14,3 +14,4 @@ export {
   checkExternalAlert, externalProvenance, EXTERNAL_ALERT_SOURCES, EXTERNAL_UNTRUSTED, RESERVED_ALERT_ID_PREFIXES, RESERVED_RULE_ID_PREFIXES,
   type ExternalIntake,
 } from './external.js';
+export { MAX_BULK_ALERTS, BULK_CONFLICT_ATTEMPTS, type BulkAction, type BulkItem, type BulkOutcome, type BulkRequest } from './alert-triage.js';

@@ -80,7 +80,7 @@ describe('the all-in-one root', () => {
       assert.throws(() => {
         (composed.deps as { bus: unknown }).bus = null;
       }, TypeError);
-      const collector = collectorDeps(core, null);
+      const collector = collectorDeps(core, null, null);
       assert.ok(Object.isFrozen(collector));
       assert.deepEqual(Object.keys(collector).sort(), ['auth', 'bus', 'config', 'logger', 'metrics', 'readiness', 'shutdown', 'store']);
     });

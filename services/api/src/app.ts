@@ -8,6 +8,7 @@ import { incidentsRouter } from './incidents-routes.js';
 import { backtestRouter } from './backtest-routes.js';
 import { auditRouter } from './audit-routes.js';
 import { deadLetterRouter } from './dead-letter-routes.js';
+import { sourcesRouter } from './sources-routes.js';
 
 export function apiRouter(deps: ApiDeps): Router {
   const router = Router();
@@ -19,6 +20,7 @@ export function apiRouter(deps: ApiDeps): Router {
   router.use(auditRouter(deps));
   router.use(deadLetterRouter(deps));
   router.use(backtestRouter(deps));
+  router.use(sourcesRouter(deps));
   return router;
 }
 
