@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { Alert, AlertInput, Incident } from '@bulwark/schema';
 import { startHarness, type Harness } from '../support/harness.js';
 import { OPENSEARCH } from '../support/search-engines.js';
+import { until } from '../support/until.js';
 
 const T0 = Date.parse('2026-11-20T10:00:00.000Z');
 const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
@@ -240,8 +241,11 @@ for (const [mode, env] of MODES) describe(`alert intake API for the console, ${m
       ]),
     });
     assert.equal(ingest.status, 200, await ingest.clone().text());
-    const hits = (await get(`/v1/search?q=${encodeURIComponent('event.dataset:app.triage')}&from=${at(49)}&to=${at(52)}&sort=asc`)).body.hits as Array<{ id: string }>;
-    assert.equal(hits.length, 2);
+    // Stored events become searchable with the engine's next refresh.
+    const hits = await until('both events searchable', async () => {
+      const found = (await get(`/v1/search?q=${encodeURIComponent('event.dataset:app.triage')}&from=${at(49)}&to=${at(52)}&sort=asc`)).body.hits as Array<{ event: { id: string } }>;
+      return found.length === 2 && found.map((e) => ({ id: e.event.id }));
+    });
     await postAlerts([alert('e-1', 'ev-pod', { minute: 51, events: [hits[0]!.id, 'gone-event', hits[1]!.id] })]);
     const evidence = await get('/v1/alerts/e-1/evidence');
     assert.equal(evidence.status, 200, JSON.stringify(evidence.body));

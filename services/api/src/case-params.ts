@@ -60,15 +60,14 @@ const alertFilters = {
   to: time,
 };
 
-const checkSpan = (p: { from?: Date | undefined; to?: Date | undefined }, ctx: z.RefinementCtx) => {
-  if (p.from && p.to && p.from >= p.to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must be before "to"' });
-};
+// Plain objects (no refinements), so routes can `pick` from them; the span is checked by `alertQueryOf`.
+export const AlertListParams = z.object({ ...alertFilters, ...paging });
 
-export const AlertListParams = z.object({ ...alertFilters, ...paging }).superRefine(checkSpan);
-
-export const AlertGroupParams = z
-  .object({ ...alertFilters, by: single(z.enum(['rule', 'entity'])), size: single(z.coerce.number().int().min(1).max(MAX_CASE_PAGE_SIZE).default(100)) })
-  .superRefine(checkSpan);
+export const AlertGroupParams = z.object({
+  ...alertFilters,
+  by: single(z.enum(['rule', 'entity'])),
+  size: single(z.coerce.number().int().min(1).max(MAX_CASE_PAGE_SIZE).default(100)),
+});
 
 type AlertFilterParams = Partial<Record<'rule' | 'incident' | 'entity' | 'assignee', string | undefined>> & {
   status?: string[] | undefined;
@@ -79,8 +78,11 @@ type AlertFilterParams = Partial<Record<'rule' | 'incident' | 'entity' | 'assign
   to?: Date | undefined;
 };
 
-/** The CaseStore filter and range of the alert filters. */
+/** The CaseStore filter and range of the alert filters; 400 naming `from` when it is not before `to`. */
 export function alertQueryOf(p: AlertFilterParams): Pick<CaseQuery, 'filter' | 'range'> {
+  if (p.from && p.to && p.from >= p.to) {
+    throw new BulwarkError('BWK_BAD_PARAM', 'parameter "from": must be before "to"', { param: 'from', problems: [{ param: 'from', message: 'must be before "to"' }] });
+  }
   const filter = filterOf({
     status: p.status,
     severity: p.severity,
