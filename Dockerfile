@@ -39,13 +39,15 @@ RUN npm run build \
  && npm prune --omit=dev \
  && node -e "require('better-sqlite3')(':memory:').prepare('select 1').get()"
 # What runs, and nothing else: production node_modules (workspace packages are symlinks into packages/ and services/),
-# each workspace's package.json and dist/, the CLI's bin, the bundled rules and playbooks (found relative to the
+# each workspace's package.json and dist/, the CLI's bin, the console's browser bundle (packages/console/bundle, built
+# by `npm run build`), the bundled rules and playbooks (found relative to the
 # compiled modules: ../../../rules/ from packages/detection/dist), the compose helpers and the entrypoint.
 RUN mkdir /out \
  && cp -a package.json node_modules rules playbooks /out/ \
  && for ws in packages/* services/*; do \
       mkdir -p "/out/$ws" && cp -a "$ws/package.json" "$ws/dist" "/out/$ws/"; \
       if [ -d "$ws/bin" ]; then cp -a "$ws/bin" "/out/$ws/"; fi; \
+      if [ -d "$ws/bundle" ]; then cp -a "$ws/bundle" "/out/$ws/"; fi; \
     done \
  && mkdir -p /out/deploy && cp -a deploy/compose /out/deploy/ \
  && find /out -name '*.map' -delete

@@ -66,6 +66,9 @@ async function main(args) {
     console.log('» building what ships (npm run build: tsc -b tsconfig.build.json)');
     if (run(join(root, 'node_modules/.bin/tsc'), ['-b', 'tsconfig.build.json']) !== 0) fail('the build failed: fix it before the suite runs');
   }
+  // The console's bundle is what ships too: the browser tests must see the app/ sources as they are now.
+  console.log('» building the console bundle (npm run build:console)');
+  if (run(join(root, 'node_modules/.bin/vite'), ['build', '--config', 'packages/console/vite.config.ts', '--logLevel', 'warn']) !== 0) fail('the console build failed: fix it before the suite runs');
   // Test support (test/support/npm-script.ts) builds dist/ itself when a file runs outside this command; here it is done.
   process.env.BWK_TEST_BUILT = '1';
   if (unit) process.exit(await runUnit(files));

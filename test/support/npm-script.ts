@@ -16,11 +16,13 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 let built = process.env.BWK_TEST_BUILT === '1';
 
-/** Brings dist/ up to date (`npm run build`: tsc -b tsconfig.build.json), once per process. */
+/** Brings dist/ and the console bundle up to date (`npm run build`), once per process. */
 export function ensureBuilt(): void {
   if (built) return;
   const r = spawnSync(join(root, 'node_modules/.bin/tsc'), ['-b', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`npm run build failed, so no service can be started from dist/:\n${r.stdout}${r.stderr}`);
+  const ui = spawnSync(join(root, 'node_modules/.bin/vite'), ['build', '--config', 'packages/console/vite.config.ts', '--logLevel', 'warn'], { cwd: root, encoding: 'utf8' });
+  if (ui.status !== 0) throw new Error(`npm run build:console failed, so the console served would be stale:\n${ui.stdout}${ui.stderr}`);
   built = true;
 }
 

@@ -23,6 +23,7 @@ export interface TlsRequestOptions {
 export interface TlsResponse {
   status: number;
   body: string;
+  headers: import('node:http').IncomingHttpHeaders;
   /** The subject CN of the certificate the server presented. */
   serverCn: string;
   protocol: string | null;
@@ -51,7 +52,7 @@ export function tlsRequest(port: number, path: string, options: TlsRequestOption
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, serverCn, protocol }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers, serverCn, protocol }));
       },
     );
     req.on('error', reject);

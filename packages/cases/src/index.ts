@@ -15,3 +15,11 @@ export {
   type ExternalIntake,
 } from './external.js';
 export { MAX_BULK_ALERTS, BULK_CONFLICT_ATTEMPTS, type BulkAction, type BulkItem, type BulkOutcome, type BulkRequest } from './alert-triage.js';
+export {
+  assembleIncidentTimeline, DEFAULT_TIMELINE_WINDOW_MS, DEFAULT_PER_LANE, MAX_PER_LANE, MAX_EVIDENCE_EVENTS,
+  type IncidentTimeline, type TimelineLane, type TimelineLaneId, type TimelineItem, type TimelineItemKind, type TimelineOptions, type TimelineStores,
+} from './incident-timeline.js';
+export { MAX_TIMELINE_ENTITIES, entityClause, surroundingQuery, type TimelineEntity, type TimelineEntityKind } from './timeline-entities.js';
+export { buildIncidentReport, type IncidentReport, type ReportAction, type ReportDecision, type ReportStep } from './incident-report.js';
+export { renderReportMarkdown, markdownText } from './report-markdown.js';
+export { renderReportHtml, htmlText, REPORT_HTML_CSP } from './report-html.js';

@@ -244,6 +244,13 @@ export const ConfigSchema = z.strictObject({
       format: z.enum(['auto', 'json', 'pretty']).default('auto'),
     })
     .prefault({}),
+  /** The browser console served at `/console/` (docs/ARCHITECTURE.md, "Console sessions"). */
+  console: z
+    .strictObject({
+      /** How long a sign-in lasts: the session cookie's Max-Age and the stored session's expiry. */
+      session_ttl: DurationSchema.refine((ms) => ms >= 60_000 && ms <= 30 * 24 * 3_600_000, 'must be between 1m and 30d').default(12 * 3_600_000),
+    })
+    .prefault({}),
 }).superRefine((config, ctx) => {
   // Scale mode: collectors publish stored batches to BullMQ and correlators share window state, both in Redis.
   if (config.store.type !== 'sqlite' && !config.bus.redis_url) {
@@ -306,6 +313,7 @@ export const ENV_VARS: Record<string, string[]> = {
   BULWARK_RESPONDER_LIMIT_WINDOW: ['responder', 'limits', 'window'],
   BULWARK_RESPONDER_MAX_ACTIONS_PER_PLAYBOOK: ['responder', 'limits', 'per_playbook'],
   BULWARK_RESPONDER_MAX_ACTIONS: ['responder', 'limits', 'overall'],
+  BULWARK_CONSOLE_SESSION_TTL: ['console', 'session_ttl'],
 };
 
 /** Env vars read by the loader itself rather than mapped onto the schema. */

@@ -9,6 +9,7 @@ import { BulwarkError, SourceKinds, type SourceKind } from '@bulwark/schema';
 import type { Logger } from 'pino';
 import type { ClientCertBinding, StoredToken, TokenStore } from '@bulwark/store';
 import { bindingMatches, describeBinding, verifiedCertificateOf, type CertIdentity } from './client-cert.js';
+import { assertCsrf, secretMatches, sessionIdOf, sessionScopes, sessionSecretOf, SCOPES_NOT_IN_SESSIONS } from './session.js';
 
 /**
  * `ingest`: send logs (shippers, the audit webhook, Falco); `alerts`: post alerts from other tools (POST /v1/alerts,
@@ -27,11 +28,18 @@ export interface Principal {
   sources?: SourceKind[];
   /**
    * How the request proved it holds the token: its secret (`token`: Bearer, Basic or ApiKey), or a verified client
-   * certificate bound to it (`client-certificate`, client-cert.ts). Stamped on ingested events' provenance.
+   * certificate bound to it (`client-certificate`, client-cert.ts), or a console session made from it (`session`,
+   * session.ts; never accepted where events are sent). Stamped on ingested events' provenance.
    */
-  credential?: 'token' | 'client-certificate';
+  credential?: 'token' | 'client-certificate' | 'session';
   /** For `client-certificate`: the certificate's SHA-256 fingerprint and subject CN, for logs and audit. */
   certificate?: { fingerprint256: string; subjectCn: string | null };
+}
+
+/** A principal authenticated by a console session: which session, and when it ends. */
+export interface SessionPrincipal extends Principal {
+  sessionId: string;
+  expiresAt: string;
 }
 
 /** The source kinds a principal may speak for: its token's `sources`, or every kind when unrestricted. */
@@ -159,11 +167,38 @@ export class Authenticator {
     if (hit && hit.until > now) return hit.principal;
     const stored = await this.tokens.getById(tokenIdOf(secret));
     let principal: Principal | null = null;
-    if (stored && !stored.revokedAt && timingSafeEqual(Buffer.from(stored.hash), Buffer.from(key))) {
+    // A session record is never a bearer credential: it acts only through its cookie, with CSRF checks.
+    if (stored && !stored.revokedAt && !stored.session && timingSafeEqual(Buffer.from(stored.hash), Buffer.from(key))) {
       principal = { ...principalOf(stored), credential: 'token' };
     }
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(key, { principal, until: now + this.cacheMs });
+    return principal;
+  }
+
+  /**
+   * Resolves a console session's secret to the principal of its parent token, or null: unknown, revoked or expired
+   * session, or a parent token revoked since (docs/ARCHITECTURE.md, "Console sessions"). Cached like tokens, never past
+   * the session's expiry; a revocation through this process applies at once (`forget`), elsewhere within `cacheMs`.
+   */
+  async verifySession(secret: string): Promise<SessionPrincipal | null> {
+    const now = Date.now();
+    const key = `session:${createHash('sha256').update(secret).digest('hex')}`;
+    const hit = this.cache.get(key);
+    if (hit && hit.until > now) return hit.principal as SessionPrincipal | null;
+    const stored = await this.tokens.getById(sessionIdOf(secret));
+    let principal: SessionPrincipal | null = null;
+    let until = now + this.cacheMs;
+    if (stored?.session && !stored.revokedAt && Date.parse(stored.session.expiresAt) > now && secretMatches(stored, secret)) {
+      const parent = await this.tokens.getById(stored.session.parentId);
+      if (parent && !parent.revokedAt && !parent.session) {
+        const acting = principalOf(parent);
+        principal = { ...acting, scopes: sessionScopes(acting.scopes), credential: 'session', sessionId: stored.id, expiresAt: stored.session.expiresAt };
+        until = Math.min(until, Date.parse(stored.session.expiresAt));
+      }
+    }
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(key, { principal, until });
     return principal;
   }
 
@@ -209,7 +244,8 @@ export class Authenticator {
    * certificate the TLS server verified (client-cert.ts). A valid token wins over a certificate bound to another
    * token — it is the credential the sender chose for this request. A sender that holds both (client-go presents its
    * kubeconfig's token and certificate together) is authenticated by the certificate when its token is unknown or
-   * revoked. An unverified certificate is never a credential.
+   * revoked. An unverified certificate is never a credential. Without either, the console's session cookie (session.ts),
+   * with its CSRF checks on state changes.
    */
   require(scope: Scope, opts: { esSchemes?: boolean } = {}): RequestHandler {
     return async (req, _res, next) => {
@@ -221,6 +257,15 @@ export class Authenticator {
       }
       const certificate = principal ? null : verifiedCertificateOf(req);
       if (certificate) principal = await this.verifyCertificate(certificate);
+      // The console's session cookie, only when no other credential was sent, and never where events are sent or
+      // metrics scraped (machines' routes: the ES-compatible surface, `ingest`, `metrics`).
+      const cookieAccepted = !opts.esSchemes && !SCOPES_NOT_IN_SESSIONS.includes(scope);
+      const sessionSecret = secrets.length === 0 && !certificate && cookieAccepted ? sessionSecretOf(req) : null;
+      if (sessionSecret) {
+        principal = await this.verifySession(sessionSecret);
+        if (!principal) throw new BulwarkError('BWK_AUTH_INVALID', 'the console session is unknown, expired or ended; sign in again');
+        assertCsrf(req, sessionSecret);
+      }
       if (!principal && secrets.length === 0 && !certificate) {
         throw new BulwarkError('BWK_AUTH_MISSING', 'send a token: Authorization: Bearer <token>', { scope });
       }

@@ -9,3 +9,6 @@ export * from './client-errors.js';
 export * from './tls-server.js';
 export * from './client-cert.js';
 export * from './metrics-route.js';
+export * from './session.js';
+export * from './session-routes.js';
+export * from './console-static.js';

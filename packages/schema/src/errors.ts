@@ -9,6 +9,12 @@ export const ErrorCatalogue = {
   BWK_AUTH_INVALID: { status: 401, meaning: 'the credentials are not valid' },
   BWK_AUTH_FORBIDDEN: { status: 403, meaning: 'the token lacks the scope this route needs' },
   BWK_AUTH_SOURCE_FORBIDDEN: { status: 403, meaning: 'the token may not speak for the source kind of this route (its `sources` restriction)' },
+  BWK_CSRF_INVALID: {
+    status: 403,
+    meaning: 'a state-changing request authenticated by the console session cookie lacks its X-CSRF-Token, or comes from another origin',
+  },
+  BWK_SIGNIN_THROTTLED: { status: 429, meaning: 'too many failed sign-ins from this address; retry after the Retry-After delay' },
+  BWK_CONSOLE_NOT_BUILT: { status: 503, meaning: 'the console bundle is not built; run `npm run build` (or `npm install`)' },
   BWK_SELF_APPROVAL: { status: 403, meaning: 'separation of duties: the requester of a run cannot decide its approvals' },
   BWK_NOT_FOUND: { status: 404, meaning: 'no such resource' },
   BWK_ROUTE_NOT_FOUND: { status: 404, meaning: 'no such route' },

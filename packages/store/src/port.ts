@@ -129,6 +129,19 @@ export interface StoredToken {
    * certificate matching every field given here authenticates as this token. Absent: no certificate does.
    */
   clientCert?: ClientCertBinding;
+  /**
+   * Present on a console session (docs/ARCHITECTURE.md, "Console sessions"): a secret exchanged for a token at sign-in,
+   * kept in the same store so every process accepts it. It acts as its parent token while that token is live and the
+   * session has not expired; it is never a bearer credential.
+   */
+  session?: SessionOfToken;
+}
+
+/** What makes a stored token a console session: the token it was made from and when it ends. */
+export interface SessionOfToken {
+  parentId: string;
+  /** ISO 8601. */
+  expiresAt: string;
 }
 
 /** A client certificate identity a token is bound to: at least one field; each given field must match. */

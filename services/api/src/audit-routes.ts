@@ -28,6 +28,14 @@ export function auditRouter(deps: ApiDeps): Router {
     res.json({ items: page.items.map(({ record: { content: _content, ...rest } }) => rest), cursor: page.cursor });
   });
 
+  // One record, as an incident timeline item names it (`audit_id`); captured evidence content is read at /v1/evidence.
+  router.get('/v1/audit/:id', read, async (req, res) => {
+    const found = await deps.cases.get<AuditRecord>('audit', String(req.params.id));
+    if (!found) throw new BulwarkError('BWK_NOT_FOUND', `no audit record ${JSON.stringify(req.params.id)}`, { id: req.params.id });
+    const { content: _content, ...rest } = found.record;
+    res.json(rest);
+  });
+
   router.get('/v1/evidence/:id', read, async (req, res) => {
     const found = await deps.cases.get<AuditRecord>('audit', String(req.params.id));
     if (!found || found.record.action !== 'evidence.capture') {

@@ -123,7 +123,8 @@ export function tokenRouter(deps: ApiDeps): Router {
   });
 
   router.get('/v1/tokens', admin, async (_req, res) => {
-    const list = await tokens.list();
+    // Console sessions live beside the tokens (docs/ARCHITECTURE.md, "Console sessions") but are not tokens to manage.
+    const list = (await tokens.list()).filter((t) => !t.session);
     res.json({ items: list.map(({ hash: _hash, ...t }) => t) });
   });
 

@@ -73,6 +73,10 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE tokens ADD COLUMN client_cert TEXT;
   `,
+  // v4: a console session's parent token and expiry, JSON text; NULL: a token, not a session.
+  `
+  ALTER TABLE tokens ADD COLUMN session TEXT;
+  `,
 ];
 
 /** The schema version this code writes and reads. */

@@ -6,7 +6,7 @@
  */
 import { BulwarkError, type SourceKind } from '@bulwark/schema';
 import { checkToken } from '../token-check.js';
-import type { ClientCertBinding, StoredToken, TokenStore } from '../port.js';
+import type { ClientCertBinding, SessionOfToken, StoredToken, TokenStore } from '../port.js';
 import { migrate, openDatabase, toStoreError, type SqliteDatabase, type SqliteOpenOptions } from './schema.js';
 
 export type SqliteTokenStoreOptions = SqliteOpenOptions | { db: SqliteDatabase };
@@ -20,6 +20,7 @@ interface TokenRow {
   revoked_at: string | null;
   sources: string | null;
   client_cert: string | null;
+  session: string | null;
 }
 
 export class SqliteTokenStore implements TokenStore {
@@ -51,8 +52,9 @@ export class SqliteTokenStore implements TokenStore {
     checkToken(token);
     const sources = token.sources === undefined ? null : JSON.stringify(token.sources);
     const clientCert = token.clientCert === undefined ? null : JSON.stringify(token.clientCert);
+    const session = token.session === undefined ? null : JSON.stringify(token.session);
     this.run((st) =>
-      st.upsert.run(token.id, token.name, JSON.stringify(token.scopes), token.hash, token.createdAt, token.revokedAt ?? null, sources, clientCert),
+      st.upsert.run(token.id, token.name, JSON.stringify(token.scopes), token.hash, token.createdAt, token.revokedAt ?? null, sources, clientCert, session),
     );
   }
 
@@ -107,10 +109,10 @@ export class SqliteTokenStore implements TokenStore {
 function prepareStatements(db: SqliteDatabase) {
   return {
     upsert: db.prepare(
-      `INSERT INTO tokens (id, name, scopes, hash, created_at, revoked_at, sources, client_cert) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO tokens (id, name, scopes, hash, created_at, revoked_at, sources, client_cert, session) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET name = excluded.name, scopes = excluded.scopes, hash = excluded.hash,
          created_at = excluded.created_at, revoked_at = excluded.revoked_at, sources = excluded.sources,
-         client_cert = excluded.client_cert`,
+         client_cert = excluded.client_cert, session = excluded.session`,
     ),
     byId: db.prepare('SELECT * FROM tokens WHERE id = ?'),
     all: db.prepare('SELECT * FROM tokens ORDER BY created_at, id'),
@@ -129,5 +131,6 @@ function fromRow(row: TokenRow): StoredToken {
     revokedAt: row.revoked_at,
     ...(row.sources !== null ? { sources: JSON.parse(row.sources) as SourceKind[] } : {}),
     ...(row.client_cert !== null ? { clientCert: JSON.parse(row.client_cert) as ClientCertBinding } : {}),
+    ...(row.session !== null ? { session: JSON.parse(row.session) as SessionOfToken } : {}),
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The TokenStore contract: put/get/list (oldest first)/count, replace by id, revoke once keeping the first time,
- * scopes checked. `open(scope)` returns a new store on its own data for each scope.
+ * scopes checked, client certificate bindings and console sessions kept. `open(scope)` returns a new store on its own data for each scope.
  *
  * Configuration: the suite runs on whatever adapter settings the caller gives and prints them first (settings.ts);
  * the product's are SQLite at `synchronous` FULL and, in scale mode, the search-engine case store with `refresh=true`.
@@ -88,6 +88,23 @@ export function runTokenStoreContract(name: string, openStore: (scope: string) =
       await assert.rejects(store.put({ ...token('t3', 'x'), clientCert: {} }), { code: 'BWK_BAD_REQUEST' });
       await assert.rejects(store.put({ ...token('t3', 'x'), clientCert: { subjectCn: '' } }), { code: 'BWK_BAD_REQUEST' });
       await assert.rejects(store.put({ ...token('t3', 'x'), clientCert: { issuer: 'x' } as never }), { code: 'BWK_BAD_REQUEST' });
+      await store.close();
+    });
+
+    it('keeps a console session (parent and expiry) beside tokens, revokes it, and refuses a malformed one', async () => {
+      const store = open('f');
+      await store.init();
+      await store.put(token('t1', '2024-05-01T00:00:00.000Z', ['read', 'ingest']));
+      const session = { ...token('s1', '2024-05-02T00:00:00.000Z', ['read']), session: { parentId: 't1', expiresAt: '2024-05-02T12:00:00.000Z' } };
+      await store.put(session);
+      assert.deepEqual(await store.getById('s1'), session);
+      assert.equal((await store.getById('t1'))?.session, undefined, 'a token is not a session');
+      assert.deepEqual((await store.list()).map((t) => t.session?.parentId ?? null), [null, 't1']);
+      assert.equal(await store.revoke('s1'), true);
+      assert.deepEqual((await store.getById('s1'))?.session, session.session, 'revoking keeps the session on record');
+      await assert.rejects(store.put({ ...token('s2', 'x'), session: { parentId: '', expiresAt: '2024-05-02T12:00:00.000Z' } }), { code: 'BWK_BAD_REQUEST' });
+      await assert.rejects(store.put({ ...token('s2', 'x'), session: { parentId: 't1', expiresAt: 'tomorrow' } }), { code: 'BWK_BAD_REQUEST' });
+      await assert.rejects(store.put({ ...token('s2', 'x'), session: { parentId: 't1', expiresAt: '2024-05-02T12:00:00.000Z', scopes: ['admin'] } as never }), { code: 'BWK_BAD_REQUEST' });
       await store.close();
     });
   });
