@@ -29,7 +29,7 @@ import { parseScrape } from '../support/scrape.js';
 
 /** Each service's root, as its main.ts composes it. */
 const ROOTS: Record<ServiceName, (core: Core) => Promise<Express>> = {
-  collector: async (core) => collectorApp(collectorDeps(core, null)),
+  collector: async (core) => collectorApp(collectorDeps(core, null, await openCases(core))),
   api: async (core) => apiApp(apiDeps(core, caseServiceFrom(core.config, await openCases(core), null), null)),
   correlator: async (core) => {
     const caseService = caseServiceFrom(core.config, await openCases(core, { derived: true }), null);

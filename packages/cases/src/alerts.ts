@@ -57,6 +57,9 @@ export function suppressionAuditId(alertId: string): string {
 export async function recordAlert(ctx: CaseContext, input: AlertInput | FittedAlert, actor: Actor, maxClockSkewMs = ctx.maxClockSkewMs): Promise<RecordResult> {
   const { alert: parsed, truncated } = isFitted(input) ? input : fitAlert(input);
   delete parsed.incident_counted;
+  // Triage fields are set by people working the alert (alert-triage.ts), not by whoever produced it.
+  delete parsed.assignee;
+  delete parsed.resolution;
   const fresh: Alert = { ...parsed, incident_id: null, suppressed_ids: [], suppression_key: suppressionKey(parsed.rule.id, parsed.group_key) };
   const alert = withReceiveTimes(ctx, fresh, truncated, maxClockSkewMs);
   return ctx.suppressionLock.run(`${alert.rule.id}\n${alert.group_key}`, () => recordLocked(ctx, alert, actor));

@@ -135,7 +135,12 @@ async function countOnce(ctx: CaseContext, alert: Alert, resumed: boolean): Prom
  * by the version read first: any count made meanwhile changed it, and the recount is retried.
  */
 async function recount(ctx: CaseContext, current: Versioned<Incident>, alert: Alert): Promise<void> {
-  const record = current.record;
+  const next = await exactCount(ctx, widened(ctx, current.record, alert));
+  await ctx.store.update('incidents', current.record.id, next, { expectedVersion: current.version });
+}
+
+/** The incident with `alert_count` the number of alerts holding it now, its unconfirmed ones in the recent list. */
+async function exactCount(ctx: CaseContext, record: Incident): Promise<Incident> {
   let count = 0;
   const unconfirmed: string[] = [];
   let cursor: string | undefined;
@@ -150,8 +155,24 @@ async function recount(ctx: CaseContext, current: Versioned<Incident>, alert: Al
     cursor = page.cursor ?? undefined;
   } while (cursor);
   const recent = boundedUnion(record.recent_alert_ids ?? [], unconfirmed, Math.max(MAX_RECENT_ALERT_IDS, unconfirmed.length));
-  const next: Incident = { ...widened(ctx, record, alert), alert_count: count, recent_alert_ids: recent };
-  await ctx.store.update('incidents', record.id, next, { expectedVersion: current.version });
+  return { ...record, alert_count: count, recent_alert_ids: recent };
+}
+
+/**
+ * After alerts were moved into or out of incident `id` by a person (alert-triage.ts): its live incident (the one it
+ * was merged into, if it was) gets the exact count, widened by the alerts that `joined` it. Retried over concurrent
+ * counts, which the guarded write detects; returns the live incident's id, or null when there is none.
+ */
+export async function recountIncident(ctx: CaseContext, id: string, joined: readonly Alert[] = []): Promise<string | null> {
+  return withConflictRetry(async () => {
+    let current = await ctx.store.get<Incident>('incidents', id);
+    for (let hops = 0; current?.record.merged_into && hops < 20; hops++) current = await ctx.store.get<Incident>('incidents', current.record.merged_into);
+    if (!current) return null;
+    const base = joined.reduce((record, alert) => widened(ctx, record, alert), { ...current.record, updated_at: ctx.now() });
+    const next = await exactCount(ctx, base);
+    await ctx.store.update('incidents', next.id, next, { expectedVersion: current.version });
+    return next.id;
+  });
 }
 
 function newIncident(ctx: CaseContext, id: string, alert: Alert): Incident {

@@ -14,6 +14,7 @@ export {
   checkExternalAlert, externalProvenance, EXTERNAL_ALERT_SOURCES, EXTERNAL_UNTRUSTED, RESERVED_ALERT_ID_PREFIXES, RESERVED_RULE_ID_PREFIXES,
   type ExternalIntake,
 } from './external.js';
+export { MAX_BULK_ALERTS, BULK_CONFLICT_ATTEMPTS, type BulkAction, type BulkItem, type BulkOutcome, type BulkRequest } from './alert-triage.js';
 export {
   assembleIncidentTimeline, DEFAULT_TIMELINE_WINDOW_MS, DEFAULT_PER_LANE, MAX_PER_LANE, MAX_EVIDENCE_EVENTS,
   type IncidentTimeline, type TimelineLane, type TimelineLaneId, type TimelineItem, type TimelineItemKind, type TimelineOptions, type TimelineStores,

@@ -5,6 +5,7 @@
 import type { AlertInput, Alert, Incident, IncidentStatus } from '@bulwark/schema';
 import type { CasePage, CaseQuery, CaseStore, Versioned } from '@bulwark/store';
 import { recordAlert, resolveAlert, type RecordResult } from './alerts.js';
+import { triageAlerts, type BulkItem, type BulkRequest } from './alert-triage.js';
 import { alertmanagerAlertId, fromAlertmanager, type AlertmanagerPayload } from './alertmanager.js';
 import type { Actor } from './common.js';
 import { caseContext, type CaseContext, type CaseServiceOptions } from './context.js';
@@ -87,6 +88,14 @@ export class CaseService {
 
   getAlert(id: string): Promise<Versioned<Alert> | null> {
     return this.store.get<Alert>('alerts', id);
+  }
+
+  /**
+   * Acknowledge, assign, close or merge many alerts: per-item outcomes, each change audited, retried over concurrent
+   * writers a bounded number of times (alert-triage.ts).
+   */
+  triageAlerts(request: BulkRequest): Promise<BulkItem[]> {
+    return triageAlerts(this.ctx, request);
   }
 
   listAlerts(query: CaseQuery): Promise<CasePage<Alert>> {

@@ -112,6 +112,11 @@ export const ConfigSchema = z.strictObject({
         .transform((v) => (v === 'auto' ? Math.max(0, Math.min(4, availableParallelism() - 2)) : v)),
       /** Keep the raw record text in `event.original`. */
       keep_original: z.stringbool().or(z.boolean()).default(false),
+      /**
+       * `GET /v1/sources` flags a source (route and token) as stopped when it sent events within the last hour but
+       * none for this long: a shipper or audit webhook that went quiet.
+       */
+      stopped_after: DurationSchema.default(5 * 60_000),
     })
     .prefault({}),
   bus: z
@@ -288,6 +293,7 @@ export const ENV_VARS: Record<string, string[]> = {
   BULWARK_MAX_DEPTH: ['ingest', 'max_depth'],
   BULWARK_DECODE_THREADS: ['ingest', 'decode_threads'],
   BULWARK_KEEP_ORIGINAL: ['ingest', 'keep_original'],
+  BULWARK_INGEST_STOPPED_AFTER: ['ingest', 'stopped_after'],
   BULWARK_LOG_LEVEL: ['log', 'level'],
   BULWARK_LOG_FORMAT: ['log', 'format'],
   BULWARK_CORRELATOR: ['detection', 'correlator'],

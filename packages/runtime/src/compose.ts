@@ -121,9 +121,9 @@ export function openSharedBusFor(core: Base): Bus | null {
   return core.config.bus.redis_url ? openBusFor(core) : null;
 }
 
-export function collectorDeps(core: Core, bus: BusPublisher | null): CollectorDeps {
+export function collectorDeps(core: Core, bus: BusPublisher | null, sourceHealth: CaseStore | null): CollectorDeps {
   core.metrics.declare('collector');
-  return Object.freeze({ config: core.config, logger: core.logger, store: core.store, auth: core.auth, readiness: core.readiness, metrics: core.metrics, bus, shutdown: core.lifetime });
+  return Object.freeze({ config: core.config, logger: core.logger, store: core.store, auth: core.auth, readiness: core.readiness, metrics: core.metrics, bus, shutdown: core.lifetime, sourceHealth });
 }
 
 export function apiDeps(core: Core, caseService: CaseService, correlatorStatus: CorrelatorStatus | null): ApiDeps {

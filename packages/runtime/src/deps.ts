@@ -30,6 +30,11 @@ export interface CollectorDeps extends HttpDeps {
   readonly bus: BusPublisher | null;
   /** The collector registers its decode threads here, to release them at shutdown. */
   readonly shutdown: ShutdownHooks;
+  /**
+   * Where the collector flushes its per-source ingest counters (the case store's `sources` collection), read by the
+   * api's `GET /v1/sources`; null keeps them in metrics only.
+   */
+  readonly sourceHealth: CaseStore | null;
 }
 
 /** The api: search, tokens, alerts and incidents, audit, dead-letter, backtests. */

@@ -97,6 +97,10 @@ export const AlertSchema = z.strictObject({
    */
   suppressed_ids: z.array(z.string()).default([]),
   resolved_at: isoTime.nullable().default(null),
+  /** Set by a person triaging (`POST /v1/alerts/bulk`), never on intake: who works the alert. */
+  assignee: z.string().min(1).max(256).nullable().optional(),
+  /** Set when a person closes the alert: why (false positive, fixed, duplicate...). */
+  resolution: z.string().min(1).max(8192).nullable().optional(),
   /**
    * Set by Bulwark, never by a caller: what produced the alert, its evidence's source kinds and when Bulwark
    * received it. Absent only on alerts stored before provenance existed; such alerts count as untrusted.

@@ -7,3 +7,4 @@ export * from './provenance.js';
 export * from './timeout.js';
 export * from './cidr.js';
 export * from './error-docs.js';
+export * from './source-health.js';

@@ -57,9 +57,25 @@ export interface CreateOptions {
 /** Exact match; an array matches any of its values. A document array field matches when any element matches. */
 export type CaseFilterValue = string | number | boolean | readonly string[];
 
+/**
+ * Bounds on a field's value; every bound given must hold. All bounds are numbers or all are strings. Strings compare as
+ * text in SQLite and as dates on the fields the engines map as dates (case-mappings.ts: `*_at`, `first_seen`,
+ * `last_seen`, `@timestamp`), which agree for times written as `Date.toISOString()` does (UTC, milliseconds) — how
+ * Bulwark writes them. Give bounds of the field's own type (a number field, numbers). A record without the field does
+ * not match; a list field matches when one element satisfies every bound.
+ */
+export interface CaseRange {
+  gte?: string | number;
+  gt?: string | number;
+  lte?: string | number;
+  lt?: string | number;
+}
+
 export interface CaseQuery {
   /** Field path (top-level or dotted, e.g. `rule.id`) → value. All entries must match. */
   filter?: Readonly<Record<string, CaseFilterValue>>;
+  /** Field path → bounds, e.g. `{ last_seen: { gte: '2024-05-01T00:00:00.000Z' } }`. All entries must hold. */
+  range?: Readonly<Record<string, CaseRange>>;
   /** Default `{ field: 'id', order: 'asc' }`. Ties are broken by `id`; records missing the field come last. */
   sort?: { field: string; order: SortOrder };
   /** Page size, 1..{@link MAX_CASE_PAGE_SIZE}. */
@@ -107,10 +123,38 @@ export interface CaseStore {
    * one aggregate read: what a metrics scrape asks (alerts and incidents by status), never a page walk.
    * @throws BulwarkError BWK_BAD_PARAM on a bad field path or filter, as `query`.
    */
-  countBy(collection: CaseCollection, field: string, filter?: CaseQuery['filter']): Promise<Record<string, number>>;
+  countBy(collection: CaseCollection, field: string, filter?: CaseQuery['filter'], range?: CaseQuery['range']): Promise<Record<string, number>>;
+  /**
+   * The records matching `filter` and `range` grouped by the string value of `group.field` (records without one are
+   * left out), the largest groups first (ties by key), at most `group.size`: each with its count, its records counted
+   * by the string values of `group.countBy`, and its record with the largest `group.latest` (ties: the largest id).
+   * One aggregate read: the console's "group alerts by rule or entity".
+   * @throws BulwarkError BWK_BAD_PARAM on a bad field path, filter, range or size.
+   */
+  groups<T extends CaseRecord = CaseRecord>(collection: CaseCollection, group: CaseGroupQuery): Promise<CaseGroup<T>[]>;
   /** True when the store can serve reads and writes (readiness). */
   ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+export interface CaseGroupQuery {
+  field: string;
+  filter?: CaseQuery['filter'];
+  range?: CaseQuery['range'];
+  /** At most this many groups, 1..{@link MAX_CASE_PAGE_SIZE}. */
+  size: number;
+  /** The field whose largest value picks each group's `latest` record (e.g. `last_seen`). */
+  latest: string;
+  /** Also count each group's records by the string values of this field (e.g. `severity`). */
+  countBy?: string;
+}
+
+export interface CaseGroup<T extends CaseRecord = CaseRecord> {
+  key: string;
+  count: number;
+  /** By the values of `countBy` (empty without it). */
+  counts: Record<string, number>;
+  latest: T;
 }
 
 /** Largest page `query` serves: enough for a console table, small enough for one engine response. */
@@ -194,6 +238,7 @@ function badKey(field: string, why: string): BulwarkError {
 
 export interface CheckedQuery {
   filter: Array<[field: string, value: CaseFilterValue]>;
+  range: Array<[field: string, bounds: CaseRange]>;
   sort: { field: string; order: SortOrder };
   size: number;
   /** Decoded cursor position, adapter-specific (an array of sort values). */
@@ -217,14 +262,51 @@ export function checkQuery(collection: CaseCollection, query: CaseQuery): Checke
       : typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
     if (!ok) throw new BulwarkError('BWK_BAD_PARAM', `filter ${field} must be a string, finite number, boolean or list of strings`, { param: 'filter', field });
   }
+  const range = checkRange(query.range);
   const sort = query.sort ?? { field: 'id', order: 'asc' };
   checkField(sort.field, 'sort');
   if (sort.order !== 'asc' && sort.order !== 'desc') {
     throw new BulwarkError('BWK_BAD_PARAM', 'sort order must be asc or desc', { param: 'sort' });
   }
-  const fingerprint = queryFingerprint(collection, filter, sort);
+  const fingerprint = queryFingerprint(collection, filter, range, sort);
   const after = query.cursor === undefined ? null : decodeCaseCursor(query.cursor, fingerprint);
-  return { filter, sort, size, after, fingerprint };
+  return { filter, range, sort, size, after, fingerprint };
+}
+
+const RANGE_BOUNDS = ['gte', 'gt', 'lte', 'lt'] as const;
+
+/** Each range names known bounds, at least one, all numbers (finite) or all strings. */
+function checkRange(range: CaseQuery['range']): CheckedQuery['range'] {
+  const entries = Object.entries(range ?? {});
+  return entries.map(([field, bounds]) => {
+    checkField(field, 'range');
+    const bad = (why: string) => new BulwarkError('BWK_BAD_PARAM', `range ${field}: ${why}`, { param: 'range', field });
+    if (bounds === null || typeof bounds !== 'object' || Array.isArray(bounds)) throw bad('must be an object of bounds');
+    const keys = Object.keys(bounds);
+    if (keys.length === 0) throw bad('give at least one of gte, gt, lte, lt');
+    const unknown = keys.find((k) => !(RANGE_BOUNDS as readonly string[]).includes(k));
+    if (unknown !== undefined) throw bad(`unknown bound ${JSON.stringify(unknown)}; use gte, gt, lte, lt`);
+    const values = Object.values(bounds) as unknown[];
+    const numbers = values.every((v) => typeof v === 'number' && Number.isFinite(v));
+    const strings = values.every((v) => typeof v === 'string');
+    if (!numbers && !strings) throw bad('bounds must all be finite numbers or all strings');
+    const checked: CaseRange = {};
+    for (const key of RANGE_BOUNDS) if (bounds[key] !== undefined) checked[key] = bounds[key];
+    return [field, checked];
+  });
+}
+
+/** Validates a group query the same way for every adapter; the filter and range go through {@link checkQuery}. */
+export function checkGroupQuery(collection: CaseCollection, group: CaseGroupQuery): CheckedQuery {
+  checkField(group.field, 'group');
+  checkField(group.latest, 'latest');
+  if (group.countBy !== undefined) checkField(group.countBy, 'countBy');
+  return checkQuery(collection, {
+    size: group.size,
+    sort: { field: group.latest, order: 'desc' },
+    ...(group.filter ? { filter: group.filter } : {}),
+    ...(group.range ? { range: group.range } : {}),
+  });
 }
 
 function checkField(field: string, what: string): void {
@@ -237,8 +319,10 @@ function checkField(field: string, what: string): void {
 }
 
 /** Ties a cursor to its query, so a cursor passed to a different query is refused rather than misread. */
-function queryFingerprint(collection: string, filter: CheckedQuery['filter'], sort: CheckedQuery['sort']): string {
-  const canonical = JSON.stringify([collection, [...filter].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)), sort]);
+function queryFingerprint(collection: string, filter: CheckedQuery['filter'], range: CheckedQuery['range'], sort: CheckedQuery['sort']): string {
+  const byField = <E extends [string, unknown]>(entries: E[]) => [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  // A query without ranges keeps the fingerprint it had before ranges existed, so cursors in hand stay valid.
+  const canonical = JSON.stringify([collection, byField(filter), sort, ...(range.length ? [byField(range)] : [])]);
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 16);
 }
 

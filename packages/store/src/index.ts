@@ -34,6 +34,9 @@ export {
   type CreateOptions,
   type CaseFilterValue,
   type CaseQuery,
+  type CaseRange,
+  type CaseGroupQuery,
+  type CaseGroup,
   type CasePage,
   type CaseStore,
 } from './case-port.js';

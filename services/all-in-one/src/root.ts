@@ -101,6 +101,6 @@ export async function composeAllInOne(core: Core, options: AllInOneOptions = {})
         options.responder || {},
       )
     : null;
-  const deps: AllInOneDeps = Object.freeze({ ...collectorDeps(core, detection.publisher), ...apiDeps(core, caseService, detection.status) });
+  const deps: AllInOneDeps = Object.freeze({ ...collectorDeps(core, detection.publisher, cases), ...apiDeps(core, caseService, detection.status) });
   return { app: buildApp(deps, responder), deps, responder, embedded: detection.embedded, thread: detection.thread };
 }

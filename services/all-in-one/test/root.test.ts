@@ -75,14 +75,15 @@ describe('the all-in-one root', () => {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it('hands out frozen dependencies, and the collector none of the case ports', () => {
+    it('hands out frozen dependencies, and the collector no case port but where its ingest counters go', () => {
       assert.ok(Object.isFrozen(composed.deps));
       assert.throws(() => {
         (composed.deps as { bus: unknown }).bus = null;
       }, TypeError);
-      const collector = collectorDeps(core, null);
+      const collector = collectorDeps(core, null, null);
       assert.ok(Object.isFrozen(collector));
-      assert.deepEqual(Object.keys(collector).sort(), ['auth', 'bus', 'config', 'logger', 'metrics', 'readiness', 'shutdown', 'store']);
+      assert.deepEqual(Object.keys(collector).sort(), ['auth', 'bus', 'config', 'logger', 'metrics', 'readiness', 'shutdown', 'sourceHealth', 'store']);
+      assert.equal(composed.deps.sourceHealth, composed.deps.cases, 'the counters go to the case store the api reads them from');
     });
 
     it('one case service serves the api, the correlator and the responder', () => {

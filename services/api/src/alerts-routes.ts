@@ -1,7 +1,8 @@
 /**
  * Alert intake and listing (docs/ARCHITECTURE.md, "Alerts and incidents"): `POST /v1/alerts` (our alert schema, one or
  * a list), `POST /v1/ingest/alertmanager` (Prometheus Alertmanager webhook, payload v4) — both idempotent on retries —
- * and `GET /v1/alerts`, `GET /v1/alerts/:id`.
+ * and `GET /v1/alerts`, `GET /v1/alerts/:id`; the console's triage (`/v1/alerts/groups`, `/v1/alerts/bulk`,
+ * `/v1/alerts/:id/evidence`) is in alert-triage-routes.ts.
  *
  * Intake is its own scope, `alerts` ("Tokens and sources"): the `ingest` token a log shipper holds, often in a URL,
  * cannot post an alert. What is posted is recorded as external (see @bulwark/cases external.ts): it cannot claim to be
@@ -18,7 +19,8 @@ import { BUNDLED_RULES_DIR, deploymentRules, findRuleFiles, loadSigmaFiles } fro
 import { requireSource } from '@bulwark/http';
 import type { ApiDeps } from '@bulwark/runtime';
 import { parseParams } from './params.js';
-import { AlertListParams, filterOf } from './case-params.js';
+import { AlertListParams, alertQueryOf } from './case-params.js';
+import { alertGroups, alertEvidence, bulkTriage } from './alert-triage-routes.js';
 
 /** The most alerts one request may carry; a larger backlog is sent in several requests. */
 export const MAX_ALERTS_PER_REQUEST = 1000;
@@ -61,12 +63,17 @@ export function alertsRouter(deps: ApiDeps, cases: CaseService): Router {
   router.get('/v1/alerts', read, async (req, res) => {
     const p = parseParams(AlertListParams, req.query);
     const page = await cases.listAlerts({
-      filter: filterOf({ status: p.status, severity: p.severity, source: p.source, 'provenance.origin': p.origin, 'rule.id': p.rule, incident_id: p.incident }),
+      ...alertQueryOf(p),
       size: p.size,
       ...(p.cursor ? { cursor: p.cursor } : {}),
     });
     res.json({ items: page.items.map(({ record, version }) => ({ ...record, version })), cursor: page.cursor });
   });
+
+  // Before `/v1/alerts/:id`, which would take `groups` and `bulk` for ids.
+  router.get('/v1/alerts/groups', read, alertGroups(cases));
+  router.post('/v1/alerts/bulk', deps.auth.require('respond'), express.json({ limit: '1mb', type: () => true }), bulkTriage(cases));
+  router.get('/v1/alerts/:id/evidence', read, alertEvidence(deps, cases));
 
   router.get('/v1/alerts/:id', read, async (req, res) => {
     const found = await cases.getAlert(String(req.params.id));

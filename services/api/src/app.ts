@@ -9,6 +9,7 @@ import { incidentTimelineRouter } from './incident-timeline-routes.js';
 import { backtestRouter } from './backtest-routes.js';
 import { auditRouter } from './audit-routes.js';
 import { deadLetterRouter } from './dead-letter-routes.js';
+import { sourcesRouter } from './sources-routes.js';
 
 export function apiRouter(deps: ApiDeps): Router {
   const router = Router();
@@ -22,6 +23,7 @@ export function apiRouter(deps: ApiDeps): Router {
   router.use(auditRouter(deps));
   router.use(deadLetterRouter(deps));
   router.use(backtestRouter(deps));
+  router.use(sourcesRouter(deps));
   return router;
 }
 

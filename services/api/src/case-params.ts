@@ -2,7 +2,8 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import { AlertSources, AlertStatuses, BulwarkError, IncidentStatuses, Severities } from '@bulwark/schema';
-import { MAX_CASE_PAGE_SIZE, type CaseFilterValue } from '@bulwark/store';
+import { MAX_CASE_PAGE_SIZE, type CaseFilterValue, type CaseQuery } from '@bulwark/store';
+import { parseTime } from './params.js';
 
 const single = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (Array.isArray(v) ? v[v.length - 1] : v), schema);
 /** `status=open,acknowledged`: a comma-separated list of allowed values. */
@@ -27,7 +28,23 @@ const paging = {
   cursor: single(z.string().max(4096).optional()),
 };
 
-export const AlertListParams = z.object({
+/** A time as the search API takes it: ISO 8601, epoch milliseconds, or `now-15m`. */
+const time = single(
+  z
+    .string()
+    .transform((v, ctx) => {
+      const d = parseTime(v);
+      if (!d) {
+        ctx.addIssue({ code: 'custom', message: 'must be ISO 8601, epoch milliseconds, or now[-+]<n><unit>' });
+        return z.NEVER;
+      }
+      return d;
+    })
+    .optional(),
+);
+
+/** The filters the alert list and its groups share. */
+const alertFilters = {
   status: list(AlertStatuses),
   severity: list(Severities),
   source: list(AlertSources),
@@ -35,8 +52,65 @@ export const AlertListParams = z.object({
   origin: list(['rule', 'external'] as const),
   rule: text,
   incident: text,
-  ...paging,
+  /** An entity's value (`api-7f9`), or its key as incidents name it (`workload:prod/api-7f9`, `user:alice`). */
+  entity: text,
+  assignee: text,
+  /** On `last_seen`: from (inclusive) to (exclusive). */
+  from: time,
+  to: time,
+};
+
+// Plain objects (no refinements), so routes can `pick` from them; the span is checked by `alertQueryOf`.
+export const AlertListParams = z.object({ ...alertFilters, ...paging });
+
+export const AlertGroupParams = z.object({
+  ...alertFilters,
+  by: single(z.enum(['rule', 'entity'])),
+  size: single(z.coerce.number().int().min(1).max(MAX_CASE_PAGE_SIZE).default(100)),
 });
+
+type AlertFilterParams = Partial<Record<'rule' | 'incident' | 'entity' | 'assignee', string | undefined>> & {
+  status?: string[] | undefined;
+  severity?: string[] | undefined;
+  source?: string[] | undefined;
+  origin?: string[] | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+};
+
+/** The CaseStore filter and range of the alert filters; 400 naming `from` when it is not before `to`. */
+export function alertQueryOf(p: AlertFilterParams): Pick<CaseQuery, 'filter' | 'range'> {
+  if (p.from && p.to && p.from >= p.to) {
+    throw new BulwarkError('BWK_BAD_PARAM', 'parameter "from": must be before "to"', { param: 'from', problems: [{ param: 'from', message: 'must be before "to"' }] });
+  }
+  const filter = filterOf({
+    status: p.status,
+    severity: p.severity,
+    source: p.source,
+    'provenance.origin': p.origin,
+    'rule.id': p.rule,
+    incident_id: p.incident,
+    assignee: p.assignee,
+    ...(p.entity !== undefined ? entityFilter(p.entity) : {}),
+  });
+  const bounds = { ...(p.from ? { gte: p.from.toISOString() } : {}), ...(p.to ? { lt: p.to.toISOString() } : {}) };
+  return { filter, ...(Object.keys(bounds).length ? { range: { last_seen: bounds } } : {}) };
+}
+
+const ENTITY_KEY = /^(workload|user|source_ip):(.+)$/;
+
+/**
+ * `workload:prod/api-7f9` → kind, namespace and value (the form `entityKey` writes and incidents filter on); anything
+ * else is an entity value of any kind. Only a workload's key carries a namespace: a user or address may hold a `/`.
+ */
+function entityFilter(entity: string): Record<string, string> {
+  const m = ENTITY_KEY.exec(entity);
+  if (!m) return { 'entity.value': entity };
+  const [, kind, rest] = m as unknown as [string, string, string];
+  const slash = kind === 'workload' ? rest.indexOf('/') : -1;
+  if (slash > 0 && slash < rest.length - 1) return { 'entity.kind': kind, 'entity.namespace': rest.slice(0, slash), 'entity.value': rest.slice(slash + 1) };
+  return { 'entity.kind': kind, 'entity.value': rest };
+}
 
 export const IncidentListParams = z.object({
   status: list(IncidentStatuses),

@@ -9,6 +9,7 @@ import { nativeIngestRouter } from './native-routes.js';
 import { createDecoder } from './decoder.js';
 import { elasticProductHeader, esErrorHandler, esRouter, isEsPath } from './es-routes.js';
 import { publishingStore } from './publishing-store.js';
+import { SourceCounters } from './source-counters.js';
 
 /**
  * All collector routes. Errors on the Elasticsearch surface are rendered Elasticsearch-style, others Bulwark-style.
@@ -16,9 +17,12 @@ import { publishingStore } from './publishing-store.js';
  * request is answered. The decode threads started here are released with the process (`deps.shutdown`).
  */
 export function collectorRouter(collector: CollectorDeps): Router {
-  const deps: HttpDeps = Object.freeze({ ...collector, store: publishingStore(collector.store, collector.bus) });
-  const decoder = createDecoder(deps.config.ingest.decode_threads);
+  const decoder = createDecoder(collector.config.ingest.decode_threads);
   collector.shutdown.onClose(() => decoder.close(), 'decode threads');
+  // Released before the case store (opened earlier), after the last request: the final flush of the counters.
+  const sources = new SourceCounters(collector.sourceHealth, { logger: collector.logger }).start();
+  collector.shutdown.onClose(() => sources.close(), 'ingest source counters (last flush)');
+  const deps: HttpDeps & { sources: SourceCounters } = Object.freeze({ ...collector, store: publishingStore(collector.store, collector.bus), sources });
   const router = Router();
   router.use(nativeIngestRouter(deps, decoder));
   const es = Router();

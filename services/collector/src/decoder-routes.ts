@@ -14,7 +14,8 @@ import type { DecodeOutcome, DecodeTask } from './decode-task.js';
 import type { Decoder } from './decoder.js';
 import { answerBulk, answerSingleDoc } from './es-bulk.js';
 import { answerIngest, ingestDecoded } from './ingest.js';
-import { countIngested, countRefusedRequests } from './ingest-metrics.js';
+import { countIngested, countRefusedRequests, type SourceTally } from './ingest-metrics.js';
+import type { SourceCounters } from './source-counters.js';
 import { ingestRoute, nativeSourcesOf, provenanceOf, sourceGate } from './provenance.js';
 
 /** What the ingest routes need from the process: the ingest settings, the store to write through, the authenticator. */
@@ -23,6 +24,8 @@ export interface IngestRouteDeps {
   store: LogStore;
   auth: Pick<Authenticator, 'require'>;
   metrics: Metrics;
+  /** Ingestion health per route and token (absent: counted in metrics only). */
+  sources?: SourceCounters;
 }
 
 interface ReplyContext {
@@ -77,6 +80,7 @@ function routeHandlers(deps: IngestRouteDeps, decoder: Decoder, registry: Decode
   const maxBody = Math.min(deps.config.ingest.max_body_bytes, d.limits?.maxBodyBytes ?? Infinity);
   const reply = REPLIES[d.reply];
   const successStatus = d.successStatus ?? 200;
+  const tally: SourceTally = { counters: deps.sources, route: ingest.route };
   const handle: RequestHandler = async (req, res) => {
     const started = Date.now();
     const media = mediaTypeOf(req);
@@ -93,11 +97,11 @@ function routeHandlers(deps: IngestRouteDeps, decoder: Decoder, registry: Decode
     };
     const outcome = await decoder.decode(task);
     await reply(res, deps.store, outcome, { started, successStatus });
-    countIngested(deps.metrics, d.source, outcome);
+    countIngested(deps.metrics, d.source, outcome, tally, req.principal);
   };
   // Senders that cannot set a bearer header (Falco's http_output, Promtail basic_auth) may send the token as a Basic
   // password, as on the Elasticsearch surface.
-  return [deps.auth.require('ingest', { esSchemes: true }), sourceGate(ingest), rawBody(maxBody), handle, countRefusedRequests(deps.metrics, d.source)];
+  return [deps.auth.require('ingest', { esSchemes: true }), sourceGate(ingest), rawBody(maxBody), handle, countRefusedRequests(deps.metrics, d.source, tally)];
 }
 
 /** Routes for the registry's decoders that `include` selects (the native and Elasticsearch surfaces are mounted apart). */

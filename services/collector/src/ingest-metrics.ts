@@ -8,20 +8,36 @@ import type { ErrorRequestHandler } from 'express';
 import type { Metrics } from '@bulwark/metrics';
 import type { SourceKind } from '@bulwark/schema';
 import type { DecodeOutcome } from './decode-task.js';
+import type { CountedToken, SourceCounters } from './source-counters.js';
+
+/**
+ * Where a request is also counted per source (route and token) for ingestion health (source-counters.ts); absent
+ * where no health is kept (tests of the routes alone).
+ */
+export interface SourceTally {
+  counters: SourceCounters | undefined;
+  route: string;
+}
 
 /** The records of an answered request: events stored (duplicates of a retry included) and records refused. */
-export function countIngested(metrics: Metrics, source: SourceKind, outcome: DecodeOutcome): void {
+export function countIngested(metrics: Metrics, source: SourceKind, outcome: DecodeOutcome, tally?: SourceTally, token?: CountedToken): void {
   metrics.inc('ingestEvents', { source }, outcome.rows.length);
   if (outcome.rows.length > 0) metrics.set('ingestLastEvent', { source }, Date.now() / 1000);
   const refused = [...outcome.errors, ...(outcome.items ?? []).flatMap((item) => (item.error ? [item.error] : []))];
   for (const error of refused) metrics.inc('ingestRejectedRecords', { source, reason: error.code });
+  if (tally?.counters) {
+    tally.counters.accepted(tally.route, source, token, outcome.rows.length);
+    tally.counters.rejectedRecords(tally.route, source, token, refused.map((e) => e.code));
+  }
 }
 
 /** Last in a route's chain: counts a request refused whole (auth, source, size, body, store or bus), then passes it on. */
-export function countRefusedRequests(metrics: Metrics, source: SourceKind): ErrorRequestHandler {
-  return (err: unknown, _req, _res, next) => {
+export function countRefusedRequests(metrics: Metrics, source: SourceKind, tally?: SourceTally): ErrorRequestHandler {
+  return (err: unknown, req, _res, next) => {
     const code = (err as { code?: unknown } | null)?.code;
-    metrics.inc('ingestRejectedRequests', { source, reason: typeof code === 'string' ? code : 'other' });
+    const reason = typeof code === 'string' ? code : 'other';
+    metrics.inc('ingestRejectedRequests', { source, reason });
+    tally?.counters?.rejectedRequest(tally.route, source, req.principal, reason);
     next(err);
   };
 }

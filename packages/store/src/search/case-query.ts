@@ -21,7 +21,7 @@ export interface CaseHit {
 }
 
 export function caseSearchBody(q: CheckedQuery): Record<string, unknown> {
-  const filter = q.filter.map(([field, value]) => filterClause(field, value));
+  const filter = [...q.filter.map(([field, value]) => filterClause(field, value)), ...q.range.map(([field, bounds]) => rangeClause(field, bounds))];
   const mustNot: unknown[] = [];
   const idSort = { id: { order: q.sort.order } };
   let sort: unknown[];
@@ -46,6 +46,11 @@ export function caseSearchBody(q: CheckedQuery): Record<string, unknown> {
     seq_no_primary_term: true,
     track_total_hits: false,
   };
+}
+
+/** A range: the engines compare a string bound with a keyword as text, with a date as a date (see `CaseRange`). */
+function rangeClause(field: string, bounds: CheckedQuery['range'][number][1]): unknown {
+  return { range: { [field]: { ...bounds } } };
 }
 
 function filterClause(field: string, value: CheckedQuery['filter'][number][1]): unknown {

@@ -13,12 +13,14 @@
 import { BulwarkError } from '@bulwark/schema';
 import {
   CASE_COLLECTIONS,
+  MAX_CASE_PAGE_SIZE,
   assertAppendable,
   assertCaseId,
   assertCollection,
   assertCreatable,
   assertMutable,
   caseNotFound,
+  checkGroupQuery,
   checkQuery,
   conflictOnCreate,
   conflictOnVersion,
@@ -26,6 +28,8 @@ import {
   recordJson,
   updateJson,
   type CaseCollection,
+  type CaseGroup,
+  type CaseGroupQuery,
   type CasePage,
   type CaseQuery,
   type CaseRecord,
@@ -52,6 +56,13 @@ interface WriteResponse {
   _primary_term?: number;
   result?: string;
   error?: { type?: string; reason?: string };
+}
+
+interface GroupBucket<T> {
+  key: unknown;
+  doc_count: number;
+  latest: { hits: { hits: Array<{ _source: T }> } };
+  counts?: { buckets?: Array<{ key: unknown; doc_count: number }> };
 }
 
 interface GetResponse {
@@ -185,9 +196,9 @@ export class SearchCaseStore implements CaseStore {
     return { items, cursor: more ? encodeCaseCursor(checked, cursorPosition(checked, page[page.length - 1]!)) : null };
   }
 
-  async countBy(collection: CaseCollection, field: string, filter?: CaseQuery['filter']): Promise<Record<string, number>> {
+  async countBy(collection: CaseCollection, field: string, filter?: CaseQuery['filter'], range?: CaseQuery['range']): Promise<Record<string, number>> {
     assertCollection(collection);
-    const checked = checkQuery(collection, { size: 1, sort: { field, order: 'asc' }, ...(filter ? { filter } : {}) });
+    const checked = checkQuery(collection, { size: 1, sort: { field, order: 'asc' }, ...(filter ? { filter } : {}), ...(range ? { range } : {}) });
     const { query } = caseSearchBody(checked);
     const res = await this.client.request<{ aggregations?: { values?: { buckets?: Array<{ key: unknown; doc_count: number }> } }; error?: { type?: string } }>(
       {
@@ -201,6 +212,43 @@ export class SearchCaseStore implements CaseStore {
     if (res.statusCode === 404) throw this.missingIndex(collection, res.body.error ?? {});
     const buckets = res.body.aggregations?.values?.buckets ?? [];
     return Object.fromEntries(buckets.filter((b) => typeof b.key === 'string').map((b) => [b.key as string, b.doc_count]));
+  }
+
+  async groups<T extends CaseRecord = CaseRecord>(collection: CaseCollection, group: CaseGroupQuery): Promise<CaseGroup<T>[]> {
+    assertCollection(collection);
+    const checked = checkGroupQuery(collection, group);
+    const { query } = caseSearchBody(checked);
+    const latestSort = [{ [group.latest]: { order: 'desc', missing: '_last', unmapped_type: 'keyword' } }, { id: { order: 'desc' } }];
+    const res = await this.client.request<{ aggregations?: { groups?: { buckets?: GroupBucket<T>[] } }; error?: { type?: string } }>(
+      {
+        method: 'POST',
+        path: `/${this.indexName(collection)}/_search`,
+        body: {
+          size: 0,
+          track_total_hits: false,
+          query,
+          aggs: {
+            groups: {
+              // One shard per case index (case-mappings.ts), so terms counts are exact, not per-shard estimates.
+              terms: { field: group.field, size: group.size, order: [{ _count: 'desc' }, { _key: 'asc' }] },
+              aggs: {
+                latest: { top_hits: { size: 1, sort: latestSort } },
+                ...(group.countBy !== undefined ? { counts: { terms: { field: group.countBy, size: MAX_CASE_PAGE_SIZE } } } : {}),
+              },
+            },
+          },
+        },
+      },
+      { ignore: [404] },
+    );
+    if (res.statusCode === 404) throw this.missingIndex(collection, res.body.error ?? {});
+    const buckets = (res.body.aggregations?.groups?.buckets ?? []).filter((b) => typeof b.key === 'string');
+    return buckets.map((b) => ({
+      key: b.key as string,
+      count: b.doc_count,
+      counts: Object.fromEntries((b.counts?.buckets ?? []).filter((c) => typeof c.key === 'string').map((c) => [c.key as string, c.doc_count])),
+      latest: b.latest.hits.hits[0]!._source,
+    }));
   }
 
   /** Ready when the engine answers and all four indices exist. */

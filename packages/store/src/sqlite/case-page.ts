@@ -25,6 +25,7 @@ export function pageSql(collection: CaseCollection, q: CheckedQuery): { sql: str
     }
   }
   for (const [field, value] of q.filter) if (field !== driving?.field) where.push(filterSql(field, value, params));
+  for (const [field, bounds] of q.range) where.push(rangeSql(field, bounds, params));
   const [cmp, dir] = q.sort.order === 'asc' ? ['>', 'ASC'] : ['<', 'DESC'];
   const byId = q.sort.field === 'id';
   const sortValue = byId ? 'r.id' : `json_extract(r.doc, '${jsonPath(q.sort.field)}')`;
@@ -45,14 +46,43 @@ export function pageSql(collection: CaseCollection, q: CheckedQuery): { sql: str
   return { sql, params };
 }
 
-/** The SQL of `SqliteCaseStore.countBy`: the filter of a checked query, grouped by the string values of `field`. */
-export function countSql(collection: CaseCollection, q: CheckedQuery, field: string): { sql: string; params: unknown[] } {
+/** The WHERE of a checked query's filter and range (no cursor, no driving index): for the aggregate reads. */
+export function matchSql(collection: CaseCollection, q: CheckedQuery): { where: string; params: unknown[] } {
   const params: unknown[] = [collection];
   const where = ['r.collection = ?'];
+  const driving = drivingFilter(collection, q.filter);
+  if (driving && driving.values.length > 0) {
+    where.push(`r.id IN (SELECT x.id FROM case_index x WHERE x.collection = ? AND x.field = ? AND x.value IN (${driving.values.map(() => '?').join(', ')}))`);
+    params.push(collection, driving.field, ...driving.values);
+  }
   for (const [name, value] of q.filter) where.push(filterSql(name, value, params));
+  for (const [name, bounds] of q.range) where.push(rangeSql(name, bounds, params));
+  return { where: where.join(' AND '), params };
+}
+
+/** The SQL of `SqliteCaseStore.countBy`: the filter of a checked query, grouped by the string values of `field`. */
+export function countSql(collection: CaseCollection, q: CheckedQuery, field: string): { sql: string; params: unknown[] } {
+  const { where: matched, params } = matchSql(collection, q);
+  const where = [matched];
   const value = `json_extract(r.doc, '${jsonPath(field)}')`;
   const sql = `SELECT ${value} AS value, count(*) AS n FROM case_records r WHERE ${where.join(' AND ')} AND json_type(r.doc, '${jsonPath(field)}') = 'text' GROUP BY value`;
   return { sql, params };
+}
+
+const RANGE_OPERATORS = { gte: '>=', gt: '>', lte: '<=', lt: '<' } as const;
+
+/**
+ * One range entry: some value at the path (each element of a list) of the bounds' type satisfies every bound. Text
+ * compares as text (BINARY), so ISO times in one form compare as times (see `CaseRange`).
+ */
+function rangeSql(field: string, bounds: CheckedQuery['range'][number][1], params: unknown[]): string {
+  const entries = Object.entries(bounds) as Array<[keyof typeof RANGE_OPERATORS, string | number]>;
+  const type = typeof entries[0]![1] === 'number' ? "type IN ('integer', 'real')" : "type = 'text'";
+  const conditions = entries.map(([bound, value]) => {
+    params.push(value);
+    return `atom ${RANGE_OPERATORS[bound]} ?`;
+  });
+  return `EXISTS (SELECT 1 FROM json_each(r.doc, '${jsonPath(field)}') WHERE ${type} AND ${conditions.join(' AND ')})`;
 }
 
 /**

@@ -21,6 +21,7 @@ import {
   assertCreatable,
   assertMutable,
   caseNotFound,
+  checkGroupQuery,
   checkQuery,
   conflictOnCreate,
   encodeCaseCursor,
@@ -28,6 +29,8 @@ import {
   recordJson,
   updateJson,
   type CaseCollection,
+  type CaseGroup,
+  type CaseGroupQuery,
   type CasePage,
   type CaseQuery,
   type CaseRecord,
@@ -38,6 +41,7 @@ import {
   type Versioned,
 } from '../case-port.js';
 import { CASE_INDEX_TABLE, ensureCaseIndex } from './case-index.js';
+import { groupSql } from './case-groups.js';
 import { countSql, pageSql } from './case-page.js';
 import { openDatabase, toStoreError, type SqliteDatabase, type SqliteOpenOptions } from './schema.js';
 
@@ -148,12 +152,31 @@ export class SqliteCaseStore implements CaseStore {
     return { items: page.map((row) => toVersioned<T>(row)), cursor: more ? encodeCaseCursor(checked, after) : null };
   }
 
-  async countBy(collection: CaseCollection, field: string, filter?: CaseQuery['filter']): Promise<Record<string, number>> {
+  async countBy(collection: CaseCollection, field: string, filter?: CaseQuery['filter'], range?: CaseQuery['range']): Promise<Record<string, number>> {
     assertCollection(collection);
-    const checked = checkQuery(collection, { size: 1, sort: { field, order: 'asc' }, ...(filter ? { filter } : {}) });
+    const checked = checkQuery(collection, { size: 1, sort: { field, order: 'asc' }, ...(filter ? { filter } : {}), ...(range ? { range } : {}) });
     const { sql, params } = countSql(collection, checked, field);
     const rows = this.run(() => this.statement(sql).all(...params)) as Array<{ value: string; n: number }>;
     return Object.fromEntries(rows.map((row) => [row.value, row.n]));
+  }
+
+  async groups<T extends CaseRecord = CaseRecord>(collection: CaseCollection, group: CaseGroupQuery): Promise<CaseGroup<T>[]> {
+    assertCollection(collection);
+    const checked = checkGroupQuery(collection, group);
+    const statements = groupSql(collection, checked, group.field, group.latest, group.countBy);
+    const all = (q: { sql: string; params: unknown[] }) => this.statement(q.sql).all(...q.params);
+    // One read transaction, so the counts and the latest records describe the same moment.
+    return this.run(() =>
+      this.open().transaction(() => {
+        const rows = all(statements.groups) as Array<{ key: string; n: number }>;
+        if (rows.length === 0) return [];
+        const keys = rows.map((row) => row.key);
+        const counts = new Map<string, Record<string, number>>(keys.map((k) => [k, {}]));
+        if (statements.counts) for (const row of all(statements.counts(keys)) as Array<{ key: string; value: string; n: number }>) counts.get(row.key)![row.value] = row.n;
+        const latest = new Map((all(statements.latest(keys)) as Array<{ key: string; doc: string }>).map((row) => [row.key, JSON.parse(row.doc) as T]));
+        return rows.map((row) => ({ key: row.key, count: row.n, counts: counts.get(row.key)!, latest: latest.get(row.key)! }));
+      })(),
+    );
   }
 
   async ping(): Promise<boolean> {

@@ -221,6 +221,65 @@ export function runCaseStoreContract(name: string, makeStore: (scope: string) =>
         await assert.rejects(q.countBy('incidents', 'bad path!'), (err: unknown) => (err as { code?: string }).code === 'BWK_BAD_PARAM');
       });
 
+      it('keeps records within a range of times, numbers or text, with filters, sorts and records without the field left out', async () => {
+        assert.deepEqual(await ids({ range: { created_at: { gte: at(2), lte: at(4) } } }), ['i3', 'i4', 'i5']);
+        assert.deepEqual(await ids({ range: { created_at: { gt: at(2), lt: at(4) } } }), ['i3'], 'gt and lt exclude the bounds');
+        assert.deepEqual(await ids({ range: { created_at: { gte: at(5) } } }), ['i2', 'i6']);
+        assert.deepEqual(await ids({ range: { created_at: { lt: at(1) } } }), []);
+        assert.deepEqual(await ids({ range: { count: { gte: 2.5 } } }), ['i1', 'i3', 'i4', 'i6']);
+        assert.deepEqual(await ids({ range: { count: { gt: 0, lt: 3 } } }), ['i2', 'i4']);
+        assert.deepEqual(await ids({ range: { assignee: { gte: 'alice', lt: 'bz' } } }), ['i1', 'i2', 'i3', 'i6'], 'text compares as text; i4 has no assignee');
+        assert.deepEqual(await ids({ range: { 'no.such.field': { gte: 0 } } }), []);
+        assert.deepEqual(await ids({ filter: { status: 'open' }, range: { created_at: { gte: at(2) } } }), ['i2', 'i6']);
+        assert.deepEqual(
+          await ids({ filter: { assignee: 'alice' }, range: { count: { lte: 3 }, created_at: { gte: at(1) } }, sort: { field: 'created_at', order: 'desc' } }),
+          ['i6', 'i1'],
+        );
+        assert.deepEqual(await ids({ range: { tags: { gte: 'f' } } }), ['i1', 'i2'], 'a list field matches when one element is in range');
+        assert.deepEqual(await ids({ range: { '@timestamp': { gte: at(8) } } }, 'audit'), ['au-0', 'au-1', 'au-2']);
+        assert.deepEqual(await q.countBy('incidents', 'status', undefined, { created_at: { gte: at(3) } }), { open: 2, resolved: 1, contained: 1 });
+        assert.deepEqual(await q.countBy('incidents', 'status', { assignee: 'alice' }, { count: { gt: 3 } }), { resolved: 1 });
+      });
+
+      it('pages a ranged query with cursors, and refuses its cursor for another range', async () => {
+        const query: CaseQuery = { size: 2, range: { created_at: { gte: at(2) } }, sort: { field: 'created_at', order: 'asc' } };
+        const all = await queryAll(q, 'incidents', query);
+        assert.deepEqual(all.ids, ['i4', 'i3', 'i5', 'i2', 'i6']);
+        assert.deepEqual(all.pages, [2, 2, 1]);
+        const first = await q.query('incidents', query);
+        assert.ok(first.cursor);
+        await assert.rejects(q.query('incidents', { ...query, range: { created_at: { gte: at(3) } }, cursor: first.cursor }), code('BWK_BAD_PARAM'));
+        await assert.rejects(q.query('incidents', { size: 2, sort: query.sort, cursor: first.cursor }), code('BWK_BAD_PARAM'));
+      });
+
+      it('refuses ranges without bounds, with unknown bounds, mixed or non-finite values, or bad field paths', async () => {
+        const bad = [
+          { created_at: {} }, { created_at: { from: at(1) } }, { count: { gte: 1, lte: 'x' } }, { count: { gte: Number.POSITIVE_INFINITY } },
+          { count: { gte: true } }, { 'a b': { gte: 1 } }, { count: null }, { count: [1] },
+        ] as unknown as Array<CaseQuery['range']>;
+        for (const range of bad) await assert.rejects(q.query('incidents', { size: 10, range: range! }), code('BWK_BAD_PARAM'), JSON.stringify(range));
+        await assert.rejects(q.countBy('incidents', 'status', undefined, { created_at: {} }), code('BWK_BAD_PARAM'));
+      });
+
+      it('groups records by a field: counts, counts by a second field and the latest record, largest groups first', async () => {
+        const groups = await q.groups<Rec>('incidents', { field: 'rule.id', latest: 'created_at', countBy: 'severity', size: 10 });
+        assert.deepEqual(
+          groups.map((g) => [g.key, g.count, g.counts, g.latest.id]),
+          [
+            ['r-bind', 2, { high: 2 }, 'i6'],
+            ['r-exec', 2, { high: 1, critical: 1 }, 'i3'],
+            ['r-secrets', 1, { low: 1 }, 'i2'],
+          ],
+          'ties in size by key; i5 has no rule and is left out',
+        );
+        const open = await q.groups<Rec>('incidents', { field: 'assignee', latest: 'count', filter: { status: 'open' }, range: { created_at: { lte: at(5) } }, size: 1 });
+        assert.deepEqual(open.map((g) => [g.key, g.count, g.counts, g.latest.id]), [['alice', 2, {}, 'i6']], 'size caps the groups; count ties go to the larger id');
+        assert.deepEqual(await q.groups('incidents', { field: 'no.such.field', latest: 'created_at', size: 10 }), []);
+        assert.deepEqual(await q.groups('alerts', { field: 'status', latest: 'created_at', size: 10 }), []);
+        await assert.rejects(q.groups('incidents', { field: 'bad path!', latest: 'created_at', size: 10 }), code('BWK_BAD_PARAM'));
+        await assert.rejects(q.groups('incidents', { field: 'status', latest: 'created_at', size: 0 }), code('BWK_BAD_PARAM'));
+      });
+
       it('sorts by strings, numbers and times in both orders, ties by id, records without the field last', async () => {
         assert.deepEqual(await ids({ sort: { field: 'created_at', order: 'asc' } }), ['i1', 'i4', 'i3', 'i5', 'i2', 'i6']);
         assert.deepEqual(await ids({ sort: { field: 'created_at', order: 'desc' } }), ['i6', 'i2', 'i5', 'i3', 'i4', 'i1']);
