@@ -16,29 +16,7 @@ import { entityText } from './alerts.js';
 import { IncidentTimeline } from './incident-timeline.js';
 
 const STATUSES = ['open', 'acknowledged', 'contained', 'resolved'];
-
-/** The timeline; before GET /v1/incidents/:id/timeline exists on a server, the incident's own entries in two lanes. */
-async function loadTimeline(incident: Incident, signal: AbortSignal): Promise<Timeline> {
-  try {
-    return await api.get<Timeline>(`/v1/incidents/${enc(incident.id)}/timeline`, { signal, quiet: true });
-  } catch (err) {
-    if (!(err instanceof ApiError) || err.code !== 'BWK_ROUTE_NOT_FOUND') throw err;
-  }
-  const lane = (id: string, title: string, pick: (k: string) => boolean) => ({
-    id,
-    title,
-    truncated: false,
-    items: incident.timeline
-      .filter((t) => pick(t.kind))
-      .map((t) => ({ at: t.at, kind: t.kind === 'alert' ? ('alert' as const) : t.kind === 'action' ? ('action' as const) : ('change' as const), ref: t.ref, summary: t.summary, source: 'bulwark' })),
-  });
-  return {
-    incident: { id: incident.id, title: incident.title, first_seen: incident.first_seen, last_seen: incident.last_seen },
-    window: { from: incident.first_seen, to: incident.last_seen },
-    entities: [],
-    lanes: [lane('alerts', 'Alerts', (k) => k === 'alert'), lane('actions', 'Actions', (k) => k === 'action'), lane('changes', 'Changes', (k) => !['alert', 'action'].includes(k))],
-  };
-}
+const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'];
 
 export function IncidentPage({ id }: { id: string }) {
   const { can } = useSession();
@@ -46,7 +24,11 @@ export function IncidentPage({ id }: { id: string }) {
   const [incident, setIncident] = useState<Incident | undefined>(undefined);
   useEffect(() => setIncident(loaded.data), [loaded.data]);
   const alerts = useLoad((signal) => api.get<Page<Alert>>(`/v1/incidents/${enc(id)}/alerts`, { query: { size: 200 }, signal }), [id]);
-  const timeline = useLoad(async (signal) => (incident ? loadTimeline(incident, signal) : null), [incident?.id, incident?.version]);
+  // Read again whenever the incident changes (a change made here appears in the changes lane at once).
+  const timeline = useLoad(
+    (signal) => (incident ? api.get<Timeline>(`/v1/incidents/${enc(id)}/timeline`, { signal, quiet: true }) : Promise.resolve(undefined)),
+    [id, incident?.version],
+  );
 
   if (!incident) return <p>{loaded.error ? 'The incident could not be read.' : 'Loading…'}</p>;
   const change = async (op: string, body: Record<string, unknown>, done?: string) => {
@@ -79,7 +61,7 @@ export function IncidentPage({ id }: { id: string }) {
         </div>
         <div>
           <dt>Severity</dt>
-          <dd>
+          <dd data-testid="incident-severity">
             <SeverityBadge value={incident.severity} />
           </dd>
         </div>
@@ -101,7 +83,7 @@ export function IncidentPage({ id }: { id: string }) {
             <Time iso={incident.first_seen} /> → <Time iso={incident.last_seen} />
           </dd>
         </div>
-        <div>
+        <div class="wide">
           <dt>Tags</dt>
           <dd data-testid="incident-tags">{incident.tags.length ? incident.tags.join(', ') : '—'}</dd>
         </div>
@@ -166,6 +148,7 @@ type Change = (op: string, body: Record<string, unknown>, done?: string) => Prom
 function IncidentActions({ incident, change, onMerged }: { incident: Incident; change: Change; onMerged: () => void }) {
   const [status, setStatus] = useState(incident.status);
   const [resolution, setResolution] = useState('');
+  const [severity, setSeverity] = useState(incident.severity);
   const [assignee, setAssignee] = useState(incident.assignee ?? '');
   const [tag, setTag] = useState('');
   const [mergeFrom, setMergeFrom] = useState('');
@@ -202,6 +185,19 @@ function IncidentActions({ incident, change, onMerged }: { incident: Incident; c
         </label>
         <button type="button" onClick={() => change('status', { status, ...(resolution.trim() ? { resolution: resolution.trim() } : {}) }, `Status: ${status}`)}>
           Set status
+        </button>
+      </span>
+      <span class="joined">
+        <label>
+          New severity
+          <select value={severity} onChange={(e) => setSeverity((e.target as HTMLSelectElement).value)}>
+            {SEVERITIES.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+        <button type="button" disabled={severity === incident.severity} onClick={() => change('severity', { severity }, `Severity: ${severity}`)}>
+          Set severity
         </button>
       </span>
       <span class="joined">
