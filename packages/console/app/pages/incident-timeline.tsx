@@ -12,6 +12,7 @@ import { laneRows } from '../lib/lane-rows.js';
 import { fitRange, panRange, positionOf, spanLabel, zoomRange, type TimeRange } from '../lib/time-zoom.js';
 import { linkClick } from '../router.js';
 import type { Timeline, TimelineItem } from '../types.js';
+import { TimelineList } from './incident-timeline-list.js';
 
 /** What an opened item shows: its raw records (read when it is opened) and the console pages about it. */
 interface Opened {
@@ -76,6 +77,14 @@ export function IncidentTimeline({ timeline }: { timeline: Timeline }) {
     return fitted ?? { from: Date.now() - 3_600_000, to: Date.now() };
   }, [timeline]);
   const [range, setRange] = useState<TimeRange>(bounds);
+  // A timeline read again (a change made, an action taken) may reach past the old bounds: a reader who has not
+  // zoomed follows the new ones, a zoomed view stays where it is.
+  const shownBounds = useRef(bounds);
+  useEffect(() => {
+    const previous = shownBounds.current;
+    shownBounds.current = bounds;
+    setRange((r) => (r.from === previous.from && r.to === previous.to ? bounds : r));
+  }, [bounds]);
   const [open, setOpen] = useState<Opened | null>(null);
   const trackRef = useRef<HTMLDivElement>(null);
   const [trackWidth, setTrackWidth] = useState(900);
@@ -103,6 +112,15 @@ export function IncidentTimeline({ timeline }: { timeline: Timeline }) {
     // Another item may have been opened meanwhile: only the latest one's records are shown.
     setOpen((current) => (current?.value && (current.value as { item?: TimelineItem }).item === item ? { title, links, value } : current));
   };
+  const views = timeline.lanes.map((lane) => ({
+    lane,
+    visible: lane.items
+      .filter((i) => {
+        const t = Date.parse(i.at);
+        return t >= range.from && t <= range.to;
+      })
+      .sort((a, b) => Date.parse(a.at) - Date.parse(b.at)),
+  }));
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((p) => new Date(range.from + p * (range.to - range.from)));
 
   return (
@@ -140,13 +158,7 @@ export function IncidentTimeline({ timeline }: { timeline: Timeline }) {
             </span>
           ))}
         </div>
-        {timeline.lanes.map((lane) => {
-          const visible = lane.items
-            .filter((i) => {
-              const t = Date.parse(i.at);
-              return t >= range.from && t <= range.to;
-            })
-            .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+        {views.map(({ lane, visible }) => {
           const left = visible.map((i) => positionOf(Date.parse(i.at), range));
           const rows = laneRows(
             left.map((p) => p * trackWidth),
@@ -179,6 +191,7 @@ export function IncidentTimeline({ timeline }: { timeline: Timeline }) {
           );
         })}
       </div>
+      <TimelineList rows={views.flatMap(({ lane, visible }) => visible.map((item) => ({ lane: lane.title, item })))} onOpen={(item) => void openItem(item)} />
       {open ? (
         <SidePanel title={open.title} onClose={() => setOpen(null)}>
           {open.links.length ? (
