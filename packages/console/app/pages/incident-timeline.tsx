@@ -51,7 +51,13 @@ function linksOf(item: TimelineItem): Opened['links'] {
   const alertId = item.alert_id ?? (item.kind === 'alert' ? item.ref : undefined);
   if (alertId) links.push({ href: `/console/alerts/${enc(alertId)}`, text: 'Open the alert' });
   if (item.run_id) links.push({ href: `/console/runs/${enc(item.run_id)}`, text: 'Open the run' });
-  if (item.event_id) links.push({ href: exploreLink(`event.id:${JSON.stringify(item.event_id)}`, 'now-90d'), text: 'Open in the explorer' });
+  if (item.event_id) {
+    // The event's own hour either side: the explorer searches a time range, and the item says when the event was.
+    const at = Date.parse(item.at);
+    const around = (ms: number) => new Date(at + ms).toISOString();
+    const [from, to] = Number.isFinite(at) ? [around(-3_600_000), around(3_600_000)] : ['now-90d', undefined];
+    links.push({ href: exploreLink(`event.id:${JSON.stringify(item.event_id)}`, from, to), text: 'Open in the explorer' });
+  }
   return links;
 }
 
@@ -176,7 +182,7 @@ export function IncidentTimeline({ timeline }: { timeline: Timeline }) {
                   <li key={`${item.at}-${item.ref}-${i}`} class="lane-slot" style={{ left: `${left[i]! * 100}%`, top: `${0.55 + rows[i]! * ROW_REM}rem` }}>
                     <button
                       type="button"
-                      class={`tl-item kind-${item.kind}`}
+                      class={`tl-item kind-${item.kind}${item.severity ? ` sev-${item.severity}` : ''}`}
                       data-testid="timeline-item"
                       data-kind={item.kind}
                       data-at={item.at}

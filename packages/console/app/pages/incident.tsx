@@ -114,7 +114,7 @@ export function IncidentPage({ id }: { id: string }) {
       {can('respond') ? <IncidentActions incident={incident} change={change} onMerged={() => void loaded.reload()} /> : null}
 
       <h2>Timeline</h2>
-      {timeline.data ? <IncidentTimeline timeline={timeline.data} /> : <p>{timeline.error ? 'The timeline could not be read.' : 'Loading the timeline…'}</p>}
+      {timeline.data ? <IncidentTimeline timeline={timeline.data} /> : <p role={timeline.error ? 'alert' : undefined}>{timeline.error ? `The timeline could not be read: ${(timeline.error as Error).message}` : 'Loading the timeline…'}</p>}
 
       <h2>Comments ({incident.comments.length})</h2>
       <ol class="comments">
