@@ -7,8 +7,9 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, enc } from '../api.js';
 import { SeverityBadge, StatusBadge, Time } from '../components/badges.js';
 import { useLoad } from '../hooks.js';
-import { reportUrl } from '../lib/links.js';
-import { linkClick } from '../router.js';
+import { reportUrl, TIMELINE_WINDOWS, timelineWindowOf } from '../lib/links.js';
+import { patchSearch } from '../lib/url-state.js';
+import { linkClick, navigate, useLocation } from '../router.js';
 import { useSession } from '../session.js';
 import { showToast } from '../toasts.js';
 import type { Alert, Incident, Page, Timeline } from '../types.js';
@@ -25,9 +26,12 @@ export function IncidentPage({ id }: { id: string }) {
   useEffect(() => setIncident(loaded.data), [loaded.data]);
   const alerts = useLoad((signal) => api.get<Page<Alert>>(`/v1/incidents/${enc(id)}/alerts`, { query: { size: 200 }, signal }), [id]);
   // Read again whenever the incident changes (a change made here appears in the changes lane at once).
+  // The window around the alerts is in the URL (`?window=1h`), so a shared link shows the same timeline.
+  const { search } = useLocation();
+  const timelineWindow = timelineWindowOf(search);
   const timeline = useLoad(
-    (signal) => (incident ? api.get<Timeline>(`/v1/incidents/${enc(id)}/timeline`, { signal, quiet: true }) : Promise.resolve(undefined)),
-    [id, incident?.version],
+    (signal) => (incident ? api.get<Timeline>(`/v1/incidents/${enc(id)}/timeline`, { query: { window: timelineWindow }, signal, quiet: true }) : Promise.resolve(undefined)),
+    [id, incident?.version, timelineWindow],
   );
 
   if (!incident) return <p>{loaded.error ? 'The incident could not be read.' : 'Loading…'}</p>;
@@ -100,20 +104,38 @@ export function IncidentPage({ id }: { id: string }) {
       </dl>
 
       <div class="exports" role="group" aria-label="Export the report">
-        <a class="button" role="button" href={reportUrl(incident.id, 'md')} download>
+        <a class="button" role="button" href={reportUrl(incident.id, 'md', timelineWindow)} download>
           Export Markdown
         </a>
-        <a class="button" role="button" href={reportUrl(incident.id, 'json')} download>
+        <a class="button" role="button" href={reportUrl(incident.id, 'json', timelineWindow)} download>
           Export JSON
         </a>
-        <a class="button" role="button" href={reportUrl(incident.id, 'html')} download>
+        <a class="button" role="button" href={reportUrl(incident.id, 'html', timelineWindow)} download>
           Export HTML
         </a>
       </div>
 
       {can('respond') ? <IncidentActions incident={incident} change={change} onMerged={() => void loaded.reload()} /> : null}
 
-      <h2>Timeline</h2>
+      <div class="section-head">
+        <h2>Timeline</h2>
+        <label>
+          Window
+          <select
+            value={timelineWindow ?? TIMELINE_WINDOWS[0]}
+            onChange={(e) => {
+              const w = (e.target as HTMLSelectElement).value;
+              navigate(`/incidents/${enc(id)}${patchSearch(search, { window: w === TIMELINE_WINDOWS[0] ? undefined : w })}`, { replace: true });
+            }}
+          >
+            {TIMELINE_WINDOWS.map((w) => (
+              <option key={w} value={w}>
+                {w} around the alerts
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
       {timeline.data ? <IncidentTimeline timeline={timeline.data} /> : <p role={timeline.error ? 'alert' : undefined}>{timeline.error ? `The timeline could not be read: ${(timeline.error as Error).message}` : 'Loading the timeline…'}</p>}
 
       <h2>Comments ({incident.comments.length})</h2>
