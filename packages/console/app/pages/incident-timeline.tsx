@@ -1,7 +1,8 @@
 /**
  * The incident timeline in lanes per source (alerts, Kubernetes audit, Falco, container logs, response actions,
  * changes). The visible time range zooms with the wheel (around the pointer) or the buttons and pans with the
- * buttons or ←/→; each item is a button opening its raw record (the event, the run and its audit) in a side panel.
+ * buttons or the keyboard (←/→, +/−); each item is a button opening its raw records (the event, the alert, the audit
+ * record, the run) in a side panel.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, enc } from '../api.js';
@@ -110,6 +111,21 @@ export function IncidentTimeline({ timeline }: { timeline: Timeline }) {
     const anchor = range.from + ((e.clientX - track.left) / track.width) * (range.to - range.from);
     setRange(zoomRange(range, e.deltaY < 0 ? 0.8 : 1.25, anchor, bounds));
   };
+  // Keyboard on the lanes or a marker: ←/→ pan, +/− zoom (Tab moves between markers, Enter opens one); the lanes
+  // themselves take focus so it is not lost when a pan hides the focused marker.
+  const onKey = (e: KeyboardEvent) => {
+    const step: Record<string, () => TimeRange> = {
+      ArrowLeft: () => panRange(range, -0.25, bounds),
+      ArrowRight: () => panRange(range, 0.25, bounds),
+      '+': () => zoomRange(range, 0.5, undefined, bounds),
+      '=': () => zoomRange(range, 0.5, undefined, bounds),
+      '-': () => zoomRange(range, 2, undefined, bounds),
+    };
+    const next = step[e.key];
+    if (!next) return;
+    e.preventDefault();
+    setRange(next());
+  };
   const openItem = async (item: TimelineItem) => {
     const title = `${item.kind} · ${item.summary}`;
     const links = linksOf(item);
@@ -156,7 +172,15 @@ export function IncidentTimeline({ timeline }: { timeline: Timeline }) {
           </span>
         ) : null}
       </div>
-      <div class="timeline-body" ref={trackRef} onWheel={onWheel}>
+      <div
+        class="timeline-body"
+        ref={trackRef}
+        onWheel={onWheel}
+        onKeyDown={onKey}
+        tabIndex={0}
+        role="group"
+        aria-label="Timeline lanes: ←/→ pan, + and − zoom"
+      >
         <div class="timeline-axis" aria-hidden="true">
           {ticks.map((t, i) => (
             <span key={i} class="tick" style={{ left: `${i * 25}%` }}>
