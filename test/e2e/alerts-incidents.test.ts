@@ -142,7 +142,7 @@ for (const [mode, env] of MODES) describe(`alerts and incidents API, ${mode}`, (
     assert.equal((await get('/v1/alerts?source=alertmanager&status=open')).body.items.length, 0);
   });
 
-  it('incident lifecycle: list, read with ETag, acknowledge, assign, comment, tag, resolve; stale version → 409', async () => {
+  it('incident lifecycle: list, read with ETag, acknowledge, assign, comment, tag, severity, resolve; stale version → 409', async () => {
     const posted = await h.fetch('/v1/alerts', {
       ...json([alert('life-1', 'web-1', 'low', 0), alert('life-2', 'web-1', 'high', 5, 'k8s-secret-read')]),
       token: h.tokens.alerts,
@@ -190,6 +190,14 @@ for (const [mode, env] of MODES) describe(`alerts and incidents API, ${mode}`, (
     assert.equal((await step('assign', { assignee: 'bob' })).assignee, 'bob');
     assert.equal((await step('comments', { text: 'exec came from a CI token' })).comments[0].author, 'test-respond');
     assert.ok((await step('tags', { add: ['ci'], remove: [] })).tags.includes('ci'));
+    const badSeverity = await post('severity', { severity: 'severe', version });
+    assert.equal(badSeverity.status, 400);
+    assert.equal(((await badSeverity.json()) as any).error.details.field, 'severity');
+    const readOnly = await h.fetch(`/v1/incidents/${id}/severity`, { ...json({ severity: 'low', version }), token: h.tokens.read });
+    assert.equal(readOnly.status, 403, 'changing the severity needs respond');
+    const lowered = await step('severity', { severity: 'low' });
+    assert.equal(lowered.severity, 'low');
+    assert.ok(lowered.timeline.some((t: any) => t.kind === 'severity' && t.summary === 'severity high → low by test-respond'));
     const badStatus = await post('status', { status: 'closed', version });
     assert.equal(badStatus.status, 400);
     assert.equal(((await badStatus.json()) as any).error.details.field, 'status');
@@ -200,7 +208,7 @@ for (const [mode, env] of MODES) describe(`alerts and incidents API, ${mode}`, (
 
     const audit = await h.deps.cases.query<any>('audit', { filter: { target_id: id }, size: 100 });
     const actions = audit.items.map((i) => i.record.action).sort();
-    assert.deepEqual(actions, ['incident.acknowledge', 'incident.assign', 'incident.comment', 'incident.status', 'incident.tags']);
+    assert.deepEqual(actions, ['incident.acknowledge', 'incident.assign', 'incident.comment', 'incident.severity', 'incident.status', 'incident.tags']);
     assert.ok(audit.items.every((i) => i.record.actor === 'test-respond' && i.record.at && i.record.before && i.record.after));
   });
 

@@ -1,5 +1,5 @@
 /**
- * Incident operations for people: acknowledge, assign, status and resolution, comments, tags and
+ * Incident operations for people: acknowledge, assign, status and resolution, severity, comments, tags and
  * merge. Each takes the version the person read; a stale one is refused with BWK_CONFLICT (409) by the store's guarded
  * update, never retried over someone else's change. Each change appends an audit record and a timeline entry.
  */

@@ -121,7 +121,8 @@ export function runIncidentTimelineSuite(name: string, open: () => Promise<Timel
       const from = await cases.getIncident(falcoAlert.incident_id!);
       let inc = await cases.merge({ id: incidentId, expectedVersion: into.version, actor: 'alice' }, from.record.id, from.version);
       inc = await cases.comment({ id: incidentId, expectedVersion: inc.version, actor: 'alice' }, `looking ${SCRIPT}`);
-      await cases.setStatus({ id: incidentId, expectedVersion: inc.version, actor: 'alice' }, 'contained');
+      inc = await cases.setStatus({ id: incidentId, expectedVersion: inc.version, actor: 'alice' }, 'contained');
+      await cases.setSeverity({ id: incidentId, expectedVersion: inc.version, actor: 'alice' }, 'critical');
 
       runId = `run-${name}`;
       await f.cases.create('runs', {
@@ -162,7 +163,7 @@ export function runIncidentTimelineSuite(name: string, open: () => Promise<Timel
         ['action', runId, 'aud-decision-1'],
         ['action', runId, 'aud-step-1'],
       ]);
-      assert.deepEqual(lane(t, 'changes').items.map((i) => i.summary.split(':')[0]), ['merge', 'comment', 'status']);
+      assert.deepEqual(lane(t, 'changes').items.map((i) => i.summary.split(':')[0]), ['merge', 'comment', 'status', 'severity']);
       for (const item of lane(t, 'changes').items) {
         const record = await f.cases.get<{ id: string; actor: string; target_id: string }>('audit', item.audit_id ?? 'none');
         assert.equal(record?.record.actor, 'alice', `${item.summary} opens its audit record`);
@@ -238,7 +239,8 @@ export function runIncidentTimelineSuite(name: string, open: () => Promise<Timel
       assert.deepEqual(report.actions.map((a) => [a.run_id, a.status, a.steps.map((s) => [s.id, s.status, s.approved_by, s.undoable])]), [
         [runId, 'succeeded', [['quarantine', 'succeeded', 'bob', true]]],
       ]);
-      assert.deepEqual(report.timeline.lanes.map((l) => l.items.length), [3, 4, 1, 1, 3, 3]);
+      assert.deepEqual(report.timeline.lanes.map((l) => l.items.length), [3, 4, 1, 1, 3, 4]);
+      assert.equal(report.incident.severity, 'critical', 'the severity a person set');
     });
   });
 }

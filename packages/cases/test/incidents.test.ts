@@ -49,6 +49,32 @@ describe('incident operations', () => {
     assert.equal(assign.after.assignee, 'bob');
   });
 
+  it('severity is set either way with the version read, recorded in the timeline and audited; the same one writes nothing', async () => {
+    let inc = await incidentFor('severity', 'high');
+    const c = (version: string) => ({ id: inc.record.id, expectedVersion: version, actor: 'alice' });
+    const read = inc.version;
+    inc = await f.cases.setSeverity(c(read), 'low');
+    assert.equal(inc.record.severity, 'low');
+    const same = await f.cases.setSeverity(c(inc.version), 'low');
+    assert.equal(same.version, inc.version, 'the same severity is no change');
+    await assert.rejects(f.cases.setSeverity(c(read), 'critical'), isConflict);
+    inc = await f.cases.setSeverity(c(inc.version), 'critical');
+    const entries = inc.record.timeline.filter((t) => t.kind === 'severity').map((t) => t.summary);
+    assert.deepEqual(entries, ['severity high → low by alice', 'severity low → critical by alice']);
+    const audit = await f.store.query<{ id: string; action: string; actor: string; before: any; after: any }>('audit', {
+      filter: { target_id: inc.record.id },
+      sort: { field: 'at', order: 'asc' },
+      size: 50,
+    });
+    const changes = audit.items.map((i) => i.record).filter((r) => r.action === 'incident.severity');
+    // The fixture's clock stands still, so both records share one time: compared as a set.
+    assert.deepEqual(changes.map((r) => `${r.actor}: ${r.before.severity} → ${r.after.severity}`).sort(), ['alice: high → low', 'alice: low → critical']);
+    // A person's lower severity holds until an alert of a higher one joins the incident.
+    inc = await f.cases.setSeverity(c(inc.version), 'info');
+    await f.cases.recordAlert(alertOf('severity-b', { pod: 'severity', rule: 'second', minute: 1, severity: 'medium' }));
+    assert.equal((await f.cases.getIncident(inc.record.id)).record.severity, 'medium');
+  });
+
   it('a stale version is refused with 409 and changes nothing', async () => {
     const inc = await incidentFor('stale');
     const fresh = await f.cases.assign({ id: inc.record.id, expectedVersion: inc.version, actor: 'alice' }, 'alice');

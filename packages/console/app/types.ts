@@ -72,12 +72,20 @@ export interface TimelineItem {
   event_id?: string;
   run_id?: string;
   audit_id?: string;
+  /** Alerts: the alert (also as `ref`) and its severity. */
+  alert_id?: string;
+  severity?: string;
+  /** Events: `event.dataset`. */
+  dataset?: string;
+  /** Actions: who started the run or acted. */
+  actor?: string;
 }
 
 export interface Timeline {
-  incident: { id: string; title: string; first_seen: string; last_seen: string };
+  incident: { id: string; title: string; severity: string; status: string; first_seen: string; last_seen: string };
   window: { from: string; to: string };
-  entities: { kind: string; field: string; value: string }[];
+  /** What the surrounding events were matched on; a pod by name carries its namespace. */
+  entities: { kind: string; field: string; value: string; namespace?: string }[];
   lanes: { id: string; title: string; truncated: boolean; items: TimelineItem[] }[];
 }
 

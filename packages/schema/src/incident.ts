@@ -73,6 +73,8 @@ const version = z.string().min(1).max(64).optional();
 export const AcknowledgeBody = z.strictObject({ version });
 export const AssignBody = z.strictObject({ version, assignee: z.string().min(1).max(256).nullable() });
 export const StatusBody = z.strictObject({ version, status: z.enum(IncidentStatuses), resolution: z.string().max(8192).optional() });
+/** A person sets the severity either way; an alert attached later still raises it to its own, never lowers it. */
+export const SeverityBody = z.strictObject({ version, severity: SeveritySchema });
 export const CommentBody = z.strictObject({ version, text: z.string().min(1).max(16_384) });
 export const TagsBody = z
   .strictObject({ version, add: z.array(z.string().min(1).max(128)).max(64).default([]), remove: z.array(z.string()).max(64).default([]) })

@@ -1,12 +1,12 @@
 /**
  * Incidents for people (docs/ARCHITECTURE.md, "Alerts and incidents"): list, read (with `version`, also as ETag), their
- * alerts, and the changes — acknowledge, assign, status and resolution, comments, tags, merge — each against the
+ * alerts, and the changes — acknowledge, assign, status and resolution, severity, comments, tags, merge — each against the
  * version the client read (`If-Match` or body `version`; 409 when stale). Reads need `read`, changes `respond`; every
  * change is audited.
  */
 import express, { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
-import { AcknowledgeBody, AssignBody, CommentBody, MergeBody, StatusBody, TagsBody, type Incident } from '@bulwark/schema';
+import { AcknowledgeBody, AssignBody, CommentBody, MergeBody, SeverityBody, StatusBody, TagsBody, type Incident } from '@bulwark/schema';
 import { parseOrThrow, type CaseService, type Change } from '@bulwark/cases';
 import type { ApiDeps } from '@bulwark/runtime';
 import type { Versioned } from '@bulwark/store';
@@ -80,6 +80,7 @@ export function incidentsRouter(deps: ApiDeps, cases: CaseService): Router {
   operation('acknowledge', AcknowledgeBody, (c) => cases.acknowledge(c));
   operation('assign', AssignBody, (c, b) => cases.assign(c, b.assignee));
   operation('status', StatusBody, (c, b) => cases.setStatus(c, b.status, b.resolution));
+  operation('severity', SeverityBody, (c, b) => cases.setSeverity(c, b.severity));
   operation('comments', CommentBody, (c, b) => cases.comment(c, b.text));
   operation('tags', TagsBody, (c, b) => cases.tag(c, b.add, b.remove));
   operation('merge', MergeBody, (c, b) => cases.merge(c, b.from, b.from_version));

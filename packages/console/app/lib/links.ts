@@ -27,9 +27,18 @@ export function exportUrl(req: ExportRequest): string {
   return `/v1/export?${params.toString()}`;
 }
 
-/** `/v1/incidents/:id/report?format=`. */
-export function reportUrl(incidentId: string, format: ReportFormat): string {
-  return `/v1/incidents/${encodeURIComponent(incidentId)}/report?format=${format}`;
+/** `/v1/incidents/:id/report?format=` (and `&window=` when the page shows another window than the default). */
+export function reportUrl(incidentId: string, format: ReportFormat, window?: string): string {
+  return `/v1/incidents/${encodeURIComponent(incidentId)}/report?format=${format}${window ? `&window=${encodeURIComponent(window)}` : ''}`;
+}
+
+/** The windows around the alerts the incident page offers (the API takes up to 24h); the first one is the API's default. */
+export const TIMELINE_WINDOWS = ['15m', '5m', '1h', '6h', '24h'] as const;
+
+/** The window a `?window=` names, or undefined (the default) for none or one not offered. */
+export function timelineWindowOf(search: string): string | undefined {
+  const w = new URLSearchParams(search).get('window') ?? '';
+  return (TIMELINE_WINDOWS as readonly string[]).includes(w) && w !== TIMELINE_WINDOWS[0] ? w : undefined;
 }
 
 /** The explorer link for a query (used by "Show context", pivots and timeline items). */

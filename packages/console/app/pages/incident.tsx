@@ -7,8 +7,9 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, enc } from '../api.js';
 import { SeverityBadge, StatusBadge, Time } from '../components/badges.js';
 import { useLoad } from '../hooks.js';
-import { reportUrl } from '../lib/links.js';
-import { linkClick } from '../router.js';
+import { reportUrl, TIMELINE_WINDOWS, timelineWindowOf } from '../lib/links.js';
+import { patchSearch } from '../lib/url-state.js';
+import { linkClick, navigate, useLocation } from '../router.js';
 import { useSession } from '../session.js';
 import { showToast } from '../toasts.js';
 import type { Alert, Incident, Page, Timeline } from '../types.js';
@@ -16,29 +17,7 @@ import { entityText } from './alerts.js';
 import { IncidentTimeline } from './incident-timeline.js';
 
 const STATUSES = ['open', 'acknowledged', 'contained', 'resolved'];
-
-/** The timeline; before GET /v1/incidents/:id/timeline exists on a server, the incident's own entries in two lanes. */
-async function loadTimeline(incident: Incident, signal: AbortSignal): Promise<Timeline> {
-  try {
-    return await api.get<Timeline>(`/v1/incidents/${enc(incident.id)}/timeline`, { signal, quiet: true });
-  } catch (err) {
-    if (!(err instanceof ApiError) || err.code !== 'BWK_ROUTE_NOT_FOUND') throw err;
-  }
-  const lane = (id: string, title: string, pick: (k: string) => boolean) => ({
-    id,
-    title,
-    truncated: false,
-    items: incident.timeline
-      .filter((t) => pick(t.kind))
-      .map((t) => ({ at: t.at, kind: t.kind === 'alert' ? ('alert' as const) : t.kind === 'action' ? ('action' as const) : ('change' as const), ref: t.ref, summary: t.summary, source: 'bulwark' })),
-  });
-  return {
-    incident: { id: incident.id, title: incident.title, first_seen: incident.first_seen, last_seen: incident.last_seen },
-    window: { from: incident.first_seen, to: incident.last_seen },
-    entities: [],
-    lanes: [lane('alerts', 'Alerts', (k) => k === 'alert'), lane('actions', 'Actions', (k) => k === 'action'), lane('changes', 'Changes', (k) => !['alert', 'action'].includes(k))],
-  };
-}
+const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'];
 
 export function IncidentPage({ id }: { id: string }) {
   const { can } = useSession();
@@ -46,7 +25,14 @@ export function IncidentPage({ id }: { id: string }) {
   const [incident, setIncident] = useState<Incident | undefined>(undefined);
   useEffect(() => setIncident(loaded.data), [loaded.data]);
   const alerts = useLoad((signal) => api.get<Page<Alert>>(`/v1/incidents/${enc(id)}/alerts`, { query: { size: 200 }, signal }), [id]);
-  const timeline = useLoad(async (signal) => (incident ? loadTimeline(incident, signal) : null), [incident?.id, incident?.version]);
+  // Read again whenever the incident changes (a change made here appears in the changes lane at once).
+  // The window around the alerts is in the URL (`?window=1h`), so a shared link shows the same timeline.
+  const { search } = useLocation();
+  const timelineWindow = timelineWindowOf(search);
+  const timeline = useLoad(
+    (signal) => (incident ? api.get<Timeline>(`/v1/incidents/${enc(id)}/timeline`, { query: { window: timelineWindow }, signal, quiet: true }) : Promise.resolve(undefined)),
+    [id, incident?.version, timelineWindow],
+  );
 
   if (!incident) return <p>{loaded.error ? 'The incident could not be read.' : 'Loading…'}</p>;
   const change = async (op: string, body: Record<string, unknown>, done?: string) => {
@@ -79,7 +65,7 @@ export function IncidentPage({ id }: { id: string }) {
         </div>
         <div>
           <dt>Severity</dt>
-          <dd>
+          <dd data-testid="incident-severity">
             <SeverityBadge value={incident.severity} />
           </dd>
         </div>
@@ -101,7 +87,7 @@ export function IncidentPage({ id }: { id: string }) {
             <Time iso={incident.first_seen} /> → <Time iso={incident.last_seen} />
           </dd>
         </div>
-        <div>
+        <div class="wide">
           <dt>Tags</dt>
           <dd data-testid="incident-tags">{incident.tags.length ? incident.tags.join(', ') : '—'}</dd>
         </div>
@@ -118,21 +104,39 @@ export function IncidentPage({ id }: { id: string }) {
       </dl>
 
       <div class="exports" role="group" aria-label="Export the report">
-        <a class="button" role="button" href={reportUrl(incident.id, 'md')} download>
+        <a class="button" role="button" href={reportUrl(incident.id, 'md', timelineWindow)} download>
           Export Markdown
         </a>
-        <a class="button" role="button" href={reportUrl(incident.id, 'json')} download>
+        <a class="button" role="button" href={reportUrl(incident.id, 'json', timelineWindow)} download>
           Export JSON
         </a>
-        <a class="button" role="button" href={reportUrl(incident.id, 'html')} download>
+        <a class="button" role="button" href={reportUrl(incident.id, 'html', timelineWindow)} download>
           Export HTML
         </a>
       </div>
 
       {can('respond') ? <IncidentActions incident={incident} change={change} onMerged={() => void loaded.reload()} /> : null}
 
-      <h2>Timeline</h2>
-      {timeline.data ? <IncidentTimeline timeline={timeline.data} /> : <p>{timeline.error ? 'The timeline could not be read.' : 'Loading the timeline…'}</p>}
+      <div class="section-head">
+        <h2>Timeline</h2>
+        <label>
+          Window
+          <select
+            value={timelineWindow ?? TIMELINE_WINDOWS[0]}
+            onChange={(e) => {
+              const w = (e.target as HTMLSelectElement).value;
+              navigate(`/incidents/${enc(id)}${patchSearch(search, { window: w === TIMELINE_WINDOWS[0] ? undefined : w })}`, { replace: true });
+            }}
+          >
+            {TIMELINE_WINDOWS.map((w) => (
+              <option key={w} value={w}>
+                {w} around the alerts
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {timeline.data ? <IncidentTimeline timeline={timeline.data} /> : <p role={timeline.error ? 'alert' : undefined}>{timeline.error ? `The timeline could not be read: ${(timeline.error as Error).message}` : 'Loading the timeline…'}</p>}
 
       <h2>Comments ({incident.comments.length})</h2>
       <ol class="comments">
@@ -166,6 +170,7 @@ type Change = (op: string, body: Record<string, unknown>, done?: string) => Prom
 function IncidentActions({ incident, change, onMerged }: { incident: Incident; change: Change; onMerged: () => void }) {
   const [status, setStatus] = useState(incident.status);
   const [resolution, setResolution] = useState('');
+  const [severity, setSeverity] = useState(incident.severity);
   const [assignee, setAssignee] = useState(incident.assignee ?? '');
   const [tag, setTag] = useState('');
   const [mergeFrom, setMergeFrom] = useState('');
@@ -202,6 +207,19 @@ function IncidentActions({ incident, change, onMerged }: { incident: Incident; c
         </label>
         <button type="button" onClick={() => change('status', { status, ...(resolution.trim() ? { resolution: resolution.trim() } : {}) }, `Status: ${status}`)}>
           Set status
+        </button>
+      </span>
+      <span class="joined">
+        <label>
+          New severity
+          <select value={severity} onChange={(e) => setSeverity((e.target as HTMLSelectElement).value)}>
+            {SEVERITIES.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+        <button type="button" disabled={severity === incident.severity} onClick={() => change('severity', { severity }, `Severity: ${severity}`)}>
+          Set severity
         </button>
       </span>
       <span class="joined">
