@@ -237,6 +237,25 @@ export const ConfigSchema = z.strictObject({
       public_url: z.url().optional(),
     })
     .prefault({}),
+  /**
+   * The api service of scale mode (`npm run start:api`): the runs API lives on the responder processes, and the api
+   * forwards it there so the console works through the api's one origin (docs/ARCHITECTURE.md, "The console in scale
+   * mode").
+   */
+  api: z
+    .strictObject({
+      /**
+       * Where the api forwards `/v1/playbooks`, `/v1/actions`, `/v1/runs` and `/v1/responder`: one address for the
+       * responders (a Service or balancer in front of them). Absent: those routes answer 503 BWK_RESPONDER_NOT_CONFIGURED.
+       */
+      responder_url: z
+        .url({ protocol: /^https?$/, error: 'an http:// or https:// URL' })
+        .refine((u) => { const { pathname, search, hash } = new URL(u); return pathname === '/' && !search && !hash; }, 'the address alone (scheme, host, port): no path, query or fragment')
+        .optional(),
+      /** How long the responder may take to start answering a forwarded request before the api answers 504. */
+      responder_timeout: DurationSchema.refine((ms) => ms >= 100 && ms <= 10 * 60_000, 'must be between 100ms and 10m').default(30_000),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -314,6 +333,8 @@ export const ENV_VARS: Record<string, string[]> = {
   BULWARK_RESPONDER_MAX_ACTIONS_PER_PLAYBOOK: ['responder', 'limits', 'per_playbook'],
   BULWARK_RESPONDER_MAX_ACTIONS: ['responder', 'limits', 'overall'],
   BULWARK_CONSOLE_SESSION_TTL: ['console', 'session_ttl'],
+  BULWARK_API_RESPONDER_URL: ['api', 'responder_url'],
+  BULWARK_API_RESPONDER_TIMEOUT: ['api', 'responder_timeout'],
 };
 
 /** Env vars read by the loader itself rather than mapped onto the schema. */

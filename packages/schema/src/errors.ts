@@ -59,6 +59,12 @@ export const ErrorCatalogue = {
     status: 502,
     meaning: 'a system Bulwark called (a webhook, an identity provider, the server the CLI talks to) failed, timed out or answered an unexpected status',
   },
+  BWK_RESPONDER_NOT_CONFIGURED: {
+    status: 503,
+    meaning: 'this api process forwards the runs API (playbooks, actions, runs, responder) to no responder: set `api.responder_url` (BULWARK_API_RESPONDER_URL)',
+  },
+  BWK_RESPONDER_UNREACHABLE: { status: 502, meaning: 'the api could not reach the responder it forwards the runs API to, or the responder broke off its answer; retry later' },
+  BWK_RESPONDER_TIMEOUT: { status: 504, meaning: 'the responder the api forwards the runs API to did not answer within `api.responder_timeout`; retry later' },
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCatalogue;
@@ -107,6 +113,8 @@ export interface ErrorDetailsByCode {
   BWK_SIGMA_RULE_INVALID: BaseDetails & { problems: readonly FileProblem[] };
   BWK_VERSION_REQUIRED: BaseDetails & { field: 'version'; header: 'if-match' };
   BWK_UPSTREAM_FAILED: BaseDetails & { upstream_status?: number };
+  BWK_RESPONDER_UNREACHABLE: BaseDetails & { responder: string; reason: string };
+  BWK_RESPONDER_TIMEOUT: BaseDetails & { responder: string; timeout_ms: number };
   BWK_DATA_DIR_IN_USE: BaseDetails & { data_dir: string; file: string };
   BWK_BACKUP_INVALID: BaseDetails & { dir: string; file?: string; reason: string };
 }

@@ -10,6 +10,7 @@ import { backtestRouter } from './backtest-routes.js';
 import { auditRouter } from './audit-routes.js';
 import { deadLetterRouter } from './dead-letter-routes.js';
 import { sourcesRouter } from './sources-routes.js';
+import { responderForward } from './responder-forward.js';
 
 export function apiRouter(deps: ApiDeps): Router {
   const router = Router();
@@ -36,6 +37,8 @@ export function buildApp(deps: ApiDeps, options: { console?: ConsoleRouterOption
   app.use(metricsRouter(deps));
   app.use(healthRouter(deps));
   app.use(consoleRouter(options.console));
+  // The runs API lives on the responders: forwarded there, its bodies unread (responder-forward.ts).
+  app.use(responderForward(deps));
   app.use(apiRouter(deps));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
