@@ -1,7 +1,8 @@
-// One port in front of several collectors (docker-compose.yml, `ingest`): an HTTP reverse proxy, round robin per
-// request over the backends whose /readyz answered last time it was asked (every 2 s). Plain Node, no dependency, so it
-// runs from Bulwark's own image. Per request rather than per connection: shippers keep one connection open for hours,
-// and a TCP balancer would pin each to one collector.
+// One port in front of several collectors (docker-compose.yml, `ingest`), or the responders (`responders`, where the
+// api forwards the runs API): an HTTP reverse proxy, round robin per request over the backends whose /readyz answered
+// last time it was asked (every 2 s). Plain Node, no dependency, so it runs from Bulwark's own image. Per request rather
+// than per connection: shippers keep one connection open for hours, and a TCP balancer would pin each to one collector.
+// Headers pass unchanged, Host included: the responders check a console request's Origin against it.
 //
 //   BALANCER_BACKENDS=collector-1:8080,collector-2:8080  BALANCER_PORT=8080  node deploy/compose/balancer.mjs
 //
@@ -81,7 +82,7 @@ const server = http.createServer((req, res) => {
   upstream.on('error', (err) => {
     backend.ready = false;
     log('warn', `${backend.host}:${backend.port} failed a request`, { err: err.message });
-    unavailable(res, `collector ${backend.host}:${backend.port} failed: retry`);
+    unavailable(res, `${backend.host}:${backend.port} failed: retry`);
   });
   req.pipe(upstream);
 });

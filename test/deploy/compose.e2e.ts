@@ -7,7 +7,8 @@
  *
  *   image    the built image runs with a read-only root filesystem as uid 1000 under tini, healthy, drains on SIGTERM
  *   default  the embedded all-in-one: the breach's incident through the composed stack; down and up keep everything
- *   scale    OpenSearch, Redis, 2 collectors behind the balancer, api, 2 correlators, 2 responders: the same
+ *   scale    OpenSearch, Redis, 2 collectors behind the balancer, api, 2 correlators, 2 responders behind the
+ *            balancer the api forwards the runs API to: the same, and the runs API answers through the api's port
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -231,13 +232,17 @@ describe('Bulwark under podman: image and docker-compose.yml', { concurrency: fa
     }
   });
 
-  test('scale profile: OpenSearch, Redis, 2 collectors behind one port, api, 2 correlators, 2 responders; the breach and a restart', async () => {
+  test('scale profile: OpenSearch, Redis, 2 collectors behind one port, api, 2 correlators, 2 responders; the runs API through the api; the breach and a restart', async () => {
     const ingestPort = await freePort();
     const apiPort = await freePort();
     const stack = new Stack(`bwkdeploye2escale${randomBytes(3).toString('hex')}`, ['scale'], { INGEST_HOST_PORT: ingestPort, API_HOST_PORT: apiPort, HOST_PORT: await freePort() }, ['--scale', 'bulwark=0']);
     try {
-      await stack.up(10, 420_000);
-      await breachSurvivesRestart(stack, 10, `http://127.0.0.1:${ingestPort}`, `http://127.0.0.1:${apiPort}`, 120_000);
+      await stack.up(11, 420_000);
+      // The console's Runs pages: the responders' runs API through the api's port (api.responder_url → `responders`).
+      const status = await api(`http://127.0.0.1:${apiPort}`).get<{ playbooks: number; breaker: { open: string[] } }>('/v1/responder/status');
+      assert.ok(status.playbooks > 0, `the responders' bundled playbooks, through the api: ${JSON.stringify(status)}`);
+      await api(`http://127.0.0.1:${apiPort}`).get('/v1/runs');
+      await breachSurvivesRestart(stack, 11, `http://127.0.0.1:${ingestPort}`, `http://127.0.0.1:${apiPort}`, 120_000);
     } finally {
       await stack.down(true).catch((err: Error) => console.error(err.message));
     }

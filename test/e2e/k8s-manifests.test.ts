@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
 import { ACTIONS, rbacRules } from '@bulwark/actions';
+import { loadConfig } from '@bulwark/config';
 import { BUNDLED_RULES_DIR, findRuleFiles } from '@bulwark/detection';
 import { kubeConfigFor, kubeEnv } from '../support/kube.js';
 import { KUBERNETES_DIR, prometheusOperatorCrd, renderOverlay } from '../support/kustomize.js';
@@ -186,6 +187,34 @@ describe('deploy/kubernetes on the real API server', () => {
     assert.equal(url.hostname, 'bulwark-collector.bulwark.svc');
     assert.equal(Number(url.port), service.spec.ports.find((p: Obj) => p.name === 'https')?.port, 'the Service\'s https port');
     assert.equal(url.pathname, '/v1/ingest/k8s-audit');
+  });
+
+  it('the api forwards the runs API to the responder Service, and the network policies let exactly that through', () => {
+    const [api] = deployment('api').spec.template.spec.containers;
+    const value = api.env.find((e: Obj) => e.name === 'BULWARK_API_RESPONDER_URL')?.value;
+    assert.ok(value, 'the api is told where the responders are');
+    assert.equal(loadConfig({ BULWARK_API_RESPONDER_URL: value }).api.responder_url, value, 'a valid api.responder_url');
+    const url = new URL(value);
+    // The base's Service name, in the pod's own namespace (this test's overlay suffixes names; env values stay).
+    assert.equal(url.hostname, 'bulwark-responder');
+    const service = find('Service', `bulwark-responder${suffix}`);
+    const port = service.spec.ports.find((p: Obj) => p.name === 'http');
+    assert.equal(Number(url.port), port.port, 'the Service\'s http port');
+    const [responder] = deployment('responder').spec.template.spec.containers;
+    assert.ok(responder.ports.some((p: Obj) => p.name === port.targetPort), 'which reaches the responder container');
+    const labelsOf = (service: string) => deployment(service).spec.template.metadata.labels as Record<string, string>;
+    const selects = (selector: Obj | undefined, service: string) =>
+      !!selector?.matchLabels && Object.entries(selector.matchLabels).every(([k, v]) => labelsOf(service)[k] === v);
+    const egress = find('NetworkPolicy', `bulwark-api${suffix}`).spec.egress as Obj[];
+    assert.ok(
+      egress.some((r) => r.to?.some((peer: Obj) => !peer.namespaceSelector && selects(peer.podSelector, 'responder')) && r.ports?.some((p: Obj) => p.port === 'http')),
+      'the api may connect to the responder pods\' http port',
+    );
+    const ingress = find('NetworkPolicy', `bulwark-responder${suffix}`).spec.ingress as Obj[];
+    assert.ok(
+      ingress.some((r) => r.from?.some((peer: Obj) => !peer.namespaceSelector && selects(peer.podSelector, 'api')) && r.ports?.some((p: Obj) => p.port === 'http')),
+      'the responder takes connections from the api pods on http',
+    );
   });
 
   it('the PrometheusRule carries the alert groups shipped in deploy/prometheus/bulwark-alerts.yaml', (t) => {
