@@ -5,14 +5,16 @@
  * runs API to the responder (`api.responder_url`). Everything below goes through the api's origin only, as the
  * console's pages do: people sign in there with a session, list runs, and a second person approves a waiting step
  * with the session's CSRF token (refused without it, and from another origin — the responder checks the Origin
- * against the Host the browser sent, which the api keeps). The requester's own session cannot approve: the responder
- * sees the person behind the forwarded cookie. With the responder gone, the api answers 502 at once.
+ * against the Host the browser sent, which the api keeps — and so does the compose balancer in front of responders).
+ * The requester's own session cannot approve: the responder sees the person behind the forwarded cookie. With the
+ * responder gone, the api answers 502 at once.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +37,16 @@ steps:
     with: { method: POST, url: '{{ inputs.base }}/hook', body: { ok: true } }
     approval: { approvers: [approve] }
 `;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
 
 interface Service {
   child: ChildProcess;
@@ -114,14 +126,14 @@ describe('the console in scale mode: the runs API through the api', () => {
   });
 
   /** A request to the api's origin, as the console's page makes it: its Origin is the api's. */
-  const viaApi = async (path: string, init: { method?: string; session?: Session; csrf?: boolean; origin?: string; bearer?: string; body?: unknown } = {}) => {
-    const headers: Record<string, string> = { 'content-type': 'application/json', origin: init.origin ?? api.url };
+  const viaApi = async (path: string, init: { method?: string; session?: Session; csrf?: boolean; origin?: string; bearer?: string; body?: unknown } = {}, to: Service = api) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json', origin: init.origin ?? to.url };
     if (init.bearer) headers.authorization = `Bearer ${init.bearer}`;
     if (init.session) {
       headers.cookie = init.session.cookie;
       if (init.csrf !== false) headers['x-csrf-token'] = init.session.csrf;
     }
-    const res = await fetch(`${api.url}${path}`, { method: init.method ?? 'GET', headers, ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }) });
+    const res = await fetch(`${to.url}${path}`, { method: init.method ?? 'GET', headers, ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }) });
     const text = await res.text();
     return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as any) : null };
   };
@@ -132,8 +144,8 @@ describe('the console in scale mode: the runs API through the api', () => {
     return res.body.token as string;
   };
 
-  const signIn = async (token: string): Promise<Session> => {
-    const res = await fetch(`${api.url}/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: api.url }, body: JSON.stringify({ token }) });
+  const signIn = async (token: string, to: Service = api): Promise<Session> => {
+    const res = await fetch(`${to.url}/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: to.url }, body: JSON.stringify({ token }) });
     const body = (await res.json()) as any;
     assert.equal(res.status, 201, JSON.stringify(body));
     return { cookie: res.headers.getSetCookie()[0]!.split(';')[0]!, csrf: body.csrf_token, tokenId: body.token_id };
@@ -190,6 +202,30 @@ describe('the console in scale mode: the runs API through the api', () => {
     assert.equal(noScope.status, 403);
     assert.equal(noScope.body.error.code, 'BWK_AUTH_FORBIDDEN');
     assert.equal((await viaApi('/v1/runs', {})).status, 401, 'no credentials: refused by the responder');
+  });
+
+  it('through the compose balancer in front of the responders (deploy/compose/balancer.mjs), Host still reaches the responder: approvals work', async () => {
+    const port = await freePort();
+    const balancer = spawn(process.execPath, [join(root, 'deploy/compose/balancer.mjs')], {
+      cwd: root,
+      env: { PATH: process.env.PATH, BALANCER_BACKENDS: new URL(responder.url).host, BALANCER_PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    started.push({ child: balancer, url: `http://127.0.0.1:${port}`, output: () => '' });
+    await new Promise<void>((resolve, reject) => {
+      balancer.stdout!.on('data', (c: Buffer) => c.toString().includes('listening on') && resolve());
+      balancer.once('exit', (code) => reject(new Error(`the balancer exited with ${code}`)));
+    });
+    const viaBalancer = await start('api', { BULWARK_API_RESPONDER_URL: `http://127.0.0.1:${port}` });
+    const erin = await signIn(await mint('erin', ['read', 'respond']), viaBalancer);
+    const frank = await signIn(await mint('frank', ['read', 'approve']), viaBalancer);
+    const run = await viaApi('/v1/playbooks/call-out/run', { method: 'POST', session: erin, body: { inputs: { base: hook.url } } }, viaBalancer);
+    assert.equal(run.status, 202, JSON.stringify(run.body));
+    await until('the run waits', async () => (await viaApi(`/v1/runs/${run.body.id}`, { session: frank }, viaBalancer)).body.status === 'waiting_approval', 20_000, 150);
+    const forged = await viaApi(`/v1/runs/${run.body.id}/approve`, { method: 'POST', session: frank, origin: 'https://evil.example', body: {} }, viaBalancer);
+    assert.equal(forged.body.error?.code, 'BWK_CSRF_INVALID');
+    const approved = await viaApi(`/v1/runs/${run.body.id}/approve`, { method: 'POST', session: frank, body: {} }, viaBalancer);
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
   });
 
   it('with the responder gone, the api answers 502 BWK_RESPONDER_UNREACHABLE at once and serves the rest', async () => {
