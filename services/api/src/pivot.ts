@@ -175,24 +175,29 @@ async function bindingsNaming(store: LogStore, ns: string, account: string): Pro
 
 async function serviceAccountPivot(store: LogStore, ns: string, name: string): Promise<PivotResult> {
   const related = await bindingsNaming(store, ns, name);
-  related.push(...(await podsWhere(store, `${AUDIT}.responseObject.spec.serviceAccountName:${quote(name)} AND ${AUDIT}.objectRef.namespace:${quote(ns)}`, 'spec.serviceAccountName')));
+  related.push(...(await podsWhere(store, ns, (spec) => spec.serviceAccountName === name, 'spec.serviceAccountName')));
   return { entity: { kind: 'service_account', namespace: ns, name }, related };
 }
 
 async function nodePivot(store: LogStore, name: string): Promise<PivotResult> {
-  return { entity: { kind: 'node', name }, related: await podsWhere(store, `${AUDIT}.responseObject.spec.nodeName:${quote(name)}`, 'spec.nodeName') };
+  return { entity: { kind: 'node', name }, related: await podsWhere(store, undefined, (spec) => spec.nodeName === name, 'spec.nodeName') };
 }
 
-/** Pods whose stored objects match `q`, newest first, once each. */
-async function podsWhere(store: LogStore, q: string, via: string): Promise<Related[]> {
+/**
+ * Pods whose stored objects' spec satisfies `test`, newest first, once each. The objects are read and tested here, not
+ * queried: the search engines keep them unindexed (packages/store/src/search/mapping.ts), so a query on their fields
+ * would find nothing there while SQLite found them. Hence the bounded scan of the newest pod writes.
+ */
+async function podsWhere(store: LogStore, ns: string | undefined, test: (spec: Obj) => boolean, via: string): Promise<Related[]> {
   const seen = new Map<string, Related>();
-  for (const event of await scan(store, `${AUDIT}.objectRef.resource:pods AND (${q})`)) {
-    const pod = objectsOf(event).find((o) => o.kind === 'Pod');
+  const q = `${AUDIT}.objectRef.resource:pods AND ${AUDIT}.verb:(create OR update OR patch)${ns ? ` AND ${AUDIT}.objectRef.namespace:${quote(ns)}` : ''}`;
+  for (const event of await scan(store, q)) {
+    const pod = objectsOf(event).find((o) => o.kind === 'Pod' && obj(o.spec) !== undefined && test(obj(o.spec)!));
     const meta = obj(pod?.metadata);
-    const ns = str(meta?.namespace);
+    const podNs = str(meta?.namespace);
     const name = str(meta?.name);
-    if (!ns || !name || seen.has(`${ns}/${name}`)) continue;
-    seen.set(`${ns}/${name}`, { kind: 'pod', namespace: ns, name, via, query: podQuery(ns, name), seen_in: event.event.id });
+    if (!podNs || !name || seen.has(`${podNs}/${name}`)) continue;
+    seen.set(`${podNs}/${name}`, { kind: 'pod', namespace: podNs, name, via, query: podQuery(podNs, name), seen_in: event.event.id });
     if (seen.size >= 100) break;
   }
   return [...seen.values()];

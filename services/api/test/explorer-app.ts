@@ -40,7 +40,7 @@ export async function startExplorerApp(kind: StoreKind, wrapStore?: (store: LogS
   const env: Record<string, string> =
     kind === 'sqlite'
       ? { BULWARK_DATA_DIR: dir, BULWARK_SQLITE_SYNCHRONOUS: 'NORMAL' }
-      : { BULWARK_DATA_DIR: dir, BULWARK_STORE: 'opensearch', BULWARK_STORE_URL: engineUrl!, BULWARK_STORE_PREFIX: prefix, BULWARK_STORE_REFRESH: 'wait_for' };
+      : { BULWARK_DATA_DIR: dir, BULWARK_STORE: 'opensearch', BULWARK_STORE_URL: engineUrl!, BULWARK_STORE_PREFIX: prefix, BULWARK_STORE_REFRESH: 'wait_for', BULWARK_REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6390' };
   const core: Core = await openCore(loadConfig(env), pino({ level: 'silent' }));
   const deps = apiDeps(core, caseServiceFrom(core.config, await openCases(core), null), null);
   const mint = async (name: string, scopes: string[]) => {
