@@ -86,8 +86,10 @@ async function findPod(store: LogStore, field: string, value: string): Promise<{
 }
 
 async function podPivot(store: LogStore, ns: string, name: string): Promise<PivotResult> {
+  // A pod its controller creates has no name in the request (generateName): the create's objectRef has none, only
+  // the response object does — which the search engines do not index — so creates without a name are read as well.
   const about = `${AUDIT}.objectRef.resource:pods AND ${AUDIT}.objectRef.namespace:${quote(ns)} AND ` +
-    `(${AUDIT}.objectRef.name:${quote(name)} OR ${AUDIT}.responseObject.metadata.name:${quote(name)})`;
+    `(${AUDIT}.objectRef.name:${quote(name)} OR NOT ${AUDIT}.objectRef.name:*)`;
   const related: Related[] = [];
   let owner: { kind: string; name: string; seen: string } | undefined;
   let hash: string | undefined;
@@ -98,7 +100,7 @@ async function podPivot(store: LogStore, ns: string, name: string): Promise<Pivo
       if (o.kind !== 'Pod') continue;
       const meta = obj(o.metadata);
       const spec = obj(o.spec);
-      if (meta && str(meta.name) && meta.name !== name) continue;
+      if (meta?.name !== name) continue; // another pod's create, or the request of a generated name
       const controller = (Array.isArray(meta?.ownerReferences) ? meta.ownerReferences : []).map(obj).find((r) => r?.controller === true) ?? obj((meta?.ownerReferences as unknown[] | undefined)?.[0]);
       if (!owner && controller && str(controller.kind) && str(controller.name)) owner = { kind: controller.kind as string, name: controller.name as string, seen: event.event.id };
       hash ??= str(obj(meta?.labels)?.['pod-template-hash']);

@@ -4,6 +4,7 @@
  * (pods and RBAC bindings at RequestResponse level, as deploy/audit-policy.yaml records them), its container log
  * lines (CRI format, the pod named by the log path) and a Falco alert on it; five log lines sharing one timestamp.
  */
+import { readFileSync } from 'node:fs';
 import type { Event } from '@bulwark/schema';
 import { decodeContainerLogs, decodeFalco, decodeK8sAudit } from '@bulwark/ingest';
 
@@ -165,4 +166,13 @@ export function filler(n: number, startMs: number): Event[] {
     event: { id: `filler-${i}`, kind: 'event', dataset: 'filler.logs' },
     labels: { batch: String(i % 7) },
   })) as Event[];
+}
+
+/** Audit events recorded from the real test kube-apiserver (fixtures/record-pivot-audit.ts), as it posted them. */
+export function recordedPivotAudit(): { namespace: string; pod: string; events: Event[] } {
+  const recorded = JSON.parse(readFileSync(new URL('./fixtures/pivot-audit.json', import.meta.url), 'utf8')) as { namespace: string; items: Array<Record<string, unknown>> };
+  const pod = recorded.items.map((i) => i.responseObject as { kind?: string; metadata?: { name?: string } } | undefined).find((o) => o?.kind === 'Pod')?.metadata?.name;
+  if (!pod) throw new Error('the recording holds no pod');
+  const body = Buffer.from(JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items: recorded.items }));
+  return { namespace: recorded.namespace, pod, events: decoded(decodeK8sAudit(body)) };
 }

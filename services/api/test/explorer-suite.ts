@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Event } from '@bulwark/schema';
 import { startExplorerApp, type ExplorerApp, type StoreKind } from './explorer-app.js';
-import { ATTACKER, ATTACKER_IP, FORMULA, NODE, NS, POD, POD_UID, RS, T0, TIE_AT, filler, timeline } from './explorer-events.js';
+import { ATTACKER, ATTACKER_IP, FORMULA, NODE, NS, POD, POD_UID, RS, T0, TIE_AT, filler, recordedPivotAudit, timeline } from './explorer-events.js';
 
 type Hit = Event & Record<string, unknown>;
 interface Field { name: string; type: string; count: number; top: Array<{ value: unknown; count: number }> }
@@ -17,11 +17,13 @@ export function explorerSuite(kind: StoreKind): void {
   describe(`explorer API on ${kind}`, () => {
     let app: ExplorerApp;
     let events: Event[];
+    const recorded = recordedPivotAudit();
     before(async () => {
       app = await startExplorerApp(kind);
       events = timeline();
       await app.append(events);
       await app.append(filler(FILLER, T0 + 3_600_000));
+      await app.append(recorded.events);
     });
     after(() => app?.close());
 
@@ -250,6 +252,22 @@ export function explorerSuite(kind: StoreKind): void {
         }
       });
 
+      it('works on the audit events the real kube-apiserver recorded: a pod created by generateName, a deleted binding', async () => {
+        const { namespace: ns, pod } = recorded;
+        const pivot = await app.json<Pivot>(`/v1/pivot?field=kubernetes.pod.name&value=${q(`${ns}/${pod}`)}`);
+        assert.deepEqual(pivot.entity, { kind: 'pod', namespace: ns, name: pod });
+        assert.deepEqual(names(pivot), [
+          `binding:clusterrolebindings:/${ns}-api-view`,
+          `binding:rolebindings:${ns}/api-reader`,
+          `node::/worker-1`,
+          `service_account::${ns}/api`,
+          `workload:deployments:${ns}/api`,
+          `workload:replicasets:${ns}/api-5d8f7c9b6`,
+        ]);
+        const sa = await app.json<Pivot>(`/v1/pivot?field=user.name&value=${q(`system:serviceaccount:${ns}:api`)}`);
+        assert.deepEqual(names(sa), [`binding:clusterrolebindings:/${ns}-api-view`, `binding:rolebindings:${ns}/api-reader`, `pod::${ns}/${pod}`]);
+      });
+
       it('finds the pod from the uid a log line or Falco alert carries, and pivots from a service account and a node', async () => {
         const byUid = await app.json<Pivot>(`/v1/pivot?field=kubernetes.pod.uid&value=${POD_UID}`);
         assert.deepEqual(byUid.entity, { kind: 'pod', namespace: NS, name: POD });
@@ -257,7 +275,7 @@ export function explorerSuite(kind: StoreKind): void {
         assert.deepEqual(sa.entity, { kind: 'service_account', namespace: NS, name: 'api' });
         assert.deepEqual(names(sa), [`binding:clusterrolebindings:/api-view`, `binding:rolebindings:${NS}/api-reader`, `pod::${NS}/${POD}`]);
         const node = await app.json<Pivot>(`/v1/pivot?field=kubernetes.node.name&value=${NODE}`);
-        assert.deepEqual(names(node), [`pod::${NS}/${POD}`]);
+        assert.deepEqual(names(node), [`pod::${recorded.namespace}/${recorded.pod}`, `pod::${NS}/${POD}`]);
         assert.equal((await app.get('/v1/pivot?field=message&value=x')).status, 400);
         assert.equal((await app.get('/v1/pivot?field=kubernetes.pod.uid&value=nope')).status, 404);
       });
