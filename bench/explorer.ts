@@ -75,6 +75,8 @@ async function main(): Promise<void> {
   const newest = (await get('/v1/search?size=1')).body.hits as Array<{ kubernetes?: { pod?: { name?: string } } }>;
   const pod = (await get('/v1/search?size=1&q=event.dataset:kubernetes.container_logs')).body.hits as typeof newest;
   const podName = pod[0]?.kubernetes?.pod?.name ?? newest[0]?.kubernetes?.pod?.name ?? 'none';
+  const podHit = pod[0] as { kubernetes?: { namespace?: string; pod?: { uid?: string } } } | undefined;
+  const contextQuery = `kubernetes.pod.uid:"${podHit?.kubernetes?.pod?.uid}" OR (kubernetes.pod.name:"${podName}" AND kubernetes.namespace:"${podHit?.kubernetes?.namespace}")`;
   // An address of the newest audit event: one of about 250,000, so a handful of events in all.
   const audit = (await get('/v1/search?size=1&q=event.dataset:kubernetes.audit')).body.hits as Array<{ source?: { ip?: string } }>;
   const rareIp = audit[0]?.source?.ip ?? '10.0.0.1';
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
     ['search: user.name:"alice@example.com" (8% of audit)', `/v1/search?size=100&q=${q('user.name:"alice@example.com"')}`],
     [`search: kubernetes.pod.name:<one pod> (0.25%)`, `/v1/search?size=100&q=${q(`kubernetes.pod.name:${podName}`)}`],
     ['search: source.ip:<one address> (a handful of events)', `/v1/search?size=100&q=${q(`source.ip:"${rareIp}"`)}`],
+    ['search: the context view\'s pod query (uid OR name and namespace)', `/v1/search?size=100&q=${q(contextQuery)}`],
     ['search: free text checkout (common)', `/v1/search?size=100&q=checkout`],
     ['search: free text apt-get (1%)', `/v1/search?size=100&q=${q('apt-get')}`],
     ['search: time range, 1 hour', `/v1/search?size=100&${hour}`],

@@ -49,7 +49,8 @@ function objectsOf(event: Event): Obj[] {
 
 const scan = async (store: LogStore, q: string, limit = SCAN): Promise<Event[]> => (await newestMatching(store, parseQuery(q), {}, limit)).events;
 
-const podQuery = (ns: string, name: string) => `kubernetes.namespace:${quote(ns)} AND kubernetes.pod.name:${quote(name)}`;
+/** The indexed field first (the embedded store tests an AND's terms in order; see context.ts). */
+const podQuery = (ns: string, name: string) => `kubernetes.pod.name:${quote(name)} AND kubernetes.namespace:${quote(ns)}`;
 const resourceQuery = (resource: string, name: string, ns?: string) =>
   `orchestrator.resource.type:${quote(resource)} AND orchestrator.resource.name:${quote(name)}${ns ? ` AND orchestrator.namespace:${quote(ns)}` : ''}`;
 const saQuery = (ns: string, name: string) => `user.name:${quote(`system:serviceaccount:${ns}:${name}`)} OR (${resourceQuery('serviceaccounts', name, ns)})`;
