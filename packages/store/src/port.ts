@@ -91,6 +91,11 @@ export interface SerializedEvent {
   doc: string;
   /** `message`, for full-text indexing, or null. */
   message: string | null;
+  /**
+   * The embedded store's value keys of its indexed entity fields (`sqlite/indexed-fields.ts`), taken while the event
+   * is at hand; other adapters ignore them. Absent: the SQLite store takes them from `doc`.
+   */
+  keys?: Array<[field: number, value: string]>;
 }
 
 export interface LogStore {

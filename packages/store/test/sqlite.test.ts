@@ -165,12 +165,56 @@ describe('SqliteLogStore specifics', () => {
   });
 });
 
+describe('indexed entity fields (event_keys)', () => {
+  const events = [
+    { id: 'text', user: { name: 'alice' } },
+    { id: 'array', user: { name: ['bob', 'alice'] } },
+    { id: 'number', user: { name: 42 } },
+    { id: 'boolean', user: { name: true } },
+    { id: 'none' },
+    { id: 'nested-array', user: [{ name: 'alice' }] },
+  ].map(({ id, ...rest }, i) => ({ '@timestamp': new Date(T0 + i * 1000).toISOString(), event: { id, dataset: 'keys' }, ...rest }));
+  const expected: Record<string, string[]> = {
+    'user.name:alice': ['array', 'text'],
+    'user.name:42': ['number'],
+    'user.name:42.0': ['number'],
+    'user.name:true': ['boolean'],
+    'NOT user.name:alice': ['boolean', 'nested-array', 'none', 'number'],
+    'user.name:ali*': ['array', 'text'],
+  };
+  const check = async (store: SqliteLogStore, how: string) => {
+    for (const [q, ids] of Object.entries(expected)) {
+      const hits = await searchAll(store, { query: parseQuery(q), size: 100 });
+      assert.deepEqual(hits.map((e) => e.event.id).sort(), ids, `${how}: ${q}`);
+    }
+  };
+
+  it('match exactly as the document does, whether keys came with the row, from the document, or from the migration', async () => {
+    const path = dbPath();
+    const store = new SqliteLogStore({ path });
+    await store.init();
+    await store.append(events.slice(0, 3) as never);
+    await store.appendSerialized(events.slice(3).map((e, i) => ({ ...eventToRow(e as never, i), keys: undefined })));
+    await check(store, 'appended');
+    // As a file written before v5: no keys table; opening it again fills the keys of the stored events.
+    store.database.exec('DROP TABLE event_keys');
+    store.database.pragma('user_version = 4');
+    await store.close();
+    const reopened = new SqliteLogStore({ path });
+    await reopened.init();
+    assert.equal(reopened.database.prepare('SELECT count(*) FROM event_keys').pluck().get(), 5);
+    await check(reopened, 'migrated');
+    await reopened.close();
+  });
+});
+
 describe('queryToSql', () => {
   it('binds every value and path as a parameter', () => {
     const { sql, params } = queryToSql(parseQuery(`user.name:"x' OR 1=1 --" AND "a\\" b" AND kubernetes.labels.a\\.b:c*`));
     assert.ok(!sql.includes('OR 1=1'));
     assert.ok(!sql.includes('kubernetes'));
-    assert.deepEqual(params, ['$."user"."name"', "x' OR 1=1 --", '"a"" b"', '$."kubernetes"."labels"."a.b"', 1, 'c']);
+    // user.name is an indexed field: its key lookup (field 3, the value, the non-text key) comes first.
+    assert.deepEqual(params, [3, "x' OR 1=1 --", '\u0000', '$."user"."name"', "x' OR 1=1 --", '"a"" b"', '$."kubernetes"."labels"."a.b"', 1, 'c']);
   });
 
   it('compares numeric-looking values both as text and as numbers, booleans as booleans', () => {

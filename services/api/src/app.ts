@@ -10,6 +10,9 @@ import { backtestRouter } from './backtest-routes.js';
 import { auditRouter } from './audit-routes.js';
 import { deadLetterRouter } from './dead-letter-routes.js';
 import { sourcesRouter } from './sources-routes.js';
+import { explorerRouter } from './explorer-routes.js';
+import { exportRouter } from './export-routes.js';
+import { savedSearchesRouter } from './saved-searches-routes.js';
 import { responderForward } from './responder-forward.js';
 
 export function apiRouter(deps: ApiDeps): Router {
@@ -25,6 +28,9 @@ export function apiRouter(deps: ApiDeps): Router {
   router.use(deadLetterRouter(deps));
   router.use(backtestRouter(deps));
   router.use(sourcesRouter(deps));
+  router.use(explorerRouter(deps));
+  router.use(exportRouter(deps));
+  router.use(savedSearchesRouter(deps));
   return router;
 }
 

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { BulwarkError } from '@bulwark/schema';
+import { backfillKeysSql } from './indexed-fields.js';
 
 export type SqliteDatabase = Database.Database;
 
@@ -76,6 +77,17 @@ const MIGRATIONS: readonly string[] = [
   // v4: a console session's parent token and expiry, JSON text; NULL: a token, not a session.
   `
   ALTER TABLE tokens ADD COLUMN session TEXT;
+  `,
+  // v5: `event_keys`, the values of the entity fields an investigator filters by one rare value (indexed-fields.ts),
+  // one row per value and event, written with the event; filled here for the events already stored.
+  `
+  CREATE TABLE event_keys (
+    field INTEGER NOT NULL,
+    value TEXT NOT NULL,
+    seq   INTEGER NOT NULL,
+    PRIMARY KEY (field, value, seq)
+  ) STRICT, WITHOUT ROWID;
+  ${backfillKeysSql()}
   `,
 ];
 

@@ -14,6 +14,7 @@ import { BulwarkError } from '@bulwark/schema';
 import type { QueryNode } from '../query/ast.js';
 import { splitFieldPath } from '../query/scanner.js';
 import { parseTimestamp } from '../query/time.js';
+import { indexedFieldNumber, NON_TEXT_KEY } from './indexed-fields.js';
 
 export interface SqlFragment {
   sql: string;
@@ -98,6 +99,8 @@ function term(field: string, value: string, prefix: boolean, params: unknown[]):
       return 'e.ts = ?';
     }
   }
+  const fieldNumber = prefix ? undefined : indexedFieldNumber(field);
+  const candidates = fieldNumber === undefined ? null : indexedCandidates(fieldNumber, value, params);
   params.push(jsonPath(field));
   if (prefix) {
     params.push([...value].length, value); // substr counts characters (code points), as the spread does
@@ -110,7 +113,20 @@ function term(field: string, value: string, prefix: boolean, params: unknown[]):
     params.push(Number(value));
   }
   if (value === 'true' || value === 'false') alternatives.push(`j.type = '${value}'`);
-  return `EXISTS (${EACH} (${alternatives.join(' OR ')}))`;
+  const exact = `EXISTS (${EACH} (${alternatives.join(' OR ')}))`;
+  return candidates ? `(${candidates} AND ${exact})` : exact;
+}
+
+/**
+ * For an indexed field (`indexed-fields.ts`): the events that may match, from `event_keys` — those holding the value
+ * as text at the field, and those holding a number or boolean there (one shared key), which the exact test that follows
+ * decides. A superset of the matches, so the semantics are the exact test's. The unary `+`, as for full text, keeps
+ * the page walking the (ts, seq) index in order, probing this set, instead of reading and sorting every candidate of
+ * a common value.
+ */
+function indexedCandidates(fieldNumber: number, value: string, params: unknown[]): string {
+  params.push(fieldNumber, value, NON_TEXT_KEY);
+  return '+e.seq IN (SELECT seq FROM event_keys WHERE field = ? AND value IN (?, ?))';
 }
 
 /** Present and not null; an empty array counts as absent, as in Elasticsearch. */
