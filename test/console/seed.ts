@@ -58,7 +58,6 @@ export async function seedConsole(server: ConsoleServer, namespace: string, rule
     assert.fail('the events were not searchable');
   })();
   const eventIds = hits.map((h) => h.event.id);
-  const sender = (await server.p.mint('alert-sender', ['alerts'])).token;
   const now = Date.now();
   const inputs = rules.map((rule, i) => {
     const at = new Date(now - (rules.length - i) * 60_000).toISOString();
@@ -75,12 +74,21 @@ export async function seedConsole(server: ConsoleServer, namespace: string, rule
       source: 'api',
     };
   });
-  const res = await server.p.fetch('/v1/alerts', { method: 'POST', token: sender, headers: { 'content-type': 'application/json' }, body: JSON.stringify(inputs) });
-  assert.equal(res.status, 201, await res.clone().text());
-  const items = ((await res.json()) as { items: Array<{ stored_as: string; incident_id: string }> }).items;
+  const items = await postAlerts(server, inputs);
   return {
     namespace,
     eventIds,
-    alerts: items.map((item, i) => ({ id: item.stored_as, rule: rules[i]!, incidentId: item.incident_id })),
+    alerts: items.map((item, i) => ({ id: item.id, rule: rules[i]!, incidentId: item.incidentId })),
   };
+}
+
+let senders = 0;
+
+/** Alerts in our schema, posted as an external alerting system would (its own `alerts` token); their stored ids. */
+export async function postAlerts(server: ConsoleServer, inputs: unknown[]): Promise<Array<{ id: string; incidentId: string }>> {
+  const sender = (await server.p.mint(`alert-sender-${++senders}`, ['alerts'])).token;
+  const res = await server.p.fetch('/v1/alerts', { method: 'POST', token: sender, headers: { 'content-type': 'application/json' }, body: JSON.stringify(inputs) });
+  assert.equal(res.status, 201, await res.clone().text());
+  const items = ((await res.json()) as { items: Array<{ stored_as: string; incident_id: string }> }).items;
+  return items.map((item) => ({ id: item.stored_as, incidentId: item.incident_id }));
 }
