@@ -201,8 +201,9 @@ describe('console accessibility in Chromium at 1280×800: axe on every page in b
     await ui.alertRows(page).first().waitFor();
     assert.equal(await page.title(), 'Alerts · Bulwark');
     await tabTo('the alerts grid again', (f) => f.role === 'grid' && f.label === 'Alerts');
+    assert.equal(await rowIdOf((await focused())!.active), rowIds[1], 'back on the row that was opened, not at the top');
     await page.keyboard.press('ArrowDown');
-    assert.equal(await rowIdOf((await focused())!.active), rowIds[1], 'the arrow keys work again');
+    assert.equal(await rowIdOf((await focused())!.active), rowIds[2], 'and the arrow keys go on from there');
     await tab.shot('keyboard-back');
   });
 });
