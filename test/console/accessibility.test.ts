@@ -142,6 +142,33 @@ describe('console accessibility in Chromium at 1280×800: axe on every page in b
     });
   }
 
+  it("in a forced-colours mode (Windows contrast themes) the focused grid's active row and the timeline's dots still show", async () => {
+    const tab = await openConsole(browser, server.base, 'a11y-forced-colors', { forcedColors: 'active' });
+    tabs.push(tab);
+    const { page } = tab;
+    await signIn(tab, analyst.token, analyst.name);
+    await tab.visit('/console/alerts', 'forced-alerts');
+    await ui.alertRows(page).first().waitFor();
+    await ui.alertsGrid(page).focus();
+    await page.keyboard.press('ArrowDown');
+    const outline = await page.locator('.grid-row.active').evaluate((el) => {
+      const style = (globalThis as unknown as { getComputedStyle(e: unknown): { outlineStyle: string; outlineWidth: string } }).getComputedStyle(el);
+      return `${style.outlineStyle} ${style.outlineWidth}`;
+    });
+    assert.equal(outline, 'solid 2px', 'the active row is outlined: its background and shadow are gone in this mode');
+    await tab.shot('forced-alerts-active-row');
+
+    await tab.visit(`/console/incidents/${seed.alerts[0]!.incidentId}`, 'forced-incident');
+    const dot = await ui.timelineItems(ui.timeline(page)).first().evaluate((el) => {
+      const g = globalThis as unknown as { getComputedStyle(e: unknown, pseudo: string): { backgroundColor: string; forcedColorAdjust: string } };
+      const before = g.getComputedStyle(el, '::before');
+      return { background: before.backgroundColor, adjust: before.forcedColorAdjust };
+    });
+    assert.equal(dot.adjust, 'none', JSON.stringify(dot));
+    assert.notEqual(dot.background, 'rgba(0, 0, 0, 0)', `the dot keeps its colour: ${JSON.stringify(dot)}`);
+    await tab.shot('forced-incident-timeline');
+  });
+
   it('keyboard only: sign in, Tab to the alerts grid, arrow keys move, Enter opens an alert, and back to the alerts', async () => {
     const tab = await openConsole(browser, server.base, 'a11y-keyboard');
     tabs.push(tab);
