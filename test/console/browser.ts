@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const ARTIFACTS = join(root, 'test/.artifacts/console');
@@ -79,11 +79,12 @@ export interface ConsoleTab {
 /**
  * A fresh browser context (its own cookie jar: one person) on the console at `baseUrl`. `prefix` names its
  * screenshots (e.g. the test file and the person). HTTPS errors are ignored: a TLS suite's server certificate is the
- * test API server's webhook target, signed by a throwaway CA Chromium does not know.
+ * test API server's webhook target, signed by a throwaway CA Chromium does not know. `options` adds to the context's
+ * (a colour scheme, say).
  */
-export async function openConsole(browser: Browser, baseUrl: string, prefix: string): Promise<ConsoleTab> {
+export async function openConsole(browser: Browser, baseUrl: string, prefix: string, options: BrowserContextOptions = {}): Promise<ConsoleTab> {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const context = await browser.newContext({ viewport: VIEWPORT, acceptDownloads: true, ignoreHTTPSErrors: true, baseURL: baseUrl });
+  const context = await browser.newContext({ viewport: VIEWPORT, acceptDownloads: true, ignoreHTTPSErrors: true, baseURL: baseUrl, ...options });
   // A listener the test adds through CDP (not an inline script of the page, so the page's CSP does not apply to it):
   // it records what the browser reports when the policy blocks something.
   await context.addInitScript(() => {

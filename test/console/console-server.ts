@@ -45,6 +45,8 @@ export interface ConsoleServerOptions {
   webhook?: boolean;
   /** The responder acts on the test API server (runs quarantine, scale and undo for real). */
   kube?: boolean;
+  /** More settings of the process (BULWARK_* variables), e.g. a short `ingest.stopped_after`. */
+  env?: Record<string, string>;
 }
 
 export const RESPONDER_NAME = 'responder-rita';
@@ -54,7 +56,7 @@ export const READER_NAME = 'reader-rene';
 export async function startConsoleServer(options: ConsoleServerOptions = {}): Promise<ConsoleServer> {
   const dir = mkdtempSync(join(tmpdir(), 'bwk-console-'));
   const config: string[] = [];
-  const env: Record<string, string> = {};
+  const env: Record<string, string> = { ...options.env };
   if (options.webhook) {
     const tokens = new SqliteTokenStore({ path: join(dir, 'bulwark.db') });
     await tokens.init();

@@ -29,7 +29,8 @@ export const ui = {
   signInButton: (page: Page) => page.getByRole('button', { name: 'Sign in', exact: true }),
   signOutButton: (page: Page) => page.getByRole('button', { name: 'Sign out', exact: true }),
   whoami: (page: Page) => page.getByTestId('whoami'),
-  nav: (page: Page, name: 'Alerts' | 'Incidents' | 'Explore' | 'Runs' | 'Sources') => page.getByRole('link', { name, exact: true }),
+  // In the header's navigation: an item page's breadcrumbs link back to its list under the same name.
+  nav: (page: Page, name: 'Alerts' | 'Incidents' | 'Explore' | 'Runs' | 'Sources') => page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name, exact: true }),
 
   alertsGrid: (page: Page) => page.getByRole('grid', { name: 'Alerts' }),
   alertRows: (page: Page) => page.getByTestId('alert-row'),

@@ -2,12 +2,13 @@
  * The shell: resumes the session (GET /v1/session) or shows sign-in, then the header and the page the path names.
  * Pages: alerts, incidents, explore, runs, sources (see router.ts for the URL layout).
  */
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { setUnauthorizedHandler } from './api.js';
 import { Header } from './components/header.js';
 import { Toasts } from './components/toasts.js';
 import { matchRoute, navigate, useLocation } from './router.js';
 import { hasScope, resumeSession, SessionContext, type Session } from './session.js';
+import { pageTitle } from './lib/page-title.js';
 import { AlertDetailPage } from './pages/alert-detail.js';
 import { AlertsPage } from './pages/alerts.js';
 import { ExplorePage } from './pages/explore.js';
@@ -47,11 +48,25 @@ export function App() {
     }
   }, [checked, session, location.path]);
 
+  // A new page (not a filter of the same one) is announced as one: the document's title names it (WCAG 2.4.2), and
+  // the focus moves to its content, where a keyboard or screen-reader user goes on from — not back to the top of the
+  // page, nor lost on the element the old page removed (2.4.3).
+  const firstPage = useRef(true);
+  useEffect(() => {
+    document.title = pageTitle(location.path);
+    if (!checked) return;
+    if (firstPage.current) {
+      firstPage.current = false;
+      return;
+    }
+    document.getElementById('main')?.focus({ preventScroll: true });
+  }, [checked, location.path]);
+
   if (!checked) return <p class="loading">Loading…</p>;
   return (
     <SessionContext.Provider value={context}>
       {session ? <Header onSignedOut={() => setSession(null)} path={location.path} /> : null}
-      <main id="main" class="page">
+      <main id="main" class="page" tabIndex={-1}>
         {session ? <Page path={location.path} search={location.search} /> : <SignInPage onSignedIn={setSession} />}
       </main>
       <Toasts />

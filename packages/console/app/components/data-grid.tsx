@@ -38,6 +38,27 @@ export interface DataGridProps<T> {
   onEndReached?: () => void;
   empty?: string;
   class?: string;
+  /**
+   * A name under which the row last opened is remembered for the tab's session (sessionStorage): coming back to the
+   * list, by the browser's Back or a link, puts the reader on that row again instead of the top.
+   */
+  rememberAs?: string;
+}
+
+const REMEMBER_PREFIX = 'bulwark.grid.';
+function remembered(name: string | undefined): string | null {
+  try {
+    return name ? sessionStorage.getItem(REMEMBER_PREFIX + name) : null;
+  } catch {
+    return null;
+  }
+}
+function remember(name: string | undefined, key: string): void {
+  try {
+    if (name) sessionStorage.setItem(REMEMBER_PREFIX + name, key);
+  } catch {
+    // storage refused (private mode): the list starts at the top
+  }
 }
 
 const SELECT_TRACK = '2.25rem';
@@ -51,6 +72,12 @@ export function DataGrid<T>(props: DataGridProps<T>) {
   const anchorKey = useRef<string | null>(null);
   const activeKey = useRef<string | null>(null);
   const idBase = useRef(`grid-${Math.random().toString(36).slice(2, 8)}`);
+  /** Whether the remembered row was looked for in the first rows that arrived (once: later refreshes keep the place). */
+  const restored = useRef(!props.rememberAs);
+  const open = (row: T) => {
+    remember(props.rememberAs, rowKey(row));
+    props.onOpen?.(row);
+  };
 
   const options = {
     count: rows.length,
@@ -75,6 +102,14 @@ export function DataGrid<T>(props: DataGridProps<T>) {
   // Keep the reader's place: the row that was first in view stays first in view, and the active row stays active,
   // when a refresh adds rows above them (newest first).
   useLayoutEffect(() => {
+    if (!restored.current && rows.length) {
+      restored.current = true;
+      const index = rows.findIndex((r) => rowKey(r) === remembered(props.rememberAs));
+      if (index >= 0) {
+        setActive(index);
+        virtualizer.scrollToIndex(index, { align: 'auto' });
+      }
+    }
     const el = scrollRef.current;
     const key = anchorKey.current;
     if (el && key !== null && el.scrollTop > 0) {
@@ -130,7 +165,7 @@ export function DataGrid<T>(props: DataGridProps<T>) {
         move(rows.length - 1);
         break;
       case 'Enter':
-        if (row && props.onOpen) props.onOpen(row);
+        if (row && props.onOpen) open(row);
         break;
       case ' ':
         if (row && props.selection) props.selection.toggle(rowKey(row), row);
@@ -143,6 +178,8 @@ export function DataGrid<T>(props: DataGridProps<T>) {
 
   const keys = props.selection ? rows.map(rowKey) : [];
   const allSelected = props.selection ? keys.length > 0 && keys.every((k) => props.selection!.selected.has(k)) : false;
+  // Only a row in the DOM can be the active descendant: one scrolled out of the window (and out of the overscan) is
+  // not rendered, and an id that names nothing is invalid ARIA.
   const activeRow = rows[active];
   return (
     <div
@@ -152,7 +189,7 @@ export function DataGrid<T>(props: DataGridProps<T>) {
       aria-rowcount={rows.length + 1}
       aria-multiselectable={props.selection ? true : undefined}
       tabIndex={0}
-      aria-activedescendant={activeRow ? `${idBase.current}-${active}` : undefined}
+      aria-activedescendant={activeRow && items.some((i) => i.index === active) ? `${idBase.current}-${active}` : undefined}
       onKeyDown={onKeyDown}
     >
       <div class="grid-row grid-head" role="row" aria-rowindex={1} style={{ gridTemplateColumns: tracks }}>
@@ -189,7 +226,7 @@ export function DataGrid<T>(props: DataGridProps<T>) {
                 class={`grid-row${item.index === active ? ' active' : ''}${selected ? ' selected' : ''}`}
                 style={{ gridTemplateColumns: tracks, transform: `translateY(${item.start}px)`, height: `${rowHeight}px` }}
                 onClick={() => setActive(item.index)}
-                onDblClick={() => props.onOpen?.(row)}
+                onDblClick={() => props.onOpen && open(row)}
                 {...(props.rowAttrs?.(row) ?? {})}
               >
                 {props.selection ? (

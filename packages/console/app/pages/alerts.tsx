@@ -151,6 +151,7 @@ export function AlertsPage({ search }: { search: string }) {
       </p>
       <DataGrid
         label="Alerts"
+        rememberAs="alerts"
         class="tall"
         rows={rows}
         columns={columns}

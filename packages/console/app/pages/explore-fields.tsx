@@ -75,8 +75,10 @@ function FieldEntry({ field, q, from, to, columns, onFilter, onToggleColumn }: P
           {field.name}
         </button>
         <span class="muted">{field.type}</span>
-        <button type="button" class="ghost small" aria-pressed={isColumn} aria-label={`${isColumn ? 'Remove' : 'Add'} column ${field.name}`} onClick={() => onToggleColumn(field.name)}>
-          {isColumn ? '−col' : '+col'}
+        {/* A toggle named by what it shows ("column <field>", pressed while the column is shown) whose visible text
+            is the start of that name, as speech-input users say what they see (WCAG 2.5.3). */}
+        <button type="button" class="ghost small" aria-pressed={isColumn} title={`${isColumn ? 'Remove' : 'Add'} column ${field.name}`} onClick={() => onToggleColumn(field.name)}>
+          <span aria-hidden="true">{isColumn ? '−' : '+'}</span>col<span class="sr-only">umn {field.name}</span>
         </button>
       </div>
       {field.top.length || top ? (

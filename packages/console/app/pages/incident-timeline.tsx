@@ -62,10 +62,14 @@ function linksOf(item: TimelineItem): Opened['links'] {
   return links;
 }
 
-/** A marker's width with some air (pixels), the rows a lane grows to, and the height of one row (rem). */
-const MARKER_GAP_PX = 18;
+/**
+ * A marker's width with some air, the rows a lane grows to, the height of one row and the first row's top (pixels).
+ * A marker is a 24 px target (WCAG 2.5.8), so neighbours are at least that far apart in both directions.
+ */
+const MARKER_GAP_PX = 26;
 const MAX_ROWS = 6;
-const ROW_REM = 1.15;
+const ROW_PX = 26;
+const TOP_PX = 4;
 
 /** The pixel width and left edge of the lanes' track: the timeline body without the lane titles' column. */
 function trackOf(el: HTMLElement): { left: number; width: number } {
@@ -195,7 +199,7 @@ export function IncidentTimeline({ timeline }: { timeline: Timeline }) {
             MARKER_GAP_PX,
             MAX_ROWS,
           );
-          const height = `${Math.max(2.2, 1 + (Math.max(0, ...rows) + 1) * ROW_REM)}rem`;
+          const height = `${2 * TOP_PX + (Math.max(0, ...rows) + 1) * ROW_PX}px`;
           return (
             <section key={lane.id} class="lane" style={{ height }} data-testid={`lane-${lane.id}`} aria-label={`${lane.title}: ${lane.items.length} items`}>
               <h3 class="lane-title">
@@ -203,7 +207,7 @@ export function IncidentTimeline({ timeline }: { timeline: Timeline }) {
               </h3>
               <ol class="lane-track">
                 {visible.map((item, i) => (
-                  <li key={`${item.at}-${item.ref}-${i}`} class="lane-slot" style={{ left: `${left[i]! * 100}%`, top: `${0.55 + rows[i]! * ROW_REM}rem` }}>
+                  <li key={`${item.at}-${item.ref}-${i}`} class="lane-slot" style={{ left: `${left[i]! * 100}%`, top: `${TOP_PX + rows[i]! * ROW_PX}px` }}>
                     <button
                       type="button"
                       class={`tl-item kind-${item.kind}${item.severity ? ` sev-${item.severity}` : ''}`}
