@@ -10,11 +10,13 @@ export function listeningPort(child: ChildProcess, timeoutMs = 30_000): Promise<
     const timer = setTimeout(() => reject(new Error(`no listening line within ${timeoutMs} ms; output:\n${output}`)), timeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      // A JSON line (`"port":8080`) or pino-pretty's (`    port: 8080`) under `log.format: pretty`.
-      const m = /"port":(\d+)|^\s+port: (\d+)$/m.exec(output);
+      // The start's own message (run.ts), in a JSON line or pino-pretty's: never any `port` field, because the
+      // fatal line of a failed bind carries the error's `"port":N` too — taken for a listening process, the
+      // caller would not retry a busy port (startBulwark's `retryBusyPortMs`) and talk to a process about to exit.
+      const m = /listening on :(\d+)/.exec(output);
       if (m) {
         clearTimeout(timer);
-        resolve({ port: Number(m[1] ?? m[2]), output });
+        resolve({ port: Number(m[1]), output });
       }
     };
     child.stdout?.on('data', onData);
