@@ -30,10 +30,12 @@ test('the built page loads only hashed files under /console/assets/ and has no i
   }
   assert.doesNotMatch(html, /<style\b/);
   assert.doesNotMatch(html, /\sstyle=/);
-  for (const [, href] of html.matchAll(/<link\b[^>]*href="([^"]+)"/g)) assert.match(href!, /^\/console\/assets\/[\w.-]+\.css$/);
+  // Stylesheets and the icon (a file, so browsers stop asking for /favicon.ico, which is not the console's).
+  for (const [, href] of html.matchAll(/<link\b[^>]*href="([^"]+)"/g)) assert.match(href!, /^\/console\/assets\/[\w.-]+\.(css|svg)$/);
+  assert.match(html, /<link rel="icon" type="image\/svg\+xml" href="\/console\/assets\/favicon-[\w-]{8}\.svg"/);
   const assets = readdirSync(join(CONSOLE_BUNDLE_DIR, 'assets'));
-  assert.ok(assets.every((a) => /-[\w-]{8}\.(js|css)$/.test(a)), `unhashed asset in ${assets.join(', ')}`);
-  for (const asset of assets) assert.doesNotMatch(readFileSync(join(CONSOLE_BUNDLE_DIR, 'assets', asset), 'utf8'), /https?:\/\/(fonts|cdn)\./);
+  assert.ok(assets.every((a) => /-[\w-]{8}\.(js|css|svg)$/.test(a)), `unhashed asset in ${assets.join(', ')}`);
+  for (const asset of assets.filter((a) => !a.endsWith('.svg'))) assert.doesNotMatch(readFileSync(join(CONSOLE_BUNDLE_DIR, 'assets', asset), 'utf8'), /https?:\/\/(fonts|cdn)\./);
 });
 
 test('the app sources never write HTML or a style attribute as a string', () => {
