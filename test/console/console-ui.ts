@@ -6,23 +6,11 @@
 import assert from 'node:assert/strict';
 import type { Locator, Page } from 'playwright-core';
 import type { ConsoleTab, PageWindow } from './browser.js';
+import { until } from '../support/until.js';
 
-/** Polls `probe` until it returns a truthy value (a throw counts as "not yet"), or fails naming what was awaited. */
-export async function eventually<T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 15_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-      last = value;
-    } catch (err) {
-      last = err;
-    }
-    assert.ok(Date.now() < deadline, `${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+/** Polls `probe` until it returns a truthy value (test/support/until.ts), on the console's shorter default clock. */
+export const eventually = <T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 15_000, everyMs = 200): Promise<T> =>
+  until(what, probe, ms, everyMs);
 
 export const ui = {
   tokenInput: (page: Page) => page.getByLabel('Token', { exact: true }),

@@ -24,19 +24,10 @@ import { serviceScript } from '../support/npm-script.js';
 import { startRecordingServer, type RecordingServer } from '../support/recording-server.js';
 import { OPENSEARCH } from '../support/search-engines.js';
 import { until } from '../support/until.js';
+import { APPROVED_CALL } from '../support/playbooks.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-const PLAYBOOK = `name: call-out
-description: one outgoing call, approved by a person
-inputs:
-  base: { type: string }
-steps:
-  - id: call
-    action: http.request
-    with: { method: POST, url: '{{ inputs.base }}/hook', body: { ok: true } }
-    approval: { approvers: [approve] }
-`;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -101,7 +92,7 @@ describe('the console in scale mode: the runs API through the api', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bwk-console-scale-'));
     mkdirSync(join(dir, 'playbooks'));
-    writeFileSync(join(dir, 'playbooks', 'call-out.yml'), PLAYBOOK);
+    writeFileSync(join(dir, 'playbooks', 'call-out.yml'), APPROVED_CALL);
     writeFileSync(
       join(dir, 'responder.yml'),
       ['responder:', `  playbooks_dir: '${join(dir, 'playbooks')}'`, "  http: { allow_hosts: ['127.0.0.1'], allow_cidrs: ['127.0.0.0/8'] }", ''].join('\n'),

@@ -19,17 +19,8 @@ import { startRecordingServer, type RecordingServer } from '../support/recording
 import { createCa, writePem } from '../support/tls-certs.js';
 import { tlsRequest } from '../support/tls-client.js';
 import { until } from '../support/until.js';
+import { APPROVED_CALL } from '../support/playbooks.js';
 
-const PLAYBOOK = `name: call-out
-description: one outgoing call, approved by a person
-inputs:
-  base: { type: string }
-steps:
-  - id: call
-    action: http.request
-    with: { method: POST, url: '{{ inputs.base }}/hook', body: { ok: true } }
-    approval: { approvers: [approve] }
-`;
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 
 interface Session {
@@ -46,7 +37,7 @@ describe('console sessions on npm start', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bwk-console-e2e-'));
     mkdirSync(join(dir, 'playbooks'));
-    writeFileSync(join(dir, 'playbooks', 'call-out.yml'), PLAYBOOK);
+    writeFileSync(join(dir, 'playbooks', 'call-out.yml'), APPROVED_CALL);
     hook = await startRecordingServer();
     p = await startBulwark({
       configYaml: [

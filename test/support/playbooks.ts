@@ -21,3 +21,18 @@ steps:
     action: http.request
     with: { method: POST, url: '{{ inputs.base }}/last', body: { n: 3 } }
 `;
+
+/**
+ * One outgoing call to a receiver (`inputs.base`), waiting for a person with `approve`: what separation-of-duties
+ * tests start as one person and decide as another. Needs `responder.http` to allow 127.0.0.1.
+ */
+export const APPROVED_CALL = `name: call-out
+description: one outgoing call, approved by a person
+inputs:
+  base: { type: string }
+steps:
+  - id: call
+    action: http.request
+    with: { method: POST, url: '{{ inputs.base }}/hook', body: { ok: true } }
+    approval: { approvers: [approve] }
+`;
