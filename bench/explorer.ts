@@ -16,7 +16,7 @@ import { pino } from 'pino';
 import { loadConfig } from '@bulwark/config';
 import { mintToken } from '@bulwark/http';
 import { apiDeps, caseServiceFrom, openCases, openCore } from '@bulwark/runtime';
-import { SqliteLogStore, eventToRow, type EventRow } from '@bulwark/store';
+import { BlockLogStore, eventToRow, type EventRow } from '@bulwark/store';
 import { buildApp } from '@bulwark/api';
 import { benchArgs, percentile, root } from './lib.js';
 import { explorerEvents } from './explorer-data.js';
@@ -33,7 +33,7 @@ const marker = join(dir, 'complete');
 async function fill(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const store = new SqliteLogStore({ path: join(dir, 'bulwark.db'), synchronous: 'NORMAL' });
+  const store = new BlockLogStore({ path: join(dir, 'bulwark.db'), synchronous: 'NORMAL' });
   await store.init();
   const started = performance.now();
   let batch: EventRow[] = [];

@@ -14,7 +14,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { decodeBulk } from '@bulwark/ingest';
-import { createEngineClient, eventToRow, SearchLogStore, SqliteLogStore, type EventRow } from '@bulwark/store';
+import { createEngineClient, eventToRow, SearchLogStore, BlockLogStore, type EventRow } from '@bulwark/store';
 import { bulkBodies } from './data.js';
 import { listeningPort } from '../test/support/process.js';
 import { benchArgs, median, readServicesEnv, root } from './lib.js';
@@ -93,7 +93,7 @@ interface RawSink {
 
 /** SQLite: the rows inserted with the store's own statements (`appendRows`), same schema: the cost floor. */
 async function sqliteRaw(dir: string): Promise<RawSink> {
-  const store = new SqliteLogStore({ path: join(dir, 'raw.db') });
+  const store = new BlockLogStore({ path: join(dir, 'raw.db') });
   await store.init();
   return {
     async seconds(bodies) {

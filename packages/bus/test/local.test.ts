@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { SqliteLogStore, openDatabase } from '@bulwark/store';
+import { BlockLogStore, openDatabase } from '@bulwark/store';
 import { LocalBus, type Bus } from '../src/index.js';
 import { makeBatches, runBusContract, waitFor, type BusScope } from './bus-contract.js';
 
@@ -18,7 +18,7 @@ let files = 0;
 
 async function localScope(groupCount: number): Promise<BusScope> {
   const path = join(dir, `bus-${++files}.sqlite`);
-  const store = new SqliteLogStore({ path });
+  const store = new BlockLogStore({ path });
   await store.init();
   const opened: Bus[] = [];
   const options = { path, batchSize: 3, pollIntervalMs: 50 };

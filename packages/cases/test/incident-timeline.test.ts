@@ -2,12 +2,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteCaseStore, SqliteLogStore } from '@bulwark/store';
+import { SqliteCaseStore, BlockLogStore } from '@bulwark/store';
 import { runIncidentTimelineSuite } from './incident-timeline-suite.js';
 
 runIncidentTimelineSuite('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'bwk-timeline-'));
-  const logs = new SqliteLogStore({ path: join(dir, 'bulwark.db') });
+  const logs = new BlockLogStore({ path: join(dir, 'bulwark.db') });
   const cases = new SqliteCaseStore({ path: join(dir, 'cases.db') });
   await logs.init();
   await cases.init();

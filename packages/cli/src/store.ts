@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '@bulwark/config';
 import { BulwarkError } from '@bulwark/schema';
-import { SearchLogStore, SqliteLogStore, type LogStore, type SearchEngineOptions } from '@bulwark/store';
+import { SearchLogStore, BlockLogStore, type LogStore, type SearchEngineOptions } from '@bulwark/store';
 
 /** The embedded store file does not exist: the data directory is not set to where the services keep it. */
 export class NoStoreError extends BulwarkError<'BWK_CONFIG_INVALID'> {
@@ -28,7 +28,7 @@ export async function openReadStore(config: Config): Promise<LogStore> {
     if (!existsSync(path)) {
       throw new NoStoreError(path);
     }
-    const store = new SqliteLogStore({ path, synchronous: s.synchronous, writer: 'inline' });
+    const store = new BlockLogStore({ path, synchronous: s.synchronous, writer: 'inline' });
     await store.init();
     return store;
   }

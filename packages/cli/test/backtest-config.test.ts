@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { Event } from '@bulwark/schema';
-import { SqliteLogStore } from '@bulwark/store';
+import { BlockLogStore } from '@bulwark/store';
 import { runCli } from '../src/main.js';
 import { auditEvent, EXEC_RULE, ruleDir, type CliRun } from './helpers.js';
 
@@ -61,7 +61,7 @@ async function backtest(env: Record<string, string>, ...argv: string[]): Promise
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'bulwark-backtest-data-'));
-  const store = new SqliteLogStore({ path: join(dataDir, 'bulwark.db'), writer: 'inline' });
+  const store = new BlockLogStore({ path: join(dataDir, 'bulwark.db'), writer: 'inline' });
   await store.init();
   const events = [
     auditEvent('alice-1', 'exec', '2026-11-29T10:00:00Z', 'alice'),

@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { SqliteLogStore } from '@bulwark/store';
+import { BlockLogStore } from '@bulwark/store';
 import type { Event } from '@bulwark/schema';
 import { runCli } from '../src/main.js';
 import { auditEvent, EXEC_BURST, EXEC_RULE, REPO_ROOT, ruleDir, type CliRun } from './helpers.js';
@@ -24,7 +24,7 @@ const RANGE = ['--from', '2026-11-29T09:00:00Z', '--to', '2026-11-29T12:00:00Z']
 /** A data dir whose store holds: alice execs at 10:00, 10:03, 10:09 (stored last first), a bob exec, a log read. */
 async function dataDir(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'bulwark-backtest-'));
-  const store = new SqliteLogStore({ path: join(dir, 'bulwark.db'), writer: 'inline' });
+  const store = new BlockLogStore({ path: join(dir, 'bulwark.db'), writer: 'inline' });
   await store.init();
   const events = [
     auditEvent('a3', 'exec', '2026-11-29T10:09:00Z'),

@@ -8,7 +8,7 @@ import {
   SearchCaseStore,
   SearchLogStore,
   SqliteCaseStore,
-  SqliteLogStore,
+  BlockLogStore,
   SqliteTokenStore,
   CaseTokenStore,
   type CaseStore,
@@ -37,7 +37,7 @@ export async function openLogStore(
   notice?: (line: string, details: Record<string, unknown>) => void,
 ): Promise<LogStore> {
   if (config.store.type === 'sqlite') {
-    const store = new SqliteLogStore({
+    const store = new BlockLogStore({
       path: join(config.data_dir, 'bulwark.db'),
       synchronous: config.store.synchronous,
       writer: config.store.writer,

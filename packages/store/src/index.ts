@@ -1,5 +1,6 @@
 /**
- * @bulwark/store: the LogStore and TokenStore ports, the search language, and the embedded SQLite adapters.
+ * @bulwark/store: the LogStore and TokenStore ports, the search language, and the embedded adapters (column blocks
+ * with a SQLite catalog; SQLite for cases and tokens).
  * Services import the ports and `parseQuery`; only start-up wiring picks an adapter.
  */
 export * from './port.js';
@@ -7,7 +8,9 @@ export type { QueryNode } from './query/ast.js';
 export { parseQuery, MAX_QUERY_DEPTH } from './query/parse.js';
 export { splitFieldPath } from './query/scanner.js';
 export { parseTimestamp } from './query/time.js';
-export { SqliteLogStore, type SqliteLogStoreOptions } from './sqlite/log-store.js';
+export { BlockLogStore, type BlockLogStoreOptions } from './blocks/log-store.js';
+export type { RetentionLimits, RetentionPass } from './blocks/retention.js';
+export { BlockOutbox, type OutboxRow } from './blocks/outbox.js';
 export { MAX_PAGE_SIZE, checkSearchRequest } from './paging-request.js';
 export { MAX_BUCKETS, planHistogram, zeroFilled, type HistogramPlan } from './histogram.js';
 export { SqliteTokenStore, type SqliteTokenStoreOptions } from './sqlite/token-store.js';
@@ -21,7 +24,6 @@ export {
   type SqliteDatabase,
   type SqliteOpenOptions,
 } from './sqlite/schema.js';
-export { queryToSql, type SqlFragment } from './sqlite/translate.js';
 export {
   CASE_COLLECTIONS,
   MAX_CASE_PAGE_SIZE,

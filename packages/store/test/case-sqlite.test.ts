@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CASE_SCHEMA_VERSION, SCHEMA_VERSION, SqliteCaseStore, SqliteLogStore, openDatabase, schemaVersion } from '../src/index.js';
+import { CASE_SCHEMA_VERSION, SCHEMA_VERSION, SqliteCaseStore, BlockLogStore, openDatabase, schemaVersion } from '../src/index.js';
 import { runCaseStoreContract } from './contract/casestore-contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bulwark-cases-'));
@@ -19,7 +19,7 @@ runCaseStoreContract('sqlite (file)', async (scope) => new SqliteCaseStore({ pat
 describe('SqliteCaseStore specifics', () => {
   it('shares a file and a connection with the LogStore without touching its user_version', async () => {
     const path = join(dir, 'shared.sqlite');
-    const logs = new SqliteLogStore({ path });
+    const logs = new BlockLogStore({ path });
     await logs.init();
     const cases = new SqliteCaseStore({ db: logs.database });
     await cases.init();
@@ -31,7 +31,7 @@ describe('SqliteCaseStore specifics', () => {
     await cases.close();
     assert.ok(logs.database.open, 'closing the case store leaves a shared connection open');
     await logs.close();
-    const reopened = new SqliteLogStore({ path });
+    const reopened = new BlockLogStore({ path });
     await reopened.init();
     assert.equal(schemaVersion(reopened.database), SCHEMA_VERSION);
     await reopened.close();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
   SCHEMA_VERSION,
-  SqliteLogStore,
+  BlockLogStore,
   eventToRow,
   migrate,
   openDatabase,
@@ -25,17 +25,17 @@ let n = 0;
 const dbPath = () => join(dir, `store-${++n}.sqlite`);
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-runLogStoreContract('sqlite (file)', async () => new SqliteLogStore({ path: dbPath() }));
-runLogStoreContract('sqlite (file, writer thread)', async () => new SqliteLogStore({ path: dbPath(), writer: 'thread' }));
+runLogStoreContract('sqlite (file)', async () => new BlockLogStore({ path: dbPath() }));
+runLogStoreContract('sqlite (file, writer thread)', async () => new BlockLogStore({ path: dbPath(), writer: 'thread' }));
 
-describe('SqliteLogStore specifics', () => {
+describe('BlockLogStore specifics', () => {
   it('keeps data across a reopen of the file', async () => {
     const path = dbPath();
-    const first = new SqliteLogStore({ path });
+    const first = new BlockLogStore({ path });
     await first.init();
     await first.append(FIXTURE);
     await first.close();
-    const second = new SqliteLogStore({ path, synchronous: 'NORMAL' });
+    const second = new BlockLogStore({ path, synchronous: 'NORMAL' });
     await second.init();
     assert.deepEqual(await second.get('e4'), FIXTURE[3]);
     const hits = await searchAll(second, { query: parseQuery('kubernetes.namespace:prod Shell'), size: 10 });
@@ -45,11 +45,11 @@ describe('SqliteLogStore specifics', () => {
   });
 
   it('creates the directory of a new database file, and reports an unusable path as BWK_STORE_UNAVAILABLE', async () => {
-    const store = new SqliteLogStore({ path: join(dir, 'nested', 'deeper', 'events.sqlite') });
+    const store = new BlockLogStore({ path: join(dir, 'nested', 'deeper', 'events.sqlite') });
     await store.init();
     assert.equal(await store.ping(), true);
     await store.close();
-    await assert.rejects(new SqliteLogStore({ path: join(dir, 'nested') }).init(), { code: 'BWK_STORE_UNAVAILABLE' });
+    await assert.rejects(new BlockLogStore({ path: join(dir, 'nested') }).init(), { code: 'BWK_STORE_UNAVAILABLE' });
   });
 
   it('migrates a new file to the current version, and again is a no-op', async () => {
@@ -67,16 +67,16 @@ describe('SqliteLogStore specifics', () => {
 
   it('init is idempotent and refuses a file from a newer version', async () => {
     const path = dbPath();
-    const store = new SqliteLogStore({ path });
+    const store = new BlockLogStore({ path });
     await store.init();
     await store.init();
     store.database.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     await store.close();
-    await assert.rejects(new SqliteLogStore({ path }).init(), { code: 'BWK_STORE_UNAVAILABLE' });
+    await assert.rejects(new BlockLogStore({ path }).init(), { code: 'BWK_STORE_UNAVAILABLE' });
   });
 
   it('fails with BWK_STORE_UNAVAILABLE when closed, and ping says false', async () => {
-    const store = new SqliteLogStore({ path: ':memory:' });
+    const store = new BlockLogStore({ path: ':memory:' });
     await assert.rejects(store.get('x'), { code: 'BWK_STORE_UNAVAILABLE' });
     await store.init();
     assert.equal(await store.ping(), true);
@@ -87,7 +87,7 @@ describe('SqliteLogStore specifics', () => {
   });
 
   it('rejects a batch with an event lacking event.id or a valid @timestamp, storing nothing', async () => {
-    const store = new SqliteLogStore({ path: ':memory:' });
+    const store = new BlockLogStore({ path: ':memory:' });
     await store.init();
     const broken = { ...FIXTURE[1]!, '@timestamp': 'yesterday' };
     await assert.rejects(store.append([FIXTURE[0]!, broken]), {
@@ -101,7 +101,7 @@ describe('SqliteLogStore specifics', () => {
   });
 
   it('appendRows stores prebuilt rows exactly like append (the benchmark baseline)', async () => {
-    const store = new SqliteLogStore({ path: ':memory:' });
+    const store = new BlockLogStore({ path: ':memory:' });
     await store.init();
     const rows = FIXTURE.map((e, i) => eventToRow(e, i));
     assert.equal(store.appendRows(rows).created, FIXTURE.length);
@@ -113,7 +113,7 @@ describe('SqliteLogStore specifics', () => {
   });
 
   it('reports a bad @timestamp bound in a hand-built query as BWK_BAD_PARAM naming the value', async () => {
-    const store = new SqliteLogStore({ path: ':memory:' });
+    const store = new BlockLogStore({ path: ':memory:' });
     await store.init();
     await assert.rejects(store.search({ query: { type: 'range', field: '@timestamp', gte: 'soon' }, size: 1 }), {
       code: 'BWK_BAD_PARAM',
@@ -124,7 +124,7 @@ describe('SqliteLogStore specifics', () => {
   });
 
   it('refuses a cursor from a different query or sort', async () => {
-    const store = new SqliteLogStore({ path: ':memory:' });
+    const store = new BlockLogStore({ path: ':memory:' });
     await store.init();
     await store.append(FIXTURE);
     const page = await store.search({ query: parseQuery(''), size: 2 });
@@ -138,7 +138,7 @@ describe('SqliteLogStore specifics', () => {
 
   it('writer thread: commits every queued append before close, and refuses :memory:', async () => {
     const path = dbPath();
-    const store = new SqliteLogStore({ path, writer: 'thread' });
+    const store = new BlockLogStore({ path, writer: 'thread' });
     await store.init();
     const batches = Array.from({ length: 20 }, (_, b) => pagingEvents(25, `b${String(b).padStart(2, '0')}-`));
     const pending = batches.map((batch) => store.append(batch));
@@ -148,15 +148,15 @@ describe('SqliteLogStore specifics', () => {
     assert.equal(results.reduce((sum, r) => sum + r.created, 0), 500);
     assert.equal((await again).duplicates, 25);
     await assert.rejects(store.append(batches[0]!), { code: 'BWK_STORE_UNAVAILABLE' });
-    const reopened = new SqliteLogStore({ path });
+    const reopened = new BlockLogStore({ path });
     await reopened.init();
     assert.equal((await reopened.histogram({ query: parseQuery(''), from: new Date(T0), to: new Date(T0 + 60_000), intervalMs: 60_000 })).total, 500);
     await reopened.close();
-    await assert.rejects(new SqliteLogStore({ path: ':memory:', writer: 'thread' }).init(), { code: 'BWK_CONFIG_INVALID' });
+    await assert.rejects(new BlockLogStore({ path: ':memory:', writer: 'thread' }).init(), { code: 'BWK_CONFIG_INVALID' });
   });
 
   it('accepts epoch milliseconds as @timestamp bounds', async () => {
-    const store = new SqliteLogStore({ path: ':memory:' });
+    const store = new BlockLogStore({ path: ':memory:' });
     await store.init();
     await store.append(FIXTURE);
     const hits = await searchAll(store, { query: parseQuery(`@timestamp>=${T0 + 4000}`), size: 10, sort: 'asc' });
@@ -182,7 +182,7 @@ describe('indexed entity fields (event_keys)', () => {
     'NOT user.name:alice': ['boolean', 'nested-array', 'none', 'number'],
     'user.name:ali*': ['array', 'text'],
   };
-  const check = async (store: SqliteLogStore, how: string) => {
+  const check = async (store: BlockLogStore, how: string) => {
     for (const [q, ids] of Object.entries(expected)) {
       const hits = await searchAll(store, { query: parseQuery(q), size: 100 });
       assert.deepEqual(hits.map((e) => e.event.id).sort(), ids, `${how}: ${q}`);
@@ -191,7 +191,7 @@ describe('indexed entity fields (event_keys)', () => {
 
   it('match exactly as the document does, whether keys came with the row, from the document, or from the migration', async () => {
     const path = dbPath();
-    const store = new SqliteLogStore({ path });
+    const store = new BlockLogStore({ path });
     await store.init();
     await store.append(events.slice(0, 3) as never);
     await store.appendSerialized(events.slice(3).map((e, i) => ({ ...eventToRow(e as never, i), keys: undefined })));
@@ -200,7 +200,7 @@ describe('indexed entity fields (event_keys)', () => {
     store.database.exec('DROP TABLE event_keys');
     store.database.pragma('user_version = 4');
     await store.close();
-    const reopened = new SqliteLogStore({ path });
+    const reopened = new BlockLogStore({ path });
     await reopened.init();
     assert.equal(reopened.database.prepare('SELECT count(*) FROM event_keys').pluck().get(), 5);
     await check(reopened, 'migrated');

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CaseTokenStore, SqliteCaseStore, SqliteLogStore, SqliteTokenStore } from '../src/index.js';
+import { CaseTokenStore, SqliteCaseStore, BlockLogStore, SqliteTokenStore } from '../src/index.js';
 import { runTokenStoreContract, token } from './contract/tokenstore-contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bulwark-tokens-'));
@@ -30,7 +30,7 @@ describe('SqliteTokenStore', () => {
   });
 
   it('shares the log store connection and leaves it open on close', async () => {
-    const logs = new SqliteLogStore({ path: join(dir, 'e.sqlite') });
+    const logs = new BlockLogStore({ path: join(dir, 'e.sqlite') });
     await logs.init();
     const tokens = new SqliteTokenStore({ db: logs.database });
     await tokens.init();

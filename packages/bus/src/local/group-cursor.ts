@@ -1,15 +1,15 @@
 /**
  * One consumer group's position in the embedded store: the outbox cursor behind `LocalBus`.
  *
- * The collector's store append is the publication: every event already has a monotonic `events.seq` (the rowid, see
- * the store's schema.ts), so the group only needs to remember the highest seq it has fully handled. That number lives
+ * The collector's store append is the publication: every event already has a monotonic arrival number (`seq`, see the
+ * store's blocks/outbox.ts), so the group only needs to remember the highest seq it has fully handled. That number lives
  * in `bus_offsets(group, seq)` in the same SQLite file, so it is exactly as durable as the events themselves.
  *
  * Batches are contiguous seq ranges `(after, to]` handed out in order. Several in-process subscribers may hold
  * ranges at once and finish them in any order; the committed cursor only moves over a gap-free prefix of finished
  * ranges, so a crash can redeliver work that finished out of order but never skips work that did not finish.
  */
-import type { SqliteDatabase } from '@bulwark/store';
+import { BlockOutbox, type OutboxRow, type SqliteDatabase } from '@bulwark/store';
 import type { BusBatch } from '../port.js';
 import { retryDelayMs } from '../port.js';
 
@@ -24,15 +24,6 @@ export interface Lease {
   notBefore: number;
 }
 
-/** The row shape read from `events` for delivery. */
-interface EventRowOut {
-  seq: number;
-  id: string;
-  ts: number;
-  dataset: string | null;
-  doc: string;
-}
-
 /** The bus's own table; created on demand, never touched by the store's migrations. */
 export const BUS_OFFSETS_DDL = 'CREATE TABLE IF NOT EXISTS bus_offsets ("group" TEXT PRIMARY KEY, seq INTEGER NOT NULL) STRICT';
 
@@ -45,9 +36,7 @@ export class GroupCursor {
   private readonly leases: Lease[] = [];
   /** Failed leases waiting to be offered again, oldest first. */
   private readonly retries: Lease[] = [];
-  private readonly readAfter;
-  private readonly readRange;
-  private readonly maxSeq;
+  private readonly outbox: BlockOutbox;
   private readonly saveOffset;
 
   constructor(
@@ -55,13 +44,7 @@ export class GroupCursor {
     readonly group: string,
     private readonly batchSize: number,
   ) {
-    this.readAfter = db.prepare<[number, number], EventRowOut>(
-      'SELECT seq, id, ts, dataset, doc FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
-    );
-    this.readRange = db.prepare<[number, number], EventRowOut>(
-      'SELECT seq, id, ts, dataset, doc FROM events WHERE seq > ? AND seq <= ? ORDER BY seq',
-    );
-    this.maxSeq = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM events');
+    this.outbox = new BlockOutbox(db);
     this.saveOffset = db.prepare<[string, number]>(
       'INSERT INTO bus_offsets ("group", seq) VALUES (?, ?) ON CONFLICT ("group") DO UPDATE SET seq = excluded.seq',
     );
@@ -88,18 +71,22 @@ export class GroupCursor {
     const retry = this.retries[0];
     if (retry && retry.notBefore <= now) {
       this.retries.shift();
-      const rows = this.readRange.all(retry.after, retry.to);
+      const rows = this.outbox.readRange(retry.after, retry.to);
       return { lease: retry, batch: toBatch(rows, retry), publishedAtMs: receivedMsOf(rows[0]) };
     }
-    const rows = this.readAfter.all(this.dispatched, this.batchSize);
-    if (rows.length === 0) {
-      this.rewindIfEmptied();
-      return null;
+    for (;;) {
+      const read = this.outbox.read(this.dispatched, this.batchSize);
+      if (!read) return null;
+      const lease: Lease = { after: this.dispatched, to: read.to, attempts: 0, done: false, notBefore: 0 };
+      this.dispatched = lease.to;
+      this.leases.push(lease);
+      // A range retention emptied: nothing to deliver, but the cursor passes it.
+      if (read.rows.length === 0) {
+        this.ack(lease);
+        continue;
+      }
+      return { lease, batch: toBatch(read.rows, lease), publishedAtMs: receivedMsOf(read.rows[0]) };
     }
-    const lease: Lease = { after: this.dispatched, to: rows[rows.length - 1]!.seq, attempts: 0, done: false, notBefore: 0 };
-    this.dispatched = lease.to;
-    this.leases.push(lease);
-    return { lease, batch: toBatch(rows, lease), publishedAtMs: receivedMsOf(rows[0]) };
   }
 
   /** The handler resolved: commit every finished lease at the head of the line, in one write. */
@@ -125,33 +112,13 @@ export class GroupCursor {
     const first = this.retries[0];
     return first ? Math.max(0, first.notBefore - now) : null;
   }
-
-  /**
-   * SQLite gives a new row `max(rowid) + 1`, or 1 in an empty table: if every event was deleted (retention of the
-   * whole store) new events would get seqs at or below our cursor and never be delivered. When nothing is in hand and
-   * the table's highest seq is behind the cursor, every row there is new, so start over from 0.
-   */
-  private rewindIfEmptied(): void {
-    if (this.leases.length > 0 || this.committed === 0) return;
-    const max = this.maxSeq.get()?.seq ?? 0;
-    if (max >= this.committed) return;
-    this.saveOffset.run(this.group, 0);
-    this.committed = 0;
-    this.dispatched = 0;
-  }
 }
 
 /** Rows to the port's batch. The id names the seq range, so a redelivery of the same range carries the same id. */
-function toBatch(rows: readonly EventRowOut[], lease: Lease): BusBatch {
+function toBatch(rows: readonly OutboxRow[], lease: Lease): BusBatch {
   return {
     id: `seq-${lease.after + 1}-${lease.to}`,
-    events: rows.map((row) => ({
-      id: row.id,
-      ts: row.ts,
-      dataset: row.dataset,
-      doc: row.doc,
-      message: messageOf(row.doc),
-    })),
+    events: rows.map((row) => ({ id: row.id, ts: row.ts, dataset: row.dataset, doc: row.doc, message: row.message })),
   };
 }
 
@@ -159,7 +126,7 @@ function toBatch(rows: readonly EventRowOut[], lease: Lease): BusBatch {
  * When the collector stored the batch: its first event's `event.ingested` (the collector stamps it on receipt; the
  * store append is the embedded bus's publication). Null when absent or unreadable.
  */
-function receivedMsOf(row: EventRowOut | undefined): number | null {
+function receivedMsOf(row: OutboxRow | undefined): number | null {
   if (!row) return null;
   try {
     const ingested = (JSON.parse(row.doc) as { event?: { ingested?: unknown } }).event?.ingested;
@@ -168,10 +135,4 @@ function receivedMsOf(row: EventRowOut | undefined): number | null {
   } catch {
     return null;
   }
-}
-
-/** `message` is not a column (the full-text index is contentless), so it is read back from the stored document. */
-function messageOf(doc: string): string | null {
-  const message = (JSON.parse(doc) as { message?: unknown }).message;
-  return typeof message === 'string' && message !== '' ? message : null;
 }

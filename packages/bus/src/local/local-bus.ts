@@ -2,7 +2,7 @@
  * `LocalBus`: the embedded-mode bus (ARCHITECTURE.md, "Two modes": "the bus is in-process and backed by the store
  * itself (an outbox cursor), so a crash loses nothing").
  *
- * Nothing is queued in memory: subscribers read events straight from the store's `events` table after their group's
+ * Nothing is queued in memory: subscribers read events straight from the store's blocks (its outbox) after their group's
  * cursor (see `GroupCursor`), and `publish` only wakes them early. So the collector's "stored, then acknowledged"
  * already means "published", and a crash between the two loses nothing; after a restart each group resumes right
  * after its last acknowledged batch.
@@ -27,7 +27,7 @@ import { BUS_OFFSETS_DDL, GroupCursor } from './group-cursor.js';
 import { Wakeup } from './wakeup.js';
 
 export interface LocalBusOptions {
-  /** The embedded store's SQLite file (the same one `SqliteLogStore` writes). `:memory:` is refused: nothing to share. */
+  /** The embedded store's SQLite file (the same one `BlockLogStore` writes). `:memory:` is refused: nothing to share. */
   path: string;
   /** Most events per delivered batch (default 500). */
   batchSize?: number;
@@ -56,7 +56,7 @@ export class LocalBus implements Bus {
     if (!Number.isSafeInteger(this.batchSize) || this.batchSize < 1) throw new TypeError(`LocalBus batchSize must be a positive integer`);
     this.pollIntervalMs = Math.max(1, options.pollIntervalMs ?? 250);
     this.db = openDatabase({ path: options.path });
-    // The store creates `events` on init; doing it here too (idempotent) lets the bus start first.
+    // The store creates its tables on init; doing it here too (idempotent) lets the bus start first.
     migrate(this.db);
     this.db.exec(BUS_OFFSETS_DDL);
   }

@@ -7,9 +7,8 @@ import { createHash } from 'node:crypto';
 import { BulwarkError, type Event } from '@bulwark/schema';
 import type { SerializedEvent, SortOrder } from '../port.js';
 import { parseTimestamp } from '../query/time.js';
-import { eventKeys } from './indexed-fields.js';
 
-/** One `events` row plus the text for the full-text index: the port's `SerializedEvent`. */
+/** An event serialised for an append: the port's `SerializedEvent`. */
 export type EventRow = SerializedEvent;
 
 /**
@@ -40,7 +39,6 @@ export function eventToRow(event: Event, index: number): EventRow {
     dataset: typeof meta?.dataset === 'string' ? meta.dataset : null,
     doc: JSON.stringify(event),
     message: typeof message === 'string' && message !== '' ? message : null,
-    keys: eventKeys(event),
   };
 }
 

@@ -89,6 +89,50 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT, WITHOUT ROWID;
   ${backfillKeysSql()}
   `,
+  // v6: the block store (blocks/catalog.ts, docs/ARCHITECTURE.md, "The embedded log store"). Events live in column
+  // blocks from here on; `blocks/legacy.ts` moves the rows of `events` into blocks and drops the v1–v5 event tables.
+  `
+  CREATE TABLE blocks (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    stream  TEXT NOT NULL,
+    rows    INTEGER NOT NULL,
+    min_ts  INTEGER NOT NULL,
+    max_ts  INTEGER NOT NULL,
+    min_seq INTEGER NOT NULL,
+    max_seq INTEGER NOT NULL,
+    bytes   INTEGER NOT NULL,
+    schema  TEXT NOT NULL,
+    ts      BLOB NOT NULL,
+    seqs    BLOB NOT NULL
+  ) STRICT;
+  CREATE INDEX blocks_max_ts ON blocks (max_ts);
+  CREATE INDEX blocks_min_ts ON blocks (min_ts);
+  CREATE INDEX blocks_min_seq ON blocks (min_seq);
+  CREATE TABLE block_columns (
+    block INTEGER NOT NULL,
+    col   INTEGER NOT NULL,
+    data  BLOB NOT NULL,
+    PRIMARY KEY (block, col)
+  ) STRICT;
+  CREATE TABLE block_filters (
+    block INTEGER PRIMARY KEY,
+    bits  BLOB NOT NULL
+  ) STRICT;
+  CREATE TABLE block_fields (
+    id   INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+  ) STRICT;
+  CREATE TABLE event_ids (
+    key   INTEGER NOT NULL,
+    block INTEGER NOT NULL,
+    PRIMARY KEY (key, block)
+  ) STRICT, WITHOUT ROWID;
+  CREATE TABLE store_state (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+  ) STRICT;
+  INSERT INTO store_state (name, value) VALUES ('next_seq', coalesce((SELECT max(seq) FROM events), 0) + 1);
+  `,
 ];
 
 /** The schema version this code writes and reads. */

@@ -1,7 +1,7 @@
 /**
  * API tokens in the embedded store's SQLite file (table `tokens`, created by the same migrations as the events).
  * Only the hash of a token's secret is stored; hashing and comparing are the auth layer's job. It takes either a
- * path (its own connection, closed by `close()`) or the connection of a `SqliteLogStore` (`{ db: store.database }`),
+ * path (its own connection, closed by `close()`) or the connection of a `BlockLogStore` (`{ db: store.database }`),
  * so the all-in-one service can keep one connection per file.
  */
 import { BulwarkError, type SourceKind } from '@bulwark/schema';

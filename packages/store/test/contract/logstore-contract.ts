@@ -9,7 +9,7 @@
  * `store.refresh: false` acknowledges once durable and makes events searchable within `store.refresh_interval` (1 s),
  * which this suite does not exercise.
  *
- * Usage: `runLogStoreContract('sqlite', async () => new SqliteLogStore({...}))` in a `*.test.ts` file; the suite calls
+ * Usage: `runLogStoreContract('sqlite', async () => new BlockLogStore({...}))` in a `*.test.ts` file; the suite calls
  * `init()` on each store it makes and `close()` when done.
  */
 import assert from 'node:assert/strict';

@@ -7,7 +7,7 @@
  * returned and is visible: SQLite's `synchronous` decides what survives a power cut (no suite can cut power), and a
  * search engine's `refresh` decides when a write becomes searchable.
  */
-import { CaseTokenStore, SearchCaseStore, SearchLogStore, SqliteCaseStore, SqliteLogStore, SqliteTokenStore } from '../../src/index.js';
+import { CaseTokenStore, SearchCaseStore, SearchLogStore, SqliteCaseStore, BlockLogStore, SqliteTokenStore } from '../../src/index.js';
 
 /** What the runtime opens each adapter with, in the default configuration. */
 export const PRODUCT_SETTINGS = {
@@ -34,7 +34,7 @@ function synchronousOf(options: Record<string, unknown>): string {
 /** What an adapter was configured with, and what the product configures it with. */
 function describeStore(store: object): { ran: string; product: string } {
   const options = optionsOf(store);
-  if (store instanceof SqliteLogStore) {
+  if (store instanceof BlockLogStore) {
     const sync = SYNCHRONOUS[Number(store.database.pragma('synchronous', { simple: true }))] ?? 'unknown';
     return { ran: `synchronous ${sync}, writer ${String(options.writer ?? 'inline')}`, product: PRODUCT_SETTINGS.sqliteLog };
   }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Event, EventProvenance } from '@bulwark/schema';
-import { parseQuery, SqliteLogStore, type LogStore } from '../../src/index.js';
+import { parseQuery, BlockLogStore, type LogStore } from '../../src/index.js';
 import { EngineFixture, requireEngineUrl } from './engine-env.js';
 
 const provenance = (source: EventProvenance['source'], name: string): EventProvenance => ({
@@ -64,7 +64,7 @@ function suite(name: string, open: () => Promise<LogStore>): void {
 const dir = mkdtempSync(join(tmpdir(), 'bwk-prov-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 suite('sqlite', async () => {
-  const store = new SqliteLogStore({ path: join(dir, 'events.sqlite') });
+  const store = new BlockLogStore({ path: join(dir, 'events.sqlite') });
   await store.init();
   after(() => store.close());
   return store;

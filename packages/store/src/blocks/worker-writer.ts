@@ -9,8 +9,8 @@ import type { Worker } from 'node:worker_threads';
 import { startThread } from '@bulwark/threads';
 import { BulwarkError, type ErrorCode } from '@bulwark/schema';
 import type { AppendResult } from '../port.js';
-import type { EventRow } from './rows.js';
-import type { SqliteOpenOptions } from './schema.js';
+import type { EventRow } from '../sqlite/rows.js';
+import type { SqliteOpenOptions } from '../sqlite/schema.js';
 
 export type WriterRequest = { type: 'append'; id: number; rows: readonly EventRow[] } | { type: 'close' };
 export type WriterReply =

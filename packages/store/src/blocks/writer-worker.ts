@@ -1,12 +1,12 @@
 /**
  * Entry point of the writer thread (see `worker-writer.ts`): its own connection to the store file, the same
- * inserter as the in-process path, one batch per message, answered in order.
+ * `BlockWriter` as the in-process path, one batch per message, answered in order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { BulwarkError } from '@bulwark/schema';
-import { createRowInserter } from './insert.js';
-import type { EventRow } from './rows.js';
-import { openDatabase, toStoreError, type SqliteDatabase, type SqliteOpenOptions } from './schema.js';
+import type { EventRow } from '../sqlite/rows.js';
+import { openDatabase, toStoreError, type SqliteDatabase, type SqliteOpenOptions } from '../sqlite/schema.js';
+import { BlockWriter } from './writer.js';
 import type { WriterReply, WriterRequest } from './worker-writer.js';
 
 /** A thrown value as plain data that survives postMessage; BulwarkErrors keep their code and details. */
@@ -21,7 +21,7 @@ if (port) {
   let db: SqliteDatabase | null = null;
   try {
     db = openDatabase(workerData as SqliteOpenOptions);
-    const insert = createRowInserter(db);
+    const writer = new BlockWriter(db);
     port.on('message', (request: WriterRequest) => {
       if (request.type === 'close') {
         db?.close();
@@ -30,7 +30,7 @@ if (port) {
       }
       let reply: WriterReply;
       try {
-        reply = { type: 'done', id: request.id, result: insert(request.rows as EventRow[]) };
+        reply = { type: 'done', id: request.id, result: writer.append(request.rows as EventRow[]) };
       } catch (err) {
         reply = { type: 'failed', id: request.id, error: serialise(err) };
       }

@@ -1,0 +1,102 @@
+/**
+ * Histograms and top values over blocks, from columns: a block the catalog says matches wholly and that lies in one
+ * bucket is counted from its row count alone; otherwise only its time column (and the query's columns) are read.
+ */
+import { floorTo, type HistogramPlan } from '../histogram.js';
+import type { FieldTopValues, TopValue } from '../port.js';
+import { usesFilter, type Compiled } from './compile.js';
+import { verdict } from './evaluate.js';
+import { walk } from './match.js';
+import type { BlockReader } from './reader.js';
+import { matchingRows } from './scan.js';
+
+/** Event counts per bucket start. */
+export function histogramCounts(reader: BlockReader, query: Compiled, plan: HistogramPlan): Map<number, number> {
+  const counts = new Map<number, number>();
+  const add = (bucket: number, n: number) => counts.set(bucket, (counts.get(bucket) ?? 0) + n);
+  const filtered = usesFilter(query);
+  for (const block of reader.blocks(plan.from, plan.to, 'asc')) {
+    const inside = block.min_ts >= plan.from && block.max_ts < plan.to;
+    const bucket = floorTo(block.min_ts, plan.interval);
+    if (inside && bucket === floorTo(block.max_ts, plan.interval) && verdict(query, block, reader.directory(block)) === 'all') {
+      add(bucket, block.rows);
+      continue;
+    }
+    const rows = matchingRows(reader, query, block, filtered);
+    if (!rows) continue;
+    const ts = rows.view.ts();
+    for (let r = 0; r < rows.view.rows; r++) {
+      if (rows.mask && !rows.mask[r]) continue;
+      const t = ts[r]!;
+      if (t >= plan.from && t < plan.to) add(floorTo(t, plan.interval), 1);
+    }
+  }
+  return counts;
+}
+
+/**
+ * Distinct values tracked per field. Beyond it, values not yet seen are no longer counted (those seen keep counting),
+ * so the top of a field with more distinct values than this is approximate, as the engines' terms aggregation is.
+ */
+export const MAX_TRACKED_VALUES = 50_000;
+
+type Counter = { value: string | number | boolean; count: number };
+
+export function topValues(
+  reader: BlockReader,
+  query: Compiled,
+  range: { from: number; to: number },
+  fields: ReadonlyArray<{ field: string; keys: string[] }>,
+  size: number,
+): { total: number; fields: FieldTopValues[] } {
+  const counters = fields.map(() => new Map<string, Counter>());
+  const presentCounts = fields.map(() => 0);
+  let total = 0;
+  const filtered = usesFilter(query);
+  for (const block of reader.blocks(range.from, range.to, 'asc')) {
+    const rows = matchingRows(reader, query, block, filtered);
+    if (!rows) continue;
+    const { view, mask } = rows;
+    const ts = view.ts();
+    const selected: number[] = [];
+    for (let r = 0; r < view.rows; r++) {
+      if ((mask && !mask[r]) || ts[r]! < range.from || ts[r]! >= range.to) continue;
+      selected.push(r);
+    }
+    total += selected.length;
+    if (selected.length === 0) continue;
+    fields.forEach(({ keys }, f) => {
+      const sources = view.sources(keys);
+      if (sources.length === 0) return;
+      const counter = counters[f]!;
+      for (const r of selected) {
+        const seen = new Set<string>();
+        for (const { cells, rest } of sources) {
+          walk(cells[r], rest, 0, (leaf) => {
+            for (const value of Array.isArray(leaf) ? leaf : [leaf]) {
+              if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') continue;
+              const key = `${typeof value === 'string' ? 's' : typeof value === 'number' ? 'n' : 'b'}${String(value)}`;
+              if (seen.has(key)) continue;
+              seen.add(key);
+              const hit = counter.get(key);
+              if (hit) hit.count++;
+              else if (counter.size < MAX_TRACKED_VALUES) counter.set(key, { value, count: 1 });
+            }
+            return false;
+          });
+        }
+        if (seen.size > 0) presentCounts[f]!++;
+      }
+    });
+  }
+  return {
+    total,
+    fields: fields.map(({ field }, f) => ({ field, present: presentCounts[f]!, values: ranked(counters[f]!, size) })),
+  };
+}
+
+function ranked(counter: Map<string, Counter>, size: number): TopValue[] {
+  const all = [...counter.values()];
+  all.sort((a, b) => b.count - a.count || (String(a.value) < String(b.value) ? -1 : String(a.value) > String(b.value) ? 1 : 0));
+  return all.slice(0, size).map(({ value, count }) => ({ value, count }));
+}

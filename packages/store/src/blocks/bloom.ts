@@ -1,0 +1,88 @@
+/**
+ * The per-block filter (docs/ARCHITECTURE.md, "The embedded log store"): a Bloom filter over every value of the block,
+ * keyed by the column holding it, and every word of its messages. A search for one auditID, pod uid or IP then reads
+ * a few kilobytes per block instead of the block, and a free-text search learns which columns may hold its text
+ * (unfielded text matches any field), so it decompresses those and the messages only.
+ *
+ * An item's hash is computed once per query: a value's hash is mixed with the column's number in the block by integer
+ * arithmetic, so probing every column of every block costs no string hashing. Sizing: ~9.6 bits per distinct item
+ * and 7 probes give about a 1% false-positive rate; probes by double hashing (Kirsch–Mitzenmacher).
+ */
+import { finalise, hash32 } from './hash.js';
+
+const BITS_PER_ITEM = 9.6;
+const PROBES = 7;
+const WORD_SEED = 0x77c3a5e1;
+
+/** The two hashes an item is probed with. */
+export interface Probe {
+  h1: number;
+  h2: number;
+}
+
+/** A value's hash, the part of its probes that does not depend on the column. */
+export const valueHash = (value: string): number => hash32(value, 0);
+
+/** The probe for `value` (by its `valueHash`) in the column stored at `dataIndex` of a block. */
+export function valueProbe(hash: number, dataIndex: number): Probe {
+  const h1 = finalise(hash ^ Math.imul(dataIndex + 1, 0x9e3779b1));
+  return { h1, h2: finalise(h1 ^ 0x5bd1e995) | 1 };
+}
+
+/** The probe for a word of a message. */
+export function wordProbe(word: string): Probe {
+  const h1 = hash32(word, WORD_SEED);
+  return { h1, h2: finalise(h1 ^ 0x5bd1e995) | 1 };
+}
+
+/** Builds a filter; `bytes()` is what the block stores. */
+export class BloomBuilder {
+  private readonly probes = new Map<number, number>();
+
+  addValue(dataIndex: number, value: string): void {
+    const p = valueProbe(valueHash(value), dataIndex);
+    this.probes.set(p.h1, p.h2);
+  }
+
+  addWord(word: string): void {
+    const p = wordProbe(word);
+    this.probes.set(p.h1, p.h2);
+  }
+
+  bytes(): Uint8Array {
+    const words = Math.max(2, Math.ceil((this.probes.size * BITS_PER_ITEM) / 32));
+    const bits = new Uint32Array(words);
+    const m = words * 32;
+    for (const [h1, h2] of this.probes) {
+      for (let i = 0; i < PROBES; i++) {
+        const at = ((h1 + Math.imul(i, h2)) >>> 0) % m;
+        bits[at >>> 5]! |= 1 << (at & 31);
+      }
+    }
+    return new Uint8Array(bits.buffer);
+  }
+}
+
+/** A stored filter, ready to probe. */
+export class Bloom {
+  private readonly view: Uint32Array;
+  private readonly m: number;
+
+  constructor(bytes: Uint8Array) {
+    const words = bytes.byteLength >>> 2;
+    // A typed view needs 4-byte alignment; a buffer handed back by SQLite need not have it.
+    const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+    this.view = new Uint32Array(aligned.buffer, aligned.byteOffset, words);
+    this.m = words * 32;
+  }
+
+  /** False: the item is certainly not in the block. */
+  has(probe: Probe): boolean {
+    if (this.m === 0) return true;
+    for (let i = 0; i < PROBES; i++) {
+      const at = ((probe.h1 + Math.imul(i, probe.h2)) >>> 0) % this.m;
+      if ((this.view[at >>> 5]! & (1 << (at & 31))) === 0) return false;
+    }
+    return true;
+  }
+}

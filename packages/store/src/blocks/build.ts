@@ -1,0 +1,127 @@
+/**
+ * One block from the new events of one stream (docs/ARCHITECTURE.md, "The embedded log store"): the events as
+ * columns, identical columns stored once, each column compressed apart so a query decompresses only the columns it
+ * reads; the timestamps and arrival numbers as delta columns; a filter over every value and message word.
+ */
+import { BloomBuilder } from './bloom.js';
+import { ColumnBuilder, encodeColumn, type Cell } from './columns.js';
+import { packIntegers, packText } from './codec.js';
+import { idKey } from './hash.js';
+import { wordsOf } from './words.js';
+
+/** An event about to be stored: its id, `@timestamp` (ms), arrival number and document. */
+export interface NewRow {
+  id: string;
+  ts: number;
+  seq: number;
+  doc: Record<string, unknown>;
+}
+
+export interface BuiltBlock {
+  stream: string;
+  rows: number;
+  minTs: number;
+  maxTs: number;
+  minSeq: number;
+  maxSeq: number;
+  ts: Buffer;
+  seqs: Buffer;
+  /** Column name → index into `data`; several names share an index when their columns are identical. */
+  schema: Array<[name: string, data: number]>;
+  data: Buffer[];
+  filter: Uint8Array;
+  /** `idKey` of each row's id, in row order. */
+  idKeys: number[];
+  /** Stored bytes of the block's parts (data, filter, delta columns): what size-based retention counts. */
+  bytes: number;
+}
+
+/** The column every search by words reads. */
+export const MESSAGE_COLUMN = '"message"';
+/** Values longer than this are not put in the filter (a needle is short); a search for one reads the block. */
+export const MAX_FILTERED_VALUE = 256;
+
+export function buildBlock(stream: string, rows: readonly NewRow[]): BuiltBlock {
+  const columns = new ColumnBuilder(rows.length);
+  const ts = new Float64Array(rows.length);
+  const seqs = new Float64Array(rows.length);
+  let minTs = Infinity;
+  let maxTs = -Infinity;
+  let minSeq = Infinity;
+  let maxSeq = -Infinity;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    columns.add(i, row.doc);
+    ts[i] = row.ts;
+    seqs[i] = row.seq;
+    if (row.ts < minTs) minTs = row.ts;
+    if (row.ts > maxTs) maxTs = row.ts;
+    if (row.seq < minSeq) minSeq = row.seq;
+    if (row.seq > maxSeq) maxSeq = row.seq;
+  }
+  const filter = new BloomBuilder();
+  const schema: Array<[string, number]> = [];
+  const data: Buffer[] = [];
+  const byText = new Map<string, number>();
+  let bytes = 0;
+  for (const [name, cells] of columns.columns) {
+    const text = encodeColumn(cells);
+    let index = byText.get(text);
+    if (index === undefined) {
+      index = data.length;
+      const packed = packText(text);
+      data.push(packed);
+      bytes += packed.length;
+      byText.set(text, index);
+      if (name === MESSAGE_COLUMN) addWords(filter, cells);
+      addValues(filter, index, cells);
+    } else if (name === MESSAGE_COLUMN) {
+      addWords(filter, cells);
+    }
+    schema.push([name, index]);
+  }
+  const packedTs = packIntegers(ts);
+  const packedSeqs = packIntegers(seqs);
+  const bits = filter.bytes();
+  bytes += packedTs.length + packedSeqs.length + bits.byteLength;
+  return {
+    stream,
+    rows: rows.length,
+    minTs,
+    maxTs,
+    minSeq,
+    maxSeq,
+    ts: packedTs,
+    seqs: packedSeqs,
+    schema,
+    data,
+    filter: bits,
+    idKeys: rows.map((row) => idKey(row.id)),
+    bytes,
+  };
+}
+
+function addWords(filter: BloomBuilder, cells: readonly Cell[]): void {
+  for (const cell of cells) {
+    if (typeof cell !== 'string') continue;
+    for (const word of wordsOf(cell)) filter.addWord(word);
+  }
+}
+
+/** Every string, number and boolean in the cells, at any depth, keyed by the column's data index. */
+function addValues(filter: BloomBuilder, index: number, cells: readonly Cell[]): void {
+  for (const cell of cells) addValue(filter, index, cell, 0);
+}
+
+function addValue(filter: BloomBuilder, index: number, value: unknown, depth: number): void {
+  if (value === undefined || value === null || depth > 64) return;
+  if (typeof value === 'string') {
+    if (value.length <= MAX_FILTERED_VALUE) filter.addValue(index, value);
+  } else if (typeof value === 'number' || typeof value === 'boolean') {
+    filter.addValue(index, String(value));
+  } else if (Array.isArray(value)) {
+    for (const item of value) addValue(filter, index, item, depth + 1);
+  } else if (typeof value === 'object') {
+    for (const key in value) addValue(filter, index, (value as Record<string, unknown>)[key], depth + 1);
+  }
+}

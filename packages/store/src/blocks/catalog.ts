@@ -1,0 +1,103 @@
+/**
+ * The block store's catalog in SQLite (schema v6, sqlite/schema.ts): one `blocks` row per block with its time and
+ * arrival ranges and its column directory; the columns, the filter and the event-id set in their own tables. SQLite
+ * stays as the catalog because one transaction then makes a block, its ids and the arrival counter durable together
+ * (the acknowledgement rule), a crash mid-block leaves the last committed state, and the cases, tokens and bus
+ * offsets already live in the same file.
+ */
+import type Database from 'better-sqlite3';
+import type { SqliteDatabase } from '../sqlite/schema.js';
+
+/** A `blocks` row as read back. */
+export interface BlockRow {
+  id: number;
+  stream: string;
+  rows: number;
+  min_ts: number;
+  max_ts: number;
+  min_seq: number;
+  max_seq: number;
+  bytes: number;
+  schema: string;
+}
+
+/** The parsed column directory: column name → data index. */
+export type Directory = Map<string, number>;
+
+/** Column names by id, shared by every block (a block's directory stores ids). */
+export class FieldNames {
+  private readonly byId = new Map<number, string>();
+  private readonly byName = new Map<string, number>();
+  private readonly selectAll: Database.Statement<[], { id: number; name: string }>;
+  private readonly insert: Database.Statement<[string], unknown>;
+
+  constructor(db: SqliteDatabase) {
+    this.selectAll = db.prepare('SELECT id, name FROM block_fields');
+    this.insert = db.prepare('INSERT INTO block_fields (name) VALUES (?)');
+    this.reload();
+  }
+
+  reload(): void {
+    this.byId.clear();
+    this.byName.clear();
+    for (const { id, name } of this.selectAll.all()) {
+      this.byId.set(id, name);
+      this.byName.set(name, id);
+    }
+  }
+
+  /** The id of a name, adding it (inside the caller's transaction) when new. */
+  idOf(name: string): number {
+    let id = this.byName.get(name);
+    if (id === undefined) {
+      id = Number(this.insert.run(name).lastInsertRowid);
+      this.byId.set(id, name);
+      this.byName.set(name, id);
+    }
+    return id;
+  }
+
+  nameOf(id: number): string {
+    let name = this.byId.get(id);
+    if (name === undefined) {
+      this.reload(); // written by another connection since we last looked
+      name = this.byId.get(id);
+      if (name === undefined) throw new Error(`block field ${id} is not in the catalog`);
+    }
+    return name;
+  }
+}
+
+/** A directory as stored: `[[fieldId, dataIndex], …]`. */
+export function encodeDirectory(entries: ReadonlyArray<[name: string, data: number]>, names: FieldNames): string {
+  return JSON.stringify(entries.map(([name, data]) => [names.idOf(name), data]));
+}
+
+export function decodeDirectory(text: string, names: FieldNames): Directory {
+  const directory: Directory = new Map();
+  for (const [id, data] of JSON.parse(text) as Array<[number, number]>) directory.set(names.nameOf(id), data);
+  return directory;
+}
+
+/** Parsed directories by block id; blocks never change once written, so an entry is valid until the block is gone. */
+export class DirectoryCache {
+  private readonly entries = new Map<number, Directory>();
+
+  constructor(
+    private readonly names: FieldNames,
+    private readonly capacity = 4096,
+  ) {}
+
+  of(block: Pick<BlockRow, 'id' | 'schema'>): Directory {
+    let directory = this.entries.get(block.id);
+    if (directory) return directory;
+    directory = decodeDirectory(block.schema, this.names);
+    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(block.id, directory);
+    return directory;
+  }
+
+  forget(blockId: number): void {
+    this.entries.delete(blockId);
+  }
+}

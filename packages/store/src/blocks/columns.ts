@@ -1,0 +1,134 @@
+/**
+ * Events to columns and back (docs/ARCHITECTURE.md, "The embedded log store"). A block's events are split into one
+ * column per leaf path: a string, number, boolean or null, an array of those (kept whole: a multi-valued field), an
+ * empty object, or an array holding objects (kept whole as an opaque value; a search walks into it). Every other object
+ * is only a path. So a document is stored once, field by field, and rebuilt exactly (key order aside) from its columns.
+ *
+ * A column's name is its path as JSON strings joined by commas (`"kubernetes","audit","verb"`): unambiguous for any
+ * key, dots included, and turned back into keys with one `JSON.parse`.
+ */
+
+export type Scalar = string | number | boolean | null;
+/** What a column holds for one row; `undefined` where the row does not have the path. */
+export type Cell = Scalar | Scalar[] | Record<string, unknown> | unknown[] | undefined;
+
+const PLAIN_KEY = /^[A-Za-z0-9_@./-]*$/;
+const quotedKeys = new Map<string, string>();
+
+/** A key as it appears in a column name; plain keys (nearly all) skip JSON.stringify and are remembered. */
+function quoted(key: string): string {
+  let q = quotedKeys.get(key);
+  if (q === undefined) {
+    q = PLAIN_KEY.test(key) ? `"${key}"` : JSON.stringify(key);
+    if (quotedKeys.size < 100_000) quotedKeys.set(key, q);
+  }
+  return q;
+}
+
+/** The column name of a field path (keys as `splitFieldPath` gives them). */
+export function columnNameOf(keys: readonly string[]): string {
+  return keys.map(quoted).join(',');
+}
+
+/** The keys of a column name. */
+export function keysOfColumn(name: string): string[] {
+  return JSON.parse(`[${name}]`) as string[];
+}
+
+function isScalar(value: unknown): value is Scalar {
+  return value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+}
+
+/** Columns of a block being built: name → one cell per row (holes where a row lacks the path), in first-seen order. */
+export class ColumnBuilder {
+  readonly columns = new Map<string, Cell[]>();
+
+  constructor(readonly rows: number) {}
+
+  /** Add row `row`'s document. */
+  add(row: number, doc: Record<string, unknown>): void {
+    this.walk(doc, '', row);
+  }
+
+  private walk(object: Record<string, unknown>, prefix: string, row: number): void {
+    for (const key in object) {
+      if (!Object.prototype.hasOwnProperty.call(object, key)) continue;
+      const value = object[key];
+      if (value === undefined) continue;
+      const name = prefix === '' ? quoted(key) : `${prefix},${quoted(key)}`;
+      if (isScalar(value) || Array.isArray(value)) {
+        this.cell(name, row, value as Cell);
+      } else if (typeof value === 'object') {
+        let empty = true;
+        for (const k in value) {
+          if (Object.prototype.hasOwnProperty.call(value, k)) {
+            empty = false;
+            break;
+          }
+        }
+        if (empty) this.cell(name, row, {});
+        else this.walk(value as Record<string, unknown>, name, row);
+      }
+    }
+  }
+
+  private cell(name: string, row: number, value: Cell): void {
+    let column = this.columns.get(name);
+    if (!column) {
+      column = new Array<Cell>(this.rows);
+      this.columns.set(name, column);
+    }
+    column[row] = value;
+  }
+}
+
+/**
+ * A column as JSON text: every row present → the array of cells; otherwise `{"r":[rows],"v":[cells]}`. Identical
+ * text means identical columns, which is how a block stores a value copied into two fields (the ECS field and the
+ * native record's) once.
+ */
+export function encodeColumn(cells: readonly Cell[]): string {
+  let present = 0;
+  for (let i = 0; i < cells.length; i++) if (cells[i] !== undefined) present++;
+  if (present === cells.length) return JSON.stringify(cells);
+  const rows: number[] = new Array(present);
+  const values: Cell[] = new Array(present);
+  let at = 0;
+  for (let i = 0; i < cells.length; i++) {
+    if (cells[i] !== undefined) {
+      rows[at] = i;
+      values[at++] = cells[i];
+    }
+  }
+  return `{"r":${JSON.stringify(rows)},"v":${JSON.stringify(values)}}`;
+}
+
+/** The inverse of `encodeColumn`, for a block of `rows` rows. */
+export function decodeColumn(text: string, rows: number): Cell[] {
+  const parsed = JSON.parse(text) as Cell[] | { r: number[]; v: Cell[] };
+  if (Array.isArray(parsed)) return parsed;
+  const cells = new Array<Cell>(rows);
+  for (let i = 0; i < parsed.r.length; i++) cells[parsed.r[i]!] = parsed.v[i];
+  return cells;
+}
+
+/** Set `value` at `keys` in `target`, creating objects on the way. `__proto__` is defined, never assigned. */
+export function setPath(target: Record<string, unknown>, keys: readonly string[], value: unknown): void {
+  let object = target;
+  const last = keys.length - 1;
+  for (let i = 0; i < last; i++) {
+    const key = keys[i]!;
+    let next = object[key];
+    if (next === undefined || next === null || typeof next !== 'object' || !Object.prototype.hasOwnProperty.call(object, key)) {
+      next = {};
+      define(object, key, next);
+    }
+    object = next as Record<string, unknown>;
+  }
+  define(object, keys[last]!, value);
+}
+
+function define(object: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+  else object[key] = value;
+}

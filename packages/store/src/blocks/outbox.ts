@@ -1,0 +1,86 @@
+/**
+ * The embedded bus's view of the block store (docs/ARCHITECTURE.md, "Two modes"): stored events in arrival order
+ * (`seq`), so a consumer group needs only the highest arrival number it has handled. Every created event takes the
+ * next number inside its append's transaction, so numbers are dense except where retention dropped blocks; a read
+ * runs in one snapshot, so no event with a number at or below what it returns can still be committed later.
+ */
+import type { SqliteDatabase } from '../sqlite/schema.js';
+import { BlockReader } from './reader.js';
+
+/** One stored event for the bus: the port's `SerializedEvent` fields plus its arrival number. */
+export interface OutboxRow {
+  seq: number;
+  id: string;
+  ts: number;
+  dataset: string | null;
+  doc: string;
+  message: string | null;
+}
+
+/** A block's arrival numbers never span more than this (append batches and moved chunks are far smaller). */
+const MAX_SPAN = 1_000_000;
+
+export class BlockOutbox {
+  private readonly reader: BlockReader;
+  private readonly overlapping;
+  private readonly firstAfter;
+  private readonly lastSeq;
+  private readonly snapshot;
+
+  constructor(db: SqliteDatabase) {
+    this.reader = new BlockReader(db);
+    this.overlapping = db.prepare<[number, number, number], { id: number }>(
+      'SELECT id FROM blocks WHERE min_seq > ? AND min_seq <= ? AND max_seq > ? ORDER BY min_seq',
+    );
+    this.firstAfter = db.prepare<[number], { seq: number | null }>('SELECT min(min_seq) AS seq FROM blocks WHERE max_seq > ?');
+    this.lastSeq = db.prepare<[], { value: number }>("SELECT value - 1 AS value FROM store_state WHERE name = 'next_seq'");
+    this.snapshot = db.transaction((after: number, limit: number, upTo: number | null) => this.readIn(after, limit, upTo));
+  }
+
+  /** The highest arrival number committed so far (0 when none). */
+  lastCommitted(): number {
+    return this.lastSeq.get()?.value ?? 0;
+  }
+
+  /**
+   * Up to `limit` numbers after `after`: the range `(after, to]` it covers and the events in it, in arrival order.
+   * `to` passes gaps left by retention. Null when nothing was committed after `after`.
+   */
+  read(after: number, limit: number): { to: number; rows: OutboxRow[] } | null {
+    return this.snapshot.deferred(after, limit, null);
+  }
+
+  /** The events of a range handed out before (a redelivery). */
+  readRange(after: number, to: number): OutboxRow[] {
+    return this.snapshot.deferred(after, to - after, to)?.rows ?? [];
+  }
+
+  private readIn(after: number, limit: number, upTo: number | null): { to: number; rows: OutboxRow[] } | null {
+    const last = this.lastCommitted();
+    if (last <= after) return null;
+    let start = after;
+    if (upTo === null) {
+      const first = this.firstAfter.get(after)?.seq;
+      if (first === null || first === undefined) return { to: last, rows: [] };
+      start = Math.max(after, first - 1);
+    }
+    const to = upTo ?? Math.min(start + limit, last);
+    const rows: OutboxRow[] = [];
+    for (const { id } of this.overlapping.all(after - MAX_SPAN, to, after)) {
+      const block = this.reader.block(id);
+      if (!block) continue;
+      const view = this.reader.view(block);
+      const seqs = view.seqs();
+      const ts = view.ts();
+      for (let r = 0; r < view.rows; r++) {
+        const seq = seqs[r]!;
+        if (seq <= after || seq > to) continue;
+        const doc = view.doc(r) as { message?: unknown; event?: { id?: unknown } };
+        const message = typeof doc.message === 'string' && doc.message !== '' ? doc.message : null;
+        rows.push({ seq, id: String(doc.event?.id ?? ''), ts: ts[r]!, dataset: block.stream === '' ? null : block.stream, doc: JSON.stringify(doc), message });
+      }
+    }
+    rows.sort((a, b) => a.seq - b.seq);
+    return { to, rows };
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Reading the block store: the catalog in time order, block views (cached: a page, then the next page, read the same
+ * newest blocks), filters, and finding a stored event by id.
+ */
+import type Database from 'better-sqlite3';
+import type { SqliteDatabase } from '../sqlite/schema.js';
+import { Bloom } from './bloom.js';
+import { DirectoryCache, FieldNames, type BlockRow } from './catalog.js';
+import { idKey } from './hash.js';
+import { BlockView } from './view.js';
+import { ID_COLUMN } from './writer.js';
+
+const BLOCK_COLUMNS = 'id, stream, rows, min_ts, max_ts, min_seq, max_seq, bytes, schema';
+/** Views kept decoded; each holds at most a block's decompressed columns (a few MB). */
+const VIEW_CACHE = 24;
+
+/** Where an event is: its block opened for reading, and its row. */
+export interface Located {
+  view: BlockView;
+  row: number;
+}
+
+export class BlockReader {
+  readonly names: FieldNames;
+  private readonly directories: DirectoryCache;
+  private readonly views = new Map<number, BlockView>();
+  private readonly newestFirst: Database.Statement<[number, number], BlockRow>;
+  private readonly oldestFirst: Database.Statement<[number, number], BlockRow>;
+  private readonly byId: Database.Statement<[number], BlockRow>;
+  private readonly blocksWithKey: Database.Statement<[number], { block: number }>;
+  private readonly parts: Database.Statement<[number], { ts: Buffer; seqs: Buffer }>;
+  private readonly column: Database.Statement<[number, number], { data: Buffer }>;
+  private readonly filterOf: Database.Statement<[number], { bits: Buffer }>;
+
+  constructor(readonly db: SqliteDatabase) {
+    this.names = new FieldNames(db);
+    this.directories = new DirectoryCache(this.names);
+    this.newestFirst = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE max_ts >= ? AND min_ts < ? ORDER BY max_ts DESC, id DESC`);
+    this.oldestFirst = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE max_ts >= ? AND min_ts < ? ORDER BY min_ts ASC, id ASC`);
+    this.byId = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE id = ?`);
+    this.blocksWithKey = db.prepare('SELECT block FROM event_ids WHERE key = ?');
+    this.parts = db.prepare('SELECT ts, seqs FROM blocks WHERE id = ?');
+    this.column = db.prepare('SELECT data FROM block_columns WHERE block = ? AND col = ?');
+    this.filterOf = db.prepare('SELECT bits FROM block_filters WHERE block = ?');
+  }
+
+  /** Blocks that may hold events in `[from, to)`: newest last event first, or oldest first event first. */
+  blocks(from: number, to: number, order: 'asc' | 'desc'): IterableIterator<BlockRow> {
+    return (order === 'desc' ? this.newestFirst : this.oldestFirst).iterate(from, to);
+  }
+
+  block(id: number): BlockRow | undefined {
+    return this.byId.get(id);
+  }
+
+  directory(block: Pick<BlockRow, 'id' | 'schema'>) {
+    return this.directories.of(block);
+  }
+
+  view(block: BlockRow): BlockView {
+    let view = this.views.get(block.id);
+    if (view) {
+      this.views.delete(block.id); // re-insert: Map order is the least-recently-used order
+    } else {
+      view = new BlockView(block, this.directories.of(block), this.parts, this.column);
+      if (this.views.size >= VIEW_CACHE) this.views.delete(this.views.keys().next().value!);
+    }
+    this.views.set(block.id, view);
+    return view;
+  }
+
+  filter(blockId: number): Bloom | null {
+    const row = this.filterOf.get(blockId);
+    return row ? new Bloom(row.bits) : null;
+  }
+
+  /** The stored event with this id, as its block and row; null when there is none. */
+  locate(id: string): Located | null {
+    for (const { block } of this.blocksWithKey.all(idKey(id))) {
+      const row = this.block(block);
+      if (!row) continue;
+      const view = this.view(row);
+      const ids = view.column(ID_COLUMN);
+      const at = ids ? ids.indexOf(id) : -1;
+      if (at >= 0) return { view, row: at };
+    }
+    return null;
+  }
+
+  /** A block was deleted (retention): drop what is cached about it. */
+  forget(blockId: number): void {
+    this.views.delete(blockId);
+    this.directories.forget(blockId);
+  }
+
+  /** Forget every cached view (after retention ran on another connection). */
+  clear(): void {
+    this.views.clear();
+  }
+}

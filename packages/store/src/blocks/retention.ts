@@ -1,0 +1,87 @@
+/**
+ * Retention for the embedded store: whole blocks dropped, oldest first, when their newest event is older than the
+ * age limit or while the file's pages in use exceed the size limit (docs/ARCHITECTURE.md, "The embedded log store").
+ * Pages freed are reused by later blocks; the file itself does not shrink (a VACUUM would rewrite it whole).
+ */
+import type { SqliteDatabase } from '../sqlite/schema.js';
+import { decodeColumn } from './columns.js';
+import { unpackText } from './codec.js';
+import { idKey } from './hash.js';
+import type { BlockReader } from './reader.js';
+import { ID_COLUMN } from './writer.js';
+
+export interface RetentionLimits {
+  /** Drop blocks whose newest event is older than this many days. */
+  maxAgeDays?: number;
+  /** Drop the oldest blocks while the database's pages in use exceed this many bytes. */
+  maxBytes?: number;
+}
+
+export interface RetentionPass {
+  blocks: number;
+  events: number;
+  /** Pages in use after the pass, in bytes. */
+  bytesInUse: number;
+}
+
+/** Blocks dropped per transaction: short transactions keep the writer waiting briefly. */
+const CHUNK = 16;
+
+export function bytesInUse(db: SqliteDatabase): number {
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  const pages = db.pragma('page_count', { simple: true }) as number;
+  const free = db.pragma('freelist_count', { simple: true }) as number;
+  return (pages - free) * pageSize;
+}
+
+export function enforceRetention(db: SqliteDatabase, reader: BlockReader, limits: RetentionLimits, now: number): RetentionPass {
+  const pass: RetentionPass = { blocks: 0, events: 0, bytesInUse: 0 };
+  const oldest = db.prepare<[number, number], { id: number; rows: number; schema: string }>(
+    'SELECT id, rows, schema FROM blocks WHERE max_ts < ? ORDER BY max_ts ASC LIMIT ?',
+  );
+  const drop = dropper(db, reader);
+  if (limits.maxAgeDays !== undefined) {
+    const cutoff = now - limits.maxAgeDays * 86_400_000;
+    for (;;) {
+      const blocks = oldest.all(cutoff, CHUNK);
+      if (blocks.length === 0) break;
+      drop(blocks, pass);
+    }
+  }
+  if (limits.maxBytes !== undefined) {
+    while (bytesInUse(db) > limits.maxBytes) {
+      const blocks = oldest.all(Number.MAX_SAFE_INTEGER, CHUNK);
+      if (blocks.length === 0) break;
+      drop(blocks, pass);
+    }
+  }
+  pass.bytesInUse = bytesInUse(db);
+  return pass;
+}
+
+function dropper(db: SqliteDatabase, reader: BlockReader) {
+  const column = db.prepare<[number, number], { data: Buffer }>('SELECT data FROM block_columns WHERE block = ? AND col = ?');
+  const deleteKey = db.prepare('DELETE FROM event_ids WHERE key = ? AND block = ?');
+  const deleteColumns = db.prepare('DELETE FROM block_columns WHERE block = ?');
+  const deleteFilter = db.prepare('DELETE FROM block_filters WHERE block = ?');
+  const deleteBlock = db.prepare('DELETE FROM blocks WHERE id = ?');
+  const run = db.transaction((blocks: Array<{ id: number; rows: number; schema: string }>) => {
+    for (const block of blocks) {
+      // The id set is keyed by id hash; the block's own ids say which keys to remove.
+      const index = reader.directory(block).get(ID_COLUMN);
+      const data = index === undefined ? undefined : column.get(block.id, index);
+      if (data) for (const id of decodeColumn(unpackText(data.data), block.rows)) if (typeof id === 'string') deleteKey.run(idKey(id), block.id);
+      deleteColumns.run(block.id);
+      deleteFilter.run(block.id);
+      deleteBlock.run(block.id);
+    }
+  });
+  return (blocks: Array<{ id: number; rows: number; schema: string }>, pass: RetentionPass) => {
+    run.immediate(blocks);
+    for (const block of blocks) {
+      reader.forget(block.id);
+      pass.blocks++;
+      pass.events += block.rows;
+    }
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * A stored block opened for reading: its columns decompressed on first use only, so a histogram reads the time column,
+ * a field filter one column more, and only the rows a page returns are rebuilt into documents.
+ */
+import type Database from 'better-sqlite3';
+import type { BlockRow, Directory } from './catalog.js';
+import { decodeColumn, keysOfColumn, setPath, type Cell } from './columns.js';
+import { unpackIntegers, unpackText } from './codec.js';
+
+export interface ColumnSource {
+  /** One cell per row. */
+  cells: Cell[];
+  /** Keys still to walk inside each cell (an opaque value holding the path), or none. */
+  rest: string[];
+}
+
+export class BlockView {
+  private tsValues: Float64Array | null = null;
+  private seqValues: Float64Array | null = null;
+  private readonly decoded = new Map<number, Cell[]>();
+  private keysByName: Map<string, string[]> | null = null;
+
+  constructor(
+    readonly block: BlockRow,
+    readonly directory: Directory,
+    private readonly readParts: Database.Statement<[number], { ts: Buffer; seqs: Buffer }>,
+    private readonly readColumn: Database.Statement<[number, number], { data: Buffer }>,
+  ) {}
+
+  get rows(): number {
+    return this.block.rows;
+  }
+
+  ts(): Float64Array {
+    if (!this.tsValues) this.loadParts();
+    return this.tsValues!;
+  }
+
+  seqs(): Float64Array {
+    if (!this.seqValues) this.loadParts();
+    return this.seqValues!;
+  }
+
+  private loadParts(): void {
+    const parts = this.readParts.get(this.block.id);
+    if (!parts) throw new Error(`block ${this.block.id} is gone`);
+    this.tsValues = unpackIntegers(parts.ts, this.block.rows);
+    this.seqValues = unpackIntegers(parts.seqs, this.block.rows);
+  }
+
+  /** The cells of the column stored at `dataIndex`. */
+  data(dataIndex: number): Cell[] {
+    let cells = this.decoded.get(dataIndex);
+    if (!cells) {
+      const row = this.readColumn.get(this.block.id, dataIndex);
+      if (!row) throw new Error(`block ${this.block.id} has no column ${dataIndex}`);
+      cells = decodeColumn(unpackText(row.data), this.block.rows);
+      this.decoded.set(dataIndex, cells);
+    }
+    return cells;
+  }
+
+  /** The cells of a named column, or undefined when the block has none. */
+  column(name: string): Cell[] | undefined {
+    const index = this.directory.get(name);
+    return index === undefined ? undefined : this.data(index);
+  }
+
+  /**
+   * Where the values of a field path may be: the column of that exact path, and any column of a shorter path holding
+   * opaque values (arrays of objects) to walk into with the remaining keys.
+   */
+  sources(keys: readonly string[]): ColumnSource[] {
+    const sources: ColumnSource[] = [];
+    let name = '';
+    for (let i = 0; i < keys.length; i++) {
+      name = i === 0 ? JSON.stringify(keys[0]) : `${name},${JSON.stringify(keys[i])}`;
+      const index = this.directory.get(name);
+      if (index !== undefined) sources.push({ cells: this.data(index), rest: keys.slice(i + 1) });
+    }
+    return sources;
+  }
+
+  /** Data indexes of the columns a field path may read (as `sources`, without decoding). */
+  sourceIndexes(keys: readonly string[]): number[] {
+    const indexes: number[] = [];
+    let name = '';
+    for (let i = 0; i < keys.length; i++) {
+      name = i === 0 ? JSON.stringify(keys[0]) : `${name},${JSON.stringify(keys[i])}`;
+      const index = this.directory.get(name);
+      if (index !== undefined) indexes.push(index);
+    }
+    return indexes;
+  }
+
+  /** Columns below a path (for `field:*` on an object). */
+  descendants(keys: readonly string[]): Cell[][] {
+    const prefix = keys.map((k) => JSON.stringify(k)).join(',') + ',';
+    const out: Cell[][] = [];
+    for (const [name, index] of this.directory) if (name.startsWith(prefix)) out.push(this.data(index));
+    return out;
+  }
+
+  /** Distinct data indexes, each once (identical columns share one). */
+  dataIndexes(): number[] {
+    return [...new Set(this.directory.values())];
+  }
+
+  /** Row `row` rebuilt as the document that was stored. */
+  doc(row: number): Record<string, unknown> {
+    if (!this.keysByName) {
+      this.keysByName = new Map();
+      for (const name of this.directory.keys()) this.keysByName.set(name, keysOfColumn(name));
+    }
+    const doc: Record<string, unknown> = {};
+    for (const [name, index] of this.directory) {
+      const cell = this.data(index)[row];
+      // Copied: the decoded column stays cached for the next row, and a caller may change what it is given.
+      if (cell !== undefined) setPath(doc, this.keysByName.get(name)!, cell !== null && typeof cell === 'object' ? structuredClone(cell) : cell);
+    }
+    return doc;
+  }
+}
