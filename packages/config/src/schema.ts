@@ -71,12 +71,23 @@ export const ConfigSchema = z.strictObject({
       refresh: z.enum(['false', 'wait_for']).default('false'),
       /** How often the engine makes new events searchable. */
       refresh_interval: z.string().regex(/^\d+(ms|s|m)$/, 'a duration such as 500ms or 1s').default('1s'),
-      /** Delete logs older than this many days (engine lifecycle where available, else Bulwark's own job). */
+      /**
+       * Delete logs older than this many days: whole blocks in the embedded store; on engines their lifecycle where
+       * available, else Bulwark's own job.
+       */
       retention_days: z.coerce.number().positive().optional(),
+      /**
+       * Embedded store only: drop the oldest blocks while the database file's pages in use exceed this many bytes
+       * (events, cases and tokens share the file; only events are dropped).
+       */
+      retention_max_bytes: z.coerce.number().int().positive().optional(),
     })
     .prefault({})
     .superRefine((store, ctx) => {
       if (store.type === 'sqlite') return;
+      if (store.retention_max_bytes !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['retention_max_bytes'], message: 'applies to the embedded store only; engines size their indices by lifecycle policy' });
+      }
       if (!store.url) ctx.addIssue({ code: 'custom', path: ['url'], message: `is required when store.type is ${store.type}` });
       else {
         for (const u of store.url.split(',')) {
@@ -303,6 +314,7 @@ export const ENV_VARS: Record<string, string[]> = {
   BULWARK_STORE_CA_FILE: ['store', 'ca_file'],
   BULWARK_STORE_PREFIX: ['store', 'prefix'],
   BULWARK_RETENTION_DAYS: ['store', 'retention_days'],
+  BULWARK_RETENTION_MAX_BYTES: ['store', 'retention_max_bytes'],
   BULWARK_STORE_REFRESH: ['store', 'refresh'],
   BULWARK_STORE_REFRESH_INTERVAL: ['store', 'refresh_interval'],
   BULWARK_SQLITE_SYNCHRONOUS: ['store', 'synchronous'],

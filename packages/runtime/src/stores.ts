@@ -37,10 +37,15 @@ export async function openLogStore(
   notice?: (line: string, details: Record<string, unknown>) => void,
 ): Promise<LogStore> {
   if (config.store.type === 'sqlite') {
+    const { retention_days: maxAgeDays, retention_max_bytes: maxBytes } = config.store;
     const store = new BlockLogStore({
       path: join(config.data_dir, 'bulwark.db'),
       synchronous: config.store.synchronous,
       writer: config.store.writer,
+      ...(maxAgeDays !== undefined || maxBytes !== undefined
+        ? { retention: { ...(maxAgeDays !== undefined ? { maxAgeDays } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}) } }
+        : {}),
+      ...(notice ? { onRetention: (pass) => notice('retention dropped the oldest event blocks', { ...pass }) } : {}),
     });
     await store.init();
     return store;

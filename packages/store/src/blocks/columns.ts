@@ -39,25 +39,57 @@ function isScalar(value: unknown): value is Scalar {
   return value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 }
 
+/** A path seen in some block: its column name, and its children by key. Shared across blocks to spare string work. */
+interface PathNode {
+  name: string;
+  children: Map<string, PathNode>;
+  /** This block's cells for the path, or null when the current block has none yet. */
+  cells: Cell[] | null;
+  /** The builder that owns `cells`. */
+  owner: ColumnBuilder | null;
+}
+
+/** Paths remembered across blocks; past this many, a builder starts a fresh tree (unusual, unbounded key sets). */
+const MAX_PATHS = 50_000;
+let root: PathNode = { name: '', children: new Map(), cells: null, owner: null };
+let paths = 0;
+
+function child(node: PathNode, key: string): PathNode {
+  let next = node.children.get(key);
+  if (!next) {
+    next = { name: node.name === '' ? quoted(key) : `${node.name},${quoted(key)}`, children: new Map(), cells: null, owner: null };
+    node.children.set(key, next);
+    paths++;
+  }
+  return next;
+}
+
 /** Columns of a block being built: name → one cell per row (holes where a row lacks the path), in first-seen order. */
 export class ColumnBuilder {
   readonly columns = new Map<string, Cell[]>();
+  private readonly root: PathNode;
 
-  constructor(readonly rows: number) {}
+  constructor(readonly rows: number) {
+    if (paths > MAX_PATHS) {
+      root = { name: '', children: new Map(), cells: null, owner: null };
+      paths = 0;
+    }
+    this.root = root;
+  }
 
   /** Add row `row`'s document. */
   add(row: number, doc: Record<string, unknown>): void {
-    this.walk(doc, '', row);
+    this.walk(doc, this.root, row);
   }
 
-  private walk(object: Record<string, unknown>, prefix: string, row: number): void {
+  private walk(object: Record<string, unknown>, node: PathNode, row: number): void {
     for (const key in object) {
       if (!Object.prototype.hasOwnProperty.call(object, key)) continue;
       const value = object[key];
       if (value === undefined) continue;
-      const name = prefix === '' ? quoted(key) : `${prefix},${quoted(key)}`;
+      const next = child(node, key);
       if (isScalar(value) || Array.isArray(value)) {
-        this.cell(name, row, value as Cell);
+        this.cell(next, row, value as Cell);
       } else if (typeof value === 'object') {
         let empty = true;
         for (const k in value) {
@@ -66,19 +98,19 @@ export class ColumnBuilder {
             break;
           }
         }
-        if (empty) this.cell(name, row, {});
-        else this.walk(value as Record<string, unknown>, name, row);
+        if (empty) this.cell(next, row, {});
+        else this.walk(value as Record<string, unknown>, next, row);
       }
     }
   }
 
-  private cell(name: string, row: number, value: Cell): void {
-    let column = this.columns.get(name);
-    if (!column) {
-      column = new Array<Cell>(this.rows);
-      this.columns.set(name, column);
+  private cell(node: PathNode, row: number, value: Cell): void {
+    if (node.owner !== this) {
+      node.owner = this;
+      node.cells = new Array<Cell>(this.rows);
+      this.columns.set(node.name, node.cells);
     }
-    column[row] = value;
+    node.cells![row] = value;
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Running a compiled query (compile.ts) on blocks: the catalog verdict, the filter check, and the per-row mask.
  */
-import { valueProbe, type Bloom } from './bloom.js';
+import { ANY_COLUMN, valueProbe, type Bloom } from './bloom.js';
 import type { BlockRow, Directory } from './catalog.js';
 import { MESSAGE_COLUMN } from './build.js';
 import type { Compiled, Needle } from './compile.js';
@@ -108,9 +108,7 @@ export function mayMatch(node: Compiled, bloom: Bloom, directory: Directory): bo
     case 'text': {
       if (wordsIn(bloom, directory, node)) return true;
       if (node.value === null) return false;
-      if (node.needle === null) return true;
-      for (const index of new Set(directory.values())) if (needleIn(bloom, node.needle, index)) return true;
-      return false;
+      return node.needle === null || needleIn(bloom, node.needle, ANY_COLUMN);
     }
     default:
       return true;
@@ -202,6 +200,7 @@ function markWords(node: { words: string[]; prefix: boolean }, view: BlockView, 
 
 /** Rows where some field, at any depth, equals the text: only columns the filter says may hold it are read. */
 function markAnyField(value: import('./match.js').TermValue, needle: Needle | null, view: BlockView, bloom: Bloom | null, mask: Uint8Array): void {
+  if (bloom && needle && !needleIn(bloom, needle, ANY_COLUMN)) return;
   for (const index of view.dataIndexes()) {
     if (bloom && needle && !needleIn(bloom, needle, index)) continue;
     const cells = view.data(index);

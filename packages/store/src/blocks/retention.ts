@@ -50,7 +50,8 @@ export function enforceRetention(db: SqliteDatabase, reader: BlockReader, limits
   }
   if (limits.maxBytes !== undefined) {
     while (bytesInUse(db) > limits.maxBytes) {
-      const blocks = oldest.all(Number.MAX_SAFE_INTEGER, CHUNK);
+      // One block at a time: a size limit should cost the oldest block that puts the store over, not a chunk of them.
+      const blocks = oldest.all(Number.MAX_SAFE_INTEGER, 1);
       if (blocks.length === 0) break;
       drop(blocks, pass);
     }

@@ -169,11 +169,11 @@ export function schemaVersion(db: SqliteDatabase): number {
 }
 
 /**
- * Bring the file to {@link SCHEMA_VERSION}. Idempotent, and safe when several processes start together: the version
- * is read again inside an IMMEDIATE (write-locked) transaction. A file written by a newer Bulwark is refused rather
- * than misread.
+ * Bring the file to {@link SCHEMA_VERSION} (`target`: an earlier version, for tests building a file as an older Bulwark
+ * wrote it). Idempotent, and safe when several processes start together: the version is read again inside an
+ * IMMEDIATE (write-locked) transaction. A file written by a newer Bulwark is refused rather than misread.
  */
-export function migrate(db: SqliteDatabase): void {
+export function migrate(db: SqliteDatabase, target = SCHEMA_VERSION): void {
   const run = db.transaction(() => {
     const current = schemaVersion(db);
     if (current > SCHEMA_VERSION) {
@@ -183,10 +183,10 @@ export function migrate(db: SqliteDatabase): void {
         { schemaVersion: current, supported: SCHEMA_VERSION },
       );
     }
-    for (let version = current; version < SCHEMA_VERSION; version++) db.exec(MIGRATIONS[version]!);
-    if (current !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    for (let version = current; version < target; version++) db.exec(MIGRATIONS[version]!);
+    if (current < target) db.pragma(`user_version = ${target}`);
   });
-  if (schemaVersion(db) === SCHEMA_VERSION) return;
+  if (schemaVersion(db) >= target && schemaVersion(db) <= SCHEMA_VERSION) return;
   try {
     run.immediate();
   } catch (err) {

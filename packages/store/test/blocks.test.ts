@@ -1,6 +1,7 @@
 /**
- * The SQLite LogStore: the shared contract on a real file database, then what only SQLite has (the file survives a
- * reopen, migrations, the raw-row path the benchmark uses, the SQL the translator emits).
+ * The embedded block store: the shared contract on a real file database (inline and writer thread), then what only
+ * it has (its tables, a reopen, the raw-row path the benchmark uses). Layout, legacy, retention and crash cases live
+ * in the blocks-*.test.ts files beside this one.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,19 +15,18 @@ import {
   migrate,
   openDatabase,
   parseQuery,
-  queryToSql,
   schemaVersion,
 } from '../src/index.js';
 import { FIXTURE, T0, pagingEvents } from './contract/fixtures.js';
 import { runLogStoreContract, searchAll } from './contract/logstore-contract.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'bulwark-store-'));
+const dir = mkdtempSync(join(tmpdir(), 'bulwark-blocks-'));
 let n = 0;
 const dbPath = () => join(dir, `store-${++n}.sqlite`);
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-runLogStoreContract('sqlite (file)', async () => new BlockLogStore({ path: dbPath() }));
-runLogStoreContract('sqlite (file, writer thread)', async () => new BlockLogStore({ path: dbPath(), writer: 'thread' }));
+runLogStoreContract('embedded blocks (file)', async () => new BlockLogStore({ path: dbPath() }));
+runLogStoreContract('embedded blocks (file, writer thread)', async () => new BlockLogStore({ path: dbPath(), writer: 'thread' }));
 
 describe('BlockLogStore specifics', () => {
   it('keeps data across a reopen of the file', async () => {
@@ -60,7 +60,7 @@ describe('BlockLogStore specifics', () => {
     migrate(db);
     assert.equal(schemaVersion(db), SCHEMA_VERSION);
     const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all();
-    for (const table of ['events', 'events_fts', 'tokens']) assert.ok(tables.includes(table), table);
+    for (const table of ['blocks', 'block_columns', 'block_filters', 'event_ids', 'tokens']) assert.ok(tables.includes(table), table);
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     db.close();
   });
@@ -162,63 +162,5 @@ describe('BlockLogStore specifics', () => {
     const hits = await searchAll(store, { query: parseQuery(`@timestamp>=${T0 + 4000}`), size: 10, sort: 'asc' });
     assert.deepEqual(hits.map((e) => e.event.id), ['e5', 'e6', 'e7', 'e8']);
     await store.close();
-  });
-});
-
-describe('indexed entity fields (event_keys)', () => {
-  const events = [
-    { id: 'text', user: { name: 'alice' } },
-    { id: 'array', user: { name: ['bob', 'alice'] } },
-    { id: 'number', user: { name: 42 } },
-    { id: 'boolean', user: { name: true } },
-    { id: 'none' },
-    { id: 'nested-array', user: [{ name: 'alice' }] },
-  ].map(({ id, ...rest }, i) => ({ '@timestamp': new Date(T0 + i * 1000).toISOString(), event: { id, dataset: 'keys' }, ...rest }));
-  const expected: Record<string, string[]> = {
-    'user.name:alice': ['array', 'text'],
-    'user.name:42': ['number'],
-    'user.name:42.0': ['number'],
-    'user.name:true': ['boolean'],
-    'NOT user.name:alice': ['boolean', 'nested-array', 'none', 'number'],
-    'user.name:ali*': ['array', 'text'],
-  };
-  const check = async (store: BlockLogStore, how: string) => {
-    for (const [q, ids] of Object.entries(expected)) {
-      const hits = await searchAll(store, { query: parseQuery(q), size: 100 });
-      assert.deepEqual(hits.map((e) => e.event.id).sort(), ids, `${how}: ${q}`);
-    }
-  };
-
-  it('match exactly as the document does, whether keys came with the row, from the document, or from the migration', async () => {
-    const path = dbPath();
-    const store = new BlockLogStore({ path });
-    await store.init();
-    await store.append(events.slice(0, 3) as never);
-    await store.appendSerialized(events.slice(3).map((e, i) => ({ ...eventToRow(e as never, i), keys: undefined })));
-    await check(store, 'appended');
-    // As a file written before v5: no keys table; opening it again fills the keys of the stored events.
-    store.database.exec('DROP TABLE event_keys');
-    store.database.pragma('user_version = 4');
-    await store.close();
-    const reopened = new BlockLogStore({ path });
-    await reopened.init();
-    assert.equal(reopened.database.prepare('SELECT count(*) FROM event_keys').pluck().get(), 5);
-    await check(reopened, 'migrated');
-    await reopened.close();
-  });
-});
-
-describe('queryToSql', () => {
-  it('binds every value and path as a parameter', () => {
-    const { sql, params } = queryToSql(parseQuery(`user.name:"x' OR 1=1 --" AND "a\\" b" AND kubernetes.labels.a\\.b:c*`));
-    assert.ok(!sql.includes('OR 1=1'));
-    assert.ok(!sql.includes('kubernetes'));
-    // user.name is an indexed field: its key lookup (field 3, the value, the non-text key) comes first.
-    assert.deepEqual(params, [3, "x' OR 1=1 --", '\u0000', '$."user"."name"', "x' OR 1=1 --", '"a"" b"', '$."kubernetes"."labels"."a.b"', 1, 'c']);
-  });
-
-  it('compares numeric-looking values both as text and as numbers, booleans as booleans', () => {
-    assert.deepEqual(queryToSql(parseQuery('a:42')).params, ['$."a"', '42', 42]);
-    assert.match(queryToSql(parseQuery('a:true')).sql, /j\.type = 'true'/);
   });
 });

@@ -1,0 +1,120 @@
+/**
+ * The block layout's own promises (docs/ARCHITECTURE.md, "The embedded log store"): documents come back exactly as
+ * stored whatever their shape; a value copied into two fields is stored once; paths continue into arrays of objects;
+ * the per-block filter rules out blocks that cannot hold a needle; a collision of id keys never drops an event.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { Event } from '@bulwark/schema';
+import { BlockLogStore, parseQuery } from '../src/index.js';
+import { idKey } from '../src/blocks/hash.js';
+import { compile } from '../src/blocks/compile.js';
+import { mayMatch } from '../src/blocks/evaluate.js';
+import { BlockReader } from '../src/blocks/reader.js';
+import { searchAll } from './contract/logstore-contract.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bulwark-blocks-layout-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const open = async () => {
+  const store = new BlockLogStore({ path: join(dir, `layout-${++n}.sqlite`) });
+  await store.init();
+  return store;
+};
+const T0 = Date.parse('2026-01-01T00:00:00.000Z');
+const ev = (id: string, i: number, fields: Record<string, unknown>, dataset = 'layout.test'): Event =>
+  ({ '@timestamp': new Date(T0 + i * 1000).toISOString(), event: { id, dataset }, ...fields }) as Event;
+const ids = async (store: BlockLogStore, q: string) =>
+  (await searchAll(store, { query: parseQuery(q), size: 100, sort: 'asc' })).map((e) => e.event.id);
+
+describe('block layout', () => {
+  it('gives every document back exactly, whatever its shape, and rows of one block may differ in shape', async () => {
+    const store = await open();
+    const shapes: Event[] = [
+      ev('s1', 1, { labels: { 'app.kubernetes.io/name': 'web', 'a"b': 'q', '': 'empty key' }, n: 0, neg: -1.5, t: true, f: false, nil: null }),
+      ev('s2', 2, { empty: {}, emptyList: [], list: ['a', 1, null, true], nested: { deep: { deeper: { leaf: 'x' } } } }),
+      ev('s3', 3, { objects: [{ a: 1 }, { b: [{ c: 'y' }] }], mixed: [[1, 2], 'z'], unicode: 'żółć 🚀 \u0000 \ud800' }),
+      ev('s4', 4, { nested: 'now a string', empty: { not: 'empty now' }, list: 'scalar now' }),
+    ];
+    await store.append(shapes);
+    for (const shape of shapes) assert.deepEqual(await store.get(shape.event.id), shape);
+    const page = await store.search({ query: parseQuery(''), size: 10, sort: 'asc' });
+    assert.deepEqual(page.hits, shapes);
+    // A caller changing what it got does not change the store.
+    (page.hits[2] as unknown as { objects: Array<{ a: number }> }).objects[0]!.a = 99;
+    assert.deepEqual(await store.get('s3'), shapes[2]);
+    await store.close();
+  });
+
+  it('stores a value copied into two fields once (identical columns share their data)', async () => {
+    const store = await open();
+    await store.append(
+      Array.from({ length: 50 }, (_, i) =>
+        ev(`c${i}`, i, { user: { name: `user-${i % 7}` }, kubernetes: { audit: { user: { username: `user-${i % 7}` } } } }),
+      ),
+    );
+    const db = store.database;
+    const block = db.prepare('SELECT id, schema FROM blocks').get() as { id: number; schema: string };
+    const directory = JSON.parse(block.schema) as Array<[number, number]>;
+    const stored = db.prepare('SELECT count(*) FROM block_columns WHERE block = ?').pluck().get(block.id) as number;
+    assert.equal(stored, directory.length - 1, 'user.name and kubernetes.audit.user.username share one column');
+    assert.deepEqual(await ids(store, 'kubernetes.audit.user.username:user-3'), ['c3', 'c10', 'c17', 'c24', 'c31', 'c38', 'c45']);
+    await store.close();
+  });
+
+  it('follows a path into arrays of objects, as the engines index them, and finds objects with field:*', async () => {
+    const store = await open();
+    await store.append([
+      ev('p1', 1, { spec: { containers: [{ name: 'app', image: 'nginx' }, { name: 'side', image: 'evil/miner' }] } }),
+      ev('p2', 2, { spec: { containers: [{ name: 'app', image: 'nginx' }] } }),
+      ev('p3', 3, { spec: {} }),
+    ]);
+    assert.deepEqual(await ids(store, 'spec.containers.image:"evil/miner"'), ['p1']);
+    assert.deepEqual(await ids(store, 'spec.containers.image:nginx'), ['p1', 'p2']);
+    assert.deepEqual(await ids(store, 'spec.containers.name:side'), ['p1']);
+    assert.deepEqual(await ids(store, '"evil/miner"'), ['p1'], 'unfielded text reaches inside arrays of objects');
+    assert.deepEqual(await ids(store, 'spec.containers:*'), ['p1', 'p2']);
+    assert.deepEqual(await ids(store, 'spec:*'), ['p1', 'p2', 'p3']);
+    await store.close();
+  });
+
+  it("a block's filter rules out the blocks that cannot hold a needle", async () => {
+    const store = await open();
+    // 40 blocks (one per append), each with its own auditIDs.
+    for (let b = 0; b < 40; b++) {
+      await store.append(
+        Array.from({ length: 100 }, (_, i) =>
+          ev(`f${b}-${i}`, b * 100 + i, { kubernetes: { audit: { auditID: `audit-${b}-${i}`, verb: 'get' } }, message: `block k${b}x row ${i}` }),
+        ),
+      );
+    }
+    const reader = new BlockReader(store.database);
+    const blocks = store.database.prepare('SELECT id, stream, rows, min_ts, max_ts, min_seq, max_seq, bytes, schema FROM blocks').all() as never[];
+    assert.equal(blocks.length, 40);
+    const maybe = (q: string) =>
+      blocks.filter((block: { id: number }) => mayMatch(compile(parseQuery(q)), reader.filter(block.id)!, reader.directory(block))).length;
+    assert.ok(maybe('kubernetes.audit.auditID:audit-17-42') <= 3, 'a needle by field: its block, and hardly another');
+    assert.ok(maybe('"audit-17-42"') <= 3, 'the same needle as free text');
+    assert.equal(maybe('kubernetes.audit.verb:get'), 40);
+    assert.ok(maybe('"block k17x row 42"') <= 3, 'a phrase of words');
+    assert.equal(maybe('kubernetes.audit.verb:delete') <= 1, true);
+    assert.deepEqual(await ids(store, 'audit-17-42'), ['f17-42']);
+    await store.close();
+  });
+
+  it('never drops an event whose id key collides with a stored one', async () => {
+    const store = await open();
+    await store.append([ev('first', 1, { message: 'one' })]);
+    const block = store.database.prepare('SELECT id FROM blocks').pluck().get() as number;
+    // Pretend `second` hashes to a key already pointing at the block holding `first`.
+    store.database.prepare('INSERT INTO event_ids (key, block) VALUES (?, ?)').run(idKey('second'), block);
+    const result = await store.append([ev('second', 2, { message: 'two' })]);
+    assert.deepEqual(result.statuses, ['created']);
+    assert.deepEqual(await ids(store, ''), ['first', 'second']);
+    assert.equal((await store.append([ev('second', 2, { message: 'two' })])).duplicates, 1);
+    await store.close();
+  });
+});
