@@ -95,7 +95,7 @@ describe('block layout', () => {
     const blocks = store.database.prepare('SELECT id, stream, rows, min_ts, max_ts, min_seq, max_seq, bytes, schema FROM blocks').all() as never[];
     assert.equal(blocks.length, 40);
     const maybe = (q: string) =>
-      blocks.filter((block: { id: number }) => mayMatch(compile(parseQuery(q)), reader.filter(block.id)!, reader.directory(block))).length;
+      blocks.filter((block: { id: number; schema: string }) => mayMatch(compile(parseQuery(q)), reader.filter(block.id)!, reader.directory(block))).length;
     assert.ok(maybe('kubernetes.audit.auditID:audit-17-42') <= 3, 'a needle by field: its block, and hardly another');
     assert.ok(maybe('"audit-17-42"') <= 3, 'the same needle as free text');
     assert.equal(maybe('kubernetes.audit.verb:get'), 40);

@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import { LocalBus } from '@bulwark/bus';
 import { CaseService } from '@bulwark/cases';
 import { InMemoryCorrelationState } from '@bulwark/detection';
-import { SqliteCaseStore, SqliteLogStore, type SerializedEvent } from '@bulwark/store';
+import { SqliteCaseStore, BlockLogStore, type SerializedEvent } from '@bulwark/store';
 import { startCorrelator, type Correlator } from '../src/index.js';
 import { auditEvent, refusePoisonAlerts, sleep, T0, writeExecRules } from './poison-fixtures.js';
 
@@ -29,7 +29,7 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
 describe('correlator: poison events are dead-lettered, outages are redelivered (LocalBus, SQLite)', () => {
   let dir: string;
   let path: string;
-  let logs: SqliteLogStore;
+  let logs: BlockLogStore;
   let caseStore: SqliteCaseStore;
   let bus: LocalBus;
   let correlator: Correlator;
@@ -38,7 +38,7 @@ describe('correlator: poison events are dead-lettered, outages are redelivered (
     dir = mkdtempSync(join(tmpdir(), 'bwk-dead-letter-'));
     path = join(dir, 'bulwark.db');
     writeExecRules(dir, '01');
-    logs = new SqliteLogStore({ path });
+    logs = new BlockLogStore({ path });
     await logs.init();
     caseStore = new SqliteCaseStore({ path, busyTimeoutMs: 200 });
     await caseStore.init();
