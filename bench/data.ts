@@ -49,8 +49,16 @@ export function containerDoc(i: number, r: () => number, baseMs: number): Record
   };
 }
 
-/** NDJSON `_bulk` bodies of `batch` documents each; `auditShare` of them audit events. */
-export function bulkBodies(total: number, batch: number, auditShare: number, seed: number): { bodies: Buffer[]; audit: number; container: number; bytes: number } {
+/**
+ * NDJSON `_bulk` bodies of `batch` documents each; `auditShare` of them audit events. `firstMs` and `endMs` bound the
+ * documents' `@timestamp`s (inclusive, exclusive), for a query over exactly this load.
+ */
+export function bulkBodies(
+  total: number,
+  batch: number,
+  auditShare: number,
+  seed: number,
+): { bodies: Buffer[]; audit: number; container: number; bytes: number; firstMs: number; endMs: number } {
   const r = prng(seed);
   const base = Date.parse('2026-11-29T00:00:00.000Z') + seed * 1_000_000;
   const action = '{"create":{"_index":"logs-bench-default"}}\n';
@@ -58,11 +66,16 @@ export function bulkBodies(total: number, batch: number, auditShare: number, see
   let audit = 0;
   let container = 0;
   let bytes = 0;
+  let firstMs = Infinity;
+  let endMs = -Infinity;
   for (let start = 0; start < total; start += batch) {
     const lines: string[] = [];
     for (let i = start; i < Math.min(total, start + batch); i++) {
       const isAudit = r() < auditShare;
       const doc = isAudit ? auditDoc(i, r, base) : containerDoc(i, r, base);
+      const ms = Date.parse(doc['@timestamp'] as string);
+      if (ms < firstMs) firstMs = ms;
+      if (ms + 1 > endMs) endMs = ms + 1;
       if (isAudit) audit++;
       else container++;
       lines.push(action, JSON.stringify(doc), '\n');
@@ -71,5 +84,5 @@ export function bulkBodies(total: number, batch: number, auditShare: number, see
     bytes += body.length;
     bodies.push(body);
   }
-  return { bodies, audit, container, bytes };
+  return { bodies, audit, container, bytes, firstMs, endMs };
 }
