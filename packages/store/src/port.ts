@@ -144,6 +144,11 @@ export interface SerializedEvent {
   doc: string;
   /** `message`, for full-text indexing, or null. */
   message: string | null;
+  /**
+   * The document already parsed, when the one handing the event over had it as an object (the embedded bus rebuilds
+   * documents from columns): a consumer uses it instead of parsing `doc`, and must not change it.
+   */
+  parsed?: unknown;
 }
 
 export interface LogStore {

@@ -91,7 +91,7 @@ export class BatchEvaluation {
   async evaluate(event: SerializedEvent): Promise<number> {
     const failures = new Failures();
     let recorded = await this.flushPending(failures);
-    const doc = await step('parse', undefined, () => this.parse(event.id, event.doc));
+    const doc = await step('parse', undefined, () => (event.parsed !== undefined ? event.parsed : this.parse(event.id, event.doc)));
     const matched: SigmaRule[] = await step('match', undefined, () => this.ctx.rules.ruleset.match(doc).map((m) => m.rule));
     for (const rule of matched) this.ctx.countMatch(ruleRef(rule));
     const { correlationSet } = this.ctx.rules;
@@ -162,6 +162,7 @@ export class BatchEvaluation {
   private docInBatch(id: string): unknown {
     const event = this.byId.get(id);
     if (!event) return undefined;
+    if (event.parsed !== undefined) return event.parsed;
     try {
       return this.parse(id, event.doc);
     } catch {

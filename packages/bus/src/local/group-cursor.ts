@@ -118,7 +118,7 @@ export class GroupCursor {
 function toBatch(rows: readonly OutboxRow[], lease: Lease): BusBatch {
   return {
     id: `seq-${lease.after + 1}-${lease.to}`,
-    events: rows.map((row) => ({ id: row.id, ts: row.ts, dataset: row.dataset, doc: row.doc, message: row.message })),
+    events: [...rows],
   };
 }
 
@@ -129,7 +129,7 @@ function toBatch(rows: readonly OutboxRow[], lease: Lease): BusBatch {
 function receivedMsOf(row: OutboxRow | undefined): number | null {
   if (!row) return null;
   try {
-    const ingested = (JSON.parse(row.doc) as { event?: { ingested?: unknown } }).event?.ingested;
+    const ingested = (row.parsed as { event?: { ingested?: unknown } }).event?.ingested;
     const ms = typeof ingested === 'string' ? Date.parse(ingested) : NaN;
     return Number.isFinite(ms) ? ms : null;
   } catch {

@@ -9,11 +9,11 @@ import { packIntegers, packText } from './codec.js';
 import { idKey } from './hash.js';
 import { wordsOf } from './words.js';
 
-/** An event about to be stored: its id, `@timestamp` (ms), arrival number and document. */
+/** An event about to be stored: its id, `@timestamp` (ms) and document; its arrival number once it has one. */
 export interface NewRow {
   id: string;
   ts: number;
-  seq: number;
+  seq?: number;
   doc: Record<string, unknown>;
 }
 
@@ -36,28 +36,38 @@ export interface BuiltBlock {
   bytes: number;
 }
 
+/** The block with its rows' arrival numbers, in row order. */
+export function numbered(block: BuiltBlock, seqs: readonly number[]): BuiltBlock {
+  let minSeq = Infinity;
+  let maxSeq = -Infinity;
+  for (const seq of seqs) {
+    if (seq < minSeq) minSeq = seq;
+    if (seq > maxSeq) maxSeq = seq;
+  }
+  const packed = packIntegers(seqs);
+  return { ...block, minSeq, maxSeq, seqs: packed, bytes: block.bytes + packed.length };
+}
+
 /** The column every search by words reads. */
 export const MESSAGE_COLUMN = '"message"';
 /** Values longer than this are not put in the filter (a needle is short); a search for one reads the block. */
 export const MAX_FILTERED_VALUE = 256;
 
+/**
+ * The block of `rows`, all but its arrival numbers: those are given inside the write transaction (`numbered`), so the
+ * expensive part of a block is built while the store is not locked.
+ */
 export function buildBlock(stream: string, rows: readonly NewRow[]): BuiltBlock {
   const columns = new ColumnBuilder(rows.length);
   const ts = new Float64Array(rows.length);
-  const seqs = new Float64Array(rows.length);
   let minTs = Infinity;
   let maxTs = -Infinity;
-  let minSeq = Infinity;
-  let maxSeq = -Infinity;
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
     columns.add(i, row.doc);
     ts[i] = row.ts;
-    seqs[i] = row.seq;
     if (row.ts < minTs) minTs = row.ts;
     if (row.ts > maxTs) maxTs = row.ts;
-    if (row.seq < minSeq) minSeq = row.seq;
-    if (row.seq > maxSeq) maxSeq = row.seq;
   }
   const filter = new BloomBuilder();
   const schema: Array<[string, number]> = [];
@@ -81,18 +91,17 @@ export function buildBlock(stream: string, rows: readonly NewRow[]): BuiltBlock 
     schema.push([name, index]);
   }
   const packedTs = packIntegers(ts);
-  const packedSeqs = packIntegers(seqs);
   const bits = filter.bytes();
-  bytes += packedTs.length + packedSeqs.length + bits.byteLength;
+  bytes += packedTs.length + bits.byteLength;
   return {
     stream,
     rows: rows.length,
     minTs,
     maxTs,
-    minSeq,
-    maxSeq,
+    minSeq: 0,
+    maxSeq: 0,
     ts: packedTs,
-    seqs: packedSeqs,
+    seqs: Buffer.alloc(0),
     schema,
     data,
     filter: bits,

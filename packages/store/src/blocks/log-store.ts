@@ -74,7 +74,9 @@ export class BlockLogStore implements LogStore {
         if (this.options.path === ':memory:' || this.options.path === '') {
           throw new BulwarkError('BWK_CONFIG_INVALID', "the embedded store's writer thread needs a database file, not ':memory:'");
         }
-        this.thread = await WorkerRowWriter.start(this.options);
+        // Only the connection settings cross to the thread (functions such as `onRetention` cannot be cloned).
+        const { path, synchronous, busyTimeoutMs } = this.options;
+        this.thread = await WorkerRowWriter.start({ path, ...(synchronous ? { synchronous } : {}), ...(busyTimeoutMs !== undefined ? { busyTimeoutMs } : {}) });
       }
     } catch (err) {
       db.close();

@@ -7,14 +7,36 @@
 import type { SqliteDatabase } from '../sqlite/schema.js';
 import { BlockReader } from './reader.js';
 
-/** One stored event for the bus: the port's `SerializedEvent` fields plus its arrival number. */
+/**
+ * One stored event for the bus: the port's `SerializedEvent` fields plus its arrival number. `parsed` is the document
+ * as rebuilt from its block; `doc`, its JSON, is made only when someone reads it (the correlator uses `parsed`).
+ */
 export interface OutboxRow {
   seq: number;
   id: string;
   ts: number;
   dataset: string | null;
-  doc: string;
+  readonly doc: string;
   message: string | null;
+  parsed: Record<string, unknown>;
+}
+
+function outboxRow(seq: number, ts: number, dataset: string | null, parsed: Record<string, unknown>): OutboxRow {
+  const message = typeof parsed.message === 'string' && parsed.message !== '' ? parsed.message : null;
+  const id = String((parsed.event as { id?: unknown } | undefined)?.id ?? '');
+  let json: string | undefined;
+  return {
+    seq,
+    id,
+    ts,
+    dataset,
+    message,
+    parsed,
+    get doc(): string {
+      json ??= JSON.stringify(parsed);
+      return json;
+    },
+  };
 }
 
 /** A block's arrival numbers never span more than this (append batches and moved chunks are far smaller). */
@@ -75,9 +97,7 @@ export class BlockOutbox {
       for (let r = 0; r < view.rows; r++) {
         const seq = seqs[r]!;
         if (seq <= after || seq > to) continue;
-        const doc = view.doc(r) as { message?: unknown; event?: { id?: unknown } };
-        const message = typeof doc.message === 'string' && doc.message !== '' ? doc.message : null;
-        rows.push({ seq, id: String(doc.event?.id ?? ''), ts: ts[r]!, dataset: block.stream === '' ? null : block.stream, doc: JSON.stringify(doc), message });
+        rows.push(outboxRow(seq, ts[r]!, block.stream === '' ? null : block.stream, view.doc(r, false)));
       }
     }
     rows.sort((a, b) => a.seq - b.seq);

@@ -106,8 +106,11 @@ export class BlockView {
     return [...new Set(this.directory.values())];
   }
 
-  /** Row `row` rebuilt as the document that was stored. */
-  doc(row: number): Record<string, unknown> {
+  /**
+   * Row `row` rebuilt as the document that was stored. `copy` false shares arrays and objects with the cached column
+   * (for a caller that only reads, such as the bus handing documents to the correlator).
+   */
+  doc(row: number, copy = true): Record<string, unknown> {
     if (!this.keysByName) {
       this.keysByName = new Map();
       for (const name of this.directory.keys()) this.keysByName.set(name, keysOfColumn(name));
@@ -116,7 +119,7 @@ export class BlockView {
     for (const [name, index] of this.directory) {
       const cell = this.data(index)[row];
       // Copied: the decoded column stays cached for the next row, and a caller may change what it is given.
-      if (cell !== undefined) setPath(doc, this.keysByName.get(name)!, cell !== null && typeof cell === 'object' ? structuredClone(cell) : cell);
+      if (cell !== undefined) setPath(doc, this.keysByName.get(name)!, copy && cell !== null && typeof cell === 'object' ? structuredClone(cell) : cell);
     }
     return doc;
   }

@@ -1,8 +1,8 @@
 /**
  * Entry point of the writer thread (see `worker-writer.ts`): its own connection to the store file, the same
- * `BlockWriter` as the in-process path, one batch per message, answered in order.
+ * `BlockWriter` as the in-process path; batches waiting together share one transaction, answered in order.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { BulwarkError } from '@bulwark/schema';
 import type { EventRow } from '../sqlite/rows.js';
 import { openDatabase, toStoreError, type SqliteDatabase, type SqliteOpenOptions } from '../sqlite/schema.js';
@@ -22,19 +22,38 @@ if (port) {
   try {
     db = openDatabase(workerData as SqliteOpenOptions);
     const writer = new BlockWriter(db);
-    port.on('message', (request: WriterRequest) => {
-      if (request.type === 'close') {
+    port.on('message', (first: WriterRequest) => {
+      // Every append already waiting joins this one in a single transaction: one commit (one fsync) for all of them.
+      const appends: Array<Extract<WriterRequest, { type: 'append' }>> = [];
+      let closing = false;
+      for (let request: WriterRequest | undefined = first; request; request = receiveMessageOnPort(port)?.message as WriterRequest | undefined) {
+        if (request.type === 'close') {
+          closing = true;
+          break;
+        }
+        appends.push(request);
+      }
+      if (appends.length > 0) {
+        try {
+          const results = writer.appendMany(appends.map((a) => a.rows as EventRow[]));
+          appends.forEach((a, i) => port.postMessage({ type: 'done', id: a.id, result: results[i]! } satisfies WriterReply));
+        } catch (err) {
+          // One failed batch must not fail the others: retry each on its own.
+          for (const a of appends) {
+            let reply: WriterReply;
+            try {
+              reply = { type: 'done', id: a.id, result: writer.append(a.rows as EventRow[]) };
+            } catch (one) {
+              reply = { type: 'failed', id: a.id, error: serialise(one ?? err) };
+            }
+            port.postMessage(reply);
+          }
+        }
+      }
+      if (closing) {
         db?.close();
         port.close();
-        return;
       }
-      let reply: WriterReply;
-      try {
-        reply = { type: 'done', id: request.id, result: writer.append(request.rows as EventRow[]) };
-      } catch (err) {
-        reply = { type: 'failed', id: request.id, error: serialise(err) };
-      }
-      port.postMessage(reply);
     });
     port.postMessage({ type: 'ready' } satisfies WriterReply);
   } catch (err) {

@@ -9,7 +9,7 @@
 import type Database from 'better-sqlite3';
 import type { AppendResult, AppendStatus, SerializedEvent } from '../port.js';
 import type { SqliteDatabase } from '../sqlite/schema.js';
-import { buildBlock, type BuiltBlock, type NewRow } from './build.js';
+import { buildBlock, numbered, type BuiltBlock, type NewRow } from './build.js';
 import { DirectoryCache, encodeDirectory, FieldNames } from './catalog.js';
 import { columnNameOf, decodeColumn } from './columns.js';
 import { unpackText } from './codec.js';
@@ -21,10 +21,23 @@ export const ID_COLUMN = columnNameOf(['event', 'id']);
 
 type Statement<P extends unknown[] = unknown[], R = unknown> = Database.Statement<P, R>;
 
+/** A built block and the batch positions of its rows. */
+interface PlannedBlock {
+  block: BuiltBlock;
+  positions: number[];
+}
+
+/** An append worked out before the lock: each row's id key, whether it is new, and the blocks of the new ones. */
+interface Plan {
+  keys: number[];
+  fresh: boolean[];
+  blocks: PlannedBlock[];
+}
+
 export class BlockWriter {
   private readonly names: FieldNames;
   private readonly directories: DirectoryCache;
-  private readonly blocksWithKey: Statement<[number], { block: number }>;
+  private readonly blocksWithKeys: Statement<[string], { key: number; block: number }>;
   private readonly blockSchema: Statement<[number], { id: number; schema: string; rows: number }>;
   private readonly columnData: Statement<[number, number], { data: Buffer }>;
   private readonly nextSeq: Statement<[], { value: number }>;
@@ -35,12 +48,14 @@ export class BlockWriter {
   private readonly insertKey: Statement;
   /** Id sets of recently checked blocks: a retried batch checks one block many times. */
   private readonly idSets = new Map<number, Set<string>>();
-  private readonly batch: Database.Transaction<(rows: readonly SerializedEvent[]) => AppendResult>;
+  private readonly batch: Database.Transaction<(rows: readonly SerializedEvent[], plan: Plan) => AppendResult>;
+  private readonly many: Database.Transaction<(batches: ReadonlyArray<readonly SerializedEvent[]>, plans: Plan[]) => AppendResult[]>;
 
   constructor(db: SqliteDatabase) {
     this.names = new FieldNames(db);
     this.directories = new DirectoryCache(this.names, 256);
-    this.blocksWithKey = db.prepare('SELECT block FROM event_ids WHERE key = ?');
+    // One lookup for a whole batch's keys (a JSON array): per-event statements cost more than the B-tree search.
+    this.blocksWithKeys = db.prepare('SELECT key, block FROM event_ids WHERE key IN (SELECT value FROM json_each(?))');
     this.blockSchema = db.prepare('SELECT id, schema, rows FROM blocks WHERE id = ?');
     this.columnData = db.prepare('SELECT data FROM block_columns WHERE block = ? AND col = ?');
     this.nextSeq = db.prepare("SELECT value FROM store_state WHERE name = 'next_seq'");
@@ -51,14 +66,22 @@ export class BlockWriter {
     this.insertColumn = db.prepare('INSERT INTO block_columns (block, col, data) VALUES (?, ?, ?)');
     this.insertFilter = db.prepare('INSERT INTO block_filters (block, bits) VALUES (?, ?)');
     this.insertKey = db.prepare('INSERT OR IGNORE INTO event_ids (key, block) VALUES (?, ?)');
-    this.batch = db.transaction((rows: readonly SerializedEvent[]) => this.appendInTransaction(rows));
+    this.batch = db.transaction((rows: readonly SerializedEvent[], plan: Plan) => this.appendInTransaction(rows, plan));
+    this.many = db.transaction((batches: ReadonlyArray<readonly SerializedEvent[]>, plans: Plan[]) =>
+      batches.map((rows, i) => (rows.length === 0 ? { statuses: [], created: 0, duplicates: 0 } : this.appendInTransaction(rows, plans[i]!))),
+    );
   }
 
-  /** Store a batch atomically; each row `created` or `duplicate` (the first copy of an id in the batch wins). */
+  /**
+   * Store a batch atomically; each row `created` or `duplicate` (the first copy of an id in the batch wins). The blocks
+   * are built before the write lock is taken (readers and the bus's offsets never wait on compression); inside the
+   * transaction the ids are checked again, arrival numbers given and the rows inserted.
+   */
   append(rows: readonly SerializedEvent[]): AppendResult {
     if (rows.length === 0) return { statuses: [], created: 0, duplicates: 0 };
     try {
-      return this.batch.immediate(rows);
+      const plan = this.plan(rows);
+      return this.batch.immediate(rows, plan);
     } catch (err) {
       this.names.reload(); // ids handed out inside the rolled-back transaction are gone
       this.idSets.clear();
@@ -66,34 +89,88 @@ export class BlockWriter {
     }
   }
 
-  /** Store rows that already have arrival numbers (moving the old layout's events); no duplicate check. */
-  insertNumbered(stream: string, rows: readonly NewRow[]): void {
-    for (let start = 0; start < rows.length; start += MAX_BLOCK_ROWS) this.insert(buildBlock(stream, rows.slice(start, start + MAX_BLOCK_ROWS)));
+  /**
+   * Several batches in one transaction (one fsync), each answered as `append` would: the writer thread passes every
+   * batch waiting in its queue, so concurrent requests share a commit.
+   */
+  appendMany(batches: ReadonlyArray<readonly SerializedEvent[]>): AppendResult[] {
+    try {
+      const plans = batches.map((rows) => this.plan(rows));
+      return this.many.immediate(batches, plans);
+    } catch (err) {
+      this.names.reload();
+      this.idSets.clear();
+      throw err;
+    }
   }
 
-  private appendInTransaction(rows: readonly SerializedEvent[]): AppendResult {
-    const statuses: AppendStatus[] = new Array(rows.length);
+  /** Store rows that already have arrival numbers (moving the old layout's events); no duplicate check. */
+  insertNumbered(stream: string, rows: readonly NewRow[]): void {
+    for (let start = 0; start < rows.length; start += MAX_BLOCK_ROWS) {
+      const slice = rows.slice(start, start + MAX_BLOCK_ROWS);
+      this.insert(numbered(buildBlock(stream, slice), slice.map((row) => row.seq!)));
+    }
+  }
+
+  /** Which rows are new (as far as the last commit says), grouped into built blocks of row positions. */
+  private plan(rows: readonly SerializedEvent[]): Plan {
+    const keys = rows.map((row) => idKey(row.id));
+    const known = this.knownKeys(keys);
     const seen = new Set<string>();
-    const streams = new Map<string, NewRow[]>();
-    let seq = this.nextSeq.get()!.value;
-    let created = 0;
+    const fresh: boolean[] = new Array(rows.length);
+    const streams = new Map<string, number[]>();
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
-      if (seen.has(row.id) || this.stored(row.id)) {
-        statuses[i] = 'duplicate';
-        continue;
-      }
+      fresh[i] = !seen.has(row.id) && !this.stored(row.id, known.get(keys[i]!));
+      if (!fresh[i]) continue;
       seen.add(row.id);
-      statuses[i] = 'created';
-      created++;
       const stream = row.dataset ?? '';
       let group = streams.get(stream);
       if (!group) streams.set(stream, (group = []));
-      group.push({ id: row.id, ts: row.ts, seq: seq++, doc: JSON.parse(row.doc) as Record<string, unknown> });
+      group.push(i);
     }
-    for (const [stream, group] of streams) this.insertNumbered(stream, group);
-    this.setNextSeq.run(seq);
-    return { statuses, created, duplicates: rows.length - created };
+    const blocks: PlannedBlock[] = [];
+    for (const [stream, positions] of streams) {
+      for (let start = 0; start < positions.length; start += MAX_BLOCK_ROWS) {
+        const slice = positions.slice(start, start + MAX_BLOCK_ROWS);
+        const block = buildBlock(
+          stream,
+          slice.map((i) => ({ id: rows[i]!.id, ts: rows[i]!.ts, doc: JSON.parse(rows[i]!.doc) as Record<string, unknown> })),
+        );
+        blocks.push({ block, positions: slice });
+      }
+    }
+    return { keys, fresh, blocks };
+  }
+
+  private appendInTransaction(rows: readonly SerializedEvent[], plan: Plan): AppendResult {
+    // Another connection may have stored some of these ids since the plan was made: then plan again, inside the lock.
+    const known = this.knownKeys(plan.fresh.flatMap((fresh, i) => (fresh ? [plan.keys[i]!] : [])));
+    if (known.size > 0 && rows.some((row, i) => plan.fresh[i] && this.stored(row.id, known.get(plan.keys[i]!)))) {
+      plan = this.plan(rows);
+    }
+    // Arrival numbers in input order, so ties at one instant keep the order the sender gave.
+    let next = this.nextSeq.get()!.value;
+    const seqOf = new Map<number, number>();
+    plan.fresh.forEach((fresh, i) => {
+      if (fresh) seqOf.set(i, next++);
+    });
+    for (const { block, positions } of plan.blocks) this.insert(numbered(block, positions.map((i) => seqOf.get(i)!)));
+    this.setNextSeq.run(next);
+    const statuses: AppendStatus[] = plan.fresh.map((fresh) => (fresh ? 'created' : 'duplicate'));
+    return { statuses, created: seqOf.size, duplicates: rows.length - seqOf.size };
+  }
+
+  /** The stored blocks of each key (one query for the batch). */
+  private knownKeys(keys: readonly number[]): Map<number, number[]> {
+    const known = new Map<number, number[]>();
+    if (keys.length === 0) return known;
+    for (const { key, block } of this.blocksWithKeys.all(JSON.stringify(keys))) {
+      const blocks = known.get(key);
+      if (blocks) blocks.push(block);
+      else known.set(key, [block]);
+    }
+    return known;
   }
 
   private insert(block: BuiltBlock): void {
@@ -107,11 +184,10 @@ export class BlockWriter {
     for (const key of block.idKeys) this.insertKey.run(key, id);
   }
 
-  /** Is `id` in a stored block? Key hits are confirmed against the block's ids. */
-  private stored(id: string): boolean {
-    for (const { block } of this.blocksWithKey.all(idKey(id))) {
-      if (this.idsOf(block).has(id)) return true;
-    }
+  /** Is `id` in one of the stored blocks its key points to? Key hits are confirmed against the block's ids. */
+  private stored(id: string, blocks: readonly number[] | undefined): boolean {
+    if (!blocks) return false;
+    for (const block of blocks) if (this.idsOf(block).has(id)) return true;
     return false;
   }
 

@@ -140,7 +140,7 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
  * Open a connection with the pragmas the store relies on: WAL (readers never block the writer), the chosen
- * `synchronous`, a busy timeout, 16 KiB pages and a 64 MiB page cache (both measured to help bulk inserts).
+ * `synchronous`, a busy timeout, 4 KiB pages and a 64 MiB page cache.
  */
 export function openDatabase(options: SqliteOpenOptions): SqliteDatabase {
   let db: SqliteDatabase;
@@ -151,7 +151,10 @@ export function openDatabase(options: SqliteOpenOptions): SqliteDatabase {
     throw storeUnavailable(err, `cannot open the SQLite database at ${options.path}`);
   }
   try {
-    db.pragma('page_size = 16384'); // only takes effect on a new file, and must precede WAL
+    // Only takes effect on a new file, and must precede WAL. 4 KiB: a block's columns and filter are blobs that spill
+    // into overflow pages, and the last page of each is on average half empty; measured on stored events, 16 KiB
+    // pages cost 20% more disk per event than 4 KiB ones, at the same append rate.
+    db.pragma('page_size = 4096');
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
