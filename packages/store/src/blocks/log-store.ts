@@ -27,6 +27,7 @@ import { checkAround, checkTopValues } from './explore-checks.js';
 import { compile } from './compile.js';
 import { histogramCounts, topValues } from './aggregate.js';
 import { moveLegacyEvents } from './legacy.js';
+import { compact, type CompactionPass } from './compaction.js';
 import { BlockReader } from './reader.js';
 import { enforceRetention, type RetentionLimits, type RetentionPass } from './retention.js';
 import { scan, type Hit } from './scan.js';
@@ -43,6 +44,8 @@ export interface BlockLogStoreOptions extends SqliteOpenOptions {
 
 const EVERYTHING = { from: -8.64e15, to: 8.64e15 };
 const RETENTION_EVERY_MS = 60_000;
+/** How often the inline writer merges small blocks (the writer thread does it whenever appends pause). */
+const COMPACT_EVERY_MS = 10_000;
 
 export class BlockLogStore implements LogStore {
   private db: SqliteDatabase | null = null;
@@ -50,6 +53,7 @@ export class BlockLogStore implements LogStore {
   private inline!: BlockWriter;
   private thread: WorkerRowWriter | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
+  private compactionTimer: NodeJS.Timeout | null = null;
   private opening: Promise<void> | null = null;
 
   constructor(private readonly options: BlockLogStoreOptions) {}
@@ -83,6 +87,10 @@ export class BlockLogStore implements LogStore {
       throw toStoreError(err);
     }
     this.db = db;
+    if (!this.thread) {
+      this.compactionTimer = setInterval(() => this.compact(), COMPACT_EVERY_MS);
+      this.compactionTimer.unref();
+    }
     if (this.options.retention) {
       this.applyRetention();
       this.retentionTimer = setInterval(() => this.applyRetention(), RETENTION_EVERY_MS);
@@ -176,11 +184,27 @@ export class BlockLogStore implements LogStore {
   /** Close (after queued appends on the writer thread are committed); idempotent. */
   async close(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
+    if (this.compactionTimer) clearInterval(this.compactionTimer);
     this.retentionTimer = null;
+    this.compactionTimer = null;
     const thread = this.thread;
     this.thread = null;
     if (thread) await thread.close();
     if (this.db?.open) this.db.close();
+  }
+
+  /**
+   * Merge runs of small blocks on this connection now (the inline writer does it every 10 s, the writer thread when
+   * appends pause). Null when the store is closed or busy.
+   */
+  compact(): CompactionPass | null {
+    if (!this.db?.open) return null;
+    try {
+      return compact(this.db, this.inline, this.reader);
+    } catch (err) {
+      if (toStoreError(err) instanceof BulwarkError) return null;
+      throw err;
+    }
   }
 
   /** One retention pass now (also run every minute when limits are configured). */

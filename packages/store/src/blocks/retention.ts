@@ -60,27 +60,38 @@ export function enforceRetention(db: SqliteDatabase, reader: BlockReader, limits
   return pass;
 }
 
-function dropper(db: SqliteDatabase, reader: BlockReader) {
+/** A stored block as deletion needs it. */
+export type DroppedBlock = { id: number; rows: number; schema: string };
+
+/**
+ * Deletes whole blocks inside the caller's transaction: their id keys (found from the block's own ids), columns,
+ * filter and catalog row.
+ */
+export function blockDeleter(db: SqliteDatabase, reader: BlockReader): (block: DroppedBlock) => void {
   const column = db.prepare<[number, number], { data: Buffer }>('SELECT data FROM block_columns WHERE block = ? AND col = ?');
   const deleteKey = db.prepare('DELETE FROM event_ids WHERE key = ? AND block = ?');
   const deleteColumns = db.prepare('DELETE FROM block_columns WHERE block = ?');
   const deleteFilter = db.prepare('DELETE FROM block_filters WHERE block = ?');
   const deleteBlock = db.prepare('DELETE FROM blocks WHERE id = ?');
-  const run = db.transaction((blocks: Array<{ id: number; rows: number; schema: string }>) => {
-    for (const block of blocks) {
-      // The id set is keyed by id hash; the block's own ids say which keys to remove.
-      const index = reader.directory(block).get(ID_COLUMN);
-      const data = index === undefined ? undefined : column.get(block.id, index);
-      if (data) for (const id of decodeColumn(unpackText(data.data), block.rows)) if (typeof id === 'string') deleteKey.run(idKey(id), block.id);
-      deleteColumns.run(block.id);
-      deleteFilter.run(block.id);
-      deleteBlock.run(block.id);
-    }
+  return (block) => {
+    const index = reader.directory(block).get(ID_COLUMN);
+    const data = index === undefined ? undefined : column.get(block.id, index);
+    if (data) for (const id of decodeColumn(unpackText(data.data), block.rows)) if (typeof id === 'string') deleteKey.run(idKey(id), block.id);
+    deleteColumns.run(block.id);
+    deleteFilter.run(block.id);
+    deleteBlock.run(block.id);
+    reader.forget(block.id);
+  };
+}
+
+function dropper(db: SqliteDatabase, reader: BlockReader) {
+  const deleteBlock = blockDeleter(db, reader);
+  const run = db.transaction((blocks: DroppedBlock[]) => {
+    for (const block of blocks) deleteBlock(block);
   });
-  return (blocks: Array<{ id: number; rows: number; schema: string }>, pass: RetentionPass) => {
+  return (blocks: DroppedBlock[], pass: RetentionPass) => {
     run.immediate(blocks);
     for (const block of blocks) {
-      reader.forget(block.id);
       pass.blocks++;
       pass.events += block.rows;
     }

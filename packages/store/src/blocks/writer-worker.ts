@@ -6,6 +6,8 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import { BulwarkError } from '@bulwark/schema';
 import type { EventRow } from '../sqlite/rows.js';
 import { openDatabase, toStoreError, type SqliteDatabase, type SqliteOpenOptions } from '../sqlite/schema.js';
+import { compact } from './compaction.js';
+import { BlockReader } from './reader.js';
 import { BlockWriter } from './writer.js';
 import type { WriterReply, WriterRequest } from './worker-writer.js';
 
@@ -16,12 +18,31 @@ function serialise(err: unknown): Extract<WriterReply, { type: 'failed' }>['erro
   return { message: mapped instanceof Error ? mapped.message : String(mapped) };
 }
 
+/** Quiet time on the writer before small blocks are merged. */
+const COMPACT_AFTER_MS = 1000;
+
 const port = parentPort;
 if (port) {
   let db: SqliteDatabase | null = null;
   try {
     db = openDatabase(workerData as SqliteOpenOptions);
     const writer = new BlockWriter(db);
+    const reader = new BlockReader(db);
+    // Small blocks are merged when appends pause (COMPACT_AFTER_MS without one), a few runs at a time, so a merge never
+    // holds up an append for long.
+    let idle: NodeJS.Timeout | null = null;
+    const compactWhenIdle = () => {
+      if (idle) clearTimeout(idle);
+      idle = setTimeout(() => {
+        idle = null;
+        try {
+          if (db?.open && compact(db, writer, reader).written > 0) compactWhenIdle();
+        } catch {
+          // Busy or closing: the next pause tries again.
+        }
+      }, COMPACT_AFTER_MS);
+      idle.unref();
+    };
     port.on('message', (first: WriterRequest) => {
       // Every append already waiting joins this one in a single transaction: one commit (one fsync) for all of them.
       const appends: Array<Extract<WriterRequest, { type: 'append' }>> = [];
@@ -34,6 +55,7 @@ if (port) {
         appends.push(request);
       }
       if (appends.length > 0) {
+        compactWhenIdle();
         try {
           const results = writer.appendMany(appends.map((a) => a.rows as EventRow[]));
           appends.forEach((a, i) => port.postMessage({ type: 'done', id: a.id, result: results[i]! } satisfies WriterReply));
@@ -51,6 +73,7 @@ if (port) {
         }
       }
       if (closing) {
+        if (idle) clearTimeout(idle);
         db?.close();
         port.close();
       }

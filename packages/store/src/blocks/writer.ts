@@ -173,7 +173,8 @@ export class BlockWriter {
     return known;
   }
 
-  private insert(block: BuiltBlock): void {
+  /** Insert a numbered block inside the caller's transaction; its id. */
+  insert(block: BuiltBlock): number {
     const schema = encodeDirectory(block.schema, this.names);
     const id = Number(
       this.insertBlock.run(block.stream, block.rows, block.minTs, block.maxTs, block.minSeq, block.maxSeq, block.bytes, schema, block.ts, block.seqs)
@@ -182,6 +183,7 @@ export class BlockWriter {
     for (let col = 0; col < block.data.length; col++) this.insertColumn.run(id, col, block.data[col]);
     this.insertFilter.run(id, block.filter);
     for (const key of block.idKeys) this.insertKey.run(key, id);
+    return id;
   }
 
   /** Is `id` in one of the stored blocks its key points to? Key hits are confirmed against the block's ids. */
