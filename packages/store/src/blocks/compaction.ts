@@ -13,9 +13,11 @@ import { blockDeleter } from './retention.js';
 import { ID_COLUMN, MAX_BLOCK_ROWS, type BlockWriter } from './writer.js';
 
 /** Blocks with fewer rows than this are merged with their neighbours of the same stream. */
-export const SMALL_BLOCK_ROWS = 1024;
-/** A run is merged once it has this many blocks (or `SMALL_BLOCK_ROWS` rows). */
+export const SMALL_BLOCK_ROWS = 256;
+/** A run is merged once it has this many blocks… */
 const RUN_BLOCKS = 8;
+/** …or once its blocks hold this many rows together. */
+const RUN_ROWS = 1024;
 /** A merged block's arrival numbers span at most this (the bus reads blocks by their first arrival number). */
 export const MAX_SEQ_SPAN = 1_000_000;
 /** Small blocks looked at per pass. */
@@ -41,7 +43,7 @@ function runsOf(small: readonly BlockRow[]): BlockRow[][] {
     let run: BlockRow[] = [];
     let rows = 0;
     const close = () => {
-      if (run.length >= RUN_BLOCKS || (run.length > 1 && rows >= SMALL_BLOCK_ROWS)) runs.push(run);
+      if (run.length >= RUN_BLOCKS || (run.length > 1 && rows >= RUN_ROWS)) runs.push(run);
       run = [];
       rows = 0;
     };
