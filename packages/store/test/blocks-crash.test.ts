@@ -1,3 +1,4 @@
+// services: process
 /**
  * Durability of the block store (docs/ARCHITECTURE.md, "The embedded log store"): a process killed with SIGKILL while
  * appending, mid-block, leaves a store that opens, passes SQLite's integrity check and the store's own consistency
