@@ -74,6 +74,8 @@ export function buildBlock(stream: string, rows: readonly NewRow[]): BuiltBlock 
   const data: Buffer[] = [];
   const byText = new Map<string, number>();
   let bytes = 0;
+  const cellsOf: Cell[][] = [];
+  const users = new Map<number, number>(); // data index → how many column names share it
   for (const [name, cells] of columns.columns) {
     const text = encodeColumn(cells);
     let index = byText.get(text);
@@ -81,15 +83,22 @@ export function buildBlock(stream: string, rows: readonly NewRow[]): BuiltBlock 
       index = data.length;
       const packed = packText(text);
       data.push(packed);
+      cellsOf.push(cells);
       bytes += packed.length;
       byText.set(text, index);
-      if (name === MESSAGE_COLUMN) addWords(filter, cells);
-      addValues(filter, index, cells);
-    } else if (name === MESSAGE_COLUMN) {
-      addWords(filter, cells);
     }
+    users.set(index, (users.get(index) ?? 0) + 1);
+    if (name === MESSAGE_COLUMN) addWords(filter, cells);
     schema.push([name, index]);
   }
+  // Whole values of every column, except a message column of its own: messages are found by their words (and a whole
+  // message is a phrase of its words), so keeping each line whole too only fills the filter. Its lines without a word
+  // (`%%%`) are kept, as words cannot find them.
+  const messageIndex = schema.find(([name]) => name === MESSAGE_COLUMN)?.[1];
+  cellsOf.forEach((cells, index) => {
+    if (index === messageIndex && users.get(index) === 1) addWordlessValues(filter, index, cells);
+    else addValues(filter, index, cells);
+  });
   const packedTs = packIntegers(ts);
   const bits = filter.bytes();
   bytes += packedTs.length + bits.byteLength;
@@ -115,6 +124,10 @@ function addWords(filter: BloomBuilder, cells: readonly Cell[]): void {
     if (typeof cell !== 'string') continue;
     for (const word of wordsOf(cell)) filter.addWord(word);
   }
+}
+
+function addWordlessValues(filter: BloomBuilder, index: number, cells: readonly Cell[]): void {
+  for (const cell of cells) if (typeof cell === 'string' && cell.length <= MAX_FILTERED_VALUE && wordsOf(cell).length === 0) filter.addValue(index, cell);
 }
 
 /** Every string, number and boolean in the cells, at any depth, keyed by the column's data index. */
