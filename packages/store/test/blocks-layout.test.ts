@@ -38,9 +38,12 @@ describe('block layout', () => {
       ev('s2', 2, { empty: {}, emptyList: [], list: ['a', 1, null, true], nested: { deep: { deeper: { leaf: 'x' } } } }),
       ev('s3', 3, { objects: [{ a: 1 }, { b: [{ c: 'y' }] }], mixed: [[1, 2], 'z'], unicode: 'żółć 🚀 \u0000 \ud800' }),
       ev('s4', 4, { nested: 'now a string', empty: { not: 'empty now' }, list: 'scalar now' }),
+      // Keys that name Object.prototype's members stay plain data (JSON.parse makes `__proto__` an own key).
+      ev('s5', 5, JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": 1}, "toString": "x"}') as Record<string, unknown>),
     ];
     await store.append(shapes);
     for (const shape of shapes) assert.deepEqual(await store.get(shape.event.id), shape);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype was changed');
     const page = await store.search({ query: parseQuery(''), size: 10, sort: 'asc' });
     assert.deepEqual(page.hits, shapes);
     // A caller changing what it got does not change the store.

@@ -132,18 +132,22 @@ function addWordlessValues(filter: BloomBuilder, index: number, cells: readonly 
 
 /** Every string, number and boolean in the cells, at any depth, keyed by the column's data index. */
 function addValues(filter: BloomBuilder, index: number, cells: readonly Cell[]): void {
-  for (const cell of cells) addValue(filter, index, cell, 0);
+  // Distinct values first: a column such as `verb` holds a handful of values a thousand times, and a Set lookup costs
+  // less than hashing the value again.
+  const distinct = new Set<string>();
+  for (const cell of cells) addValue(distinct, cell, 0);
+  for (const value of distinct) filter.addValue(index, value);
 }
 
-function addValue(filter: BloomBuilder, index: number, value: unknown, depth: number): void {
+function addValue(distinct: Set<string>, value: unknown, depth: number): void {
   if (value === undefined || value === null || depth > 64) return;
   if (typeof value === 'string') {
-    if (value.length <= MAX_FILTERED_VALUE) filter.addValue(index, value);
+    if (value.length <= MAX_FILTERED_VALUE) distinct.add(value);
   } else if (typeof value === 'number' || typeof value === 'boolean') {
-    filter.addValue(index, String(value));
+    distinct.add(String(value));
   } else if (Array.isArray(value)) {
-    for (const item of value) addValue(filter, index, item, depth + 1);
+    for (const item of value) addValue(distinct, item, depth + 1);
   } else if (typeof value === 'object') {
-    for (const key in value) addValue(filter, index, (value as Record<string, unknown>)[key], depth + 1);
+    for (const key in value) addValue(distinct, (value as Record<string, unknown>)[key], depth + 1);
   }
 }

@@ -144,23 +144,8 @@ export function decodeColumn(text: string, rows: number): Cell[] {
   return cells;
 }
 
-/** Set `value` at `keys` in `target`, creating objects on the way. `__proto__` is defined, never assigned. */
-export function setPath(target: Record<string, unknown>, keys: readonly string[], value: unknown): void {
-  let object = target;
-  const last = keys.length - 1;
-  for (let i = 0; i < last; i++) {
-    const key = keys[i]!;
-    let next = object[key];
-    if (next === undefined || next === null || typeof next !== 'object' || !Object.prototype.hasOwnProperty.call(object, key)) {
-      next = {};
-      define(object, key, next);
-    }
-    object = next as Record<string, unknown>;
-  }
-  define(object, keys[last]!, value);
-}
-
-function define(object: Record<string, unknown>, key: string, value: unknown): void {
+/** Set an own property; `__proto__` is defined, never assigned (which would replace the prototype). */
+export function define(object: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
   else object[key] = value;
 }

@@ -4,7 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { BlockRow, Directory } from './catalog.js';
-import { decodeColumn, keysOfColumn, setPath, type Cell } from './columns.js';
+import { decodeColumn, define, keysOfColumn, type Cell } from './columns.js';
 import { unpackIntegers, unpackText } from './codec.js';
 
 export interface ColumnSource {
@@ -18,7 +18,7 @@ export class BlockView {
   private tsValues: Float64Array | null = null;
   private seqValues: Float64Array | null = null;
   private readonly decoded = new Map<number, Cell[]>();
-  private keysByName: Map<string, string[]> | null = null;
+  private plan: Array<{ keys: string[]; cells: Cell[] }> | null = null;
 
   constructor(
     readonly block: BlockRow,
@@ -111,16 +111,41 @@ export class BlockView {
    * (for a caller that only reads, such as the bus handing documents to the correlator).
    */
   doc(row: number, copy = true): Record<string, unknown> {
-    if (!this.keysByName) {
-      this.keysByName = new Map();
-      for (const name of this.directory.keys()) this.keysByName.set(name, keysOfColumn(name));
-    }
+    const plan = this.rebuildPlan();
     const doc: Record<string, unknown> = {};
-    for (const [name, index] of this.directory) {
-      const cell = this.data(index)[row];
+    // The objects along the path last written: consecutive columns mostly share a parent (the directory is in
+    // first-seen, depth-first order), so each column walks only the keys its path does not share with the previous.
+    const pathKeys: string[] = [];
+    const pathObjects: Array<Record<string, unknown>> = [doc];
+    for (const { keys, cells } of plan) {
+      const cell = cells[row];
+      if (cell === undefined) continue;
+      const parent = keys.length - 1;
+      let common = 0;
+      while (common < parent && common < pathKeys.length && pathKeys[common] === keys[common]) common++;
+      pathKeys.length = common;
+      pathObjects.length = common + 1;
+      let object = pathObjects[common]!;
+      for (let d = common; d < parent; d++) {
+        const key = keys[d]!;
+        let next = Object.prototype.hasOwnProperty.call(object, key) ? object[key] : undefined;
+        if (next === undefined || next === null || typeof next !== 'object' || Array.isArray(next)) {
+          next = {};
+          define(object, key, next);
+        }
+        object = next as Record<string, unknown>;
+        pathKeys.push(key);
+        pathObjects.push(object);
+      }
       // Copied: the decoded column stays cached for the next row, and a caller may change what it is given.
-      if (cell !== undefined) setPath(doc, this.keysByName.get(name)!, copy && cell !== null && typeof cell === 'object' ? structuredClone(cell) : cell);
+      define(object, keys[parent]!, copy && cell !== null && typeof cell === 'object' ? structuredClone(cell) : cell);
     }
     return doc;
+  }
+
+  /** Every column's keys and cells, in directory order, resolved once per view. */
+  private rebuildPlan(): Array<{ keys: string[]; cells: Cell[] }> {
+    if (!this.plan) this.plan = [...this.directory].map(([name, index]) => ({ keys: keysOfColumn(name), cells: this.data(index) }));
+    return this.plan;
   }
 }
