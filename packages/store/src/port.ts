@@ -76,6 +76,59 @@ export interface HistogramResult {
   total: number;
 }
 
+/** Top values of some fields among the events a query matches (the explorer's field sidebar). */
+export interface TopValuesRequest {
+  query: QueryNode;
+  /** Inclusive lower bound on `@timestamp`. */
+  from?: Date;
+  /** Exclusive upper bound on `@timestamp`. */
+  to?: Date;
+  /** Field names as the search language writes them (a dot inside a key escaped, `a\\.b`); 1..50 of them. */
+  fields: string[];
+  /** Values listed per field, 1..100; default 10. */
+  size?: number;
+}
+
+export interface TopValue {
+  value: string | number | boolean;
+  /** Matching events carrying this value in the field (an event counts once per distinct value it carries). */
+  count: number;
+}
+
+export interface FieldTopValues {
+  field: string;
+  /** Matching events carrying the field with at least one string, number or boolean value. */
+  present: number;
+  /** Most frequent first; equal counts in ascending order of the value's text. */
+  values: TopValue[];
+}
+
+export interface TopValuesResult {
+  /** Events the query matched in the range. */
+  total: number;
+  /** One entry per requested field, in request order. */
+  fields: FieldTopValues[];
+}
+
+/** The events just before and after one event ("show context"), among those a query matches. */
+export interface AroundRequest {
+  /** `event.id` of the anchor; the anchor need not match `query`. */
+  id: string;
+  query: QueryNode;
+  /** How many events before and after the anchor, each 0..1000. */
+  before: number;
+  after: number;
+}
+
+export interface AroundResult {
+  /** The anchor, or null when no event has that id (then `before` and `after` are empty). */
+  anchor: Event | null;
+  /** Oldest first; events sharing the anchor's instant are split around it in the store's tie order (arrival). */
+  before: Event[];
+  /** Oldest first. */
+  after: Event[];
+}
+
 /**
  * An event serialised once, where it was decoded (possibly on a decode thread), in the form every adapter can write
  * without touching the event object again. Built by `eventToRow`.
@@ -111,6 +164,10 @@ export interface LogStore {
   get(id: string): Promise<Event | null>;
   search(req: SearchRequest): Promise<SearchResult>;
   histogram(req: HistogramRequest): Promise<HistogramResult>;
+  /** Top values per field among the matching events, counted over every match in the range. */
+  topValues(req: TopValuesRequest): Promise<TopValuesResult>;
+  /** The matching events around one event, in the search order (`@timestamp`, ties by arrival). */
+  around(req: AroundRequest): Promise<AroundResult>;
   /** True when the store can serve reads and writes (readiness). */
   ping(): Promise<boolean>;
   close(): Promise<void>;

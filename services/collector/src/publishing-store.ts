@@ -45,6 +45,8 @@ export function publishingStore(store: LogStore, bus: Pick<Bus, 'publish'> | nul
     get: (id) => store.get(id),
     search: (req) => store.search(req),
     histogram: (req) => store.histogram(req),
+    topValues: (req) => store.topValues(req),
+    around: (req) => store.around(req),
     ping: () => store.ping(),
     close: () => store.close(),
   };

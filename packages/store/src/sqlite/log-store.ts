@@ -8,11 +8,15 @@ import type Database from 'better-sqlite3';
 import { BulwarkError, type Event } from '@bulwark/schema';
 import type {
   AppendResult,
+  AroundRequest,
+  AroundResult,
   HistogramRequest,
   HistogramResult,
   LogStore,
   SearchRequest,
   SearchResult,
+  TopValuesRequest,
+  TopValuesResult,
 } from '../port.js';
 import { createRowInserter, type RowInserter } from './insert.js';
 import { decodeCursor, encodeCursor, eventToRow, searchFingerprint, type EventRow } from './rows.js';
@@ -21,6 +25,8 @@ import { queryToSql } from './translate.js';
 import { WorkerRowWriter } from './worker-writer.js';
 import { planHistogram, validDate, zeroFilled, type HistogramPlan } from '../histogram.js';
 import { checkSearchRequest } from '../paging-request.js';
+import { topValuesBySearch } from '../top-values.js';
+import { aroundBySearch } from '../around.js';
 
 export interface SqliteLogStoreOptions extends SqliteOpenOptions {
   /**
@@ -170,6 +176,17 @@ export class SqliteLogStore implements LogStore {
     const params = [interval, interval, interval, from, to, ...where.params];
     const rows = this.run(() => this.statement(sql).all(...params)) as { bucket: number; n: number }[];
     return zeroFilled(plan, new Map(rows.map((row) => [Number(row.bucket), row.n])));
+  }
+
+  /** Every match read through `search` and counted in memory (`top-values.ts`): this store has no aggregations. */
+  async topValues(req: TopValuesRequest): Promise<TopValuesResult> {
+    this.open();
+    return topValuesBySearch(this, req);
+  }
+
+  async around(req: AroundRequest): Promise<AroundResult> {
+    this.open();
+    return aroundBySearch(this, req);
   }
 
   async ping(): Promise<boolean> {
