@@ -1,5 +1,6 @@
 /** Query-string parameters of the explorer routes (fields, context, export, pivot), validated once with zod. */
 import { z } from 'zod';
+import { DEFAULT_TOP_SIZE, MAX_AROUND, MAX_TOP_SIZE } from '@bulwark/store';
 import { parseTime } from './params.js';
 import { CONTEXT_BY } from './context.js';
 
@@ -24,20 +25,19 @@ const matching = {
 
 /** Largest sample the sidebar reads: every event is parsed and flattened, so it bounds the request's CPU. */
 export const MAX_FIELDS_SAMPLE = 10_000;
-export const MAX_TOP_SAMPLE = 100_000;
 
 export const FieldsParams = z.object({ ...matching, sample: count(1, MAX_FIELDS_SAMPLE, 1000), top: count(0, 50, 5) });
 
+/** Counted by the store over every match (`LogStore.topValues`), within the port's limits. */
 export const TopValuesParams = z.object({
   ...matching,
   field: single(fieldName),
-  size: count(1, 1000, 10),
-  sample: count(1, MAX_TOP_SAMPLE, 10_000),
+  size: count(1, MAX_TOP_SIZE, DEFAULT_TOP_SIZE),
 });
 
 export const ContextParams = z.object({
-  before: count(0, 1000, 10),
-  after: count(0, 1000, 10),
+  before: count(0, MAX_AROUND, 10),
+  after: count(0, MAX_AROUND, 10),
   by: single(z.enum(CONTEXT_BY).optional()),
 });
 

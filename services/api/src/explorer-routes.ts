@@ -9,8 +9,8 @@ import { parseQuery } from '@bulwark/store';
 import type { ApiDeps } from '@bulwark/runtime';
 import { parseParams } from './params.js';
 import { ContextParams, FieldsParams, PivotParams, TopValuesParams } from './explorer-params.js';
-import { newestMatching, summariseFields, topValues } from './fields.js';
-import { badContext, contextWindow, defaultBy, entityQuery } from './context.js';
+import { newestMatching, summariseFields } from './fields.js';
+import { badContext, defaultBy, entityQuery } from './context.js';
 import { pivot } from './pivot.js';
 
 const rangeOf = (p: { from?: Date | undefined; to?: Date | undefined }) => ({
@@ -33,23 +33,26 @@ export function explorerRouter(deps: ApiDeps): Router {
     res.json({ sampled: events.length, complete, fields: summariseFields(events, p.top) });
   });
 
+  /** Counted by the store over every matching event: `total` matched, `present` carry the field, `missing` do not. */
   router.get('/v1/fields/top', read, async (req, res) => {
     const p = parseParams(TopValuesParams, req.query);
-    const { events, complete } = await newestMatching(store, parseQuery(p.q), rangeOf(p), p.sample);
-    const { missing, values } = topValues(events, p.field, p.size);
-    res.json({ field: p.field, sampled: events.length, complete, missing, values });
+    const { total, fields } = await store.topValues({ query: parseQuery(p.q), ...rangeOf(p), fields: [p.field], size: p.size });
+    const { present, values } = fields[0]!;
+    res.json({ field: p.field, total, present, missing: total - present, values });
   });
 
   router.get('/v1/events/:id/context', read, async (req, res) => {
     const p = parseParams(ContextParams, req.query);
     const id = String(req.params.id);
-    const anchor = await store.get(id);
-    if (!anchor) throw new BulwarkError('BWK_NOT_FOUND', `no event with id "${id}"`, { id });
-    const by = p.by ?? defaultBy(anchor);
-    const query = entityQuery(anchor, by);
+    const notFound = () => new BulwarkError('BWK_NOT_FOUND', `no event with id "${id}"`, { id });
+    const found = await store.get(id);
+    if (!found) throw notFound();
+    const by = p.by ?? defaultBy(found);
+    const query = entityQuery(found, by);
     if (query === null) throw badContext(by, id);
-    const window = await contextWindow(store, anchor, query, p.before, p.after);
-    res.json({ anchor, by, query, before: window.before, after: window.after, ...(window.truncated ? { truncated: true } : {}) });
+    const { anchor, before, after } = await store.around({ id, query: parseQuery(query), before: p.before, after: p.after });
+    if (!anchor) throw notFound(); // removed by retention in between
+    res.json({ anchor, by, query, before, after });
   });
 
   router.get('/v1/pivot', read, async (req, res) => {

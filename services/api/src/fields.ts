@@ -3,6 +3,7 @@
  * computed from the newest matching events read through the LogStore port (`store.search`), so the embedded store
  * and the search engines answer alike (docs/ARCHITECTURE.md, "Ports, adapters and contract suites"). Counting over a
  * sample keeps the cost bounded on any data size; the answer says how many events it read and whether that was all.
+ * One field's top values (`GET /v1/fields/top`) are the store's own count over every match (`LogStore.topValues`).
  */
 import type { Event } from '@bulwark/schema';
 import type { LogStore, QueryNode } from '@bulwark/store';
@@ -132,58 +133,8 @@ export function summariseFields(events: readonly Event[], topSize: number): Fiel
     .slice(0, MAX_FIELDS);
 }
 
-/** The most frequent values of one field over the events, and how many events lack it. */
-export function topValues(events: readonly Event[], field: string, size: number): { missing: number; values: Array<{ value: FieldValue; count: number }> } {
-  const counts = new ValueCounts();
-  let missing = 0;
-  for (const event of events) {
-    const values = valuesOf(event, field);
-    if (values.length === 0) missing++;
-    for (const value of values) counts.add(value);
-  }
-  return { missing, values: counts.top(size) };
-}
-
-/** The scalar values an event holds at a dotted field name (escaped dots being part of a key). */
-export function valuesOf(event: unknown, field: string): FieldValue[] {
-  const out: FieldValue[] = [];
-  collect(event, splitName(field), 0, out);
-  return out;
-}
-
-function collect(value: unknown, keys: string[], at: number, out: FieldValue[]): void {
-  if (value === null || value === undefined) return;
-  if (Array.isArray(value)) {
-    for (const item of value) collect(item, keys, at, out);
-    return;
-  }
-  if (at === keys.length) {
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out.push(value);
-    return;
-  }
-  if (typeof value !== 'object') return;
-  const record = value as Record<string, unknown>;
-  // A literal dotted key (`output_fields["proc.name"]`) as well as nesting, so either spelling of the name finds it.
-  for (let end = keys.length; end > at; end--) {
-    const key = keys.slice(at, end).join('.');
-    if (Object.hasOwn(record, key)) collect(record[key], keys, end, out);
-  }
-}
-
-/** `a.b\.c` → `['a', 'b.c']`. */
-export function splitName(field: string): string[] {
-  const keys: string[] = [];
-  let current = '';
-  for (let i = 0; i < field.length; i++) {
-    const c = field[i]!;
-    if (c === '\\' && field[i + 1] === '.') {
-      current += '.';
-      i++;
-    } else if (c === '.') {
-      keys.push(current);
-      current = '';
-    } else current += c;
-  }
-  keys.push(current);
-  return keys;
-}
+/**
+ * The scalar values an event holds at a dotted field name (escaped dots being part of a key), and a name's keys: the
+ * store's reading of a field (`valuesAt`), so the sidebar, context and export see the values a query on that name finds.
+ */
+export { valuesAt as valuesOf, splitFieldPath as splitName } from '@bulwark/store';

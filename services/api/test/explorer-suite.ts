@@ -73,15 +73,15 @@ export function explorerSuite(kind: StoreKind): void {
     });
 
     describe('GET /v1/fields/top', () => {
-      it('counts one field exactly over the matching events, and how many lack it', async () => {
-        const body = await app.json<{ field: string; sampled: number; complete: boolean; missing: number; values: Array<{ value: unknown; count: number }> }>(
+      it('counts one field exactly over every matching event, and how many carry it and lack it', async () => {
+        const body = await app.json<{ field: string; total: number; present: number; missing: number; values: Array<{ value: unknown; count: number }> }>(
           `/v1/fields/top?field=event.dataset&q=${q(`kubernetes.namespace:${NS} OR event.dataset:filler.logs`)}`,
         );
         const inNs = events.filter((e) => (e as Hit).kubernetes?.namespace === NS);
         const count = (d: string) => inNs.filter((e) => e.event.dataset === d).length;
         assert.equal(body.field, 'event.dataset');
-        assert.equal(body.sampled, FILLER + inNs.length);
-        assert.equal(body.complete, true);
+        assert.equal(body.total, FILLER + inNs.length);
+        assert.equal(body.present, body.total);
         assert.equal(body.missing, 0);
         assert.deepEqual(body.values, [
           { value: 'filler.logs', count: FILLER },
@@ -94,6 +94,9 @@ export function explorerSuite(kind: StoreKind): void {
         assert.equal(missing.values.length, 1);
         assert.equal(missing.missing, events.filter((e) => (e as Hit).kubernetes?.namespace === NS && !(e as Hit).source).length);
         assert.equal((await app.get('/v1/fields/top?field=a..b')).status, 400);
+        const tooMany = await app.get('/v1/fields/top?field=event.dataset&size=101');
+        assert.equal(tooMany.status, 400);
+        assert.equal(((await tooMany.json()) as { error: { details: { param: string } } }).error.details.param, 'size');
       });
     });
 

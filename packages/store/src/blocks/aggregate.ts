@@ -3,6 +3,7 @@
  * bucket is counted from its row count alone; otherwise only its time column (and the query's columns) are read.
  */
 import { floorTo, type HistogramPlan } from '../histogram.js';
+import { compareTopValues } from '../explore-request.js';
 import type { FieldTopValues, TopValue } from '../port.js';
 import { usesFilter, type Compiled } from './compile.js';
 import { verdict } from './evaluate.js';
@@ -97,6 +98,6 @@ export function topValues(
 
 function ranked(counter: Map<string, Counter>, size: number): TopValue[] {
   const all = [...counter.values()];
-  all.sort((a, b) => b.count - a.count || (String(a.value) < String(b.value) ? -1 : String(a.value) > String(b.value) ? 1 : 0));
+  all.sort(compareTopValues);
   return all.slice(0, size).map(({ value, count }) => ({ value, count }));
 }

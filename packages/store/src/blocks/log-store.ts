@@ -23,8 +23,8 @@ import { planHistogram, validDate, zeroFilled } from '../histogram.js';
 import { decodeCursor, encodeCursor, eventToRow, searchFingerprint } from '../sqlite/rows.js';
 import { migrate, openDatabase, toStoreError, type SqliteDatabase, type SqliteOpenOptions } from '../sqlite/schema.js';
 import { WorkerRowWriter } from './worker-writer.js';
-import { checkAround, checkTopValues } from './explore-checks.js';
-import { compile } from './compile.js';
+import { checkAroundRequest, checkTopValuesRequest } from '../explore-request.js';
+import { checkField, compile } from './compile.js';
 import { histogramCounts, topValues } from './aggregate.js';
 import { moveLegacyEvents } from './legacy.js';
 import { compact, type CompactionPass } from './compaction.js';
@@ -154,14 +154,15 @@ export class BlockLogStore implements LogStore {
 
   async topValues(req: TopValuesRequest): Promise<TopValuesResult> {
     this.open();
-    const { fields, size } = checkTopValues(req);
+    const { fields, size } = checkTopValuesRequest(req);
     const query = compile(req.query);
-    return this.run(() => topValues(this.reader, query, rangeOf(req), fields, size));
+    const paths = fields.map((field) => ({ field, keys: checkField(field) }));
+    return this.run(() => topValues(this.reader, query, rangeOf(req), paths, size));
   }
 
   async around(req: AroundRequest): Promise<AroundResult> {
     this.open();
-    checkAround(req);
+    checkAroundRequest(req);
     const query = compile(req.query);
     return this.run(() => {
       const found = this.reader.locate(req.id);

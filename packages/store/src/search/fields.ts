@@ -26,7 +26,7 @@ export function enginePath(field: string): string {
   return splitFieldPath(field).join('.');
 }
 
-/** Every field name a query mentions (free text names none: it always means `message`). */
+/** Every field name a query mentions (free text names none: it is `message` or every field, see `translate.ts`). */
 export function fieldsOf(node: QueryNode, out = new Set<string>()): Set<string> {
   switch (node.type) {
     case 'and':
@@ -64,6 +64,13 @@ export class FieldResolver {
     for (const [root, kind] of this.statics.roots) {
       if (path.startsWith(`${root}.`)) return kind === 'flat' ? 'flat-leaf' : 'disabled';
     }
+    return null;
+  }
+
+  /** The flat field (`flattened` / `flat_object`) a key of which `field` names, or null. */
+  flatRoot(field: string): string | null {
+    const path = enginePath(field);
+    for (const [root, kind] of this.statics.roots) if (kind === 'flat' && path.startsWith(`${root}.`)) return root;
     return null;
   }
 

@@ -11,21 +11,36 @@
  * The engine client may be shared with the CaseStore: a client passed in is left open by `close()`.
  */
 import { BulwarkError, type Event } from '@bulwark/schema';
-import type { AppendResult, HistogramRequest, HistogramResult, LogStore, SearchRequest, SearchResult, SerializedEvent } from '../port.js';
-import type { QueryNode } from '../query/ast.js';
+import type {
+  AppendResult,
+  AroundRequest,
+  AroundResult,
+  HistogramRequest,
+  HistogramResult,
+  LogStore,
+  SearchRequest,
+  SearchResult,
+  SerializedEvent,
+  SortOrder,
+  TopValuesRequest,
+  TopValuesResult,
+} from '../port.js';
 import { eventToRow } from '../sqlite/rows.js';
 import { ArrivalClock, appendRows } from './append.js';
 import { BulkWriter, DEFAULT_BULK_OPTIONS, type BulkOptions } from './bulk.js';
 import { createEngineClient, type EngineClient, type SearchEngineOptions } from './client.js';
 import { detectDialect, missingFeaturesLine, retentionMode, type EngineDialect, type MissingFeature, type RetentionMode } from './engine.js';
-import { FieldResolver, fieldsOf } from './fields.js';
+import { FieldResolver } from './fields.js';
 import { deadLetterIndexBody, ensureIndex, ensureTemplate, indexTemplate, layoutFor, StreamNames, type Layout } from './layout.js';
 import { eventMappings, staticFields } from './mapping.js';
 import { Pager, sourceOf, type SearchHit } from './paging.js';
 import { ensureIsmPolicy, runRetentionJob, type RetentionOptions, type RetentionReport } from './retention.js';
-import { and, queryToDsl, type Dsl } from './translate.js';
-import { planHistogram, validDate, zeroFilled } from '../histogram.js';
+import type { Dsl } from './translate.js';
+import { QueryFilter } from './query-filter.js';
+import { planHistogram, zeroFilled } from '../histogram.js';
 import { checkSearchRequest } from '../paging-request.js';
+import { checkAroundRequest, checkTopValuesRequest } from '../explore-request.js';
+import { TopValuesReader } from './top-values.js';
 
 
 export type SearchLogStoreOptions = ({ client: EngineClient } | { engine: SearchEngineOptions }) & {
@@ -71,6 +86,8 @@ export class SearchLogStore implements LogStore {
     writer: BulkWriter;
     fields: FieldResolver;
     pager: Pager;
+    filter: QueryFilter;
+    topValues: TopValuesReader;
     retention: RetentionMode | null;
   } | null = null;
   private opening: Promise<void> | null = null;
@@ -114,7 +131,8 @@ export class SearchLogStore implements LogStore {
     const fields = new FieldResolver(this.client, this.layout.pattern, staticFields(eventMappings(dialect)));
     const pager = new Pager(this.client, dialect, this.layout.pattern, this.options.pitKeepAlive ?? '2m');
     const writer = new BulkWriter(this.client, { ...DEFAULT_BULK_OPTIONS, ...this.options.bulk });
-    this.state = { dialect, writer, fields, pager, retention: mode };
+    const topValues = new TopValuesReader(pager, fields, dialect.flatType === 'flat_object');
+    this.state = { dialect, writer, fields, pager, filter: new QueryFilter(fields), topValues, retention: mode };
     if (mode === 'job') this.startRetentionTimer(retention!);
   }
 
@@ -151,10 +169,12 @@ export class SearchLogStore implements LogStore {
   }
 
   async search(req: SearchRequest): Promise<SearchResult> {
-    const { pager } = this.open();
+    const { pager, filter } = this.open();
     const { size, sort } = checkSearchRequest(req);
-    const query = await this.filter(req.query, req.from, req.to);
-    return pager.page({ query, size, sort, rawQuery: req.query, ...(req.cursor ? { cursor: req.cursor } : {}) });
+    return filter.run(req.query, async () => {
+      const query = await filter.build(req.query, req.from, req.to);
+      return pager.page({ query, size, sort, rawQuery: req.query, ...(req.cursor ? { cursor: req.cursor } : {}) });
+    });
   }
 
   /**
@@ -163,25 +183,49 @@ export class SearchLogStore implements LogStore {
    * (`min_doc_count: 1`) and we zero-fill from the bucket holding `from` to the one holding the last instant before
    * `to`, as SQLite does, rather than have the engine build and send up to 10 000 empty buckets.
    */
-  // TEMPORARY until the port helper's branch lands (it implements both on the engines).
-  async topValues(): Promise<never> {
-    throw new Error('not implemented yet');
-  }
-
-  async around(): Promise<never> {
-    throw new Error('not implemented yet');
-  }
-
   async histogram(req: HistogramRequest): Promise<HistogramResult> {
-    const { pager } = this.open();
+    const { pager, filter } = this.open();
     const plan = planHistogram(req);
-    const res = await pager.search<SearchResponse>({
-      size: 0,
-      track_total_hits: false,
-      query: await this.filter(req.query, req.from, req.to),
-      aggs: { h: { date_histogram: { field: '@timestamp', fixed_interval: `${plan.interval}ms`, min_doc_count: 1 } } },
-    });
+    const res = await filter.run(req.query, async () =>
+      pager.search<SearchResponse>({
+        size: 0,
+        track_total_hits: false,
+        query: await filter.build(req.query, req.from, req.to),
+        aggs: { h: { date_histogram: { field: '@timestamp', fixed_interval: `${plan.interval}ms`, min_doc_count: 1 } } },
+      }),
+    );
     return zeroFilled(plan, new Map((res.aggregations?.h?.buckets ?? []).map((b) => [b.key, b.doc_count])));
+  }
+
+  /** Counted by aggregations over every match (`top-values.ts`). */
+  async topValues(req: TopValuesRequest): Promise<TopValuesResult> {
+    const { fields, filter, topValues } = this.open();
+    const checked = checkTopValuesRequest(req);
+    const types = await fields.resolve(checked.fields);
+    return filter.run(req.query, async () => topValues.read(await filter.build(req.query, req.from, req.to), checked, types));
+  }
+
+  /**
+   * The anchor's own sort position `(@timestamp, bulwark_seq, event.id)` is where both sides start: `search_after` it,
+   * ascending for the events after, descending for those before. Ties at the anchor's instant fall on the side their
+   * arrival puts them, whether or not the anchor matches the query, with no cursor or point in time to open.
+   */
+  async around(req: AroundRequest): Promise<AroundResult> {
+    const { pager, filter } = this.open();
+    const { before, after } = checkAroundRequest(req);
+    const found = await pager.search({ size: 1, query: { ids: { values: [req.id] } }, sort: pager.sortFor('asc') });
+    const hit = found.hits.hits[0];
+    if (!hit?.sort) return { anchor: null, before: [], after: [] };
+    const side = async (query: Dsl, sort: SortOrder, size: number) => {
+      if (size === 0) return [];
+      const res = await pager.search({ size, query, sort: pager.sortFor(sort), search_after: hit.sort, track_total_hits: false });
+      return res.hits.hits.map(sourceOf);
+    };
+    const [older, newer] = await filter.run(req.query, async () => {
+      const query = await filter.build(req.query);
+      return Promise.all([side(query, 'desc', before), side(query, 'asc', after)]);
+    });
+    return { anchor: sourceOf(hit), before: older.reverse(), after: newer };
   }
 
   /** Reachable, and no primary shard of our data streams unassigned (`red`). */
@@ -221,17 +265,6 @@ export class SearchLogStore implements LogStore {
   private open() {
     if (!this.state) throw new BulwarkError('BWK_STORE_UNAVAILABLE', 'the search log store is not open; call init()');
     return this.state;
-  }
-
-  /** The query and the time range as one filter (`from` inclusive, `to` exclusive), in filter context: no scoring. */
-  private async filter(node: QueryNode, from?: Date, to?: Date): Promise<Dsl> {
-    const { fields } = this.open();
-    const query = queryToDsl(node, await fields.resolve(fieldsOf(node)));
-    const range: Record<string, unknown> = {};
-    if (from !== undefined && from !== null) range.gte = validDate(from, 'from');
-    if (to !== undefined && to !== null) range.lt = validDate(to, 'to');
-    const time = Object.keys(range).length > 0 ? { range: { '@timestamp': { ...range, format: 'epoch_millis' } } } : null;
-    return { bool: { filter: [and(time ? [query, time] : [query])] } };
   }
 
   private startRetentionTimer(options: RetentionOptions): void {

@@ -4,10 +4,12 @@
  * `match_phrase`, `match_bool_prefix` or `match_phrase_prefix` clause; it never reaches `query_string` or
  * `simple_query_string`, so `a OR b`, `*` or `field:(x)` inside a value are plain text.
  *
- * - free text and `message:` are phrase matches on `message` (analysed like FTS5, see `layout.ts`); a trailing `*`
- *   makes the last word a prefix: one word → `match_bool_prefix` (a plain prefix query, exact and unbounded); several
- *   words → `match_phrase_prefix`, whose last word expands to at most {@link MAX_EXPANSIONS} terms (the engine's
- *   bound on that query; SQLite has none).
+ * - `message:` is a phrase match on `message` (analysed like FTS5, see `layout.ts`); a trailing `*` makes the last
+ *   word a prefix: one word → `match_bool_prefix` (a plain prefix query, exact and unbounded); several words →
+ *   `match_phrase_prefix`, whose last word expands to at most {@link MAX_EXPANSIONS} terms (the engine's bound on that
+ *   query; SQLite has none). Free text with a trailing `*` is the same prefix match on `message`.
+ * - free text without `*` is that phrase on `message` or any field whose whole value equals the text (SEARCH.md,
+ *   "Free text"): see {@link anyField}.
  * - `field:value` depends on the field's type (`fields.ts`): keywords compare exactly; numbers only with a value
  *   that is a number; booleans with `true`/`false`; `@timestamp` as an instant; a map or object never equals a value.
  *   A clause that cannot match on a type becomes `match_none`, so `NOT` stays the exact complement, as in SQLite.
@@ -44,7 +46,7 @@ export function queryToDsl(node: QueryNode, types: FieldTypes): Dsl {
     case 'not':
       return not(queryToDsl(node.child, types));
     case 'text':
-      return fullText('message', node.value, node.prefix);
+      return node.prefix ? fullText('message', node.value, true) : anyField(node.value);
     case 'term':
       if (node.field === 'message') return fullText('message', node.value, node.prefix);
       return perType(node.field, types, (kind, path) =>
@@ -110,6 +112,41 @@ function fullText(path: string, text: string, prefix: boolean): Dsl {
   if (!prefix) return { match_phrase: { [path]: { query: text } } };
   if (words === 1) return { match_bool_prefix: { [path]: { query: text } } };
   return { match_phrase_prefix: { [path]: { query: text, max_expansions: MAX_EXPANSIONS } } };
+}
+
+/**
+ * Unfielded text: a phrase on `message`, or any field at any depth whose whole value equals the text. One `multi_match`
+ * of type `phrase` over every field (`*`) is both: the engine runs each field's own query for the text, so `message`
+ * (our analyser) gets the phrase, a keyword (and a flat map's root, which holds every leaf of the map) an exact term,
+ * a number field a term of the number when the text is one, and `lenient` drops the fields a text cannot be (`abc`
+ * on a number). User text stays a value: `multi_match` never parses it as query syntax.
+ *
+ * It costs one clause per field of an index: OpenSearch refuses a query of more clauses than its
+ * `indices.query.bool.max_clause_count` (1024 by default), which about ten free-text words reach; `query-filter.ts`
+ * tells the caller.
+ *
+ * Where the engine's types show through (SEARCH.md, "Where answers can differ"): `source.ip` and the other `ip`
+ * fields compare addresses (`10.0.0.0/8` finds the addresses inside the block, `::ffff:10.1.2.3` finds `10.1.2.3`),
+ * beside their `.keyword` text; `@timestamp` compares instants (a date-time or epoch milliseconds finds the events
+ * at that instant); unindexed paths are not searched.
+ */
+function anyField(text: string): Dsl {
+  return { multi_match: { query: text, fields: ['*'], type: 'phrase', lenient: true } };
+}
+
+/** Whether a query has free text that searches every field (a prefix searches `message` only). */
+export function hasAnyFieldText(node: QueryNode): boolean {
+  switch (node.type) {
+    case 'text':
+      return !node.prefix;
+    case 'and':
+    case 'or':
+      return node.children.some(hasAnyFieldText);
+    case 'not':
+      return hasAnyFieldText(node.child);
+    default:
+      return false;
+  }
 }
 
 function isNumber(value: string): boolean {

@@ -7,10 +7,10 @@ export const QUERY_CASES: ReadonlyArray<readonly [string, readonly string[]]> = 
   // everything
   ['', ['e1', 'e2', 'e3', 'e4', 'e5', 'e6', 'e7', 'e8']],
   ['*', ['e1', 'e2', 'e3', 'e4', 'e5', 'e6', 'e7', 'e8']],
-  // free text on message: case-insensitive words, phrases, prefixes
+  // free text: case-insensitive words, phrases and prefixes of message; a whole value of any field (alice: user.name)
   ['Forbidden', ['e2']],
   ['forbidden', ['e2']],
-  ['alice', ['e8']],
+  ['alice', ['e1', 'e6', 'e8']],
   ['refused database', ['e3']],
   ['"connection refused"', ['e3']],
   ['"refused connection"', []],
@@ -95,7 +95,7 @@ export const SPECIAL_CHARACTER_QUERIES: ReadonlyArray<readonly [string, readonly
   ['"*"', []],
   ['\\*', []],
   ['"\\""', []],
-  ['"%"', []],
+  ['"%"', ['e5']], // no words for message, but tags holds '%'
   ['kubernetes.labels.weird:"a\\"b%c_d*"', ['e5']],
   ['kubernetes.labels.weird:a\\"b%c_*', ['e5']],
   ['kubernetes.labels.weird:a\\"b%*', ['e5']],

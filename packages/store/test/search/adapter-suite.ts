@@ -9,6 +9,7 @@ import type { Event } from '@bulwark/schema';
 import { BulwarkError } from '@bulwark/schema';
 import { listDataStreams, parseQuery, SearchLogStore, type EngineClient, type LogStore, type SearchRequest } from '../../src/index.js';
 import { FIXTURE, pagingEvents } from '../contract/fixtures.js';
+import { EXPLORE_FIXTURE } from '../contract/fixtures-explore.js';
 import { searchAll } from '../contract/logstore-contract.js';
 import type { QueryNode } from '../../src/query/ast.js';
 import { decodeSearchCursor } from '../../src/search/cursor.js';
@@ -184,7 +185,10 @@ export function runSearchAdapterSuite(env: EngineFixture): void {
       assert.deepEqual(await ids(store, 'user.name:"field:(x)"'), []);
       assert.deepEqual(await ids(store, '"x AND y"'), ['lit-1']);
       assert.deepEqual(await ids(store, '"field:(x)"'), ['lit-1']);
-      assert.deepEqual(await ids(store, '"*"'), []);
+      // free text is also a whole value of any field: tags holds '*', user.name 'a OR b'
+      assert.deepEqual(await ids(store, '"*"'), ['lit-1']);
+      assert.deepEqual(await ids(store, 'message:"*"'), []);
+      assert.deepEqual(await ids(store, '"a OR b"'), ['lit-1']);
       assert.deepEqual(await ids(store, 'message:"y field"'), ['lit-1']);
     });
 
@@ -234,6 +238,53 @@ export function runSearchAdapterSuite(env: EngineFixture): void {
       assert.deepEqual(await ids(store, 'kubernetes.audit.user.username:system\\:serviceaccount\\:ci\\:*'), ['aud-1']);
       assert.deepEqual(await ids(store, 'kubernetes.audit.verb:update AND kubernetes.audit.objectRef.resource:configmaps'), ['aud-1']);
       assert.deepEqual(await ids(store, 'kubernetes.audit.annotations:allow'), []); // a map never equals a value
+      // free text reaches the leaves of flat maps; the request/response objects only where they are indexed (ES)
+      assert.deepEqual(await ids(store, 'allow'), ['aud-1']);
+      assert.deepEqual(await ids(store, 'runner-1'), ['aud-1']);
+      assert.deepEqual(await ids(store, 'bottom'), env.kind === 'elasticsearch' ? ['aud-1'] : []);
+      assert.deepEqual(await ids(store, 'web'), env.kind === 'elasticsearch' ? ['aud-1'] : []);
+    });
+
+    it('free text over an index of more fields than the engine allows in one query: found, or refused saying why', async () => {
+      const store = await ready(env.store());
+      const wide = Object.fromEntries(Array.from({ length: 1100 }, (_, i) => [`k${i}`, `v${i}`]));
+      await store.append([...EXPLORE_FIXTURE, ev('wide-1', 'wide.test', { wide }, Date.parse(EXPLORE_FIXTURE[0]!['@timestamp']))]);
+      assert.deepEqual(await ids(store, 'wide.k7:v7'), ['wide-1']);
+      assert.deepEqual(await ids(store, 'ledg*'), ['x2']); // a prefix searches message only
+      if (env.kind === 'elasticsearch') {
+        // Elasticsearch 8 sizes its clause limit from the heap: 1100 fields are within it here
+        assert.deepEqual(await ids(store, 'v1099 OR 10.1.2.30'), ['wide-1', 'x3']);
+        const top = await store.topValues({ query: parseQuery('v7 OR allow'), fields: ['wide.k7', 'event.id'] });
+        assert.deepEqual(top.fields.map((f) => f.values), [[{ value: 'v7', count: 1 }], [{ value: 'wide-1', count: 1 }, { value: 'x1', count: 1 }]]);
+        return;
+      }
+      // OpenSearch: one clause per field, at most indices.query.bool.max_clause_count (1024) per query
+      const refused = (err: { code?: string; message?: string; details?: { param?: string } }) => {
+        assert.equal(err.code, 'BWK_BAD_PARAM');
+        assert.equal(err.details?.param, 'q');
+        assert.match(err.message ?? '', /max_clause_count/);
+        return true;
+      };
+      const q = parseQuery('v7');
+      await assert.rejects(store.search({ query: q, size: 10 }), refused);
+      await assert.rejects(store.histogram({ query: q, from: new Date(0), to: new Date(Date.now() + 86_400_000), intervalMs: 86_400_000 * 365 }), refused);
+      await assert.rejects(store.topValues({ query: q, fields: ['event.id'] }), refused);
+      await assert.rejects(store.around({ id: 'x2', query: q, before: 1, after: 1 }), refused);
+    });
+
+    it('counts top values of flat map keys and audit fields exactly, however the engine stores them', async () => {
+      const store = await ready(env.store());
+      const labels = (i: number) => ({ app: i % 3 === 0 ? 'api' : `w${i}`, ...(i % 2 === 0 ? { tier: 'web' } : {}), 'x.y': 'z' });
+      await store.append(Array.from({ length: 30 }, (_, i) => ev(`tv-${i}`, ['tv.a', 'tv.b'][i % 2]!, { kubernetes: { labels: labels(i) } })));
+      const result = await store.topValues({ query: parseQuery('event.dataset:tv.*'), fields: ['kubernetes.labels.app', 'kubernetes.labels.tier', 'kubernetes.labels.x\\.y'], size: 2 });
+      assert.deepEqual(result, {
+        total: 30,
+        fields: [
+          { field: 'kubernetes.labels.app', present: 30, values: [{ value: 'api', count: 10 }, { value: 'w1', count: 1 }] },
+          { field: 'kubernetes.labels.tier', present: 15, values: [{ value: 'web', count: 15 }] },
+          { field: 'kubernetes.labels.x\\.y', present: 30, values: [{ value: 'z', count: 30 }] },
+        ],
+      });
     });
 
     it('pages on a point in time: events arriving during a pagination do not slip in, an expired PIT is survived', async () => {

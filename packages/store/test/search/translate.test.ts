@@ -50,12 +50,14 @@ describe('queryToDsl', () => {
   });
 
   it('keeps query syntax inside values as literal text', async () => {
-    assert.deepEqual(await dsl('"a OR b"'), { match_phrase: { message: { query: 'a OR b' } } });
+    const anyField = (query: string) => ({ multi_match: { query, fields: ['*'], type: 'phrase', lenient: true } });
+    assert.deepEqual(await dsl('"a OR b"'), anyField('a OR b'));
     assert.deepEqual(await dsl('user.name:"a OR b"'), { term: { 'user.name': 'a OR b' } });
     assert.deepEqual(await dsl('user.name:field\\:\\(x\\)'), { term: { 'user.name': 'field:(x)' } });
     assert.deepEqual(await dsl('tags:\\*'), { term: { tags: '*' } });
     assert.deepEqual(await dsl('message:"x:(y) AND z*"'), { match_phrase: { message: { query: 'x:(y) AND z*' } } });
-    assert.deepEqual(await dsl('"*"'), { match_none: {} }); // no words: matches nothing, as in SQLite
+    assert.deepEqual(await dsl('"*"'), anyField('*')); // no words for message, but a field may hold '*'
+    assert.deepEqual(await dsl('message:"*"'), { match_none: {} }); // no words: matches no message
     assert.deepEqual(await dsl('*'), { match_all: {} });
   });
 
