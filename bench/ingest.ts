@@ -1,7 +1,7 @@
 /**
  * `npm run bench:ingest`: events/s and MB/s of realistic NDJSON `_bulk` traffic POSTed over HTTP into the embedded
- * store (the real `npm start` process), beside the raw better-sqlite3 insert rate of the same rows on the same schema,
- * measured in the same run. Writes the figures to bench/RESULTS.md.
+ * store (the real `npm start` process), beside the store's own append of the same rows built beforehand (`appendRows`:
+ * building, compressing and committing blocks, without HTTP or decoding), measured in the same run. Writes the figures to bench/RESULTS.md.
  *
  * With --store=opensearch the service writes to a real OpenSearch node (started by test/services/up) and the
  * baseline is the raw `_bulk` rate of the same documents sent straight to OpenSearch by the client.
