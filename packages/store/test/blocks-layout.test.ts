@@ -108,6 +108,18 @@ describe('block layout', () => {
     await store.close();
   });
 
+  it('cuts a batch spanning far-apart times into blocks of their own, so recent searches skip the old rows', async () => {
+    const store = await open();
+    const recent = Array.from({ length: 30 }, (_, i) => ev(`r${i}`, 10_000 + i, { message: `recent ${i}` }));
+    const old = Array.from({ length: 30 }, (_, i) => ev(`o${i}`, i, { message: `old ${i}` }));
+    await store.append([...recent.slice(0, 10), ...old, ...recent.slice(10)]); // interleaved, as a lagging shipper sends
+    const ranges = store.database.prepare('SELECT min_ts, max_ts, rows FROM blocks ORDER BY min_ts').all() as Array<{ min_ts: number; max_ts: number; rows: number }>;
+    assert.deepEqual(ranges.map((r) => [r.rows, r.max_ts - r.min_ts]), [[30, 29_000], [30, 29_000]]);
+    assert.deepEqual((await store.search({ query: parseQuery(''), size: 3 })).hits.map((e) => e.event.id), ['r29', 'r28', 'r27']);
+    assert.deepEqual(await ids(store, 'old'), old.map((e) => e.event.id));
+    await store.close();
+  });
+
   it('never drops an event whose id key collides with a stored one', async () => {
     const store = await open();
     await store.append([ev('first', 1, { message: 'one' })]);

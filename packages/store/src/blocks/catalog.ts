@@ -18,7 +18,8 @@ export interface BlockRow {
   min_seq: number;
   max_seq: number;
   bytes: number;
-  schema: string;
+  /** The column directory as stored; absent on rows read for a scan (fetched once per block when needed, then cached). */
+  schema?: string;
 }
 
 /** The parsed column directory: column name → data index. */
@@ -86,12 +87,15 @@ export class DirectoryCache {
   constructor(
     private readonly names: FieldNames,
     private readonly capacity = 4096,
+    private readonly schemaOf?: (id: number) => string | undefined,
   ) {}
 
   of(block: Pick<BlockRow, 'id' | 'schema'>): Directory {
     let directory = this.entries.get(block.id);
     if (directory) return directory;
-    directory = decodeDirectory(block.schema, this.names);
+    const schema = block.schema ?? this.schemaOf?.(block.id);
+    if (schema === undefined) throw new Error(`block ${block.id} is not in the catalog`);
+    directory = decodeDirectory(schema, this.names);
     if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(block.id, directory);
     return directory;

@@ -11,6 +11,10 @@ import { BlockView } from './view.js';
 import { ID_COLUMN } from './writer.js';
 
 const BLOCK_COLUMNS = 'id, stream, rows, min_ts, max_ts, min_seq, max_seq, bytes, schema';
+/** What a scan reads per block: the directory (the largest part) comes from the cache, or once per block. */
+const SCAN_COLUMNS = 'id, stream, rows, min_ts, max_ts, min_seq, max_seq, bytes';
+/** Filters kept in memory (bytes): needle searches probe every block's filter, and filters never change. */
+const FILTER_CACHE_BYTES = 64 * 1024 * 1024;
 /** Views kept decoded; each holds at most a block's decompressed columns (a few MB). */
 const VIEW_CACHE = 24;
 
@@ -24,6 +28,8 @@ export class BlockReader {
   readonly names: FieldNames;
   private readonly directories: DirectoryCache;
   private readonly views = new Map<number, BlockView>();
+  private readonly filters = new Map<number, Bloom>();
+  private filterBytes = 0;
   private readonly newestFirst: Database.Statement<[number, number], BlockRow>;
   private readonly oldestFirst: Database.Statement<[number, number], BlockRow>;
   private readonly byId: Database.Statement<[number], BlockRow>;
@@ -34,9 +40,10 @@ export class BlockReader {
 
   constructor(readonly db: SqliteDatabase) {
     this.names = new FieldNames(db);
-    this.directories = new DirectoryCache(this.names);
-    this.newestFirst = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE max_ts >= ? AND min_ts < ? ORDER BY max_ts DESC, id DESC`);
-    this.oldestFirst = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE max_ts >= ? AND min_ts < ? ORDER BY min_ts ASC, id ASC`);
+    const schemaOf = db.prepare<[number], string>('SELECT schema FROM blocks WHERE id = ?').pluck();
+    this.directories = new DirectoryCache(this.names, 65_536, (id) => schemaOf.get(id));
+    this.newestFirst = db.prepare(`SELECT ${SCAN_COLUMNS} FROM blocks WHERE max_ts >= ? AND min_ts < ? ORDER BY max_ts DESC, id DESC`);
+    this.oldestFirst = db.prepare(`SELECT ${SCAN_COLUMNS} FROM blocks WHERE max_ts >= ? AND min_ts < ? ORDER BY min_ts ASC, id ASC`);
     this.byId = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE id = ?`);
     this.blocksWithKey = db.prepare('SELECT block FROM event_ids WHERE key = ?');
     this.parts = db.prepare('SELECT ts, seqs FROM blocks WHERE id = ?');
@@ -70,8 +77,20 @@ export class BlockReader {
   }
 
   filter(blockId: number): Bloom | null {
+    const cached = this.filters.get(blockId);
+    if (cached) return cached;
     const row = this.filterOf.get(blockId);
-    return row ? new Bloom(row.bits) : null;
+    if (!row) return null;
+    const bloom = new Bloom(row.bits);
+    this.filters.set(blockId, bloom);
+    this.filterBytes += row.bits.byteLength;
+    // Oldest-inserted first out (a Map keeps insertion order): cheap, and a needle search touches every block anyway.
+    while (this.filterBytes > FILTER_CACHE_BYTES && this.filters.size > 1) {
+      const [id, dropped] = this.filters.entries().next().value!;
+      this.filters.delete(id);
+      this.filterBytes -= dropped.bytes;
+    }
+    return bloom;
   }
 
   /** The stored event with this id, as its block and row; null when there is none. */
@@ -90,6 +109,11 @@ export class BlockReader {
   /** A block was deleted (retention): drop what is cached about it. */
   forget(blockId: number): void {
     this.views.delete(blockId);
+    const bloom = this.filters.get(blockId);
+    if (bloom) {
+      this.filters.delete(blockId);
+      this.filterBytes -= bloom.bytes;
+    }
     this.directories.forget(blockId);
   }
 

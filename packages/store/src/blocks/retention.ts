@@ -61,7 +61,7 @@ export function enforceRetention(db: SqliteDatabase, reader: BlockReader, limits
 }
 
 /** A stored block as deletion needs it. */
-export type DroppedBlock = { id: number; rows: number; schema: string };
+export type DroppedBlock = { id: number; rows: number; schema?: string };
 
 /**
  * Deletes whole blocks inside the caller's transaction: their id keys (found from the block's own ids), columns,

@@ -3,7 +3,7 @@
  * appended batch, committed (fsync'd with `synchronous` FULL) before the caller hears back, so an acknowledged event
  * is durable and a crash leaves the previous commit (docs/ARCHITECTURE.md, "The embedded log store").
  *
- * Idempotency: every stored id has a 53-bit key in `event_ids` with the blocks holding it; a key hit is checked
+ * Idempotency: every stored id has a 47-bit key in `event_ids` with the blocks holding it; a key hit is checked
  * against the block's own `event.id` column, so a key collision can never drop an event.
  */
 import type Database from 'better-sqlite3';
@@ -20,6 +20,32 @@ export const MAX_BLOCK_ROWS = 8192;
 export const ID_COLUMN = columnNameOf(['event', 'id']);
 
 type Statement<P extends unknown[] = unknown[], R = unknown> = Database.Statement<P, R>;
+
+/** Two rows this far apart in time go to different blocks (see `timeSlices`). */
+export const BLOCK_TIME_GAP_MS = 60_000;
+
+/**
+ * A stream's rows of one batch, ordered by time and cut where consecutive rows are more than `BLOCK_TIME_GAP_MS`
+ * apart, and at `MAX_BLOCK_ROWS`: a shipper that forwards two sources with different delays (or a backfill beside live
+ * lines) sends one request spanning far-apart times, and a block holding both would have a time range covering the
+ * gap, so every search for recent events would have to read it. Rows sorted by time also make the time column's
+ * deltas small. Ties keep the batch's order.
+ */
+export function timeSlices(positions: readonly number[], tsOf: (position: number) => number): number[][] {
+  const sorted = [...positions].sort((a, b) => tsOf(a) - tsOf(b) || a - b);
+  const slices: number[][] = [];
+  let slice: number[] = [];
+  for (const position of sorted) {
+    const last = slice[slice.length - 1];
+    if (last !== undefined && (slice.length >= MAX_BLOCK_ROWS || tsOf(position) - tsOf(last) > BLOCK_TIME_GAP_MS)) {
+      slices.push(slice);
+      slice = [];
+    }
+    slice.push(position);
+  }
+  if (slice.length > 0) slices.push(slice);
+  return slices;
+}
 
 /** A built block and the batch positions of its rows. */
 interface PlannedBlock {
@@ -106,8 +132,8 @@ export class BlockWriter {
 
   /** Store rows that already have arrival numbers (moving the old layout's events); no duplicate check. */
   insertNumbered(stream: string, rows: readonly NewRow[]): void {
-    for (let start = 0; start < rows.length; start += MAX_BLOCK_ROWS) {
-      const slice = rows.slice(start, start + MAX_BLOCK_ROWS);
+    for (const positions of timeSlices(rows.map((_, i) => i), (i) => rows[i]!.ts)) {
+      const slice = positions.map((i) => rows[i]!);
       this.insert(numbered(buildBlock(stream, slice), slice.map((row) => row.seq!)));
     }
   }
@@ -131,8 +157,7 @@ export class BlockWriter {
     }
     const blocks: PlannedBlock[] = [];
     for (const [stream, positions] of streams) {
-      for (let start = 0; start < positions.length; start += MAX_BLOCK_ROWS) {
-        const slice = positions.slice(start, start + MAX_BLOCK_ROWS);
+      for (const slice of timeSlices(positions, (i) => rows[i]!.ts)) {
         const block = buildBlock(
           stream,
           slice.map((i) => ({ id: rows[i]!.id, ts: rows[i]!.ts, doc: JSON.parse(rows[i]!.doc) as Record<string, unknown> })),
