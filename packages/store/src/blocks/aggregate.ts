@@ -70,6 +70,27 @@ export function topValues(
       const sources = view.sources(keys);
       if (sources.length === 0) return;
       const counter = counters[f]!;
+      // The common case, a column of plain strings: count per distinct value in the block, then once into the counter.
+      if (sources.length === 1 && sources[0]!.rest.length === 0) {
+        const cells = sources[0]!.cells;
+        const inBlock = new Map<string, number>();
+        let others = false;
+        for (const r of selected) {
+          const cell = cells[r];
+          if (typeof cell === 'string') inBlock.set(cell, (inBlock.get(cell) ?? 0) + 1);
+          else if (cell !== undefined && cell !== null) others = true;
+        }
+        if (!others) {
+          for (const [value, n] of inBlock) {
+            presentCounts[f]! += n;
+            const key = `s${value}`;
+            const hit = counter.get(key);
+            if (hit) hit.count += n;
+            else if (counter.size < MAX_TRACKED_VALUES) counter.set(key, { value, count: n });
+          }
+          return;
+        }
+      }
       for (const r of selected) {
         const seen = new Set<string>();
         for (const { cells, rest } of sources) {
