@@ -11,6 +11,8 @@ import { containsPhrase, wordsOf } from './words.js';
 
 export type Verdict = 'all' | 'none' | 'some';
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** Does the block have a column a path could be read from (the path itself, a shorter opaque one, or one below it)? */
 function hasPath(directory: Directory, keys: readonly string[], below: boolean): boolean {
   let name = '';
@@ -192,9 +194,14 @@ function markWords(node: { words: string[]; prefix: boolean }, view: BlockView, 
   if (node.words.length === 0) return;
   const messages = view.column(MESSAGE_COLUMN);
   if (!messages) return;
+  const first = node.words[0]!;
   for (let r = 0; r < view.rows; r++) {
     const text = messages[r];
-    if (!mask[r] && typeof text === 'string' && containsPhrase(wordsOf(text), node.words, node.prefix)) mask[r] = 1;
+    if (mask[r] || typeof text !== 'string') continue;
+    // Splitting a message into words costs far more than a substring test: an ASCII message whose lowercase text
+    // lacks the first word cannot hold the phrase (other text may fold accents, so it is always split).
+    if (ASCII.test(text) && !text.toLowerCase().includes(first)) continue;
+    if (containsPhrase(wordsOf(text), node.words, node.prefix)) mask[r] = 1;
   }
 }
 
