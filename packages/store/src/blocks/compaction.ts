@@ -18,7 +18,10 @@ export const SMALL_BLOCK_ROWS = 256;
 const RUN_BLOCKS = 8;
 /** …or once its blocks hold this many rows together. */
 const RUN_ROWS = 1024;
-/** A merged block's arrival numbers span at most this (the bus reads blocks by their first arrival number). */
+/**
+ * No block's arrival numbers span more than this (appends and moved chunks are far smaller; merges keep to it): the bus
+ * finds the blocks of a range by their first arrival number within this distance (outbox.ts).
+ */
 export const MAX_SEQ_SPAN = 1_000_000;
 /** Small blocks looked at per pass. */
 const SCAN = 2048;

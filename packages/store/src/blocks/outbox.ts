@@ -5,6 +5,7 @@
  * runs in one snapshot, so no event with a number at or below what it returns can still be committed later.
  */
 import type { SqliteDatabase } from '../sqlite/schema.js';
+import { MAX_SEQ_SPAN } from './compaction.js';
 import { BlockReader } from './reader.js';
 
 /**
@@ -39,8 +40,6 @@ function outboxRow(seq: number, ts: number, dataset: string | null, parsed: Reco
   };
 }
 
-/** A block's arrival numbers never span more than this (append batches and moved chunks are far smaller). */
-const MAX_SPAN = 1_000_000;
 
 export class BlockOutbox {
   private readonly reader: BlockReader;
@@ -54,7 +53,10 @@ export class BlockOutbox {
     this.overlapping = db.prepare<[number, number, number], { id: number }>(
       'SELECT id FROM blocks WHERE min_seq > ? AND min_seq <= ? AND max_seq > ? ORDER BY min_seq',
     );
-    this.firstAfter = db.prepare<[number], { seq: number | null }>('SELECT min(min_seq) AS seq FROM blocks WHERE max_seq > ?');
+    // Bounded below like `overlapping`: otherwise SQLite walks the index from the oldest block on every read.
+    this.firstAfter = db.prepare<[number, number], { seq: number | null }>(
+      'SELECT min(min_seq) AS seq FROM blocks WHERE min_seq > ? AND max_seq > ?',
+    );
     this.lastSeq = db.prepare<[], { value: number }>("SELECT value - 1 AS value FROM store_state WHERE name = 'next_seq'");
     this.snapshot = db.transaction((after: number, limit: number, upTo: number | null) => this.readIn(after, limit, upTo));
   }
@@ -82,13 +84,13 @@ export class BlockOutbox {
     if (last <= after) return null;
     let start = after;
     if (upTo === null) {
-      const first = this.firstAfter.get(after)?.seq;
+      const first = this.firstAfter.get(after - MAX_SEQ_SPAN, after)?.seq;
       if (first === null || first === undefined) return { to: last, rows: [] };
       start = Math.max(after, first - 1);
     }
     const to = upTo ?? Math.min(start + limit, last);
     const rows: OutboxRow[] = [];
-    for (const { id } of this.overlapping.all(after - MAX_SPAN, to, after)) {
+    for (const { id } of this.overlapping.all(after - MAX_SEQ_SPAN, to, after)) {
       const block = this.reader.block(id);
       if (!block) continue;
       const view = this.reader.view(block);
