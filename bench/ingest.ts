@@ -9,15 +9,14 @@
  * Options: --store=sqlite|opensearch|elasticsearch --events=N (per repetition, default 100000) --reps=N (default 3) --batch=N (docs per request, default 1000)
  *          --concurrency=N (requests in flight, default 2) --no-write (don't touch RESULTS.md)
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { decodeBulk } from '@bulwark/ingest';
 import { createEngineClient, eventToRow, SearchLogStore, BlockLogStore, type EventRow } from '@bulwark/store';
 import { bulkBodies } from './data.js';
-import { listeningPort } from '../test/support/process.js';
 import { benchArgs, median, readServicesEnv, root } from './lib.js';
+import { machine, startNpmStart } from './npm-start.js';
 
 const tmp = join(root, 'bench/.tmp');
 const args = benchArgs();
@@ -34,28 +33,9 @@ const TOKEN = 'bench-admin-token-0123456789abcdef';
 /** Extra service settings for the store under test (scale mode points it at OpenSearch). */
 let storeEnv: Record<string, string> = {};
 
-/** Starts the service exactly as `npm start` does (its script from package.json), on a free port. */
-async function startServer(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
-  const startScript = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-  const extraFlags = process.env.BENCH_SERVER_NODE_FLAGS ?? '';
-  const command = extraFlags ? startScript.replace(/^node /, `node ${extraFlags} `) : startScript;
-  const child = spawn('sh', ['-c', `exec ${command}`], {
-    cwd: root,
-    env: {
-      // BULWARK_* settings of the caller reach the service (e.g. BULWARK_DECODE_THREADS=0 to compare).
-      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('BULWARK_'))),
-      PATH: `${join(root, 'node_modules/.bin')}:${process.env.PATH}`,
-      HOME: process.env.HOME,
-      BULWARK_DATA_DIR: dataDir,
-      BULWARK_PORT: '0',
-      BULWARK_HOST: '127.0.0.1',
-      BULWARK_BOOTSTRAP_TOKEN: TOKEN,
-      ...storeEnv,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const { port } = await listeningPort(child);
-  return { url: `http://127.0.0.1:${port}`, child };
+/** Starts the service exactly as `npm start` does, on a free port. */
+function startServer(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
+  return startNpmStart(dataDir, TOKEN, storeEnv);
 }
 
 /** Posts every body with `CONCURRENCY` in flight; returns wall seconds. Fails loudly on any rejected item. */
@@ -216,15 +196,14 @@ const rows = results.map((r) => {
   const raw = r.events / median(r.rawSeconds);
   return { ...r, eps, aeps: r.audit / http, mbps: r.mb / http, raw, ratio: eps / raw };
 });
-const cpu = cpus()[0]?.model ?? 'unknown cpu';
-const machine = `${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+const machineLine = machine();
 const date = new Date().toISOString().slice(0, 10);
 const table = [
   '| phase | events | audit events/s | events/s | MB/s | raw insert events/s | ratio |',
   '|---|---|---|---|---|---|---|',
   ...rows.map((r) => `| ${r.name} | ${fmt(r.events)} | ${fmt(r.aeps)} | ${fmt(r.eps)} | ${r.mbps.toFixed(1)} | ${fmt(r.raw)} | ${(r.ratio * 100).toFixed(0)}% |`),
 ].join('\n');
-console.log(`\n${machine}\n${table}\n`);
+console.log(`\n${machineLine}\n${table}\n`);
 for (const r of results) {
   console.log(`${r.name}: http s/rep ${r.httpSeconds.map((x) => x.toFixed(2)).join(' ')}; raw s/rep ${r.rawSeconds.map((x) => x.toFixed(2)).join(' ')}`);
 }
@@ -246,7 +225,7 @@ if (!args.has('no-write')) {
     STORE === 'sqlite'
       ? "SQLite synchronous=FULL.\nHTTP: `_bulk` NDJSON into `npm start`'s process. Raw: the same rows inserted with the store's own statements (`appendRows`), same schema, same run."
       : `${ENGINE === 'opensearch' ? 'OpenSearch 3.8' : 'Elasticsearch 8.17 (the embedded test node: server jar and transport-netty4 only)'} single node from test/services (same machine).\nHTTP: \`_bulk\` NDJSON into \`npm start\`'s process with BULWARK_STORE=${ENGINE}. Raw: the same documents sent straight to the engine by the client as plain \`_bulk\` creates into the same data streams and template (another prefix), same batch size and concurrency.`;
-  const section = `## ingest, ${STORE} — ${date}\n\nMachine: ${machine}. ${fmt(EVENTS)} events per repetition, median of ${REPS} repetitions alternating HTTP and raw, ${BATCH} per request, ${CONCURRENCY} requests in flight, ${how}\n\n${table}\n\n${pass ? 'Targets met' : 'Targets missed'} (${targetText}).\n`;
+  const section = `## ingest, ${STORE} — ${date}\n\nMachine: ${machineLine}. ${fmt(EVENTS)} events per repetition, median of ${REPS} repetitions alternating HTTP and raw, ${BATCH} per request, ${CONCURRENCY} requests in flight, ${how}\n\n${table}\n\n${pass ? 'Targets met' : 'Targets missed'} (${targetText}).\n`;
   const marker = '\n## ingest';
   const head = text.includes(marker) ? text.slice(0, text.indexOf(marker)) : text.trimEnd() + '\n';
   const rest = text.includes(marker) ? text.slice(text.indexOf(marker) + 1) : '';

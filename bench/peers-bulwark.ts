@@ -10,11 +10,8 @@
  * `k8s-audit` source, as an audit log shipper is set up: audit lines are then mapped natively (ECS fields, a summary
  * `message`, the event under `kubernetes.audit`) and the correlator's rules see them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { listeningPort } from '../test/support/process.js';
-import { root } from './lib.js';
+import type { ChildProcess } from 'node:child_process';
+import { startNpmStart } from './npm-start.js';
 import { stopChild, timedGet } from './peers-http.js';
 import { AUDIT_FIELDS, type Answer, type ProbeKind, type ProbePlan, type PeerStore, type QueryRequest } from './peers-queries.js';
 
@@ -30,28 +27,9 @@ export interface Bulwark extends PeerStore {
 
 /** Starts the service as `npm start` does (its script from package.json) on a free port. */
 export async function startBulwark(dataDir: string, correlator: boolean, nativeAudit: boolean): Promise<Bulwark> {
-  const startScript = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-  const extraFlags = process.env.BENCH_SERVER_NODE_FLAGS ?? '';
-  const command = extraFlags ? startScript.replace(/^node /, `node ${extraFlags} `) : startScript;
-  const child = spawn('sh', ['-c', `exec ${command}`], {
-    cwd: root,
-    env: {
-      // BULWARK_* settings of the caller reach the service, as in bench/ingest.ts (e.g. BULWARK_DECODE_THREADS).
-      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('BULWARK_'))),
-      PATH: `${join(root, 'node_modules/.bin')}:${process.env.PATH}`,
-      HOME: process.env.HOME,
-      BULWARK_DATA_DIR: dataDir,
-      BULWARK_PORT: '0',
-      BULWARK_HOST: '127.0.0.1',
-      BULWARK_BOOTSTRAP_TOKEN: BENCH_TOKEN,
-      BULWARK_CORRELATOR: String(correlator),
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let url: string;
+  const { url, child } = await startNpmStart(dataDir, BENCH_TOKEN, { BULWARK_CORRELATOR: String(correlator) });
   let bulkHeaders: Record<string, string>;
   try {
-    url = `http://127.0.0.1:${(await listeningPort(child)).port}`;
     bulkHeaders = nativeAudit ? await shipperToken(url) : auth;
   } catch (e) {
     await stopChild(child);

@@ -3,9 +3,9 @@
  * ratio, whether the answers agreed) and as a dated section of bench/RESULTS.md with the machine it ran on.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { median, root } from './lib.js';
+import { machine } from './npm-start.js';
 import { compareAnswers, PROBES, probeLabels, probeMedians, semantics, type ProbePlan, type ProbeRun } from './peers-queries.js';
 
 /** One store's repetition of one load. */
@@ -35,10 +35,6 @@ const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('e
 const ms = (n: number) => (n < 10 ? `${n.toFixed(2)} ms` : n < 100 ? `${n.toFixed(1)} ms` : `${fmt(n)} ms`);
 const ratio = (b: number, v: number) => (Number.isFinite(b / v) ? `${(b / v).toFixed(b / v < 10 ? 2 : 1)}×` : '—');
 
-export function machine(): string {
-  const cpu = cpus()[0]?.model ?? 'unknown cpu';
-  return `${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-}
 
 /** The table of one load, and the notes on where the answers differed. */
 export function loadTable(r: LoadResult): { table: string; notes: string[] } {

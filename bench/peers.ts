@@ -25,7 +25,8 @@ import { benchArgs, root } from './lib.js';
 import { diskBytes, sendBulk } from './peers-http.js';
 import { auditPrefix, startBulwark } from './peers-bulwark.js';
 import { AUDIT_FIELDS, describe, PROBES, runProbes, semantics, type ProbePlan } from './peers-queries.js';
-import { loadTable, machine, repLines, resultsSection, writeResults, type LoadResult, type SideRun } from './peers-report.js';
+import { loadTable, repLines, resultsSection, writeResults, type LoadResult, type SideRun } from './peers-report.js';
+import { machine } from './npm-start.js';
 import { GoMissing, startVictoriaLogs, VICTORIA_LOGS_VERSION, victoriaLogsBinary } from './peers-victoria.js';
 
 const args = benchArgs();

@@ -69,6 +69,29 @@ export class FieldNames {
   }
 }
 
+/**
+ * The columns a field path may be read from: its own, and any column of a shorter path (an opaque value a query walks
+ * into with the remaining keys), shortest first; `depth` is how many keys the column's path has.
+ */
+export function pathColumns(directory: Directory, keys: readonly string[]): Array<{ index: number; depth: number }> {
+  const found: Array<{ index: number; depth: number }> = [];
+  let name = '';
+  for (let i = 0; i < keys.length; i++) {
+    name = i === 0 ? JSON.stringify(keys[0]) : `${name},${JSON.stringify(keys[i])}`;
+    const index = directory.get(name);
+    if (index !== undefined) found.push({ index, depth: i + 1 });
+  }
+  return found;
+}
+
+/** Data indexes of the columns below a path (for `field:*` on an object). */
+export function columnsBelow(directory: Directory, keys: readonly string[]): number[] {
+  const prefix = keys.map((k) => JSON.stringify(k)).join(',') + ',';
+  const found: number[] = [];
+  for (const [name, index] of directory) if (name.startsWith(prefix)) found.push(index);
+  return found;
+}
+
 /** A directory as stored: `[[fieldId, dataIndex], …]`. */
 export function encodeDirectory(entries: ReadonlyArray<[name: string, data: number]>, names: FieldNames): string {
   return JSON.stringify(entries.map(([name, data]) => [names.idOf(name), data]));

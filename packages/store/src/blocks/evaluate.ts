@@ -2,7 +2,7 @@
  * Running a compiled query (compile.ts) on blocks: the catalog verdict, the filter check, and the per-row mask.
  */
 import { ANY_COLUMN, valueProbe, type Bloom } from './bloom.js';
-import type { BlockRow, Directory } from './catalog.js';
+import { columnsBelow, pathColumns, type BlockRow, type Directory } from './catalog.js';
 import { MESSAGE_COLUMN } from './build.js';
 import type { Compiled, Needle } from './compile.js';
 import { anyLeafMatches, present, rangeMatches, termMatches, walk } from './match.js';
@@ -15,15 +15,7 @@ const ASCII = /^[\x00-\x7f]*$/;
 
 /** Does the block have a column a path could be read from (the path itself, a shorter opaque one, or one below it)? */
 function hasPath(directory: Directory, keys: readonly string[], below: boolean): boolean {
-  let name = '';
-  for (let i = 0; i < keys.length; i++) {
-    name = i === 0 ? JSON.stringify(keys[0]) : `${name},${JSON.stringify(keys[i])}`;
-    if (directory.has(name)) return true;
-  }
-  if (!below) return false;
-  const prefix = `${name},`;
-  for (const column of directory.keys()) if (column.startsWith(prefix)) return true;
-  return false;
+  return pathColumns(directory, keys).length > 0 || (below && columnsBelow(directory, keys).length > 0);
 }
 
 /** What the catalog alone says about the block. */
@@ -84,18 +76,6 @@ function wordsIn(bloom: Bloom, directory: Directory, node: { words: string[]; pr
   return true;
 }
 
-/** Data indexes of the columns of a path (the path, or a shorter opaque one). */
-function pathIndexes(directory: Directory, keys: readonly string[]): number[] {
-  const out: number[] = [];
-  let name = '';
-  for (let i = 0; i < keys.length; i++) {
-    name = i === 0 ? JSON.stringify(keys[0]) : `${name},${JSON.stringify(keys[i])}`;
-    const index = directory.get(name);
-    if (index !== undefined) out.push(index);
-  }
-  return out;
-}
-
 /** False when the filter proves that no row matches. */
 export function mayMatch(node: Compiled, bloom: Bloom, directory: Directory): boolean {
   switch (node.kind) {
@@ -106,7 +86,7 @@ export function mayMatch(node: Compiled, bloom: Bloom, directory: Directory): bo
     case 'words':
       return wordsIn(bloom, directory, node);
     case 'term':
-      return node.needle === null || pathIndexes(directory, node.keys).some((index) => needleIn(bloom, node.needle!, index));
+      return node.needle === null || pathColumns(directory, node.keys).some(({ index }) => needleIn(bloom, node.needle!, index));
     case 'text': {
       if (wordsIn(bloom, directory, node)) return true;
       if (node.value === null) return false;

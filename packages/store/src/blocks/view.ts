@@ -3,7 +3,7 @@
  * a field filter one column more, and only the rows a page returns are rebuilt into documents.
  */
 import type Database from 'better-sqlite3';
-import type { BlockRow, Directory } from './catalog.js';
+import { columnsBelow, pathColumns, type BlockRow, type Directory } from './catalog.js';
 import { decodeColumn, define, keysOfColumn, type Cell } from './columns.js';
 import { unpackIntegers, unpackText } from './codec.js';
 
@@ -71,34 +71,12 @@ export class BlockView {
    * opaque values (arrays of objects) to walk into with the remaining keys.
    */
   sources(keys: readonly string[]): ColumnSource[] {
-    const sources: ColumnSource[] = [];
-    let name = '';
-    for (let i = 0; i < keys.length; i++) {
-      name = i === 0 ? JSON.stringify(keys[0]) : `${name},${JSON.stringify(keys[i])}`;
-      const index = this.directory.get(name);
-      if (index !== undefined) sources.push({ cells: this.data(index), rest: keys.slice(i + 1) });
-    }
-    return sources;
-  }
-
-  /** Data indexes of the columns a field path may read (as `sources`, without decoding). */
-  sourceIndexes(keys: readonly string[]): number[] {
-    const indexes: number[] = [];
-    let name = '';
-    for (let i = 0; i < keys.length; i++) {
-      name = i === 0 ? JSON.stringify(keys[0]) : `${name},${JSON.stringify(keys[i])}`;
-      const index = this.directory.get(name);
-      if (index !== undefined) indexes.push(index);
-    }
-    return indexes;
+    return pathColumns(this.directory, keys).map(({ index, depth }) => ({ cells: this.data(index), rest: keys.slice(depth) }));
   }
 
   /** Columns below a path (for `field:*` on an object). */
   descendants(keys: readonly string[]): Cell[][] {
-    const prefix = keys.map((k) => JSON.stringify(k)).join(',') + ',';
-    const out: Cell[][] = [];
-    for (const [name, index] of this.directory) if (name.startsWith(prefix)) out.push(this.data(index));
-    return out;
+    return columnsBelow(this.directory, keys).map((index) => this.data(index));
   }
 
   /** Distinct data indexes, each once (identical columns share one). */
