@@ -85,6 +85,18 @@ describe('config: scale-mode store', () => {
   });
 });
 
+describe('config: embedded store retention', () => {
+  it('reads both limits for the embedded store and refuses the size limit for an engine', () => {
+    const cfg = loadConfig({ BULWARK_RETENTION_DAYS: '14', BULWARK_RETENTION_MAX_BYTES: '50000000000' });
+    assert.equal(cfg.store.retention_days, 14);
+    assert.equal(cfg.store.retention_max_bytes, 50_000_000_000);
+    assert.equal(problemsOf({ BULWARK_RETENTION_MAX_BYTES: '-1' })[0]?.path, 'store.retention_max_bytes');
+    const engine = problemsOf({ BULWARK_STORE: 'opensearch', BULWARK_STORE_URL: 'http://os:9200', BULWARK_REDIS_URL: 'redis://r:6379', BULWARK_RETENTION_MAX_BYTES: '1000' });
+    assert.deepEqual(engine.map((p) => p.path), ['store.retention_max_bytes']);
+    assert.match(engine[0]!.message, /embedded store only/);
+  });
+});
+
 describe('config: bus and detection', () => {
   it('needs Redis in scale mode, naming the key and why', () => {
     const problems = problemsOf({ BULWARK_STORE: 'opensearch', BULWARK_STORE_URL: 'http://os:9200' });
