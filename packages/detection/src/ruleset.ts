@@ -47,6 +47,11 @@ export class RuleSet {
     return this.chosen.get(dataset)?.get(rule);
   }
 
+  /** Whether any rule reads events of this dataset: an event of another dataset (or of none) can match nothing. */
+  readsDataset(dataset: string | null | undefined): boolean {
+    return typeof dataset === 'string' && this.datasets.has(dataset);
+  }
+
   /** The rules an event matches, in the order they were given. Events of other datasets cost a map lookup. */
   match(event: unknown): MatchedRule[] {
     const dataset = datasetOf(event);

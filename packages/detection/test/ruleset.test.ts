@@ -46,6 +46,16 @@ describe('RuleSet', () => {
     ]);
   });
 
+  it('says which datasets its rules read, so a consumer can skip the others unparsed', () => {
+    const set = compileRules(BASE);
+    assert.equal(set.readsDataset('kubernetes.audit'), true);
+    assert.equal(set.readsDataset('falco.alerts'), true);
+    assert.equal(set.readsDataset('container.logs'), false);
+    assert.equal(set.readsDataset(null), false);
+    // What readsDataset rules out, match would have answered empty.
+    for (const event of events) if (!set.readsDataset((event as { event: { dataset: string } }).event.dataset)) assert.deepEqual(set.match(event), []);
+  });
+
   it('indexes rules by dataset and by a required exact value', () => {
     const set = compileRules(BASE);
     const hint = (file: string, dataset = 'kubernetes.audit') =>

@@ -91,6 +91,12 @@ export class BatchEvaluation {
   async evaluate(event: SerializedEvent): Promise<number> {
     const failures = new Failures();
     let recorded = await this.flushPending(failures);
+    // An event no rule reads is not even parsed (nor, on the embedded bus, rebuilt from its block): the common case
+    // for application logs beside audit and Falco rules.
+    if (!this.ctx.rules.ruleset.readsDataset(event.dataset)) {
+      failures.throwFirst();
+      return recorded;
+    }
     const doc = await step('parse', undefined, () => (event.parsed !== undefined ? event.parsed : this.parse(event.id, event.doc)));
     const matched: SigmaRule[] = await step('match', undefined, () => this.ctx.rules.ruleset.match(doc).map((m) => m.rule));
     for (const rule of matched) this.ctx.countMatch(ruleRef(rule));

@@ -128,11 +128,6 @@ function toBatch(rows: readonly OutboxRow[], lease: Lease): BusBatch {
  */
 function receivedMsOf(row: OutboxRow | undefined): number | null {
   if (!row) return null;
-  try {
-    const ingested = (row.parsed as { event?: { ingested?: unknown } }).event?.ingested;
-    const ms = typeof ingested === 'string' ? Date.parse(ingested) : NaN;
-    return Number.isFinite(ms) ? ms : null;
-  } catch {
-    return null;
-  }
+  const ms = row.ingested === null ? NaN : Date.parse(row.ingested);
+  return Number.isFinite(ms) ? ms : null;
 }

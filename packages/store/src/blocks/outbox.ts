@@ -5,12 +5,23 @@
  * runs in one snapshot, so no event with a number at or below what it returns can still be committed later.
  */
 import type { SqliteDatabase } from '../sqlite/schema.js';
+import { MESSAGE_COLUMN } from './build.js';
 import { MAX_SEQ_SPAN } from './compaction.js';
 import { BlockReader } from './reader.js';
+import { ID_COLUMN } from './writer.js';
+import { columnNameOf, type Cell } from './columns.js';
+
+const INGESTED_COLUMN = columnNameOf(['event', 'ingested']);
+
+function textAt(cells: Cell[] | undefined, row: number): string | null {
+  const value = cells?.[row];
+  return typeof value === 'string' && value !== '' ? value : null;
+}
 
 /**
- * One stored event for the bus: the port's `SerializedEvent` fields plus its arrival number. `parsed` is the document
- * as rebuilt from its block; `doc`, its JSON, is made only when someone reads it (the correlator uses `parsed`).
+ * One stored event for the bus: the port's `SerializedEvent` fields plus its arrival number. `parsed` (the document as
+ * rebuilt from its block) and `doc` (its JSON) are made only when someone reads them: the correlator skips events of
+ * datasets no rule reads, and reads `parsed` of the others.
  */
 export interface OutboxRow {
   seq: number;
@@ -19,12 +30,21 @@ export interface OutboxRow {
   dataset: string | null;
   readonly doc: string;
   message: string | null;
-  parsed: Record<string, unknown>;
+  readonly parsed: Record<string, unknown>;
+  /** `event.ingested` (when the collector received it), read from its column without rebuilding the document. */
+  ingested: string | null;
 }
 
-function outboxRow(seq: number, ts: number, dataset: string | null, parsed: Record<string, unknown>): OutboxRow {
-  const message = typeof parsed.message === 'string' && parsed.message !== '' ? parsed.message : null;
-  const id = String((parsed.event as { id?: unknown } | undefined)?.id ?? '');
+function outboxRow(
+  seq: number,
+  ts: number,
+  dataset: string | null,
+  id: string,
+  message: string | null,
+  ingested: string | null,
+  rebuild: () => Record<string, unknown>,
+): OutboxRow {
+  let parsed: Record<string, unknown> | undefined;
   let json: string | undefined;
   return {
     seq,
@@ -32,14 +52,17 @@ function outboxRow(seq: number, ts: number, dataset: string | null, parsed: Reco
     ts,
     dataset,
     message,
-    parsed,
+    ingested,
+    get parsed(): Record<string, unknown> {
+      parsed ??= rebuild();
+      return parsed;
+    },
     get doc(): string {
-      json ??= JSON.stringify(parsed);
+      json ??= JSON.stringify(this.parsed);
       return json;
     },
   };
 }
-
 
 export class BlockOutbox {
   private readonly reader: BlockReader;
@@ -96,10 +119,13 @@ export class BlockOutbox {
       const view = this.reader.view(block);
       const seqs = view.seqs();
       const ts = view.ts();
+      const ids = view.column(ID_COLUMN);
+      const messages = view.column(MESSAGE_COLUMN);
+      const ingested = view.column(INGESTED_COLUMN);
       for (let r = 0; r < view.rows; r++) {
         const seq = seqs[r]!;
         if (seq <= after || seq > to) continue;
-        rows.push(outboxRow(seq, ts[r]!, block.stream === '' ? null : block.stream, view.doc(r, false)));
+        rows.push(outboxRow(seq, ts[r]!, block.stream === '' ? null : block.stream, String(ids?.[r] ?? ''), textAt(messages, r), textAt(ingested, r), () => view.doc(r, false)));
       }
     }
     rows.sort((a, b) => a.seq - b.seq);
