@@ -41,7 +41,7 @@ export class BlockReader {
   constructor(readonly db: SqliteDatabase) {
     this.names = new FieldNames(db);
     const schemaOf = db.prepare<[number], string>('SELECT schema FROM blocks WHERE id = ?').pluck();
-    this.directories = new DirectoryCache(this.names, 65_536, (id) => schemaOf.get(id));
+    this.directories = new DirectoryCache(this.names, undefined, (id) => schemaOf.get(id));
     this.newestFirst = db.prepare(`SELECT ${SCAN_COLUMNS} FROM blocks WHERE max_ts >= ? AND min_ts < ? ORDER BY max_ts DESC, id DESC`);
     this.oldestFirst = db.prepare(`SELECT ${SCAN_COLUMNS} FROM blocks WHERE max_ts >= ? AND min_ts < ? ORDER BY min_ts ASC, id ASC`);
     this.byId = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE id = ?`);
