@@ -16,8 +16,7 @@ export { MAX_BUCKETS, planHistogram, zeroFilled, type HistogramPlan } from './hi
 export {
   DEFAULT_TOP_SIZE, FIELD_NAME_RE, MAX_AROUND, MAX_TOP_FIELDS, MAX_TOP_SIZE, checkAroundRequest, checkTopValuesRequest, compareTopValues,
 } from './explore-request.js';
-export { topValuesBySearch, valuesAt, type ScalarValue } from './top-values.js';
-export { aroundBySearch } from './around.js';
+export { valuesAt, type ScalarValue } from './top-values.js';
 export { SqliteTokenStore, type SqliteTokenStoreOptions } from './sqlite/token-store.js';
 export { CaseTokenStore } from './case-token-store.js';
 export { eventToRow, type EventRow } from './sqlite/rows.js';

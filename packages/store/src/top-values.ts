@@ -1,21 +1,14 @@
 /**
- * `topValues` for an adapter that has nothing better than its own `search`: every matching event is read, a page at a
- * time, and its values counted in memory with the port's rules (`port.ts`, `TopValuesRequest`). Exact, and linear in
- * the number of matches and of distinct values; the search engines aggregate instead (`search/top-values.ts`).
- *
- * Also the reading of a field's values out of an event, which the API shares: a field name of the search language
- * addresses object keys as the search engines do, so `a.b` reaches `{"a":{"b":…}}` and `{"a.b":…}`, `a\.b` only the
- * latter, and a list's elements are each a value of the list's name.
+ * Counting top values in memory with the port's rules (`port.ts`, `TopValuesRequest`), for the fields the search
+ * engines cannot aggregate (`search/top-values.ts` reads them from stored events), and reading a field's values out of
+ * an event: a field name of the search language addresses object keys as the search engines do, so `a.b` reaches
+ * `{"a":{"b":…}}` and `{"a.b":…}`, `a\.b` only the latter, and a list's elements are each a value of the list's name.
  */
-import type { Event } from '@bulwark/schema';
-import type { FieldTopValues, LogStore, TopValue, TopValuesRequest, TopValuesResult } from './port.js';
-import { checkTopValuesRequest, compareTopValues } from './explore-request.js';
+import type { FieldTopValues, TopValue } from './port.js';
+import { compareTopValues } from './explore-request.js';
 import { splitFieldPath } from './query/scanner.js';
 
 export type ScalarValue = string | number | boolean;
-
-/** Largest page read at once (the port's page limit). */
-const PAGE = 10_000;
 
 /** The string, number and boolean values an event holds at a field name of the search language. */
 export function valuesAt(event: unknown, field: string): ScalarValue[] {
@@ -65,26 +58,4 @@ export class FieldCounter {
   result(field: string, size: number): FieldTopValues {
     return { field, present: this.present, values: [...this.counts.values()].sort(compareTopValues).slice(0, size) };
   }
-}
-
-/** Top values by reading every match through `store.search`. @throws BulwarkError BWK_BAD_PARAM as the port says. */
-export async function topValuesBySearch(store: Pick<LogStore, 'search'>, req: TopValuesRequest): Promise<TopValuesResult> {
-  const { fields, size } = checkTopValuesRequest(req);
-  const counters = fields.map(() => new FieldCounter());
-  let total = 0;
-  let cursor: string | null = null;
-  do {
-    const page = await store.search({
-      query: req.query,
-      size: PAGE,
-      sort: 'asc',
-      ...(req.from ? { from: req.from } : {}),
-      ...(req.to ? { to: req.to } : {}),
-      ...(cursor ? { cursor } : {}),
-    });
-    total += page.hits.length;
-    for (const event of page.hits as Event[]) fields.forEach((field, i) => counters[i]!.add(valuesAt(event, field)));
-    cursor = page.cursor;
-  } while (cursor);
-  return { total, fields: fields.map((field, i) => counters[i]!.result(field, size)) };
 }

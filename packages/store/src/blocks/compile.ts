@@ -6,6 +6,7 @@
  * 3. `matches` per row, decompressing only the columns the query reads (match.ts has the language's value rules).
  */
 import { BulwarkError } from '@bulwark/schema';
+import { FIELD_NAME_RE } from '../explore-request.js';
 import type { QueryNode } from '../query/ast.js';
 import { splitFieldPath } from '../query/scanner.js';
 import { parseTimestamp } from '../query/time.js';
@@ -13,8 +14,6 @@ import { valueHash, wordProbe, type Probe } from './bloom.js';
 import { MAX_FILTERED_VALUE } from './build.js';
 import { boundsOf, termValue, type Bound, type TermValue } from './match.js';
 import { wordsOf } from './words.js';
-
-const FIELD_RE = /^(?:[A-Za-z0-9_@/-]|\\\.)+(?:\.(?:[A-Za-z0-9_@/-]|\\\.)+)*$/;
 
 /** A needle's hashes: the text's, and the number's when the text is a number written another way (`4.0`). */
 export interface Needle {
@@ -37,7 +36,7 @@ export type Compiled =
   | { kind: 'time'; from: number; to: number };
 
 export function checkField(field: string): string[] {
-  if (!FIELD_RE.test(field)) throw new BulwarkError('BWK_BAD_PARAM', `invalid field name '${field}'`, { param: 'q', field });
+  if (!FIELD_NAME_RE.test(field)) throw new BulwarkError('BWK_BAD_PARAM', `invalid field name '${field}'`, { param: 'q', field });
   return splitFieldPath(field);
 }
 

@@ -5,7 +5,7 @@ import { ANY_COLUMN, valueProbe, type Bloom } from './bloom.js';
 import { columnsBelow, pathColumns, type BlockRow, type Directory } from './catalog.js';
 import { MESSAGE_COLUMN } from './build.js';
 import type { Compiled, Needle } from './compile.js';
-import { anyLeafMatches, present, rangeMatches, termMatches, walk } from './match.js';
+import { anyLeafMatches, present, rangeMatches, termMatches, walk, type TermValue } from './match.js';
 import type { BlockView } from './view.js';
 import { containsPhrase, wordsOf } from './words.js';
 
@@ -186,7 +186,7 @@ function markWords(node: { words: string[]; prefix: boolean }, view: BlockView, 
 }
 
 /** Rows where some field, at any depth, equals the text: only columns the filter says may hold it are read. */
-function markAnyField(value: import('./match.js').TermValue, needle: Needle | null, view: BlockView, bloom: Bloom | null, mask: Uint8Array): void {
+function markAnyField(value: TermValue, needle: Needle | null, view: BlockView, bloom: Bloom | null, mask: Uint8Array): void {
   if (bloom && needle && !needleIn(bloom, needle, ANY_COLUMN)) return;
   for (const index of view.dataIndexes()) {
     if (bloom && needle && !needleIn(bloom, needle, index)) continue;
