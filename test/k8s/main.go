@@ -1,12 +1,16 @@
-// Command bulwark-test-apiserver runs a real Kubernetes API server for Bulwark's integration tests: kube-apiserver
-// in-process (k8s.io/kubernetes/cmd/kube-apiserver/app) on an embedded etcd (go.etcd.io/etcd/server/v3/embed), so the
-// suite needs neither Docker nor downloaded binaries. Every flag after `--` goes to kube-apiserver unchanged (token
-// auth, RBAC, audit webhook, service-account keys: see test/services/k8s.sh).
+// Command bulwark-test-apiserver runs real Kubernetes components for Bulwark's integration tests, built from one
+// k8s.io/kubernetes module so the suite needs neither Docker nor downloaded binaries:
 //
-//	bulwark-test-apiserver -data DIR -etcd-port N -- --secure-port=6443 ...
+//	bulwark-test-apiserver -data DIR -etcd-port N -- <kube-apiserver flags>
+//	    kube-apiserver in-process on an embedded etcd (go.etcd.io/etcd/server/v3/embed): test/services/k8s.sh
+//	bulwark-test-apiserver kubelet|kube-scheduler|kube-controller-manager <flags>
+//	    the node and the control loops a node needs, as their own commands: test/services/node.sh
+//
+// One binary (as the old hyperkube was) keeps it one cached Go build: the components share most of their packages.
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"net/url"
@@ -14,11 +18,36 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/spf13/cobra"
 	"go.etcd.io/etcd/server/v3/embed"
+	"k8s.io/component-base/cli"
+	_ "k8s.io/component-base/logs/json/register"
 	"k8s.io/kubernetes/cmd/kube-apiserver/app"
+	controllermanager "k8s.io/kubernetes/cmd/kube-controller-manager/app"
+	scheduler "k8s.io/kubernetes/cmd/kube-scheduler/app"
+	kubelet "k8s.io/kubernetes/cmd/kubelet/app"
 )
 
 func main() {
+	if len(os.Args) > 1 {
+		var cmd *cobra.Command
+		switch os.Args[1] {
+		case "kubelet":
+			cmd = kubelet.NewKubeletCommand(context.Background())
+		case "kube-scheduler":
+			cmd = scheduler.NewSchedulerCommand()
+		case "kube-controller-manager":
+			cmd = controllermanager.NewControllerManagerCommand()
+		}
+		if cmd != nil {
+			cmd.SetArgs(os.Args[2:])
+			os.Exit(cli.Run(cmd))
+		}
+	}
+	apiserver()
+}
+
+func apiserver() {
 	dataDir := flag.String("data", "", "directory for etcd's data (throwaway)")
 	etcdPort := flag.Int("etcd-port", 0, "loopback port of the embedded etcd's client endpoint")
 	flag.Parse()

@@ -22,14 +22,19 @@ _k8s_log="$STATE_DIR/k8s.log"
 _k8s_binary() {
   local src="$REPO_ROOT/test/k8s" hash bin
   command -v go >/dev/null || die "Go is missing: the test control plane is built from test/k8s with Go 1.26+"
-  hash=$(cat "$src/go.mod" "$src/go.sum" "$src/main.go" | sha256sum | cut -c1-16)
+  # The version stamped in: kubelet and API server report it (nodes show v1.37.2, not v0.0.0-master).
+  local version ldflags
+  version=$(awk '$1 == "k8s.io/kubernetes" { print $2 }' "$src/go.mod")
+  ldflags="-X k8s.io/component-base/version.gitVersion=$version -X k8s.io/component-base/version.gitMajor=1"
+  ldflags+=" -X k8s.io/component-base/version.gitMinor=$(cut -d. -f2 <<<"$version")"
+  hash=$( (cat "$src/go.mod" "$src/go.sum" "$src/main.go"; echo "$ldflags") | sha256sum | cut -c1-16)
   bin="$CACHE_DIR/k8s/bulwark-test-apiserver-$hash"
   if [[ ! -x $bin ]]; then
     local t0
     t0=$(now_ms)
-    log "k8s: building kube-apiserver + embedded etcd from test/k8s (first time on this machine: several minutes)"
+    log "k8s: building kube-apiserver, etcd and the node components from test/k8s (first time on this machine: several minutes)"
     mkdir -p "$CACHE_DIR/k8s"
-    (cd "$src" && go build -o "$bin.tmp" .) >&2 || die "building test/k8s failed (needs the Go module proxy)"
+    (cd "$src" && go build -ldflags "$ldflags" -o "$bin.tmp" .) >&2 || die "building test/k8s failed (needs the Go module proxy)"
     mv "$bin.tmp" "$bin"
     log "k8s: built in $(fmt_ms $(($(now_ms) - t0)))"
   fi
@@ -68,10 +73,17 @@ k8s_start() {
   _k8s_admin="adm-$(openssl rand -hex 16)"
   local attacker="atk-$(openssl rand -hex 16)" responder="rsp-$(openssl rand -hex 16)" audit_token
   audit_token="bwk_kubeaudit_$(openssl rand -hex 16)"
+  # The last three are the identities of the test node's components (test/services/node.sh), which only `up node`
+  # uses: the kubelet as the node (the Node authorizer admits it), and the scheduler and controller manager under
+  # the user names Kubernetes' default RBAC already binds.
+  local node_token="nod-$(openssl rand -hex 16)" scheduler_token="sch-$(openssl rand -hex 16)" kcm_token="kcm-$(openssl rand -hex 16)"
   cat >"$_k8s_dir/tokens.csv" <<CSV
 $_k8s_admin,bulwark-test-admin,1,system:masters
 $attacker,mallory@example.com,2,developers
 $responder,system:serviceaccount:bulwark:responder,3,system:serviceaccounts
+$node_token,system:node:bulwark-node,4,system:nodes
+$scheduler_token,system:kube-scheduler,5
+$kcm_token,system:kube-controller-manager,6
 CSV
   # client-go sends credentials only over TLS: the Bulwark the suite starts for the webhook serves this certificate...
   openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=bulwark-test-collector -addext subjectAltName=IP:127.0.0.1 \
@@ -96,7 +108,8 @@ YAML
   t0=$(now_ms)
   "$bin" -data "$_k8s_dir" -etcd-port "$etcd_port" -- \
     --bind-address=127.0.0.1 --secure-port="$port" --advertise-address=127.0.0.1 --endpoint-reconciler-type=none --cert-dir="$_k8s_dir/certs" \
-    --token-auth-file="$_k8s_dir/tokens.csv" --authorization-mode=RBAC --anonymous-auth=false \
+    --token-auth-file="$_k8s_dir/tokens.csv" --authorization-mode=Node,RBAC --anonymous-auth=false \
+    --kubelet-preferred-address-types=InternalIP \
     --service-account-key-file="$_k8s_dir/sa.pub" --service-account-signing-key-file="$_k8s_dir/sa.key" \
     --service-account-issuer=https://kubernetes.default.svc --service-cluster-ip-range=10.96.0.0/16 \
     --allow-privileged=true --disable-admission-plugins=ServiceAccount \
@@ -144,6 +157,9 @@ export KUBE_AUDIT_TLS_KEY=$_k8s_dir/collector.key
 export KUBE_AUDIT_CLIENT_CA=$_k8s_dir/audit-client-ca.crt
 export KUBE_AUDIT_CLIENT_CN=kube-apiserver-audit
 ENV
+  # Not exported to the suites: only test/services/node.sh reads these.
+  printf '%s\n' "NODE_NAME=bulwark-node" "NODE_TOKEN=$node_token" "SCHEDULER_TOKEN=$scheduler_token" "KCM_TOKEN=$kcm_token" \
+    "SA_KEY=$_k8s_dir/sa.key" "API_URL=$_k8s_url" "API_CA=$_k8s_dir/certs/apiserver.crt" "BINARY=$bin" >"$_k8s_dir/node-credentials"
   k8s_export
   log "k8s: kube-apiserver ready at $_k8s_url in $(fmt_ms $(($(now_ms) - t0))) (audit webhook → 127.0.0.1:$audit_port)"
 }

@@ -1,0 +1,3 @@
+module bulwark.test/node-probe
+
+go 1.26.0
