@@ -1,7 +1,9 @@
 /**
  * `k8s.captureEvidence`: one JSON bundle about a pod before anyone touches it — its metadata, spec and status, the
- * namespace's most recent events about it, and each container's log (where no kubelet answers, e.g. a node that is
- * gone, the bundle says `logs unavailable: <reason>` for that container; a log never fails the capture). The SHA-256
+ * namespace's most recent events about it, each container's log, and the log of each container's previous instance
+ * where it restarted (an attacker's process that crashed the container, or was restarted away, is often only there).
+ * Where no kubelet answers (e.g. a node that is gone) the bundle says `logs unavailable: <reason>` for that
+ * container; a log never fails the capture. The SHA-256
  * of the bundle's exact bytes is returned, and with an incident the bundle is stored on it. Read-only: it changes
  * nothing in the cluster, so there is nothing to undo and it does not count against the blast-radius limits.
  */
@@ -33,6 +35,12 @@ const containersOf = (pod: k8s.V1Pod): string[] => [
   ...(pod.spec?.initContainers ?? []).map((c) => c.name),
   ...(pod.spec?.containers ?? []).map((c) => c.name),
 ];
+
+/** Containers whose previous instance ended (the kubelet keeps that instance's log until the next restart). */
+function restartedContainers(pod: k8s.V1Pod): Set<string> {
+  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  return new Set(statuses.filter((s) => (s.restartCount ?? 0) > 0 || s.lastState?.terminated).map((s) => s.name));
+}
 
 export const captureEvidence: Action<CaptureEvidenceParams, null, CaptureEvidenceInput> = {
   name: 'k8s.captureEvidence',
@@ -84,20 +92,27 @@ export const captureEvidence: Action<CaptureEvidenceParams, null, CaptureEvidenc
         involved_object: { kind: e.involvedObject.kind, name: e.involvedObject.name, uid: e.involvedObject.uid },
       }));
 
-    const logs: Record<string, string> = {};
-    for (const container of containers) {
+    const readLog = async (container: string, previous: boolean): Promise<string> => {
       try {
-        logs[container] = await core.readNamespacedPodLog({
+        return await core.readNamespacedPodLog({
           namespace,
           name,
           container,
+          previous,
           tailLines: params.tail_lines,
           limitBytes: params.limit_bytes,
           timestamps: true,
         });
       } catch (err) {
-        logs[container] = `logs unavailable: ${reasonOf(err)}`;
+        return `logs unavailable: ${reasonOf(err)}`;
       }
+    };
+    const logs: Record<string, string> = {};
+    const previousLogs: Record<string, string> = {};
+    const restarted = restartedContainers(pod);
+    for (const container of containers) {
+      logs[container] = await readLog(container, false);
+      if (restarted.has(container)) previousLogs[container] = await readLog(container, true);
     }
 
     const capturedAt = new Date().toISOString();
@@ -111,6 +126,7 @@ export const captureEvidence: Action<CaptureEvidenceParams, null, CaptureEvidenc
       manifest: { apiVersion: 'v1', kind: 'Pod', metadata: pod.metadata, spec: pod.spec, status: pod.status },
       events,
       logs,
+      previous_logs: previousLogs,
     };
     const content = JSON.stringify(bundle);
     const sha256 = createHash('sha256').update(content, 'utf8').digest('hex');
