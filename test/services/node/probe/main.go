@@ -3,6 +3,7 @@
 //
 //	bwk-probe tcp HOST:PORT              connect within 2 s and read the answer to an HTTP GET; exit 0 if it came
 //	bwk-probe api URL TOKEN_FILE CA_FILE GET URL with the token as a bearer; prints the HTTP status code
+//	bwk-probe watch HOST:PORT            connect every 20 ms (timeout 200 ms); print "<unix ms> up|down" on each change
 //
 // On the node (test/services/node.sh):
 //
@@ -33,6 +34,8 @@ func main() {
 			fail("usage: bwk-probe api URL TOKEN_FILE CA_FILE")
 		}
 		api(os.Args[2], os.Args[3], os.Args[4])
+	case "watch":
+		watch(os.Args[2])
 	case "proxy":
 		if len(os.Args) != 4 {
 			fail("usage: bwk-probe proxy LISTEN TARGET")
@@ -69,6 +72,25 @@ func tcp(addr string) {
 	}
 	lines := strings.Split(strings.TrimSpace(string(body)), "\n")
 	fmt.Println("reachable:", lines[len(lines)-1])
+}
+
+// watch: the moment a path closes, to the millisecond (bench:respond --node reads it from the pod's log). A refused
+// connection fails at once; a dropped one after the 200 ms timeout, stamped when the attempt began.
+func watch(addr string) {
+	state := ""
+	for {
+		began := time.Now()
+		now := "down"
+		if conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
+			now = "up"
+			conn.Close()
+		}
+		if now != state {
+			fmt.Printf("%d %s\n", began.UnixMilli(), now)
+			state = now
+		}
+		time.Sleep(20*time.Millisecond - time.Since(began))
+	}
 }
 
 func api(url, tokenFile, caFile string) {
