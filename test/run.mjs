@@ -81,6 +81,9 @@ async function main(args) {
   }
   const up = join(root, 'test/services/up');
   const names = wanted.filter((s) => available.has(s));
+  // The suites here expect a control plane without a node (pods never run, deletes are immediate): a test node left
+  // by `npm run test:node` or `test/services/up node` goes first. Its own suite is test/node/run.sh.
+  if ((whole || names.includes('k8s')) && available.has('node')) run(join(root, 'test/services/down'), ['node']);
   if (whole || names.length) {
     console.log(`» starting real services (test/services/up${whole ? '' : ` ${names.join(' ')}`})`);
     if (run(up, whole ? [] : names) !== 0) fail('a service the suite needs did not start; see the message above');

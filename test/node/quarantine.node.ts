@@ -6,17 +6,19 @@
  * `npm start`, whose correlator raises the multi-stage breach and whose responder runs the bundled
  * `contain-compromised-pod` playbook as the responder identity. Then, from inside the pods: the replica can neither
  * receive from nor send to its neighbours or the server outside the cluster; DNS's allowance (port 53) still passes;
- * the other replica and other workloads keep talking; undo restores the replica. A pre-existing allow-all policy
+ * the other replica and other workloads keep talking; undo restores the replica. A connection the replica opened
+ * before the quarantine keeps carrying data — the firewall lets established flows through — and the run says so. A pre-existing allow-all policy
  * selecting a pod is reported by the quarantine — and the probes show packets still flow, as NetworkPolicies add up.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { QUARANTINE_LABEL, type KubeClients } from '@bulwark/actions';
+import { ESTABLISHED_NOTE, QUARANTINE_LABEL, type KubeClients } from '@bulwark/actions';
 import { mintToken } from '@bulwark/http';
 import { SqliteTokenStore } from '@bulwark/store';
 import { startBulwark, type BulwarkProcess } from '../support/bulwark-process.js';
@@ -51,6 +53,10 @@ describe('quarantine on a real node: the compromised replica is cut off on the w
   let b: Array<{ name: string; ip: string; uid: string }>;
   let c: { name: string; ip: string };
   let containment: Run | undefined;
+  // A server outside the cluster that stamps every line it receives: b1 keeps one connection to it open.
+  let sink: ChildProcess | undefined;
+  let received = '';
+  const ticks = () => received.split('\n').filter((l) => / tick \d+$/.test(l)).length;
 
   const runs = async () => (await p.get<{ items: Run[] }>('/v1/runs?playbook=contain-compromised-pod&size=50', reader)).items;
   const json = (body: unknown, token: string) => ({ method: 'POST', token, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -88,6 +94,7 @@ describe('quarantine on a real node: the compromised replica is cut off on the w
     c = (await runningPods(admin, ns, 'app=c', 1))[0]!;
   });
   after(async () => {
+    sink?.kill();
     await p?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
     await admin?.core.deleteNamespace({ name: ns }).catch(() => {});
@@ -105,6 +112,13 @@ describe('quarantine on a real node: the compromised replica is cut off on the w
 
   it('after a real exec, secrets read and a cluster-admin binding, the replica is refused both ways; its neighbours are not', async () => {
     const [b1, b2] = b as [typeof b[0], typeof b[0]];
+    // What an attacker's reverse shell is to the firewall: a connection from the replica, open before the quarantine.
+    sink = spawn('ip', ['netns', 'exec', kubeEnv('KUBE_NODE_NETNS'), kubeEnv('KUBE_NODE_PROBE'), 'sink', ':9000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    sink.stdout!.on('data', (chunk: Buffer) => {
+      received += chunk.toString();
+    });
+    void execIn(ns, b1.name, ['bwk-probe', 'stream', `${INTERNET()}:9000`]).catch(() => {});
+    await until('the stream from b1 flowing', async () => ticks() >= 3, 20_000, 100);
     // The attacker's calls, each for real: the exec runs `id` in the replica through the kubelet.
     const attackerToken = kubeEnv('KUBE_ATTACKER_TOKEN');
     const shell = await execIn(ns, b1.name, ['id'], attackerToken);
@@ -129,6 +143,12 @@ describe('quarantine on a real node: the compromised replica is cut off on the w
     // DNS as the policy allows it: egress to port 53 stays open — to any address, so the server outside answers on
     // TCP 53 too (an exfiltration path a quarantine with `allow.dns` leaves; see docs/ARCHITECTURE.md).
     assert.equal(await reaches(ns, b1.name, INTERNET(), 53), true, 'b1 → port 53 outside still open');
+    // The connection b1 opened before the quarantine still carries data: the firewall lets established flows through,
+    // and the run says so.
+    const flowing = ticks();
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.ok(ticks() >= flowing + 5, `the open stream kept flowing after the quarantine: ${flowing} → ${ticks()} lines`);
+    assert.ok(containment.steps.find((s) => s.id === 'quarantine')?.summary?.includes(ESTABLISHED_NOTE), 'the quarantine says open connections may go on');
     // Everything else keeps talking.
     assert.equal(await reaches(ns, a.name, b2.ip), true, 'a → b2');
     assert.equal(await reaches(ns, b2.name, a.ip), true, 'b2 → a');

@@ -8,7 +8,7 @@
 # of our own drops anything from the pod network to any other address, and a network namespace on the bridge
 # (10.244.0.250, "the internet side") serves HTTP on 8080 and TCP 53 as a server outside the cluster would.
 # Exports KUBE_NODE_NAME, KUBE_NODE_IMAGE, KUBE_NODE_INTERNET_IP, KUBE_NODE_API_URL (the API server as pods reach
-# it). Not a default service: `test/services/up node`.
+# it), KUBE_NODE_PROBE (test/services/node/probe, built) and KUBE_NODE_NETNS (the internet side's namespace). Not a default service: `test/services/up node`.
 # Details, and why kube-router rather than kube-network-policies: test/services/README.md ("The test node").
 
 # shellcheck disable=SC2034 # read by the dispatcher in _lib.sh as ${name}_default
@@ -48,6 +48,8 @@ node_export() {
   env_set KUBE_NODE_IMAGE "$_NODE_IMAGE"
   env_set KUBE_NODE_INTERNET_IP "$_NODE_INTERNET"
   env_set KUBE_NODE_API_URL "https://$_NODE_GATEWAY:${API_URL##*:}"
+  env_set KUBE_NODE_PROBE "$(_node_probe_binary)"
+  env_set KUBE_NODE_NETNS "$_NODE_NETNS"
 }
 
 node_start() {
@@ -102,6 +104,8 @@ node_stop() {
   env_unset KUBE_NODE_IMAGE
   env_unset KUBE_NODE_INTERNET_IP
   env_unset KUBE_NODE_API_URL
+  env_unset KUBE_NODE_PROBE
+  env_unset KUBE_NODE_NETNS
   [[ -n $stopped ]] && log "node: stopped; pods, bridge, iptables/ipset state and data removed"
   return 0
 }

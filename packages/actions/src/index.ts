@@ -6,7 +6,7 @@
 export * from './action.js';
 export { kubeClients, statusOf, type KubeClients, type KubeOptions } from './kube.js';
 export { rbacRules, rbacManifest } from './rbac.js';
-export { quarantinePod, QUARANTINE_LABEL, type QuarantineParams, type QuarantineUndo } from './k8s/quarantine-pod.js';
+export { ESTABLISHED_NOTE, quarantinePod, QUARANTINE_LABEL, type QuarantineParams, type QuarantineUndo } from './k8s/quarantine-pod.js';
 export { scaleWorkload, type ScaleParams, type ScaleUndo } from './k8s/scale-workload.js';
 export { cordonNode, type CordonParams, type CordonUndo } from './k8s/cordon-node.js';
 export { revokeServiceAccount, REVOCATION_ANNOTATION, type RevokeServiceAccountParams, type RevokeServiceAccountUndo } from './credentials/revoke-service-account.js';

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
-import { QUARANTINE_LABEL, cordonNode, kubeClients, quarantinePod, statusOf, type KubeClients } from '../src/index.js';
+import { ESTABLISHED_NOTE, QUARANTINE_LABEL, cordonNode, kubeClients, quarantinePod, statusOf, type KubeClients } from '../src/index.js';
 import { applyResponderRole, kubeEnv, testClients } from './helpers.js';
 
 const RBAC = 'rbac.authorization.k8s.io';
@@ -82,7 +82,8 @@ describe('k8s.quarantinePod checks the policies around the pod', () => {
     assert.equal(replaced.metadata?.annotations?.['bulwark.io/action-key'], key);
     assert.deepEqual(result.outputs, { policy: 'bulwark-quarantine-web-a', replaced_policy: true, allowing_policies: [{ name: 'web-open', allows: ['ingress'] }] });
     assert.match(result.summary, /replaced the NetworkPolicy bulwark-quarantine-web-a found under the quarantine's name/);
-    assert.match(result.summary, /WARNING: the quarantine of pod .*\/web-a does not hold: NetworkPolicies add up, and NetworkPolicy web-open \(allows ingress\) also selects the pod$/);
+    assert.match(result.summary, /WARNING: the quarantine of pod .*\/web-a does not hold: NetworkPolicies add up, and NetworkPolicy web-open \(allows ingress\) also selects the pod\. /);
+    assert.ok(result.summary.endsWith(ESTABLISHED_NOTE), 'and that connections open before may go on');
     assert.equal(result.undo!.createdPolicy, true);
 
     // A second run finds the exact policy: no change, the warning stays.

@@ -11,6 +11,11 @@
  * allow traffic is reported — a WARNING in the summary (the run and the incident timeline) and `allowing_policies` in
  * the outputs — or, with `fail_on_allowing_policies: true`, the step fails before changing anything.
  *
+ * A NetworkPolicy decides new connections only: network plugins accept packets of connections already established
+ * (kube-router's firewall does, measured on the test node: a stream the pod opened before the quarantine kept flowing),
+ * so an attacker's open reverse shell outlives the quarantine. The summary says so every time, with what ends such
+ * connections (deleting the pod, after the evidence is captured).
+ *
  * `detach: true` also takes the pod out of its owning ReplicaSet's selector (the labels the selector matches are
  * removed), so the controller starts a replacement while the compromised pod stays for forensics; undo puts the
  * original values back. The undo record is checkpointed in the run journal before any change: a step retried after a
@@ -26,6 +31,10 @@ import { allowingPolicies, allowingWarning, sameSpec } from './network-policy.js
 import { QUARANTINE_LABEL, labelsAfter, mapOps, policyFor, policyName, selectorLabels, type Op } from './quarantine-parts.js';
 
 export { QUARANTINE_LABEL } from './quarantine-parts.js';
+
+/** Said with every quarantine that changed something (see the header). */
+export const ESTABLISHED_NOTE =
+  'New connections to and from the pod are refused; connections it had open before may go on (network plugins let established flows through) until they close or the pod is deleted';
 /**
  * Written on detached pods by earlier versions (the detached labels' values). Never read: a retry takes them from
  * the journal; undo only clears it from a pod carrying this step's key.
@@ -154,7 +163,7 @@ export const quarantinePod: Action<QuarantineParams, QuarantineUndo, QuarantineI
     const replacedNote = lookalike ? `; replaced the NetworkPolicy ${name} found under the quarantine's name, which did not have its spec` : '';
     return {
       changed: true,
-      summary: `quarantined pod ${namespace}/${params.pod} (NetworkPolicy ${name})${detachedNote}${replacedNote}${note}`,
+      summary: `quarantined pod ${namespace}/${params.pod} (NetworkPolicy ${name})${detachedNote}${replacedNote}${note}. ${ESTABLISHED_NOTE}`,
       plan,
       undo,
       outputs,

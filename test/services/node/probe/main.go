@@ -5,12 +5,16 @@
 //	bwk-probe api URL TOKEN_FILE CA_FILE GET URL with the token as a bearer; prints the HTTP status code
 //	bwk-probe watch HOST:PORT            connect every 20 ms (timeout 200 ms); print "<unix ms> up|down" on each change
 //
-// On the node (test/services/node.sh):
+//	bwk-probe stream HOST:PORT           one connection, a line "tick N" every 100 ms, until a write fails
+//
+// On the node (test/services/node.sh) and the internet side:
 //
 //	bwk-probe proxy LISTEN TARGET        forward TCP connections (pods reach the API server on the bridge address)
+//	bwk-probe sink LISTEN                print "<unix ms> <line>" for every line any connection sends
 package main
 
 import (
+	"bufio"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -36,6 +40,10 @@ func main() {
 		api(os.Args[2], os.Args[3], os.Args[4])
 	case "watch":
 		watch(os.Args[2])
+	case "stream":
+		stream(os.Args[2])
+	case "sink":
+		sink(os.Args[2])
 	case "proxy":
 		if len(os.Args) != 4 {
 			fail("usage: bwk-probe proxy LISTEN TARGET")
@@ -90,6 +98,42 @@ func watch(addr string) {
 			state = now
 		}
 		time.Sleep(20*time.Millisecond - time.Since(began))
+	}
+}
+
+// stream: what an attacker's reverse shell is to a firewall, an established connection carrying data both ways.
+func stream(addr string) {
+	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		fail(err.Error())
+	}
+	for n := 1; ; n++ {
+		_ = conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
+		if _, err := fmt.Fprintf(conn, "tick %d\n", n); err != nil {
+			fmt.Printf("%d write failed: %v\n", time.Now().UnixMilli(), err)
+			os.Exit(1)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func sink(listen string) {
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		fail(err.Error())
+	}
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			continue
+		}
+		go func() {
+			defer conn.Close()
+			lines := bufio.NewScanner(conn)
+			for lines.Scan() {
+				fmt.Printf("%d %s\n", time.Now().UnixMilli(), lines.Text())
+			}
+		}()
 	}
 }
 
