@@ -141,7 +141,7 @@ describe('quarantine on a real node: the compromised replica is cut off on the w
     assert.equal(await reaches(ns, b1.name, a.ip), false, 'b1 → a refused');
     assert.equal(await reaches(ns, b1.name, INTERNET()), false, 'b1 → the internet side refused');
     // DNS as the policy allows it: egress to port 53 stays open — to any address, so the server outside answers on
-    // TCP 53 too (an exfiltration path a quarantine with `allow.dns` leaves; see docs/ARCHITECTURE.md).
+    // TCP 53 too (an exfiltration path a quarantine with `allow.dns` leaves; docs/ARCHITECTURE.md, "Response").
     assert.equal(await reaches(ns, b1.name, INTERNET(), 53), true, 'b1 → port 53 outside still open');
     // The connection b1 opened before the quarantine still carries data: the firewall lets established flows through,
     // and the run says so.
