@@ -19,14 +19,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
 import { QUARANTINE_LABEL, type KubeClients } from '@bulwark/actions';
-import { mintToken } from '@bulwark/http';
-import { SqliteTokenStore } from '@bulwark/store';
-import { startBulwark, type BulwarkProcess } from '../support/bulwark-process.js';
+import type { BulwarkProcess } from '../support/bulwark-process.js';
+import { startWebhookBulwark } from '../support/webhook-bulwark.js';
 import { ATTACKER, bindToClusterAdmin, createPrivilegedPod, kubeConfigFor, kubeEnv, postExec } from '../support/kube.js';
 import { testKube } from '../support/kube-clients.js';
 import { until } from '../support/until.js';
@@ -62,26 +59,7 @@ describe('the npm start worker-thread path: attacker audit events → correlator
     for (const name of ['bystander', claimedPod]) {
       await admin.core.createNamespacedPod({ namespace: ns, body: { apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'nginx' }] } } });
     }
-    dir = mkdtempSync(join(tmpdir(), 'bwk-npmstart-'));
-    const tokens = new SqliteTokenStore({ path: join(dir, 'bulwark.db') });
-    await tokens.init();
-    await tokens.put(mintToken('kube-apiserver', ['ingest'], kubeEnv('KUBE_AUDIT_TOKEN'), ['k8s-audit']).stored);
-    await tokens.close();
-    writeFileSync(join(dir, 'kube-token'), kubeEnv('KUBE_RESPONDER_TOKEN'));
-    // No bus.redis_url: the embedded mode, as `npm start` runs it by default.
-    // `npm start` serves HTTPS itself on the webhook's port (server.tls), plain HTTP beside it for the test's calls.
-    p = await startBulwark({
-      dir,
-      env: { BULWARK_PORT: kubeEnv('KUBE_AUDIT_PORT') },
-      configYaml: [
-        'server:',
-        `  tls: { cert_file: '${kubeEnv('KUBE_AUDIT_TLS_CERT')}', key_file: '${kubeEnv('KUBE_AUDIT_TLS_KEY')}', http_port: 0 }`,
-        'responder:',
-        `  kube: { server: '${kubeEnv('KUBE_API_URL')}', token_file: '${join(dir, 'kube-token')}', ca_file: '${kubeEnv('KUBE_CA_FILE')}' }`,
-        '',
-      ].join('\n'),
-      retryBusyPortMs: 60_000,
-    });
+    ({ p, dir } = await startWebhookBulwark('bwk-npmstart-'));
     reader = (await p.mint('dashboard', ['read'])).token;
     shipper = (await p.mint('log-shipper', ['ingest'])).token;
   });

@@ -14,14 +14,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
 import { ESTABLISHED_NOTE, QUARANTINE_LABEL, type KubeClients } from '@bulwark/actions';
-import { mintToken } from '@bulwark/http';
-import { SqliteTokenStore } from '@bulwark/store';
-import { startBulwark, type BulwarkProcess } from '../support/bulwark-process.js';
+import type { BulwarkProcess } from '../support/bulwark-process.js';
+import { startWebhookBulwark } from '../support/webhook-bulwark.js';
 import { bindToClusterAdmin, kubeConfigFor, kubeEnv } from '../support/kube.js';
 import { testKube } from '../support/kube-clients.js';
 import { until } from '../support/until.js';
@@ -69,24 +66,7 @@ describe('quarantine on a real node: the compromised replica is cut off on the w
     });
     await createDeployment(admin, ns, 'c', 1);
     await createPod(admin, ns, 'a', { app: 'a' });
-    dir = mkdtempSync(join(tmpdir(), 'bwk-node-q-'));
-    const tokens = new SqliteTokenStore({ path: join(dir, 'bulwark.db') });
-    await tokens.init();
-    await tokens.put(mintToken('kube-apiserver', ['ingest'], kubeEnv('KUBE_AUDIT_TOKEN'), ['k8s-audit']).stored);
-    await tokens.close();
-    writeFileSync(join(dir, 'kube-token'), kubeEnv('KUBE_RESPONDER_TOKEN'));
-    p = await startBulwark({
-      dir,
-      env: { BULWARK_PORT: kubeEnv('KUBE_AUDIT_PORT') },
-      configYaml: [
-        'server:',
-        `  tls: { cert_file: '${kubeEnv('KUBE_AUDIT_TLS_CERT')}', key_file: '${kubeEnv('KUBE_AUDIT_TLS_KEY')}', http_port: 0 }`,
-        'responder:',
-        `  kube: { server: '${kubeEnv('KUBE_API_URL')}', token_file: '${join(dir, 'kube-token')}', ca_file: '${kubeEnv('KUBE_CA_FILE')}' }`,
-        '',
-      ].join('\n'),
-      retryBusyPortMs: 60_000,
-    });
+    ({ p, dir } = await startWebhookBulwark('bwk-node-q-'));
     reader = (await p.mint('dashboard', ['read'])).token;
     responder = (await p.mint('on-call', ['respond'])).token;
     a = (await runningPods(admin, ns, 'app=a', 1))[0]!;
