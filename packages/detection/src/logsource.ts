@@ -25,14 +25,15 @@ export interface Logsource {
  * - Kubernetes audit (`product: kubernetes, service: audit`, also with SigmaHQ's `category: application`).
  * - Falco alerts (`product: falco`); Linux process creation comes from Falco's syscall rules in a container fleet.
  * - Container logs (`product: container`, `product: kubernetes, service: container_logs`), for rules that search
- *   log lines (keywords in `message`).
+ *   log lines (keywords in `message`); `product: container` also reads OpenTelemetry log records (`otel.logs`): what
+ *   the applications in those containers log through an SDK or a Collector is the same kind of line.
  */
 export const DEFAULT_LOGSOURCES: readonly LogsourceMapping[] = Object.freeze([
   { product: 'kubernetes', service: 'audit', datasets: ['kubernetes.audit'] },
   { category: 'application', product: 'kubernetes', service: 'audit', datasets: ['kubernetes.audit'] },
   { product: 'falco', datasets: ['falco.alerts'] },
   { category: 'process_creation', product: 'linux', datasets: ['falco.alerts'] },
-  { product: 'container', datasets: ['container.logs', 'kubernetes.container_logs'] },
+  { product: 'container', datasets: ['container.logs', 'kubernetes.container_logs', 'otel.logs'] },
   { product: 'kubernetes', service: 'container_logs', datasets: ['kubernetes.container_logs'] },
 ]);
 

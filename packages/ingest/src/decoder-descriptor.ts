@@ -46,9 +46,11 @@ export type DecodedBody = DecodeResult | { items: BulkItem[] };
  * - `summary`: Bulwark's ingest answer — `{accepted, created, duplicates, rejected}` with `successStatus` when every
  *   record was good, else 400 `BWK_INGEST_REJECTED_RECORDS` listing the rejected records;
  * - `es-bulk`: Elasticsearch's bulk response (`{took, errors, items}`), errors rendered Elasticsearch-style;
- * - `es-doc`: Elasticsearch's single-document response, the item's status as the HTTP status.
+ * - `es-doc`: Elasticsearch's single-document response, the item's status as the HTTP status;
+ * - `otlp`: OTLP/HTTP's `ExportLogsServiceResponse` in the request's encoding — 200, with `partialSuccess` counting the
+ *   rejected records when some were good; 400 with the details when none was.
  */
-export type DecoderReply = 'summary' | 'es-bulk' | 'es-doc';
+export type DecoderReply = 'summary' | 'es-bulk' | 'es-doc' | 'otlp';
 
 export interface DecoderLimits {
   /** Largest body after Content-Encoding is undone; the smaller of this and `ingest.max_body_bytes` applies. */

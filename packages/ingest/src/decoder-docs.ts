@@ -55,6 +55,7 @@ const REPLIES: Record<DecoderReply, string> = {
   summary: "Bulwark's ingest summary `{accepted, created, duplicates, rejected}`; 400 `BWK_INGEST_REJECTED_RECORDS` lists rejected records (the good ones are stored)",
   'es-bulk': "Elasticsearch's bulk response `{took, errors, items}`, one status per item",
   'es-doc': "Elasticsearch's document response, the item's status as the HTTP status",
+  otlp: "OTLP's `ExportLogsServiceResponse` in the request's encoding: 200, with `partialSuccess` counting rejected records when some were good (those are stored); 400 with the details when none was",
 };
 
 function limitText(own: number | undefined, setting: string, unit: string): string {

@@ -51,7 +51,7 @@ const DescriptorSchema = z.strictObject({
   limits: z
     .strictObject({ maxBodyBytes: z.number().int().positive().optional(), maxDepth: z.number().int().min(1).optional() })
     .optional(),
-  reply: z.enum(['summary', 'es-bulk', 'es-doc']),
+  reply: z.enum(['summary', 'es-bulk', 'es-doc', 'otlp']),
   successStatus: z.union([z.literal(200), z.literal(201), z.literal(202), z.literal(204)]).optional(),
   docs: z.strictObject({ summary: z.string().min(10).max(200).refine((s) => !s.includes('\n'), 'one line'), description: z.string().min(20) }),
   decode: z.custom<IngestDecoder['decode']>((v) => typeof v === 'function', 'must be a function'),

@@ -11,6 +11,7 @@ import { falcoDecoder } from './falco.js';
 import { lokiDecoder } from './loki.js';
 import { containerLogsDecoder } from './container-logs.js';
 import { genericEventsDecoder } from './generic.js';
+import { otlpLogsDecoder } from './otlp.js';
 
 export const DECODERS = decoderRegistry(
   [
@@ -21,6 +22,7 @@ export const DECODERS = decoderRegistry(
     lokiDecoder,
     containerLogsDecoder,
     genericEventsDecoder,
+    otlpLogsDecoder,
   ],
   // Where a decode thread finds this list (see decoder-registry.ts).
   { module: import.meta.url, export: 'DECODERS' },

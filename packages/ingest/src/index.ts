@@ -48,5 +48,6 @@ export { esBulkDecoder, esDocDecoder } from './es-documents.js';
 export { k8sAuditDecoder } from './k8s-audit.js';
 export { falcoDecoder } from './falco.js';
 export { lokiDecoder } from './loki.js';
+export { decodeOtlpLogs, encodeOtlpResponse, otlpLogsDecoder, OTLP_DATASET } from './otlp.js';
 export { containerLogsDecoder } from './container-logs.js';
 export { genericEventsDecoder } from './generic.js';

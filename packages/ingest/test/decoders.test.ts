@@ -59,7 +59,7 @@ describe('the decoder registry', () => {
   it('lists every protocol the collector speaks, each named as its provenance protocol', () => {
     assert.deepEqual(
       DECODERS.decoders.map((d) => d.name),
-      ['es-bulk', 'es-doc', 'k8s-audit', 'falco', 'loki', 'container-logs', 'events'],
+      ['es-bulk', 'es-doc', 'k8s-audit', 'falco', 'loki', 'container-logs', 'events', 'otlp-logs'],
     );
     assert.equal(DECODERS.get('loki')?.successStatus, 204);
     assert.equal(DECODERS.get('nope'), undefined);

@@ -14,6 +14,7 @@ import type { DecodeOutcome, DecodeTask } from './decode-task.js';
 import type { Decoder } from './decoder.js';
 import { answerBulk, answerSingleDoc } from './es-bulk.js';
 import { answerIngest, ingestDecoded } from './ingest.js';
+import { answerOtlp } from './otlp-reply.js';
 import { countIngested, countRefusedRequests, type SourceTally } from './ingest-metrics.js';
 import type { SourceCounters } from './source-counters.js';
 import { ingestRoute, nativeSourcesOf, provenanceOf, sourceGate } from './provenance.js';
@@ -31,6 +32,8 @@ export interface IngestRouteDeps {
 interface ReplyContext {
   started: number;
   successStatus: number;
+  /** The request's media type (OTLP answers in the encoding it was sent). */
+  mediaType: string;
 }
 
 type Reply = (res: Response, store: LogStore, outcome: DecodeOutcome, ctx: ReplyContext) => Promise<void>;
@@ -39,6 +42,7 @@ const REPLIES: Record<DecoderReply, Reply> = {
   summary: async (res, store, outcome, ctx) => answerIngest(res, await ingestDecoded(store, outcome), ctx.successStatus),
   'es-bulk': (res, store, outcome, ctx) => answerBulk(store, outcome, ctx.started, res),
   'es-doc': (res, store, outcome) => answerSingleDoc(store, outcome, res),
+  otlp: (res, store, outcome, ctx) => answerOtlp(res, store, outcome, ctx.mediaType === 'application/x-protobuf'),
 };
 
 /** `/{index}/_doc/{id}` → `/:index/_doc/:id` (in Express 5 paths, braces mean an optional part). */
@@ -96,7 +100,7 @@ function routeHandlers(deps: IngestRouteDeps, decoder: Decoder, registry: Decode
       provenance: provenanceOf(req, ingest),
     };
     const outcome = await decoder.decode(task);
-    await reply(res, deps.store, outcome, { started, successStatus });
+    await reply(res, deps.store, outcome, { started, successStatus, mediaType: media.type });
     countIngested(deps.metrics, d.source, outcome, tally, req.principal);
   };
   // Senders that cannot set a bearer header (Falco's http_output, Promtail basic_auth) may send the token as a Basic

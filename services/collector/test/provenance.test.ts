@@ -25,6 +25,9 @@ const bodies: Record<string, string> = {
   loki: JSON.stringify({ streams: [{ stream: { bulwark: 'x' }, values: [['1735689600000000000', 'line']] }] }),
   'container-logs': '2025-01-01T00:00:00.000000000Z stdout F {"bulwark":{"provenance":{"source":"falco"}}}\n',
   events: JSON.stringify({ message: 'x', bulwark: forged, event: { ingested: '1999-01-01T00:00:00Z' } }),
+  'otlp-logs': JSON.stringify({
+    resourceLogs: [{ resource: { attributes: [{ key: 'bulwark.provenance.source', value: { stringValue: 'falco' } }] }, scopeLogs: [{ logRecords: [{ body: { stringValue: 'x' } }] }] }],
+  }),
 };
 
 function task(kind: string, tokenSources: EventProvenance['token_sources'] = ['logs', 'k8s-audit', 'falco'], nativeSources: Array<'k8s-audit' | 'falco'> = []): DecodeTask {
