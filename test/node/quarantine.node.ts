@@ -14,7 +14,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as k8s from '@kubernetes/client-node';
 import { ESTABLISHED_NOTE, QUARANTINE_LABEL, type KubeClients } from '@bulwark/actions';
 import type { BulwarkProcess } from '../support/bulwark-process.js';
@@ -26,7 +27,7 @@ import { createDeployment, createPod, execIn, INTERNET, reaches, runningPods, un
 
 type Run = { id: string; status: string; inputs: Record<string, unknown>; trigger: { actor: string; incident_id?: string | null }; steps: Array<{ id: string; status: string; summary?: string }> };
 type Evidence = { content: string; sha256: string };
-type Timeline = { lanes: Array<{ items: Array<{ kind: string; summary: string }> }> };
+type Timeline = { lanes: Array<{ items: Array<{ kind: string; summary: string; dataset?: string }> }> };
 
 /**
  * Each replica's first instance logs a line and exits, so the kubelet restarts it once: the evidence capture must
@@ -66,7 +67,12 @@ describe('quarantine on a real node: the compromised replica is cut off on the w
     });
     await createDeployment(admin, ns, 'c', 1);
     await createPod(admin, ns, 'a', { app: 'a' });
-    ({ p, dir } = await startWebhookBulwark('bwk-node-q-'));
+    // The Kubernetes Events of the node (scheduling, pulls, the replica's restart) on the incident timeline too.
+    writeFileSync(`${tmpdir()}/${ns}-events-token`, kubeEnv('KUBE_ADMIN_TOKEN'));
+    ({ p, dir } = await startWebhookBulwark('bwk-node-q-', [
+      'ingest:',
+      `  kubernetes_events: { enabled: true, cluster: node, kube: { server: '${kubeEnv('KUBE_API_URL')}', token_file: '${tmpdir()}/${ns}-events-token', ca_file: '${kubeEnv('KUBE_CA_FILE')}' } }`,
+    ]));
     reader = (await p.mint('dashboard', ['read'])).token;
     responder = (await p.mint('on-call', ['respond'])).token;
     a = (await runningPods(admin, ns, 'app=a', 1))[0]!;
@@ -77,6 +83,7 @@ describe('quarantine on a real node: the compromised replica is cut off on the w
     sink?.kill();
     await p?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
+    rmSync(`${tmpdir()}/${ns}-events-token`, { force: true });
     await admin?.core.deleteNamespace({ name: ns }).catch(() => {});
     await admin?.rbac.deleteClusterRoleBinding({ name: `${ns}-admin` }).catch(() => {});
   });
@@ -155,6 +162,9 @@ describe('quarantine on a real node: the compromised replica is cut off on the w
     const timeline = await p.get<Timeline>(`/v1/incidents/${encodeURIComponent(containment.trigger.incident_id)}/timeline`, reader);
     const items = timeline.lanes.flatMap((l) => l.items);
     assert.ok(items.some((i) => i.summary.includes(sha)), `the timeline carries the SHA-256: ${JSON.stringify(items.map((i) => i.summary))}`);
+    // The node's Kubernetes Events about the replica (its restart among them) are on the timeline beside the audit.
+    const k8sEvents = items.filter((i) => i.dataset === 'kubernetes.events');
+    assert.ok(k8sEvents.some((i) => /Container started|Back-off restarting failed container/.test(i.summary)), `Kubernetes Events on the timeline: ${JSON.stringify(k8sEvents.map((i) => i.summary))}`);
   });
 
   it('undo through the API lifts the quarantine: the replica talks again both ways', async () => {

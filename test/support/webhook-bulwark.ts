@@ -12,8 +12,8 @@ import { SqliteTokenStore } from '@bulwark/store';
 import { startBulwark, type BulwarkProcess } from './bulwark-process.js';
 import { kubeEnv } from './kube.js';
 
-/** The process and its data directory (the caller removes it after `stop`). */
-export async function startWebhookBulwark(prefix: string): Promise<{ p: BulwarkProcess; dir: string }> {
+/** The process and its data directory (the caller removes it after `stop`); `extraYaml` adds top-level config lines. */
+export async function startWebhookBulwark(prefix: string, extraYaml: readonly string[] = []): Promise<{ p: BulwarkProcess; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const tokens = new SqliteTokenStore({ path: join(dir, 'bulwark.db') });
   await tokens.init();
@@ -28,6 +28,7 @@ export async function startWebhookBulwark(prefix: string): Promise<{ p: BulwarkP
       `  tls: { cert_file: '${kubeEnv('KUBE_AUDIT_TLS_CERT')}', key_file: '${kubeEnv('KUBE_AUDIT_TLS_KEY')}', http_port: 0 }`,
       'responder:',
       `  kube: { server: '${kubeEnv('KUBE_API_URL')}', token_file: '${join(dir, 'kube-token')}', ca_file: '${kubeEnv('KUBE_CA_FILE')}' }`,
+      ...extraYaml,
       '',
     ].join('\n'),
     // Another suite's process may still be releasing the webhook's port.

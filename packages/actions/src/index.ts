@@ -4,7 +4,7 @@
  * `bulwark actions list` read.
  */
 export * from './action.js';
-export { kubeClients, statusOf, type KubeClients, type KubeOptions } from './kube.js';
+export { kubeClients, kubeConfigOf, statusOf, type KubeClients, type KubeOptions } from './kube.js';
 export { rbacRules, rbacManifest } from './rbac.js';
 export { ESTABLISHED_NOTE, quarantinePod, QUARANTINE_LABEL, type QuarantineParams, type QuarantineUndo } from './k8s/quarantine-pod.js';
 export { scaleWorkload, type ScaleParams, type ScaleUndo } from './k8s/scale-workload.js';

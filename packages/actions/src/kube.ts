@@ -28,7 +28,8 @@ export interface KubeOptions {
 /** Where client-node points when it found no configuration. */
 const UNCONFIGURED = 'http://localhost:8080';
 
-export function kubeClients(options?: KubeOptions): KubeClients {
+/** The connection `options` describe, or KUBECONFIG / ~/.kube/config / the in-cluster account without them. */
+export function kubeConfigOf(options?: KubeOptions): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
   if (options) {
     kc.loadFromOptions({
@@ -40,6 +41,11 @@ export function kubeClients(options?: KubeOptions): KubeClients {
   } else {
     kc.loadFromDefault();
   }
+  return kc;
+}
+
+export function kubeClients(options?: KubeOptions): KubeClients {
+  const kc = kubeConfigOf(options);
   return {
     core: kc.makeApiClient(k8s.CoreV1Api),
     apps: kc.makeApiClient(k8s.AppsV1Api),

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { decodeContainerLogs, decodeFalco, decodeK8sAudit } from '@bulwark/ingest';
+import { decodeContainerLogs, decodeFalco, decodeK8sAudit, kubernetesEvent } from '@bulwark/ingest';
 import { findRuleFiles, fixtureFilesFor } from '../src/files.js';
 import { isCorrelation } from '../src/catalog.js';
 import { parseFixtureFile, parseSequenceFixtureFile, type Fixture } from '../src/fixtures.js';
@@ -42,6 +42,8 @@ function redecode(e: Any): Any {
       };
       return only(decodeFalco(Buffer.from(JSON.stringify(alert)), { now }));
     }
+    case 'kubernetes.events':
+      return kubernetesEvent(e.kubernetes.event, e.orchestrator.cluster.name, e.event.ingested)!;
     default: {
       // The content-hash id covers the time as the runtime wrote it (nanoseconds), which the event no longer has.
       const path: string | undefined = e.log?.file?.path;
@@ -70,9 +72,9 @@ function bundledFixtures(): Fixture[] {
 describe('bundled fixtures are decoder output', () => {
   const fixtures = bundledFixtures();
 
-  it('covers the three sources', () => {
+  it('covers the four sources', () => {
     const datasets = new Set(fixtures.map((f) => (f.event as Any).event.dataset));
-    assert.deepEqual([...datasets].sort(), ['container.logs', 'falco.alerts', 'kubernetes.audit', 'kubernetes.container_logs']);
+    assert.deepEqual([...datasets].sort(), ['container.logs', 'falco.alerts', 'kubernetes.audit', 'kubernetes.container_logs', 'kubernetes.events']);
   });
 
   it('includes the events of the correlation sequences', () => {

@@ -64,7 +64,7 @@ describe('rules test on the bundled rules', () => {
 
   it('keeps areas as folders and fixtures beside their rule', async () => {
     const areas = readdirSync(BUNDLED_RULES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
-    assert.deepEqual(areas, ['container', 'correlations', 'falco', 'kubernetes']);
+    assert.deepEqual(areas, ['container', 'correlations', 'falco', 'kubernetes', 'kubernetes_events']);
     for (const file of findRuleFiles([BUNDLED_RULES]).files) assert.equal(relative(BUNDLED_RULES, file).split('/').length, 2, file);
   });
 });

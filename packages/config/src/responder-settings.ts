@@ -52,10 +52,10 @@ export const KubeSettingsSchema = z
   })
   .superRefine((kube, ctx) => {
     if (kube.server !== undefined && kube.token_file === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['token_file'], message: 'is required with responder.kube.server (the credentials the responder acts with)' });
+      ctx.addIssue({ code: 'custom', path: ['token_file'], message: 'is required with server (the credentials Bulwark uses there)' });
     }
     if (kube.server === undefined && (kube.token_file !== undefined || kube.ca_file !== undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['server'], message: 'is required with responder.kube.token_file or ca_file (without it they are ignored)' });
+      ctx.addIssue({ code: 'custom', path: ['server'], message: 'is required with token_file or ca_file (without it they are ignored)' });
     }
   });
 

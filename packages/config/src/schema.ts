@@ -128,6 +128,19 @@ export const ConfigSchema = z.strictObject({
        * none for this long: a shipper or audit webhook that went quiet.
        */
       stopped_after: DurationSchema.default(5 * 60_000),
+      /**
+       * Watch the Kubernetes Events (`events.k8s.io/v1`) of a cluster into dataset `kubernetes.events` (README
+       * "Kubernetes Events"). `kube`: the API server as for the responder (default KUBECONFIG, ~/.kube/config, then
+       * in-cluster); the identity needs `list` and `watch` on `events.events.k8s.io` only.
+       */
+      kubernetes_events: z
+        .strictObject({
+          enabled: z.stringbool().or(z.boolean()).default(false),
+          /** Recorded on each event (`orchestrator.cluster.name`) and part of its id. */
+          cluster: z.string().regex(/^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/, 'a DNS-style name').max(63).default('default'),
+          kube: KubeSettingsSchema.optional(),
+        })
+        .prefault({}),
     })
     .prefault({}),
   bus: z
@@ -323,6 +336,8 @@ export const ENV_VARS: Record<string, string[]> = {
   BULWARK_MAX_BODY_BYTES: ['ingest', 'max_body_bytes'],
   BULWARK_MAX_DEPTH: ['ingest', 'max_depth'],
   BULWARK_DECODE_THREADS: ['ingest', 'decode_threads'],
+  BULWARK_KUBE_EVENTS: ['ingest', 'kubernetes_events', 'enabled'],
+  BULWARK_KUBE_EVENTS_CLUSTER: ['ingest', 'kubernetes_events', 'cluster'],
   BULWARK_KEEP_ORIGINAL: ['ingest', 'keep_original'],
   BULWARK_INGEST_STOPPED_AFTER: ['ingest', 'stopped_after'],
   BULWARK_LOG_LEVEL: ['log', 'level'],

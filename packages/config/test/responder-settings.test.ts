@@ -98,7 +98,7 @@ describe('config: responder.kube', () => {
   it('is an error to give a server without a token file: no silent fallback to KUBECONFIG', () => {
     const found = problems("  kube: { server: 'https://kube.example.com:6443' }\n");
     assert.deepEqual([...found.keys()], ['responder.kube.token_file']);
-    assert.match(found.get('responder.kube.token_file')!, /required with responder.kube.server/);
+    assert.match(found.get('responder.kube.token_file')!, /required with server/);
   });
 
   it('is an error to give credentials without a server, a token file that does not exist, or a plain-http server', () => {

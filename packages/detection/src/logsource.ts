@@ -27,6 +27,7 @@ export interface Logsource {
  * - Container logs (`product: container`, `product: kubernetes, service: container_logs`), for rules that search
  *   log lines (keywords in `message`); `product: container` also reads OpenTelemetry log records (`otel.logs`): what
  *   the applications in those containers log through an SDK or a Collector is the same kind of line.
+ * - Kubernetes Events (`product: kubernetes, service: events`), from the collector's watch of `events.k8s.io/v1`.
  */
 export const DEFAULT_LOGSOURCES: readonly LogsourceMapping[] = Object.freeze([
   { product: 'kubernetes', service: 'audit', datasets: ['kubernetes.audit'] },
@@ -35,6 +36,7 @@ export const DEFAULT_LOGSOURCES: readonly LogsourceMapping[] = Object.freeze([
   { category: 'process_creation', product: 'linux', datasets: ['falco.alerts'] },
   { product: 'container', datasets: ['container.logs', 'kubernetes.container_logs', 'otel.logs'] },
   { product: 'kubernetes', service: 'container_logs', datasets: ['kubernetes.container_logs'] },
+  { product: 'kubernetes', service: 'events', datasets: ['kubernetes.events'] },
 ]);
 
 /**

@@ -49,5 +49,6 @@ export { k8sAuditDecoder } from './k8s-audit.js';
 export { falcoDecoder } from './falco.js';
 export { lokiDecoder } from './loki.js';
 export { decodeOtlpLogs, encodeOtlpResponse, otlpLogsDecoder, OTLP_DATASET } from './otlp.js';
+export { kubernetesEvent, K8S_EVENTS_DATASET } from './k8s-events.js';
 export { containerLogsDecoder } from './container-logs.js';
 export { genericEventsDecoder } from './generic.js';

@@ -3,9 +3,9 @@
  * written by whoever runs the
  * workload, so three things in it are never believed:
  *
- * 1. **Reserved datasets.** `kubernetes.audit`, `falco`/`falco.*`, `bulwark`/`bulwark.*`, `alertmanager`/
- *    `alertmanager.*` and `alerts`/`alerts.*` are produced only by their own decoders on their own routes (the audit
- *    webhook, the Falco route — or `_bulk` for a token explicitly granted that source; Bulwark's own datasets by
+ * 1. **Reserved datasets.** `kubernetes.audit`, `kubernetes.events`, `falco`/`falco.*`, `bulwark`/`bulwark.*`,
+ *    `alertmanager`/`alertmanager.*` and `alerts`/`alerts.*` are produced only by their own sources (the audit
+ *    webhook, the collector's own watch of Kubernetes Events, the Falco route — or `_bulk` for a token explicitly granted that source; Bulwark's own datasets by
  *    Bulwark). A document of any other decoder that claims one — through `event.dataset`, `data_stream.dataset`, an
  *    index named `logs-falco.alerts-default`, a Loki `dataset` label — is stored under **`claimed.<dataset>`** (e.g.
  *    `claimed.falco.alerts`; `data_stream.namespace` stays the index's namespace), with the claim at
@@ -33,7 +33,7 @@ export const CLAIMED_DATASET_PREFIX = 'claimed.';
 /** Native shapes a `_bulk` document can have; mapped natively only for a token granted that source. */
 export type NativeShape = 'k8s-audit' | 'falco';
 
-const RESERVED_EXACT = new Set(['kubernetes.audit']);
+const RESERVED_EXACT = new Set(['kubernetes.audit', 'kubernetes.events']);
 const RESERVED_FAMILIES = ['falco', 'bulwark', 'alertmanager', 'alerts'];
 
 /** True for a dataset only its own decoder may produce (compared case-insensitively: no near-miss spelling). */

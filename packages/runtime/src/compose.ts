@@ -13,6 +13,7 @@ import { Authenticator, createReadiness, type Readiness } from '@bulwark/http';
 import type { Metrics } from '@bulwark/metrics';
 import type { CaseStore, LogStore, TokenStore } from '@bulwark/store';
 import { queueAnnouncer, type AlertAnnouncer } from './announce.js';
+import { kubeEventsFromConfig } from './kube.js';
 import { openBus, openResponderQueue, type OpenBusOptions, type ResponderJob } from './bus.js';
 import { openCorrelationState, type CorrelatorState } from './correlation-state.js';
 import type {
@@ -123,7 +124,10 @@ export function openSharedBusFor(core: Base): Bus | null {
 
 export function collectorDeps(core: Core, bus: BusPublisher | null, sourceHealth: CaseStore | null): CollectorDeps {
   core.metrics.declare('collector');
-  return Object.freeze({ config: core.config, logger: core.logger, store: core.store, auth: core.auth, readiness: core.readiness, metrics: core.metrics, bus, shutdown: core.lifetime, sourceHealth });
+  return Object.freeze({
+    config: core.config, logger: core.logger, store: core.store, auth: core.auth, readiness: core.readiness, metrics: core.metrics, bus,
+    shutdown: core.lifetime, sourceHealth, kubeEvents: kubeEventsFromConfig(core.config),
+  });
 }
 
 export function apiDeps(core: Core, caseService: CaseService, correlatorStatus: CorrelatorStatus | null): ApiDeps {

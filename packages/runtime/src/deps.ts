@@ -3,6 +3,7 @@
  * sees the ports it uses and nothing else. Roots choose every adapter behind these ports from config (compose.ts); no
  * service tests the mode or constructs an adapter.
  */
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeClients } from '@bulwark/actions';
 import type { Bus, JobQueue } from '@bulwark/bus';
 import type { CaseService } from '@bulwark/cases';
@@ -35,6 +36,8 @@ export interface CollectorDeps extends HttpDeps {
    * api's `GET /v1/sources`; null keeps them in metrics only.
    */
   readonly sourceHealth: CaseStore | null;
+  /** The connection of the Kubernetes Events source (`ingest.kubernetes_events`), or null when it is off. */
+  readonly kubeEvents: KubeConfig | null;
 }
 
 /** The api: search, tokens, alerts and incidents, audit, dead-letter, backtests. */

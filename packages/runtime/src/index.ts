@@ -15,7 +15,7 @@ export { createLifetime, type Lifetime, type ShutdownHooks } from './lifetime.js
 export { createLogger, resolveLogFormat, REDACTED_PATHS, type LogFormat } from './logger.js';
 export { queueAnnouncer, type AlertAnnouncer, type AlertNotice } from './announce.js';
 export { caseServiceFrom } from './cases.js';
-export { kubeFromConfig } from './kube.js';
+export { kubeEventsFromConfig, kubeFromConfig } from './kube.js';
 export { openCorrelationState, type CorrelatorState } from './correlation-state.js';
 export { openBus, openResponderQueue, type OpenBusOptions, type ResponderJob } from './bus.js';
 export { openCaseStore, openLogStore, openTokenStore } from './stores.js';

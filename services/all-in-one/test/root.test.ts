@@ -82,8 +82,9 @@ describe('the all-in-one root', () => {
       }, TypeError);
       const collector = collectorDeps(core, null, null);
       assert.ok(Object.isFrozen(collector));
-      assert.deepEqual(Object.keys(collector).sort(), ['auth', 'bus', 'config', 'logger', 'metrics', 'readiness', 'shutdown', 'sourceHealth', 'store']);
+      assert.deepEqual(Object.keys(collector).sort(), ['auth', 'bus', 'config', 'kubeEvents', 'logger', 'metrics', 'readiness', 'shutdown', 'sourceHealth', 'store']);
       assert.equal(composed.deps.sourceHealth, composed.deps.cases, 'the counters go to the case store the api reads them from');
+      assert.equal(collector.kubeEvents, null, 'no Kubernetes Events watch unless ingest.kubernetes_events.enabled');
     });
 
     it('one case service serves the api, the correlator and the responder', () => {

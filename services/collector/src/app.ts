@@ -8,6 +8,7 @@ import type { CollectorDeps } from '@bulwark/runtime';
 import { nativeIngestRouter } from './native-routes.js';
 import { createDecoder } from './decoder.js';
 import { elasticProductHeader, esErrorHandler, esRouter, isEsPath } from './es-routes.js';
+import { KubernetesEventsSource } from './k8s-events-source.js';
 import { publishingStore } from './publishing-store.js';
 import { SourceCounters } from './source-counters.js';
 
@@ -23,6 +24,13 @@ export function collectorRouter(collector: CollectorDeps): Router {
   const sources = new SourceCounters(collector.sourceHealth, { logger: collector.logger }).start();
   collector.shutdown.onClose(() => sources.close(), 'ingest source counters (last flush)');
   const deps: HttpDeps & { sources: SourceCounters } = Object.freeze({ ...collector, store: publishingStore(collector.store, collector.bus), sources });
+  if (collector.kubeEvents) {
+    // A pull source beside the routes, writing through the same publishing store; stopped before the store closes.
+    const { cluster } = collector.config.ingest.kubernetes_events;
+    const events = new KubernetesEventsSource({ kubeConfig: collector.kubeEvents, cluster, store: deps.store, logger: collector.logger }).start();
+    collector.shutdown.onClose(() => events.close(), 'kubernetes events watch (last batch)');
+    collector.logger.info({ cluster }, 'kubernetes events: watching events.k8s.io/v1');
+  }
   const router = Router();
   router.use(nativeIngestRouter(deps, decoder));
   const es = Router();
