@@ -17,8 +17,12 @@ export { testCommand, type TestSummary } from './test-rules.js';
 export const HELP = `Usage: bulwark <command> [options]
 
 Commands:
-  rules validate <dir|file...>   load and compile every Sigma rule; print every problem as
-                                 <file>: <yaml path>: <message> (also duplicate or missing ids)
+  rules validate [--strict] <dir|file...>
+                                 load and compile every Sigma rule; print every problem as
+                                 <file>: <yaml path>: <message> (also duplicate or missing ids); then
+                                 warn of fields no event of the rule's datasets can carry, text compared
+                                 with a numeric field, and values outside a field's domain (--strict:
+                                 those are problems too)
   rules list <dir|file...>       one line per rule: id, level, title, logsource, tags (--json for JSON)
   rules test <dir|file...>       run each rule's fixtures (<rule>.fixtures.yml or <rule>.fixtures/*.yml):
                                  every true_positives event must match the rule, every true_negatives
@@ -112,7 +116,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' } },
+      options: { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, strict: { type: 'boolean' } },
     });
   } catch (error) {
     line(io.stderr, `bulwark: ${(error as Error).message}`);
@@ -134,13 +138,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     line(io.stderr, `bulwark: rules ${command} needs at least one rule file or directory`);
     return EXIT.usage;
   }
+  if (values.strict && command !== 'validate') {
+    line(io.stderr, `bulwark: --strict applies to 'rules validate' only`);
+    return EXIT.usage;
+  }
   if (values.json && command !== 'list') {
     line(io.stderr, `bulwark: --json applies to 'rules list' only`);
     return EXIT.usage;
   }
   switch (command) {
     case 'validate':
-      return validateCommand(paths, io);
+      return validateCommand(paths, io, values.strict ?? false);
     case 'list':
       return listCommand(paths, values.json ?? false, io);
     default:

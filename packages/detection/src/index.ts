@@ -9,6 +9,8 @@ export { detectionConfigFrom } from './compile.js';
 export { DEFAULT_LOGSOURCES, datasetsFor, type Logsource, type LogsourceMapping } from './logsource.js';
 export { SigmaRuleError, formatProblem, type SigmaProblem } from './problems.js';
 export { compileFieldPath, AUDIT_DATASET, type FieldValues } from './fields.js';
+export { addField, addObservedEvent, auditEventFields, buildFieldCatalogue, emptyDataset, AUDIT_VERBS, type DatasetFields, type FieldCatalogue, type FieldInfo, type FieldSamples, type FieldType } from './field-catalogue.js';
+export { fieldRefs, lintFields, ruleFieldProblems, type FieldRef } from './field-lint.js';
 export { KEYWORD_FIELD } from './detection.js';
 export type { Placeholders } from './values.js';
 export type { ConditionNode } from './condition.js';

@@ -50,5 +50,6 @@ export { falcoDecoder } from './falco.js';
 export { lokiDecoder } from './loki.js';
 export { decodeOtlpLogs, encodeOtlpResponse, otlpLogsDecoder, OTLP_DATASET } from './otlp.js';
 export { kubernetesEvent, K8S_EVENTS_DATASET } from './k8s-events.js';
+export { decodedFieldSamples } from './field-samples.js';
 export { containerLogsDecoder } from './container-logs.js';
 export { genericEventsDecoder } from './generic.js';

@@ -25,6 +25,8 @@ import { BatchEvaluation, type EvaluationContext } from './evaluate.js';
 import { classifyFailure, MAX_ATTEMPTS, messageOf, retryDelayMs, failureCode } from './failures.js';
 import { correlationsReadingLogs } from './provenance.js';
 import { BUNDLED_RULES_DIR, loadRuleDir, type LoadedRules } from './rules.js';
+import { buildFieldCatalogue, ruleFieldProblems } from '@bulwark/detection';
+import { decodedFieldSamples } from '@bulwark/ingest';
 
 export interface CorrelatorOptions {
   bus: Bus;
@@ -102,6 +104,10 @@ class OutageError extends Error {
 export async function startCorrelator(options: CorrelatorOptions): Promise<Correlator> {
   const { bus, cases, logger, metrics } = options;
   const rules = loadRuleDir(options.rulesDir ?? BUNDLED_RULES_DIR, options.detection);
+  // Rules that name fields their events never carry load, but never fire: said once at start (`bulwark rules validate`).
+  for (const problem of ruleFieldProblems(rules.rules, buildFieldCatalogue(decodedFieldSamples()), options.detection?.logsources)) {
+    logger.warn({ file: problem.file, path: problem.path }, `rule field: ${problem.message}`);
+  }
   const state: CorrelationState & { flush?: () => unknown } = options.state ?? new InMemoryCorrelationState();
   const engine = new CorrelationEngine(rules.correlationSet, {
     state,
