@@ -17,6 +17,7 @@ import { compileRules, type RuleSet } from './ruleset.js';
 import { compileCorrelations, type CorrelationSet } from './correlation/compile.js';
 import { CorrelationEngine, type CorrelationMatch } from './correlation/engine.js';
 import { InMemoryCorrelationState } from './correlation/state.js';
+import { isNewTerm, newTermsOf } from './new-terms.js';
 import type { DetectionConfig } from './compile.js';
 
 type AnyRule = SigmaRule | SigmaCorrelation;
@@ -180,6 +181,8 @@ export async function runBacktest(plan: BacktestPlan, events: AsyncIterable<unkn
   const engine = plan.correlations
     ? new CorrelationEngine(plan.correlations, { state: new InMemoryCorrelationState(), allowedLatenessMs: options.allowedLatenessMs ?? 60_000 })
     : undefined;
+  // First-seen rules remember what the scan has seen so far (the scan is in time order), as the correlator would.
+  const terms = new InMemoryCorrelationState();
   const result: BacktestResult = {
     rule: describe(plan.target),
     datasets: plan.datasets,
@@ -216,6 +219,7 @@ export async function runBacktest(plan: BacktestPlan, events: AsyncIterable<unkn
       result.scanned_until = isoTime(event) ?? result.scanned_until;
       const matched = plan.ruleset.match(event).map((m) => m.rule);
       for (const rule of matched) {
+        if (newTermsOf(rule) && !(await isNewTerm(terms, rule, ruleKey(rule), event, Date.parse(isoTime(event) ?? '') || 0, eventIdOf(event)))) continue;
         countRule(result, rule, 1);
         if (rule === plan.target) hit(ruleHit(rule, event));
       }
@@ -229,6 +233,11 @@ export async function runBacktest(plan: BacktestPlan, events: AsyncIterable<unkn
     await iterator.return?.();
   }
   return result;
+}
+
+function eventIdOf(event: unknown): string {
+  const id = (event as { event?: { id?: unknown } })?.event?.id;
+  return typeof id === 'string' ? id : '';
 }
 
 function describe(rule: AnyRule): BacktestHit['rule'] {

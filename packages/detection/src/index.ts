@@ -29,3 +29,4 @@ export { applyEntry, conditionTest, type WindowEntry, type WindowState, type Win
 export { planBacktest, runBacktest, findRule, ruleKey, datasetQuery, pagedEvents, DEFAULT_BACKTEST_LIMIT, MAX_HIT_EVENT_IDS, type BacktestContext, type BacktestPlan, type BacktestOptions, type BacktestHit, type BacktestResult, type PageFetcher } from './backtest.js';
 export * from './rule-files.js';
 export { deploymentRules, loadRuleContext, type DeploymentRules, type DetectionSettings } from './deployment-rules.js';
+export { isNewTerm, newTermsOf, observeTerm, termsOf, type NewTermsSpec } from './new-terms.js';

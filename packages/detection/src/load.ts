@@ -26,7 +26,7 @@ export const RuleLevels = ['informational', 'low', 'medium', 'high', 'critical']
 
 const KNOWN_KEYS = [
   'title', 'id', 'name', 'related', 'taxonomy', 'status', 'description', 'license', 'author', 'references',
-  'date', 'modified', 'logsource', 'detection', 'fields', 'falsepositives', 'level', 'tags', 'scope',
+  'date', 'modified', 'logsource', 'detection', 'fields', 'falsepositives', 'level', 'tags', 'scope', 'new_terms',
 ] as const;
 
 const RuleSchema = z.object({
@@ -59,6 +59,13 @@ const RuleSchema = z.object({
   // "Tags": lower-case letters, numerals, underscores and hyphens, namespaced with dots.
   tags: unique(z.string().regex(/^[a-z0-9_-]+\.[a-z0-9._-]+$/, 'expected a namespaced tag like attack.t1609')).optional(),
   scope: z.array(z.string().min(2)).optional(),
+  // Bulwark's extension (new-terms.ts): alert only for a combination of these fields' values not seen in the window.
+  new_terms: z
+    .strictObject({
+      fields: unique(z.string().regex(/^[A-Za-z0-9_@.\/-]+$/, 'a field name')).min(1).max(4),
+      history_window: z.string().regex(/^[1-9]\d*[smhd]$/, "expected a number and a lower-case unit s, m, h or d, like '14d'"),
+    })
+    .optional(),
 });
 
 type RuleAttributes = z.infer<typeof RuleSchema>;

@@ -19,14 +19,16 @@ import type { Bus, BusBatch, Subscription } from '@bulwark/bus';
 import type { CaseService } from '@bulwark/cases';
 import type { Metrics } from '@bulwark/metrics';
 import type { AlertInput } from '@bulwark/schema';
-import { CorrelationEngine, InMemoryCorrelationState, type CorrelationState, type DetectionConfig } from '@bulwark/detection';
+import { buildFieldCatalogue, CorrelationEngine, InMemoryCorrelationState, ruleFieldProblems, type CorrelationState, type DetectionConfig } from '@bulwark/detection';
+import { decodedFieldSamples } from '@bulwark/ingest';
+import type { LogStore } from '@bulwark/store';
+import { ruleRef } from './alerts.js';
 import { writeDeadLetters, type FailedEvent } from './dead-letter.js';
 import { BatchEvaluation, type EvaluationContext } from './evaluate.js';
 import { classifyFailure, MAX_ATTEMPTS, messageOf, retryDelayMs, failureCode } from './failures.js';
 import { correlationsReadingLogs } from './provenance.js';
 import { BUNDLED_RULES_DIR, loadRuleDir, type LoadedRules } from './rules.js';
-import { buildFieldCatalogue, ruleFieldProblems } from '@bulwark/detection';
-import { decodedFieldSamples } from '@bulwark/ingest';
+import { learnTerms } from './learn-terms.js';
 
 export interface CorrelatorOptions {
   bus: Bus;
@@ -51,7 +53,7 @@ export interface CorrelatorOptions {
    * Where stored events are read back by id: a correlation alert names the pod of its window's first event (the exec
    * of the multi-stage breach), which may have arrived in an earlier batch, or before a restart.
    */
-  events?: { get(id: string): Promise<unknown> };
+  events?: { get(id: string): Promise<unknown>; search?: LogStore['search'] };
   /** The process's (or thread's) registry: events, rule matches, alerts, dead-letters, evaluation time. */
   metrics?: Metrics;
 }
@@ -122,6 +124,7 @@ export async function startCorrelator(options: CorrelatorOptions): Promise<Corre
     readsLogs: correlationsReadingLogs(rules),
     readBack: async (id) => options.events?.get(id),
     countMatch: (ruleId) => metrics?.inc('ruleMatches', { rule: ruleId }),
+    terms: state,
   };
   /** Correlation alerts of a failed delivery, for the next delivery of the same batch (see evaluate.ts). */
   const carried = new Map<string, AlertInput[]>();
@@ -205,6 +208,10 @@ export async function startCorrelator(options: CorrelatorOptions): Promise<Corre
     }
   };
 
+  // First-seen rules learn the stored history of their window before the first batch is evaluated (learn-terms.ts).
+  if (options.events?.search) {
+    await learnTerms({ rules: rules.rules, ruleset: rules.ruleset, ruleKeyOf: ruleRef, state, store: { search: options.events.search.bind(options.events) }, logger: log });
+  }
   const subscription: Subscription = await bus.subscribe(options.group ?? 'correlator', handle, { concurrency: options.concurrency ?? 1 });
   log.info({ rules: rules.rules.length, correlations: rules.correlations.length }, 'correlator started');
   return {

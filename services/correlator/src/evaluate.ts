@@ -17,7 +17,7 @@
  */
 import type { BusBatch } from '@bulwark/bus';
 import type { CaseService } from '@bulwark/cases';
-import type { CorrelationEngine, CorrelationMatch, SigmaRule } from '@bulwark/detection';
+import { isNewTerm, newTermsOf, type CorrelationEngine, type CorrelationMatch, type CorrelationState, type SigmaRule } from '@bulwark/detection';
 import type { AlertInput, SourceKind } from '@bulwark/schema';
 import type { SerializedEvent } from '@bulwark/store';
 import { alertForCorrelation, alertForRule, ruleRef } from './alerts.js';
@@ -35,6 +35,8 @@ export interface EvaluationContext {
   readBack: (id: string) => Promise<unknown>;
   /** Counts a rule's match or a completed correlation, by rule id (the process's metrics). */
   countMatch: (ruleId: string) => void;
+  /** Where first-seen rules remember the combinations they have seen (the correlation state store). */
+  terms: CorrelationState;
 }
 
 type Parsed = { ok: true; doc: unknown } | { ok: false; error: unknown };
@@ -105,6 +107,8 @@ export class BatchEvaluation {
       if (!correlationSet.standalone(rule)) continue;
       const ref = ruleRef(rule);
       await failures.attempt(async () => {
+        // A first-seen rule alerts only for a combination its state has not seen within the window (new-terms.ts).
+        if (newTermsOf(rule) && !(await step('correlate', ref, () => isNewTerm(this.ctx.terms, rule, ref, doc, event.ts, event.id)))) return;
         const alert = await step('alert', ref, () => alertForRule(rule, doc, event.id, event.ts, this.handledMs));
         await step('record', ref, () => this.ctx.cases.recordAlert(alert, 'correlator'));
         recorded++;
