@@ -160,7 +160,7 @@ _node_api_out() {
 # Ready: the API server holds the node with condition Ready=True.
 _node_ready() {
   _node_api_out GET "/api/v1/nodes/$_NODE_NAME" |
-    python3 -c 'import json,sys; n=json.load(sys.stdin); sys.exit(0 if any(c["type"]=="Ready" and c["status"]=="True" for c in n["status"]["conditions"]) else 1)'
+    python3 -c 'import json,sys; n=json.load(sys.stdin); sys.exit(0 if any(c["type"]=="Ready" and c["status"]=="True" for c in n["status"]["conditions"]) else 1)' 2>/dev/null
 }
 
 # The firewall identifies its node by name when it starts: the kubelet registers first.
