@@ -29,6 +29,9 @@ Commands:
                                  event must not; for correlation rules each fixture is a sequence of
                                  events that must (true_positives) or must not (true_negatives) make
                                  the correlation fire; a rule without both kinds of fixtures fails
+  rules coverage [--from now-7d] [--to now] [--config <file>] [--rules <dir>] [--json]
+                                 per rule, how many stored events of its datasets in the range had every
+                                 field it names (the events it could judge), from the configured store
   rules backtest <rule> --from <time> [--to <time>] [--config <file>]
                                  run one rule or correlation over the events in the configured store
                                  (--config or BULWARK_CONFIG, BULWARK_* env on top: the SQLite file in
@@ -98,6 +101,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return EXIT.ok;
     }
     return (await import('./decoders-list.js')).decodersCommand(argv.slice(1), io);
+  }
+  if (argv[0] === 'rules' && argv[1] === 'coverage' && !argv.slice(2).some((a) => a === '-h' || a === '--help')) {
+    return (await import('./coverage.js')).coverageCommand(argv.slice(2), io);
   }
   // backtest takes options of its own (--from, --to, …), so it parses its arguments itself.
   if (argv[0] === 'rules' && argv[1] === 'backtest' && !argv.slice(2).some((a) => a === '-h' || a === '--help')) {
