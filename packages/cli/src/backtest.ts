@@ -12,12 +12,11 @@ import {
   datasetQuery, deploymentRules, findRule, formatProblem, loadCorrelation, loadRule, loadRuleContext, pagedEvents, planBacktest, runBacktest, SigmaRuleError,
   type BacktestPlan, type BacktestResult, type DetectionConfig, type SigmaCorrelation, type SigmaRule,
 } from '@bulwark/detection';
-import { ConfigError, loadConfig, type Config } from '@bulwark/config';
 import { parseQuery, parseTimestamp, type LogStore } from '@bulwark/store';
 import { isCorrelation } from './catalog.js';
 import { EXIT, line, parseCommand, UsageError, usageFailed, type CliIo } from './io.js';
 import { printBacktest } from './backtest-format.js';
-import { NoStoreError, openReadStore } from './store.js';
+import { withReadStore } from './store.js';
 
 /** Events per store page: large enough to amortise a round trip, small enough to stop soon after `--max-events`. */
 const PAGE_SIZE = 1000;
@@ -96,35 +95,17 @@ export async function backtestCommand(argv: string[], io: CliIo): Promise<number
     if (!(error instanceof UsageError)) throw error;
     return usageFailed(io, error);
   }
-  let config: Config;
-  try {
-    config = loadConfig({ ...(io.env ?? process.env), ...(args.configFile !== undefined ? { BULWARK_CONFIG: args.configFile } : {}) });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    line(io.stderr, `bulwark: ${error.message}`);
-    return EXIT.usage;
-  }
-  const rules = deploymentRules(config.detection);
-  const resolved = resolvePlan(args.rule, args.rulesDir ?? rules.dir, rules.config, io);
-  if (typeof resolved === 'number') return resolved;
-
-  let result: BacktestResult;
-  try {
-    const store = await openReadStore(config);
-    try {
+  let result: BacktestResult | undefined;
+  const code = await withReadStore(io, args.configFile, (config) => {
+    const rules = deploymentRules(config.detection);
+    const resolved = resolvePlan(args.rule, args.rulesDir ?? rules.dir, rules.config, io);
+    if (typeof resolved === 'number') return { ready: resolved };
+    return async (store) => {
       result = await backtestStore(store, resolved, args);
-    } finally {
-      await store.close();
-    }
-  } catch (error) {
-    if (error instanceof NoStoreError) {
-      line(io.stderr, `bulwark: ${error.message}`);
-      return EXIT.usage;
-    }
-    // An unreachable engine or an unreadable file: the message says which; a stack trace would not help the user.
-    line(io.stderr, `bulwark: reading the event store (${config.store.type}) failed: ${(error as Error).message}`);
-    return EXIT.failed;
-  }
+      return EXIT.ok;
+    };
+  });
+  if (code !== EXIT.ok || !result) return code;
   if (args.json) line(io.stdout, JSON.stringify({ from: args.from.toISOString(), to: args.to.toISOString(), ...result }, null, 2));
   else printBacktest(io.stdout, result, args.from, args.to, args.maxEvents);
   return EXIT.ok;

@@ -7,11 +7,10 @@
  * `kubernetes.audit` as the matcher does.
  */
 import { AUDIT_DATASET, datasetQuery, datasetsFor, DEFAULT_LOGSOURCES, deploymentRules, fieldRefs, loadRuleContext, type SigmaRule } from '@bulwark/detection';
-import { ConfigError, loadConfig, type Config } from '@bulwark/config';
 import { parseQuery, type LogStore } from '@bulwark/store';
 import { parseCliTime } from './backtest.js';
 import { EXIT, line, parseCommand, UsageError, usageFailed, type CliIo } from './io.js';
-import { NoStoreError, openReadStore } from './store.js';
+import { withReadStore } from './store.js';
 
 export interface RuleCoverage {
   id: string;
@@ -67,33 +66,17 @@ export async function coverageCommand(argv: string[], io: CliIo): Promise<number
     if (!(error instanceof UsageError)) throw error;
     return usageFailed(io, error);
   }
-  let config: Config;
-  try {
-    config = loadConfig({ ...(io.env ?? process.env), ...(values.config !== undefined ? { BULWARK_CONFIG: values.config } : {}) });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    line(io.stderr, `bulwark: ${error.message}`);
-    return EXIT.usage;
-  }
-  const deployment = deploymentRules(config.detection);
-  const { context } = loadRuleContext(values.rules ?? deployment.dir);
-  const logsources = deployment.config.logsources ?? DEFAULT_LOGSOURCES;
-  let rows: RuleCoverage[];
-  try {
-    const store = await openReadStore(config);
-    try {
+  let rows: RuleCoverage[] = [];
+  const code = await withReadStore(io, values.config, (config) => {
+    const deployment = deploymentRules(config.detection);
+    const { context } = loadRuleContext(values.rules ?? deployment.dir);
+    const logsources = deployment.config.logsources ?? DEFAULT_LOGSOURCES;
+    return async (store) => {
       rows = await ruleCoverage(store, context.rules, (rule) => datasetsFor(rule.logsource, logsources) ?? [], from, to);
-    } finally {
-      await store.close();
-    }
-  } catch (error) {
-    if (error instanceof NoStoreError) {
-      line(io.stderr, `bulwark: ${error.message}`);
-      return EXIT.usage;
-    }
-    line(io.stderr, `bulwark: reading the event store (${config.store.type}) failed: ${(error as Error).message}`);
-    return EXIT.failed;
-  }
+      return EXIT.ok;
+    };
+  });
+  if (code !== EXIT.ok) return code;
   if (values.json) {
     line(io.stdout, JSON.stringify({ from: from.toISOString(), to: to.toISOString(), rules: rows }, null, 2));
     return EXIT.ok;

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Config } from '@bulwark/config';
+import { ConfigError, loadConfig, type Config } from '@bulwark/config';
 import { BulwarkError } from '@bulwark/schema';
 import { SearchLogStore, BlockLogStore, type LogStore, type SearchEngineOptions } from '@bulwark/store';
 
@@ -42,4 +42,44 @@ export async function openReadStore(config: Config): Promise<LogStore> {
   const store = new SearchLogStore({ engine, prefix: s.prefix });
   await store.init();
   return store;
+}
+
+/**
+ * What the store-reading commands (`rules backtest`, `rules coverage`) share: the configuration the services load
+ * (`--config` or BULWARK_CONFIG, BULWARK_* env on top), its store opened read-only around `read`, and the failures a
+ * user can act on turned into messages and exit codes (a bad config or no store: usage, 2; an unreadable store: 1).
+ * `read` gets the configuration first (to resolve rules) and returns the command's exit code.
+ */
+export async function withReadStore(
+  io: { stderr: { write(text: string): unknown }; env?: NodeJS.ProcessEnv | Record<string, string | undefined> },
+  configFile: string | undefined,
+  read: (config: Config) => { ready: number } | ((store: LogStore) => Promise<number>),
+): Promise<number> {
+  const say = (text: string) => io.stderr.write(`${text}\n`);
+  let config: Config;
+  try {
+    config = loadConfig({ ...(io.env ?? process.env), ...(configFile !== undefined ? { BULWARK_CONFIG: configFile } : {}) });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    say(`bulwark: ${error.message}`);
+    return 2;
+  }
+  const run = read(config);
+  if (typeof run !== 'function') return run.ready;
+  try {
+    const store = await openReadStore(config);
+    try {
+      return await run(store);
+    } finally {
+      await store.close();
+    }
+  } catch (error) {
+    if (error instanceof NoStoreError) {
+      say(`bulwark: ${error.message}`);
+      return 2;
+    }
+    // An unreachable engine or an unreadable file: the message says which; a stack trace would not help the user.
+    say(`bulwark: reading the event store (${config.store.type}) failed: ${(error as Error).message}`);
+    return 1;
+  }
 }
