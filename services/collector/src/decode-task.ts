@@ -8,7 +8,7 @@
 import { BulwarkError, type ErrorCode, type Event, type EventProvenance, type RecordError } from '@bulwark/schema';
 import { loadRegistry, registryAt, type BulkItem, type DecodeOptions, type DecodeResult, type RegistryOrigin } from '@bulwark/ingest';
 import type { ColumnBatch, SerializedEvent } from '@bulwark/store';
-import { stampProvenance } from './stamp.js';
+import { stampProvenance, type SharedProvenance } from './stamp.js';
 import { eventSink, type StoreForm } from './store-batch.js';
 
 /** Everything a decode thread needs, all structured-cloneable (no functions: the decoder is found by name). */
@@ -60,11 +60,12 @@ interface Stamping {
   /** The decoder maps native audit/Falco documents for granted tokens: the event's dataset may refine its source. */
   nativeShapes: boolean;
   form: StoreForm;
+  shared: SharedProvenance;
 }
 
 /** Provenance and receive time on each event, just before it is serialised. */
 function stamped(event: Event, s: Stamping): Event {
-  stampProvenance(event, s.provenance, s.receivedIso, s.nativeShapes);
+  stampProvenance(event, s.provenance, s.receivedIso, s.nativeShapes, s.shared);
   return event;
 }
 
@@ -122,6 +123,7 @@ export function runDecodeTask(task: DecodeTask): DecodeOutcome {
       receivedIso: (task.options.now ?? new Date()).toISOString(),
       nativeShapes: decoder.nativeShapes === true,
       form: task.storeForm ?? 'rows',
+      shared: new Map(),
     };
     return 'items' in decoded ? fromItems(decoded.items, stamping) : fromResult(decoded, stamping);
   } catch (err) {
