@@ -46,7 +46,7 @@ export interface DecodeOutcome {
   rows: SerializedEvent[];
   /** Good records laid out as the embedded store's blocks (the `columns` store form), positions in request order. */
   columns?: ColumnBatch;
-  /** Bulk/doc only: one per item; the items without `error` correspond to `rows`, in order. */
+  /** Bulk/doc only: one per item; the items without `error` correspond to the good records (`rows` or `columns`), in order. */
   items?: ItemMeta[];
   /** Native protocols: the rejected records. */
   errors: RecordError[];

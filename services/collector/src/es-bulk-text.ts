@@ -32,7 +32,8 @@ class ItemHeads {
 
 /** One item's text; identical to `JSON.stringify(bulkResponseItem(item, outcome))`. */
 function itemText(item: ItemMeta, outcome: ItemOutcome, heads: ItemHeads): string {
-  if (outcome.status === 'error' || outcome.rejection || (outcome.status === 'duplicate' && item.action === 'create')) {
+  // Errors (rare), and any item whose strings the fixed pieces do not cover, go through the reference rendering.
+  if (outcome.status === 'error' || outcome.rejection || (outcome.status === 'duplicate' && item.action === 'create') || typeof item.index !== 'string') {
     return JSON.stringify(bulkResponseItem(item, outcome));
   }
   const id = item.id === undefined ? 'null' : JSON.stringify(item.id);
