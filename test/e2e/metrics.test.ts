@@ -153,7 +153,8 @@ describe('GET /metrics on npm start', () => {
     const incidents = ((await bw.get('/v1/incidents?size=500')) as { items: Array<{ status: string }> }).items;
     assert.equal(now.value('bulwark_incidents', { status: 'open' }), incidents.filter((i) => i.status === 'open').length);
     assert.ok(now.value('bulwark_incidents') >= 1);
-    assert.ok(now.value('bulwark_store_operation_duration_seconds_count', { store: 'log', operation: 'appendSerialized' }) >= 4);
+    // The embedded store takes the collector's batches laid out as its blocks (`appendColumns`, not JSON rows).
+    assert.ok(now.value('bulwark_store_operation_duration_seconds_count', { store: 'log', operation: 'appendColumns' }) >= 4);
   });
 
   it('never makes a label of a raw path or a sender-chosen name', async () => {

@@ -67,6 +67,11 @@ export interface Bus {
    * append resolves and before acknowledging the sender: the collector's "stored and published, then ack" rule.
    */
   publish(batch: BusBatch): Promise<void>;
+  /**
+   * True when consumers read the events from the store itself (the embedded bus: `publish` only wakes them). A producer
+   * may then publish a batch without its events (`events: []`), so it need not keep them as rows to publish.
+   */
+  readonly readsStore?: boolean;
   /** Start a consumer in `group`; batches not yet acknowledged by the group (including older ones) come first. */
   subscribe(group: string, handler: BatchHandler, options?: SubscribeOptions): Promise<Subscription>;
   /** Close every subscription of this bus and release its connections. */

@@ -15,6 +15,8 @@ const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 export function isForbiddenKey(key: string): boolean {
   if (FORBIDDEN.has(key)) return true;
   if (!key.includes('.')) return false;
+  // Dotted keys are common (Kubernetes annotations and labels); only one naming a forbidden word needs splitting.
+  if (!key.includes('__proto__') && !key.includes('constructor') && !key.includes('prototype')) return false;
   return key.split('.').some((segment) => FORBIDDEN.has(segment));
 }
 

@@ -17,7 +17,7 @@ import type { ShutdownHooks } from './lifetime.js';
 export type { HttpDeps };
 
 /** The publishing half of the bus: what a producer needs (the collector never consumes). */
-export type BusPublisher = Pick<Bus, 'publish'>;
+export type BusPublisher = Pick<Bus, 'publish' | 'readsStore'>;
 
 /** The counters of the correlator running in this process, for `GET /v1/correlator/status`. */
 export type CorrelatorStatus = () => Promise<Record<string, unknown>>;

@@ -5,6 +5,7 @@
  */
 import type { Event, SourceKind } from '@bulwark/schema';
 import type { QueryNode } from './query/ast.js';
+import type { ColumnBatch } from './blocks/prepared.js';
 
 /**
  * What happened to one event of an appended batch. `rejected`: the store refused this event (a search engine's
@@ -161,6 +162,14 @@ export interface LogStore {
   append(events: Event[]): Promise<AppendResult>;
   /** As `append`, for events already serialised by `eventToRow` (the collector's decode threads do this). */
   appendSerialized(rows: SerializedEvent[]): Promise<AppendResult>;
+  /**
+   * Present on the embedded store only: as `append`, for a batch laid out as that store's blocks by its
+   * `ColumnBatchBuilder` where the events were decoded, so they are never serialised to JSON on the way. The collector
+   * builds this form when its store has the method (a wrapper that needs the JSON rows, such as the publishing store in
+   * front of a bus, does not offer it) and `SerializedEvent` rows otherwise. The events must hold JSON values only
+   * (what decoders produce).
+   */
+  appendColumns?(batch: ColumnBatch): Promise<AppendResult>;
   get(id: string): Promise<Event | null>;
   search(req: SearchRequest): Promise<SearchResult>;
   histogram(req: HistogramRequest): Promise<HistogramResult>;

@@ -147,7 +147,8 @@ export async function startCorrelatorThread(deps: CorrelatorThreadDeps): Promise
     get running() {
       return running && !closing;
     },
-    nudge: Object.freeze({ publish: async () => worker.postMessage({ type: 'nudge' }) }),
+    // The thread's bus reads the store: a publish is only a wake-up, and needs no events.
+    nudge: Object.freeze({ publish: async () => worker.postMessage({ type: 'nudge' }), readsStore: true }),
     status: async () => {
       const reply = (await ask(worker, 'status', ++nonce))?.status;
       // Counters restart with the thread: `restarts` says when that happened.

@@ -7,8 +7,9 @@
  */
 import { BulwarkError, type ErrorCode, type Event, type EventProvenance, type RecordError } from '@bulwark/schema';
 import { loadRegistry, registryAt, type BulkItem, type DecodeOptions, type DecodeResult, type RegistryOrigin } from '@bulwark/ingest';
-import { eventToRow, type SerializedEvent } from '@bulwark/store';
-import { stampProvenance } from './stamp.js';
+import type { ColumnBatch, SerializedEvent } from '@bulwark/store';
+import { stampProvenance, type SharedProvenance } from './stamp.js';
+import { eventSink, type StoreForm } from './store-batch.js';
 
 /** Everything a decode thread needs, all structured-cloneable (no functions: the decoder is found by name). */
 export interface DecodeTask {
@@ -27,6 +28,8 @@ export interface DecodeTask {
    * the request (route, token), never from the body.
    */
   provenance: EventProvenance;
+  /** How the good events are serialised for the store (`store-batch.ts`); default `rows`. */
+  storeForm?: StoreForm;
 }
 
 /** A bulk item without its event: what the response needs. */
@@ -39,9 +42,11 @@ export interface ItemMeta {
 }
 
 export interface DecodeOutcome {
-  /** Good records, serialised, in request order. */
+  /** Good records serialised as rows, in request order; empty when `columns` holds them. */
   rows: SerializedEvent[];
-  /** Bulk/doc only: one per item; the items without `error` correspond to `rows`, in order. */
+  /** Good records laid out as the embedded store's blocks (the `columns` store form), positions in request order. */
+  columns?: ColumnBatch;
+  /** Bulk/doc only: one per item; the items without `error` correspond to the good records (`rows` or `columns`), in order. */
   items?: ItemMeta[];
   /** Native protocols: the rejected records. */
   errors: RecordError[];
@@ -54,16 +59,18 @@ interface Stamping {
   receivedIso: string;
   /** The decoder maps native audit/Falco documents for granted tokens: the event's dataset may refine its source. */
   nativeShapes: boolean;
+  form: StoreForm;
+  shared: SharedProvenance;
 }
 
 /** Provenance and receive time on each event, just before it is serialised. */
 function stamped(event: Event, s: Stamping): Event {
-  stampProvenance(event, s.provenance, s.receivedIso, s.nativeShapes);
+  stampProvenance(event, s.provenance, s.receivedIso, s.nativeShapes, s.shared);
   return event;
 }
 
 function fromItems(items: BulkItem[], task: Stamping): DecodeOutcome {
-  const rows: SerializedEvent[] = [];
+  const sink = eventSink(task.form);
   const metas: ItemMeta[] = [];
   items.forEach((item, i) => {
     const meta: ItemMeta = { action: item.action, index: item.index };
@@ -72,7 +79,7 @@ function fromItems(items: BulkItem[], task: Stamping): DecodeOutcome {
     if (item.error) meta.error = item.error;
     else if (item.event) {
       try {
-        rows.push(eventToRow(stamped(item.event, task), i));
+        sink.add(stamped(item.event, task), i);
         meta.id ??= item.event.event.id;
       } catch (err) {
         meta.error = asRecordError(err, i);
@@ -80,20 +87,20 @@ function fromItems(items: BulkItem[], task: Stamping): DecodeOutcome {
     }
     metas.push(meta);
   });
-  return { rows, items: metas, errors: [] };
+  return { ...sink.finish(), items: metas, errors: [] };
 }
 
 function fromResult(result: DecodeResult, task: Stamping): DecodeOutcome {
-  const rows: SerializedEvent[] = [];
+  const sink = eventSink(task.form);
   const errors = [...result.errors];
   result.events.forEach((event, i) => {
     try {
-      rows.push(eventToRow(stamped(event, task), i));
+      sink.add(stamped(event, task), i);
     } catch (err) {
       errors.push(asRecordError(err, i));
     }
   });
-  return { rows, errors };
+  return { ...sink.finish(), errors };
 }
 
 function asRecordError(err: unknown, index: number): RecordError {
@@ -115,6 +122,8 @@ export function runDecodeTask(task: DecodeTask): DecodeOutcome {
       provenance: task.provenance,
       receivedIso: (task.options.now ?? new Date()).toISOString(),
       nativeShapes: decoder.nativeShapes === true,
+      form: task.storeForm ?? 'rows',
+      shared: new Map(),
     };
     return 'items' in decoded ? fromItems(decoded.items, stamping) : fromResult(decoded, stamping);
   } catch (err) {

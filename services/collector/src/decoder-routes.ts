@@ -18,6 +18,7 @@ import { answerOtlp } from './otlp-reply.js';
 import { countIngested, countRefusedRequests, type SourceTally } from './ingest-metrics.js';
 import type { SourceCounters } from './source-counters.js';
 import { ingestRoute, nativeSourcesOf, provenanceOf, sourceGate } from './provenance.js';
+import { storeFormOf } from './store-batch.js';
 
 /** What the ingest routes need from the process: the ingest settings, the store to write through, the authenticator. */
 export interface IngestRouteDeps {
@@ -84,6 +85,7 @@ function routeHandlers(deps: IngestRouteDeps, decoder: Decoder, registry: Decode
   const maxBody = Math.min(deps.config.ingest.max_body_bytes, d.limits?.maxBodyBytes ?? Infinity);
   const reply = REPLIES[d.reply];
   const successStatus = d.successStatus ?? 200;
+  const storeForm = storeFormOf(deps.store);
   const tally: SourceTally = { counters: deps.sources, route: ingest.route };
   const handle: RequestHandler = async (req, res) => {
     const started = Date.now();
@@ -98,6 +100,7 @@ function routeHandlers(deps: IngestRouteDeps, decoder: Decoder, registry: Decode
       mediaType: media.type,
       params: paramsOf(req, d, route),
       provenance: provenanceOf(req, ingest),
+      storeForm,
     };
     const outcome = await decoder.decode(task);
     await reply(res, deps.store, outcome, { started, successStatus, mediaType: media.type });

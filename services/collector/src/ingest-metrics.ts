@@ -8,6 +8,7 @@ import type { ErrorRequestHandler } from 'express';
 import type { Metrics } from '@bulwark/metrics';
 import type { SourceKind } from '@bulwark/schema';
 import type { DecodeOutcome } from './decode-task.js';
+import { batchSize } from './store-batch.js';
 import type { CountedToken, SourceCounters } from './source-counters.js';
 
 /**
@@ -21,12 +22,13 @@ export interface SourceTally {
 
 /** The records of an answered request: events stored (duplicates of a retry included) and records refused. */
 export function countIngested(metrics: Metrics, source: SourceKind, outcome: DecodeOutcome, tally?: SourceTally, token?: CountedToken): void {
-  metrics.inc('ingestEvents', { source }, outcome.rows.length);
-  if (outcome.rows.length > 0) metrics.set('ingestLastEvent', { source }, Date.now() / 1000);
+  const stored = batchSize(outcome);
+  metrics.inc('ingestEvents', { source }, stored);
+  if (stored > 0) metrics.set('ingestLastEvent', { source }, Date.now() / 1000);
   const refused = [...outcome.errors, ...(outcome.items ?? []).flatMap((item) => (item.error ? [item.error] : []))];
   for (const error of refused) metrics.inc('ingestRejectedRecords', { source, reason: error.code });
   if (tally?.counters) {
-    tally.counters.accepted(tally.route, source, token, outcome.rows.length);
+    tally.counters.accepted(tally.route, source, token, stored);
     tally.counters.rejectedRecords(tally.route, source, token, refused.map((e) => e.code));
   }
 }

@@ -5,8 +5,9 @@
  */
 import type { Response } from 'express';
 import { BulwarkError, type RecordError } from '@bulwark/schema';
-import type { AppendResult, LogStore, SerializedEvent } from '@bulwark/store';
+import type { AppendResult, LogStore } from '@bulwark/store';
 import type { DecodeOutcome } from './decode-task.js';
+import { appendBatch, batchIdAt, batchSize, type SerializedBatch } from './store-batch.js';
 
 /** At most this many per-record errors are echoed back; the count is always exact. */
 const MAX_ERRORS_ECHOED = 100;
@@ -20,10 +21,10 @@ export interface IngestSummary {
 }
 
 /** Stores serialised events; store failures surface as 503 so the sender retries (nothing was acknowledged). */
-export async function storeRows(store: LogStore, rows: SerializedEvent[]): Promise<AppendResult> {
-  if (!rows.length) return { created: 0, duplicates: 0, statuses: [] };
+export async function storeRows(store: LogStore, batch: SerializedBatch): Promise<AppendResult> {
+  if (batchSize(batch) === 0) return { created: 0, duplicates: 0, statuses: [] };
   try {
-    return await store.appendSerialized(rows);
+    return await appendBatch(store, batch);
   } catch (err) {
     if (err instanceof BulwarkError) throw err;
     throw new BulwarkError('BWK_STORE_UNAVAILABLE', 'the store could not take the batch; retry later', {
@@ -38,17 +39,17 @@ export async function storeRows(store: LogStore, rows: SerializedEvent[]): Promi
  * reason: the record was well formed, so it is not a bad field of the request.
  */
 export async function ingestDecoded(store: LogStore, decoded: DecodeOutcome): Promise<IngestSummary> {
-  const stored = await storeRows(store, decoded.rows);
+  const stored = await storeRows(store, decoded);
   // Decoders can merge lines (partial container lines) or skip a stream's entries, so a stored row's record index is
   // not known here: such an error names the event id instead.
   const refused: RecordError[] = (stored.rejected ?? []).map((r) => ({
     index: -1,
     code: 'BWK_STORE_REFUSED',
-    message: `event ${decoded.rows[r.position]?.id}: the store refused it (${r.type}): ${r.reason}; kept in the dead-letter index`,
+    message: `event ${batchIdAt(decoded, r.position)}: the store refused it (${r.type}): ${r.reason}; kept in the dead-letter index`,
   }));
   const errors = [...decoded.errors, ...refused].sort((a, b) => a.index - b.index);
   return {
-    accepted: decoded.rows.length - refused.length,
+    accepted: batchSize(decoded) - refused.length,
     created: stored.created,
     duplicates: stored.duplicates,
     rejected: errors.length,

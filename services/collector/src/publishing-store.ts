@@ -10,26 +10,33 @@
  * - A publish failure answers 503 `BWK_BUS_UNAVAILABLE` with Retry-After; the sender's retry stores nothing twice
  *   (idempotent on event.id) and publishes again.
  * - The batch id is a hash of the event ids, so a retried batch gets the same id and BullMQ drops the repeat.
+ * - A bus that reads the store itself (`readsStore`: the embedded bus, or the wake-up of the embedded correlator
+ *   thread) is published to without the events, and then the store's own laid-out batches (`appendColumns`) pass
+ *   through: nothing here needs the events as rows.
  */
 import { createHash } from 'node:crypto';
 import type { Bus } from '@bulwark/bus';
 import { BulwarkError, type Event } from '@bulwark/schema';
-import { eventToRow, type AppendResult, type LogStore, type SerializedEvent } from '@bulwark/store';
+import { eventToRow, type AppendResult, type ColumnBatch, type LogStore, type SerializedEvent } from '@bulwark/store';
 
-export function publishingStore(store: LogStore, bus: Pick<Bus, 'publish'> | null): LogStore {
+export function publishingStore(store: LogStore, bus: Pick<Bus, 'publish' | 'readsStore'> | null): LogStore {
   if (!bus) return store;
-  const publishStored = async (rows: SerializedEvent[], result: AppendResult): Promise<void> => {
-    const refused = new Set((result.rejected ?? []).map((r) => r.position));
-    const events = refused.size === 0 ? rows : rows.filter((_, i) => !refused.has(i));
-    if (events.length === 0) return;
+  const publish = async (id: string, events: SerializedEvent[]): Promise<void> => {
     try {
-      await bus.publish({ id: batchIdOf(events), events });
+      await bus.publish({ id, events });
     } catch (err) {
       throw new BulwarkError('BWK_BUS_UNAVAILABLE', 'the events were stored but the bus could not take them; retry later', {
         reason: (err as Error).message,
       });
     }
   };
+  const publishStored = async (rows: SerializedEvent[], result: AppendResult): Promise<void> => {
+    const refused = new Set((result.rejected ?? []).map((r) => r.position));
+    const events = refused.size === 0 ? rows : rows.filter((_, i) => !refused.has(i));
+    if (events.length === 0) return;
+    await publish(batchIdOf(events.map((event) => event.id)), bus.readsStore ? [] : events);
+  };
+  const columns = bus.readsStore && store.appendColumns ? store.appendColumns.bind(store) : undefined;
   return {
     init: () => store.init(),
     async append(events: Event[]): Promise<AppendResult> {
@@ -42,6 +49,17 @@ export function publishingStore(store: LogStore, bus: Pick<Bus, 'publish'> | nul
       await publishStored(rows, result);
       return result;
     },
+    ...(columns
+      ? {
+          async appendColumns(batch: ColumnBatch): Promise<AppendResult> {
+            const result = await columns(batch);
+            const refused = new Set((result.rejected ?? []).map((r) => r.position));
+            const ids = refused.size === 0 ? batch.ids : batch.ids.filter((_, i) => !refused.has(i));
+            if (ids.length > 0) await publish(batchIdOf(ids), []);
+            return result;
+          },
+        }
+      : {}),
     get: (id) => store.get(id),
     search: (req) => store.search(req),
     histogram: (req) => store.histogram(req),
@@ -53,8 +71,8 @@ export function publishingStore(store: LogStore, bus: Pick<Bus, 'publish'> | nul
 }
 
 /** Same events, same id: `b-` + sha256 over the event ids (40 hex digits). */
-export function batchIdOf(events: readonly SerializedEvent[]): string {
+export function batchIdOf(ids: readonly string[]): string {
   const hash = createHash('sha256');
-  for (const event of events) hash.update(event.id).update('\u0000');
+  for (const id of ids) hash.update(id).update('\u0000');
   return `b-${hash.digest('hex').slice(0, 40)}`;
 }

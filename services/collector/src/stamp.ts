@@ -23,8 +23,20 @@ export function sourceOfEvent(event: Event, base: EventProvenance, nativeShapes:
  * `claimed` only, so whatever a payload wrote under `bulwark` (already moved to `bulwark.claimed.payload` by the
  * decoders) can never stand as provenance.
  */
-export function stampProvenance(event: Event, base: EventProvenance, ingestedIso: string, nativeShapes: boolean): void {
+export function stampProvenance(event: Event, base: EventProvenance, ingestedIso: string, nativeShapes: boolean, shared?: SharedProvenance): void {
   const claimed = event.bulwark?.claimed;
-  event.bulwark = { provenance: { ...base, source: sourceOfEvent(event, base, nativeShapes) }, ...(claimed ? { claimed } : {}) };
+  const source = sourceOfEvent(event, base, nativeShapes);
+  let provenance = shared?.get(source);
+  if (!provenance) {
+    provenance = { ...base, source };
+    shared?.set(source, provenance);
+  }
+  event.bulwark = claimed ? { provenance, claimed } : { provenance };
   event.event.ingested = ingestedIso;
 }
+
+/**
+ * The provenance objects of one request's events, one per source kind: the events are only read after stamping
+ * (serialised, or laid out as columns), so they may share it, which spares an object per event.
+ */
+export type SharedProvenance = Map<SourceKind, EventProvenance>;

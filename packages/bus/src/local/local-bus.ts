@@ -40,6 +40,8 @@ export interface LocalBusOptions {
 }
 
 export class LocalBus implements Bus {
+  /** Subscribers read the store's blocks; `publish` only wakes them. */
+  readonly readsStore = true;
   private readonly db: SqliteDatabase;
   private readonly groups = new Map<string, GroupCursor>();
   private readonly subscriptions = new Set<LocalSubscription>();

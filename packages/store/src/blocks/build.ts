@@ -4,7 +4,7 @@
  * reads; the timestamps and arrival numbers as delta columns; a filter over every value and message word.
  */
 import { BloomBuilder } from './bloom.js';
-import { ColumnBuilder, encodeColumn, type Cell } from './columns.js';
+import { ColumnBuilder, decodeColumn, encodeColumn, type Cell } from './columns.js';
 import { packIntegers, packText } from './codec.js';
 import { idKey } from './hash.js';
 import { wordsOf } from './words.js';
@@ -48,16 +48,77 @@ export function numbered(block: BuiltBlock, seqs: readonly number[]): BuiltBlock
   return { ...block, minSeq, maxSeq, seqs: packed, bytes: block.bytes + packed.length };
 }
 
+/**
+ * Most rows in one block; a larger batch of one stream becomes several blocks. A page of results rebuilds each hit from
+ * every column of its block, so a hit scattered among 2,500-row blocks cost ~6 MB of column text to decompress
+ * (bench:explorer: one pod's newest 100 events took 300 ms); at 1,024 rows compression loses little.
+ */
+export const MAX_BLOCK_ROWS = 1024;
+/** Two rows this far apart in time go to different blocks (see `timeSlices`). */
+export const BLOCK_TIME_GAP_MS = 60_000;
+
+/**
+ * A stream's rows of one batch, ordered by time and cut where consecutive rows are more than `BLOCK_TIME_GAP_MS`
+ * apart, and at `MAX_BLOCK_ROWS`: a shipper that forwards two sources with different delays (or a backfill beside live
+ * lines) sends one request spanning far-apart times, and a block holding both would have a time range covering the
+ * gap, so every search for recent events would have to read it. Rows sorted by time also make the time column's
+ * deltas small. Ties keep the batch's order.
+ */
+export function timeSlices(positions: readonly number[], tsOf: (position: number) => number): number[][] {
+  const sorted = [...positions].sort((a, b) => tsOf(a) - tsOf(b) || a - b);
+  const slices: number[][] = [];
+  let slice: number[] = [];
+  for (const position of sorted) {
+    const last = slice[slice.length - 1];
+    if (last !== undefined && (slice.length >= MAX_BLOCK_ROWS || tsOf(position) - tsOf(last) > BLOCK_TIME_GAP_MS)) {
+      slices.push(slice);
+      slice = [];
+    }
+    slice.push(position);
+  }
+  if (slice.length > 0) slices.push(slice);
+  return slices;
+}
+
 /** The column every search by words reads. */
 export const MESSAGE_COLUMN = '"message"';
 /** Values longer than this are not put in the filter (a needle is short); a search for one reads the block. */
 export const MAX_FILTERED_VALUE = 256;
 
 /**
+ * A block laid out but not yet compressed: the column texts (identical columns once) and the times. What
+ * `ColumnBatchBuilder` (prepared.ts) makes where the events are still objects, and what `packBlock` turns into a
+ * `BuiltBlock` on the writer, so the events are never serialised whole only to be parsed again. The filter is left to
+ * `packBlock`: on the collector's path that puts it on the writer thread, which has the spare time (the HTTP thread is
+ * the busier of the two).
+ */
+export interface LaidOutBlock {
+  stream: string;
+  rows: number;
+  minTs: number;
+  maxTs: number;
+  ts: Float64Array;
+  /** Column name → index into `texts`, as `BuiltBlock.schema`. */
+  schema: Array<[name: string, data: number]>;
+  /** Each distinct column as `encodeColumn` text. */
+  texts: string[];
+}
+
+/**
  * The block of `rows`, all but its arrival numbers: those are given inside the write transaction (`numbered`), so the
  * expensive part of a block is built while the store is not locked.
  */
 export function buildBlock(stream: string, rows: readonly NewRow[]): BuiltBlock {
+  const { laid, cells } = layOut(stream, rows);
+  return packBlock(laid, rows.map((row) => idKey(row.id)), cells);
+}
+
+/** Columns and times of `rows` as one block (see `LaidOutBlock`). */
+export function layOutBlock(stream: string, rows: readonly NewRow[]): LaidOutBlock {
+  return layOut(stream, rows).laid;
+}
+
+function layOut(stream: string, rows: readonly NewRow[]): { laid: LaidOutBlock; cells: Cell[][] } {
   const columns = new ColumnBuilder(rows.length);
   const ts = new Float64Array(rows.length);
   let minTs = Infinity;
@@ -69,54 +130,72 @@ export function buildBlock(stream: string, rows: readonly NewRow[]): BuiltBlock 
     if (row.ts < minTs) minTs = row.ts;
     if (row.ts > maxTs) maxTs = row.ts;
   }
-  const filter = new BloomBuilder();
   const schema: Array<[string, number]> = [];
-  const data: Buffer[] = [];
+  const texts: string[] = [];
   const byText = new Map<string, number>();
-  let bytes = 0;
-  const cellsOf: Cell[][] = [];
-  const users = new Map<number, number>(); // data index → how many column names share it
-  for (const [name, cells] of columns.columns) {
-    const text = encodeColumn(cells);
+  const cells: Cell[][] = [];
+  for (const [name, column] of columns.columns) {
+    const text = encodeColumn(column);
     let index = byText.get(text);
     if (index === undefined) {
-      index = data.length;
-      const packed = packText(text);
-      data.push(packed);
-      cellsOf.push(cells);
-      bytes += packed.length;
+      index = texts.length;
+      texts.push(text);
+      cells.push(column);
       byText.set(text, index);
     }
-    users.set(index, (users.get(index) ?? 0) + 1);
-    if (name === MESSAGE_COLUMN) addWords(filter, cells);
     schema.push([name, index]);
   }
-  // Whole values of every column, except a message column of its own: messages are found by their words (and a whole
-  // message is a phrase of its words), so keeping each line whole too only fills the filter. Its lines without a word
-  // (`%%%`) are kept, as words cannot find them.
-  const messageIndex = schema.find(([name]) => name === MESSAGE_COLUMN)?.[1];
-  cellsOf.forEach((cells, index) => {
-    if (index === messageIndex && users.get(index) === 1) addWordlessValues(filter, index, cells);
-    else addValues(filter, index, cells);
-  });
-  const packedTs = packIntegers(ts);
-  const bits = filter.bytes();
-  bytes += packedTs.length + bits.byteLength;
+  const laid = { stream, rows: rows.length, minTs, maxTs, ts, schema, texts };
+  return { laid, cells };
+}
+
+/**
+ * The laid-out block compressed (each column text packed apart, the times as deltas) with its filter. `idKeys`: its
+ * rows' `idKey`s. `cells`: each distinct column's cells when the caller still has them; else read back from the texts.
+ */
+export function packBlock(laid: LaidOutBlock, idKeys: number[], cells?: readonly Cell[][]): BuiltBlock {
+  const filter = filterOf(laid, cells ?? laid.texts.map((text) => decodeColumn(text, laid.rows)));
+  const data = laid.texts.map((text) => packText(text));
+  const packedTs = packIntegers(laid.ts);
+  let bytes = packedTs.length + filter.byteLength;
+  for (const packed of data) bytes += packed.length;
   return {
-    stream,
-    rows: rows.length,
-    minTs,
-    maxTs,
+    stream: laid.stream,
+    rows: laid.rows,
+    minTs: laid.minTs,
+    maxTs: laid.maxTs,
     minSeq: 0,
     maxSeq: 0,
     ts: packedTs,
     seqs: Buffer.alloc(0),
-    schema,
+    schema: laid.schema,
     data,
-    filter: bits,
-    idKeys: rows.map((row) => idKey(row.id)),
+    filter,
+    idKeys,
     bytes,
   };
+}
+
+/** Every value of every column under its data index, and the message column's words. */
+function filterOf(laid: LaidOutBlock, cells: readonly Cell[][]): Uint8Array {
+  const filter = new BloomBuilder();
+  const users = new Map<number, number>(); // data index → how many column names share it
+  let messageIndex: number | undefined;
+  for (const [name, index] of laid.schema) {
+    users.set(index, (users.get(index) ?? 0) + 1);
+    if (name === MESSAGE_COLUMN) {
+      messageIndex = index;
+      addWords(filter, cells[index]!);
+    }
+  }
+  // Whole values of every column, except a message column of its own: messages are found by their words (and a whole
+  // message is a phrase of its words), so keeping each line whole too only fills the filter. Its lines without a word
+  // (`%%%`) are kept, as words cannot find them.
+  cells.forEach((column, index) => {
+    if (index === messageIndex && users.get(index) === 1) addWordlessValues(filter, index, column);
+    else addValues(filter, index, column);
+  });
+  return filter.bytes();
 }
 
 function addWords(filter: BloomBuilder, cells: readonly Cell[]): void {

@@ -149,3 +149,39 @@ export function define(object: Record<string, unknown>, key: string, value: unkn
   if (key === '__proto__') Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
   else object[key] = value;
 }
+
+/**
+ * Row `row` of a block rebuilt as the document that was stored, from every column's keys and cells in directory order.
+ * `copy` false shares arrays and objects with the cells (for a caller that only reads).
+ */
+export function rebuildDocument(plan: ReadonlyArray<{ keys: readonly string[]; cells: readonly Cell[] }>, row: number, copy = true): Record<string, unknown> {
+  const doc: Record<string, unknown> = {};
+  // The objects along the path last written: consecutive columns mostly share a parent (the directory is in
+  // first-seen, depth-first order), so each column walks only the keys its path does not share with the previous.
+  const pathKeys: string[] = [];
+  const pathObjects: Array<Record<string, unknown>> = [doc];
+  for (const { keys, cells } of plan) {
+    const cell = cells[row];
+    if (cell === undefined) continue;
+    const parent = keys.length - 1;
+    let common = 0;
+    while (common < parent && common < pathKeys.length && pathKeys[common] === keys[common]) common++;
+    pathKeys.length = common;
+    pathObjects.length = common + 1;
+    let object = pathObjects[common]!;
+    for (let d = common; d < parent; d++) {
+      const key = keys[d]!;
+      let next = Object.prototype.hasOwnProperty.call(object, key) ? object[key] : undefined;
+      if (next === undefined || next === null || typeof next !== 'object' || Array.isArray(next)) {
+        next = {};
+        define(object, key, next);
+      }
+      object = next as Record<string, unknown>;
+      pathKeys.push(key);
+      pathObjects.push(object);
+    }
+    // Copied: a decoded column may stay cached for the next row, and a caller may change what it is given.
+    define(object, keys[parent]!, copy && cell !== null && typeof cell === 'object' ? structuredClone(cell) : cell);
+  }
+  return doc;
+}

@@ -6,11 +6,11 @@
  * keeps every event's arrival number (the bus's cursor is unaffected) and id.
  */
 import type { SqliteDatabase } from '../sqlite/schema.js';
-import { buildBlock, numbered, type NewRow } from './build.js';
+import { buildBlock, MAX_BLOCK_ROWS, numbered, type NewRow } from './build.js';
 import type { BlockRow } from './catalog.js';
 import type { BlockReader } from './reader.js';
 import { blockDeleter } from './retention.js';
-import { ID_COLUMN, MAX_BLOCK_ROWS, type BlockWriter } from './writer.js';
+import { ID_COLUMN, type BlockWriter } from './writer.js';
 
 /** Blocks with fewer rows than this are merged with their neighbours of the same stream. */
 export const SMALL_BLOCK_ROWS = 256;

@@ -31,6 +31,7 @@ import { compact, type CompactionPass } from './compaction.js';
 import { BlockReader } from './reader.js';
 import { enforceRetention, type RetentionLimits, type RetentionPass } from './retention.js';
 import { scan, type Hit } from './scan.js';
+import type { ColumnBatch } from './prepared.js';
 import { BlockWriter } from './writer.js';
 
 export interface BlockLogStoreOptions extends SqliteOpenOptions {
@@ -112,6 +113,17 @@ export class BlockLogStore implements LogStore {
     this.open();
     if (this.thread && rows.length > 0) return this.thread.write(rows);
     return this.run(() => this.inline.append(rows));
+  }
+
+  /**
+   * Store a batch laid out where its events were decoded (`ColumnBatchBuilder`, prepared.ts): the collector's path,
+   * which spares serialising each event to JSON and parsing it again on the writer. Same guarantees as
+   * `appendSerialized`.
+   */
+  async appendColumns(batch: ColumnBatch): Promise<AppendResult> {
+    this.open();
+    if (this.thread && batch.ids.length > 0) return this.thread.write(batch);
+    return this.run(() => this.inline.append(batch));
   }
 
   /**

@@ -4,7 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import { columnsBelow, pathColumns, type BlockRow, type Directory } from './catalog.js';
-import { decodeColumn, define, keysOfColumn, type Cell } from './columns.js';
+import { decodeColumn, keysOfColumn, rebuildDocument, type Cell } from './columns.js';
 import { unpackIntegers, unpackText } from './codec.js';
 
 export interface ColumnSource {
@@ -89,36 +89,7 @@ export class BlockView {
    * (for a caller that only reads, such as the bus handing documents to the correlator).
    */
   doc(row: number, copy = true): Record<string, unknown> {
-    const plan = this.rebuildPlan();
-    const doc: Record<string, unknown> = {};
-    // The objects along the path last written: consecutive columns mostly share a parent (the directory is in
-    // first-seen, depth-first order), so each column walks only the keys its path does not share with the previous.
-    const pathKeys: string[] = [];
-    const pathObjects: Array<Record<string, unknown>> = [doc];
-    for (const { keys, cells } of plan) {
-      const cell = cells[row];
-      if (cell === undefined) continue;
-      const parent = keys.length - 1;
-      let common = 0;
-      while (common < parent && common < pathKeys.length && pathKeys[common] === keys[common]) common++;
-      pathKeys.length = common;
-      pathObjects.length = common + 1;
-      let object = pathObjects[common]!;
-      for (let d = common; d < parent; d++) {
-        const key = keys[d]!;
-        let next = Object.prototype.hasOwnProperty.call(object, key) ? object[key] : undefined;
-        if (next === undefined || next === null || typeof next !== 'object' || Array.isArray(next)) {
-          next = {};
-          define(object, key, next);
-        }
-        object = next as Record<string, unknown>;
-        pathKeys.push(key);
-        pathObjects.push(object);
-      }
-      // Copied: the decoded column stays cached for the next row, and a caller may change what it is given.
-      define(object, keys[parent]!, copy && cell !== null && typeof cell === 'object' ? structuredClone(cell) : cell);
-    }
-    return doc;
+    return rebuildDocument(this.rebuildPlan(), row, copy);
   }
 
   /** Every column's keys and cells, in directory order, resolved once per view. */

@@ -1,18 +1,19 @@
 /**
  * Appends on a writer thread. better-sqlite3 is synchronous, so with the in-process writer every insert blocks the
  * event loop that also parses HTTP bodies: per event the costs add up (decode + normalise + serialise + insert).
- * With this writer the main thread builds rows while the thread inserts the previous batch, so on two cores the rate
- * approaches the slower of the two instead of their sum (measured: ~27k -> ~40k audit events/s for decode + append
- * of 1 KB events; see SEARCH.md). Reads stay on the main connection; WAL lets them run during writes.
+ * With this writer the main thread decodes and lays out a batch (`prepared.ts`) while the thread compresses and inserts
+ * the previous one, so on two cores the rate approaches the slower of the two instead of their sum (measured: ~27k ->
+ * ~40k audit events/s for decode + append of 1 KB events; see SEARCH.md). Reads stay on the main connection; WAL lets
+ * them run during writes.
  */
 import type { Worker } from 'node:worker_threads';
 import { startThread } from '@bulwark/threads';
 import { BulwarkError, type ErrorCode } from '@bulwark/schema';
 import type { AppendResult } from '../port.js';
-import type { EventRow } from '../sqlite/rows.js';
 import type { SqliteOpenOptions } from '../sqlite/schema.js';
+import type { AppendInput } from './writer.js';
 
-export type WriterRequest = { type: 'append'; id: number; rows: readonly EventRow[] } | { type: 'close' };
+export type WriterRequest = { type: 'append'; id: number; input: AppendInput } | { type: 'close' };
 export type WriterReply =
   | { type: 'ready' }
   | { type: 'done'; id: number; result: AppendResult }
@@ -56,12 +57,12 @@ export class WorkerRowWriter {
   }
 
   /** Resolves once the batch is committed by the thread (same guarantees as the in-process writer). */
-  write(rows: readonly EventRow[]): Promise<AppendResult> {
+  write(input: AppendInput): Promise<AppendResult> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise<AppendResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'append', id, rows } satisfies WriterRequest);
+      this.worker.postMessage({ type: 'append', id, input } satisfies WriterRequest);
     });
   }
 

@@ -4,7 +4,6 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { BulwarkError } from '@bulwark/schema';
-import type { EventRow } from '../sqlite/rows.js';
 import { openDatabase, toStoreError, type SqliteDatabase, type SqliteOpenOptions } from '../sqlite/schema.js';
 import { compact } from './compaction.js';
 import { BlockReader } from './reader.js';
@@ -57,14 +56,14 @@ if (port) {
       if (appends.length > 0) {
         compactWhenIdle();
         try {
-          const results = writer.appendMany(appends.map((a) => a.rows as EventRow[]));
+          const results = writer.appendMany(appends.map((a) => a.input));
           appends.forEach((a, i) => port.postMessage({ type: 'done', id: a.id, result: results[i]! } satisfies WriterReply));
         } catch (err) {
           // One failed batch must not fail the others: retry each on its own.
           for (const a of appends) {
             let reply: WriterReply;
             try {
-              reply = { type: 'done', id: a.id, result: writer.append(a.rows as EventRow[]) };
+              reply = { type: 'done', id: a.id, result: writer.append(a.input) };
             } catch (one) {
               reply = { type: 'failed', id: a.id, error: serialise(one ?? err) };
             }

@@ -9,46 +9,29 @@
 import type Database from 'better-sqlite3';
 import type { AppendResult, AppendStatus, SerializedEvent } from '../port.js';
 import type { SqliteDatabase } from '../sqlite/schema.js';
-import { buildBlock, numbered, type BuiltBlock, type NewRow } from './build.js';
+import { buildBlock, numbered, packBlock, timeSlices, type BuiltBlock, type NewRow } from './build.js';
 import { DirectoryCache, encodeDirectory, FieldNames } from './catalog.js';
 import { columnNameOf, decodeColumn } from './columns.js';
 import { unpackText } from './codec.js';
 import { idKey } from './hash.js';
+import { documentsOf, type ColumnBatch } from './prepared.js';
 
-/**
- * Most rows in one block; a larger batch of one stream becomes several blocks. A page of results rebuilds each hit from
- * every column of its block, so a hit scattered among 2,500-row blocks cost ~6 MB of column text to decompress
- * (bench:explorer: one pod's newest 100 events took 300 ms); at 1,024 rows compression loses little.
- */
-export const MAX_BLOCK_ROWS = 1024;
 export const ID_COLUMN = columnNameOf(['event', 'id']);
 
 type Statement<P extends unknown[] = unknown[], R = unknown> = Database.Statement<P, R>;
 
-/** Two rows this far apart in time go to different blocks (see `timeSlices`). */
-export const BLOCK_TIME_GAP_MS = 60_000;
-
 /**
- * A stream's rows of one batch, ordered by time and cut where consecutive rows are more than `BLOCK_TIME_GAP_MS`
- * apart, and at `MAX_BLOCK_ROWS`: a shipper that forwards two sources with different delays (or a backfill beside live
- * lines) sends one request spanning far-apart times, and a block holding both would have a time range covering the
- * gap, so every search for recent events would have to read it. Rows sorted by time also make the time column's
- * deltas small. Ties keep the batch's order.
+ * What an append takes: events serialised as JSON rows (`eventToRow`: every caller but the collector), or a batch
+ * already laid out as blocks where its events were decoded (`prepared.ts`: the collector's path, no JSON in between).
  */
-export function timeSlices(positions: readonly number[], tsOf: (position: number) => number): number[][] {
-  const sorted = [...positions].sort((a, b) => tsOf(a) - tsOf(b) || a - b);
-  const slices: number[][] = [];
-  let slice: number[] = [];
-  for (const position of sorted) {
-    const last = slice[slice.length - 1];
-    if (last !== undefined && (slice.length >= MAX_BLOCK_ROWS || tsOf(position) - tsOf(last) > BLOCK_TIME_GAP_MS)) {
-      slices.push(slice);
-      slice = [];
-    }
-    slice.push(position);
-  }
-  if (slice.length > 0) slices.push(slice);
-  return slices;
+export type AppendInput = readonly SerializedEvent[] | ColumnBatch;
+
+function idsOf(input: AppendInput): readonly string[] {
+  return isColumnBatch(input) ? input.ids : input.map((row) => row.id);
+}
+
+function isColumnBatch(input: AppendInput): input is ColumnBatch {
+  return !Array.isArray(input);
 }
 
 /** A built block and the batch positions of its rows. */
@@ -62,6 +45,22 @@ interface Plan {
   keys: number[];
   fresh: boolean[];
   blocks: PlannedBlock[];
+}
+
+/**
+ * The batch's blocks with their streams in the order of each stream's first new event, as `planRows` takes them (the
+ * builder ordered them by first event, new or not), so both paths insert blocks, and name new fields, in one order.
+ */
+function inRowsOrder(batch: ColumnBatch, fresh: readonly boolean[]): ColumnBatch['blocks'] {
+  const firstFresh = new Map<string, number>();
+  for (const { positions, laid } of batch.blocks) {
+    for (const position of positions) {
+      if (fresh[position] && position < (firstFresh.get(laid.stream) ?? Infinity)) firstFresh.set(laid.stream, position);
+    }
+  }
+  const order = (stream: string) => firstFresh.get(stream) ?? Infinity;
+  // Array.prototype.sort is stable: blocks of one stream keep their time order.
+  return [...batch.blocks].sort((a, b) => order(a.laid.stream) - order(b.laid.stream));
 }
 
 export class BlockWriter {
@@ -78,8 +77,8 @@ export class BlockWriter {
   private readonly insertKey: Statement;
   /** Id sets of recently checked blocks: a retried batch checks one block many times. */
   private readonly idSets = new Map<number, Set<string>>();
-  private readonly batch: Database.Transaction<(rows: readonly SerializedEvent[], plan: Plan) => AppendResult>;
-  private readonly many: Database.Transaction<(batches: ReadonlyArray<readonly SerializedEvent[]>, plans: Plan[]) => AppendResult[]>;
+  private readonly batch: Database.Transaction<(input: AppendInput, plan: Plan) => AppendResult>;
+  private readonly many: Database.Transaction<(batches: readonly AppendInput[], plans: Plan[]) => AppendResult[]>;
 
   constructor(db: SqliteDatabase) {
     this.names = new FieldNames(db);
@@ -96,9 +95,9 @@ export class BlockWriter {
     this.insertColumn = db.prepare('INSERT INTO block_columns (block, col, data) VALUES (?, ?, ?)');
     this.insertFilter = db.prepare('INSERT INTO block_filters (block, bits) VALUES (?, ?)');
     this.insertKey = db.prepare('INSERT OR IGNORE INTO event_ids (key, block) VALUES (?, ?)');
-    this.batch = db.transaction((rows: readonly SerializedEvent[], plan: Plan) => this.appendInTransaction(rows, plan));
-    this.many = db.transaction((batches: ReadonlyArray<readonly SerializedEvent[]>, plans: Plan[]) =>
-      batches.map((rows, i) => (rows.length === 0 ? { statuses: [], created: 0, duplicates: 0 } : this.appendInTransaction(rows, plans[i]!))),
+    this.batch = db.transaction((input: AppendInput, plan: Plan) => this.appendInTransaction(input, plan));
+    this.many = db.transaction((batches: readonly AppendInput[], plans: Plan[]) =>
+      batches.map((input, i) => (plans[i]!.keys.length === 0 ? { statuses: [], created: 0, duplicates: 0 } : this.appendInTransaction(input, plans[i]!))),
     );
   }
 
@@ -107,11 +106,11 @@ export class BlockWriter {
    * are built before the write lock is taken (readers and the bus's offsets never wait on compression); inside the
    * transaction the ids are checked again, arrival numbers given and the rows inserted.
    */
-  append(rows: readonly SerializedEvent[]): AppendResult {
-    if (rows.length === 0) return { statuses: [], created: 0, duplicates: 0 };
+  append(input: AppendInput): AppendResult {
+    if (idsOf(input).length === 0) return { statuses: [], created: 0, duplicates: 0 };
     try {
-      const plan = this.plan(rows);
-      return this.batch.immediate(rows, plan);
+      const plan = this.plan(input);
+      return this.batch.immediate(input, plan);
     } catch (err) {
       this.names.reload(); // ids handed out inside the rolled-back transaction are gone
       this.idSets.clear();
@@ -123,9 +122,9 @@ export class BlockWriter {
    * Several batches in one transaction (one fsync), each answered as `append` would: the writer thread passes every
    * batch waiting in its queue, so concurrent requests share a commit.
    */
-  appendMany(batches: ReadonlyArray<readonly SerializedEvent[]>): AppendResult[] {
+  appendMany(batches: readonly AppendInput[]): AppendResult[] {
     try {
-      const plans = batches.map((rows) => this.plan(rows));
+      const plans = batches.map((input) => this.plan(input));
       return this.many.immediate(batches, plans);
     } catch (err) {
       this.names.reload();
@@ -142,19 +141,31 @@ export class BlockWriter {
     }
   }
 
-  /** Which rows are new (as far as the last commit says), grouped into built blocks of row positions. */
-  private plan(rows: readonly SerializedEvent[]): Plan {
-    const keys = rows.map((row) => idKey(row.id));
+  /** Which events are new (as far as the last commit says), grouped into built blocks of batch positions. */
+  private plan(input: AppendInput): Plan {
+    return isColumnBatch(input) ? this.planColumns(input) : this.planRows(input);
+  }
+
+  /** For each position: not stored yet and the first copy of its id in the batch. */
+  private freshOf(ids: readonly string[], keys: readonly number[]): boolean[] {
     const known = this.knownKeys(keys);
     const seen = new Set<string>();
-    const fresh: boolean[] = new Array(rows.length);
+    const fresh: boolean[] = new Array(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      fresh[i] = !seen.has(id) && !this.stored(id, known.get(keys[i]!));
+      if (fresh[i]) seen.add(id);
+    }
+    return fresh;
+  }
+
+  private planRows(rows: readonly SerializedEvent[]): Plan {
+    const keys = rows.map((row) => idKey(row.id));
+    const fresh = this.freshOf(idsOf(rows), keys);
     const streams = new Map<string, number[]>();
     for (let i = 0; i < rows.length; i++) {
-      const row = rows[i]!;
-      fresh[i] = !seen.has(row.id) && !this.stored(row.id, known.get(keys[i]!));
       if (!fresh[i]) continue;
-      seen.add(row.id);
-      const stream = row.dataset ?? '';
+      const stream = rows[i]!.dataset ?? '';
       let group = streams.get(stream);
       if (!group) streams.set(stream, (group = []));
       group.push(i);
@@ -172,11 +183,39 @@ export class BlockWriter {
     return { keys, fresh, blocks };
   }
 
-  private appendInTransaction(rows: readonly SerializedEvent[], plan: Plan): AppendResult {
+  /**
+   * A laid-out batch: a block whose events are all new is only compressed; one holding stored or repeated ids is laid
+   * out again from its new events (`prepared.ts`), as `planRows` would have.
+   */
+  private planColumns(batch: ColumnBatch): Plan {
+    const keys = batch.ids.map((id) => idKey(id));
+    const fresh = this.freshOf(batch.ids, keys);
+    const blocks: PlannedBlock[] = [];
+    for (const { positions, laid } of inRowsOrder(batch, fresh)) {
+      const rows = positions.flatMap((position, row) => (fresh[position] ? [row] : []));
+      if (rows.length === positions.length) {
+        blocks.push({ block: packBlock(laid, positions.map((position) => keys[position]!)), positions });
+        continue;
+      }
+      if (rows.length === 0) continue;
+      const docs = documentsOf(laid, rows);
+      for (const slice of timeSlices(rows.map((_, k) => k), (k) => laid.ts[rows[k]!]!)) {
+        const block = buildBlock(
+          laid.stream,
+          slice.map((k) => ({ id: batch.ids[positions[rows[k]!]!]!, ts: laid.ts[rows[k]!]!, doc: docs[k]! })),
+        );
+        blocks.push({ block, positions: slice.map((k) => positions[rows[k]!]!) });
+      }
+    }
+    return { keys, fresh, blocks };
+  }
+
+  private appendInTransaction(input: AppendInput, plan: Plan): AppendResult {
     // Another connection may have stored some of these ids since the plan was made: then plan again, inside the lock.
+    const ids = idsOf(input);
     const known = this.knownKeys(plan.fresh.flatMap((fresh, i) => (fresh ? [plan.keys[i]!] : [])));
-    if (known.size > 0 && rows.some((row, i) => plan.fresh[i] && this.stored(row.id, known.get(plan.keys[i]!)))) {
-      plan = this.plan(rows);
+    if (known.size > 0 && ids.some((id, i) => plan.fresh[i] && this.stored(id, known.get(plan.keys[i]!)))) {
+      plan = this.plan(input);
     }
     // Arrival numbers in input order, so ties at one instant keep the order the sender gave.
     let next = this.nextSeq.get()!.value;
@@ -187,7 +226,7 @@ export class BlockWriter {
     for (const { block, positions } of plan.blocks) this.insert(numbered(block, positions.map((i) => seqOf.get(i)!)));
     this.setNextSeq.run(next);
     const statuses: AppendStatus[] = plan.fresh.map((fresh) => (fresh ? 'created' : 'duplicate'));
-    return { statuses, created: seqOf.size, duplicates: rows.length - seqOf.size };
+    return { statuses, created: seqOf.size, duplicates: ids.length - seqOf.size };
   }
 
   /** The stored blocks of each key (one query for the batch). */

@@ -11,11 +11,19 @@ import { parseTimestamp } from '../query/time.js';
 /** An event serialised for an append: the port's `SerializedEvent`. */
 export type EventRow = SerializedEvent;
 
+/** What every store form of an event starts from: its id, time and dataset, checked. */
+export interface EventKeys {
+  id: string;
+  ts: number;
+  dataset: string | null;
+}
+
 /**
- * Event to row: checks the two fields the store cannot do without and serialises the event once.
+ * The two fields the store cannot do without, checked, and the dataset (shared by `eventToRow` and the embedded
+ * store's `ColumnBatchBuilder`).
  * @throws BulwarkError `BWK_INGEST_BAD_FIELD` naming the field and the event's position in the batch.
  */
-export function eventToRow(event: Event, index: number): EventRow {
+export function eventKeys(event: Event, index: number): EventKeys {
   const meta = (event as { event?: { id?: unknown; dataset?: unknown } }).event;
   const id = meta?.id;
   if (typeof id !== 'string' || id === '') {
@@ -32,14 +40,17 @@ export function eventToRow(event: Event, index: number): EventRow {
       field: '@timestamp',
     });
   }
+  return { id, ts, dataset: typeof meta?.dataset === 'string' ? meta.dataset : null };
+}
+
+/**
+ * Event to row: checks the two fields the store cannot do without and serialises the event once.
+ * @throws BulwarkError `BWK_INGEST_BAD_FIELD` naming the field and the event's position in the batch.
+ */
+export function eventToRow(event: Event, index: number): EventRow {
+  const { id, ts, dataset } = eventKeys(event, index);
   const message = (event as { message?: unknown }).message;
-  return {
-    id,
-    ts,
-    dataset: typeof meta?.dataset === 'string' ? meta.dataset : null,
-    doc: JSON.stringify(event),
-    message: typeof message === 'string' && message !== '' ? message : null,
-  };
+  return { id, ts, dataset, doc: JSON.stringify(event), message: typeof message === 'string' && message !== '' ? message : null };
 }
 
 /** Where a page ended: the last hit's `(ts, seq)`. */
