@@ -29,7 +29,6 @@ const apps = admin.makeApiClient(k8s.AppsV1Api);
 const rbac = admin.makeApiClient(k8s.RbacAuthorizationV1Api);
 const ns = `benign-${Date.now().toString(36)}`;
 const image = kubeEnv('KUBE_NODE_IMAGE');
-const started = Date.now();
 const { p, dir } = await startWebhookBulwark('bwk-benign-');
 const reader = (await p.mint('bench', ['read'])).token;
 
@@ -41,6 +40,10 @@ const ciToken = (await core.createNamespacedServiceAccountToken({ namespace: ns,
 const ci = kubeConfigFor(ciToken);
 const ciApps = ci.makeApiClient(k8s.AppsV1Api);
 const ciCore = ci.makeApiClient(k8s.CoreV1Api);
+// The measurement starts after the bench's own setup: handing CI its token is an administrator's TokenRequest, which a
+// bundled rule rightly reports (pipelines in a cluster get theirs from a projected volume), and not routine work.
+await new Promise((r) => setTimeout(r, 3_000));
+const started = Date.now();
 
 /** A read-modify-write that lost to a controller's status update is read and written again, as `kubectl apply` does. */
 async function retryConflict(write: () => Promise<void>): Promise<void> {
@@ -93,7 +96,7 @@ do {
   corpus.push(...page.hits);
   cursor = page.cursor;
 } while (cursor);
-const live = (await p.get<{ items: Array<{ rule: { id: string; name: string } }> }>('/v1/alerts?size=1000', reader)).items;
+const live = (await p.get<{ items: Array<{ rule: { id: string; name: string }; first_seen: string }> }>('/v1/alerts?size=1000', reader)).items.filter((a) => Date.parse(a.first_seen) >= started);
 await p.stop();
 rmSync(dir, { recursive: true, force: true });
 await core.deleteNamespace({ name: ns }).catch(() => {});
@@ -127,7 +130,7 @@ if (!args.has('no-write')) {
   const section = [
     `## benign — ${new Date().toISOString().slice(0, 10)}`,
     '',
-    `Machine: ${machine()}. \`npm run bench:benign -- --rounds=${ROUNDS}\`: the real test control plane and node doing routine work — a CI service account (\`edit\` in its namespace) creating a Deployment, Service and ConfigMap, then ${ROUNDS} releases (Deployment replaced, ConfigMap patched, scaled), a person reading pods, logs and events, the controllers, scheduler and kubelet reconciling — audited into \`npm start\` with the bundled rules (deploy/audit-policy.yaml), then the recorded audit events replayed through every bundled rule and correlation.`,
+    `Machine: ${machine()}. \`npm run bench:benign -- --rounds=${ROUNDS}\`: the real test control plane and node doing routine work, measured after the bench's setup (a namespace, a CI service account and its token) — a CI service account (\`edit\` in its namespace) creating a Deployment, Service and ConfigMap, then ${ROUNDS} releases (Deployment replaced, ConfigMap patched, scaled), a person reading pods, logs and events, the controllers, scheduler and kubelet reconciling — audited into \`npm start\` with the bundled rules (deploy/audit-policy.yaml), then the recorded audit events replayed through every bundled rule and correlation.`,
     '',
     '| benign audit events | live alerts | per 10,000 | replayed alerts | per 10,000 | goal |',
     '|---:|---:|---:|---:|---:|---|',
