@@ -29,20 +29,20 @@ function track(p: ShipperProcess): ShipperProcess {
   return p;
 }
 
-test('syslog-ng: 500 lines across a Bulwark SIGKILL mid-stream are each stored once, in the container dataset, and reach the container rules', async () => {
+test('syslog-ng: 3000 lines across a Bulwark SIGKILL mid-stream are each stored once, in the container dataset, and reach the container rules', async () => {
   const { target, d } = await setUp();
   const sng = track(startSyslogNg(d, target, target.token));
   await until('syslog-ng started', async () => /syslog-ng starting up/.test(sng.output()), 20_000);
   const m = marker('sng');
-  const lines = numberedLines(m, 500);
-  d.write(lines.slice(0, 250));
+  const lines = numberedLines(m, 3000);
+  d.write(lines.slice(0, 1500));
   // Killed while syslog-ng is reading and sending the first half; the second half is written while Bulwark is down.
-  await new Promise((r) => setTimeout(r, 700));
+  await new Promise((r) => setTimeout(r, 300));
   await target.restart(async () => {
-    d.write(lines.slice(250));
+    d.write(lines.slice(1500));
     await new Promise((r) => setTimeout(r, 1_000));
   });
-  await assertExactlyOnce(target, m, 500);
+  await assertExactlyOnce(target, m, 3000);
 
   const attack = marker('sngattack');
   d.write([reverseShellLine(attack)]);
