@@ -36,7 +36,7 @@ export const SHIPPER_CONFIGS: readonly ShipperConfig[] = [
   { file: 'logstash.conf', title: '**Logstash** (`elasticsearch` output)', lang: 'ruby' },
   { file: 'rsyslog.conf', title: '**rsyslog** (`omelasticsearch`, bulk mode)', lang: 'sh' },
   { file: 'syslog-ng.conf', title: '**syslog-ng** (`elasticsearch-http()`)', lang: 'sh' },
-  { file: 'promtail.yaml', title: '**Promtail / Grafana Alloy** (Loki push)', lang: 'yaml' },
+  { file: 'promtail.yaml', title: "**Promtail** (Loki push; Grafana Alloy's `loki.write` takes the same URL, token and external label)", lang: 'yaml' },
 ];
 
 /** The file as stored, placeholders `{{name}}` unfilled. */
