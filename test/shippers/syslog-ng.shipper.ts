@@ -1,0 +1,69 @@
+/**
+ * syslog-ng's elasticsearch-http() (Debian's syslog-ng-core + syslog-ng-mod-http + syslog-ng-scl, unpacked under
+ * test/.cache because the package conflicts with rsyslog), on the README's config (test/shippers/configs/
+ * syslog-ng.conf), tailing a file, against the real `npm start` process.
+ *
+ * syslog-ng treats a refused connection and a 401 alike ("not connected"): it keeps the batch, in its reliable disk
+ * buffer, and tries again every time-reopen(); so a wrong token costs nothing once it is fixed.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { assertContainerRuleAlert, assertExactlyOnce, exportEvents, marker, numberedLines, reverseShellLine, startTarget, type ShipperTarget } from './target.js';
+import { shipperDir, startSyslogNg, type ShipperDir, type ShipperProcess } from './shipper-process.js';
+import { until } from '../support/until.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+async function setUp(): Promise<{ target: ShipperTarget; d: ShipperDir }> {
+  const target = await startTarget('syslog-ng');
+  const d = shipperDir('syslog-ng');
+  cleanups.push(() => target.stop(), () => d.remove());
+  return { target, d };
+}
+
+function track(p: ShipperProcess): ShipperProcess {
+  cleanups.push(() => p.stop());
+  return p;
+}
+
+test('syslog-ng: 3000 lines across a Bulwark SIGKILL mid-stream are each stored once, in the container dataset, and reach the container rules', async () => {
+  const { target, d } = await setUp();
+  const sng = track(startSyslogNg(d, target, target.token));
+  await until('syslog-ng started', async () => /syslog-ng starting up/.test(sng.output()), 20_000);
+  const m = marker('sng');
+  const lines = numberedLines(m, 3000);
+  d.write(lines.slice(0, 1500));
+  // Killed while syslog-ng is reading and sending the first half; the second half is written while Bulwark is down.
+  await new Promise((r) => setTimeout(r, 300));
+  await target.restart(async () => {
+    d.write(lines.slice(1500));
+    await new Promise((r) => setTimeout(r, 1_000));
+  });
+  await assertExactlyOnce(target, m, 3000);
+
+  const attack = marker('sngattack');
+  d.write([reverseShellLine(attack)]);
+  await assertContainerRuleAlert(target, attack);
+});
+
+test('syslog-ng: a wrong token is refused (401) and retried; the fixed config delivers the held lines exactly once', async () => {
+  const { target, d } = await setUp();
+  const wrong = track(startSyslogNg(d, target, 'bwk_notarealtokenxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'));
+  const m = marker('sngwrong');
+  d.write(numberedLines(m, 20));
+  await until(
+    'syslog-ng refused twice (a retry)',
+    async () => (wrong.output().match(/status_code='401'/g) ?? []).length >= 2,
+    30_000,
+    300,
+  );
+  assert.equal((await exportEvents(target, m)).length, 0, 'nothing stored with a wrong token');
+  await wrong.stop();
+
+  // The operator fixes the token and restarts syslog-ng: the batch held in the disk buffer goes out.
+  track(startSyslogNg(d, target, target.token));
+  await assertExactlyOnce(target, m, 20);
+});
