@@ -6,6 +6,7 @@
 #                               test/.cache/shippers/syslog-ng/<version>/ and run from there
 #   elasticsearch-py, opensearch-py  PyPI, in a venv under test/.cache/shippers/ (test/shippers/python/requirements.txt)
 #   go-elasticsearch BulkIndexer  test/shippers/go-bulk/ built with the machine's Go, cached by source hash
+#   OpenTelemetry Collector      test/shippers/otelcol/ (the Collector's modules: OTLP in, otlphttp out), likewise
 # then every test/shippers/*.shipper.ts, one file at a time (extra arguments filter the files by substring). Every
 # missing piece fails with a message saying how to get it; nothing is skipped. Run as root (apt).
 set -euo pipefail
@@ -87,6 +88,17 @@ if [[ ! -x $GO_BULK ]]; then
     { tail_log "$CACHE/go-build.log"; die "go build of test/shippers/go-bulk failed (log above): is the Go module proxy reachable?"; }
 fi
 export SHIPPERS_GO_BULK=$GO_BULK
+
+# The OpenTelemetry Collector from its own modules (OTLP receiver, batch, otlphttp exporter), likewise cached.
+otel_hash=$(cat test/shippers/otelcol/go.mod test/shippers/otelcol/go.sum test/shippers/otelcol/*.go | sha256sum | cut -c1-16)
+OTELCOL=$CACHE/otelcol/$otel_hash/otelcol
+if [[ ! -x $OTELCOL ]]; then
+  log "building test/shippers/otelcol (OpenTelemetry Collector v0.165.0 modules) into $OTELCOL: a few minutes the first time"
+  mkdir -p "$(dirname "$OTELCOL")"
+  (cd test/shippers/otelcol && nice -n 10 go build -trimpath -o "$OTELCOL" .) >"$CACHE/otelcol-build.log" 2>&1 ||
+    { tail_log "$CACHE/otelcol-build.log"; die "go build of test/shippers/otelcol failed (log above): is the Go module proxy reachable?"; }
+fi
+export SHIPPERS_OTELCOL=$OTELCOL
 log "shippers ready in $(( ($(now_ms) - t_all) / 1000 ))s"
 
 # Bulwark runs compiled in these tests, as `npm start` does.
