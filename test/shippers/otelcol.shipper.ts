@@ -43,7 +43,7 @@ test('OpenTelemetry Collector (otlphttp exporter, gzip, retry queue): every reco
     'processors:',
     '  batch: { timeout: 200ms, send_batch_size: 100 }',
     'exporters:',
-    '  otlphttp:',
+    '  otlp_http:',
     `    endpoint: "${target.url}"`,
     '    compression: gzip',
     `    headers: { Authorization: "Bearer ${target.token}" }`,
@@ -51,7 +51,7 @@ test('OpenTelemetry Collector (otlphttp exporter, gzip, retry queue): every reco
     '    sending_queue: { enabled: true, queue_size: 1000 }',
     'service:',
     '  telemetry: { metrics: { level: none } }',
-    '  pipelines: { logs: { receivers: [otlp], processors: [batch], exporters: [otlphttp] } }',
+    '  pipelines: { logs: { receivers: [otlp], processors: [batch], exporters: [otlp_http] } }',
     '',
   ].join('\n'));
   const collector = startProcess(installed('SHIPPERS_OTELCOL'), [`--config=${config}`]);
