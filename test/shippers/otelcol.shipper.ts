@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { SeverityNumber } from '@opentelemetry/api-logs';
@@ -15,16 +14,8 @@ import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { installed, shipperDir, startProcess } from './shipper-process.js';
-import { assertContainerRuleAlert, marker, numberedLines, reverseShellLine, seqCounts, startTarget } from './target.js';
+import { assertContainerRuleAlert, freePort, marker, numberedLines, reverseShellLine, seqCounts, startTarget } from './target.js';
 import { until } from '../support/until.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const cleanups: Array<() => Promise<void> | void> = [];
 after(async () => {

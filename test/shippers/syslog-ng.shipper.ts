@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { assertContainerRuleAlert, assertExactlyOnce, exportEvents, marker, numberedLines, reverseShellLine, startTarget, type ShipperTarget } from './target.js';
+import { assertExactlyOnce, exportEvents, linesThroughRestart, marker, numberedLines, startTarget, type ShipperTarget } from './target.js';
 import { shipperDir, startSyslogNg, type ShipperDir, type ShipperProcess } from './shipper-process.js';
 import { until } from '../support/until.js';
 
@@ -33,20 +33,7 @@ test('syslog-ng: 3000 lines across a Bulwark SIGKILL mid-stream are each stored 
   const { target, d } = await setUp();
   const sng = track(startSyslogNg(d, target, target.token));
   await until('syslog-ng started', async () => /syslog-ng starting up/.test(sng.output()), 20_000);
-  const m = marker('sng');
-  const lines = numberedLines(m, 3000);
-  d.write(lines.slice(0, 1500));
-  // Killed while syslog-ng is reading and sending the first half; the second half is written while Bulwark is down.
-  await new Promise((r) => setTimeout(r, 300));
-  await target.restart(async () => {
-    d.write(lines.slice(1500));
-    await new Promise((r) => setTimeout(r, 1_000));
-  });
-  await assertExactlyOnce(target, m, 3000);
-
-  const attack = marker('sngattack');
-  d.write([reverseShellLine(attack)]);
-  await assertContainerRuleAlert(target, attack);
+  await linesThroughRestart(target, (lines) => d.write(lines), 'sng');
 });
 
 test('syslog-ng: a wrong token is refused (401) and retried; the fixed config delivers the held lines exactly once', async () => {

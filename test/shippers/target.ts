@@ -33,7 +33,8 @@ export interface ShipperTarget {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port nothing listens on now. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -148,4 +149,25 @@ export async function assertContainerRuleAlert(target: ShipperTarget, marker: st
     ms,
     500,
   );
+}
+
+/**
+ * The restart scenario of the daemons that tail a file (rsyslog, syslog-ng): 3000 lines, the first half written while
+ * Bulwark runs and is SIGKILLed 300 ms later, the second half written while it is down (the shipper meets a refused
+ * connection and must queue); every line stored exactly once in the container dataset; then a reverse-shell line
+ * raises the container rule.
+ */
+export async function linesThroughRestart(target: ShipperTarget, write: (lines: string[]) => void, prefix: string): Promise<void> {
+  const m = marker(prefix);
+  const lines = numberedLines(m, 3000);
+  write(lines.slice(0, 1500));
+  await new Promise((r) => setTimeout(r, 300));
+  await target.restart(async () => {
+    write(lines.slice(1500));
+    await new Promise((r) => setTimeout(r, 1_000));
+  });
+  await assertExactlyOnce(target, m, 3000);
+  const attack = marker(`${prefix}attack`);
+  write([reverseShellLine(attack)]);
+  await assertContainerRuleAlert(target, attack);
 }
