@@ -57,6 +57,7 @@ await ignore(() => admin.makeApiClient(k8s.BatchV1Api).createNamespacedCronJob({
 await ignore(() => core.deleteCollectionNamespacedEvent({ namespace: ns }));
 await ignore(() => core.patchNamespacedPodEphemeralcontainers({ namespace: ns, name: 'web', body: [{ op: 'add', path: '/spec/ephemeralContainers', value: [{ name: 'debug', image: 'busybox' }] }] }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch)));
 await ignore(() => admin.makeApiClient(k8s.AdmissionregistrationV1Api).createValidatingWebhookConfiguration({ body: { metadata: { name: `${ns}-hook` }, webhooks: [{ name: 'deny.example.com', admissionReviewVersions: ['v1'], sideEffects: 'None', clientConfig: { url: 'https://hooks.example.com/validate' }, rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }] }] } }));
+await ignore(() => admin.makeApiClient(k8s.AdmissionregistrationV1Api).deleteValidatingWebhookConfiguration({ name: `${ns}-hook` }));
 await ignore(() => raw(kubeEnv('KUBE_ATTACKER_TOKEN'), 'POST', `/api/v1/namespaces/${ns}/pods/web/portforward?ports=8080`));
 await ignore(() => raw(kubeEnv('KUBE_ADMIN_TOKEN'), 'GET', '/api/v1/nodes/worker-1/proxy/pods'));
 // A service account's moves: its token used to read secrets it may not, and to ask what it may do.
@@ -65,6 +66,13 @@ const sa = kubeConfigFor(saToken);
 await ignore(() => sa.makeApiClient(k8s.CoreV1Api).readNamespacedSecret({ namespace: ns, name: 'db' }));
 await ignore(() => sa.makeApiClient(k8s.CoreV1Api).listNamespacedSecret({ namespace: ns }));
 await ignore(() => sa.makeApiClient(k8s.AuthorizationV1Api).createSelfSubjectRulesReview({ body: { spec: { namespace: ns } } }));
+// And one allowed to read them, reading them.
+const rbac = admin.makeApiClient(k8s.RbacAuthorizationV1Api);
+await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'reader' } } });
+await rbac.createNamespacedRole({ namespace: ns, body: { metadata: { name: 'read-secrets' }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'] }] } });
+await rbac.createNamespacedRoleBinding({ namespace: ns, body: { metadata: { name: 'reader' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read-secrets' }, subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: ns }] } });
+const readerToken = (await core.createNamespacedServiceAccountToken({ namespace: ns, name: 'reader', body: { spec: { expirationSeconds: 600, audiences: [] } } })).status!.token;
+await ignore(() => kubeConfigFor(readerToken).makeApiClient(k8s.CoreV1Api).readNamespacedSecret({ namespace: ns, name: 'db' }));
 // A refused request and a bad token.
 await ignore(() => kubeConfigFor('bwk-not-a-token').makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace: ns }));
 // Ordinary calls beside them: reads and updates of the same resources.
@@ -84,6 +92,8 @@ do {
 await p.stop();
 execFileSync('rm', ['-rf', dir]);
 await core.deleteNamespace({ name: ns }).catch(() => {});
+for (const name of [`${ns}-admin`]) await admin.makeApiClient(k8s.RbacAuthorizationV1Api).deleteClusterRoleBinding({ name }).catch(() => {});
+await admin.makeApiClient(k8s.RbacAuthorizationV1Api).deleteClusterRole({ name: `${ns}-wild` }).catch(() => {});
 
 /** A request the typed client has no call for (port-forward, node proxy), answered or not: only its audit matters. */
 function raw(token: string, method: string, path: string): Promise<number> {
@@ -102,6 +112,7 @@ const fixtureOf = (e: Record<string, any>) => {
   return rest;
 };
 const date = new Date().toISOString().slice(0, 10);
+const CAPTURED = "captured from the test API server's audit webhook";
 let added = 0;
 for (const file of execFileSync('ls', [join(root, 'rules/kubernetes')]).toString().split('\n').filter((f) => f.endsWith('.yml') && !f.endsWith('.fixtures.yml'))) {
   const path = join(root, 'rules/kubernetes', file);
@@ -115,6 +126,11 @@ for (const file of execFileSync('ls', [join(root, 'rules/kubernetes')]).toString
     process.stdout.write(`${file}: no real event matched (hand-written fixtures kept)\n`);
     continue;
   }
+  // A rule that has captured fixtures keeps them: a rerun fills only the rules still without.
+  if (readFileSync(fixtures, 'utf8').includes(CAPTURED)) {
+    process.stdout.write(`${file}: has captured fixtures already\n`);
+    continue;
+  }
   // Edited as a YAML document, so the comments explaining hand-written fixtures stay.
   const doc = parseDocument(readFileSync(fixtures, 'utf8'));
   const plain = doc.toJS() as { true_positives: unknown[]; true_negatives: unknown[] };
@@ -125,7 +141,7 @@ for (const file of execFileSync('ls', [join(root, 'rules/kubernetes')]).toString
     const seq = doc.get(key) as YAMLSeq;
     for (const item of items) {
       const node = doc.createNode(item);
-      if (item === items[0]) node.commentBefore = ` captured from the test API server's audit webhook (npm run rules:capture, ${date})`;
+      if (item === items[0]) node.commentBefore = ` ${CAPTURED} (npm run rules:capture, ${date})`;
       seq.add(node);
     }
   }
