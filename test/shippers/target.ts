@@ -8,10 +8,10 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBulwark, type BulwarkProcess } from '../support/bulwark-process.js';
+import { freePort } from '../support/own-redis.js';
 import { until } from '../support/until.js';
 
 /** The dataset the bundled container rules read (packages/detection/src/logsource.ts, `product: container`). */
@@ -33,14 +33,8 @@ export interface ShipperTarget {
   stop(): Promise<void>;
 }
 
-/** A loopback port nothing listens on now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+// The shipper tests' fixed ports come from the suite-wide helper.
+export { freePort };
 
 export async function startTarget(tokenName: string): Promise<ShipperTarget> {
   const port = await freePort();

@@ -219,7 +219,7 @@ export async function runBacktest(plan: BacktestPlan, events: AsyncIterable<unkn
       result.scanned_until = isoTime(event) ?? result.scanned_until;
       const matched = plan.ruleset.match(event).map((m) => m.rule);
       for (const rule of matched) {
-        if (newTermsOf(rule) && !(await isNewTerm(terms, rule, ruleKey(rule), event, Date.parse(isoTime(event) ?? '') || 0, eventIdOf(event)))) continue;
+        if (newTermsOf(rule) && !(await isNewTerm(terms, rule, ruleKey(rule), event, Date.parse(isoTime(event) ?? '') || 0, eventIdOf(event) ?? ''))) continue;
         countRule(result, rule, 1);
         if (rule === plan.target) hit(ruleHit(rule, event));
       }
@@ -235,9 +235,9 @@ export async function runBacktest(plan: BacktestPlan, events: AsyncIterable<unkn
   return result;
 }
 
-function eventIdOf(event: unknown): string {
-  const id = (event as { event?: { id?: unknown } })?.event?.id;
-  return typeof id === 'string' ? id : '';
+function eventIdOf(event: unknown): string | undefined {
+  const id = (event as { event?: { id?: unknown } } | null)?.event?.id;
+  return typeof id === 'string' ? id : undefined;
 }
 
 function describe(rule: AnyRule): BacktestHit['rule'] {
@@ -253,13 +253,13 @@ function countRule(result: BacktestResult, rule: AnyRule, n: number): void {
 
 function ruleHit(rule: SigmaRule, event: unknown): BacktestHit {
   const at = isoTime(event) ?? '';
-  const id = (event as { event?: { id?: unknown } } | null)?.event?.id;
+  const id = eventIdOf(event);
   const message = (event as { message?: unknown } | null)?.message;
   return {
     rule: describe(rule),
     first_seen: at,
     last_seen: at,
-    event_ids: typeof id === 'string' ? [id] : [],
+    event_ids: id !== undefined ? [id] : [],
     event_count: 1,
     ...(typeof message === 'string' && message !== '' ? { summary: message.length > 200 ? `${message.slice(0, 199)}…` : message } : {}),
   };
