@@ -48,7 +48,12 @@ describe('a store killed while appending', () => {
     const db = store.database;
     assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
     const rows = db.prepare('SELECT coalesce(sum(rows), 0) FROM blocks').pluck().get() as number;
-    assert.equal(db.prepare('SELECT count(*) FROM event_ids').pluck().get(), rows, 'one id key per stored event');
+    // Blocks up to the merge mark have one `event_ids` key per event; newer blocks' keys are read back from the blocks.
+    const merged = db
+      .prepare("SELECT coalesce(sum(rows), 0) FROM blocks WHERE id <= (SELECT value FROM store_state WHERE name = 'keys_merged_upto')")
+      .pluck()
+      .get() as number;
+    assert.equal(db.prepare('SELECT count(*) FROM event_ids').pluck().get(), merged, 'one id key per event of a merged block');
     const missingColumns = db
       .prepare('SELECT count(*) FROM blocks b WHERE (SELECT count(*) FROM block_columns c WHERE c.block = b.id) = 0 OR NOT EXISTS (SELECT 1 FROM block_filters f WHERE f.block = b.id)')
       .pluck()

@@ -85,12 +85,18 @@ export function compact(db: SqliteDatabase, writer: BlockWriter, reader: BlockRe
     }
     rows.sort((a, b) => a.seq! - b.seq!);
     const merged = numbered(buildBlock(run[0]!.stream, rows), rows.map((row) => row.seq!));
-    const done = db.transaction(() => {
-      if (run.some((block) => stillThere.get(block.id) === undefined)) return false;
-      for (const block of run) deleteBlock(block);
-      writer.insert(merged);
-      return true;
-    }).immediate();
+    let done: boolean;
+    try {
+      done = db.transaction(() => {
+        if (run.some((block) => stillThere.get(block.id) === undefined)) return false;
+        for (const block of run) deleteBlock(block);
+        writer.insert(merged);
+        return true;
+      }).immediate();
+    } catch (err) {
+      writer.rolledBack();
+      throw err;
+    }
     if (done) {
       pass.merged += run.length;
       pass.written++;

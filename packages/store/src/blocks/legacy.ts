@@ -48,6 +48,7 @@ export function moveLegacyEvents(db: SqliteDatabase, writer: BlockWriter, progre
   for (;;) {
     const n = chunk.immediate();
     if (n === 0) break;
+    writer.mergeKeysIfDue();
     moved += n;
     progress?.(moved, left.get() as number);
   }

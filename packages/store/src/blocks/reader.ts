@@ -4,9 +4,11 @@
  */
 import type Database from 'better-sqlite3';
 import type { SqliteDatabase } from '../sqlite/schema.js';
-import { Bloom } from './bloom.js';
+import { Bloom, valueHash, valueProbe } from './bloom.js';
+import { MAX_FILTERED_VALUE } from './build.js';
 import { DirectoryCache, FieldNames, type BlockRow } from './catalog.js';
 import { idKey } from './hash.js';
+import { mergedUpto } from './id-index.js';
 import { BlockView } from './view.js';
 import { ID_COLUMN } from './writer.js';
 
@@ -34,6 +36,8 @@ export class BlockReader {
   private readonly oldestFirst: Database.Statement<[number, number], BlockRow>;
   private readonly byId: Database.Statement<[number], BlockRow>;
   private readonly blocksWithKey: Database.Statement<[number], { block: number }>;
+  private readonly mergedUpto: Database.Statement<[], number>;
+  private readonly blocksAbove: Database.Statement<[number], { id: number; schema: string }>;
   private readonly parts: Database.Statement<[number], { ts: Buffer; seqs: Buffer }>;
   private readonly column: Database.Statement<[number, number], { data: Buffer }>;
   private readonly filterOf: Database.Statement<[number], { bits: Buffer }>;
@@ -46,6 +50,8 @@ export class BlockReader {
     this.oldestFirst = db.prepare(`SELECT ${SCAN_COLUMNS} FROM blocks WHERE max_ts >= ? AND min_ts < ? ORDER BY min_ts ASC, id ASC`);
     this.byId = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE id = ?`);
     this.blocksWithKey = db.prepare('SELECT block FROM event_ids WHERE key = ?');
+    this.mergedUpto = mergedUpto(db);
+    this.blocksAbove = db.prepare('SELECT id, schema FROM blocks WHERE id > ? ORDER BY id DESC');
     this.parts = db.prepare('SELECT ts, seqs FROM blocks WHERE id = ?');
     this.column = db.prepare('SELECT data FROM block_columns WHERE block = ? AND col = ?');
     this.filterOf = db.prepare('SELECT bits FROM block_filters WHERE block = ?');
@@ -93,9 +99,25 @@ export class BlockReader {
     return bloom;
   }
 
+  /**
+   * The blocks that may hold `id`: those `event_ids` names for its key, then the blocks above the merge mark whose
+   * filter may hold it in their `event.id` column (their keys are only in their writer's memory: `id-index.ts`).
+   */
+  private *blocksMayHold(id: string): Generator<number> {
+    for (const { block } of this.blocksWithKey.all(idKey(id))) yield block;
+    const probeHash = id.length <= MAX_FILTERED_VALUE ? valueHash(id) : undefined;
+    for (const row of this.blocksAbove.all(this.mergedUpto.get() ?? 0)) {
+      const index = this.directories.of(row).get(ID_COLUMN);
+      if (index === undefined) continue;
+      // An id too long for the filter (never put in it) is looked for in every such block.
+      const filter = probeHash === undefined ? null : this.filter(row.id);
+      if (probeHash === undefined || !filter || filter.has(valueProbe(probeHash, index))) yield row.id;
+    }
+  }
+
   /** The stored event with this id, as its block and row; null when there is none. */
   locate(id: string): Located | null {
-    for (const { block } of this.blocksWithKey.all(idKey(id))) {
+    for (const block of this.blocksMayHold(id)) {
       const row = this.block(block);
       if (!row) continue;
       const view = this.view(row);

@@ -7,6 +7,7 @@ import type { SqliteDatabase } from '../sqlite/schema.js';
 import { decodeColumn } from './columns.js';
 import { unpackText } from './codec.js';
 import { idKey } from './hash.js';
+import { mergedUpto } from './id-index.js';
 import type { BlockReader } from './reader.js';
 import { ID_COLUMN } from './writer.js';
 
@@ -70,11 +71,13 @@ export type DroppedBlock = { id: number; rows: number; schema?: string };
 export function blockDeleter(db: SqliteDatabase, reader: BlockReader): (block: DroppedBlock) => void {
   const column = db.prepare<[number, number], { data: Buffer }>('SELECT data FROM block_columns WHERE block = ? AND col = ?');
   const deleteKey = db.prepare('DELETE FROM event_ids WHERE key = ? AND block = ?');
+  const mark = mergedUpto(db);
   const deleteColumns = db.prepare('DELETE FROM block_columns WHERE block = ?');
   const deleteFilter = db.prepare('DELETE FROM block_filters WHERE block = ?');
   const deleteBlock = db.prepare('DELETE FROM blocks WHERE id = ?');
   return (block) => {
-    const index = reader.directory(block).get(ID_COLUMN);
+    // A block above the mark has its keys in its writer's memory only (`id-index.ts`), where they are hints: none to delete.
+    const index = block.id <= (mark.get() ?? 0) ? reader.directory(block).get(ID_COLUMN) : undefined;
     const data = index === undefined ? undefined : column.get(block.id, index);
     if (data) for (const id of decodeColumn(unpackText(data.data), block.rows)) if (typeof id === 'string') deleteKey.run(idKey(id), block.id);
     deleteColumns.run(block.id);

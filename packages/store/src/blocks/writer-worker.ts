@@ -58,6 +58,8 @@ if (port) {
         try {
           const results = writer.appendMany(appends.map((a) => a.input));
           appends.forEach((a, i) => port.postMessage({ type: 'done', id: a.id, result: results[i]! } satisfies WriterReply));
+          // After the answers, so the merge's few hundred ms delay the next batches, not these (`id-index.ts`).
+          writer.mergeKeysIfDue();
         } catch (err) {
           // One failed batch must not fail the others: retry each on its own.
           for (const a of appends) {

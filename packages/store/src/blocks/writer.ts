@@ -3,17 +3,18 @@
  * appended batch, committed (fsync'd with `synchronous` FULL) before the caller hears back, so an acknowledged event
  * is durable and a crash leaves the previous commit (docs/ARCHITECTURE.md, "The embedded log store").
  *
- * Idempotency: every stored id has a 47-bit key in `event_ids` with the blocks holding it; a key hit is checked
- * against the block's own `event.id` column, so a key collision can never drop an event.
+ * Idempotency: every stored id has a 47-bit key, in `event_ids` or (for recent blocks) in the writer's memory
+ * (`id-index.ts`); a key hit is checked against the block's own `event.id` column, so a key collision can never drop
+ * an event.
  */
 import type Database from 'better-sqlite3';
 import type { AppendResult, AppendStatus, SerializedEvent } from '../port.js';
 import type { SqliteDatabase } from '../sqlite/schema.js';
 import { buildBlock, numbered, packBlock, timeSlices, type BuiltBlock, type NewRow } from './build.js';
-import { DirectoryCache, encodeDirectory, FieldNames } from './catalog.js';
-import { columnNameOf, decodeColumn } from './columns.js';
-import { unpackText } from './codec.js';
+import { encodeDirectory, FieldNames } from './catalog.js';
+import { columnNameOf } from './columns.js';
 import { idKey } from './hash.js';
+import { BlockIds, IdIndex } from './id-index.js';
 import { documentsOf, type ColumnBatch } from './prepared.js';
 
 export const ID_COLUMN = columnNameOf(['event', 'id']);
@@ -65,28 +66,23 @@ function inRowsOrder(batch: ColumnBatch, fresh: readonly boolean[]): ColumnBatch
 
 export class BlockWriter {
   private readonly names: FieldNames;
-  private readonly directories: DirectoryCache;
-  private readonly blocksWithKeys: Statement<[string], { key: number; block: number }>;
-  private readonly blockSchema: Statement<[number], { id: number; schema: string; rows: number }>;
-  private readonly columnData: Statement<[number, number], { data: Buffer }>;
+  private readonly idIndex: IdIndex;
+  private readonly blockIds: BlockIds;
   private readonly nextSeq: Statement<[], { value: number }>;
   private readonly setNextSeq: Statement<[number]>;
   private readonly insertBlock: Statement;
   private readonly insertColumn: Statement;
   private readonly insertFilter: Statement;
-  private readonly insertKey: Statement;
   /** Id sets of recently checked blocks: a retried batch checks one block many times. */
   private readonly idSets = new Map<number, Set<string>>();
   private readonly batch: Database.Transaction<(input: AppendInput, plan: Plan) => AppendResult>;
   private readonly many: Database.Transaction<(batches: readonly AppendInput[], plans: Plan[]) => AppendResult[]>;
 
-  constructor(db: SqliteDatabase) {
+  /** `mergeKeysAt`: pending id keys that trigger a merge into `event_ids` (`id-index.ts`; tests lower it). */
+  constructor(db: SqliteDatabase, mergeKeysAt?: number) {
     this.names = new FieldNames(db);
-    this.directories = new DirectoryCache(this.names, 256);
-    // One lookup for a whole batch's keys (a JSON array): per-event statements cost more than the B-tree search.
-    this.blocksWithKeys = db.prepare('SELECT key, block FROM event_ids WHERE key IN (SELECT value FROM json_each(?))');
-    this.blockSchema = db.prepare('SELECT id, schema, rows FROM blocks WHERE id = ?');
-    this.columnData = db.prepare('SELECT data FROM block_columns WHERE block = ? AND col = ?');
+    this.idIndex = new IdIndex(db, this.names, mergeKeysAt);
+    this.blockIds = new BlockIds(db, this.names);
     this.nextSeq = db.prepare("SELECT value FROM store_state WHERE name = 'next_seq'");
     this.setNextSeq = db.prepare("UPDATE store_state SET value = ? WHERE name = 'next_seq'");
     this.insertBlock = db.prepare(
@@ -94,7 +90,6 @@ export class BlockWriter {
     );
     this.insertColumn = db.prepare('INSERT INTO block_columns (block, col, data) VALUES (?, ?, ?)');
     this.insertFilter = db.prepare('INSERT INTO block_filters (block, bits) VALUES (?, ?)');
-    this.insertKey = db.prepare('INSERT OR IGNORE INTO event_ids (key, block) VALUES (?, ?)');
     this.batch = db.transaction((input: AppendInput, plan: Plan) => this.appendInTransaction(input, plan));
     this.many = db.transaction((batches: readonly AppendInput[], plans: Plan[]) =>
       batches.map((input, i) => (plans[i]!.keys.length === 0 ? { statuses: [], created: 0, duplicates: 0 } : this.appendInTransaction(input, plans[i]!))),
@@ -112,8 +107,7 @@ export class BlockWriter {
       const plan = this.plan(input);
       return this.batch.immediate(input, plan);
     } catch (err) {
-      this.names.reload(); // ids handed out inside the rolled-back transaction are gone
-      this.idSets.clear();
+      this.rolledBack();
       throw err;
     }
   }
@@ -127,10 +121,41 @@ export class BlockWriter {
       const plans = batches.map((input) => this.plan(input));
       return this.many.immediate(batches, plans);
     } catch (err) {
-      this.names.reload();
-      this.idSets.clear();
+      this.rolledBack();
       throw err;
     }
+  }
+
+  /**
+   * After a rolled-back transaction that inserted blocks (an append here, or a caller's own such as compaction): the
+   * field names, block ids and pending keys handed out inside it are gone.
+   */
+  rolledBack(): void {
+    this.names.reload();
+    this.idSets.clear();
+    this.idIndex.reset();
+  }
+
+  /**
+   * Merge the pending id keys into `event_ids` once enough have gathered (`id-index.ts`); called between appends,
+   * outside any transaction. Returns whether it merged.
+   */
+  mergeKeysIfDue(): boolean {
+    try {
+      return this.idIndex.mergeIfDue();
+    } catch {
+      return false; // busy or closing: the keys stay pending (in memory and in their blocks), the next call tries again
+    }
+  }
+
+  /** Merge every pending id key now (tests; a store being closed need not: the blocks hold the ids). */
+  mergeKeys(): void {
+    this.idIndex.merge();
+  }
+
+  /** Pending id keys held in memory. */
+  get pendingKeys(): number {
+    return this.idIndex.pendingKeys;
   }
 
   /** Store rows that already have arrival numbers (moving the old layout's events); no duplicate check. */
@@ -143,6 +168,7 @@ export class BlockWriter {
 
   /** Which events are new (as far as the last commit says), grouped into built blocks of batch positions. */
   private plan(input: AppendInput): Plan {
+    this.idIndex.refresh();
     return isColumnBatch(input) ? this.planColumns(input) : this.planRows(input);
   }
 
@@ -213,6 +239,7 @@ export class BlockWriter {
   private appendInTransaction(input: AppendInput, plan: Plan): AppendResult {
     // Another connection may have stored some of these ids since the plan was made: then plan again, inside the lock.
     const ids = idsOf(input);
+    this.idIndex.refresh();
     const known = this.knownKeys(plan.fresh.flatMap((fresh, i) => (fresh ? [plan.keys[i]!] : [])));
     if (known.size > 0 && ids.some((id, i) => plan.fresh[i] && this.stored(id, known.get(plan.keys[i]!)))) {
       plan = this.plan(input);
@@ -229,16 +256,9 @@ export class BlockWriter {
     return { statuses, created: seqOf.size, duplicates: ids.length - seqOf.size };
   }
 
-  /** The stored blocks of each key (one query for the batch). */
+  /** The stored blocks each key may be in (one query for the batch, and the pending keys in memory). */
   private knownKeys(keys: readonly number[]): Map<number, number[]> {
-    const known = new Map<number, number[]>();
-    if (keys.length === 0) return known;
-    for (const { key, block } of this.blocksWithKeys.all(JSON.stringify(keys))) {
-      const blocks = known.get(key);
-      if (blocks) blocks.push(block);
-      else known.set(key, [block]);
-    }
-    return known;
+    return this.idIndex.known(keys);
   }
 
   /** Insert a numbered block inside the caller's transaction; its id. */
@@ -250,7 +270,7 @@ export class BlockWriter {
     );
     for (let col = 0; col < block.data.length; col++) this.insertColumn.run(id, col, block.data[col]);
     this.insertFilter.run(id, block.filter);
-    for (const key of block.idKeys) this.insertKey.run(key, id);
+    this.idIndex.add(id, block.idKeys);
     return id;
   }
 
@@ -264,11 +284,8 @@ export class BlockWriter {
   private idsOf(block: number): Set<string> {
     let ids = this.idSets.get(block);
     if (ids) return ids;
-    ids = new Set();
-    const row = this.blockSchema.get(block);
-    const index = row ? this.directories.of(row).get(ID_COLUMN) : undefined;
-    const data = row && index !== undefined ? this.columnData.get(block, index) : undefined;
-    if (row && data) for (const cell of decodeColumn(unpackText(data.data), row.rows)) if (typeof cell === 'string') ids.add(cell);
+    ids = new Set(this.blockIds.of(block) ?? []);
+    ids.delete('');
     if (this.idSets.size >= 16) this.idSets.delete(this.idSets.keys().next().value!);
     this.idSets.set(block, ids);
     return ids;

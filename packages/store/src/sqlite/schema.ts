@@ -133,6 +133,11 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   INSERT INTO store_state (name, value) VALUES ('next_seq', coalesce((SELECT max(seq) FROM events), 0) + 1);
   `,
+  // v7: the event-id set in two levels (blocks/id-index.ts): `event_ids` holds the keys of blocks up to this mark,
+  // newer blocks' keys are merged into it in bulk. Every block written so far has its keys in `event_ids`.
+  `
+  INSERT INTO store_state (name, value) VALUES ('keys_merged_upto', coalesce((SELECT max(id) FROM blocks), 0));
+  `,
 ];
 
 /** The schema version this code writes and reads. */

@@ -1,0 +1,120 @@
+/**
+ * The embedded store's event-id set in two levels (blocks/id-index.ts): recent blocks' keys held in the writer's memory
+ * and merged into `event_ids` in bulk. Idempotency must hold at every point — before a merge, after it, across a
+ * reopen (memory rebuilt from the blocks), across two connections — and lookups by id must find events either side of
+ * the mark. On the real SQLite engine, with a low merge threshold so merges happen within a test.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { Event } from '@bulwark/schema';
+import { BlockLogStore, eventToRow, migrate, openDatabase } from '../src/index.js';
+import { BlockReader } from '../src/blocks/reader.js';
+import { BlockWriter } from '../src/blocks/writer.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bulwark-id-index-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const T0 = Date.parse('2026-06-30T12:00:00Z');
+
+const events = (prefix: string, count: number, offsetMs = 0): Event[] =>
+  Array.from({ length: count }, (_, i) => ({
+    '@timestamp': new Date(T0 + offsetMs + i * 10).toISOString(),
+    event: { id: `${prefix}-${i}`, dataset: 'ids.test' },
+    message: `${prefix} event ${i}`,
+  })) as Event[];
+
+const rows = (list: Event[]) => list.map((event, i) => eventToRow(event, i));
+
+function open(name: string, mergeAt?: number) {
+  const db = openDatabase({ path: join(dir, name) });
+  migrate(db);
+  return { db, writer: new BlockWriter(db, mergeAt), reader: new BlockReader(db) };
+}
+
+const merged = (db: ReturnType<typeof openDatabase>) => db.prepare('SELECT count(*) FROM event_ids').pluck().get() as number;
+const mark = (db: ReturnType<typeof openDatabase>) =>
+  db.prepare("SELECT value FROM store_state WHERE name = 'keys_merged_upto'").pluck().get() as number;
+
+describe('embedded store id set in two levels', () => {
+  it('keeps new keys in memory until the threshold, then merges them into event_ids and raises the mark', () => {
+    const { db, writer } = open('threshold.sqlite', 250);
+    assert.equal(writer.append(rows(events('a', 200))).created, 200);
+    assert.equal(merged(db), 0, 'below the threshold nothing is written to event_ids');
+    assert.equal(writer.pendingKeys, 200);
+    assert.equal(writer.mergeKeysIfDue(), false);
+    assert.equal(writer.append(rows(events('b', 100))).created, 100);
+    assert.equal(writer.mergeKeysIfDue(), true);
+    assert.equal(merged(db), 300);
+    assert.equal(writer.pendingKeys, 0);
+    assert.equal(mark(db), db.prepare('SELECT max(id) FROM blocks').pluck().get());
+    db.close();
+  });
+
+  it('answers duplicate for ids on either side of the mark, and for repeats inside one batch', () => {
+    const { db, writer } = open('either-side.sqlite', 100);
+    writer.append(rows(events('old', 150)));
+    assert.ok(writer.mergeKeysIfDue());
+    writer.append(rows(events('new', 50)));
+    assert.equal(writer.pendingKeys, 50);
+    const retry = writer.append(rows([...events('old', 150), ...events('new', 50), ...events('fresh', 3), ...events('fresh', 3)]));
+    assert.deepEqual({ created: retry.created, duplicates: retry.duplicates }, { created: 3, duplicates: 203 });
+    db.close();
+  });
+
+  it('rebuilds the pending keys from the blocks after a reopen (nothing acknowledged depends on memory)', () => {
+    const path = 'reopen.sqlite';
+    const first = open(path, 1000);
+    first.writer.append(rows(events('p', 300)));
+    assert.equal(merged(first.db), 0);
+    first.db.close();
+    const second = open(path, 1000);
+    assert.equal(second.writer.pendingKeys, 300, 'read back from the blocks above the mark');
+    assert.equal(second.writer.append(rows(events('p', 300))).duplicates, 300);
+    second.db.close();
+  });
+
+  it('sees blocks another connection wrote, and blocks it merged, as duplicates', () => {
+    const path = 'two.sqlite';
+    const a = open(path, 10_000);
+    const b = open(path, 10_000);
+    a.writer.append(rows(events('by-a', 120)));
+    assert.equal(b.writer.append(rows(events('by-a', 120))).duplicates, 120, 'B reads A’s pending block');
+    b.writer.mergeKeys();
+    assert.equal(merged(b.db), 120);
+    assert.equal(a.writer.append(rows(events('by-a', 120))).duplicates, 120, 'A after B merged');
+    assert.equal(a.writer.pendingKeys, 0, 'A dropped what B merged');
+    a.db.close();
+    b.db.close();
+  });
+
+  it('finds an event by id whether its key is merged or pending', () => {
+    const { db, writer, reader } = open('locate.sqlite', 100);
+    writer.append(rows(events('m', 120)));
+    writer.mergeKeysIfDue();
+    writer.append(rows(events('q', 10, 60_000)));
+    const found = reader.locate('m-7');
+    assert.equal(found?.view.column('"event","id"')?.[found.row], 'm-7', 'merged: found through event_ids');
+    assert.ok(reader.locate('q-3'), 'pending: found through the filters of blocks above the mark');
+    assert.equal(reader.locate('q-99'), null);
+    const long = `x${'y'.repeat(400)}`;
+    writer.append(rows([{ '@timestamp': new Date(T0).toISOString(), event: { id: long, dataset: 'ids.test' }, message: 'long id' } as Event]));
+    assert.ok(reader.locate(long), 'an id too long for the filter is still found');
+    db.close();
+  });
+
+  it("through the store's writer thread: repeats refused before and after a reopen", async () => {
+    const path = join(dir, 'thread.sqlite');
+    const store = new BlockLogStore({ path, writer: 'thread' });
+    await store.init();
+    assert.equal((await store.append(events('t', 500))).created, 500);
+    assert.equal((await store.append(events('t', 500))).duplicates, 500);
+    await store.close();
+    const again = new BlockLogStore({ path, writer: 'thread' });
+    await again.init();
+    assert.equal((await again.append(events('t', 500))).duplicates, 500);
+    assert.equal((await again.get('t-42'))?.event.id, 't-42');
+    await again.close();
+  });
+});
