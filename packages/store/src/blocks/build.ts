@@ -4,7 +4,7 @@
  * reads; the timestamps and arrival numbers as delta columns; a filter over every value and message word.
  */
 import { BloomBuilder } from './bloom.js';
-import { ColumnBuilder, decodeColumn, encodeColumn, type Cell } from './columns.js';
+import { ColumnBuilder, encodeColumn, type Cell } from './columns.js';
 import { packIntegers, packText } from './codec.js';
 import { idKey } from './hash.js';
 import { wordsOf } from './words.js';
@@ -85,14 +85,8 @@ export const MESSAGE_COLUMN = '"message"';
 /** Values longer than this are not put in the filter (a needle is short); a search for one reads the block. */
 export const MAX_FILTERED_VALUE = 256;
 
-/**
- * A block laid out but not yet compressed: the column texts (identical columns once) and the times. What
- * `ColumnBatchBuilder` (prepared.ts) makes where the events are still objects, and what `packBlock` turns into a
- * `BuiltBlock` on the writer, so the events are never serialised whole only to be parsed again. The filter is left to
- * `packBlock`: on the collector's path that puts it on the writer thread, which has the spare time (the HTTP thread is
- * the busier of the two).
- */
-export interface LaidOutBlock {
+/** A block's columns before compression: the column texts (identical columns once), their cells and the times. */
+interface LaidOutBlock {
   stream: string;
   rows: number;
   minTs: number;
@@ -102,23 +96,40 @@ export interface LaidOutBlock {
   schema: Array<[name: string, data: number]>;
   /** Each distinct column as `encodeColumn` text. */
   texts: string[];
+  /** Each distinct column's cells, for the filter. */
+  cells: Cell[][];
 }
 
 /**
  * The block of `rows`, all but its arrival numbers: those are given inside the write transaction (`numbered`), so the
- * expensive part of a block is built while the store is not locked.
+ * expensive part of a block is built while the store is not locked — on the collector's path, on a decode thread
+ * (`prepared.ts`).
  */
 export function buildBlock(stream: string, rows: readonly NewRow[]): BuiltBlock {
-  const { laid, cells } = layOut(stream, rows);
-  return packBlock(laid, rows.map((row) => idKey(row.id)), cells);
+  const laid = layOut(stream, rows);
+  const filter = filterOf(laid);
+  const data = laid.texts.map((text) => packText(text));
+  const packedTs = packIntegers(laid.ts);
+  let bytes = packedTs.length + filter.byteLength;
+  for (const packed of data) bytes += packed.length;
+  return {
+    stream,
+    rows: laid.rows,
+    minTs: laid.minTs,
+    maxTs: laid.maxTs,
+    minSeq: 0,
+    maxSeq: 0,
+    ts: packedTs,
+    seqs: Buffer.alloc(0),
+    schema: laid.schema,
+    data,
+    filter,
+    idKeys: rows.map((row) => idKey(row.id)),
+    bytes,
+  };
 }
 
-/** Columns and times of `rows` as one block (see `LaidOutBlock`). */
-export function layOutBlock(stream: string, rows: readonly NewRow[]): LaidOutBlock {
-  return layOut(stream, rows).laid;
-}
-
-function layOut(stream: string, rows: readonly NewRow[]): { laid: LaidOutBlock; cells: Cell[][] } {
+function layOut(stream: string, rows: readonly NewRow[]): LaidOutBlock {
   const columns = new ColumnBuilder(rows.length);
   const ts = new Float64Array(rows.length);
   let minTs = Infinity;
@@ -145,39 +156,12 @@ function layOut(stream: string, rows: readonly NewRow[]): { laid: LaidOutBlock; 
     }
     schema.push([name, index]);
   }
-  const laid = { stream, rows: rows.length, minTs, maxTs, ts, schema, texts };
-  return { laid, cells };
-}
-
-/**
- * The laid-out block compressed (each column text packed apart, the times as deltas) with its filter. `idKeys`: its
- * rows' `idKey`s. `cells`: each distinct column's cells when the caller still has them; else read back from the texts.
- */
-export function packBlock(laid: LaidOutBlock, idKeys: number[], cells?: readonly Cell[][]): BuiltBlock {
-  const filter = filterOf(laid, cells ?? laid.texts.map((text) => decodeColumn(text, laid.rows)));
-  const data = laid.texts.map((text) => packText(text));
-  const packedTs = packIntegers(laid.ts);
-  let bytes = packedTs.length + filter.byteLength;
-  for (const packed of data) bytes += packed.length;
-  return {
-    stream: laid.stream,
-    rows: laid.rows,
-    minTs: laid.minTs,
-    maxTs: laid.maxTs,
-    minSeq: 0,
-    maxSeq: 0,
-    ts: packedTs,
-    seqs: Buffer.alloc(0),
-    schema: laid.schema,
-    data,
-    filter,
-    idKeys,
-    bytes,
-  };
+  return { stream, rows: rows.length, minTs, maxTs, ts, schema, texts, cells };
 }
 
 /** Every value of every column under its data index, and the message column's words. */
-function filterOf(laid: LaidOutBlock, cells: readonly Cell[][]): Uint8Array {
+function filterOf(laid: LaidOutBlock): Uint8Array {
+  const { cells } = laid;
   const filter = new BloomBuilder();
   const users = new Map<number, number>(); // data index → how many column names share it
   let messageIndex: number | undefined;

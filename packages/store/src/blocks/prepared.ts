@@ -1,36 +1,51 @@
 /**
- * A batch for the embedded store laid out as its blocks where the events are still objects: the collector's decode
- * task builds it (inline or on a decode thread) instead of serialising each event to JSON, and the writer thread only
- * compresses and inserts it. Before this, each event was written out whole by `eventToRow` and parsed again on the
- * writer to be split into columns — the two largest costs of ingest, on both saturated threads (docs/ARCHITECTURE.md,
- * "The embedded log store").
+ * A batch for the embedded store built into its blocks where the events are still objects: the collector's decode
+ * task (inline or on a decode thread) lays the events out as columns, compresses them and builds each block's filter
+ * and id keys, so the writer thread only checks ids and inserts (docs/ARCHITECTURE.md, "The embedded log store").
+ * Before, every event was serialised to JSON and parsed again on the writer; then the writer still compressed and
+ * filtered each batch while the HTTP thread laid it out — two saturated threads. Built this way, the per-event work
+ * runs on as many decode threads as there are cores, and the writer's share is small.
  *
- * The blocks are laid out before the store knows which ids it already holds, so they assume every event is new. The
+ * The blocks are built before the store knows which ids it already holds, so they assume every event is new. The
  * writer uses a block as is when all its events are new (the common case), and otherwise rebuilds the new events'
- * documents from the block's columns and lays them out again (`documentsOf`): a retried batch costs what every batch
+ * documents from the block's columns and builds them again (`documentsOf`): a retried batch costs what every batch
  * cost before, and the result is the same as for rows.
  *
- * Everything here is plain data (strings, numbers, typed arrays), so a batch crosses threads by structured clone.
+ * Every byte of a batch's blocks lies in one buffer (`bytes`), so the batch crosses threads by transferring it, not
+ * copying (`transferList`); the rest is plain data.
  */
 import type { Event } from '@bulwark/schema';
 import { eventKeys } from '../sqlite/rows.js';
-import { layOutBlock, timeSlices, type LaidOutBlock, type NewRow } from './build.js';
+import { buildBlock, timeSlices, type BuiltBlock } from './build.js';
 import { decodeColumn, keysOfColumn, rebuildDocument } from './columns.js';
+import { unpackText } from './codec.js';
 
-/** One laid-out block and the batch positions of its rows, in row order. */
+/** One built block (without arrival numbers) and the batch positions of its rows, in row order. */
 export interface PreparedBlock {
   positions: number[];
-  laid: LaidOutBlock;
+  block: BuiltBlock;
 }
 
-/** A batch of events as blocks; `ids` and `ts` are per event in batch order, which block positions index. */
+/**
+ * A batch of events as blocks; `ids`, `ts` and `keys` (`idKey`s) are per event in batch order, which positions index.
+ * The blocks' own `idKeys` are left empty (the writer takes them from `keys`): numbers in typed arrays cross threads
+ * as one copy, where arrays of them are cloned number by number.
+ */
 export interface ColumnBatch {
   ids: string[];
-  ts: number[];
+  ts: Float64Array;
+  keys: Float64Array;
   blocks: PreparedBlock[];
+  /** The buffer every block part is a view of. */
+  bytes: ArrayBuffer;
 }
 
-/** Collects a request's good events, then lays them out as blocks (`finish`), as the writer would have. */
+/** What to transfer with a batch posted to another thread: its one buffer. */
+export function transferList(batch: ColumnBatch): ArrayBuffer[] {
+  return batch.bytes.byteLength > 0 ? [batch.bytes] : [];
+}
+
+/** Collects a request's good events, then builds them into blocks (`finish`), as the writer would have. */
 export class ColumnBatchBuilder {
   private readonly ids: string[] = [];
   private readonly ts: number[] = [];
@@ -60,20 +75,45 @@ export class ColumnBatchBuilder {
   /** The blocks: per stream (`event.dataset`), sliced by time as the writer slices (`timeSlices`). */
   finish(): ColumnBatch {
     const blocks: PreparedBlock[] = [];
+    const keys = new Float64Array(this.ids.length);
     for (const [stream, positions] of this.streams) {
       for (const slice of timeSlices(positions, (i) => this.ts[i]!)) {
-        const rows: NewRow[] = slice.map((i) => ({ id: this.ids[i]!, ts: this.ts[i]!, doc: this.docs[i] as unknown as Record<string, unknown> }));
-        blocks.push({ positions: slice, laid: layOutBlock(stream, rows) });
+        const rows = slice.map((i) => ({ id: this.ids[i]!, ts: this.ts[i]!, doc: this.docs[i] as unknown as Record<string, unknown> }));
+        const block = buildBlock(stream, rows);
+        slice.forEach((position, row) => (keys[position] = block.idKeys[row]!));
+        blocks.push({ positions: slice, block });
       }
     }
-    return { ids: this.ids, ts: this.ts, blocks };
+    return { ids: this.ids, ts: Float64Array.from(this.ts), keys, blocks, bytes: gather(blocks) };
   }
 }
 
-/** Rows `rows` (indexes into the block) of a laid-out block, rebuilt as documents from its column texts. */
-export function documentsOf(laid: LaidOutBlock, rows: readonly number[]): Array<Record<string, unknown>> {
-  const cells = laid.texts.map((text) => decodeColumn(text, laid.rows));
-  const plan = laid.schema.map(([name, index]) => ({ keys: keysOfColumn(name), cells: cells[index]! }));
-  // Not copied: the cells were decoded for this call only, and the documents are only read (to lay them out again).
+/** Copies every part of the blocks into one buffer and points the blocks at their copies; the buffer. */
+function gather(blocks: PreparedBlock[]): ArrayBuffer {
+  let total = 0;
+  for (const { block } of blocks) {
+    total += block.ts.length + block.filter.byteLength;
+    for (const part of block.data) total += part.length;
+  }
+  const bytes = new ArrayBuffer(total);
+  let at = 0;
+  const place = (part: Uint8Array): Buffer => {
+    const view = Buffer.from(bytes, at, part.byteLength);
+    view.set(part);
+    at += part.byteLength;
+    return view;
+  };
+  for (const prepared of blocks) {
+    const { block } = prepared;
+    prepared.block = { ...block, ts: place(block.ts), filter: place(block.filter), data: block.data.map(place), idKeys: [] };
+  }
+  return bytes;
+}
+
+/** Rows `rows` (indexes into the block) of a built block, rebuilt as documents from its compressed columns. */
+export function documentsOf(block: BuiltBlock, rows: readonly number[]): Array<Record<string, unknown>> {
+  const cells = block.data.map((data) => decodeColumn(unpackText(data), block.rows));
+  const plan = block.schema.map(([name, index]) => ({ keys: keysOfColumn(name), cells: cells[index]! }));
+  // Not copied: the cells were decoded for this call only, and the documents are only read (to build them again).
   return rows.map((row) => rebuildDocument(plan, row, false));
 }

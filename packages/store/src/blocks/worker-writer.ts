@@ -1,9 +1,8 @@
 /**
  * Appends on a writer thread. better-sqlite3 is synchronous, so with the in-process writer every insert blocks the
  * event loop that also parses HTTP bodies: per event the costs add up (decode + normalise + serialise + insert).
- * With this writer the main thread decodes and lays out a batch (`prepared.ts`) while the thread compresses and inserts
- * the previous one, so on two cores the rate approaches the slower of the two instead of their sum (measured: ~27k ->
- * ~40k audit events/s for decode + append of 1 KB events; see SEARCH.md). Reads stay on the main connection; WAL lets
+ * With this writer the collector decodes and builds a batch's blocks (`prepared.ts`) while the thread inserts the
+ * previous one, so the stages overlap instead of taking turns. Reads stay on the main connection; WAL lets
  * them run during writes.
  */
 import type { Worker } from 'node:worker_threads';
@@ -11,6 +10,7 @@ import { startThread } from '@bulwark/threads';
 import { BulwarkError, type ErrorCode } from '@bulwark/schema';
 import type { AppendResult } from '../port.js';
 import type { SqliteOpenOptions } from '../sqlite/schema.js';
+import { transferList, type ColumnBatch } from './prepared.js';
 import type { AppendInput } from './writer.js';
 
 export type WriterRequest = { type: 'append'; id: number; input: AppendInput } | { type: 'close' };
@@ -62,7 +62,8 @@ export class WorkerRowWriter {
     const id = this.nextId++;
     return new Promise<AppendResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'append', id, input } satisfies WriterRequest);
+      // A built batch's bytes move to the thread (one buffer, not copied); rows are cloned.
+      this.worker.postMessage({ type: 'append', id, input } satisfies WriterRequest, Array.isArray(input) ? [] : transferList(input as ColumnBatch));
     });
   }
 

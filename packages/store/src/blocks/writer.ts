@@ -10,7 +10,7 @@
 import type Database from 'better-sqlite3';
 import type { AppendResult, AppendStatus, SerializedEvent } from '../port.js';
 import type { SqliteDatabase } from '../sqlite/schema.js';
-import { buildBlock, numbered, packBlock, timeSlices, type BuiltBlock, type NewRow } from './build.js';
+import { buildBlock, numbered, timeSlices, type BuiltBlock, type NewRow } from './build.js';
 import { encodeDirectory, FieldNames } from './catalog.js';
 import { columnNameOf } from './columns.js';
 import { idKey } from './hash.js';
@@ -35,6 +35,18 @@ function isColumnBatch(input: AppendInput): input is ColumnBatch {
   return !Array.isArray(input);
 }
 
+/**
+ * A block that crossed from another thread has its parts as plain Uint8Array views (structured clone makes no Buffers):
+ * viewed as Buffers again, without copying, for SQLite.
+ */
+function asBuffers(block: BuiltBlock): BuiltBlock {
+  return { ...block, ts: asBuffer(block.ts), filter: asBuffer(block.filter), data: block.data.map(asBuffer) };
+}
+
+function asBuffer(part: Uint8Array): Buffer {
+  return Buffer.isBuffer(part) ? part : Buffer.from(part.buffer, part.byteOffset, part.byteLength);
+}
+
 /** A built block and the batch positions of its rows. */
 interface PlannedBlock {
   block: BuiltBlock;
@@ -54,14 +66,14 @@ interface Plan {
  */
 function inRowsOrder(batch: ColumnBatch, fresh: readonly boolean[]): ColumnBatch['blocks'] {
   const firstFresh = new Map<string, number>();
-  for (const { positions, laid } of batch.blocks) {
+  for (const { positions, block } of batch.blocks) {
     for (const position of positions) {
-      if (fresh[position] && position < (firstFresh.get(laid.stream) ?? Infinity)) firstFresh.set(laid.stream, position);
+      if (fresh[position] && position < (firstFresh.get(block.stream) ?? Infinity)) firstFresh.set(block.stream, position);
     }
   }
   const order = (stream: string) => firstFresh.get(stream) ?? Infinity;
   // Array.prototype.sort is stable: blocks of one stream keep their time order.
-  return [...batch.blocks].sort((a, b) => order(a.laid.stream) - order(b.laid.stream));
+  return [...batch.blocks].sort((a, b) => order(a.block.stream) - order(b.block.stream));
 }
 
 export class BlockWriter {
@@ -210,27 +222,28 @@ export class BlockWriter {
   }
 
   /**
-   * A laid-out batch: a block whose events are all new is only compressed; one holding stored or repeated ids is laid
-   * out again from its new events (`prepared.ts`), as `planRows` would have.
+   * A batch built where it was decoded: a block whose events are all new is inserted as it is; one holding stored or
+   * repeated ids is built again from its new events (`prepared.ts`), as `planRows` would have.
    */
   private planColumns(batch: ColumnBatch): Plan {
-    const keys = batch.ids.map((id) => idKey(id));
+    const keys = Array.from(batch.keys);
     const fresh = this.freshOf(batch.ids, keys);
     const blocks: PlannedBlock[] = [];
-    for (const { positions, laid } of inRowsOrder(batch, fresh)) {
+    for (const { positions, block } of inRowsOrder(batch, fresh)) {
       const rows = positions.flatMap((position, row) => (fresh[position] ? [row] : []));
       if (rows.length === positions.length) {
-        blocks.push({ block: packBlock(laid, positions.map((position) => keys[position]!)), positions });
+        blocks.push({ block: { ...asBuffers(block), idKeys: positions.map((position) => keys[position]!) }, positions });
         continue;
       }
       if (rows.length === 0) continue;
-      const docs = documentsOf(laid, rows);
-      for (const slice of timeSlices(rows.map((_, k) => k), (k) => laid.ts[rows[k]!]!)) {
-        const block = buildBlock(
-          laid.stream,
-          slice.map((k) => ({ id: batch.ids[positions[rows[k]!]!]!, ts: laid.ts[rows[k]!]!, doc: docs[k]! })),
+      const docs = documentsOf(block, rows);
+      const ts = batch.ts;
+      for (const slice of timeSlices(rows.map((_, k) => k), (k) => ts[positions[rows[k]!]!]!)) {
+        const rebuilt = buildBlock(
+          block.stream,
+          slice.map((k) => ({ id: batch.ids[positions[rows[k]!]!]!, ts: ts[positions[rows[k]!]!]!, doc: docs[k]! })),
         );
-        blocks.push({ block, positions: slice.map((k) => positions[rows[k]!]!) });
+        blocks.push({ block: rebuilt, positions: slice.map((k) => positions[rows[k]!]!) });
       }
     }
     return { keys, fresh, blocks };
