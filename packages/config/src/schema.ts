@@ -9,6 +9,11 @@ import { DurationSchema } from './duration.js';
 import { HttpSettingsSchema, KubeSettingsSchema, SmtpSettingsSchema } from './responder-settings.js';
 import { TlsSettingsSchema } from './tls-settings.js';
 
+/** `ingest.decode_threads: auto`: one decode thread per core, at most four; inline on a single core. */
+export function autoDecodeThreads(cores: number): number {
+  return cores < 2 ? 0 : Math.min(4, cores);
+}
+
 export { DurationSchema } from './duration.js';
 export { cidrProblem } from '@bulwark/schema';
 export { mailboxProblem } from './responder-settings.js';
@@ -113,14 +118,15 @@ export const ConfigSchema = z.strictObject({
       /** Records nested deeper than this are refused (per record). */
       max_depth: z.coerce.number().int().min(4).max(512).default(64),
       /**
-       * Threads that decode request bodies beside the HTTP thread; 0 decodes inline; `auto` leaves two cores to the
-       * HTTP thread and the SQLite writer and uses up to four of the rest (so 0 on a two-core machine, where a decode
-       * thread only adds copying: measured in bench/RESULTS.md).
+       * Threads that decode request bodies (and, for the embedded store, build their blocks) beside the HTTP thread;
+       * 0 decodes inline. `auto`: one per core, at most four, none on a single core. Decoding and building blocks is
+       * most of ingest's CPU, and the HTTP thread and the writer need little once it moves off them (bench/RESULTS.md,
+       * "ingest path").
        */
       decode_threads: z
         .union([z.literal('auto'), z.coerce.number().int().min(0).max(64)])
         .default('auto')
-        .transform((v) => (v === 'auto' ? Math.max(0, Math.min(4, availableParallelism() - 2)) : v)),
+        .transform((v) => (v === 'auto' ? autoDecodeThreads(availableParallelism()) : v)),
       /** Keep the raw record text in `event.original`. */
       keep_original: z.stringbool().or(z.boolean()).default(false),
       /**

@@ -1,7 +1,8 @@
 /** The operations settings: log format, the shutdown bound and delay — defaults, environment, refused values. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig } from '@bulwark/config';
+import { availableParallelism } from 'node:os';
+import { ConfigError, autoDecodeThreads, loadConfig } from '@bulwark/config';
 
 function problemPaths(env: NodeJS.ProcessEnv): string[] {
   try {
@@ -32,5 +33,13 @@ describe('operations settings', () => {
     const paths = problemPaths({ BULWARK_LOG_FORMAT: 'xml', BULWARK_SHUTDOWN_TIMEOUT: 'soon' });
     assert.ok(paths.some((p) => p.includes('log.format')), paths.join());
     assert.ok(paths.some((p) => p.includes('server.shutdown_timeout')), paths.join());
+  });
+
+  it('decode on one thread per core by default (at most four, inline on one core); a number or 0 is taken as given', () => {
+    assert.deepEqual([1, 2, 3, 4, 16].map(autoDecodeThreads), [0, 2, 3, 4, 4]);
+    assert.equal(loadConfig({}).ingest.decode_threads, autoDecodeThreads(availableParallelism()));
+    assert.equal(loadConfig({ BULWARK_DECODE_THREADS: '0' }).ingest.decode_threads, 0);
+    assert.equal(loadConfig({ BULWARK_DECODE_THREADS: '3' }).ingest.decode_threads, 3);
+    assert.deepEqual(problemPaths({ BULWARK_DECODE_THREADS: 'many' }), ['ingest.decode_threads']);
   });
 });
