@@ -16,7 +16,7 @@
 import { BulwarkError, type Event, type RecordError } from '@bulwark/schema';
 import { isObject, type JsonObject } from './fields.js';
 import { parseJson } from './json-records.js';
-import { normalizeDocument } from './normalize.js';
+import { normalizeDocument, type NormalizeContext } from './normalize.js';
 import { resolveOptions, type DecodeOptions, type ResolvedOptions } from './options.js';
 import { guardBody, jsonType, RecordProblem, toRecordError } from './problems.js';
 import { assertSafeRecord } from './safety.js';
@@ -130,21 +130,31 @@ function parseAction(line: LineText, opts: ResolvedOptions, defaultIndex: string
 /** Parses, checks and normalizes one source document. */
 function decodeSource(line: LineText, action: ParsedAction, opts: ResolvedOptions): Event {
   if (line === null) throw new RecordProblem('BWK_INGEST_BAD_ENCODING', `source line is not valid ${opts.encoding}`);
-  const parsed = parseJson(line);
-  if (!parsed.ok) throw new RecordProblem('BWK_INGEST_BAD_JSON', `source line is not valid JSON: ${parsed.message}`);
-  if (!isObject(parsed.value)) {
-    throw new RecordProblem('BWK_INGEST_BAD_LINE', `source must be a JSON object, got ${jsonType(parsed.value)}`);
+  const value = parseOrThrow(line, 'BWK_INGEST_BAD_JSON', 'source line is not valid JSON: ');
+  if (!isObject(value)) {
+    throw new RecordProblem('BWK_INGEST_BAD_LINE', `source must be a JSON object, got ${jsonType(value)}`);
   }
-  assertSafeRecord(parsed.value, opts.maxDepth);
-  return normalizeDocument(parsed.value, {
+  assertSafeRecord(value, opts.maxDepth);
+  const ctx: NormalizeContext = {
     index: action.index,
-    ...(action.id !== undefined ? { id: action.id } : {}),
     now: opts.now,
+    nowIso: opts.nowIso,
     raw: line,
     keepOriginal: opts.keepOriginal,
     idFromRaw: true,
     nativeSources: opts.nativeSources,
-  });
+  };
+  if (action.id !== undefined) ctx.id = action.id;
+  return normalizeDocument(value, ctx);
+}
+
+/** JSON.parse, a failure thrown as a RecordProblem with V8's message (which names the position) after `prefix`. */
+function parseOrThrow(text: string, code: 'BWK_INGEST_BAD_JSON', prefix: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new RecordProblem(code, prefix + (err as Error).message);
+  }
 }
 
 function errorItem(ordinal: number, err: unknown, action: ParsedAction, requested?: string): BulkItem {
@@ -187,11 +197,22 @@ export function decodeBulk(body: Buffer, opts?: DecodeOptions & { defaultIndex?:
     const defaultIndex = opts?.defaultIndex ?? DEFAULT_BULK_INDEX;
     const next = lineCursor(splitLines(body, o));
     const items: BulkItem[] = [];
+    // Shippers repeat one action line through a request (`{"create":{"_index":"logs-app-default"}}`): the parse of
+    // the last good one is reused when the next is the same text (its result depends on nothing else in the body).
+    let lastActionLine: string | undefined;
+    let lastAction: ParsedAction | undefined;
     for (let line = next(); line !== undefined; line = next()) {
       const ordinal = items.length;
       let action: ParsedAction;
       try {
-        action = parseAction(line, o, defaultIndex);
+        if (line !== null && line === lastActionLine) action = lastAction!;
+        else {
+          action = parseAction(line, o, defaultIndex);
+          if (line !== null) {
+            lastActionLine = line;
+            lastAction = action;
+          }
+        }
       } catch (err) {
         const p = err as ActionProblem;
         if (p.hasSource) next();
@@ -204,7 +225,11 @@ export function decodeBulk(body: Buffer, opts?: DecodeOptions & { defaultIndex?:
         break;
       }
       try {
-        items.push({ ...action, event: decodeSource(source, action, o) });
+        const event = decodeSource(source, action, o);
+        const item: BulkItem = { action: action.action, index: action.index };
+        if (action.id !== undefined) item.id = action.id;
+        item.event = event;
+        items.push(item);
       } catch (err) {
         items.push(errorItem(ordinal, err, action));
       }

@@ -80,13 +80,38 @@ function enumProp(obj: JsonObject, key: string, path: string, allowed: readonly 
   }
 }
 
+// The key lists below are constants rather than literals at each call: these run for every document, and a literal
+// array is a fresh allocation each time it is evaluated.
+const NAME = ['name'];
+const NAMESPACE = ['namespace'];
+/** `kubernetes.<key>` objects whose scalar form is their `name`, with their string fields and their paths. */
+const KUBERNETES_PARTS: ReadonlyArray<{ key: string; path: string; strings: readonly string[] }> = [
+  { key: 'pod', path: 'kubernetes.pod', strings: ['name', 'uid'] },
+  { key: 'container', path: 'kubernetes.container', strings: NAME },
+  { key: 'node', path: 'kubernetes.node', strings: NAME },
+];
+const CONTAINER_STRINGS = ['id', 'name', 'runtime'];
+const ORCHESTRATOR_STRINGS = ['type', 'namespace'];
+const RESOURCE_STRINGS = ['type', 'name'];
+const HOST_STRINGS = ['name', 'hostname'];
+const HOST_LISTS = ['ip'];
+const USER_STRINGS = ['name', 'id'];
+const USER_LISTS = ['roles'];
+const PEERS = ['source', 'destination'];
+const PEER_STRINGS = ['ip'];
+const PROCESS_STRINGS = ['name', 'executable', 'command_line'];
+const PROCESS_LISTS = ['args'];
+const LOG_STRINGS = ['level'];
+const EVENT_LISTS = ['category', 'type'];
+const EVENT_STRINGS = ['action', 'module', 'original', 'dataset'];
+
 function coerceKubernetes(doc: JsonObject): void {
   const k8s = objectField(doc, 'kubernetes', 'kubernetes');
   if (!k8s) return;
-  stringProps(k8s, ['namespace'], 'kubernetes');
-  for (const key of ['pod', 'container', 'node']) {
-    const sub = objectField(k8s, key, `kubernetes.${key}`, 'name');
-    if (sub) stringProps(sub, key === 'pod' ? ['name', 'uid'] : ['name'], `kubernetes.${key}`);
+  stringProps(k8s, NAMESPACE, 'kubernetes');
+  for (const { key, path, strings } of KUBERNETES_PARTS) {
+    const sub = objectField(k8s, key, path, 'name');
+    if (sub) stringProps(sub, strings, path);
   }
   if (k8s.labels === null) delete k8s.labels;
   else if (k8s.labels !== undefined) k8s.labels = toStringMap(k8s.labels, 'kubernetes.labels');
@@ -96,40 +121,40 @@ function coerceKubernetes(doc: JsonObject): void {
 function coerceContainerAndOrchestrator(doc: JsonObject): void {
   const container = objectField(doc, 'container', 'container', 'name');
   if (container) {
-    stringProps(container, ['id', 'name', 'runtime'], 'container');
+    stringProps(container, CONTAINER_STRINGS, 'container');
     const image = objectField(container, 'image', 'container.image', 'name');
-    if (image) stringProps(image, ['name'], 'container.image');
+    if (image) stringProps(image, NAME, 'container.image');
   }
   const orch = objectField(doc, 'orchestrator', 'orchestrator');
   if (orch) {
-    stringProps(orch, ['type', 'namespace'], 'orchestrator');
+    stringProps(orch, ORCHESTRATOR_STRINGS, 'orchestrator');
     const cluster = objectField(orch, 'cluster', 'orchestrator.cluster', 'name');
-    if (cluster) stringProps(cluster, ['name'], 'orchestrator.cluster');
+    if (cluster) stringProps(cluster, NAME, 'orchestrator.cluster');
     const resource = objectField(orch, 'resource', 'orchestrator.resource');
-    if (resource) stringProps(resource, ['type', 'name'], 'orchestrator.resource');
+    if (resource) stringProps(resource, RESOURCE_STRINGS, 'orchestrator.resource');
   }
 }
 
 function coercePeople(doc: JsonObject): void {
   const host = objectField(doc, 'host', 'host', 'name');
   if (host) {
-    stringProps(host, ['name', 'hostname'], 'host');
-    listProps(host, ['ip'], 'host');
+    stringProps(host, HOST_STRINGS, 'host');
+    listProps(host, HOST_LISTS, 'host');
   }
   const user = objectField(doc, 'user', 'user', 'name');
   if (user) {
-    stringProps(user, ['name', 'id'], 'user');
-    listProps(user, ['roles'], 'user');
+    stringProps(user, USER_STRINGS, 'user');
+    listProps(user, USER_LISTS, 'user');
   }
-  for (const key of ['source', 'destination']) {
+  for (const key of PEERS) {
     const peer = objectField(doc, key, key, 'address');
-    if (peer) stringProps(peer, ['ip'], key);
+    if (peer) stringProps(peer, PEER_STRINGS, key);
   }
   const proc = objectField(doc, 'process', 'process', 'name');
   if (proc) {
     integerProp(proc, 'pid', 'process', 0, Number.MAX_SAFE_INTEGER);
-    stringProps(proc, ['name', 'executable', 'command_line'], 'process');
-    listProps(proc, ['args'], 'process');
+    stringProps(proc, PROCESS_STRINGS, 'process');
+    listProps(proc, PROCESS_LISTS, 'process');
   }
 }
 
@@ -142,8 +167,8 @@ export function coerceEventMeta(doc: JsonObject): JsonObject {
   }
   enumProp(meta, 'kind', 'event', EventKinds);
   enumProp(meta, 'outcome', 'event', EventOutcomes);
-  listProps(meta, ['category', 'type'], 'event');
-  stringProps(meta, ['action', 'module', 'original', 'dataset'], 'event');
+  listProps(meta, EVENT_LISTS, 'event');
+  stringProps(meta, EVENT_STRINGS, 'event');
   integerProp(meta, 'severity', 'event', 0, 100);
   return meta;
 }
@@ -154,7 +179,7 @@ export function coerceEcsFields(doc: JsonObject): void {
   coerceContainerAndOrchestrator(doc);
   coerceKubernetes(doc);
   const log = objectField(doc, 'log', 'log');
-  if (log) stringProps(log, ['level'], 'log');
+  if (log) stringProps(log, LOG_STRINGS, 'log');
   objectField(doc, 'rule', 'rule', 'name');
   if (doc.labels === null) delete doc.labels;
   else if (doc.labels !== undefined) doc.labels = toStringMap(doc.labels, 'labels');

@@ -60,6 +60,8 @@ export interface NormalizeContext {
   /** The id the protocol gave (a bulk `_id`); wins over any derived id. */
   id?: string;
   now: Date;
+  /** `now.toISOString()` when the caller has it already (one request's documents share it). */
+  nowIso?: string;
   /** The record's text as sent, for `event.original`. */
   raw?: string;
   keepOriginal?: boolean;
@@ -80,22 +82,41 @@ export function parseDataStreamName(index: string | undefined): { dataset: strin
   return m ? { dataset: m[1]!, namespace: m[2]! } : undefined;
 }
 
-/** Returns the event's `@timestamp`; records a failure as described in the module comment. */
-function resolveTimestamp(doc: JsonObject, nowIso: string): { iso: string; failed: boolean } {
+/** `parseDataStreamName` of the last index asked, remembered: a request's documents mostly share one index. */
+let lastIndex: string | undefined;
+let lastDataStream: { dataset: string; namespace: string } | undefined;
+
+/** `parseDataStreamName`, for the readers here (which never change the object it returns). */
+function dataStreamOf(index: string | undefined): { readonly dataset: string; readonly namespace: string } | undefined {
+  if (index === undefined) return undefined;
+  if (index !== lastIndex) {
+    lastDataStream = parseDataStreamName(index);
+    lastIndex = index;
+  }
+  return lastDataStream;
+}
+
+const FALLBACK_TIME_KEYS = ['timestamp', 'time', 'date'];
+
+/**
+ * Returns the event's `@timestamp`, or undefined when a given `@timestamp` did not parse: the caller then uses now
+ * and tags the failure, and the value is kept here (as described in the module comment).
+ */
+function resolveTimestamp(doc: JsonObject, nowIso: string): string | undefined {
   const given = doc['@timestamp'];
   if (given !== undefined && given !== null) {
     const iso = toIsoTimestamp(given, 'ms');
-    if (iso !== undefined) return { iso, failed: false };
+    if (iso !== undefined) return iso;
     doc._timestamp_unparsed = given;
-    return { iso: nowIso, failed: true };
+    return undefined;
   }
-  for (const key of ['timestamp', 'time', 'date']) {
+  for (const key of FALLBACK_TIME_KEYS) {
     const v = doc[key];
     if (v === undefined || v === null) continue;
     const iso = toIsoTimestamp(v, 'auto');
-    if (iso !== undefined) return { iso, failed: false };
+    if (iso !== undefined) return iso;
   }
-  return { iso: nowIso, failed: false };
+  return nowIso;
 }
 
 function textOf(value: unknown): string {
@@ -133,7 +154,7 @@ function markOrchestrator(doc: JsonObject): void {
 
 function setDataset(doc: JsonObject, meta: JsonObject, index: string | undefined, claims: Claims): void {
   const ds = objectField(doc, 'data_stream', 'data_stream');
-  const fromIndex = parseDataStreamName(index);
+  const fromIndex = dataStreamOf(index);
   let dataset =
     (typeof meta.dataset === 'string' && meta.dataset) ||
     scalarText(ds?.dataset) ||
@@ -161,7 +182,7 @@ function derivedId(doc: JsonObject, ctx: NormalizeContext): string {
 function normalizeAuditDocument(doc: JsonObject, ctx: NormalizeContext, nowIso: string): Event {
   const event = mapAuditEvent(doc, { nowIso, keepOriginal: ctx.keepOriginal ?? false }, ctx.raw);
   if (ctx.id !== undefined) event.event.id = ctx.id;
-  const fromIndex = parseDataStreamName(ctx.index);
+  const fromIndex = dataStreamOf(ctx.index);
   if (fromIndex && event.data_stream) event.data_stream.namespace = fromIndex.namespace;
   return event;
 }
@@ -170,7 +191,7 @@ function normalizeAuditDocument(doc: JsonObject, ctx: NormalizeContext, nowIso: 
 function normalizeFalcoDocument(doc: JsonObject, ctx: NormalizeContext, nowIso: string): Event {
   const event = mapFalcoAlert(doc, { nowIso, keepOriginal: ctx.keepOriginal ?? false }, ctx.raw);
   if (ctx.id !== undefined) event.event.id = ctx.id;
-  const fromIndex = parseDataStreamName(ctx.index);
+  const fromIndex = dataStreamOf(ctx.index);
   if (fromIndex && event.data_stream) event.data_stream.namespace = fromIndex.namespace;
   return event;
 }
@@ -183,15 +204,16 @@ function nativeShapeOf(doc: JsonObject): NativeShape | undefined {
 
 /** A shipper document to an Event; see the module comment for the mapping and the ownership rule. */
 export function normalizeDocument(doc: Record<string, unknown>, ctx: NormalizeContext): Event {
-  const nowIso = ctx.now.toISOString();
+  const nowIso = ctx.nowIso ?? ctx.now.toISOString();
   const shape = nativeShapeOf(doc);
   if (shape === 'k8s-audit' && ctx.nativeSources?.includes('k8s-audit')) return normalizeAuditDocument(doc, ctx, nowIso);
   if (shape === 'falco' && ctx.nativeSources?.includes('falco')) return normalizeFalcoDocument(doc, ctx, nowIso);
   const claims = newClaims();
   if (shape) claimNativeShape(claims, shape);
   const id = ctx.id ?? derivedId(doc, ctx);
-  const identity = readIdentityLayers(doc);
-  if (hasDottedKey(doc)) expandDottedKeys(doc);
+  const dotted = hasDottedKey(doc);
+  const identity = readIdentityLayers(doc, dotted);
+  if (dotted) expandDottedKeys(doc);
   takePayloadBulwark(doc, claims);
   const timestamp = resolveTimestamp(doc, nowIso);
   normalizeMessage(doc);
@@ -199,7 +221,7 @@ export function normalizeDocument(doc: Record<string, unknown>, ctx: NormalizeCo
   coerceEcsFields(doc);
   enforceIdentity(doc, identity, claims);
   markOrchestrator(doc);
-  if (timestamp.failed) doc.tags = [...((doc.tags as string[] | undefined) ?? []), TIMESTAMP_FAILURE_TAG];
+  if (timestamp === undefined) doc.tags = [...((doc.tags as string[] | undefined) ?? []), TIMESTAMP_FAILURE_TAG];
   const meta = coerceEventMeta(doc);
   meta.id = id;
   meta.ingested = nowIso;
@@ -208,8 +230,19 @@ export function normalizeDocument(doc: Record<string, unknown>, ctx: NormalizeCo
   setDataset(doc, meta, ctx.index, claims);
   defaultSeverity(doc, meta);
   attachClaims(doc, claims);
-  return compact(doc, timestamp.iso, meta);
+  return compact(doc, timestamp ?? nowIso, meta);
 }
+
+/**
+ * The stored document's object: an ordinary object (its prototype is `Object.prototype`, as a literal's), made by
+ * `new` because V8 gives objects made by a constructor room for their properties inside the object (sized from the
+ * first few made), where a literal's grow a separate property store step by step as `compact` adds ~20 keys.
+ */
+function StoredDocument(this: JsonObject, timestamp: string): void {
+  this['@timestamp'] = timestamp;
+}
+StoredDocument.prototype = Object.prototype;
+const newStoredDocument = StoredDocument as unknown as new (timestamp: string) => JsonObject;
 
 /**
  * A fresh object with `@timestamp`, `message` and `event` first and undefined members dropped. Building it anew keeps
@@ -217,11 +250,12 @@ export function normalizeDocument(doc: Record<string, unknown>, ctx: NormalizeCo
  * properties deleted) and gives every stored document the same leading keys.
  */
 function compact(doc: JsonObject, timestamp: string, meta: unknown): Event {
-  const out: JsonObject = { '@timestamp': timestamp };
+  const out = new newStoredDocument(timestamp);
   if (doc.message !== undefined) out.message = doc.message;
   out.event = meta as JsonObject;
-  for (const key of Object.keys(doc)) {
-    if (key === '@timestamp' || key === 'message' || key === 'event') continue;
+  // for…in reads the keys in Object.keys' order without building their array; the document is a JSON.parse object.
+  for (const key in doc) {
+    if (key === '@timestamp' || key === 'message' || key === 'event' || !Object.hasOwn(doc, key)) continue;
     const value = doc[key];
     if (value !== undefined) out[key] = value;
   }

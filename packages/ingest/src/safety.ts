@@ -49,9 +49,76 @@ function dotsIn(key: string): number {
 /**
  * Walks `record` and throws a RecordProblem (TOO_DEEP or FORBIDDEN_KEY, `field` = the offending path, after
  * `pathPrefix` when the record sits inside a larger body) on the first violation. Scalars are always safe.
+ *
+ * Every `_bulk` document takes this walk, and nearly all pass: they take `isSafe`, which allocates nothing; only a
+ * record it finds unsafe is walked again by `throwFirstProblem`, which keeps the path of each node to name the field.
  */
 export function assertSafeRecord(record: unknown, maxDepth: number, pathPrefix = ''): void {
   if (record === null || typeof record !== 'object') return;
+  if (!isSafe(record, maxDepth)) throwFirstProblem(record, maxDepth, pathPrefix);
+}
+
+// The containers still to visit and their depths, kept between calls (the walk is synchronous) so a walk allocates
+// nothing; a visited slot is cleared so no record is kept alive by them.
+const pendingNodes: Array<object | undefined> = [];
+const pendingDepths: number[] = [];
+
+/** True when a key is, or (dotted) names, a prototype word; the first-letter test spares most keys the Set lookup. */
+function isForbiddenPlainKey(key: string): boolean {
+  const c = key.charCodeAt(0);
+  return (c === 95 /* _ */ || c === 99 /* c */ || c === 112 /* p */) && FORBIDDEN.has(key);
+}
+
+/** The checks of `throwFirstProblem`, over the same nodes, answering only whether any fails. */
+function isSafe(record: object, maxDepth: number): boolean {
+  pendingNodes[0] = record;
+  pendingDepths[0] = 1;
+  let top = 1;
+  while (top > 0) {
+    top--;
+    const node = pendingNodes[top]!;
+    pendingNodes[top] = undefined;
+    const depth = pendingDepths[top]!;
+    if (depth > maxDepth) return unsafe(top);
+    if (Array.isArray(node)) {
+      const list = node as unknown[];
+      for (let i = 0; i < list.length; i++) {
+        const child = list[i];
+        if (child !== null && typeof child === 'object') {
+          pendingNodes[top] = child;
+          pendingDepths[top++] = depth + 1;
+        }
+      }
+      continue;
+    }
+    const obj = node as Record<string, unknown>;
+    for (const key in obj) {
+      let childDepth = depth + 1;
+      if (key.includes('.')) {
+        if (isForbiddenKey(key)) return unsafe(top);
+        childDepth += dotsIn(key);
+        if (childDepth - 1 > maxDepth) return unsafe(top);
+      } else if (isForbiddenPlainKey(key)) {
+        return unsafe(top);
+      }
+      const child = obj[key];
+      if (child !== null && typeof child === 'object') {
+        pendingNodes[top] = child;
+        pendingDepths[top++] = childDepth;
+      }
+    }
+  }
+  return true;
+}
+
+/** Clears the slots still held when a walk stops early. */
+function unsafe(top: number): false {
+  for (let i = 0; i < top; i++) pendingNodes[i] = undefined;
+  return false;
+}
+
+/** The walk that names the field: throws the first violation in its order (the record is known to have one). */
+function throwFirstProblem(record: object, maxDepth: number, pathPrefix: string): void {
   const stack: Frame[] = [{ node: record, depth: 1, parent: undefined, key: pathPrefix }];
   while (stack.length > 0) {
     const frame = stack.pop()!;

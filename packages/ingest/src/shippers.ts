@@ -87,7 +87,8 @@ export function mapShipperKubernetes(doc: JsonObject): void {
   if (!isObject(k8s) || !hasShipperKey(k8s)) return;
   const out: JsonObject = {};
   const shipper: string[] = [];
-  for (const key of Object.keys(k8s)) {
+  for (const key in k8s) {
+    if (!Object.hasOwn(k8s, key)) continue; // for…in: Object.keys' order without building the list
     if (KUBERNETES_TARGETS.has(key) || CONTAINER_KEYS.has(key)) shipper.push(key);
     else setOwn(out, key, k8s[key]);
   }

@@ -40,7 +40,11 @@ const RESERVED_FAMILIES = ['falco', 'bulwark', 'alertmanager', 'alerts'];
 export function isReservedDataset(dataset: string): boolean {
   const ds = dataset.trim().toLowerCase();
   if (RESERVED_EXACT.has(ds)) return true;
-  return RESERVED_FAMILIES.some((family) => ds === family || ds.startsWith(`${family}.`));
+  for (const family of RESERVED_FAMILIES) {
+    // `ds === family || ds.startsWith(family + '.')`, without building that string per call.
+    if (ds.startsWith(family) && (ds.length === family.length || ds.charCodeAt(family.length) === 46)) return true;
+  }
+  return false;
 }
 
 /** `claimed.<dataset>`: where a document that claimed a reserved dataset is stored. */
@@ -87,15 +91,26 @@ export function takePayloadBulwark(doc: JsonObject, claims: Claims): void {
  * payload put there survives.
  */
 export function attachClaims(event: JsonObject, claims: Claims): void {
-  if (Object.keys(claims.values).length === 0 && claims.tags.length === 0) {
+  if (claims.tags.length === 0 && !hasOwnKey(claims.values)) {
     if (event.bulwark !== undefined) event.bulwark = undefined;
     return;
   }
   event.bulwark = { claimed: claims.values };
   if (claims.tags.length > 0) {
     const tags = Array.isArray(event.tags) ? (event.tags as string[]) : typeof event.tags === 'string' ? [event.tags] : [];
-    event.tags = [...tags, ...claims.tags.filter((t) => !tags.includes(t))];
+    if (tags.length === 0) event.tags = claims.tags.slice(); // its tags are distinct (`addTag`)
+    else {
+      const merged = tags.slice();
+      for (const tag of claims.tags) if (!tags.includes(tag)) merged.push(tag);
+      event.tags = merged;
+    }
   }
+}
+
+/** Whether the object has an own enumerable key (`Object.keys(obj).length > 0` without building the list). */
+function hasOwnKey(obj: JsonObject): boolean {
+  for (const key in obj) if (Object.hasOwn(obj, key)) return true;
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -145,38 +160,71 @@ function textAt(value: unknown): string | undefined {
 function walk(node: unknown, path: readonly string[]): string | undefined {
   let cur = node;
   for (let i = 0; i < path.length; i++) {
-    if (isObject(cur)) cur = Object.hasOwn(cur, path[i]!) ? cur[path[i]!] : undefined;
+    if (isObject(cur)) cur = ownField(cur, path[i]!);
     else if (i === path.length - 1 && path[i] === 'name') return textAt(cur);
     else return undefined;
   }
   return isObject(cur) ? undefined : textAt(cur);
 }
 
+/**
+ * `obj[key]` when the object holds it itself, else undefined. Most keys asked for here are absent, and an absent key
+ * reads as undefined straight away, so only a value found pays for the own-property check.
+ */
+function ownField(obj: JsonObject, key: string): unknown {
+  const value = obj[key];
+  return value !== undefined && Object.hasOwn(obj, key) ? value : undefined;
+}
+
 function shipperValue(k8s: JsonObject, field: IdentityField): string | undefined {
   for (const key of field.shipperKeys) {
-    const text = Object.hasOwn(k8s, key) ? textAt(k8s[key]) : undefined;
+    const text = textAt(ownField(k8s, key));
     if (text !== undefined) return field.path[0] === 'container' ? splitContainerId(text).id : text;
   }
   return undefined;
 }
 
-/** Reads every identity field from each layer; pure (call it before normalisation touches the record). */
-export function readIdentityLayers(doc: JsonObject): IdentityLayers {
+/**
+ * A layer in which no identity field has a value, shared: the layers are only read (`enforceIdentity`), so a record
+ * pays for an array only in a layer that holds something — most documents have values in one layer, if any.
+ */
+const NO_VALUES = Object.freeze(new Array<string | undefined>(IDENTITY_FIELDS.length)) as Array<string | undefined>;
+const NO_KEYS = Object.freeze([]) as unknown as string[];
+
+/** What a record without any identity root (`kubernetes`, `container`, `orchestrator`, dotted or not) holds: nothing. */
+const NO_IDENTITY: IdentityLayers = Object.freeze({ shipper: NO_VALUES, nested: NO_VALUES, dotted: NO_VALUES, dottedKeys: NO_KEYS });
+
+/** `layer` (`NO_VALUES` or its own array) with `value` at `f`: the layer's own array, made on its first value. */
+function withValue(layer: Array<string | undefined>, f: number, value: string): Array<string | undefined> {
+  const own = layer === NO_VALUES ? new Array<string | undefined>(IDENTITY_FIELDS.length) : layer;
+  own[f] = value;
+  return own;
+}
+
+/**
+ * Reads every identity field from each layer; pure (call it before normalisation touches the record). `dotted`:
+ * `hasDottedKey(doc)` when the caller knows it already. The result is only to be read: its empty parts are shared.
+ */
+export function readIdentityLayers(doc: JsonObject, dotted = hasDottedKey(doc)): IdentityLayers {
+  if (!dotted && doc.kubernetes === undefined && doc.container === undefined && doc.orchestrator === undefined) return NO_IDENTITY;
   const n = IDENTITY_FIELDS.length;
-  const layers: IdentityLayers = { shipper: new Array(n), nested: new Array(n), dotted: new Array(n), dottedKeys: [] };
+  const layers: IdentityLayers = { shipper: NO_VALUES, nested: NO_VALUES, dotted: NO_VALUES, dottedKeys: NO_KEYS };
   const k8s = isObject(doc.kubernetes) ? doc.kubernetes : undefined;
   // The hot path (25k docs/s): most documents have no dotted keys, so no key list is built for them.
-  const dottedKeys = hasDottedKey(doc) ? Object.keys(doc).filter((k) => k.includes('.') && IDENTITY_ROOTS.has(k.slice(0, k.indexOf('.')))) : [];
+  const dottedKeys = dotted ? Object.keys(doc).filter((k) => k.includes('.') && IDENTITY_ROOTS.has(k.slice(0, k.indexOf('.')))) : [];
+  if (dottedKeys.length > 0) layers.dottedKeys = [];
   for (let f = 0; f < n; f++) {
     const field = IDENTITY_FIELDS[f]!;
-    if (k8s) layers.shipper[f] = shipperValue(k8s, field);
-    layers.nested[f] = walk(doc, field.path);
+    const shipper = k8s ? shipperValue(k8s, field) : undefined;
+    if (shipper !== undefined) layers.shipper = withValue(layers.shipper, f, shipper);
+    const nested = walk(doc, field.path);
+    if (nested !== undefined) layers.nested = withValue(layers.nested, f, nested);
     for (const key of dottedKeys) {
       const segments = key.split('.');
       if (segments.length > field.path.length || !segments.every((s, i) => s === field.path[i])) continue;
       const value = walk(doc[key], field.path.slice(segments.length));
       if (value === undefined) continue;
-      layers.dotted[f] ??= value;
+      if (layers.dotted[f] === undefined) layers.dotted = withValue(layers.dotted, f, value);
       if (!layers.dottedKeys.includes(key)) layers.dottedKeys.push(key);
     }
   }
@@ -185,7 +233,8 @@ export function readIdentityLayers(doc: JsonObject): IdentityLayers {
 
 function setForced(root: JsonObject, path: readonly string[], value: string): void {
   let node = root;
-  for (const seg of path.slice(0, -1)) {
+  for (let i = 0; i < path.length - 1; i++) {
+    const seg = path[i]!;
     const next = node[seg];
     if (!isObject(next)) node[seg] = {};
     node = node[seg] as JsonObject;
@@ -196,7 +245,8 @@ function setForced(root: JsonObject, path: readonly string[], value: string): vo
 /** Sets `claims.values.<path>` (nested, so `bulwark.claimed.kubernetes.pod.name` is a searchable path). */
 function claimAt(claims: Claims, path: readonly string[], value: unknown): void {
   let node = claims.values;
-  for (const seg of path.slice(0, -1)) {
+  for (let i = 0; i < path.length - 1; i++) {
+    const seg = path[i]!;
     if (!isObject(node[seg])) node[seg] = {};
     node = node[seg] as JsonObject;
   }

@@ -72,21 +72,29 @@ function stamped(event: Event, s: Stamping): Event {
 function fromItems(items: BulkItem[], task: Stamping): DecodeOutcome {
   const sink = eventSink(task.form);
   const metas: ItemMeta[] = [];
-  items.forEach((item, i) => {
-    const meta: ItemMeta = { action: item.action, index: item.index };
-    if (item.requestedAction !== undefined) meta.requestedAction = item.requestedAction;
-    if (item.id !== undefined) meta.id = item.id;
-    if (item.error) meta.error = item.error;
-    else if (item.event) {
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    let error = item.error;
+    let id = item.id;
+    if (!error && item.event) {
       try {
         sink.add(stamped(item.event, task), i);
-        meta.id ??= item.event.event.id;
+        id ??= item.event.event.id;
       } catch (err) {
-        meta.error = asRecordError(err, i);
+        error = asRecordError(err, i);
       }
     }
+    // Keys in this order: action, index, requestedAction, id, error (those set); the common item made whole at once.
+    if (item.requestedAction === undefined && id !== undefined && !error) {
+      metas.push({ action: item.action, index: item.index, id });
+      continue;
+    }
+    const meta: ItemMeta = { action: item.action, index: item.index };
+    if (item.requestedAction !== undefined) meta.requestedAction = item.requestedAction;
+    if (id !== undefined) meta.id = id;
+    if (error) meta.error = error;
     metas.push(meta);
-  });
+  }
   return { ...sink.finish(), items: metas, errors: [] };
 }
 

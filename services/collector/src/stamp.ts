@@ -26,17 +26,18 @@ export function sourceOfEvent(event: Event, base: EventProvenance, nativeShapes:
 export function stampProvenance(event: Event, base: EventProvenance, ingestedIso: string, nativeShapes: boolean, shared?: SharedProvenance): void {
   const claimed = event.bulwark?.claimed;
   const source = sourceOfEvent(event, base, nativeShapes);
-  let provenance = shared?.get(source);
-  if (!provenance) {
-    provenance = { ...base, source };
-    shared?.set(source, provenance);
+  let stamp = shared?.get(source);
+  if (!stamp) {
+    stamp = { provenance: { ...base, source } };
+    shared?.set(source, stamp);
   }
-  event.bulwark = claimed ? { provenance, claimed } : { provenance };
+  event.bulwark = claimed ? { provenance: stamp.provenance, claimed } : stamp;
   event.event.ingested = ingestedIso;
 }
 
 /**
- * The provenance objects of one request's events, one per source kind: the events are only read after stamping
- * (serialised, or laid out as columns), so they may share it, which spares an object per event.
+ * The provenance of one request's events, one per source kind, as the `bulwark` object of an event that claimed
+ * nothing: the events are only read after stamping (serialised, or laid out as columns), so they may share it, which
+ * spares objects per event.
  */
-export type SharedProvenance = Map<SourceKind, EventProvenance>;
+export type SharedProvenance = Map<SourceKind, { provenance: EventProvenance }>;
