@@ -143,16 +143,19 @@ function layOut(stream: string, rows: readonly NewRow[]): LaidOutBlock {
   }
   const schema: Array<[string, number]> = [];
   const texts: string[] = [];
-  const byText = new Map<string, number>();
+  // Identical columns are found by length first: a map keyed by the texts would hash every column's whole text.
+  const byLength = new Map<number, number[]>();
   const cells: Cell[][] = [];
   for (const [name, column] of columns.columns) {
     const text = encodeColumn(column);
-    let index = byText.get(text);
+    let sameLength = byLength.get(text.length);
+    let index = sameLength?.find((i) => texts[i] === text);
     if (index === undefined) {
       index = texts.length;
       texts.push(text);
       cells.push(column);
-      byText.set(text, index);
+      if (!sameLength) byLength.set(text.length, (sameLength = []));
+      sameLength.push(index);
     }
     schema.push([name, index]);
   }

@@ -13,15 +13,28 @@ const ISO_RE =
 /**
  * The form shippers and our decoders send almost always (`2024-05-01T10:00:00.123456Z`). For it `Date.parse` is
  * exact (UTC, fraction truncated to ms, as below) and three times faster than the general path, which matters at
- * ingest rates; it only has to be kept away from days 29–31 and hour 24, which it would roll over instead of refusing.
+ * ingest rates; it only has to be kept away from days past the month's end and hour 24, which it would roll over
+ * instead of refusing.
  */
 const CANONICAL_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
 
+function digits2(value: string, at: number): number {
+  return (value.charCodeAt(at) - 48) * 10 + (value.charCodeAt(at + 1) - 48);
+}
+
+/** Days in a month of the proleptic Gregorian calendar (`month` 1–12). */
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
 function isSafeForDateParse(value: string): boolean {
-  const day = (value.charCodeAt(8) - 48) * 10 + (value.charCodeAt(9) - 48);
-  const hour = (value.charCodeAt(11) - 48) * 10 + (value.charCodeAt(12) - 48);
-  const year = value.charCodeAt(0) - 48;
-  return day >= 1 && day <= 28 && hour <= 23 && year >= 1; // years 0000–0999 take the general path
+  const year = digits2(value, 0) * 100 + digits2(value, 2);
+  const month = digits2(value, 5);
+  const day = digits2(value, 8);
+  const hour = digits2(value, 11);
+  // Years 0000–0999 and months out of range take the general path (which refuses the latter).
+  return year >= 1000 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && hour <= 23;
 }
 
 /**
