@@ -63,6 +63,14 @@ describe('embedded store id set in two levels', () => {
     db.close();
   });
 
+  it('answers duplicate for ids a batch shares with an earlier batch of the same commit', () => {
+    const { db, writer } = open('one-commit.sqlite', 1000);
+    writer.append(rows(events('seen', 5)));
+    const [first, second] = writer.appendMany([rows([...events('seen', 5), ...events('x', 4)]), rows([...events('x', 4), ...events('y', 2)])]);
+    assert.deepEqual([first!.created, first!.duplicates, second!.created, second!.duplicates], [4, 5, 2, 4]);
+    db.close();
+  });
+
   it('rebuilds the pending keys from the blocks after a reopen (nothing acknowledged depends on memory)', () => {
     const path = 'reopen.sqlite';
     const first = open(path, 1000);

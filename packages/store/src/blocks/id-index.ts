@@ -136,19 +136,22 @@ export class IdIndex {
 
   /** The blocks each of `keys` may be in (merged and pending); the caller confirms against the blocks' ids. */
   known(keys: readonly number[]): Map<number, number[]> {
-    const known = new Map<number, number[]>();
+    const known = this.knownPending(keys);
     if (keys.length === 0) return known;
-    const push = (key: number, block: number) => {
+    for (const { key, block } of this.mergedKeys.all(JSON.stringify(keys))) {
       const blocks = known.get(key);
       if (!blocks) known.set(key, [block]);
       else if (!blocks.includes(block)) blocks.push(block);
-    };
-    for (const { key, block } of this.mergedKeys.all(JSON.stringify(keys))) push(key, block);
+    }
+    return known;
+  }
+
+  /** The pending blocks each of `keys` may be in (memory only: what this writer added or read since its last refresh). */
+  knownPending(keys: readonly number[]): Map<number, number[]> {
+    const known = new Map<number, number[]>();
     for (const key of keys) {
       const at = this.pending.get(key);
-      if (at === undefined) continue;
-      if (typeof at === 'number') push(key, at);
-      else for (const block of at) push(key, block);
+      if (at !== undefined) known.set(key, typeof at === 'number' ? [at] : [...at]);
     }
     return known;
   }

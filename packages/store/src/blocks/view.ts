@@ -17,6 +17,7 @@ export interface ColumnSource {
 export class BlockView {
   private tsValues: Float64Array | null = null;
   private seqValues: Float64Array | null = null;
+  private packedParts: { ts: Buffer; seqs: Buffer } | null = null;
   private readonly decoded = new Map<number, Cell[]>();
   private plan: Array<{ keys: string[]; cells: Cell[] }> | null = null;
 
@@ -32,20 +33,23 @@ export class BlockView {
   }
 
   ts(): Float64Array {
-    if (!this.tsValues) this.loadParts();
-    return this.tsValues!;
+    this.tsValues ??= unpackIntegers(this.parts().ts, this.block.rows);
+    return this.tsValues;
   }
 
   seqs(): Float64Array {
-    if (!this.seqValues) this.loadParts();
-    return this.seqValues!;
+    this.seqValues ??= unpackIntegers(this.parts().seqs, this.block.rows);
+    return this.seqValues;
   }
 
-  private loadParts(): void {
-    const parts = this.readParts.get(this.block.id);
-    if (!parts) throw new Error(`block ${this.block.id} is gone`);
-    this.tsValues = unpackIntegers(parts.ts, this.block.rows);
-    this.seqValues = unpackIntegers(parts.seqs, this.block.rows);
+  /** The block's packed delta columns; each is unpacked only when asked for (a histogram needs no arrival numbers). */
+  private parts(): { ts: Buffer; seqs: Buffer } {
+    if (!this.packedParts) {
+      const parts = this.readParts.get(this.block.id);
+      if (!parts) throw new Error(`block ${this.block.id} is gone`);
+      this.packedParts = parts;
+    }
+    return this.packedParts;
   }
 
   /** The cells of the column stored at `dataIndex`. */

@@ -58,6 +58,8 @@ interface Plan {
   keys: number[];
   fresh: boolean[];
   blocks: PlannedBlock[];
+  /** `PRAGMA data_version` when the plan was made: it changes only when another connection commits. */
+  version: number;
 }
 
 /**
@@ -80,6 +82,7 @@ export class BlockWriter {
   private readonly names: FieldNames;
   private readonly idIndex: IdIndex;
   private readonly blockIds: BlockIds;
+  private readonly dataVersion: Statement<[], number>;
   private readonly nextSeq: Statement<[], { value: number }>;
   private readonly setNextSeq: Statement<[number]>;
   private readonly insertBlock: Statement;
@@ -95,6 +98,7 @@ export class BlockWriter {
     this.names = new FieldNames(db);
     this.idIndex = new IdIndex(db, this.names, mergeKeysAt);
     this.blockIds = new BlockIds(db, this.names);
+    this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     this.nextSeq = db.prepare("SELECT value FROM store_state WHERE name = 'next_seq'");
     this.setNextSeq = db.prepare("UPDATE store_state SET value = ? WHERE name = 'next_seq'");
     this.insertBlock = db.prepare(
@@ -180,8 +184,10 @@ export class BlockWriter {
 
   /** Which events are new (as far as the last commit says), grouped into built blocks of batch positions. */
   private plan(input: AppendInput): Plan {
+    // Read before the id set, so a commit elsewhere after this point shows as a changed version in the transaction.
+    const version = this.dataVersion.get()!;
     this.idIndex.refresh();
-    return isColumnBatch(input) ? this.planColumns(input) : this.planRows(input);
+    return isColumnBatch(input) ? this.planColumns(input, version) : this.planRows(input, version);
   }
 
   /** For each position: not stored yet and the first copy of its id in the batch. */
@@ -197,7 +203,7 @@ export class BlockWriter {
     return fresh;
   }
 
-  private planRows(rows: readonly SerializedEvent[]): Plan {
+  private planRows(rows: readonly SerializedEvent[], version: number): Plan {
     const keys = rows.map((row) => idKey(row.id));
     const fresh = this.freshOf(idsOf(rows), keys);
     const streams = new Map<string, number[]>();
@@ -218,14 +224,14 @@ export class BlockWriter {
         blocks.push({ block, positions: slice });
       }
     }
-    return { keys, fresh, blocks };
+    return { keys, fresh, blocks, version };
   }
 
   /**
    * A batch built where it was decoded: a block whose events are all new is inserted as it is; one holding stored or
    * repeated ids is built again from its new events (`prepared.ts`), as `planRows` would have.
    */
-  private planColumns(batch: ColumnBatch): Plan {
+  private planColumns(batch: ColumnBatch, version: number): Plan {
     const keys = Array.from(batch.keys);
     const fresh = this.freshOf(batch.ids, keys);
     const blocks: PlannedBlock[] = [];
@@ -246,14 +252,17 @@ export class BlockWriter {
         blocks.push({ block: rebuilt, positions: slice.map((k) => positions[rows[k]!]!) });
       }
     }
-    return { keys, fresh, blocks };
+    return { keys, fresh, blocks, version };
   }
 
   private appendInTransaction(input: AppendInput, plan: Plan): AppendResult {
-    // Another connection may have stored some of these ids since the plan was made: then plan again, inside the lock.
+    // Another connection may have stored some of these ids since the plan was made (then `data_version` moved), and
+    // an earlier batch of this commit may hold some (its keys are pending in memory): then plan again, in the lock.
     const ids = idsOf(input);
-    this.idIndex.refresh();
-    const known = this.knownKeys(plan.fresh.flatMap((fresh, i) => (fresh ? [plan.keys[i]!] : [])));
+    const elsewhere = this.dataVersion.get() !== plan.version;
+    if (elsewhere) this.idIndex.refresh();
+    const freshKeys = plan.fresh.flatMap((fresh, i) => (fresh ? [plan.keys[i]!] : []));
+    const known = elsewhere ? this.knownKeys(freshKeys) : this.idIndex.knownPending(freshKeys);
     if (known.size > 0 && ids.some((id, i) => plan.fresh[i] && this.stored(id, known.get(plan.keys[i]!)))) {
       plan = this.plan(input);
     }
