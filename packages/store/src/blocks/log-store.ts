@@ -32,7 +32,7 @@ import { BlockReader } from './reader.js';
 import { enforceRetention, type RetentionLimits, type RetentionPass } from './retention.js';
 import { scan, type Hit } from './scan.js';
 import type { ColumnBatch } from './prepared.js';
-import { BlockWriter } from './writer.js';
+import { BlockWriter, type AppendInput } from './writer.js';
 
 export interface BlockLogStoreOptions extends SqliteOpenOptions {
   /** `inline` (default): appends on the calling thread. `thread`: on a writer thread (file databases only). */
@@ -112,7 +112,7 @@ export class BlockLogStore implements LogStore {
   async appendSerialized(rows: SerializedEvent[]): Promise<AppendResult> {
     this.open();
     if (this.thread && rows.length > 0) return this.thread.write(rows);
-    return this.run(() => this.inline.append(rows));
+    return this.run(() => this.appendInline(rows));
   }
 
   /**
@@ -123,7 +123,7 @@ export class BlockLogStore implements LogStore {
   async appendColumns(batch: ColumnBatch): Promise<AppendResult> {
     this.open();
     if (this.thread && batch.ids.length > 0) return this.thread.write(batch);
-    return this.run(() => this.inline.append(batch));
+    return this.run(() => this.appendInline(batch));
   }
 
   /**
@@ -132,7 +132,14 @@ export class BlockLogStore implements LogStore {
    */
   appendRows(rows: readonly SerializedEvent[]): AppendResult {
     this.open();
-    return this.run(() => this.inline.append(rows));
+    return this.run(() => this.appendInline(rows));
+  }
+
+  /** An append on this thread's connection, then a merge of the pending id keys when due (`id-index.ts`). */
+  private appendInline(input: AppendInput): AppendResult {
+    const result = this.inline.append(input);
+    this.inline.mergeKeysIfDue();
+    return result;
   }
 
   async get(id: string): Promise<Event | null> {
