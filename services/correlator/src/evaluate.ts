@@ -72,7 +72,8 @@ class Failures {
 export class BatchEvaluation {
   /** Correlation alerts produced by this delivery and not yet recorded (see the module comment). */
   readonly pending: AlertInput[];
-  private readonly byId: Map<string, SerializedEvent>;
+  private readonly events: readonly SerializedEvent[];
+  private byIdMap: Map<string, SerializedEvent> | undefined;
   private readonly parsed = new Map<string, Parsed>();
   private readonly handledMs = Date.now();
 
@@ -82,7 +83,7 @@ export class BatchEvaluation {
     carried: readonly AlertInput[] = [],
   ) {
     this.pending = [...carried];
-    this.byId = new Map(batch.events.map((e) => [e.id, e]));
+    this.events = batch.events;
   }
 
   /**
@@ -166,6 +167,15 @@ export class BatchEvaluation {
     }
     if (!parsed.ok) throw parsed.error;
     return parsed.doc;
+  }
+
+  /**
+   * The batch's events by id, made when a correlation first needs its evidence: on the embedded bus an id is read
+   * from its block only when asked for, and most events (of datasets no rule reads) never are.
+   */
+  private get byId(): Map<string, SerializedEvent> {
+    this.byIdMap ??= new Map(this.events.map((e) => [e.id, e]));
+    return this.byIdMap;
   }
 
   /** A batch event's document, or undefined when it does not parse (it is dead-lettered on its own turn). */

@@ -28,7 +28,7 @@ export function histogramCounts(reader: BlockReader, query: Compiled, plan: Hist
     // Rows of a block are in time order (merged blocks nearly so), so counts gather per run of one bucket: one map
     // update per run rather than per row.
     // (`floorTo`'s float remainders only when a row leaves the run's bucket.)
-    const ts = rows.view.ts();
+    const ts = reader.timestamps(block);
     let runStart = NaN;
     let runEnd = NaN;
     let runCount = 0;

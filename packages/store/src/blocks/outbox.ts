@@ -8,6 +8,7 @@ import type { SqliteDatabase } from '../sqlite/schema.js';
 import { MESSAGE_COLUMN } from './build.js';
 import { MAX_SEQ_SPAN } from './compaction.js';
 import { BlockReader } from './reader.js';
+import type { BlockView } from './view.js';
 import { ID_COLUMN } from './writer.js';
 import { columnNameOf, type Cell } from './columns.js';
 
@@ -24,37 +25,42 @@ function textAt(cells: Cell[] | undefined, row: number): string | null {
  * datasets no rule reads, and reads `parsed` of the others.
  */
 export interface OutboxRow {
-  seq: number;
-  id: string;
-  ts: number;
-  dataset: string | null;
+  readonly seq: number;
+  readonly id: string;
+  readonly ts: number;
+  readonly dataset: string | null;
   readonly doc: string;
-  message: string | null;
+  readonly message: string | null;
   readonly parsed: Record<string, unknown>;
   /** `event.ingested` (when the collector received it), read from its column without rebuilding the document. */
-  ingested: string | null;
+  readonly ingested: string | null;
 }
 
-function outboxRow(
-  seq: number,
-  ts: number,
-  dataset: string | null,
-  id: string,
-  message: string | null,
-  ingested: string | null,
-  rebuild: () => Record<string, unknown>,
-): OutboxRow {
+/**
+ * The row of block `view` at `r`. Everything but the arrival number and dataset is read from the block only when
+ * asked for: the correlator skips events of datasets no rule reads after looking at their dataset alone, so their
+ * times, ids and messages are never decompressed.
+ */
+function outboxRow(seq: number, dataset: string | null, view: BlockView, r: number): OutboxRow {
   let parsed: Record<string, unknown> | undefined;
   let json: string | undefined;
   return {
     seq,
-    id,
-    ts,
     dataset,
-    message,
-    ingested,
+    get ts(): number {
+      return view.ts()[r]!;
+    },
+    get id(): string {
+      return String(view.column(ID_COLUMN)?.[r] ?? '');
+    },
+    get message(): string | null {
+      return textAt(view.column(MESSAGE_COLUMN), r);
+    },
+    get ingested(): string | null {
+      return textAt(view.column(INGESTED_COLUMN), r);
+    },
     get parsed(): Record<string, unknown> {
-      parsed ??= rebuild();
+      parsed ??= view.doc(r, false);
       return parsed;
     },
     get doc(): string {
@@ -118,14 +124,11 @@ export class BlockOutbox {
       if (!block) continue;
       const view = this.reader.view(block);
       const seqs = view.seqs();
-      const ts = view.ts();
-      const ids = view.column(ID_COLUMN);
-      const messages = view.column(MESSAGE_COLUMN);
-      const ingested = view.column(INGESTED_COLUMN);
+      const dataset = block.stream === '' ? null : block.stream;
       for (let r = 0; r < view.rows; r++) {
         const seq = seqs[r]!;
         if (seq <= after || seq > to) continue;
-        rows.push(outboxRow(seq, ts[r]!, block.stream === '' ? null : block.stream, String(ids?.[r] ?? ''), textAt(messages, r), textAt(ingested, r), () => view.doc(r, false)));
+        rows.push(outboxRow(seq, dataset, view, r));
       }
     }
     rows.sort((a, b) => a.seq - b.seq);

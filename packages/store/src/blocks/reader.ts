@@ -19,6 +19,11 @@ const SCAN_COLUMNS = 'id, stream, rows, min_ts, max_ts, min_seq, max_seq, bytes'
 const FILTER_CACHE_BYTES = 64 * 1024 * 1024;
 /** Views kept decoded; each holds at most a block's decompressed columns (a few MB). */
 const VIEW_CACHE = 24;
+/**
+ * Unpacked timestamp columns kept (8 bytes per event: 16 MiB holds two million events' times). Histograms read only
+ * times, and the explorer asks for the same range's histogram again on every refresh and brush.
+ */
+const TIMES_CACHE_BYTES = 16 * 1024 * 1024;
 
 /** Where an event is: its block opened for reading, and its row. */
 export interface Located {
@@ -32,6 +37,8 @@ export class BlockReader {
   private readonly views = new Map<number, BlockView>();
   private readonly filters = new Map<number, Bloom>();
   private filterBytes = 0;
+  private readonly times = new Map<number, Float64Array>();
+  private timesBytes = 0;
   private readonly newestFirst: Database.Statement<[number, number], BlockRow>;
   private readonly oldestFirst: Database.Statement<[number, number], BlockRow>;
   private readonly byId: Database.Statement<[number], BlockRow>;
@@ -128,9 +135,29 @@ export class BlockReader {
     return null;
   }
 
+  /** A block's timestamps, in row order (cached apart from its view: see `TIMES_CACHE_BYTES`). */
+  timestamps(block: BlockRow): Float64Array {
+    let ts = this.times.get(block.id);
+    if (ts) return ts;
+    ts = this.view(block).ts();
+    this.times.set(block.id, ts);
+    this.timesBytes += ts.byteLength;
+    while (this.timesBytes > TIMES_CACHE_BYTES && this.times.size > 1) {
+      const [id, dropped] = this.times.entries().next().value!;
+      this.times.delete(id);
+      this.timesBytes -= dropped.byteLength;
+    }
+    return ts;
+  }
+
   /** A block was deleted (retention): drop what is cached about it. */
   forget(blockId: number): void {
     this.views.delete(blockId);
+    const ts = this.times.get(blockId);
+    if (ts) {
+      this.times.delete(blockId);
+      this.timesBytes -= ts.byteLength;
+    }
     const bloom = this.filters.get(blockId);
     if (bloom) {
       this.filters.delete(blockId);
