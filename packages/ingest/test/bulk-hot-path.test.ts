@@ -4,18 +4,8 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertSafeRecord, decodeBulk, normalizeDocument } from '../src/index.js';
-import { ndjson, NOW } from './helpers.js';
-
-function problemOf(record: unknown, maxDepth: number): [string, string | undefined] | undefined {
-  try {
-    assertSafeRecord(record, maxDepth, 'p');
-    return undefined;
-  } catch (err) {
-    const p = err as { code: string; field?: string };
-    return [p.code, p.field];
-  }
-}
+import { decodeBulk, normalizeDocument } from '../src/index.js';
+import { ndjson, NOW, safetyProblemOf } from './helpers.js';
 
 describe('decodeBulk: repeated action lines', () => {
   it('gives every item its own action line, whether or not it repeats the previous one', () => {
@@ -52,19 +42,19 @@ describe('decodeBulk: repeated action lines', () => {
 
 describe('assertSafeRecord: the first problem and its field', () => {
   it('names the same field whichever containers come before the problem', () => {
-    assert.equal(problemOf({ a: [{ b: 1 }, { c: { d: [] } }], 'e.f': { g: 1 } }, 5), undefined);
-    assert.deepEqual(problemOf({ a: [{ b: 1 }, { c: { d: [] } }] }, 4), ['BWK_INGEST_TOO_DEEP', 'p.a[1].c.d']);
-    assert.deepEqual(problemOf({ a: [{ b: 1 }, { c: { d: [[]] } }] }, 5), ['BWK_INGEST_TOO_DEEP', 'p.a[1].c.d[0]']);
-    assert.deepEqual(problemOf({ ok: { x: 1 }, a: { 'b.constructor': 1 } }, 8), ['BWK_INGEST_FORBIDDEN_KEY', 'p.a.b.constructor']);
-    assert.deepEqual(problemOf(JSON.parse('{"a":[{"__proto__":{}}]}'), 8), ['BWK_INGEST_FORBIDDEN_KEY', 'p.a[0].__proto__']);
-    assert.deepEqual(problemOf({ a: { 'b.c.d': 1 } }, 3), ['BWK_INGEST_TOO_DEEP', 'p.a.b.c.d']);
+    assert.equal(safetyProblemOf({ a: [{ b: 1 }, { c: { d: [] } }], 'e.f': { g: 1 } }, 5, 'p'), undefined);
+    assert.deepEqual(safetyProblemOf({ a: [{ b: 1 }, { c: { d: [] } }] }, 4, 'p'), ['BWK_INGEST_TOO_DEEP', 'p.a[1].c.d']);
+    assert.deepEqual(safetyProblemOf({ a: [{ b: 1 }, { c: { d: [[]] } }] }, 5, 'p'), ['BWK_INGEST_TOO_DEEP', 'p.a[1].c.d[0]']);
+    assert.deepEqual(safetyProblemOf({ ok: { x: 1 }, a: { 'b.constructor': 1 } }, 8, 'p'), ['BWK_INGEST_FORBIDDEN_KEY', 'p.a.b.constructor']);
+    assert.deepEqual(safetyProblemOf(JSON.parse('{"a":[{"__proto__":{}}]}'), 8, 'p'), ['BWK_INGEST_FORBIDDEN_KEY', 'p.a[0].__proto__']);
+    assert.deepEqual(safetyProblemOf({ a: { 'b.c.d': 1 } }, 3, 'p'), ['BWK_INGEST_TOO_DEEP', 'p.a.b.c.d']);
     // Last pushed, first walked: of two problems the later sibling's is the one reported.
-    assert.deepEqual(problemOf({ a: { prototype: 1 }, b: { constructor: 1 } }, 8), ['BWK_INGEST_FORBIDDEN_KEY', 'p.b.constructor']);
+    assert.deepEqual(safetyProblemOf({ a: { prototype: 1 }, b: { constructor: 1 } }, 8, 'p'), ['BWK_INGEST_FORBIDDEN_KEY', 'p.b.constructor']);
   });
 
   it('is not disturbed by an earlier record that stopped the walk half way', () => {
-    assert.ok(problemOf({ a: [{}, {}, {}, { constructor: 1 }, {}] }, 8));
-    assert.equal(problemOf({ a: { b: {} } }, 3), undefined);
+    assert.ok(safetyProblemOf({ a: [{}, {}, {}, { constructor: 1 }, {}] }, 8, 'p'));
+    assert.equal(safetyProblemOf({ a: { b: {} } }, 3, 'p'), undefined);
   });
 });
 

@@ -2,7 +2,6 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BulwarkError } from '@bulwark/schema';
 import {
-  assertSafeRecord,
   canonicalJson,
   contentId,
   decodeBulk,
@@ -16,33 +15,23 @@ import {
   toIsoTimestamp,
 } from '../src/index.js';
 import { eventList, execDenied, podCreate } from './fixtures-audit.js';
-import { ndjson } from './helpers.js';
+import { ndjson, safetyProblemOf } from './helpers.js';
 import * as f from './fixtures-shippers.js';
-
-function problemOf(record: unknown, maxDepth: number): [string, string | undefined] | undefined {
-  try {
-    assertSafeRecord(record, maxDepth);
-    return undefined;
-  } catch (err) {
-    const p = err as { code: string; field?: string };
-    return [p.code, p.field];
-  }
-}
 
 describe('assertSafeRecord', () => {
   it('bounds depth, counting the record as depth 1 and dotted keys as the objects they expand into', () => {
-    assert.equal(problemOf({ a: { b: {} } }, 3), undefined);
-    assert.deepEqual(problemOf({ a: { b: { c: {} } } }, 3), ['BWK_INGEST_TOO_DEEP', 'a.b.c']);
-    assert.deepEqual(problemOf({ a: [[{}]] }, 3), ['BWK_INGEST_TOO_DEEP', 'a[0][0]']);
-    assert.equal(problemOf({ 'a.b': 1 }, 2), undefined);
-    assert.deepEqual(problemOf({ 'a.b.c': 1 }, 2), ['BWK_INGEST_TOO_DEEP', 'a.b.c']);
-    assert.equal(problemOf('scalar', 1), undefined);
+    assert.equal(safetyProblemOf({ a: { b: {} } }, 3), undefined);
+    assert.deepEqual(safetyProblemOf({ a: { b: { c: {} } } }, 3), ['BWK_INGEST_TOO_DEEP', 'a.b.c']);
+    assert.deepEqual(safetyProblemOf({ a: [[{}]] }, 3), ['BWK_INGEST_TOO_DEEP', 'a[0][0]']);
+    assert.equal(safetyProblemOf({ 'a.b': 1 }, 2), undefined);
+    assert.deepEqual(safetyProblemOf({ 'a.b.c': 1 }, 2), ['BWK_INGEST_TOO_DEEP', 'a.b.c']);
+    assert.equal(safetyProblemOf('scalar', 1), undefined);
   });
 
   it('rejects prototype keys anywhere, also as a dotted segment', () => {
-    assert.deepEqual(problemOf(JSON.parse('{"a":[{"__proto__":1}]}'), 10), ['BWK_INGEST_FORBIDDEN_KEY', 'a[0].__proto__']);
-    assert.deepEqual(problemOf({ prototype: 1 }, 10), ['BWK_INGEST_FORBIDDEN_KEY', 'prototype']);
-    assert.deepEqual(problemOf({ 'x.constructor': 1 }, 10), ['BWK_INGEST_FORBIDDEN_KEY', 'x.constructor']);
+    assert.deepEqual(safetyProblemOf(JSON.parse('{"a":[{"__proto__":1}]}'), 10), ['BWK_INGEST_FORBIDDEN_KEY', 'a[0].__proto__']);
+    assert.deepEqual(safetyProblemOf({ prototype: 1 }, 10), ['BWK_INGEST_FORBIDDEN_KEY', 'prototype']);
+    assert.deepEqual(safetyProblemOf({ 'x.constructor': 1 }, 10), ['BWK_INGEST_FORBIDDEN_KEY', 'x.constructor']);
     assert.equal(isForbiddenKey('my_constructor'), false);
     assert.equal(isForbiddenKey('constructor.x'), true);
   });

@@ -1,6 +1,7 @@
 /** Shared test helpers: schema conformance, a pinned clock, and field access by dotted path. */
 import assert from 'node:assert/strict';
 import { BulwarkError, EventSchema, type ErrorCode, type Event } from '@bulwark/schema';
+import { assertSafeRecord } from '../src/index.js';
 
 export const NOW = new Date('2024-05-01T12:00:00.000Z');
 export const NOW_ISO = NOW.toISOString();
@@ -41,3 +42,14 @@ export function ndjson(...lines: unknown[]): Buffer {
 
 /** A 64-hex container id like the runtimes generate. */
 export const CONTAINER_ID = '3f5c1d2e9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d';
+
+/** The first problem `assertSafeRecord` finds in `record` as [code, field] (fields under `prefix`), or undefined. */
+export function safetyProblemOf(record: unknown, maxDepth: number, prefix = ''): [string, string | undefined] | undefined {
+  try {
+    assertSafeRecord(record, maxDepth, prefix);
+    return undefined;
+  } catch (err) {
+    const p = err as { code: string; field?: string };
+    return [p.code, p.field];
+  }
+}

@@ -13,6 +13,7 @@ import type { Event } from '@bulwark/schema';
 import { BlockLogStore, eventToRow, migrate, openDatabase } from '../src/index.js';
 import { BlockReader } from '../src/blocks/reader.js';
 import { BlockWriter } from '../src/blocks/writer.js';
+import { MERGE_AT_BLOCKS } from '../src/blocks/id-index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bulwark-id-index-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -49,6 +50,17 @@ describe('embedded store id set in two levels', () => {
     assert.equal(merged(db), 300);
     assert.equal(writer.pendingKeys, 0);
     assert.equal(mark(db), db.prepare('SELECT max(id) FROM blocks').pluck().get());
+    db.close();
+  });
+
+  it('merges once many small blocks are pending, whatever their keys (a lookup by id probes each such block)', () => {
+    const { db, writer } = open('small-blocks.sqlite', 1_000_000);
+    for (let i = 0; i < MERGE_AT_BLOCKS - 1; i++) writer.append(rows(events(`s${i}`, 1)));
+    assert.equal(writer.mergeKeysIfDue(), false);
+    writer.append(rows(events('last', 1)));
+    assert.equal(writer.mergeKeysIfDue(), true);
+    assert.equal(merged(db), MERGE_AT_BLOCKS);
+    assert.equal(writer.append(rows(events('s7', 1))).duplicates, 1);
     db.close();
   });
 

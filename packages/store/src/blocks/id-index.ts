@@ -21,6 +21,9 @@ import { decodeColumn, columnNameOf } from './columns.js';
 import { unpackText } from './codec.js';
 import { idKey } from './hash.js';
 
+/** Pending blocks that trigger a merge whatever their keys: bounds the blocks a lookup by id probes one by one. */
+export const MERGE_AT_BLOCKS = 2_000;
+
 /** Key/block pairs per insert statement when merging. */
 const MERGE_CHUNK = 200;
 
@@ -162,9 +165,12 @@ export class IdIndex {
     return known;
   }
 
-  /** Merge when enough keys are pending; call outside any transaction. Returns whether it merged. */
+  /**
+   * Merge when enough keys are pending, or enough blocks (a webhook's small requests make blocks of a few events, and
+   * a lookup by id reads the filter of every block above the mark); call outside any transaction. Whether it merged.
+   */
   mergeIfDue(): boolean {
-    if (this.keyCount < this.mergeAt) return false;
+    if (this.keyCount < this.mergeAt && this.pendingBlocks.size < MERGE_AT_BLOCKS) return false;
     this.merge();
     return true;
   }
