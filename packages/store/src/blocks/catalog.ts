@@ -1,9 +1,9 @@
 /**
- * The block store's catalog in SQLite (schema v6, sqlite/schema.ts): one `blocks` row per block with its time and
- * arrival ranges and its column directory; the columns, the filter and the event-id set in their own tables. SQLite
- * stays as the catalog because one transaction then makes a block, its ids and the arrival counter durable together
- * (the acknowledgement rule), a crash mid-block leaves the last committed state, and the cases, tokens and bus
- * offsets already live in the same file.
+ * The block store's catalog in SQLite (schema v6–v7, sqlite/schema.ts): one `blocks` row per block with its time and
+ * arrival ranges and its column directory; the columns, the filter and the event-id set (`id-index.ts`) in their own
+ * tables. SQLite stays as the catalog because one transaction then makes a block, its ids and the arrival counter
+ * durable together (the acknowledgement rule), a crash mid-block leaves the last committed state, and the cases,
+ * tokens and bus offsets already live in the same file.
  */
 import type Database from 'better-sqlite3';
 import type { SqliteDatabase } from '../sqlite/schema.js';
