@@ -83,6 +83,25 @@ describe('embedded store id set in two levels', () => {
     db.close();
   });
 
+  it('forgets what a rolled-back append added: the next block may take the same id, and a merge stores only its keys', () => {
+    const { db, writer } = open('rollback.sqlite', 1_000_000);
+    // A batch of two streams whose second block is refused inside the transaction: the first block's insert (and
+    // the keys the writer noted for it) must be undone with it.
+    db.exec("CREATE TRIGGER refuse_boom BEFORE INSERT ON blocks WHEN NEW.stream = 'boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END");
+    const boom = events('b', 2).map((e) => ({ ...e, event: { ...e.event, dataset: 'boom' } })) as Event[];
+    const lastBlock = () => db.prepare('SELECT coalesce(max(id), 0) FROM blocks').pluck().get() as number;
+    const before = lastBlock();
+    assert.throws(() => writer.append(rows([...events('gone', 3), ...boom])), /boom refused/);
+    assert.equal(writer.pendingKeys, 0);
+    assert.equal(writer.append(rows(events('kept', 4))).created, 4);
+    assert.equal(lastBlock(), before + 1, 'the new block took the id the rolled-back one had');
+    assert.equal(writer.append(rows(events('gone', 3))).created, 3, 'the rolled-back events were never stored');
+    writer.mergeKeys();
+    assert.equal(merged(db), 7);
+    assert.equal(writer.append(rows([...events('kept', 4), ...events('gone', 3)])).duplicates, 7);
+    db.close();
+  });
+
   it('rebuilds the pending keys from the blocks after a reopen (nothing acknowledged depends on memory)', () => {
     const path = 'reopen.sqlite';
     const first = open(path, 1000);
