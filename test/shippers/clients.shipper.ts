@@ -12,9 +12,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, test } from 'node:test';
-import { assertExactlyOnce, exportEvents, marker, numberedLines, startTarget, type ShipperTarget } from './target.js';
-import { acceptedLines, finished, installed, shipperDir, startProcess, type ShipperProcess } from './shipper-process.js';
+import { test } from 'node:test';
+import { assertExactlyOnce, exportEvents, marker, numberedLines, type ShipperTarget } from './target.js';
+import { acceptedLines, finished, installed, startProcess, type ShipperProcess } from './shipper-process.js';
+import { shipperSuite } from './suite.js';
 import { until } from '../support/until.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -36,15 +37,10 @@ const CLIENTS: Client[] = [
   },
 ];
 
-const cleanups: Array<() => Promise<void> | void> = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
+const suite = shipperSuite();
 
 async function setUp(name: string): Promise<{ target: ShipperTarget; keyFile: string }> {
-  const target = await startTarget(name);
-  const d = shipperDir('client');
-  cleanups.push(() => target.stop(), () => d.remove());
+  const { target, d } = await suite.setUp(name, 'client');
   const keyFile = join(d.dir, 'token');
   writeFileSync(keyFile, target.token);
   return { target, keyFile };
@@ -55,7 +51,7 @@ for (const client of CLIENTS) {
     const { target, keyFile } = await setUp(client.name);
     const m = marker('client');
     const shipper = client.start(target.url, keyFile, numberedLines(m, 1000).join('\n') + '\n');
-    cleanups.push(() => shipper.stop());
+    suite.track(shipper);
     await until('the first lines acknowledged', async () => acceptedLines(shipper).size >= 200, 60_000, 50);
     const before = acceptedLines(shipper);
     await target.restart(async () => {
@@ -73,7 +69,7 @@ for (const client of CLIENTS) {
     writeFileSync(keyFile, 'bwk_notarealtokenxxxxxxxxxxxxxxxxxxxxxxxxxxxxx');
     const m = marker('clientwrong');
     const shipper = client.start(target.url, keyFile, numberedLines(m, 50).join('\n') + '\n');
-    cleanups.push(() => shipper.stop());
+    suite.track(shipper);
     await until('two refused attempts', async () => (shipper.output().match(/^retry 401 /gm) ?? []).length >= 2, 30_000, 100);
     assert.equal(acceptedLines(shipper).size, 0, 'nothing acknowledged with a wrong token');
     assert.equal((await exportEvents(target, m)).length, 0, 'nothing stored with a wrong token');

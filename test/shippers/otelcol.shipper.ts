@@ -8,24 +8,20 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
-import { installed, shipperDir, startProcess } from './shipper-process.js';
-import { assertContainerRuleAlert, freePort, marker, numberedLines, reverseShellLine, seqCounts, startTarget } from './target.js';
+import { installed, startProcess } from './shipper-process.js';
+import { shipperSuite } from './suite.js';
+import { assertContainerRuleAlert, freePort, marker, numberedLines, reverseShellLine, seqCounts } from './target.js';
 import { until } from '../support/until.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
+const suite = shipperSuite();
 
 test('OpenTelemetry Collector (otlphttp exporter, gzip, retry queue): every record once through a SIGKILL of Bulwark, the container rule fires', async () => {
-  const target = await startTarget('otel-collector');
-  const d = shipperDir('otelcol');
-  cleanups.push(() => target.stop(), () => d.remove());
+  const { target, d } = await suite.setUp('otel-collector', 'otelcol');
   const receiver = await freePort();
   const config = join(d.dir, 'otelcol.yaml');
   writeFileSync(config, [
@@ -46,7 +42,7 @@ test('OpenTelemetry Collector (otlphttp exporter, gzip, retry queue): every reco
     '',
   ].join('\n'));
   const collector = startProcess(installed('SHIPPERS_OTELCOL'), [`--config=${config}`]);
-  cleanups.push(() => collector.stop());
+  suite.track(collector);
   await until('the Collector listening', async () => /Everything is ready|Starting HTTP server/.test(collector.output()), 30_000, 100);
 
   const run = marker('otel');
@@ -54,7 +50,7 @@ test('OpenTelemetry Collector (otlphttp exporter, gzip, retry queue): every reco
     resource: resourceFromAttributes({ 'service.name': 'checkout', 'k8s.namespace.name': 'shop', 'k8s.pod.name': 'checkout-1' }),
     processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: `http://127.0.0.1:${receiver}/v1/logs` }), scheduledDelayMillis: 50 })],
   });
-  cleanups.push(() => provider.shutdown());
+  suite.later(() => provider.shutdown());
   const logger = provider.getLogger('app');
   const lines = numberedLines(run, 400);
   for (const line of lines.slice(0, 200)) logger.emit({ body: line, severityNumber: SeverityNumber.INFO, severityText: 'INFO' });

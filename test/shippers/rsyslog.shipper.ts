@@ -10,31 +10,17 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
-import { assertExactlyOnce, exportEvents, linesThroughRestart, marker, numberedLines, startTarget, type ShipperTarget } from './target.js';
-import { shipperDir, startRsyslog, type ShipperDir, type ShipperProcess } from './shipper-process.js';
+import { test } from 'node:test';
+import { assertExactlyOnce, exportEvents, linesThroughRestart, marker, numberedLines } from './target.js';
+import { startRsyslog } from './shipper-process.js';
+import { shipperSuite } from './suite.js';
 import { until } from '../support/until.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
-
-async function setUp(): Promise<{ target: ShipperTarget; d: ShipperDir }> {
-  const target = await startTarget('rsyslog');
-  const d = shipperDir('rsyslog');
-  cleanups.push(() => target.stop(), () => d.remove());
-  return { target, d };
-}
-
-function track(p: ShipperProcess): ShipperProcess {
-  cleanups.push(() => p.stop());
-  return p;
-}
+const suite = shipperSuite();
 
 test('rsyslog: 3000 lines across a Bulwark SIGKILL mid-stream are each stored once, in the container dataset, and reach the container rules', async () => {
-  const { target, d } = await setUp();
-  track(startRsyslog(d, target, target.token));
+  const { target, d } = await suite.setUp('rsyslog');
+  suite.track(startRsyslog(d, target, target.token));
   await new Promise((r) => setTimeout(r, 1_000));
   // While Bulwark is down rsyslog meets a refused connection, suspends and queues — more than its default action
   // queue of 1000 holds: hence the config's queue size.
@@ -42,8 +28,8 @@ test('rsyslog: 3000 lines across a Bulwark SIGKILL mid-stream are each stored on
 });
 
 test('rsyslog: a wrong token is refused (401); rsyslog writes the refused batch to its errorfile, and the fixed config delivers what follows', async () => {
-  const { target, d } = await setUp();
-  const wrong = track(startRsyslog(d, target, 'bwk_notarealtokenxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'));
+  const { target, d } = await suite.setUp('rsyslog');
+  const wrong = suite.track(startRsyslog(d, target, 'bwk_notarealtokenxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'));
   const m = marker('rsyswrong');
   const refused = numberedLines(m, 20);
   d.write(refused);
@@ -55,7 +41,7 @@ test('rsyslog: a wrong token is refused (401); rsyslog writes the refused batch 
   await wrong.stop();
 
   // The operator fixes the token and restarts rsyslog: imfile goes on from where it was; new lines are delivered.
-  track(startRsyslog(d, target, target.token));
+  suite.track(startRsyslog(d, target, target.token));
   const m2 = marker('rsysfixed');
   d.write(numberedLines(m2, 20));
   await assertExactlyOnce(target, m2, 20);

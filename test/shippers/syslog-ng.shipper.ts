@@ -7,38 +7,24 @@
  * buffer, and tries again every time-reopen(); so a wrong token costs nothing once it is fixed.
  */
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
-import { assertExactlyOnce, exportEvents, linesThroughRestart, marker, numberedLines, startTarget, type ShipperTarget } from './target.js';
-import { shipperDir, startSyslogNg, type ShipperDir, type ShipperProcess } from './shipper-process.js';
+import { test } from 'node:test';
+import { assertExactlyOnce, exportEvents, linesThroughRestart, marker, numberedLines } from './target.js';
+import { startSyslogNg } from './shipper-process.js';
+import { shipperSuite } from './suite.js';
 import { until } from '../support/until.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
-
-async function setUp(): Promise<{ target: ShipperTarget; d: ShipperDir }> {
-  const target = await startTarget('syslog-ng');
-  const d = shipperDir('syslog-ng');
-  cleanups.push(() => target.stop(), () => d.remove());
-  return { target, d };
-}
-
-function track(p: ShipperProcess): ShipperProcess {
-  cleanups.push(() => p.stop());
-  return p;
-}
+const suite = shipperSuite();
 
 test('syslog-ng: 3000 lines across a Bulwark SIGKILL mid-stream are each stored once, in the container dataset, and reach the container rules', async () => {
-  const { target, d } = await setUp();
-  const sng = track(startSyslogNg(d, target, target.token));
+  const { target, d } = await suite.setUp('syslog-ng');
+  const sng = suite.track(startSyslogNg(d, target, target.token));
   await until('syslog-ng started', async () => /syslog-ng starting up/.test(sng.output()), 20_000);
   await linesThroughRestart(target, (lines) => d.write(lines), 'sng');
 });
 
 test('syslog-ng: a wrong token is refused (401) and retried; the fixed config delivers the held lines exactly once', async () => {
-  const { target, d } = await setUp();
-  const wrong = track(startSyslogNg(d, target, 'bwk_notarealtokenxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'));
+  const { target, d } = await suite.setUp('syslog-ng');
+  const wrong = suite.track(startSyslogNg(d, target, 'bwk_notarealtokenxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'));
   const m = marker('sngwrong');
   d.write(numberedLines(m, 20));
   await until(
@@ -51,6 +37,6 @@ test('syslog-ng: a wrong token is refused (401) and retried; the fixed config de
   await wrong.stop();
 
   // The operator fixes the token and restarts syslog-ng: the batch held in the disk buffer goes out.
-  track(startSyslogNg(d, target, target.token));
+  suite.track(startSyslogNg(d, target, target.token));
   await assertExactlyOnce(target, m, 20);
 });
