@@ -4,12 +4,10 @@
  * Pages freed are reused by later blocks; the file itself does not shrink (a VACUUM would rewrite it whole).
  */
 import type { SqliteDatabase } from '../sqlite/schema.js';
-import { decodeColumn } from './columns.js';
-import { unpackText } from './codec.js';
+import { FieldNames } from './catalog.js';
 import { idKey } from './hash.js';
-import { mergedUpto } from './id-index.js';
+import { BlockIds, mergedUpto } from './id-index.js';
 import type { BlockReader } from './reader.js';
-import { ID_COLUMN } from './writer.js';
 
 export interface RetentionLimits {
   /** Drop blocks whose newest event is older than this many days. */
@@ -69,7 +67,7 @@ export type DroppedBlock = { id: number; rows: number; schema?: string };
  * filter and catalog row.
  */
 export function blockDeleter(db: SqliteDatabase, reader: BlockReader): (block: DroppedBlock) => void {
-  const column = db.prepare<[number, number], { data: Buffer }>('SELECT data FROM block_columns WHERE block = ? AND col = ?');
+  const blockIds = new BlockIds(db, new FieldNames(db));
   const deleteKey = db.prepare('DELETE FROM event_ids WHERE key = ? AND block = ?');
   const mark = mergedUpto(db);
   const deleteColumns = db.prepare('DELETE FROM block_columns WHERE block = ?');
@@ -77,9 +75,7 @@ export function blockDeleter(db: SqliteDatabase, reader: BlockReader): (block: D
   const deleteBlock = db.prepare('DELETE FROM blocks WHERE id = ?');
   return (block) => {
     // A block above the mark has its keys in its writer's memory only (`id-index.ts`), where they are hints: none to delete.
-    const index = block.id <= (mark.get() ?? 0) ? reader.directory(block).get(ID_COLUMN) : undefined;
-    const data = index === undefined ? undefined : column.get(block.id, index);
-    if (data) for (const id of decodeColumn(unpackText(data.data), block.rows)) if (typeof id === 'string') deleteKey.run(idKey(id), block.id);
+    if (block.id <= (mark.get() ?? 0)) for (const id of blockIds.of(block.id) ?? []) if (id !== '') deleteKey.run(idKey(id), block.id);
     deleteColumns.run(block.id);
     deleteFilter.run(block.id);
     deleteBlock.run(block.id);
