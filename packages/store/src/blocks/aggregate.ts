@@ -26,8 +26,7 @@ export function histogramCounts(reader: BlockReader, query: Compiled, plan: Hist
     const rows = matchingRows(reader, query, block, filtered);
     if (!rows) continue;
     // Rows of a block are in time order (merged blocks nearly so), so counts gather per run of one bucket: one map
-    // update per run rather than per row.
-    // (`floorTo`'s float remainders only when a row leaves the run's bucket.)
+    // update, and one `floorTo` (float remainders), per run rather than per row.
     const ts = reader.timestamps(block);
     let runStart = NaN;
     let runEnd = NaN;

@@ -116,9 +116,12 @@ export class BlockReader {
     for (const row of this.blocksAbove.all(this.mergedUpto.get() ?? 0)) {
       const index = this.directories.of(row).get(ID_COLUMN);
       if (index === undefined) continue;
-      // An id too long for the filter (never put in it) is looked for in every such block.
-      const filter = probeHash === undefined ? null : this.filter(row.id);
-      if (probeHash === undefined || !filter || filter.has(valueProbe(probeHash, index))) yield row.id;
+      if (probeHash === undefined) {
+        yield row.id; // an id too long for the filter was never put in it: every such block is read
+        continue;
+      }
+      const filter = this.filter(row.id);
+      if (!filter || filter.has(valueProbe(probeHash, index))) yield row.id;
     }
   }
 
