@@ -11,6 +11,7 @@ import { after, describe, it } from 'node:test';
 import type { Event } from '@bulwark/schema';
 import { BlockLogStore, parseQuery } from '../src/index.js';
 import { idKey } from '../src/blocks/hash.js';
+import { decodeColumn, encodeColumn, type Cell } from '../src/blocks/columns.js';
 import { compile } from '../src/blocks/compile.js';
 import { mayMatch } from '../src/blocks/evaluate.js';
 import { BlockReader } from '../src/blocks/reader.js';
@@ -130,6 +131,41 @@ describe('block layout', () => {
     assert.deepEqual(result.statuses, ['created']);
     assert.deepEqual(await ids(store, ''), ['first', 'second']);
     assert.equal((await store.append([ev('second', 2, { message: 'two' })])).duplicates, 1);
+    await store.close();
+  });
+
+  it('stores a column of few distinct strings as a dictionary and gives back every cell, holes and types as they were', () => {
+    const rows = 1000;
+    const verbs = ['get', 'list', 'watch', 'create'];
+    const cases: Array<[string, Cell[], boolean]> = [
+      ['few strings', Array.from({ length: rows }, (_, i) => verbs[i % 4]!), true],
+      ['one string', Array.from({ length: rows }, () => 'Event'), true],
+      ['few strings with holes', Array.from({ length: rows }, (_, i) => (i % 3 === 0 ? undefined : verbs[i % 4]!)), true],
+      ['unique strings', Array.from({ length: rows }, (_, i) => `audit-${i}`), false],
+      ['a number among strings', Array.from({ length: rows }, (_, i) => (i === 500 ? 7 : verbs[i % 4]!)), false],
+      ['arrays', Array.from({ length: rows }, () => ['system:authenticated']), false],
+      ['distinct late', Array.from({ length: rows }, (_, i) => (i < 100 ? 'same' : `late-${i}`)), false],
+    ];
+    for (const [name, cells, dictionary] of cases) {
+      const encoded = encodeColumn(cells);
+      assert.equal(encoded.distinct !== undefined, dictionary, name);
+      if (dictionary) assert.deepEqual(encoded.distinct, [...new Set(cells.filter((c) => c !== undefined))], name);
+      const back = decodeColumn(encoded.text, rows);
+      for (let i = 0; i < rows; i++) assert.deepEqual(back[i], cells[i], `${name}, row ${i}`);
+    }
+    // The dictionary is what makes repeated values cheap: the text holds each distinct value once.
+    const text = encodeColumn(cases[0]![1]).text;
+    assert.equal(text.split('"watch"').length - 1, 1);
+  });
+
+  it('finds the values and words of dictionary-encoded columns through the filter', async () => {
+    const store = await open();
+    const verbs = ['get', 'list', 'watch', 'delete'];
+    await store.append(Array.from({ length: 400 }, (_, i) => ev(`d${i}`, i, { verb: verbs[i % 4], message: i % 2 ? 'pod restarted' : 'probe failed' })));
+    assert.equal((await ids(store, 'verb:delete')).length, 100);
+    assert.equal((await ids(store, 'restarted')).length, 200);
+    assert.equal((await ids(store, '"probe failed"')).length, 200);
+    assert.equal((await ids(store, 'verb:patch')).length, 0);
     await store.close();
   });
 });

@@ -98,6 +98,8 @@ interface LaidOutBlock {
   texts: string[];
   /** Each distinct column's cells, for the filter. */
   cells: Cell[][];
+  /** Each distinct column's distinct values when it was stored by dictionary (the filter needs no other pass). */
+  distinct: Array<string[] | undefined>;
 }
 
 /**
@@ -146,25 +148,28 @@ function layOut(stream: string, rows: readonly NewRow[]): LaidOutBlock {
   // Identical columns are found by length first: a map keyed by the texts would hash every column's whole text.
   const byLength = new Map<number, number[]>();
   const cells: Cell[][] = [];
+  const distinct: Array<string[] | undefined> = [];
   for (const [name, column] of columns.columns) {
-    const text = encodeColumn(column);
+    const encoded = encodeColumn(column);
+    const text = encoded.text;
     let sameLength = byLength.get(text.length);
     let index = sameLength?.find((i) => texts[i] === text);
     if (index === undefined) {
       index = texts.length;
       texts.push(text);
       cells.push(column);
+      distinct.push(encoded.distinct);
       if (!sameLength) byLength.set(text.length, (sameLength = []));
       sameLength.push(index);
     }
     schema.push([name, index]);
   }
-  return { stream, rows: rows.length, minTs, maxTs, ts, schema, texts, cells };
+  return { stream, rows: rows.length, minTs, maxTs, ts, schema, texts, cells, distinct };
 }
 
 /** Every value of every column under its data index, and the message column's words. */
 function filterOf(laid: LaidOutBlock): Uint8Array {
-  const { cells } = laid;
+  const { cells, distinct } = laid;
   const filter = new BloomBuilder();
   const users = new Map<number, number>(); // data index → how many column names share it
   let messageIndex: number | undefined;
@@ -172,14 +177,16 @@ function filterOf(laid: LaidOutBlock): Uint8Array {
     users.set(index, (users.get(index) ?? 0) + 1);
     if (name === MESSAGE_COLUMN) {
       messageIndex = index;
-      addWords(filter, cells[index]!);
+      addWords(filter, distinct[index] ?? cells[index]!);
     }
   }
   // Whole values of every column, except a message column of its own: messages are found by their words (and a whole
   // message is a phrase of its words), so keeping each line whole too only fills the filter. Its lines without a word
   // (`%%%`) are kept, as words cannot find them.
   cells.forEach((column, index) => {
-    if (index === messageIndex && users.get(index) === 1) addWordlessValues(filter, index, column);
+    const values = distinct[index];
+    if (index === messageIndex && users.get(index) === 1) addWordlessValues(filter, index, values ?? column);
+    else if (values) addDistinctValues(filter, index, values);
     else addValues(filter, index, column);
   });
   return filter.bytes();
@@ -194,6 +201,11 @@ function addWords(filter: BloomBuilder, cells: readonly Cell[]): void {
 
 function addWordlessValues(filter: BloomBuilder, index: number, cells: readonly Cell[]): void {
   for (const cell of cells) if (typeof cell === 'string' && cell.length <= MAX_FILTERED_VALUE && wordsOf(cell).length === 0) filter.addValue(index, cell);
+}
+
+/** A dictionary column's values, distinct already. */
+function addDistinctValues(filter: BloomBuilder, index: number, values: readonly string[]): void {
+  for (const value of values) if (value.length <= MAX_FILTERED_VALUE) filter.addValue(index, value);
 }
 
 /** Every string, number and boolean in the cells, at any depth, keyed by the column's data index. */
