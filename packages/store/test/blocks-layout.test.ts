@@ -11,7 +11,7 @@ import { after, describe, it } from 'node:test';
 import type { Event } from '@bulwark/schema';
 import { BlockLogStore, parseQuery } from '../src/index.js';
 import { idKey } from '../src/blocks/hash.js';
-import { decodeColumn, encodeColumn, type Cell } from '../src/blocks/columns.js';
+import { decodeColumn, encodeColumn, PresenceTable, type Cell } from '../src/blocks/columns.js';
 import { compile } from '../src/blocks/compile.js';
 import { mayMatch } from '../src/blocks/evaluate.js';
 import { BlockReader } from '../src/blocks/reader.js';
@@ -146,16 +146,33 @@ describe('block layout', () => {
       ['arrays', Array.from({ length: rows }, () => ['system:authenticated']), false],
       ['distinct late', Array.from({ length: rows }, (_, i) => (i < 100 ? 'same' : `late-${i}`)), false],
     ];
-    for (const [name, cells, dictionary] of cases) {
-      const encoded = encodeColumn(cells);
-      assert.equal(encoded.distinct !== undefined, dictionary, name);
-      if (dictionary) assert.deepEqual(encoded.distinct, [...new Set(cells.filter((c) => c !== undefined))], name);
-      const back = decodeColumn(encoded.text, rows);
+    const table = new PresenceTable();
+    const encoded = cases.map(([, cells]) => encodeColumn(cells, table));
+    const stored = PresenceTable.parse(table.text());
+    for (const [c, [name, cells, dictionary]] of cases.entries()) {
+      assert.equal(encoded[c]!.distinct !== undefined, dictionary, name);
+      if (dictionary) assert.deepEqual(encoded[c]!.distinct, [...new Set(cells.filter((cell) => cell !== undefined))], name);
+      const back = decodeColumn(encoded[c]!.text, rows, () => stored);
       for (let i = 0; i < rows; i++) assert.deepEqual(back[i], cells[i], `${name}, row ${i}`);
     }
     // The dictionary is what makes repeated values cheap: the text holds each distinct value once.
-    const text = encodeColumn(cases[0]![1]).text;
-    assert.equal(text.split('"watch"').length - 1, 1);
+    assert.equal(encoded[0]!.text.split('"watch"').length - 1, 1);
+    // A column written before presence tables (rows inside the column) still reads.
+    assert.deepEqual([...decodeColumn('{"r":[1,3],"v":["a",2]}', 4, () => assert.fail('no table needed'))], [undefined, 'a', undefined, 2]);
+  });
+
+  it('keeps one presence table per block: sparse columns present in the same rows share one set', () => {
+    const table = new PresenceTable();
+    const auditRows = (i: number) => i % 3 === 0;
+    const column = (f: (i: number) => Cell) => Array.from({ length: 300 }, (_, i) => (auditRows(i) ? f(i) : undefined));
+    const texts = [column((i) => `audit-${i}`), column(() => 'Event'), column((i) => i), column(() => ['g'])].map((cells) => encodeColumn(cells, table).text);
+    encodeColumn(Array.from({ length: 300 }, (_, i) => (auditRows(i) ? undefined : `line ${i}`)), table);
+    assert.equal(table.sets.length, 2);
+    assert.equal(table.sets[0]!.length, 100);
+    for (const text of texts) assert.equal(JSON.parse(text).p, 0);
+    // Stored as gaps between rows: the text of 100 rows every third row is a run of 3s, not the row numbers.
+    assert.equal(table.text().startsWith('[[0,3,3,3'), true);
+    assert.deepEqual(PresenceTable.parse(table.text()), table.sets);
   });
 
   it('finds the values and words of dictionary-encoded columns through the filter', async () => {

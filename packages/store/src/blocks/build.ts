@@ -4,7 +4,7 @@
  * reads; the timestamps and arrival numbers as delta columns; a filter over every value and message word.
  */
 import { BloomBuilder } from './bloom.js';
-import { ColumnBuilder, encodeColumn, type Cell } from './columns.js';
+import { ColumnBuilder, encodeColumn, isSparse, PRESENCE_DATA, PresenceTable, type Cell } from './columns.js';
 import { packIntegers, packText } from './codec.js';
 import { idKey } from './hash.js';
 import { wordsOf } from './words.js';
@@ -149,8 +149,22 @@ function layOut(stream: string, rows: readonly NewRow[]): LaidOutBlock {
   const byLength = new Map<number, number[]>();
   const cells: Cell[][] = [];
   const distinct: Array<string[] | undefined> = [];
+  // A block with a sparse column keeps its presence table at data index 0 (`PRESENCE_DATA`), no column's name.
+  const presence = new PresenceTable();
+  let sparse = false;
+  for (const column of columns.columns.values()) {
+    if (isSparse(column)) {
+      sparse = true;
+      break;
+    }
+  }
+  if (sparse) {
+    texts.push('');
+    cells.push([]);
+    distinct.push(undefined);
+  }
   for (const [name, column] of columns.columns) {
-    const encoded = encodeColumn(column);
+    const encoded = encodeColumn(column, presence);
     const text = encoded.text;
     let sameLength = byLength.get(text.length);
     let index = sameLength?.find((i) => texts[i] === text);
@@ -164,6 +178,7 @@ function layOut(stream: string, rows: readonly NewRow[]): LaidOutBlock {
     }
     schema.push([name, index]);
   }
+  if (sparse) texts[PRESENCE_DATA] = presence.text();
   return { stream, rows: rows.length, minTs, maxTs, ts, schema, texts, cells, distinct };
 }
 

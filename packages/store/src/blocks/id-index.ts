@@ -17,7 +17,7 @@
 import type Database from 'better-sqlite3';
 import type { SqliteDatabase } from '../sqlite/schema.js';
 import { DirectoryCache, type FieldNames } from './catalog.js';
-import { decodeColumn, columnNameOf } from './columns.js';
+import { decodeColumn, columnNameOf, PRESENCE_DATA, PresenceTable } from './columns.js';
 import { unpackText } from './codec.js';
 import { idKey } from './hash.js';
 
@@ -58,7 +58,13 @@ export class BlockIds {
     const index = this.directories.of(row).get(ID_COLUMN);
     const data = index === undefined ? undefined : this.columnData.get(block, index);
     if (!data) return [];
-    return decodeColumn(unpackText(data.data), row.rows).map((cell) => (typeof cell === 'string' ? cell : ''));
+    // Every event has an id, so this column is never sparse; the table is read only if it were.
+    const presence = (): number[][] => {
+      const table = this.columnData.get(block, PRESENCE_DATA);
+      if (!table) throw new Error(`block ${block} has no presence table`);
+      return PresenceTable.parse(unpackText(table.data));
+    };
+    return decodeColumn(unpackText(data.data), row.rows, presence).map((cell) => (typeof cell === 'string' ? cell : ''));
   }
 }
 

@@ -17,7 +17,7 @@
 import type { Event } from '@bulwark/schema';
 import { eventKeys } from '../sqlite/rows.js';
 import { buildBlock, timeSlices, type BuiltBlock } from './build.js';
-import { decodeColumn, keysOfColumn, rebuildDocument } from './columns.js';
+import { decodeColumn, keysOfColumn, PRESENCE_DATA, PresenceTable, rebuildDocument } from './columns.js';
 import { unpackText } from './codec.js';
 
 /** One built block (without arrival numbers) and the batch positions of its rows, in row order. */
@@ -112,7 +112,9 @@ function gather(blocks: PreparedBlock[]): ArrayBuffer {
 
 /** Rows `rows` (indexes into the block) of a built block, rebuilt as documents from its compressed columns. */
 export function documentsOf(block: BuiltBlock, rows: readonly number[]): Array<Record<string, unknown>> {
-  const cells = block.data.map((data) => decodeColumn(unpackText(data), block.rows));
+  let sets: number[][] | null = null;
+  const presence = (): number[][] => (sets ??= PresenceTable.parse(unpackText(block.data[PRESENCE_DATA]!)));
+  const cells = block.data.map((data) => decodeColumn(unpackText(data), block.rows, presence));
   const plan = block.schema.map(([name, index]) => ({ keys: keysOfColumn(name), cells: cells[index]! }));
   // Not copied: the cells were decoded for this call only, and the documents are only read (to build them again).
   return rows.map((row) => rebuildDocument(plan, row, false));

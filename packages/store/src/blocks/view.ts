@@ -4,7 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import { columnsBelow, pathColumns, type BlockRow, type Directory } from './catalog.js';
-import { decodeColumn, keysOfColumn, rebuildDocument, type Cell } from './columns.js';
+import { decodeColumn, keysOfColumn, PRESENCE_DATA, PresenceTable, rebuildDocument, type Cell } from './columns.js';
 import { unpackIntegers, unpackText } from './codec.js';
 
 export interface ColumnSource {
@@ -20,6 +20,7 @@ export class BlockView {
   private packedParts: { ts: Buffer; seqs: Buffer } | null = null;
   private readonly decoded = new Map<number, Cell[]>();
   private plan: Array<{ keys: string[]; cells: Cell[] }> | null = null;
+  private presenceSets: number[][] | null = null;
 
   constructor(
     readonly block: BlockRow,
@@ -56,13 +57,23 @@ export class BlockView {
   data(dataIndex: number): Cell[] {
     let cells = this.decoded.get(dataIndex);
     if (!cells) {
-      const row = this.readColumn.get(this.block.id, dataIndex);
-      if (!row) throw new Error(`block ${this.block.id} has no column ${dataIndex}`);
-      cells = decodeColumn(unpackText(row.data), this.block.rows);
+      cells = decodeColumn(this.text(dataIndex), this.block.rows, this.presence);
       this.decoded.set(dataIndex, cells);
     }
     return cells;
   }
+
+  private text(dataIndex: number): string {
+    const row = this.readColumn.get(this.block.id, dataIndex);
+    if (!row) throw new Error(`block ${this.block.id} has no column ${dataIndex}`);
+    return unpackText(row.data);
+  }
+
+  /** The block's presence table, read once when a sparse column first needs it. */
+  private readonly presence = (): number[][] => {
+    this.presenceSets ??= PresenceTable.parse(this.text(PRESENCE_DATA));
+    return this.presenceSets;
+  };
 
   /** The cells of a named column, or undefined when the block has none. */
   column(name: string): Cell[] | undefined {
