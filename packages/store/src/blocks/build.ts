@@ -100,6 +100,8 @@ interface LaidOutBlock {
   cells: Cell[][];
   /** Each distinct column's distinct values when it was stored by dictionary (the filter needs no other pass). */
   distinct: Array<string[] | undefined>;
+  /** Whether each distinct column's strings mostly differ (`EncodedColumn.varied`). */
+  varied: boolean[];
 }
 
 /**
@@ -149,6 +151,7 @@ function layOut(stream: string, rows: readonly NewRow[]): LaidOutBlock {
   const byLength = new Map<number, number[]>();
   const cells: Cell[][] = [];
   const distinct: Array<string[] | undefined> = [];
+  const varied: boolean[] = [];
   // A block with a sparse column keeps its presence table at data index 0 (`PRESENCE_DATA`), no column's name.
   const presence = new PresenceTable();
   let sparse = false;
@@ -162,6 +165,7 @@ function layOut(stream: string, rows: readonly NewRow[]): LaidOutBlock {
     texts.push('');
     cells.push([]);
     distinct.push(undefined);
+    varied.push(false);
   }
   for (const [name, column] of columns.columns) {
     const encoded = encodeColumn(column, presence);
@@ -173,18 +177,19 @@ function layOut(stream: string, rows: readonly NewRow[]): LaidOutBlock {
       texts.push(text);
       cells.push(column);
       distinct.push(encoded.distinct);
+      varied.push(encoded.varied === true);
       if (!sameLength) byLength.set(text.length, (sameLength = []));
       sameLength.push(index);
     }
     schema.push([name, index]);
   }
   if (sparse) texts[PRESENCE_DATA] = presence.text();
-  return { stream, rows: rows.length, minTs, maxTs, ts, schema, texts, cells, distinct };
+  return { stream, rows: rows.length, minTs, maxTs, ts, schema, texts, cells, distinct, varied };
 }
 
 /** Every value of every column under its data index, and the message column's words. */
 function filterOf(laid: LaidOutBlock): Uint8Array {
-  const { cells, distinct } = laid;
+  const { cells, distinct, varied } = laid;
   const filter = new BloomBuilder();
   const users = new Map<number, number>(); // data index → how many column names share it
   let messageIndex: number | undefined;
@@ -202,7 +207,7 @@ function filterOf(laid: LaidOutBlock): Uint8Array {
     const values = distinct[index];
     if (index === messageIndex && users.get(index) === 1) addWordlessValues(filter, index, values ?? column);
     else if (values) addDistinctValues(filter, index, values);
-    else addValues(filter, index, column);
+    else addValues(filter, index, column, varied[index]!);
   });
   return filter.bytes();
 }
@@ -224,11 +229,18 @@ function addDistinctValues(filter: BloomBuilder, index: number, values: readonly
 }
 
 /** Every string, number and boolean in the cells, at any depth, keyed by the column's data index. */
-function addValues(filter: BloomBuilder, index: number, cells: readonly Cell[]): void {
+function addValues(filter: BloomBuilder, index: number, cells: readonly Cell[], varied: boolean): void {
   // Distinct values first: a column such as `verb` holds a handful of values a thousand times, and a Set lookup costs
-  // less than hashing the value again.
+  // less than hashing the value again. Not for a column whose strings mostly differ (`varied`: ids, times): there the
+  // Set only adds its own hashing, and the rare repeat costs one more filter entry.
   const distinct = new Set<string>();
-  for (const cell of cells) addValue(distinct, cell, 0);
+  for (const cell of cells) {
+    if (varied && typeof cell === 'string') {
+      if (cell.length <= MAX_FILTERED_VALUE) filter.addValue(index, cell);
+    } else {
+      addValue(distinct, cell, 0);
+    }
+  }
   for (const value of distinct) filter.addValue(index, value);
 }
 

@@ -125,6 +125,8 @@ export interface EncodedColumn {
   text: string;
   /** The distinct strings of a dictionary-encoded column, in first-seen order; absent for other encodings. */
   distinct?: string[];
+  /** The dictionary was given up because its strings mostly differ (ids, times, URIs): not worth deduplicating. */
+  varied?: boolean;
 }
 
 /**
@@ -138,7 +140,7 @@ const DICTIONARY_SHARE = 4;
 const DICTIONARY_PROBE = 64;
 
 /** The present cells as a dictionary, or null when they are not all strings or too many of them differ. */
-function dictionaryOf(values: readonly Cell[]): { keys: string[]; indices: number[] } | null {
+function dictionaryOf(values: readonly Cell[]): { keys: string[]; indices: number[] } | 'varied' | null {
   const n = values.length;
   if (n < DICTIONARY_PROBE) return null;
   const limit = Math.max(1, Math.floor(n / DICTIONARY_SHARE));
@@ -152,7 +154,7 @@ function dictionaryOf(values: readonly Cell[]): { keys: string[]; indices: numbe
     let k = index.get(value);
     if (k === undefined) {
       k = keys.length;
-      if (k >= limit || (i < DICTIONARY_PROBE && k >= probeLimit)) return null;
+      if (k >= limit || (i < DICTIONARY_PROBE && k >= probeLimit)) return 'varied';
       index.set(value, k);
       keys.push(value);
     }
@@ -232,6 +234,7 @@ export function encodeColumn(cells: readonly Cell[], presence: PresenceTable): E
     where = `"p":${presence.indexOf(rows)},`;
   }
   const dictionary = dictionaryOf(values);
+  if (dictionary === 'varied') return { text: where ? `{${where}"v":${JSON.stringify(values)}}` : JSON.stringify(values), varied: true };
   if (dictionary) {
     return { text: `{${where}"k":${JSON.stringify(dictionary.keys)},"x":${JSON.stringify(dictionary.indices)}}`, distinct: dictionary.keys };
   }
