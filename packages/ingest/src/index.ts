@@ -7,6 +7,7 @@
 export type { DecodeOptions, DecodeResult } from './options.js';
 export { DEFAULT_MAX_DEPTH } from './options.js';
 export { decodeBulk, decodeSingleDoc, DEFAULT_BULK_INDEX, type BulkItem } from './bulk.js';
+export { bulkCuts, MIN_CUT_BYTES } from './bulk-cut.js';
 export { normalizeDocument, parseDataStreamName, TIMESTAMP_FAILURE_TAG, type NormalizeContext } from './normalize.js';
 export { decodeK8sAudit, AUDIT_DATASET, isNativeAuditEvent } from './k8s-audit.js';
 export { decodeFalco, FALCO_DATASET, isFalcoAlertShape } from './falco.js';

@@ -11,7 +11,7 @@ export { parseTimestamp } from './query/time.js';
 export { BlockLogStore, type BlockLogStoreOptions } from './blocks/log-store.js';
 export type { RetentionLimits, RetentionPass } from './blocks/retention.js';
 export { BlockOutbox, type OutboxRow } from './blocks/outbox.js';
-export { ColumnBatchBuilder, type ColumnBatch } from './blocks/prepared.js';
+export { ColumnBatchBuilder, concatColumnBatches, type ColumnBatch } from './blocks/prepared.js';
 export { MAX_PAGE_SIZE, checkSearchRequest } from './paging-request.js';
 export { MAX_BUCKETS, planHistogram, zeroFilled, type HistogramPlan } from './histogram.js';
 export {

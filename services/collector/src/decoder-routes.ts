@@ -18,6 +18,7 @@ import { answerOtlp } from './otlp-reply.js';
 import { countIngested, countRefusedRequests, type SourceTally } from './ingest-metrics.js';
 import type { SourceCounters } from './source-counters.js';
 import { ingestRoute, nativeSourcesOf, provenanceOf, sourceGate } from './provenance.js';
+import { decodeBulkTask } from './split-decode.js';
 import { storeFormOf } from './store-batch.js';
 
 /** What the ingest routes need from the process: the ingest settings, the store to write through, the authenticator. */
@@ -102,7 +103,8 @@ function routeHandlers(deps: IngestRouteDeps, decoder: Decoder, registry: Decode
       provenance: provenanceOf(req, ingest),
       storeForm,
     };
-    const outcome = await decoder.decode(task);
+    // A large `_bulk` body is cut and decoded on every decode thread at once (`split-decode.ts`).
+    const outcome = d.reply === 'es-bulk' ? await decodeBulkTask(decoder, task) : await decoder.decode(task);
     await reply(res, deps.store, outcome, { started, successStatus, mediaType: media.type });
     countIngested(deps.metrics, d.source, outcome, tally, req.principal);
   };

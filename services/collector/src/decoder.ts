@@ -9,6 +9,8 @@ import { pooledThread } from '@bulwark/threads';
 import { loadAndRunDecodeTask, type DecodeOutcome, type DecodeTask } from './decode-task.js';
 
 export interface Decoder {
+  /** Tasks it runs at once: its threads, or 1 inline. */
+  readonly threads: number;
   decode(task: DecodeTask): Promise<DecodeOutcome>;
   close(): Promise<void>;
 }
@@ -20,6 +22,7 @@ function unwrap(outcome: DecodeOutcome): DecodeOutcome {
 
 export function inlineDecoder(): Decoder {
   return {
+    threads: 1,
     decode: async (task) => unwrap(await loadAndRunDecodeTask(task)),
     close: async () => {},
   };
@@ -50,6 +53,7 @@ export function threadDecoder(threads: number, options: ThreadDecoderOptions = {
     maxQueue: options.maxQueue ?? threads * 64,
   });
   return {
+    threads,
     async decode(task) {
       try {
         return unwrap((await pool.run(task, { transferList: ownedBuffer(task.body) })) as DecodeOutcome);

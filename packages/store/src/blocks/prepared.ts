@@ -110,6 +110,48 @@ function gather(blocks: PreparedBlock[]): ArrayBuffer {
   return bytes;
 }
 
+/**
+ * One batch of several, in order (the parts of a request decoded apart, `bulk-cut.ts` in `@bulwark/ingest`): their
+ * events one after another, their blocks as built (a part's blocks stay its own), every part's bytes copied into one
+ * buffer — the blocks' compressed parts are a few percent of the request, so the copy is cheap.
+ */
+export function concatColumnBatches(batches: readonly ColumnBatch[]): ColumnBatch {
+  if (batches.length === 1) return batches[0]!;
+  const ids: string[] = [];
+  let events = 0;
+  let total = 0;
+  for (const batch of batches) {
+    events += batch.ids.length;
+    total += batch.bytes.byteLength;
+  }
+  const ts = new Float64Array(events);
+  const keys = new Float64Array(events);
+  const bytes = new ArrayBuffer(total);
+  const blocks: PreparedBlock[] = [];
+  let first = 0;
+  let base = 0;
+  for (const batch of batches) {
+    for (const id of batch.ids) ids.push(id);
+    ts.set(batch.ts, first);
+    keys.set(batch.keys, first);
+    new Uint8Array(bytes, base).set(new Uint8Array(batch.bytes));
+    // Each part of a block is a view into its batch's buffer (`gather`): the same view into the new one.
+    const moved = (part: Buffer): Buffer => {
+      if (part.buffer !== batch.bytes) throw new Error('a block part outside its batch buffer');
+      return Buffer.from(bytes, base + part.byteOffset, part.byteLength);
+    };
+    for (const { positions, block } of batch.blocks) {
+      blocks.push({
+        positions: positions.map((position) => position + first),
+        block: { ...block, ts: moved(block.ts), filter: moved(block.filter as Buffer), data: block.data.map(moved) },
+      });
+    }
+    first += batch.ids.length;
+    base += batch.bytes.byteLength;
+  }
+  return { ids, ts, keys, blocks, bytes };
+}
+
 /** Rows `rows` (indexes into the block) of a built block, rebuilt as documents from its compressed columns. */
 export function documentsOf(block: BuiltBlock, rows: readonly number[]): Array<Record<string, unknown>> {
   let sets: number[][] | null = null;
