@@ -139,6 +139,10 @@ export async function startCorrelator(options: CorrelatorOptions): Promise<Corre
     let unexplained = 0;
     const failed: FailedEvent[] = [];
     for (const event of batch.events) {
+      if (run.skips(event)) {
+        succeeded++;
+        continue;
+      }
       for (let attempt = 1; ; attempt++) {
         try {
           recorded += await run.evaluate(event);

@@ -87,6 +87,15 @@ export class BatchEvaluation {
   }
 
   /**
+   * Whether evaluating `event` would do nothing: no rule reads its dataset and no alert of an earlier event waits to
+   * be recorded (what `evaluate` does for such an event). Synchronous, so the common case — application logs beside
+   * audit and Falco rules — costs the batch loop no promise, no `Failures` and no copy of `pending` per event.
+   */
+  skips(event: SerializedEvent): boolean {
+    return this.pending.length === 0 && !this.ctx.rules.ruleset.readsDataset(event.dataset);
+  }
+
+  /**
    * Evaluates one event of the batch; returns the alerts recorded. A rule whose alert fails does not keep the event's
    * other rules or its correlations from running: the first failure is thrown once everything else was tried (an
    * infrastructure failure at once — the next step would only fail too). Throws an EvaluationError.
