@@ -8,11 +8,14 @@ import type { SqliteDatabase } from '../sqlite/schema.js';
 import { MESSAGE_COLUMN } from './build.js';
 import { MAX_SEQ_SPAN } from './compaction.js';
 import { BlockReader } from './reader.js';
+import type { BlockRow } from './catalog.js';
 import type { BlockView } from './view.js';
 import { ID_COLUMN } from './writer.js';
 import { columnNameOf, type Cell } from './columns.js';
 
 const INGESTED_COLUMN = columnNameOf(['event', 'ingested']);
+/** A block's catalog row as a read needs it; the directory is fetched once per block by the reader's cache. */
+const OUTBOX_BLOCK_COLUMNS = 'id, stream, rows, min_ts, max_ts, min_seq, max_seq, bytes';
 
 function textAt(cells: Cell[] | undefined, row: number): string | null {
   const value = cells?.[row];
@@ -90,8 +93,9 @@ export class BlockOutbox {
 
   constructor(db: SqliteDatabase) {
     this.reader = new BlockReader(db);
-    this.overlapping = db.prepare<[number, number, number], { id: number }>(
-      'SELECT id FROM blocks WHERE min_seq > ? AND min_seq <= ? AND max_seq > ? ORDER BY min_seq',
+    // The catalog row itself (no directory: the reader's cache has it), so a read needs no second query per block.
+    this.overlapping = db.prepare<[number, number, number], BlockRow>(
+      `SELECT ${OUTBOX_BLOCK_COLUMNS} FROM blocks WHERE min_seq > ? AND min_seq <= ? AND max_seq > ? ORDER BY min_seq`,
     );
     // Bounded below like `overlapping`: otherwise SQLite walks the index from the oldest block on every read.
     this.firstAfter = db.prepare<[number, number], { seq: number | null }>(
@@ -130,16 +134,15 @@ export class BlockOutbox {
     }
     const to = upTo ?? Math.min(start + limit, last);
     const rows: OutboxRow[] = [];
-    // Rows of a block are in time order, so arrival numbers are mostly, not always, ascending: sort only when not.
+    // Rows of a block are in time order and an append's events may be cut into blocks of several shapes, so arrival
+    // numbers are mostly, not always, ascending: they are put in order only when they are not (`inArrivalOrder`).
     let previous = -Infinity;
     let ordered = true;
-    for (const { id } of this.overlapping.all(after - MAX_SEQ_SPAN, to, after)) {
-      const block = this.reader.block(id);
-      if (!block) continue;
+    for (const block of this.overlapping.all(after - MAX_SEQ_SPAN, to, after)) {
       const view = this.reader.view(block);
       const seqs = view.seqs();
       const dataset = block.stream === '' ? null : block.stream;
-      for (let r = 0; r < view.rows; r++) {
+      for (let r = 0; r < block.rows; r++) {
         const seq = seqs[r]!;
         if (seq <= after || seq > to) continue;
         if (seq < previous) ordered = false;
@@ -147,7 +150,32 @@ export class BlockOutbox {
         rows.push(new BlockRowEvent(seq, dataset, view, r));
       }
     }
-    if (!ordered) rows.sort((a, b) => a.seq - b.seq);
-    return { to, rows };
+    return { to, rows: ordered ? rows : inArrivalOrder(rows, after, to) };
   }
+}
+
+/** Widest range whose rows are placed by arrival number rather than sorted (a batch spans `batchSize` numbers). */
+const MAX_SLOTTED_SPAN = 1 << 16;
+
+/**
+ * `rows` (each with an arrival number in `(from, to]`, each number once) in arrival order. Numbers are dense integers,
+ * so over a batch-sized range each row goes straight to its slot — linear, where a sort by comparator was the read's
+ * main cost on a mixed load (every append cut into blocks of two shapes whose numbers interleave). A wider range (a
+ * read that passed a retention gap) is sorted, as is anything unexpected: a number seen twice.
+ */
+function inArrivalOrder(rows: OutboxRow[], from: number, to: number): OutboxRow[] {
+  const span = to - from;
+  if (span > MAX_SLOTTED_SPAN) return rows.sort((a, b) => a.seq - b.seq);
+  const slots = new Array<OutboxRow | undefined>(span);
+  for (const row of rows) {
+    const slot = row.seq - from - 1;
+    if (slots[slot] !== undefined) return rows.sort((a, b) => a.seq - b.seq);
+    slots[slot] = row;
+  }
+  const ordered: OutboxRow[] = [];
+  for (let i = 0; i < span; i++) {
+    const row = slots[i];
+    if (row !== undefined) ordered.push(row);
+  }
+  return ordered;
 }
