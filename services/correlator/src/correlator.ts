@@ -125,6 +125,7 @@ export async function startCorrelator(options: CorrelatorOptions): Promise<Corre
     readBack: async (id) => options.events?.get(id),
     countMatch: (ruleId) => metrics?.inc('ruleMatches', { rule: ruleId }),
     terms: state,
+    readsPath: (keys) => rules.ruleset.readsPath(keys),
   };
   /** Correlation alerts of a failed delivery, for the next delivery of the same batch (see evaluate.ts). */
   const carried = new Map<string, AlertInput[]>();

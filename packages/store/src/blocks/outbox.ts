@@ -9,7 +9,7 @@ import { MESSAGE_COLUMN } from './build.js';
 import { MAX_SEQ_SPAN } from './compaction.js';
 import { BlockReader } from './reader.js';
 import type { BlockRow } from './catalog.js';
-import type { BlockView } from './view.js';
+import type { BlockView, PathSelection } from './view.js';
 import { ID_COLUMN } from './writer.js';
 import { columnNameOf, type Cell } from './columns.js';
 
@@ -37,6 +37,8 @@ export interface OutboxRow {
   readonly parsed: Record<string, unknown>;
   /** `event.ingested` (when the collector received it), read from its column without rebuilding the document. */
   readonly ingested: string | null;
+  /** The port's `SerializedEvent.parsedPaths`: only the columns `wanted` accepts are read. */
+  parsedPaths(wanted: PathSelection): Record<string, unknown>;
 }
 
 /**
@@ -81,6 +83,10 @@ class BlockRowEvent implements OutboxRow {
   get doc(): string {
     this.json ??= JSON.stringify(this.parsed);
     return this.json;
+  }
+
+  parsedPaths(wanted: PathSelection): Record<string, unknown> {
+    return this.parsedDoc ?? this.view.partialDoc(this.r, wanted);
   }
 }
 
