@@ -26,8 +26,29 @@ export type FieldResolver = (event: unknown) => FieldValues;
 
 const NOT_FOUND: FieldValues = Object.freeze({ found: false, values: [] }) as FieldValues;
 
+/** Field names compiled while `collectFieldNames` runs. */
+let collecting: Set<string> | undefined;
+
+/**
+ * Runs `compile`, noting every field name compiled meanwhile: every read of an event by a compiled rule goes through a
+ * resolver (`compileFieldPath`), so these are all the fields its rules can ever read — keyword lists (`message`) and
+ * `fieldref` targets included.
+ */
+export function collectFieldNames<T>(compile: () => T): { value: T; names: Set<string> } {
+  const outer = collecting;
+  const names = new Set<string>();
+  collecting = names;
+  try {
+    return { value: compile(), names };
+  } finally {
+    collecting = outer;
+    if (outer) for (const name of names) outer.add(name);
+  }
+}
+
 /** Compiles a field name once, at rule load, into a resolver (no per-event string splitting). */
 export function compileFieldPath(name: string): FieldResolver {
+  collecting?.add(name);
   const segments = name.split('.');
   const ecs = candidateKeys(segments);
   const audit = candidateKeys(['kubernetes', 'audit', ...segments]);

@@ -7,7 +7,7 @@
  */
 import { compileRule, type CompiledRule, type DetectionConfig } from './compile.js';
 import type { ExactHint } from './detection.js';
-import { compileFieldPath, datasetOf, withFieldMemo, type FieldResolver } from './fields.js';
+import { AUDIT_DATASET, collectFieldNames, compileFieldPath, datasetOf, withFieldMemo, type FieldResolver } from './fields.js';
 import { asString } from './match.js';
 import type { SigmaRule } from './load.js';
 import { ProblemSink, SigmaRuleError, type SigmaProblem } from './problems.js';
@@ -32,7 +32,12 @@ export class RuleSet {
   private readonly datasets = new Map<string, DatasetIndex>();
   private readonly chosen = new Map<string, Map<CompiledRule, ExactHint | undefined>>();
 
-  constructor(readonly rules: CompiledRule[]) {
+  /** Dotted paths an event is read at (`readsPath`), or null when the rules' fields are unknown. */
+  private readonly paths: string[] | null;
+
+  /** `fieldNames`: every field the rules read (`compileRules` collects them); without them `readsPath` is always true. */
+  constructor(readonly rules: CompiledRule[], fieldNames?: Iterable<string>) {
+    this.paths = fieldNames === undefined ? null : readPaths(fieldNames);
     rules.forEach((rule, i) => this.order.set(rule, i));
     for (const dataset of new Set(rules.flatMap((r) => r.datasets))) {
       const members = rules.filter((r) => r.datasets.includes(dataset));
@@ -50,6 +55,27 @@ export class RuleSet {
   /** Whether any rule reads events of this dataset: an event of another dataset (or of none) can match nothing. */
   readsDataset(dataset: string | null | undefined): boolean {
     return typeof dataset === 'string' && this.datasets.has(dataset);
+  }
+
+  /**
+   * Whether `match` may read anything stored at the field path `keys` (a stored column's keys): a path a rule's field
+   * resolves to (`fields.ts`: natively under `kubernetes.audit` on audit events, keys holding dots), a path below one
+   * (an object's fields, flattened into the field's values) or above one (a scalar or an array of objects the walk
+   * meets on the way). An event with only such paths matches exactly the rules the whole event matches. Always true
+   * when the rules' fields are unknown.
+   */
+  readsPath(keys: readonly string[]): boolean {
+    if (this.paths === null) return true;
+    const dotted = keys.join('.');
+    for (const path of this.paths) {
+      if (dotted === path || dotted.startsWith(`${path}.`) || path.startsWith(`${dotted}.`)) return true;
+    }
+    return false;
+  }
+
+  /** Whether the rules' fields are known, so `readsPath` can leave columns out. */
+  get knowsFields(): boolean {
+    return this.paths !== null;
   }
 
   /** The rules an event matches, in the order they were given. Events of other datasets cost a map lookup. */
@@ -102,6 +128,16 @@ export class RuleSet {
   }
 }
 
+/** The dotted paths fields are looked up at: each name as written and under `kubernetes.audit`, and `event.dataset`. */
+function readPaths(fieldNames: Iterable<string>): string[] {
+  const paths = new Set(['event.dataset']);
+  for (const name of fieldNames) {
+    paths.add(name);
+    paths.add(`${AUDIT_DATASET}.${name}`);
+  }
+  return [...paths];
+}
+
 /** Per rule, the hint whose values the fewest rules of the dataset share (ties: the first written). */
 function chooseHints(rules: CompiledRule[]): Map<CompiledRule, ExactHint | undefined> {
   const key = (field: string, value: string) => `${field}\u0000${value}`;
@@ -120,12 +156,14 @@ function chooseHints(rules: CompiledRule[]): Map<CompiledRule, ExactHint | undef
 export function compileRules(rules: SigmaRule[], config: DetectionConfig = {}): RuleSet {
   const compiled: CompiledRule[] = [];
   const problems: SigmaProblem[] = [];
-  for (const rule of rules) {
-    const sink = new ProblemSink(rule.file);
-    const result = compileRule(rule, config, sink);
-    if (result) compiled.push(result);
-    problems.push(...sink.problems);
-  }
+  const { names } = collectFieldNames(() => {
+    for (const rule of rules) {
+      const sink = new ProblemSink(rule.file);
+      const result = compileRule(rule, config, sink);
+      if (result) compiled.push(result);
+      problems.push(...sink.problems);
+    }
+  });
   if (problems.length > 0) throw new SigmaRuleError(problems);
-  return new RuleSet(compiled);
+  return new RuleSet(compiled, names);
 }

@@ -150,6 +150,12 @@ export interface SerializedEvent {
    * documents from columns): a consumer uses it instead of parsing `doc`, and must not change it.
    */
   parsed?: unknown;
+  /**
+   * The document with only the fields stored at paths `wanted` accepts (given a path's keys; objects along a kept path
+   * included), for a consumer that knows every field it may read, such as the correlator matching rules: the embedded
+   * bus then decompresses and rebuilds only those columns. Absent where events come as JSON. Must not be changed.
+   */
+  parsedPaths?(wanted: (keys: readonly string[]) => boolean): unknown;
 }
 
 export interface LogStore {

@@ -125,6 +125,7 @@ export async function startCorrelator(options: CorrelatorOptions): Promise<Corre
     readBack: async (id) => options.events?.get(id),
     countMatch: (ruleId) => metrics?.inc('ruleMatches', { rule: ruleId }),
     terms: state,
+    readsPath: (keys) => rules.ruleset.readsPath(keys),
   };
   /** Correlation alerts of a failed delivery, for the next delivery of the same batch (see evaluate.ts). */
   const carried = new Map<string, AlertInput[]>();
@@ -139,6 +140,10 @@ export async function startCorrelator(options: CorrelatorOptions): Promise<Corre
     let unexplained = 0;
     const failed: FailedEvent[] = [];
     for (const event of batch.events) {
+      if (run.skips(event)) {
+        succeeded++;
+        continue;
+      }
       for (let attempt = 1; ; attempt++) {
         try {
           recorded += await run.evaluate(event);

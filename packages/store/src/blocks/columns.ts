@@ -287,16 +287,18 @@ export function rebuildDocument(plan: ReadonlyArray<{ keys: readonly string[]; c
   const doc: Record<string, unknown> = {};
   // The objects along the path last written: consecutive columns mostly share a parent (the directory is in
   // first-seen, depth-first order), so each column walks only the keys its path does not share with the previous.
+  // The first `depth` entries are the current path; the arrays are overwritten, never truncated (setting an array's
+  // length is a runtime call: it was the largest part of rebuilding a stored audit event).
   const pathKeys: string[] = [];
   const pathObjects: Array<Record<string, unknown>> = [doc];
+  let depth = 0;
   for (const { keys, cells } of plan) {
     const cell = cells[row];
     if (cell === undefined) continue;
     const parent = keys.length - 1;
     let common = 0;
-    while (common < parent && common < pathKeys.length && pathKeys[common] === keys[common]) common++;
-    pathKeys.length = common;
-    pathObjects.length = common + 1;
+    while (common < parent && common < depth && pathKeys[common] === keys[common]) common++;
+    depth = common;
     let object = pathObjects[common]!;
     for (let d = common; d < parent; d++) {
       const key = keys[d]!;
@@ -306,8 +308,9 @@ export function rebuildDocument(plan: ReadonlyArray<{ keys: readonly string[]; c
         define(object, key, next);
       }
       object = next as Record<string, unknown>;
-      pathKeys.push(key);
-      pathObjects.push(object);
+      pathKeys[depth] = key;
+      depth++;
+      pathObjects[depth] = object;
     }
     // Copied: a decoded column may stay cached for the next row, and a caller may change what it is given.
     define(object, keys[parent]!, copy && cell !== null && typeof cell === 'object' ? structuredClone(cell) : cell);

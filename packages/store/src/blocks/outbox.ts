@@ -8,11 +8,14 @@ import type { SqliteDatabase } from '../sqlite/schema.js';
 import { MESSAGE_COLUMN } from './build.js';
 import { MAX_SEQ_SPAN } from './compaction.js';
 import { BlockReader } from './reader.js';
-import type { BlockView } from './view.js';
+import type { BlockRow } from './catalog.js';
+import type { BlockView, PathSelection } from './view.js';
 import { ID_COLUMN } from './writer.js';
 import { columnNameOf, type Cell } from './columns.js';
 
 const INGESTED_COLUMN = columnNameOf(['event', 'ingested']);
+/** A block's catalog row as a read needs it; the directory is fetched once per block by the reader's cache. */
+const OUTBOX_BLOCK_COLUMNS = 'id, stream, rows, min_ts, max_ts, min_seq, max_seq, bytes';
 
 function textAt(cells: Cell[] | undefined, row: number): string | null {
   const value = cells?.[row];
@@ -34,40 +37,57 @@ export interface OutboxRow {
   readonly parsed: Record<string, unknown>;
   /** `event.ingested` (when the collector received it), read from its column without rebuilding the document. */
   readonly ingested: string | null;
+  /** The port's `SerializedEvent.parsedPaths`: only the columns `wanted` accepts are read. */
+  parsedPaths(wanted: PathSelection): Record<string, unknown>;
 }
 
 /**
  * The row of block `view` at `r`. Everything but the arrival number and dataset is read from the block only when
  * asked for: the correlator skips events of datasets no rule reads after looking at their dataset alone, so their
- * times, ids and messages are never decompressed.
+ * times, ids and messages are never decompressed. A class, not an object literal with getters: a literal's accessors
+ * are defined per row (six closures and a slow literal each), which made building rows the correlator thread's top
+ * cost; the prototype's getters cost nothing per row.
  */
-function outboxRow(seq: number, dataset: string | null, view: BlockView, r: number): OutboxRow {
-  let parsed: Record<string, unknown> | undefined;
-  let json: string | undefined;
-  return {
-    seq,
-    dataset,
-    get ts(): number {
-      return view.ts()[r]!;
-    },
-    get id(): string {
-      return String(view.column(ID_COLUMN)?.[r] ?? '');
-    },
-    get message(): string | null {
-      return textAt(view.column(MESSAGE_COLUMN), r);
-    },
-    get ingested(): string | null {
-      return textAt(view.column(INGESTED_COLUMN), r);
-    },
-    get parsed(): Record<string, unknown> {
-      parsed ??= view.doc(r, false);
-      return parsed;
-    },
-    get doc(): string {
-      json ??= JSON.stringify(this.parsed);
-      return json;
-    },
-  };
+class BlockRowEvent implements OutboxRow {
+  private parsedDoc: Record<string, unknown> | undefined = undefined;
+  private json: string | undefined = undefined;
+
+  constructor(
+    readonly seq: number,
+    readonly dataset: string | null,
+    private readonly view: BlockView,
+    private readonly r: number,
+  ) {}
+
+  get ts(): number {
+    return this.view.ts()[this.r]!;
+  }
+
+  get id(): string {
+    return String(this.view.column(ID_COLUMN)?.[this.r] ?? '');
+  }
+
+  get message(): string | null {
+    return textAt(this.view.column(MESSAGE_COLUMN), this.r);
+  }
+
+  get ingested(): string | null {
+    return textAt(this.view.column(INGESTED_COLUMN), this.r);
+  }
+
+  get parsed(): Record<string, unknown> {
+    this.parsedDoc ??= this.view.doc(this.r, false);
+    return this.parsedDoc;
+  }
+
+  get doc(): string {
+    this.json ??= JSON.stringify(this.parsed);
+    return this.json;
+  }
+
+  parsedPaths(wanted: PathSelection): Record<string, unknown> {
+    return this.parsedDoc ?? this.view.partialDoc(this.r, wanted);
+  }
 }
 
 export class BlockOutbox {
@@ -79,8 +99,9 @@ export class BlockOutbox {
 
   constructor(db: SqliteDatabase) {
     this.reader = new BlockReader(db);
-    this.overlapping = db.prepare<[number, number, number], { id: number }>(
-      'SELECT id FROM blocks WHERE min_seq > ? AND min_seq <= ? AND max_seq > ? ORDER BY min_seq',
+    // The catalog row itself (no directory: the reader's cache has it), so a read needs no second query per block.
+    this.overlapping = db.prepare<[number, number, number], BlockRow>(
+      `SELECT ${OUTBOX_BLOCK_COLUMNS} FROM blocks WHERE min_seq > ? AND min_seq <= ? AND max_seq > ? ORDER BY min_seq`,
     );
     // Bounded below like `overlapping`: otherwise SQLite walks the index from the oldest block on every read.
     this.firstAfter = db.prepare<[number, number], { seq: number | null }>(
@@ -119,19 +140,48 @@ export class BlockOutbox {
     }
     const to = upTo ?? Math.min(start + limit, last);
     const rows: OutboxRow[] = [];
-    for (const { id } of this.overlapping.all(after - MAX_SEQ_SPAN, to, after)) {
-      const block = this.reader.block(id);
-      if (!block) continue;
+    // Rows of a block are in time order and an append's events may be cut into blocks of several shapes, so arrival
+    // numbers are mostly, not always, ascending: they are put in order only when they are not (`inArrivalOrder`).
+    let previous = -Infinity;
+    let ordered = true;
+    for (const block of this.overlapping.all(after - MAX_SEQ_SPAN, to, after)) {
       const view = this.reader.view(block);
       const seqs = view.seqs();
       const dataset = block.stream === '' ? null : block.stream;
-      for (let r = 0; r < view.rows; r++) {
+      for (let r = 0; r < block.rows; r++) {
         const seq = seqs[r]!;
         if (seq <= after || seq > to) continue;
-        rows.push(outboxRow(seq, dataset, view, r));
+        if (seq < previous) ordered = false;
+        previous = seq;
+        rows.push(new BlockRowEvent(seq, dataset, view, r));
       }
     }
-    rows.sort((a, b) => a.seq - b.seq);
-    return { to, rows };
+    return { to, rows: ordered ? rows : inArrivalOrder(rows, after, to) };
   }
+}
+
+/** Widest range whose rows are placed by arrival number rather than sorted (a batch spans `batchSize` numbers). */
+const MAX_SLOTTED_SPAN = 1 << 16;
+
+/**
+ * `rows` (each with an arrival number in `(from, to]`, each number once) in arrival order. Numbers are dense integers,
+ * so over a batch-sized range each row goes straight to its slot — linear, where a sort by comparator was the read's
+ * main cost on a mixed load (every append cut into blocks of two shapes whose numbers interleave). A wider range (a
+ * read that passed a retention gap) is sorted, as is anything unexpected: a number seen twice.
+ */
+function inArrivalOrder(rows: OutboxRow[], from: number, to: number): OutboxRow[] {
+  const span = to - from;
+  if (span > MAX_SLOTTED_SPAN) return rows.sort((a, b) => a.seq - b.seq);
+  const slots = new Array<OutboxRow | undefined>(span);
+  for (const row of rows) {
+    const slot = row.seq - from - 1;
+    if (slots[slot] !== undefined) return rows.sort((a, b) => a.seq - b.seq);
+    slots[slot] = row;
+  }
+  const ordered: OutboxRow[] = [];
+  for (let i = 0; i < span; i++) {
+    const row = slots[i];
+    if (row !== undefined) ordered.push(row);
+  }
+  return ordered;
 }

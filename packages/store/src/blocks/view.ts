@@ -7,6 +7,9 @@ import { columnsBelow, pathColumns, type BlockRow, type Directory } from './cata
 import { decodeColumn, keysOfColumn, PRESENCE_DATA, PresenceTable, rebuildDocument, type Cell } from './columns.js';
 import { unpackIntegers, unpackText } from './codec.js';
 
+/** Which stored field paths (a column's keys) a reader wants. */
+export type PathSelection = (keys: readonly string[]) => boolean;
+
 export interface ColumnSource {
   /** One cell per row. */
   cells: Cell[];
@@ -21,6 +24,8 @@ export class BlockView {
   private readonly decoded = new Map<number, Cell[]>();
   private plan: Array<{ keys: string[]; cells: Cell[] }> | null = null;
   private presenceSets: number[][] | null = null;
+  /** Plans of some columns only, by the selection that chose them (a consumer passes the same one every time). */
+  private readonly partialPlans = new Map<PathSelection, Array<{ keys: string[]; cells: Cell[] }>>();
 
   constructor(
     readonly block: BlockRow,
@@ -105,6 +110,24 @@ export class BlockView {
    */
   doc(row: number, copy = true): Record<string, unknown> {
     return rebuildDocument(this.rebuildPlan(), row, copy);
+  }
+
+  /**
+   * Row `row` rebuilt from only the columns whose path `wanted` accepts, sharing arrays and objects with the cached
+   * columns (the caller only reads): the other columns are never decompressed. For a reader that knows which fields it
+   * can read, such as the correlator matching rules.
+   */
+  partialDoc(row: number, wanted: PathSelection): Record<string, unknown> {
+    let plan = this.partialPlans.get(wanted);
+    if (!plan) {
+      plan = [];
+      for (const [name, index] of this.directory) {
+        const keys = keysOfColumn(name);
+        if (wanted(keys)) plan.push({ keys, cells: this.data(index) });
+      }
+      this.partialPlans.set(wanted, plan);
+    }
+    return rebuildDocument(plan, row, false);
   }
 
   /** Every column's keys and cells, in directory order, resolved once per view. */
