@@ -71,6 +71,34 @@ describe('LocalBus specifics', () => {
     await s.cleanup();
   });
 
+  it('keeps going when saving its position fails, and writes the position once it can, skipping nothing', async () => {
+    const s = await localScope(1);
+    const path = join(dir, `bus-${files}.sqlite`);
+    // A real failure of the offset write, as a busy file past its timeout would give: a trigger refuses it while flagged.
+    const admin = openDatabase({ path });
+    admin.exec(`CREATE TABLE refuse_offsets (x INTEGER);
+      CREATE TRIGGER refuse_offset_insert BEFORE INSERT ON bus_offsets WHEN EXISTS (SELECT 1 FROM refuse_offsets) BEGIN SELECT RAISE(ABORT, 'database is locked'); END;
+      CREATE TRIGGER refuse_offset_update BEFORE UPDATE ON bus_offsets WHEN EXISTS (SELECT 1 FROM refuse_offsets) BEGIN SELECT RAISE(ABORT, 'database is locked'); END;
+      INSERT INTO refuse_offsets VALUES (1);`);
+    const cursorErrors: unknown[] = [];
+    const bus = new LocalBus({ path, batchSize: 3, pollIntervalMs: 20, onCursorError: (error) => cursorErrors.push(error) });
+    const seen: string[] = [];
+    await bus.subscribe('g0', async (b) => void seen.push(...b.events.map((e) => e.id)));
+    for (const b of makeBatches(3, 3)) await s.publish(b);
+    await waitFor('every event, while no position can be saved', () => seen.length === 9);
+    assert.ok(cursorErrors.length > 0, 'the failed writes were reported');
+    assert.equal(bus.committedSeq('g0'), 0);
+    admin.exec('DELETE FROM refuse_offsets');
+    await waitFor('the position written', () => bus.committedSeq('g0') === 9);
+    for (const b of makeBatches(1, 3, 9)) await s.publish(b);
+    await waitFor('the next batch', () => seen.length === 12);
+    assert.equal(new Set(seen).size, 12, 'nothing delivered twice');
+    assert.equal(admin.prepare('SELECT seq FROM bus_offsets WHERE "group" = ?').pluck().get('g0'), 12);
+    admin.close();
+    await bus.close();
+    await s.cleanup();
+  });
+
   it('commits only a gap-free prefix when a later batch finishes before an earlier one', async () => {
     const s = await localScope(1);
     const bus = s.open() as LocalBus;

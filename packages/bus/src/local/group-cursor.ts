@@ -70,8 +70,8 @@ export class GroupCursor {
   take(now = Date.now()): { lease: Lease; batch: BusBatch; publishedAtMs: number | null } | null {
     const retry = this.retries[0];
     if (retry && retry.notBefore <= now) {
+      const rows = this.outbox.readRange(retry.after, retry.to); // before leaving the queue: a failed read keeps it there
       this.retries.shift();
-      const rows = this.outbox.readRange(retry.after, retry.to);
       return { lease: retry, batch: toBatch(rows, retry), publishedAtMs: receivedMsOf(rows[0]) };
     }
     for (;;) {
@@ -89,15 +89,30 @@ export class GroupCursor {
     }
   }
 
-  /** The handler resolved: commit every finished lease at the head of the line, in one write. */
+  /**
+   * The handler resolved: commit every finished lease at the head of the line, in one write. The write may fail (the
+   * file busy past its timeout): the leases then stay in line, finished, and the next `ack` or `commitFinished` writes
+   * them — dropping them first had left the cursor unable to pass them.
+   */
   ack(lease: Lease): void {
     lease.done = true;
+    this.commitFinished();
+  }
+
+  /** Whether finished leases wait at the head of the line for their offset to be written (a write failed). */
+  get finishedUncommitted(): boolean {
+    return this.leases[0]?.done === true;
+  }
+
+  /** Writes the cursor past the finished leases at the head of the line; they leave it once written. */
+  commitFinished(): void {
     let next = this.committed;
-    while (this.leases[0]?.done && this.leases[0].after === next) next = this.leases.shift()!.to;
-    if (next !== this.committed) {
-      this.saveOffset.run(this.group, next);
-      this.committed = next;
-    }
+    let passed = 0;
+    while (passed < this.leases.length && this.leases[passed]!.done && this.leases[passed]!.after === next) next = this.leases[passed++]!.to;
+    if (passed === 0) return;
+    this.saveOffset.run(this.group, next);
+    this.leases.splice(0, passed);
+    this.committed = next;
   }
 
   /** The handler threw: offer the same range again after a back-off; the cursor waits for it. */

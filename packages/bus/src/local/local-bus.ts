@@ -35,6 +35,8 @@ export interface LocalBusOptions {
   pollIntervalMs?: number;
   /** Called with a handler's error before the batch is retried; default: `console.error`. */
   onHandlerError?: (error: unknown, group: string, batch: BusBatch) => void;
+  /** Called when reading the outbox or saving a group's position failed (tried again after a poll interval). */
+  onCursorError?: (error: unknown, group: string) => void;
   /** Told of each delivery (metrics). */
   observer?: BusObserver;
 }
@@ -83,7 +85,8 @@ export class LocalBus implements Bus {
       this.groups.set(group, cursor);
     }
     const onError = this.options.onHandlerError ?? defaultOnError;
-    const subscription = new LocalSubscription(cursor, handler, concurrency, this.wakeup, this.pollIntervalMs, onError, this.options.observer, () =>
+    const onCursorError = this.options.onCursorError ?? defaultOnCursorError;
+    const subscription = new LocalSubscription(cursor, handler, concurrency, this.wakeup, this.pollIntervalMs, onError, onCursorError, this.options.observer, () =>
       this.subscriptions.delete(subscription),
     );
     this.subscriptions.add(subscription);
@@ -115,6 +118,7 @@ class LocalSubscription implements Subscription {
     private readonly wakeup: Wakeup,
     private readonly pollIntervalMs: number,
     private readonly onError: NonNullable<LocalBusOptions['onHandlerError']>,
+    private readonly onCursorError: NonNullable<LocalBusOptions['onCursorError']>,
     private readonly observer: BusObserver | undefined,
     private readonly onClosed: () => void,
   ) {
@@ -123,7 +127,22 @@ class LocalSubscription implements Subscription {
 
   private async run(): Promise<void> {
     while (!this.closing) {
-      const work = this.cursor.take();
+      if (this.cursor.finishedUncommitted) {
+        try {
+          this.cursor.commitFinished();
+        } catch (error) {
+          this.onCursorError(error, this.cursor.group); // delivery goes on; the position is written once it can be
+        }
+      }
+      let work: ReturnType<GroupCursor['take']>;
+      try {
+        work = this.cursor.take();
+      } catch (error) {
+        // The store file busy, or a block gone under a read: nothing was handed out or skipped; try again shortly.
+        this.onCursorError(error, this.cursor.group);
+        await this.wakeup.wait(this.pollIntervalMs);
+        continue;
+      }
       if (!work) {
         const retryIn = this.cursor.nextRetryInMs();
         await this.wakeup.wait(retryIn === null ? this.pollIntervalMs : Math.min(retryIn, this.pollIntervalMs));
@@ -137,7 +156,12 @@ class LocalSubscription implements Subscription {
         this.onError(error, this.cursor.group, work.batch);
         continue;
       }
-      this.cursor.ack(work.lease);
+      try {
+        this.cursor.ack(work.lease);
+      } catch (error) {
+        // The lease stays finished in line; the next pass writes the position (`commitFinished`).
+        this.onCursorError(error, this.cursor.group);
+      }
     }
   }
 
@@ -150,6 +174,10 @@ class LocalSubscription implements Subscription {
     await Promise.all(this.loops);
     this.onClosed();
   }
+}
+
+function defaultOnCursorError(error: unknown, group: string): void {
+  console.error(`bus group ${group}: reading the outbox or saving the position failed; trying again:`, error);
 }
 
 function defaultOnError(error: unknown, group: string, batch: BusBatch): void {
