@@ -68,12 +68,101 @@ export class BlockIds {
   }
 }
 
+/** Slots of an empty key table; it doubles as keys arrive (at most half full) and shrinks back here after a merge. */
+const TABLE_SLOTS = 1 << 16;
+const EMPTY = -1;
+
+/**
+ * Key → block pairs by open addressing over typed arrays (linear probing, at most half full). The pending level holds
+ * up to a quarter of a million keys between merges: as a Map, each of them was an entry of boxed numbers (keys exceed
+ * 2^31) for the garbage collector to trace on every major collection, and a lookup hashed a heap number. A key held by
+ * several blocks (a collision, or a stored duplicate) has one entry per block.
+ */
+class KeyTable {
+  private keys = new Float64Array(TABLE_SLOTS).fill(EMPTY);
+  private blocks = new Float64Array(TABLE_SLOTS);
+  private mask = TABLE_SLOTS - 1;
+  private used = 0;
+
+  /** Keys are hashes: their upper 32 bits are spread evenly, so their low bits pick the slot. */
+  private first(key: number): number {
+    return (key / 32_768) & this.mask;
+  }
+
+  /** Whether the pair was new. */
+  add(key: number, block: number): boolean {
+    if ((this.used + 1) * 2 > this.keys.length) this.grow();
+    let at = this.first(key);
+    for (let k = this.keys[at]!; k !== EMPTY; k = this.keys[at]!) {
+      if (k === key && this.blocks[at] === block) return false;
+      at = (at + 1) & this.mask;
+    }
+    this.keys[at] = key;
+    this.blocks[at] = block;
+    this.used++;
+    return true;
+  }
+
+  has(key: number): boolean {
+    let at = this.first(key);
+    for (let k = this.keys[at]!; k !== EMPTY; k = this.keys[at]!) {
+      if (k === key) return true;
+      at = (at + 1) & this.mask;
+    }
+    return false;
+  }
+
+  /** The blocks holding `key`, into `out` (emptied first); how many. */
+  blocksOf(key: number, out: number[]): number {
+    out.length = 0;
+    let at = this.first(key);
+    for (let k = this.keys[at]!; k !== EMPTY; k = this.keys[at]!) {
+      if (k === key) out.push(this.blocks[at]!);
+      at = (at + 1) & this.mask;
+    }
+    return out.length;
+  }
+
+  /** Every entry's key (a key of several blocks once per block), ascending: a typed array sorts natively. */
+  sortedKeys(): Float64Array {
+    const sorted = new Float64Array(this.used);
+    let n = 0;
+    for (let at = 0; at < this.keys.length; at++) if (this.keys[at] !== EMPTY) sorted[n++] = this.keys[at]!;
+    sorted.sort();
+    return sorted;
+  }
+
+  get size(): number {
+    return this.used;
+  }
+
+  clear(): void {
+    if (this.keys.length > TABLE_SLOTS) {
+      this.keys = new Float64Array(TABLE_SLOTS).fill(EMPTY);
+      this.blocks = new Float64Array(TABLE_SLOTS);
+      this.mask = TABLE_SLOTS - 1;
+    } else {
+      this.keys.fill(EMPTY);
+    }
+    this.used = 0;
+  }
+
+  private grow(): void {
+    const { keys, blocks } = this;
+    this.keys = new Float64Array(keys.length * 2).fill(EMPTY);
+    this.blocks = new Float64Array(keys.length * 2);
+    this.mask = this.keys.length - 1;
+    this.used = 0;
+    for (let at = 0; at < keys.length; at++) if (keys[at] !== EMPTY) this.add(keys[at]!, blocks[at]!);
+  }
+}
+
 /** A writer's view of the id set: `event_ids` plus the keys of the blocks above the mark, in memory. */
 export class IdIndex {
-  /** key → the pending block holding it, or the blocks when several do (a collision, or a stored duplicate). */
-  private readonly pending = new Map<number, number | number[]>();
+  /** key → the pending blocks holding it. */
+  private readonly pending = new KeyTable();
   /** Each pending block's keys, to drop them once merged. */
-  private readonly pendingBlocks = new Map<number, number[]>();
+  private readonly pendingBlocks = new Map<number, Float64Array>();
   private keyCount = 0;
   /** Every block up to here is either pending in memory or below the mark. */
   private seenUpto = 0;
@@ -122,7 +211,19 @@ export class IdIndex {
   refresh(): void {
     const mark = this.readMark.get() ?? 0;
     if (mark > this.mark) {
-      for (const block of [...this.pendingBlocks.keys()]) if (block <= mark) this.drop(block);
+      let dropped = false;
+      for (const block of [...this.pendingBlocks.keys()]) {
+        if (block <= mark) {
+          this.keyCount -= this.pendingBlocks.get(block)!.length;
+          this.pendingBlocks.delete(block);
+          dropped = true;
+        }
+      }
+      // Rare (another connection merged): the table is rebuilt from the blocks still pending.
+      if (dropped) {
+        this.pending.clear();
+        for (const [block, keys] of this.pendingBlocks) for (const key of keys) this.pending.add(key, block);
+      }
       this.mark = mark;
       if (this.seenUpto < mark) this.seenUpto = mark;
     }
@@ -136,39 +237,39 @@ export class IdIndex {
   }
 
   /** A block this writer inserted (inside its transaction), or one read back from the file. */
-  add(block: number, keys: readonly number[]): void {
-    const own = [...keys];
+  add(block: number, keys: ArrayLike<number>): void {
+    const own = Float64Array.from(keys);
     this.pendingBlocks.set(block, own);
-    for (const key of own) {
-      const at = this.pending.get(key);
-      if (at === undefined) this.pending.set(key, block);
-      else if (typeof at === 'number') this.pending.set(key, at === block ? at : [at, block]);
-      else if (!at.includes(block)) at.push(block);
-    }
+    for (let i = 0; i < own.length; i++) this.pending.add(own[i]!, block);
     this.keyCount += own.length;
     if (block > this.seenUpto) this.seenUpto = block;
   }
 
-  /** The blocks each of `keys` may be in (merged and pending); the caller confirms against the blocks' ids. */
-  known(keys: readonly number[]): Map<number, number[]> {
-    const known = this.knownPending(keys);
-    if (keys.length === 0) return known;
-    for (const { key, block } of this.mergedKeys.all(JSON.stringify(keys))) {
-      const blocks = known.get(key);
-      if (!blocks) known.set(key, [block]);
-      else if (!blocks.includes(block)) blocks.push(block);
-    }
-    return known;
+  /** Whether a pending block may hold `key` (memory only: what this writer added or read since its last refresh). */
+  hasPending(key: number): boolean {
+    return this.pending.has(key);
   }
 
-  /** The pending blocks each of `keys` may be in (memory only: what this writer added or read since its last refresh). */
-  knownPending(keys: readonly number[]): Map<number, number[]> {
-    const known = new Map<number, number[]>();
-    for (const key of keys) {
-      const at = this.pending.get(key);
-      if (at !== undefined) known.set(key, typeof at === 'number' ? [at] : [...at]);
+  /** The pending blocks that may hold `key`. */
+  pendingBlocksOf(key: number): number[] {
+    const out: number[] = [];
+    this.pending.blocksOf(key, out);
+    return out;
+  }
+
+  /**
+   * The merged blocks (`event_ids`) that may hold each of `keys`, for the keys found there: one query for the batch.
+   * The caller confirms against the blocks' ids.
+   */
+  mergedBlocksOf(keys: ArrayLike<number>): Map<number, number[]> {
+    const found = new Map<number, number[]>();
+    if (keys.length === 0) return found;
+    for (const { key, block } of this.mergedKeys.all(`[${Array.prototype.join.call(keys, ',')}]`)) {
+      const blocks = found.get(key);
+      if (!blocks) found.set(key, [block]);
+      else if (!blocks.includes(block)) blocks.push(block);
     }
-    return known;
+    return found;
   }
 
   /**
@@ -195,17 +296,16 @@ export class IdIndex {
     this.refresh();
     const present = new Set(this.blocksAbove.all(this.mark).map((row) => row.id));
     if (present.size === 0) return;
-    // The keys in ascending order (a typed array sorts natively, without a comparator call per pair); each key's
-    // blocks from the pending map, skipping blocks gone since (retention, compaction).
-    const keys = new Float64Array(this.pending.size);
-    let n = 0;
-    for (const key of this.pending.keys()) keys[n++] = key;
-    keys.sort();
+    // The keys in ascending order; each key's blocks from the pending table, ascending, skipping blocks gone since
+    // (retention, compaction).
+    const keys = this.pending.sortedKeys();
+    const blocks: number[] = [];
     const chunk: number[] = [];
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
-      const at = this.pending.get(key)!;
-      for (const block of typeof at === 'number' ? [at] : [...at].sort((a, b) => a - b)) {
+      if (i > 0 && key === keys[i - 1]) continue;
+      if (this.pending.blocksOf(key, blocks) > 1) blocks.sort((a, b) => a - b);
+      for (const block of blocks) {
         if (!present.has(block)) continue;
         chunk.push(key, block);
         if (chunk.length === 2 * MERGE_CHUNK) {
@@ -224,23 +324,6 @@ export class IdIndex {
     this.keyCount = 0;
     this.mark = mark;
     if (this.seenUpto < mark) this.seenUpto = mark;
-  }
-
-  private drop(block: number): void {
-    const keys = this.pendingBlocks.get(block);
-    if (!keys) return;
-    this.pendingBlocks.delete(block);
-    this.keyCount -= keys.length;
-    for (const key of keys) {
-      const at = this.pending.get(key);
-      if (at === block) this.pending.delete(key);
-      else if (Array.isArray(at)) {
-        const rest = at.filter((b) => b !== block);
-        if (rest.length === 1) this.pending.set(key, rest[0]!);
-        else if (rest.length === 0) this.pending.delete(key);
-        else this.pending.set(key, rest);
-      }
-    }
   }
 
   /** Keys held in memory (tests, metrics). */
