@@ -94,6 +94,24 @@ describe('laid-out batches', () => {
     await store.close();
   });
 
+  it('reach the writer thread without their ids: a key shared by different ids or repeated in a batch is decided by the ids read from the blocks', async () => {
+    const store = new BlockLogStore({ path: dbPath(), writer: 'thread' });
+    await store.init();
+    const [a, b, c] = pagingEvents(3, 'k');
+    assert.equal((await store.appendColumns(columnsOf([a!]))).created, 1);
+    // `b` forged to `a`'s key (stored) and `c` to `b`'s (earlier in the batch); `b` itself again at the end.
+    const batch = columnsOf(copy([b!, c!, b!]));
+    const storedKey = columnsOf([a!]).keys[0]!;
+    batch.keys[0] = storedKey;
+    batch.keys[1] = storedKey;
+    batch.keys[2] = storedKey;
+    const result = await store.appendColumns(batch);
+    assert.deepEqual(result.statuses, ['created', 'created', 'duplicate']);
+    assert.deepEqual(result, { statuses: ['created', 'created', 'duplicate'], created: 2, duplicates: 1 });
+    assert.deepEqual((await searchAll(store, { query: parseQuery(''), size: 10, sort: 'asc' })).map((e) => e.event.id).sort(), [a, b, c].map((e) => e!.event.id).sort());
+    await store.close();
+  });
+
   it('refuse an event without event.id or @timestamp as eventToRow does, taking the others', () => {
     const builder = new ColumnBatchBuilder();
     const noId = { ...copy(FIXTURE[0]!), event: { dataset: 'x' } } as never;

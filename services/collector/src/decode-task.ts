@@ -8,6 +8,7 @@
 import { BulwarkError, type ErrorCode, type Event, type EventProvenance, type RecordError } from '@bulwark/schema';
 import { loadRegistry, registryAt, type BulkItem, type DecodeOptions, type DecodeResult, type RegistryOrigin } from '@bulwark/ingest';
 import type { ColumnBatch, SerializedEvent } from '@bulwark/store';
+import { ItemPacker, type ItemMeta, type PackedItems } from './bulk-items.js';
 import { stampProvenance, type SharedProvenance } from './stamp.js';
 import { eventSink, type StoreForm } from './store-batch.js';
 
@@ -32,22 +33,18 @@ export interface DecodeTask {
   storeForm?: StoreForm;
 }
 
-/** A bulk item without its event: what the response needs. */
-export interface ItemMeta {
-  action: 'index' | 'create';
-  requestedAction?: string;
-  index: string;
-  id?: string;
-  error?: RecordError;
-}
+export type { ItemMeta } from './bulk-items.js';
 
 export interface DecodeOutcome {
   /** Good records serialised as rows, in request order; empty when `columns` holds them. */
   rows: SerializedEvent[];
   /** Good records laid out as the embedded store's blocks (the `columns` store form), positions in request order. */
   columns?: ColumnBatch;
-  /** Bulk/doc only: one per item; the items without `error` correspond to the good records (`rows` or `columns`), in order. */
-  items?: ItemMeta[];
+  /**
+   * Bulk/doc only: one per item, packed (`bulk-items.ts`); the items without `error` correspond to the good records
+   * (`rows` or `columns`), in order.
+   */
+  items?: PackedItems;
   /** Native protocols: the rejected records. */
   errors: RecordError[];
   /** The whole body was refused (rethrown as a BulwarkError by the caller). */
@@ -71,7 +68,7 @@ function stamped(event: Event, s: Stamping): Event {
 
 function fromItems(items: BulkItem[], task: Stamping): DecodeOutcome {
   const sink = eventSink(task.form);
-  const metas: ItemMeta[] = [];
+  const packer = new ItemPacker();
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!;
     let error = item.error;
@@ -84,18 +81,19 @@ function fromItems(items: BulkItem[], task: Stamping): DecodeOutcome {
         error = asRecordError(err, i);
       }
     }
-    // Keys in this order: action, index, requestedAction, id, error (those set); the common item made whole at once.
-    if (item.requestedAction === undefined && id !== undefined && !error) {
-      metas.push({ action: item.action, index: item.index, id });
+    // The common item packed as its answer text; keys of the others in this order: action, index, requestedAction,
+    // id, error (those set).
+    if (item.requestedAction === undefined && id !== undefined && !error && typeof item.index === 'string') {
+      packer.plain(item.action, item.index, id);
       continue;
     }
     const meta: ItemMeta = { action: item.action, index: item.index };
     if (item.requestedAction !== undefined) meta.requestedAction = item.requestedAction;
     if (id !== undefined) meta.id = id;
     if (error) meta.error = error;
-    metas.push(meta);
+    packer.add(meta);
   }
-  return { ...sink.finish(), items: metas, errors: [] };
+  return { ...sink.finish(), items: packer.finish(), errors: [] };
 }
 
 function fromResult(result: DecodeResult, task: Stamping): DecodeOutcome {

@@ -7,7 +7,8 @@
 import type { Response } from 'express';
 import type { RecordError } from '@bulwark/schema';
 import type { LogStore } from '@bulwark/store';
-import type { DecodeOutcome, ItemMeta } from './decode-task.js';
+import { unpackItems, WHOLE_ERROR, type ItemMeta } from './bulk-items.js';
+import type { DecodeOutcome } from './decode-task.js';
 import { bulkResponseText } from './es-bulk-text.js';
 import { storeRows } from './ingest.js';
 
@@ -86,29 +87,42 @@ export function bulkResponseItem(item: ItemMeta, outcome: ItemOutcome): Record<s
  * Stores the good items and returns each item's outcome, in request order. An item the store refused (a search
  * engine's mapping conflict: kept in its dead-letter index) becomes a 400 item carrying the engine's reason.
  */
+/** The outcomes without a reason, shared by every item that has one (a request's thousand items allocate nothing). */
+const STORED: Readonly<Record<'created' | 'duplicate' | 'error', ItemOutcome>> = Object.freeze({
+  created: Object.freeze({ status: 'created' }),
+  duplicate: Object.freeze({ status: 'duplicate' }),
+  error: Object.freeze({ status: 'error' }),
+});
+
 export async function storeBulkItems(store: LogStore, decoded: DecodeOutcome): Promise<ItemOutcome[]> {
-  const items = decoded.items ?? [];
+  const kinds = decoded.items?.kinds ?? new Uint8Array(0);
   const stored = await storeRows(store, decoded);
   const rejections = new Map((stored.rejected ?? []).map((r) => [r.position, r]));
+  const outcomes: ItemOutcome[] = new Array(kinds.length);
   let k = 0;
-  return items.map((item): ItemOutcome => {
-    if (item.error) return { status: 'error' };
+  for (let i = 0; i < kinds.length; i++) {
+    if (kinds[i] === WHOLE_ERROR) {
+      outcomes[i] = STORED.error;
+      continue;
+    }
     const position = k++;
-    const rejection = rejections.get(position);
-    if (rejection) return { status: 'error', rejection: { reason: rejection.reason, type: rejection.type } };
-    return { status: stored.statuses[position] === 'created' ? 'created' : 'duplicate' };
-  });
+    const rejection = rejections.size > 0 ? rejections.get(position) : undefined;
+    if (rejection) outcomes[i] = { status: 'error', rejection: { reason: rejection.reason, type: rejection.type } };
+    else outcomes[i] = stored.statuses[position] === 'created' ? STORED.created : STORED.duplicate;
+  }
+  return outcomes;
 }
 
 export async function answerBulk(store: LogStore, decoded: DecodeOutcome, started: number, res: Response): Promise<void> {
   const outcomes = await storeBulkItems(store, decoded);
   // Written as text (`es-bulk-text.ts`): the same bytes as JSON.stringify of `bulkResponseItem`s, without the objects.
-  res.status(200).type('application/json').send(bulkResponseText(decoded.items ?? [], outcomes, Date.now() - started));
+  const items = decoded.items ?? { kinds: new Uint8Array(0), text: '', ends: new Uint32Array(0), whole: [] };
+  res.status(200).type('application/json').send(bulkResponseText(items, outcomes, Date.now() - started));
 }
 
 /** Single-document answer: the item body itself, with its status as the HTTP status. */
 export async function answerSingleDoc(store: LogStore, decoded: DecodeOutcome, res: Response): Promise<void> {
-  const item = decoded.items![0]!;
+  const item = unpackItems(decoded.items!)[0]!;
   const [outcome] = await storeBulkItems(store, decoded);
   const body = Object.values(bulkResponseItem(item, outcome!))[0] as Record<string, unknown>;
   const httpStatus = body.status as number;

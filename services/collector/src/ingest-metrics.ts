@@ -7,6 +7,7 @@
 import type { ErrorRequestHandler } from 'express';
 import type { Metrics } from '@bulwark/metrics';
 import type { SourceKind } from '@bulwark/schema';
+import { itemErrors } from './bulk-items.js';
 import type { DecodeOutcome } from './decode-task.js';
 import { batchSize } from './store-batch.js';
 import type { CountedToken, SourceCounters } from './source-counters.js';
@@ -25,7 +26,7 @@ export function countIngested(metrics: Metrics, source: SourceKind, outcome: Dec
   const stored = batchSize(outcome);
   metrics.inc('ingestEvents', { source }, stored);
   if (stored > 0) metrics.set('ingestLastEvent', { source }, Date.now() / 1000);
-  const refused = [...outcome.errors, ...(outcome.items ?? []).flatMap((item) => (item.error ? [item.error] : []))];
+  const refused = [...outcome.errors, ...itemErrors(outcome.items)];
   for (const error of refused) metrics.inc('ingestRejectedRecords', { source, reason: error.code });
   if (tally?.counters) {
     tally.counters.accepted(tally.route, source, token, stored);

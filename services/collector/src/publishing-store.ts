@@ -9,7 +9,9 @@
  * - Events the store refused (kept in the dead-letter index) are not published: they were not stored as events.
  * - A publish failure answers 503 `BWK_BUS_UNAVAILABLE` with Retry-After; the sender's retry stores nothing twice
  *   (idempotent on event.id) and publishes again.
- * - The batch id is a hash of the event ids, so a retried batch gets the same id and BullMQ drops the repeat.
+ * - The batch id is a hash of the event ids, so a retried batch gets the same id and BullMQ drops the repeat. For a
+ *   bus that reads the store the id is only a wake-up (the embedded bus and the correlator thread's nudge ignore it):
+ *   a laid-out batch's id is then a hash of its typed id keys, one digest instead of a thousand updates.
  * - A bus that reads the store itself (`readsStore`: the embedded bus, or the wake-up of the embedded correlator
  *   thread) is published to without the events, and then the store's own laid-out batches (`appendColumns`) pass
  *   through: nothing here needs the events as rows.
@@ -54,8 +56,8 @@ export function publishingStore(store: LogStore, bus: Pick<Bus, 'publish' | 'rea
           async appendColumns(batch: ColumnBatch): Promise<AppendResult> {
             const result = await columns(batch);
             const refused = new Set((result.rejected ?? []).map((r) => r.position));
-            const ids = refused.size === 0 ? batch.ids : batch.ids.filter((_, i) => !refused.has(i));
-            if (ids.length > 0) await publish(batchIdOf(ids), []);
+            const keys = refused.size === 0 ? batch.keys : batch.keys.filter((_, i) => !refused.has(i));
+            if (keys.length > 0) await publish(batchIdOfKeys(keys), []);
             return result;
           },
         }
@@ -68,6 +70,11 @@ export function publishingStore(store: LogStore, bus: Pick<Bus, 'publish' | 'rea
     ping: () => store.ping(),
     close: () => store.close(),
   };
+}
+
+/** Same events, same id, from a laid-out batch's id keys (`idKey`s): `b-` + sha256 over their bytes (40 hex digits). */
+export function batchIdOfKeys(keys: Float64Array): string {
+  return `b-${createHash('sha256').update(new Uint8Array(keys.buffer, keys.byteOffset, keys.byteLength)).digest('hex').slice(0, 40)}`;
 }
 
 /** Same events, same id: `b-` + sha256 over the event ids (40 hex digits). */

@@ -7,7 +7,8 @@
 import { bulkCuts } from '@bulwark/ingest';
 import { concatColumnBatches, type ColumnBatch } from '@bulwark/store';
 import type { RecordError } from '@bulwark/schema';
-import type { DecodeOutcome, DecodeTask, ItemMeta } from './decode-task.js';
+import { concatPackedItems, type PackedItems } from './bulk-items.js';
+import type { DecodeOutcome, DecodeTask } from './decode-task.js';
 import type { Decoder } from './decoder.js';
 
 /** The task's body cut in up to `parts` pieces, each an owned copy (moved to its thread, not copied again). */
@@ -26,24 +27,22 @@ const shifted = (error: RecordError, by: number): RecordError => ({ ...error, in
 export function joinOutcomes(outcomes: readonly DecodeOutcome[]): DecodeOutcome {
   const failed = outcomes.find((outcome) => outcome.failure);
   if (failed) return failed;
-  const items: ItemMeta[] = [];
+  const items: PackedItems[] = [];
   const errors: RecordError[] = [];
   const rows: DecodeOutcome['rows'] = [];
   const columns: ColumnBatch[] = [];
-  let itemBase = 0;
   let recordBase = 0;
   for (const outcome of outcomes) {
-    for (const item of outcome.items ?? []) items.push(item.error ? { ...item, error: shifted(item.error, itemBase) } : item);
+    if (outcome.items) items.push(outcome.items);
     for (const error of outcome.errors) errors.push(shifted(error, recordBase));
     for (const row of outcome.rows) rows.push(row);
     if (outcome.columns) columns.push(outcome.columns);
-    itemBase += outcome.items?.length ?? 0;
-    recordBase += outcome.items?.length ?? outcome.rows.length + outcome.errors.length;
+    recordBase += outcome.items?.kinds.length ?? outcome.rows.length + outcome.errors.length;
   }
   return {
     rows,
     errors,
-    ...(outcomes.some((outcome) => outcome.items) ? { items } : {}),
+    ...(items.length > 0 ? { items: concatPackedItems(items, shifted) } : {}),
     ...(columns.length > 0 ? { columns: concatColumnBatches(columns) } : {}),
   };
 }

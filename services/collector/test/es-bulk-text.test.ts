@@ -6,7 +6,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bulkResponseItem, type ItemOutcome } from '../src/es-bulk.js';
 import { bulkResponseText } from '../src/es-bulk-text.js';
-import type { ItemMeta } from '../src/decode-task.js';
+import { packItems, unpackItems, type ItemMeta } from '../src/bulk-items.js';
+
+/** As the HTTP thread receives them: packed on the decode thread, then cloned across. */
+const crossed = (items: ItemMeta[]) => structuredClone(packItems(items));
 
 function reference(items: ItemMeta[], outcomes: ItemOutcome[], took: number): string {
   const errors = outcomes.some((o, i) => o.status === 'error' || (o.status === 'duplicate' && items[i]!.action === 'create'));
@@ -42,15 +45,18 @@ describe('the _bulk answer as text', () => {
       { status: 'created' },
       { status: 'created' },
     ];
-    assert.equal(bulkResponseText(items, outcomes, 17), reference(items, outcomes, 17));
+    assert.equal(bulkResponseText(crossed(items), outcomes, 17), reference(items, outcomes, 17));
+    assert.deepEqual(unpackItems(crossed(items)), items);
   });
 
   it('equals the reference when every item is stored (errors false) and for an empty answer', () => {
     const items: ItemMeta[] = Array.from({ length: 50 }, (_, i) => ({ action: i % 3 ? 'index' : 'create', index: i < 25 ? 'a' : 'b', id: `id-${i}` }));
     const outcomes: ItemOutcome[] = items.map((item, i) => ({ status: i % 7 === 0 && item.action === 'index' ? 'duplicate' : 'created' }));
-    const text = bulkResponseText(items, outcomes, 3);
+    const text = bulkResponseText(crossed(items), outcomes, 3);
     assert.equal(text, reference(items, outcomes, 3));
     assert.equal((JSON.parse(text) as { errors: boolean }).errors, false);
-    assert.equal(bulkResponseText([], [], 0), reference([], [], 0));
+    const created: ItemOutcome[] = items.map(() => ({ status: 'created' }));
+    assert.equal(bulkResponseText(crossed(items), created, 1234), reference(items, created, 1234), 'every item created: the packed text whole');
+    assert.equal(bulkResponseText(crossed([]), [], 0), reference([], [], 0));
   });
 });

@@ -20,6 +20,7 @@ import { DirectoryCache, type FieldNames } from './catalog.js';
 import { decodeColumn, columnNameOf, PRESENCE_DATA, PresenceTable } from './columns.js';
 import { unpackText } from './codec.js';
 import { idKey } from './hash.js';
+import { KeyTable } from './key-table.js';
 
 /** Pending blocks that trigger a merge whatever their keys: bounds the blocks a lookup by id probes one by one. */
 export const MERGE_AT_BLOCKS = 2_000;
@@ -70,10 +71,10 @@ export class BlockIds {
 
 /** A writer's view of the id set: `event_ids` plus the keys of the blocks above the mark, in memory. */
 export class IdIndex {
-  /** key → the pending block holding it, or the blocks when several do (a collision, or a stored duplicate). */
-  private readonly pending = new Map<number, number | number[]>();
+  /** key → the pending blocks holding it. */
+  private readonly pending = new KeyTable();
   /** Each pending block's keys, to drop them once merged. */
-  private readonly pendingBlocks = new Map<number, number[]>();
+  private readonly pendingBlocks = new Map<number, Float64Array>();
   private keyCount = 0;
   /** Every block up to here is either pending in memory or below the mark. */
   private seenUpto = 0;
@@ -122,7 +123,19 @@ export class IdIndex {
   refresh(): void {
     const mark = this.readMark.get() ?? 0;
     if (mark > this.mark) {
-      for (const block of [...this.pendingBlocks.keys()]) if (block <= mark) this.drop(block);
+      let dropped = false;
+      for (const block of [...this.pendingBlocks.keys()]) {
+        if (block <= mark) {
+          this.keyCount -= this.pendingBlocks.get(block)!.length;
+          this.pendingBlocks.delete(block);
+          dropped = true;
+        }
+      }
+      // Rare (another connection merged): the table is rebuilt from the blocks still pending.
+      if (dropped) {
+        this.pending.clear();
+        for (const [block, keys] of this.pendingBlocks) for (const key of keys) this.pending.add(key, block);
+      }
       this.mark = mark;
       if (this.seenUpto < mark) this.seenUpto = mark;
     }
@@ -136,39 +149,39 @@ export class IdIndex {
   }
 
   /** A block this writer inserted (inside its transaction), or one read back from the file. */
-  add(block: number, keys: readonly number[]): void {
-    const own = [...keys];
+  add(block: number, keys: ArrayLike<number>): void {
+    const own = Float64Array.from(keys);
     this.pendingBlocks.set(block, own);
-    for (const key of own) {
-      const at = this.pending.get(key);
-      if (at === undefined) this.pending.set(key, block);
-      else if (typeof at === 'number') this.pending.set(key, at === block ? at : [at, block]);
-      else if (!at.includes(block)) at.push(block);
-    }
+    for (let i = 0; i < own.length; i++) this.pending.add(own[i]!, block);
     this.keyCount += own.length;
     if (block > this.seenUpto) this.seenUpto = block;
   }
 
-  /** The blocks each of `keys` may be in (merged and pending); the caller confirms against the blocks' ids. */
-  known(keys: readonly number[]): Map<number, number[]> {
-    const known = this.knownPending(keys);
-    if (keys.length === 0) return known;
-    for (const { key, block } of this.mergedKeys.all(JSON.stringify(keys))) {
-      const blocks = known.get(key);
-      if (!blocks) known.set(key, [block]);
-      else if (!blocks.includes(block)) blocks.push(block);
-    }
-    return known;
+  /** Whether a pending block may hold `key` (memory only: what this writer added or read since its last refresh). */
+  hasPending(key: number): boolean {
+    return this.pending.has(key);
   }
 
-  /** The pending blocks each of `keys` may be in (memory only: what this writer added or read since its last refresh). */
-  knownPending(keys: readonly number[]): Map<number, number[]> {
-    const known = new Map<number, number[]>();
-    for (const key of keys) {
-      const at = this.pending.get(key);
-      if (at !== undefined) known.set(key, typeof at === 'number' ? [at] : [...at]);
+  /** The pending blocks that may hold `key`. */
+  pendingBlocksOf(key: number): number[] {
+    const out: number[] = [];
+    this.pending.blocksOf(key, out);
+    return out;
+  }
+
+  /**
+   * The merged blocks (`event_ids`) that may hold each of `keys`, for the keys found there: one query for the batch.
+   * The caller confirms against the blocks' ids.
+   */
+  mergedBlocksOf(keys: ArrayLike<number>): Map<number, number[]> {
+    const found = new Map<number, number[]>();
+    if (keys.length === 0) return found;
+    for (const { key, block } of this.mergedKeys.all(`[${Array.prototype.join.call(keys, ',')}]`)) {
+      const blocks = found.get(key);
+      if (!blocks) found.set(key, [block]);
+      else if (!blocks.includes(block)) blocks.push(block);
     }
-    return known;
+    return found;
   }
 
   /**
@@ -195,17 +208,16 @@ export class IdIndex {
     this.refresh();
     const present = new Set(this.blocksAbove.all(this.mark).map((row) => row.id));
     if (present.size === 0) return;
-    // The keys in ascending order (a typed array sorts natively, without a comparator call per pair); each key's
-    // blocks from the pending map, skipping blocks gone since (retention, compaction).
-    const keys = new Float64Array(this.pending.size);
-    let n = 0;
-    for (const key of this.pending.keys()) keys[n++] = key;
-    keys.sort();
+    // The keys in ascending order; each key's blocks from the pending table, ascending, skipping blocks gone since
+    // (retention, compaction).
+    const keys = this.pending.sortedKeys();
+    const blocks: number[] = [];
     const chunk: number[] = [];
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
-      const at = this.pending.get(key)!;
-      for (const block of typeof at === 'number' ? [at] : [...at].sort((a, b) => a - b)) {
+      if (i > 0 && key === keys[i - 1]) continue;
+      if (this.pending.blocksOf(key, blocks) > 1) blocks.sort((a, b) => a - b);
+      for (const block of blocks) {
         if (!present.has(block)) continue;
         chunk.push(key, block);
         if (chunk.length === 2 * MERGE_CHUNK) {
@@ -224,23 +236,6 @@ export class IdIndex {
     this.keyCount = 0;
     this.mark = mark;
     if (this.seenUpto < mark) this.seenUpto = mark;
-  }
-
-  private drop(block: number): void {
-    const keys = this.pendingBlocks.get(block);
-    if (!keys) return;
-    this.pendingBlocks.delete(block);
-    this.keyCount -= keys.length;
-    for (const key of keys) {
-      const at = this.pending.get(key);
-      if (at === block) this.pending.delete(key);
-      else if (Array.isArray(at)) {
-        const rest = at.filter((b) => b !== block);
-        if (rest.length === 1) this.pending.set(key, rest[0]!);
-        else if (rest.length === 0) this.pending.delete(key);
-        else this.pending.set(key, rest);
-      }
-    }
   }
 
   /** Keys held in memory (tests, metrics). */

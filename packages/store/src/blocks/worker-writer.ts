@@ -11,12 +11,13 @@ import { BulwarkError, type ErrorCode } from '@bulwark/schema';
 import type { AppendResult } from '../port.js';
 import type { SqliteOpenOptions } from '../sqlite/schema.js';
 import { transferList, type ColumnBatch } from './prepared.js';
-import type { AppendInput } from './writer.js';
+import { appendResultOf, type AppendCounts, type AppendInput } from './writer.js';
 
 export type WriterRequest = { type: 'append'; id: number; input: AppendInput } | { type: 'close' };
 export type WriterReply =
   | { type: 'ready' }
-  | { type: 'done'; id: number; result: AppendResult }
+  /** The statuses as one byte each (`AppendCounts`), made into the port's strings on this side. */
+  | { type: 'done'; id: number; counts: AppendCounts }
   | {
       type: 'failed';
       /** -1: the thread could not start. */
@@ -62,8 +63,13 @@ export class WorkerRowWriter {
     const id = this.nextId++;
     return new Promise<AppendResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      // A built batch's bytes move to the thread (one buffer, not copied); rows are cloned.
-      this.worker.postMessage({ type: 'append', id, input } satisfies WriterRequest, Array.isArray(input) ? [] : transferList(input as ColumnBatch));
+      // A built batch's bytes move to the thread (one buffer, not copied) and its ids stay here: the thread checks the
+      // typed keys and reads an id from the blocks only on a key hit (`writer.ts`). Rows are cloned.
+      if (Array.isArray(input)) this.worker.postMessage({ type: 'append', id, input } satisfies WriterRequest);
+      else {
+        const { ids: _ids, ...batch } = input as ColumnBatch;
+        this.worker.postMessage({ type: 'append', id, input: batch } satisfies WriterRequest, transferList(input as ColumnBatch));
+      }
     });
   }
 
@@ -80,7 +86,7 @@ export class WorkerRowWriter {
     const pending = this.pending.get(reply.id);
     if (!pending) return;
     this.pending.delete(reply.id);
-    if (reply.type === 'done') pending.resolve(reply.result);
+    if (reply.type === 'done') pending.resolve(appendResultOf(reply.counts));
     else pending.reject(toError(reply.error));
   }
 

@@ -21,6 +21,13 @@ function serialise(err: unknown): Extract<WriterReply, { type: 'failed' }>['erro
 const COMPACT_AFTER_MS = 1000;
 
 const port = parentPort;
+
+/** An answer posted back; a batch's status bytes move with it (the thread does not keep them). */
+function reply(answer: WriterReply): void {
+  const fresh = answer.type === 'done' ? answer.counts.fresh : null;
+  port!.postMessage(answer, fresh ? [fresh.buffer as ArrayBuffer] : []);
+}
+
 if (port) {
   let db: SqliteDatabase | null = null;
   try {
@@ -57,19 +64,19 @@ if (port) {
         compactWhenIdle();
         try {
           const results = writer.appendMany(appends.map((a) => a.input));
-          appends.forEach((a, i) => port.postMessage({ type: 'done', id: a.id, result: results[i]! } satisfies WriterReply));
+          appends.forEach((a, i) => reply({ type: 'done', id: a.id, counts: results[i]! }));
           // After the answers, so the merge's few hundred ms delay the next batches, not these (`id-index.ts`).
           writer.mergeKeysIfDue();
         } catch (err) {
           // One failed batch must not fail the others: retry each on its own.
           for (const a of appends) {
-            let reply: WriterReply;
+            let answer: WriterReply;
             try {
-              reply = { type: 'done', id: a.id, result: writer.append(a.input) };
+              answer = { type: 'done', id: a.id, counts: writer.appendCounted(a.input) };
             } catch (one) {
-              reply = { type: 'failed', id: a.id, error: serialise(one ?? err) };
+              answer = { type: 'failed', id: a.id, error: serialise(one ?? err) };
             }
-            port.postMessage(reply);
+            reply(answer);
           }
         }
       }

@@ -8,74 +8,46 @@
  * an event.
  */
 import type Database from 'better-sqlite3';
-import type { AppendResult, AppendStatus, SerializedEvent } from '../port.js';
+import type { AppendResult, SerializedEvent } from '../port.js';
 import type { SqliteDatabase } from '../sqlite/schema.js';
 import { buildBlock, numbered, timeSlices, type BuiltBlock, type NewRow } from './build.js';
 import { encodeDirectory, FieldNames } from './catalog.js';
-import { columnNameOf } from './columns.js';
 import { idKey } from './hash.js';
 import { BlockIds, IdIndex } from './id-index.js';
-import { documentsOf, type ColumnBatch } from './prepared.js';
+import { documentsOf } from './prepared.js';
+import {
+  appendResultOf,
+  asBuffers,
+  BatchIds,
+  CREATED_ALL,
+  inRowsOrder,
+  isColumnBatch,
+  RepeatFinder,
+  sizeOf,
+  type AppendCounts,
+  type AppendInput,
+  type ColumnInput,
+} from './append-input.js';
 
-export const ID_COLUMN = columnNameOf(['event', 'id']);
+export { appendResultOf, ID_COLUMN, type AppendCounts, type AppendInput, type ColumnInput } from './append-input.js';
 
 type Statement<P extends unknown[] = unknown[], R = unknown> = Database.Statement<P, R>;
-
-/**
- * What an append takes: events serialised as JSON rows (`eventToRow`: every caller but the collector), or a batch
- * already laid out as blocks where its events were decoded (`prepared.ts`: the collector's path, no JSON in between).
- */
-export type AppendInput = readonly SerializedEvent[] | ColumnBatch;
-
-function idsOf(input: AppendInput): readonly string[] {
-  return isColumnBatch(input) ? input.ids : input.map((row) => row.id);
-}
-
-function isColumnBatch(input: AppendInput): input is ColumnBatch {
-  return !Array.isArray(input);
-}
-
-/**
- * A block that crossed from another thread has its parts as plain Uint8Array views (structured clone makes no Buffers):
- * viewed as Buffers again, without copying, for SQLite.
- */
-function asBuffers(block: BuiltBlock): BuiltBlock {
-  return { ...block, ts: asBuffer(block.ts), filter: asBuffer(block.filter), data: block.data.map(asBuffer) };
-}
-
-function asBuffer(part: Uint8Array): Buffer {
-  return Buffer.isBuffer(part) ? part : Buffer.from(part.buffer, part.byteOffset, part.byteLength);
-}
 
 /** A built block and the batch positions of its rows. */
 interface PlannedBlock {
   block: BuiltBlock;
-  positions: number[];
+  positions: readonly number[];
 }
 
 /** An append worked out before the lock: each row's id key, whether it is new, and the blocks of the new ones. */
 interface Plan {
-  keys: number[];
-  fresh: boolean[];
+  keys: ArrayLike<number>;
+  /** Per position: 1 when not stored yet and the first copy of its id in the batch. */
+  fresh: Uint8Array;
+  created: number;
   blocks: PlannedBlock[];
   /** `PRAGMA data_version` when the plan was made: it changes only when another connection commits. */
   version: number;
-}
-
-/**
- * The batch's blocks with their streams in the order of each stream's first new event, as `planRows` takes them (the
- * builder ordered them by first event, new or not), so both paths insert blocks, and name new fields, in one order.
- */
-function inRowsOrder(batch: ColumnBatch, fresh: readonly boolean[]): ColumnBatch['blocks'] {
-  const firstFresh = new Map<string, number>();
-  for (const { positions, block } of batch.blocks) {
-    for (const position of positions) {
-      if (fresh[position] && position < (firstFresh.get(block.stream) ?? Infinity)) firstFresh.set(block.stream, position);
-    }
-  }
-  const order = (stream: string) => firstFresh.get(stream) ?? Infinity;
-  // Array.prototype.sort is stable: blocks of one stream keep their time order.
-  return [...batch.blocks].sort((a, b) => order(a.block.stream) - order(b.block.stream));
 }
 
 export class BlockWriter {
@@ -90,8 +62,9 @@ export class BlockWriter {
   private readonly insertFilter: Statement;
   /** Id sets of recently checked blocks: a retried batch checks one block many times. */
   private readonly idSets = new Map<number, Set<string>>();
-  private readonly batch: Database.Transaction<(input: AppendInput, plan: Plan) => AppendResult>;
-  private readonly many: Database.Transaction<(batches: readonly AppendInput[], plans: Plan[]) => AppendResult[]>;
+  private readonly repeats = new RepeatFinder();
+  private readonly batch: Database.Transaction<(input: AppendInput, plan: Plan) => AppendCounts>;
+  private readonly many: Database.Transaction<(batches: readonly AppendInput[], plans: Plan[]) => AppendCounts[]>;
 
   /** `mergeKeysAt`: pending id keys that trigger a merge into `event_ids` (`id-index.ts`; tests lower it). */
   constructor(db: SqliteDatabase, mergeKeysAt?: number) {
@@ -108,7 +81,7 @@ export class BlockWriter {
     this.insertFilter = db.prepare('INSERT INTO block_filters (block, bits) VALUES (?, ?)');
     this.batch = db.transaction((input: AppendInput, plan: Plan) => this.appendInTransaction(input, plan));
     this.many = db.transaction((batches: readonly AppendInput[], plans: Plan[]) =>
-      batches.map((input, i) => (plans[i]!.keys.length === 0 ? { statuses: [], created: 0, duplicates: 0 } : this.appendInTransaction(input, plans[i]!))),
+      batches.map((input, i) => (plans[i]!.keys.length === 0 ? CREATED_ALL : this.appendInTransaction(input, plans[i]!))),
     );
   }
 
@@ -118,9 +91,14 @@ export class BlockWriter {
    * transaction the ids are checked again, arrival numbers given and the rows inserted.
    */
   append(input: AppendInput): AppendResult {
-    if (idsOf(input).length === 0) return { statuses: [], created: 0, duplicates: 0 };
+    return appendResultOf(this.appendCounted(input));
+  }
+
+  /** As `append`, answered in compact form (`AppendCounts`). */
+  appendCounted(input: AppendInput): AppendCounts {
+    if (sizeOf(input) === 0) return CREATED_ALL;
     try {
-      const plan = this.plan(input);
+      const plan = this.plan(input, new BatchIds(input));
       return this.batch.immediate(input, plan);
     } catch (err) {
       this.rolledBack();
@@ -129,12 +107,12 @@ export class BlockWriter {
   }
 
   /**
-   * Several batches in one transaction (one fsync), each answered as `append` would: the writer thread passes every
-   * batch waiting in its queue, so concurrent requests share a commit.
+   * Several batches in one transaction (one fsync), each answered as `appendCounted` would: the writer thread passes
+   * every batch waiting in its queue, so concurrent requests share a commit.
    */
-  appendMany(batches: readonly AppendInput[]): AppendResult[] {
+  appendMany(batches: readonly AppendInput[]): AppendCounts[] {
     try {
-      const plans = batches.map((input) => this.plan(input));
+      const plans = batches.map((input) => this.plan(input, new BatchIds(input)));
       return this.many.immediate(batches, plans);
     } catch (err) {
       this.rolledBack();
@@ -183,32 +161,40 @@ export class BlockWriter {
   }
 
   /** Which events are new (as far as the last commit says), grouped into built blocks of batch positions. */
-  private plan(input: AppendInput): Plan {
+  private plan(input: AppendInput, ids: BatchIds): Plan {
     // Read before the id set, so a commit elsewhere after this point shows as a changed version in the transaction.
     const version = this.dataVersion.get()!;
     this.idIndex.refresh();
-    return isColumnBatch(input) ? this.planColumns(input, version) : this.planRows(input, version);
+    return isColumnBatch(input) ? this.planColumns(input, ids, version) : this.planRows(input, ids, version);
   }
 
-  /** For each position: not stored yet and the first copy of its id in the batch. */
-  private freshOf(ids: readonly string[], keys: readonly number[]): boolean[] {
-    const known = this.knownKeys(keys);
-    const seen = new Set<string>();
-    const fresh: boolean[] = new Array(ids.length);
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!;
-      fresh[i] = !seen.has(id) && !this.stored(id, known.get(keys[i]!));
-      if (fresh[i]) seen.add(id);
+  /**
+   * For each position: 1 when not stored yet and the first copy of its id in the batch. Keys decide in the common case;
+   * an id is read only when its key is held by a stored block or by an earlier event of the batch.
+   */
+  private freshOf(keys: ArrayLike<number>, ids: BatchIds): { fresh: Uint8Array; created: number } {
+    const merged = this.idIndex.mergedBlocksOf(keys);
+    const fresh = new Uint8Array(keys.length);
+    let created = 0;
+    this.repeats.reset(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      if (this.repeats.seenBefore(key, i, ids)) continue;
+      if (this.idIndex.hasPending(key) && this.stored(ids.at(i), this.idIndex.pendingBlocksOf(key))) continue;
+      const blocks = merged.get(key);
+      if (blocks && this.stored(ids.at(i), blocks)) continue;
+      fresh[i] = 1;
+      created++;
     }
-    return fresh;
+    return { fresh, created };
   }
 
-  private planRows(rows: readonly SerializedEvent[], version: number): Plan {
-    const keys = rows.map((row) => idKey(row.id));
-    const fresh = this.freshOf(idsOf(rows), keys);
+  private planRows(rows: readonly SerializedEvent[], ids: BatchIds, version: number): Plan {
+    const keys = Float64Array.from(rows, (row) => idKey(row.id));
+    const { fresh, created } = this.freshOf(keys, ids);
     const streams = new Map<string, number[]>();
     for (let i = 0; i < rows.length; i++) {
-      if (!fresh[i]) continue;
+      if (fresh[i] !== 1) continue;
       const stream = rows[i]!.dataset ?? '';
       let group = streams.get(stream);
       if (!group) streams.set(stream, (group = []));
@@ -224,63 +210,77 @@ export class BlockWriter {
         blocks.push({ block, positions: slice });
       }
     }
-    return { keys, fresh, blocks, version };
+    return { keys, fresh, created, blocks, version };
   }
 
   /**
    * A batch built where it was decoded: a block whose events are all new is inserted as it is; one holding stored or
    * repeated ids is built again from its new events (`prepared.ts`), as `planRows` would have.
    */
-  private planColumns(batch: ColumnBatch, version: number): Plan {
-    const keys = Array.from(batch.keys);
-    const fresh = this.freshOf(batch.ids, keys);
+  private planColumns(batch: ColumnInput, ids: BatchIds, version: number): Plan {
+    const { keys } = batch;
+    const { fresh, created } = this.freshOf(keys, ids);
     const blocks: PlannedBlock[] = [];
     for (const { positions, block } of inRowsOrder(batch, fresh)) {
-      const rows = positions.flatMap((position, row) => (fresh[position] ? [row] : []));
-      if (rows.length === positions.length) {
+      let kept = 0;
+      for (const position of positions) kept += fresh[position]!;
+      if (kept === positions.length) {
         blocks.push({ block: { ...asBuffers(block), idKeys: positions.map((position) => keys[position]!) }, positions });
         continue;
       }
-      if (rows.length === 0) continue;
+      if (kept === 0) continue;
+      const rows = positions.flatMap((position, row) => (fresh[position] === 1 ? [row] : []));
       const docs = documentsOf(block, rows);
       const ts = batch.ts;
       for (const slice of timeSlices(rows.map((_, k) => k), (k) => ts[positions[rows[k]!]!]!)) {
         const rebuilt = buildBlock(
           block.stream,
-          slice.map((k) => ({ id: batch.ids[positions[rows[k]!]!]!, ts: ts[positions[rows[k]!]!]!, doc: docs[k]! })),
+          slice.map((k) => ({ id: ids.at(positions[rows[k]!]!), ts: ts[positions[rows[k]!]!]!, doc: docs[k]! })),
         );
         blocks.push({ block: rebuilt, positions: slice.map((k) => positions[rows[k]!]!) });
       }
     }
-    return { keys, fresh, blocks, version };
+    return { keys, fresh, created, blocks, version };
   }
 
-  private appendInTransaction(input: AppendInput, plan: Plan): AppendResult {
+  private appendInTransaction(input: AppendInput, plan: Plan): AppendCounts {
     // Another connection may have stored some of these ids since the plan was made (then `data_version` moved), and
     // an earlier batch of this commit may hold some (its keys are pending in memory): then plan again, in the lock.
-    const ids = idsOf(input);
     const elsewhere = this.dataVersion.get() !== plan.version;
     if (elsewhere) this.idIndex.refresh();
-    const freshKeys = plan.fresh.flatMap((fresh, i) => (fresh ? [plan.keys[i]!] : []));
-    const known = elsewhere ? this.knownKeys(freshKeys) : this.idIndex.knownPending(freshKeys);
-    if (known.size > 0 && ids.some((id, i) => plan.fresh[i] && this.stored(id, known.get(plan.keys[i]!)))) {
-      plan = this.plan(input);
-    }
+    if (this.storedSincePlan(input, plan, elsewhere)) plan = this.plan(input, new BatchIds(input));
     // Arrival numbers in input order, so ties at one instant keep the order the sender gave.
-    let next = this.nextSeq.get()!.value;
-    const seqOf = new Map<number, number>();
-    plan.fresh.forEach((fresh, i) => {
-      if (fresh) seqOf.set(i, next++);
-    });
-    for (const { block, positions } of plan.blocks) this.insert(numbered(block, positions.map((i) => seqOf.get(i)!)));
+    const first = this.nextSeq.get()!.value;
+    const seqs = new Float64Array(plan.fresh.length);
+    let next = first;
+    for (let i = 0; i < seqs.length; i++) if (plan.fresh[i] === 1) seqs[i] = next++;
+    for (const { block, positions } of plan.blocks) this.insert(numbered(block, positions.map((i) => seqs[i]!)));
     this.setNextSeq.run(next);
-    const statuses: AppendStatus[] = plan.fresh.map((fresh) => (fresh ? 'created' : 'duplicate'));
-    return { statuses, created: seqOf.size, duplicates: ids.length - seqOf.size };
+    const created = next - first;
+    return { created, duplicates: seqs.length - created, fresh: created === seqs.length ? null : plan.fresh };
   }
 
-  /** The stored blocks each key may be in (one query for the batch, and the pending keys in memory). */
-  private knownKeys(keys: readonly number[]): Map<number, number[]> {
-    return this.idIndex.known(keys);
+  /** Whether an event the plan took as new is held by a block committed since (elsewhere, or earlier in this commit). */
+  private storedSincePlan(input: AppendInput, plan: Plan, elsewhere: boolean): boolean {
+    const { keys, fresh } = plan;
+    let merged: Map<number, number[]> | null = null;
+    if (elsewhere) {
+      const freshKeys: number[] = [];
+      for (let i = 0; i < keys.length; i++) if (fresh[i] === 1) freshKeys.push(keys[i]!);
+      merged = this.idIndex.mergedBlocksOf(freshKeys);
+    }
+    let ids: BatchIds | null = null;
+    for (let i = 0; i < keys.length; i++) {
+      if (fresh[i] !== 1) continue;
+      const key = keys[i]!;
+      const pending = this.idIndex.hasPending(key);
+      const blocks = merged?.get(key);
+      if (!pending && !blocks) continue;
+      ids ??= new BatchIds(input);
+      if (pending && this.stored(ids.at(i), this.idIndex.pendingBlocksOf(key))) return true;
+      if (blocks && this.stored(ids.at(i), blocks)) return true;
+    }
+    return false;
   }
 
   /** Insert a numbered block inside the caller's transaction; its id. */
@@ -297,8 +297,7 @@ export class BlockWriter {
   }
 
   /** Is `id` in one of the stored blocks its key points to? Key hits are confirmed against the block's ids. */
-  private stored(id: string, blocks: readonly number[] | undefined): boolean {
-    if (!blocks) return false;
+  private stored(id: string, blocks: readonly number[]): boolean {
     for (const block of blocks) if (this.idsOf(block).has(id)) return true;
     return false;
   }
