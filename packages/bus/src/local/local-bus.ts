@@ -29,7 +29,11 @@ import { Wakeup } from './wakeup.js';
 export interface LocalBusOptions {
   /** The embedded store's SQLite file (the same one `BlockLogStore` writes). `:memory:` is refused: nothing to share. */
   path: string;
-  /** Most events per delivered batch (default 500). */
+  /**
+   * Most events per delivered batch (default 2,000). A batch costs a catalog read, a handler call and an offset write
+   * whatever its size; under a `_bulk` load of two 1,000-event requests at a time, 500-event batches were a fifth of
+   * the embedded correlator's CPU more than 2,000-event ones. A quiet source still gets its few events at once.
+   */
   batchSize?: number;
   /** How often idle subscribers look for events nobody announced, e.g. written by another process (default 250 ms). */
   pollIntervalMs?: number;
@@ -56,7 +60,7 @@ export class LocalBus implements Bus {
     if (options.path === '' || options.path === ':memory:') {
       throw new TypeError('LocalBus needs the store file path: an in-memory database is private to one connection');
     }
-    this.batchSize = options.batchSize ?? 500;
+    this.batchSize = options.batchSize ?? 2000;
     if (!Number.isSafeInteger(this.batchSize) || this.batchSize < 1) throw new TypeError(`LocalBus batchSize must be a positive integer`);
     this.pollIntervalMs = Math.max(1, options.pollIntervalMs ?? 250);
     // NORMAL: a group's offset is saved after every batch, and with FULL each save was an fsync (measured: 30% of the
