@@ -48,8 +48,7 @@ export function wordProbe(word: string): Probe {
  * map (a block of audit events adds ~30,000 items: building the filter was a third of building the block). Items are
  * counted once where it pays: a word by its hash (a message repeats its words); a value under its column and under
  * {@link ANY_COLUMN} as the caller gives it (each column's distinct values, or every value of a column whose values
- * mostly differ) — deduplicating the "any column" entries across columns cost a set lookup per value for a filter
- * 0–10% smaller.
+ * mostly differ) — deduplicating the "any column" entries across columns cost a set lookup per value for a filter 0–10% smaller.
  */
 export class BloomBuilder {
   private h1s = new Uint32Array(1024);
