@@ -144,7 +144,9 @@ function dictionaryOf(values: readonly Cell[]): { keys: string[]; indices: numbe
   const n = values.length;
   if (n < DICTIONARY_PROBE) return null;
   const limit = Math.max(1, Math.floor(n / DICTIONARY_SHARE));
-  const probeLimit = Math.max(1, Math.floor(DICTIONARY_PROBE / DICTIONARY_SHARE));
+  // Given up early only for strings that nearly all differ (ids, times): a column of 40 pod names repeats them over a
+  // block but shows 30 of them in its first 64 rows, and is worth its dictionary (and 40 filter entries, not 700).
+  const probeLimit = Math.floor((DICTIONARY_PROBE * 3) / 4);
   const index = new Map<string, number>();
   const keys: string[] = [];
   const indices: number[] = [];
@@ -154,7 +156,8 @@ function dictionaryOf(values: readonly Cell[]): { keys: string[]; indices: numbe
     let k = index.get(value);
     if (k === undefined) {
       k = keys.length;
-      if (k >= limit || (i < DICTIONARY_PROBE && k >= probeLimit)) return 'varied';
+      if (i < DICTIONARY_PROBE && k >= probeLimit) return 'varied';
+      if (k >= limit) return null; // repeats enough that the filter still wants its values deduplicated
       index.set(value, k);
       keys.push(value);
     }
