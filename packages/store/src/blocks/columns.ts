@@ -237,14 +237,14 @@ export function encodeColumn(cells: readonly Cell[], presence: PresenceTable): E
     where = `"p":${presence.indexOf(rows)},`;
   }
   const dictionary = dictionaryOf(values);
-  if (dictionary === 'varied') return { text: where ? `{${where}"v":${JSON.stringify(values)}}` : JSON.stringify(values), varied: true };
-  if (dictionary) {
+  if (dictionary !== null && dictionary !== 'varied') {
     return { text: `{${where}"k":${JSON.stringify(dictionary.keys)},"x":${JSON.stringify(dictionary.indices)}}`, distinct: dictionary.keys };
   }
-  return { text: where ? `{${where}"v":${JSON.stringify(values)}}` : JSON.stringify(values) };
+  const text = where ? `{${where}"v":${JSON.stringify(values)}}` : JSON.stringify(values);
+  return dictionary === 'varied' ? { text, varied: true } : { text };
 }
 
-/** Whether a column of this many present cells in `rows` needs the block's presence table. */
+/** Whether some row of the column has no value: the column then refers to the block's presence table. */
 export function isSparse(cells: readonly Cell[]): boolean {
   for (let i = 0; i < cells.length; i++) if (cells[i] === undefined) return true;
   return false;

@@ -17,7 +17,7 @@
 import type { Event } from '@bulwark/schema';
 import { eventKeys } from '../sqlite/rows.js';
 import { buildBlock, timeSlices, type BuiltBlock } from './build.js';
-import { decodeColumn, keysOfColumn, PRESENCE_DATA, PresenceTable, rebuildDocument } from './columns.js';
+import { decodeColumn, keysOfColumn, PRESENCE_DATA, PresenceTable, rebuildDocument, type Cell } from './columns.js';
 import { unpackText } from './codec.js';
 
 /** One built block (without arrival numbers) and the batch positions of its rows, in row order. */
@@ -156,8 +156,14 @@ export function concatColumnBatches(batches: readonly ColumnBatch[]): ColumnBatc
 export function documentsOf(block: BuiltBlock, rows: readonly number[]): Array<Record<string, unknown>> {
   let sets: number[][] | null = null;
   const presence = (): number[][] => (sets ??= PresenceTable.parse(unpackText(block.data[PRESENCE_DATA]!)));
-  const cells = block.data.map((data) => decodeColumn(unpackText(data), block.rows, presence));
-  const plan = block.schema.map(([name, index]) => ({ keys: keysOfColumn(name), cells: cells[index]! }));
+  // The columns the schema names, each once (identical columns share one; the presence table is no column).
+  const cells = new Map<number, Cell[]>();
+  const cellsAt = (index: number): Cell[] => {
+    let column = cells.get(index);
+    if (!column) cells.set(index, (column = decodeColumn(unpackText(block.data[index]!), block.rows, presence)));
+    return column;
+  };
+  const plan = block.schema.map(([name, index]) => ({ keys: keysOfColumn(name), cells: cellsAt(index) }));
   // Not copied: the cells were decoded for this call only, and the documents are only read (to build them again).
   return rows.map((row) => rebuildDocument(plan, row, false));
 }
