@@ -161,6 +161,60 @@ describe('block layout', () => {
     assert.deepEqual([...decodeColumn('{"r":[1,3],"v":["a",2]}', 4, () => assert.fail('no table needed'))], [undefined, 'a', undefined, 2]);
   });
 
+  it('stores a column holding one scalar throughout as that value alone, and gives back every cell', () => {
+    const rows = 1000;
+    const sparse = (value: Cell) => Array.from({ length: rows }, (_, i) => (i % 3 === 0 ? value : undefined));
+    const dense = (value: Cell) => Array.from({ length: rows }, () => value);
+    const constant: Array<[string, Cell[]]> = [
+      ['a string', dense('logs')],
+      ['a number', dense(200)],
+      ['false', dense(false)],
+      ['null', dense(null)],
+      ['a string with holes', sparse('Event')],
+      ['zero with holes', sparse(0)],
+    ];
+    // One cell away from constant, or equal only loosely: stored cell by cell (or by dictionary), never as one value.
+    const varied: Array<[string, Cell[]]> = [
+      ['last cell differs', Array.from({ length: rows }, (_, i) => (i === rows - 1 ? 'other' : 'logs'))],
+      ['0 and false', Array.from({ length: rows }, (_, i) => (i % 2 ? 0 : false))],
+      ['1 and "1"', Array.from({ length: rows }, (_, i) => (i === 10 ? '1' : 1))],
+      ['equal objects', dense({})],
+      ['equal arrays', dense(['a'])],
+    ];
+    const table = new PresenceTable();
+    const encode = (cells: Cell[]) => encodeColumn(cells, table);
+    const encoded = [...constant, ...varied].map(([, cells]) => encode(cells));
+    const stored = PresenceTable.parse(table.text());
+    for (const [c, [name, cells]] of [...constant, ...varied].entries()) {
+      const isConstant = c < constant.length;
+      assert.equal('c' in JSON.parse(encoded[c]!.text), isConstant, name);
+      if (isConstant) assert.ok(encoded[c]!.text.length < 40, `${name}: ${encoded[c]!.text.length} characters`);
+      const back = decodeColumn(encoded[c]!.text, rows, () => stored);
+      assert.equal(back.length, rows, name);
+      for (let i = 0; i < rows; i++) assert.deepEqual(back[i], cells[i], `${name}, row ${i}`);
+    }
+    // The filter keys a constant the way it keys any value: numbers and booleans as their text, null not at all.
+    assert.deepEqual(encoded.slice(0, constant.length).map((e) => e.distinct), [['logs'], ['200'], ['false'], [], ['Event'], ['0']]);
+  });
+
+  it('finds the values of constant columns through the filter, and skips blocks of another constant', async () => {
+    const store = await open();
+    await store.append(Array.from({ length: 300 }, (_, i) => ev(`k${i}`, i, { code: 200, ok: false, kind: 'Event', message: 'steady' })));
+    await store.append(Array.from({ length: 300 }, (_, i) => ev(`m${i}`, 1000 + i, { code: 503, ok: true, kind: 'Event', message: 'steady' })));
+    assert.equal((await ids(store, 'code:200')).length, 300);
+    assert.equal((await ids(store, 'ok:true')).length, 300);
+    assert.equal((await ids(store, 'kind:Event AND code:503')).length, 300);
+    assert.equal((await ids(store, 'steady')).length, 600);
+    assert.equal((await ids(store, '200')).length, 300);
+    const reader = new BlockReader(store.database);
+    const blocks = store.database.prepare('SELECT id, stream, rows, min_ts, max_ts, min_seq, max_seq, bytes, schema FROM blocks ORDER BY id').all() as never[];
+    assert.equal(blocks.length, 2);
+    const maybe = (q: string) => blocks.map((block: { id: number }) => mayMatch(compile(parseQuery(q)), reader.filter(block.id)!, reader.directory(block)));
+    assert.deepEqual(maybe('code:503'), [false, true]);
+    assert.deepEqual(maybe('ok:false'), [true, false]);
+    await store.close();
+  });
+
   it('keeps one presence table per block: sparse columns present in the same rows share one set', () => {
     const table = new PresenceTable();
     const auditRows = (i: number) => i % 3 === 0;
