@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Event } from '@bulwark/schema';
 import { BlockLogStore, ColumnBatchBuilder, eventToRow, parseQuery, type AppendResult, type ColumnBatch } from '../src/index.js';
+import { BlockReader } from '../src/blocks/reader.js';
 import { FIXTURE, pagingEvents } from './contract/fixtures.js';
 import { runLogStoreContract, searchAll } from './contract/logstore-contract.js';
 
@@ -82,6 +83,38 @@ describe('laid-out batches', () => {
     const first = pagingEvents(40, 'p');
     const mixed = [...pagingEvents(60, 'p').slice(20), ...copy(FIXTURE), copy(FIXTURE[2]!), ...pagingEvents(5, 'q')];
     await sameBothWays([first, copy(FIXTURE).slice(0, 3), mixed, copy(mixed)], false);
+  });
+
+  it('store what JSON rows store when streams interleave, times run backwards and a stream spans several blocks', async () => {
+    // A request's events are grouped by stream and cut into blocks by time (sorted, at gaps and at the row limit):
+    // each block must hold exactly its own rows, and only the columns they have values in.
+    const base = Date.parse('2026-03-01T00:00:00.000Z');
+    const batch: Event[] = [];
+    for (let i = 0; i < 1300; i++) {
+      const late = i % 7 === 3 ? 120_000 : 0; // a second run of times, two minutes on: a block of its own
+      const ms = base + late + (1300 - i) * 10; // arriving newest first
+      const stream = i % 3 === 0 ? 'interleave.b' : 'interleave.a';
+      const fields: Record<string, unknown> = i % 7 === 3 ? { late: { only: `l${i}` } } : { early: i % 2 ? 'odd' : 'even' };
+      if (i % 5 === 0) fields.sometimes = [i, `s${i}`];
+      batch.push({ '@timestamp': new Date(ms).toISOString(), event: { id: `il-${i}`, dataset: stream }, message: `line ${i}`, ...fields } as Event);
+    }
+    await sameBothWays([batch], false);
+    const store = new BlockLogStore({ path: dbPath() });
+    await store.init();
+    await store.appendColumns(columnsOf(copy(batch)));
+    const blocks = store.database.prepare('SELECT id, stream, rows, min_ts, max_ts, schema FROM blocks ORDER BY id').all() as Array<{ id: number; stream: string; rows: number; min_ts: number; max_ts: number; schema: string }>;
+    const reader = new BlockReader(store.database);
+    assert.equal(blocks.reduce((sum, block) => sum + block.rows, 0), 1300);
+    assert.ok(blocks.length >= 4, `${blocks.length} blocks`);
+    for (const block of blocks) {
+      const isLate = block.min_ts >= base + 120_000;
+      assert.equal(block.max_ts - block.min_ts < 60_000, true);
+      // The late rows' column only in late blocks, the early rows' only in early ones.
+      const names = [...reader.directory(block).keys()];
+      assert.equal(names.includes('"late","only"'), isLate, `${block.stream} ${block.min_ts}: ${names.join(' ')}`);
+      assert.equal(names.includes('"early"'), !isLate, `${block.stream} ${block.min_ts}: ${names.join(' ')}`);
+    }
+    await store.close();
   });
 
   it('are answered in batch order on the writer thread too, duplicates included', async () => {
