@@ -175,13 +175,13 @@ function dictionaryOf(values: readonly Cell[]): { keys: string[]; indices: numbe
  * value alone, such a column costs no index per row, and, being short, no compressor call (~15 µs each in Node's zlib,
  * whatever the input's size: as much as compressing the block's messages).
  */
-function constantOf(values: readonly Cell[]): { value: Scalar } | undefined {
+function constantOf(values: readonly Cell[]): Scalar | undefined {
   const n = values.length;
   if (n < 2) return undefined;
   const first = values[0];
   if (first === undefined || (first !== null && typeof first === 'object')) return undefined;
   for (let i = 1; i < n; i++) if (values[i] !== first) return undefined;
-  return { value: first };
+  return first;
 }
 
 /**
@@ -257,7 +257,7 @@ export function encodeColumn(cells: readonly Cell[], presence: PresenceTable): E
   }
   const constant = constantOf(values);
   if (constant !== undefined) {
-    return { text: `{${where}"c":${JSON.stringify(constant.value)}}`, distinct: constant.value === null ? [] : [String(constant.value)] };
+    return { text: `{${where}"c":${JSON.stringify(constant)}}`, distinct: constant === null ? [] : [String(constant)] };
   }
   const dictionary = dictionaryOf(values);
   if (dictionary !== null && dictionary !== 'varied') {
@@ -280,10 +280,11 @@ export function isSparse(cells: readonly Cell[]): boolean {
 export function decodeColumn(text: string, rows: number, presence: () => readonly number[][]): Cell[] {
   const parsed = JSON.parse(text) as Cell[] | { r?: number[]; p?: number; v?: Cell[]; k?: string[]; x?: number[]; c?: Scalar };
   if (Array.isArray(parsed)) return parsed;
+  const present = parsed.p !== undefined ? presence()[parsed.p] : parsed.r;
+  if (!present && parsed.p !== undefined) throw new Error(`a column refers to presence set ${parsed.p}, which its block does not have`);
   let values: Cell[];
   if (parsed.c !== undefined) {
-    const count = parsed.p !== undefined ? (presence()[parsed.p]?.length ?? 0) : rows;
-    values = new Array<Cell>(count).fill(parsed.c);
+    values = new Array<Cell>(present ? present.length : rows).fill(parsed.c);
   } else if (parsed.k && parsed.x) {
     const { k, x } = parsed;
     values = new Array<Cell>(x.length);
@@ -291,11 +292,7 @@ export function decodeColumn(text: string, rows: number, presence: () => readonl
   } else {
     values = parsed.v ?? [];
   }
-  const present = parsed.p !== undefined ? presence()[parsed.p] : parsed.r;
-  if (!present) {
-    if (parsed.p !== undefined) throw new Error(`a column refers to presence set ${parsed.p}, which its block does not have`);
-    return values;
-  }
+  if (!present) return values;
   if (present.length !== values.length) throw new Error(`a column's ${values.length} values do not fit its ${present.length} rows`);
   const cells = new Array<Cell>(rows);
   for (let i = 0; i < present.length; i++) cells[present[i]!] = values[i];
