@@ -1,14 +1,16 @@
 /**
  * The event-id set behind idempotent appends, in two levels (docs/ARCHITECTURE.md, "The embedded log store"):
  *
- * - `event_ids` (SQLite, key → block) holds the keys of every block up to the `keys_merged_upto` mark;
- * - the keys of newer blocks are held in memory by each writer, and only merged into `event_ids` in bulk, sorted,
- *   once `MERGE_AT_KEYS` of them have gathered.
+ * - the tiers (SQLite tables key → block, `id-tiers.ts`) hold the keys of every block up to the `keys_merged_upto`
+ *   mark;
+ * - the keys of newer blocks are held in memory by each writer, and only merged in bulk, sorted, into the first tier
+ *   (`event_ids`) once `MERGE_AT_KEYS` of them have gathered.
  *
  * Why: keys are hashes, so a commit of 1,000 new keys into one B-tree dirtied most of its leaf pages — measured 2.2 KB
  * written per event at 200,000 stored events and 5.1 KB at 800,000, the writer's largest cost, growing with the store.
  * Merging a quarter of a million sorted keys at once writes each leaf page once per merge instead of once per commit,
- * as log-structured stores merge their runs.
+ * as log-structured stores merge their runs; and the tiers keep each merge to a bounded slice of the set whatever
+ * its size.
  *
  * Durability needs nothing new: a block is the truth about its ids (its `event.id` column), and the pending level is
  * rebuilt at open from the blocks above the mark. Everything the memory holds is only a hint confirmed against the
@@ -20,6 +22,7 @@ import { DirectoryCache, type FieldNames } from './catalog.js';
 import { decodeColumn, columnNameOf, PRESENCE_DATA, PresenceTable } from './columns.js';
 import { unpackText } from './codec.js';
 import { idKey } from './hash.js';
+import { IdTiers, keysInTiers, type TierOptions } from './id-tiers.js';
 import { KeyTable } from './key-table.js';
 
 /** Pending blocks that trigger a merge whatever their keys: bounds the blocks a lookup by id probes one by one. */
@@ -82,7 +85,8 @@ export class IdIndex {
   private readonly readMark: Statement<[], number>;
   private readonly setMark: Statement<[number]>;
   private readonly blocksAbove: Statement<[number], { id: number }>;
-  private readonly mergedKeys: Statement<[string], { key: number; block: number }>;
+  private readonly mergedKeys: (keys: string) => Array<{ key: number; block: number }>;
+  private readonly tiers: IdTiers;
   private readonly insertKeys: Statement<number[]>;
   private readonly insertKey: Statement<[number, number]>;
   private readonly ids: BlockIds;
@@ -92,12 +96,14 @@ export class IdIndex {
     db: SqliteDatabase,
     names: FieldNames,
     private readonly mergeAt = MERGE_AT_KEYS,
+    tierOptions: TierOptions = {},
   ) {
     this.readMark = mergedUpto(db);
     this.setMark = db.prepare("UPDATE store_state SET value = ? WHERE name = 'keys_merged_upto'");
     this.blocksAbove = db.prepare('SELECT id FROM blocks WHERE id > ? ORDER BY id');
-    // One lookup for a whole batch's keys (a JSON array): per-event statements cost more than the B-tree search.
-    this.mergedKeys = db.prepare('SELECT key, block FROM event_ids WHERE key IN (SELECT value FROM json_each(?))');
+    // One lookup for a whole batch's keys (a JSON array) in every tier: per-event statements cost more than the search.
+    this.mergedKeys = keysInTiers(db);
+    this.tiers = new IdTiers(db, tierOptions);
     // Pairs inserted a chunk per statement (`MERGE_CHUNK` rows of VALUES): a third of the time of one call per key.
     this.insertKeys = db.prepare(`INSERT OR IGNORE INTO event_ids (key, block) VALUES ${new Array(MERGE_CHUNK).fill('(?, ?)').join(', ')}`);
     this.insertKey = db.prepare('INSERT OR IGNORE INTO event_ids (key, block) VALUES (?, ?)');
@@ -108,6 +114,7 @@ export class IdIndex {
 
   /** Forget the memory and read it again from the file (after a rolled-back transaction). */
   reset(): void {
+    this.tiers.reset();
     this.pending.clear();
     this.pendingBlocks.clear();
     this.keyCount = 0;
@@ -170,13 +177,14 @@ export class IdIndex {
   }
 
   /**
-   * The merged blocks (`event_ids`) that may hold each of `keys`, for the keys found there: one query for the batch.
+   * The merged blocks (every tier, `id-tiers.ts`) that may hold each of `keys`, for the keys found there: one query for
+   * the batch.
    * The caller confirms against the blocks' ids.
    */
   mergedBlocksOf(keys: ArrayLike<number>): Map<number, number[]> {
     const found = new Map<number, number[]>();
     if (keys.length === 0) return found;
-    for (const { key, block } of this.mergedKeys.all(`[${Array.prototype.join.call(keys, ',')}]`)) {
+    for (const { key, block } of this.mergedKeys(`[${Array.prototype.join.call(keys, ',')}]`)) {
       const blocks = found.get(key);
       if (!blocks) found.set(key, [block]);
       else if (!blocks.includes(block)) blocks.push(block);
@@ -186,15 +194,16 @@ export class IdIndex {
 
   /**
    * Merge when enough keys are pending, or enough blocks (a webhook's small requests make blocks of a few events, and
-   * a lookup by id reads the filter of every block above the mark); call outside any transaction. Whether it merged.
+   * a lookup by id reads the filter of every block above the mark); else take one step of moving an over-full tier into
+   * the next (`id-tiers.ts`). Call outside any transaction. Whether it did either.
    */
   mergeIfDue(): boolean {
-    if (this.keyCount < this.mergeAt && this.pendingBlocks.size < MERGE_AT_BLOCKS) return false;
+    if (this.keyCount < this.mergeAt && this.pendingBlocks.size < MERGE_AT_BLOCKS) return this.tiers.moveIfDue();
     this.merge();
     return true;
   }
 
-  /** Move every pending key into `event_ids`, sorted, in one transaction, and raise the mark. */
+  /** Move every pending key into the first tier (`event_ids`), sorted, in one transaction, and raise the mark. */
   merge(): void {
     try {
       this.mergeAll.immediate();
@@ -213,6 +222,7 @@ export class IdIndex {
     const keys = this.pending.sortedKeys();
     const blocks: number[] = [];
     const chunk: number[] = [];
+    let inserted = 0;
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
       if (i > 0 && key === keys[i - 1]) continue;
@@ -221,12 +231,13 @@ export class IdIndex {
         if (!present.has(block)) continue;
         chunk.push(key, block);
         if (chunk.length === 2 * MERGE_CHUNK) {
-          this.insertKeys.run(...chunk);
+          inserted += this.insertKeys.run(...chunk).changes;
           chunk.length = 0;
         }
       }
     }
-    for (let i = 0; i < chunk.length; i += 2) this.insertKey.run(chunk[i]!, chunk[i + 1]!);
+    for (let i = 0; i < chunk.length; i += 2) inserted += this.insertKey.run(chunk[i]!, chunk[i + 1]!).changes;
+    this.tiers.added(0, inserted);
     let mark = 0;
     for (const block of present) if (block > mark) mark = block;
     this.setMark.run(mark);

@@ -9,6 +9,7 @@ import { MAX_FILTERED_VALUE } from './build.js';
 import { DirectoryCache, FieldNames, type BlockRow } from './catalog.js';
 import { idKey } from './hash.js';
 import { mergedUpto } from './id-index.js';
+import { blocksOfKey } from './id-tiers.js';
 import { BlockView } from './view.js';
 import { ID_COLUMN } from './writer.js';
 
@@ -42,7 +43,7 @@ export class BlockReader {
   private readonly newestFirst: Database.Statement<[number, number], BlockRow>;
   private readonly oldestFirst: Database.Statement<[number, number], BlockRow>;
   private readonly byId: Database.Statement<[number], BlockRow>;
-  private readonly blocksWithKey: Database.Statement<[number], { block: number }>;
+  private readonly blocksWithKey: Database.Statement<[{ key: number }], { block: number }>;
   private readonly mergedUpto: Database.Statement<[], number>;
   private readonly blocksAbove: Database.Statement<[number], { id: number; schema: string }>;
   private readonly parts: Database.Statement<[number], { ts: Buffer; seqs: Buffer }>;
@@ -56,7 +57,7 @@ export class BlockReader {
     this.newestFirst = db.prepare(`SELECT ${SCAN_COLUMNS} FROM blocks WHERE max_ts >= ? AND min_ts < ? ORDER BY max_ts DESC, id DESC`);
     this.oldestFirst = db.prepare(`SELECT ${SCAN_COLUMNS} FROM blocks WHERE max_ts >= ? AND min_ts < ? ORDER BY min_ts ASC, id ASC`);
     this.byId = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE id = ?`);
-    this.blocksWithKey = db.prepare('SELECT block FROM event_ids WHERE key = ?');
+    this.blocksWithKey = blocksOfKey(db);
     this.mergedUpto = mergedUpto(db);
     this.blocksAbove = db.prepare('SELECT id, schema FROM blocks WHERE id > ? ORDER BY id DESC');
     this.parts = db.prepare('SELECT ts, seqs FROM blocks WHERE id = ?');
@@ -107,11 +108,11 @@ export class BlockReader {
   }
 
   /**
-   * The blocks that may hold `id`: those `event_ids` names for its key, then the blocks above the merge mark whose
+   * The blocks that may hold `id`: those the id set's tiers name for its key (`id-tiers.ts`), then the blocks above the merge mark whose
    * filter may hold it in their `event.id` column (their keys are only in their writer's memory: `id-index.ts`).
    */
   private *blocksMayHold(id: string): Generator<number> {
-    for (const { block } of this.blocksWithKey.all(idKey(id))) yield block;
+    for (const { block } of this.blocksWithKey.all({ key: idKey(id) })) yield block;
     const probeHash = id.length <= MAX_FILTERED_VALUE ? valueHash(id) : undefined;
     for (const row of this.blocksAbove.all(this.mergedUpto.get() ?? 0)) {
       const index = this.directories.of(row).get(ID_COLUMN);

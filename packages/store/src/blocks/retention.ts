@@ -7,6 +7,7 @@ import type { SqliteDatabase } from '../sqlite/schema.js';
 import { FieldNames } from './catalog.js';
 import { idKey } from './hash.js';
 import { BlockIds, mergedUpto } from './id-index.js';
+import { IdTiers } from './id-tiers.js';
 import type { BlockReader } from './reader.js';
 
 export interface RetentionLimits {
@@ -63,19 +64,19 @@ export function enforceRetention(db: SqliteDatabase, reader: BlockReader, limits
 export type DroppedBlock = { id: number; rows: number; schema?: string };
 
 /**
- * Deletes whole blocks inside the caller's transaction: their id keys (found from the block's own ids), columns,
- * filter and catalog row.
+ * Deletes whole blocks inside the caller's transaction: their id keys (found from the block's own ids, deleted from
+ * whichever tier holds them), columns, filter and catalog row.
  */
 export function blockDeleter(db: SqliteDatabase, reader: BlockReader): (block: DroppedBlock) => void {
   const blockIds = new BlockIds(db, new FieldNames(db));
-  const deleteKey = db.prepare('DELETE FROM event_ids WHERE key = ? AND block = ?');
+  const tiers = new IdTiers(db);
   const mark = mergedUpto(db);
   const deleteColumns = db.prepare('DELETE FROM block_columns WHERE block = ?');
   const deleteFilter = db.prepare('DELETE FROM block_filters WHERE block = ?');
   const deleteBlock = db.prepare('DELETE FROM blocks WHERE id = ?');
   return (block) => {
     // A block above the mark has its keys in its writer's memory only (`id-index.ts`), where they are hints: none to delete.
-    if (block.id <= (mark.get() ?? 0)) for (const id of blockIds.of(block.id) ?? []) if (id !== '') deleteKey.run(idKey(id), block.id);
+    if (block.id <= (mark.get() ?? 0)) tiers.deleteKeys((blockIds.of(block.id) ?? []).filter((id) => id !== '').map(idKey), block.id);
     deleteColumns.run(block.id);
     deleteFilter.run(block.id);
     deleteBlock.run(block.id);

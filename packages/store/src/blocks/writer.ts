@@ -3,7 +3,7 @@
  * appended batch, committed (fsync'd with `synchronous` FULL) before the caller hears back, so an acknowledged event
  * is durable and a crash leaves the previous commit (docs/ARCHITECTURE.md, "The embedded log store").
  *
- * Idempotency: every stored id has a 47-bit key, in `event_ids` or (for recent blocks) in the writer's memory
+ * Idempotency: every stored id has a 47-bit key, in the id set's tiers or (for recent blocks) in the writer's memory
  * (`id-index.ts`); a key hit is checked against the block's own `event.id` column, so a key collision can never drop
  * an event.
  */
@@ -14,6 +14,7 @@ import { buildBlock, numbered, timeSlices, type BuiltBlock, type NewRow } from '
 import { encodeDirectory, FieldNames } from './catalog.js';
 import { idKey } from './hash.js';
 import { BlockIds, IdIndex } from './id-index.js';
+import type { TierOptions } from './id-tiers.js';
 import { documentsOf } from './prepared.js';
 import {
   appendResultOf,
@@ -66,10 +67,13 @@ export class BlockWriter {
   private readonly batch: Database.Transaction<(input: AppendInput, plan: Plan) => AppendCounts>;
   private readonly many: Database.Transaction<(batches: readonly AppendInput[], plans: Plan[]) => AppendCounts[]>;
 
-  /** `mergeKeysAt`: pending id keys that trigger a merge into `event_ids` (`id-index.ts`; tests lower it). */
-  constructor(db: SqliteDatabase, mergeKeysAt?: number) {
+  /**
+   * `mergeKeysAt`: pending id keys that trigger a merge into the id set's first tier (`id-index.ts`); `tiers`: the
+   * tiers' sizes (`id-tiers.ts`). Tests lower both.
+   */
+  constructor(db: SqliteDatabase, mergeKeysAt?: number, tiers?: TierOptions) {
     this.names = new FieldNames(db);
-    this.idIndex = new IdIndex(db, this.names, mergeKeysAt);
+    this.idIndex = new IdIndex(db, this.names, mergeKeysAt, tiers);
     this.blockIds = new BlockIds(db, this.names);
     this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     this.nextSeq = db.prepare("SELECT value FROM store_state WHERE name = 'next_seq'");
@@ -131,8 +135,8 @@ export class BlockWriter {
   }
 
   /**
-   * Merge the pending id keys into `event_ids` once enough have gathered (`id-index.ts`); called between appends,
-   * outside any transaction. Returns whether it merged.
+   * Merge the pending id keys into the id set once enough have gathered, else take a step of moving an over-full tier
+   * (`id-index.ts`, `id-tiers.ts`); called between appends, outside any transaction. Returns whether it did either.
    */
   mergeKeysIfDue(): boolean {
     try {

@@ -138,6 +138,15 @@ const MIGRATIONS: readonly string[] = [
   `
   INSERT INTO store_state (name, value) VALUES ('keys_merged_upto', coalesce((SELECT max(id) FROM blocks), 0));
   `,
+  // v8: the merged event-id keys in tiers (blocks/id-tiers.ts): `event_ids` is the first; each tier's key count is kept
+  // beside it so deciding to move a tier costs no count over a big table.
+  `
+  CREATE TABLE event_ids_2 (key INTEGER NOT NULL, block INTEGER NOT NULL, PRIMARY KEY (key, block)) STRICT, WITHOUT ROWID;
+  CREATE TABLE event_ids_3 (key INTEGER NOT NULL, block INTEGER NOT NULL, PRIMARY KEY (key, block)) STRICT, WITHOUT ROWID;
+  CREATE TABLE event_ids_4 (key INTEGER NOT NULL, block INTEGER NOT NULL, PRIMARY KEY (key, block)) STRICT, WITHOUT ROWID;
+  INSERT INTO store_state (name, value) VALUES
+    ('id_keys_1', (SELECT count(*) FROM event_ids)), ('id_keys_2', 0), ('id_keys_3', 0), ('id_keys_4', 0);
+  `,
 ];
 
 /** The schema version this code writes and reads. */
