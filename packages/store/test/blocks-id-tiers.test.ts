@@ -1,7 +1,8 @@
 /**
  * The merged event-id keys in tiers (blocks/id-tiers.ts): a tier over its cap is moved into the next in steps of a
  * key range, and at every commit each key is in exactly one tier, so idempotency and lookups by id hold before,
- * during and after a move, across a reopen mid-move, and after retention drops blocks. On the real SQLite engine with
+ * during and after a move, across a reopen mid-move, and after retention drops blocks (whose keys stay, stale, until a
+ * move or a sweep takes them out). On the real SQLite engine with
  * tiny tiers, so keys pass through every tier within a test.
  */
 import assert from 'node:assert/strict';
@@ -41,6 +42,9 @@ function open(name: string, options = TINY) {
   return { db, writer: new BlockWriter(db, MERGE_AT, options), reader: new BlockReader(db), tiers: new IdTiers(db, options) };
 }
 
+/** Keys in any tier whose block is gone, counted the slow way. */
+const staleInTables = (db: Db) =>
+  ID_TIERS.reduce((n, table) => n + (db.prepare(`SELECT count(*) FROM ${table} WHERE block NOT IN (SELECT id FROM blocks)`).pluck().get() as number), 0);
 /** Rows in each tier's table, counted the slow way. */
 const tableCounts = (db: Db) => ID_TIERS.map((table) => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number);
 /** How many tables hold each (key, block) pair: 1 for every pair when each key is in exactly one tier. */
@@ -118,22 +122,66 @@ describe('embedded store id set in tiers', () => {
     second.db.close();
   });
 
-  it('retention deletes a dropped block’s keys from whichever tier holds them, and the ids may be stored again', () => {
+  it('retention leaves dropped blocks’ keys stale: their ids are new again at once, and moves and a sweep clear them', () => {
     const { db, writer, reader, tiers } = open('retention.sqlite');
-    // 2,000 events a day apart in halves: the older half passes through the tiers before the newer arrives.
+    // 2,000 events ten days ago, then 2,000 now: the older half passes through the tiers before the newer arrives.
     fill(writer, tiers, 'old', 20, -10 * DAY);
     settle(writer);
     fill(writer, tiers, 'new', 20);
     settle(writer);
     const before = tiers.counts();
     assert.ok(before.slice(1).some((n) => n > 0), `keys in deeper tiers before the pass: ${before}`);
-    const pass = enforceRetention(db, reader, { maxAgeDays: 5 }, T0 + DAY);
-    assert.equal(pass.events, 2000);
-    const counts = tiers.counts();
-    assert.deepEqual(counts, tableCounts(db));
-    assert.equal(counts.reduce((a, b) => a + b, 0), 2000, 'only the kept events’ keys remain');
-    assert.equal(writer.append(rows(events('old7', 100, -10 * DAY + 7000))).created, 100, 'a dropped id is new again');
+    // The writer remembers this block's ids from the retry; the block is then dropped.
+    assert.equal(writer.append(rows(events('old3', 100, -10 * DAY + 3000))).duplicates, 100);
+
+    assert.equal(enforceRetention(db, reader, { maxAgeDays: 5 }, T0 + DAY).events, 2000);
+    assert.deepEqual(tiers.counts(), before, 'no key deleted one by one');
+    assert.equal(tiers.stale(), 2000);
+    assert.equal(staleInTables(db), 2000, 'the stale count is the keys whose block is gone');
+    assert.equal(writer.append(rows(events('old3', 100, -10 * DAY + 3000))).created, 100, 'a dropped id is new again');
     assert.equal(writer.append(rows(events('new7', 100, 7000))).duplicates, 100);
+
+    // More keys: the moves they cause copy only live keys, and the count follows.
+    fill(writer, tiers, 'late', 20, DAY / 2);
+    settle(writer);
+    assert.equal(tiers.stale(), staleInTables(db));
+    assert.deepEqual(tiers.counts(), tableCounts(db));
+
+    // Everything dropped: stale keys now outnumber live ones, and a sweep takes every one out.
+    assert.equal(enforceRetention(db, reader, { maxAgeDays: 1 }, T0 + 10 * DAY).events, 4100);
+    assert.ok(tiers.stale() > 0);
+    settle(writer);
+    assert.equal(tiers.stale(), 0);
+    assert.equal(staleInTables(db), 0);
+    assert.deepEqual(tiers.counts(), tableCounts(db));
+    db.close();
+  });
+
+  it('a move copies only keys whose block still exists', () => {
+    const { db, writer, reader, tiers } = open('move-purges.sqlite');
+    for (let b = 0; b < 3; b++) writer.append(rows(events(`gone${b}`, 100, -10 * DAY + b * 1000)));
+    writer.mergeKeys();
+    assert.equal(enforceRetention(db, reader, { maxAgeDays: 5 }, T0 + DAY).events, 300);
+    for (let b = 0; b < 2; b++) writer.append(rows(events(`kept${b}`, 100, b * 1000)));
+    writer.mergeKeys();
+    assert.deepEqual([tiers.counts(), tiers.stale()], [[500, 0, 0, 0], 300], 'the first tier over its cap, 300 keys stale');
+    // The move's two steps (400 keys each at most), before any sweep could run.
+    assert.ok(writer.mergeKeysIfDue() && writer.mergeKeysIfDue());
+    assert.deepEqual([tiers.counts(), tiers.stale(), staleInTables(db)], [[0, 200, 0, 0], 0, 0], 'the live 200 moved, the stale 300 left behind');
+    assert.equal(writer.mergeKeysIfDue(), false, 'nothing left to move or sweep');
+    assert.equal(writer.append(rows(events('kept1', 100, 1000))).duplicates, 100);
+    db.close();
+  });
+
+  it('a stale count no key answers to is cleared by one sweep, not swept again on every call', () => {
+    const { db, writer, tiers } = open('phantom.sqlite');
+    writer.append(rows(events('live', 100)));
+    writer.mergeKeys();
+    db.transaction(() => tiers.forgotten(150))(); // more than the live keys: a sweep is due, and finds nothing
+    settle(writer);
+    assert.deepEqual([tiers.counts(), tiers.stale()], [[100, 0, 0, 0], 0]);
+    assert.equal(writer.mergeKeysIfDue(), false);
+    assert.equal(writer.append(rows(events('live', 100))).duplicates, 100);
     db.close();
   });
 

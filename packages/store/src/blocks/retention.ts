@@ -4,9 +4,7 @@
  * Pages freed are reused by later blocks; the file itself does not shrink (a VACUUM would rewrite it whole).
  */
 import type { SqliteDatabase } from '../sqlite/schema.js';
-import { FieldNames } from './catalog.js';
-import { idKey } from './hash.js';
-import { BlockIds, mergedUpto } from './id-index.js';
+import { mergedUpto } from './id-index.js';
 import { IdTiers } from './id-tiers.js';
 import type { BlockReader } from './reader.js';
 
@@ -64,19 +62,19 @@ export function enforceRetention(db: SqliteDatabase, reader: BlockReader, limits
 export type DroppedBlock = { id: number; rows: number; schema?: string };
 
 /**
- * Deletes whole blocks inside the caller's transaction: their id keys (found from the block's own ids, deleted from
- * whichever tier holds them), columns, filter and catalog row.
+ * Deletes whole blocks inside the caller's transaction: columns, filter and catalog row. Their id keys stay in the id
+ * set's tiers, counted stale, until a move or a sweep takes them out (`id-tiers.ts`): a stale key names a block that
+ * no longer exists, which confirms nothing.
  */
 export function blockDeleter(db: SqliteDatabase, reader: BlockReader): (block: DroppedBlock) => void {
-  const blockIds = new BlockIds(db, new FieldNames(db));
   const tiers = new IdTiers(db);
   const mark = mergedUpto(db);
   const deleteColumns = db.prepare('DELETE FROM block_columns WHERE block = ?');
   const deleteFilter = db.prepare('DELETE FROM block_filters WHERE block = ?');
   const deleteBlock = db.prepare('DELETE FROM blocks WHERE id = ?');
   return (block) => {
-    // A block above the mark has its keys in its writer's memory only (`id-index.ts`), where they are hints: none to delete.
-    if (block.id <= (mark.get() ?? 0)) tiers.deleteKeys((blockIds.of(block.id) ?? []).filter((id) => id !== '').map(idKey), block.id);
+    // A block above the mark has its keys in its writer's memory only (`id-index.ts`), where they are hints: none go stale.
+    if (block.id <= (mark.get() ?? 0)) tiers.forgotten(block.rows);
     deleteColumns.run(block.id);
     deleteFilter.run(block.id);
     deleteBlock.run(block.id);

@@ -56,6 +56,7 @@ export class BlockWriter {
   private readonly idIndex: IdIndex;
   private readonly blockIds: BlockIds;
   private readonly dataVersion: Statement<[], number>;
+  private readonly blockExists: Statement<[number], number>;
   private readonly nextSeq: Statement<[], { value: number }>;
   private readonly setNextSeq: Statement<[number]>;
   private readonly insertBlock: Statement;
@@ -76,6 +77,7 @@ export class BlockWriter {
     this.idIndex = new IdIndex(db, this.names, mergeKeysAt, tiers);
     this.blockIds = new BlockIds(db, this.names);
     this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+    this.blockExists = db.prepare<[number], number>('SELECT 1 FROM blocks WHERE id = ?').pluck();
     this.nextSeq = db.prepare("SELECT value FROM store_state WHERE name = 'next_seq'");
     this.setNextSeq = db.prepare("UPDATE store_state SET value = ? WHERE name = 'next_seq'");
     this.insertBlock = db.prepare(
@@ -308,7 +310,9 @@ export class BlockWriter {
 
   private idsOf(block: number): Set<string> {
     let ids = this.idSets.get(block);
-    if (ids) return ids;
+    // A remembered block may have been dropped since (retention runs on another connection), and its keys stay in the
+    // id set, stale (`id-tiers.ts`): its ids count only while it exists.
+    if (ids && this.blockExists.get(block) !== undefined) return ids;
     ids = new Set(this.blockIds.of(block) ?? []);
     ids.delete('');
     if (this.idSets.size >= 16) this.idSets.delete(this.idSets.keys().next().value!);
