@@ -10,23 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Event } from '@bulwark/schema';
-import { BlockLogStore, eventToRow, migrate, openDatabase } from '../src/index.js';
+import { BlockLogStore, migrate, openDatabase } from '../src/index.js';
 import { BlockReader } from '../src/blocks/reader.js';
 import { BlockWriter } from '../src/blocks/writer.js';
 import { MERGE_AT_BLOCKS } from '../src/blocks/id-index.js';
+import { idSetEvents } from './id-set-events.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bulwark-id-index-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const T0 = Date.parse('2026-06-30T12:00:00Z');
 
-const events = (prefix: string, count: number, offsetMs = 0): Event[] =>
-  Array.from({ length: count }, (_, i) => ({
-    '@timestamp': new Date(T0 + offsetMs + i * 10).toISOString(),
-    event: { id: `${prefix}-${i}`, dataset: 'ids.test' },
-    message: `${prefix} event ${i}`,
-  })) as Event[];
-
-const rows = (list: Event[]) => list.map((event, i) => eventToRow(event, i));
+const { events, rows } = idSetEvents(T0, 'ids.test');
 
 function open(name: string, mergeAt?: number) {
   const db = openDatabase({ path: join(dir, name) });

@@ -10,12 +10,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { Event } from '@bulwark/schema';
-import { eventToRow, migrate, openDatabase } from '../src/index.js';
+import { migrate, openDatabase } from '../src/index.js';
 import { ID_TIERS, IdTiers, type TierOptions } from '../src/blocks/id-tiers.js';
 import { BlockReader } from '../src/blocks/reader.js';
 import { enforceRetention } from '../src/blocks/retention.js';
 import { BlockWriter } from '../src/blocks/writer.js';
+import { idSetEvents } from './id-set-events.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bulwark-id-tiers-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,14 +27,7 @@ const MERGE_AT = 200;
 
 type Db = ReturnType<typeof openDatabase>;
 
-const events = (prefix: string, count: number, offsetMs = 0): Event[] =>
-  Array.from({ length: count }, (_, i) => ({
-    '@timestamp': new Date(T0 + offsetMs + i * 10).toISOString(),
-    event: { id: `${prefix}-${i}`, dataset: 'tiers.test' },
-    message: `${prefix} event ${i}`,
-  })) as Event[];
-
-const rows = (list: Event[]) => list.map((event, i) => eventToRow(event, i));
+const { events, rows } = idSetEvents(T0, 'tiers.test');
 
 function open(name: string, options = TINY) {
   const db = openDatabase({ path: join(dir, name) });
