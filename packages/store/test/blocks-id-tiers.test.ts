@@ -178,6 +178,27 @@ describe('embedded store id set in tiers', () => {
     db.close();
   });
 
+  it('keeps counting right when a move takes stale keys out in the middle of a sweep', () => {
+    const { db, writer, reader, tiers } = open('sweep-and-move.sqlite', { caps: [1000, 1e6, 1e6, Infinity], step: 100, share: 1 });
+    const batches = (prefix: string, n: number, offsetMs: number) => {
+      for (let b = 0; b < n; b++) writer.append(rows(events(`${prefix}${b}`, 100, offsetMs + b * 1000)));
+      writer.mergeKeys();
+    };
+    const dropOld = () => enforceRetention(db, reader, { maxAgeDays: 5 }, T0 + DAY).events;
+    batches('live', 5, 0);
+    batches('old', 5, -10 * DAY);
+    assert.equal(dropOld(), 500); // 500 stale, 500 live: a sweep is due
+    for (let i = 0; i < 3; i++) assert.ok(writer.mergeKeysIfDue(), 'a sweep step');
+    batches('new', 2, DAY / 2); // the first tier over its cap: its move goes first, taking the stale keys left in it
+    while (tiers.counts()[0]! > 0) assert.ok(writer.mergeKeysIfDue(), 'a move step');
+    assert.ok(writer.mergeKeysIfDue(), 'the sweep goes on past the first tier');
+    batches('late', 1, -10 * DAY + 60_000);
+    assert.equal(dropOld(), 100); // stale behind the sweep: it will not find them
+    settle(writer);
+    assert.deepEqual([tiers.stale(), staleInTables(db)], [100, 100], 'the count still says what the tables hold');
+    db.close();
+  });
+
   it('a file from before the tiers opens with its keys counted in the first tier', () => {
     const before = open('v7.sqlite');
     before.writer.append(rows(events('v7', 120)));

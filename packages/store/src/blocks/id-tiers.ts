@@ -182,6 +182,7 @@ export class IdTiers {
       this.added(tier + 1, copied);
       this.added(tier, -dropped);
       this.forgotten(copied - dropped); // the stale keys left behind
+      if (this.sweep) this.sweep.purged += dropped - copied; // so the sweep's end does not count them twice
       this.cursors[tier] = end === END_OF_KEYS ? -1 : end;
       return true;
     }

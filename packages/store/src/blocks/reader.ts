@@ -108,8 +108,9 @@ export class BlockReader {
   }
 
   /**
-   * The blocks that may hold `id`: those the id set's tiers name for its key (`id-tiers.ts`), then the blocks above the merge mark whose
-   * filter may hold it in their `event.id` column (their keys are only in their writer's memory: `id-index.ts`).
+   * The blocks that may hold `id`: those the id set's tiers name for its key (`id-tiers.ts`; a block since dropped is
+   * skipped by the caller), then the blocks above the merge mark whose filter may hold it in their `event.id` column
+   * (their keys are only in their writer's memory: `id-index.ts`).
    */
   private *blocksMayHold(id: string): Generator<number> {
     for (const { block } of this.blocksWithKey.all({ key: idKey(id) })) yield block;
