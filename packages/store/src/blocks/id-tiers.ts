@@ -35,7 +35,7 @@ export const MOVE_STEP = 250_000;
 type Statement<P extends unknown[] = unknown[], R = unknown> = Database.Statement<P, R>;
 
 /** The `store_state` row counting a tier's keys. */
-export const tierCountName = (tier: number): string => `id_keys_${tier + 1}`;
+const tierCountName = (tier: number): string => `id_keys_${tier + 1}`;
 
 /**
  * Every tier's key/block pairs for a batch of keys given as a JSON array, a statement per tier that holds any key: the
@@ -75,7 +75,18 @@ export interface TierOptions {
 }
 
 /** The `store_state` row counting stale keys: keys of dropped blocks still in some tier. */
-export const STALE_COUNT = 'id_keys_stale';
+const STALE_COUNT = 'id_keys_stale';
+
+/**
+ * Counts `n` more keys stale (negative: fewer, never below 0), inside the caller's transaction: all a deleter of
+ * blocks needs of the tiers.
+ */
+export function staleCounter(db: SqliteDatabase): (n: number) => void {
+  const add = db.prepare(`UPDATE store_state SET value = max(0, value + ?) WHERE name = '${STALE_COUNT}'`);
+  return (n) => {
+    if (n !== 0) add.run(n);
+  };
+}
 
 /** One tier's statements over a range of keys [from, end). */
 interface TierSteps {
@@ -95,7 +106,7 @@ const END_OF_KEYS = Number.MAX_SAFE_INTEGER + 1;
 export class IdTiers {
   private readonly readCount: Statement<[string], number>;
   private readonly addCount: Statement<[number, string]>;
-  private readonly addStale: Statement<[number]>;
+  private readonly addStale: (n: number) => void;
   private readonly steps: TierSteps[];
   private readonly moveStep: Database.Transaction<() => boolean>;
   /**
@@ -118,7 +129,7 @@ export class IdTiers {
     this.cursors = ID_TIERS.map(() => -1);
     this.readCount = db.prepare<[string], number>('SELECT value FROM store_state WHERE name = ?').pluck();
     this.addCount = db.prepare('UPDATE store_state SET value = value + ? WHERE name = ?');
-    this.addStale = db.prepare(`UPDATE store_state SET value = max(0, value + ?) WHERE name = '${STALE_COUNT}'`);
+    this.addStale = staleCounter(db);
     const live = 'block IN (SELECT id FROM blocks)';
     this.steps = ID_TIERS.map((table, tier) => ({
       rangeEnd: db.prepare<[number, number], number>(`SELECT key FROM ${table} WHERE key >= ? ORDER BY key LIMIT 1 OFFSET ?`).pluck(),
@@ -149,7 +160,7 @@ export class IdTiers {
 
   /** A dropped block's `n` keys are stale now (retention, compaction); inside the caller's transaction. */
   forgotten(n: number): void {
-    if (n !== 0) this.addStale.run(n);
+    this.addStale(n);
   }
 
   /**
@@ -158,7 +169,8 @@ export class IdTiers {
    * when due. Its own IMMEDIATE transaction: call outside any. Whether it took a step.
    */
   moveIfDue(): boolean {
-    if (performance.now() < this.restUntil) return false;
+    // Decided first without the write lock: between appends there is usually nothing to do.
+    if (performance.now() < this.restUntil || !this.due(this.counts())) return false;
     const started = performance.now();
     try {
       return this.moveStep.immediate();
@@ -170,9 +182,21 @@ export class IdTiers {
     }
   }
 
+  /** The tier a move step should take: the shallowest over its cap or with its move under way; -1 for none. */
+  private tierToMove(counts: readonly number[]): number {
+    return this.cursors.findIndex((cursor, i) => i + 1 < ID_TIERS.length && (cursor >= 0 || counts[i]! > this.caps[i]!));
+  }
+
+  /** Whether a step is due: a move (`tierToMove`), a sweep under way, or one to begin (stale keys as many as live). */
+  private due(counts: readonly number[]): boolean {
+    if (this.sweep || this.tierToMove(counts) >= 0) return true;
+    const stale = this.stale();
+    return stale > 0 && stale >= counts.reduce((a, b) => a + b, 0) - stale;
+  }
+
   private moveInTransaction(): boolean {
     const counts = this.counts();
-    const tier = this.cursors.findIndex((cursor, i) => i + 1 < ID_TIERS.length && (cursor >= 0 || counts[i]! > this.caps[i]!));
+    const tier = this.tierToMove(counts);
     if (tier >= 0) {
       const from = Math.max(0, this.cursors[tier]!);
       const { rangeEnd, copy, drop } = this.steps[tier]!;
@@ -189,12 +213,11 @@ export class IdTiers {
     return this.sweepStep(counts);
   }
 
-  /** One step of sweeping stale keys out of every tier, begun once they are as many as the live keys. */
+  /** One step of sweeping stale keys out of every tier, begun once they are as many as the live keys (`due`). */
   private sweepStep(counts: readonly number[]): boolean {
     if (!this.sweep) {
-      const stale = this.stale();
-      if (stale === 0 || stale < counts.reduce((a, b) => a + b, 0) - stale) return false;
-      this.sweep = { tier: 0, from: 0, counted: stale, purged: 0 };
+      if (!this.due(counts)) return false;
+      this.sweep = { tier: 0, from: 0, counted: this.stale(), purged: 0 };
     }
     const sweep = this.sweep;
     const { rangeEnd, purge } = this.steps[sweep.tier]!;

@@ -5,7 +5,7 @@
  */
 import type { SqliteDatabase } from '../sqlite/schema.js';
 import { mergedUpto } from './id-index.js';
-import { IdTiers } from './id-tiers.js';
+import { staleCounter } from './id-tiers.js';
 import type { BlockReader } from './reader.js';
 
 export interface RetentionLimits {
@@ -67,14 +67,14 @@ export type DroppedBlock = { id: number; rows: number; schema?: string };
  * no longer exists, which confirms nothing.
  */
 export function blockDeleter(db: SqliteDatabase, reader: BlockReader): (block: DroppedBlock) => void {
-  const tiers = new IdTiers(db);
+  const countStale = staleCounter(db);
   const mark = mergedUpto(db);
   const deleteColumns = db.prepare('DELETE FROM block_columns WHERE block = ?');
   const deleteFilter = db.prepare('DELETE FROM block_filters WHERE block = ?');
   const deleteBlock = db.prepare('DELETE FROM blocks WHERE id = ?');
   return (block) => {
     // A block above the mark has its keys in its writer's memory only (`id-index.ts`), where they are hints: none go stale.
-    if (block.id <= (mark.get() ?? 0)) tiers.forgotten(block.rows);
+    if (block.id <= (mark.get() ?? 0)) countStale(block.rows);
     deleteColumns.run(block.id);
     deleteFilter.run(block.id);
     deleteBlock.run(block.id);
