@@ -13,6 +13,7 @@ import { BlockLogStore, parseQuery } from '../src/index.js';
 import { idKey } from '../src/blocks/hash.js';
 import { decodeColumn, encodeColumn, PresenceTable, type Cell } from '../src/blocks/columns.js';
 import { compile } from '../src/blocks/compile.js';
+import { hasWord, wordsOf } from '../src/blocks/words.js';
 import { mayMatch } from '../src/blocks/evaluate.js';
 import { BlockReader } from '../src/blocks/reader.js';
 import { searchAll } from './contract/logstore-contract.js';
@@ -237,6 +238,15 @@ describe('block layout', () => {
     assert.equal((await ids(store, 'restarted')).length, 200);
     assert.equal((await ids(store, '"probe failed"')).length, 200);
     assert.equal((await ids(store, 'verb:patch')).length, 0);
+    await store.close();
+  });
+  it('tells a message without words from one with words as splitting it would, and finds wordless lines whole', async () => {
+    const texts = ['', '%%%', ' -- ', 'a', '--9--', 'É', '\u0301\u0301', '㈠', '→ ←', '日本', '😀', 'naïve', '\u00a0\u2003', '²'];
+    for (const text of texts) assert.equal(hasWord(text), wordsOf(text).length > 0, JSON.stringify(text));
+    const store = await open();
+    await store.append([ev('w1', 1, { message: '%%%' }), ev('w2', 2, { message: '→ ←' }), ev('w3', 3, { message: 'plain words' })]);
+    assert.deepEqual(await ids(store, '"%%%"'), ['w1']);
+    assert.deepEqual(await ids(store, '"→ ←"'), ['w2']);
     await store.close();
   });
 });

@@ -7,7 +7,7 @@ import { BloomBuilder } from './bloom.js';
 import { ColumnBuilder, encodeColumn, isSparse, PRESENCE_DATA, PresenceTable, type Cell } from './columns.js';
 import { packIntegers, packText } from './codec.js';
 import { idKey } from './hash.js';
-import { wordsOf } from './words.js';
+import { hasWord, wordsOf } from './words.js';
 
 /** An event about to be stored: its id, `@timestamp` (ms) and document; its arrival number once it has one. */
 export interface NewRow {
@@ -220,7 +220,7 @@ function addWords(filter: BloomBuilder, cells: readonly Cell[]): void {
 }
 
 function addWordlessValues(filter: BloomBuilder, index: number, cells: readonly Cell[]): void {
-  for (const cell of cells) if (typeof cell === 'string' && cell.length <= MAX_FILTERED_VALUE && wordsOf(cell).length === 0) filter.addValue(index, cell);
+  for (const cell of cells) if (typeof cell === 'string' && cell.length <= MAX_FILTERED_VALUE && !hasWord(cell)) filter.addValue(index, cell);
 }
 
 /** A dictionary column's values, distinct already. */

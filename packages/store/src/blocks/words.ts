@@ -21,6 +21,15 @@ export function wordsOf(text: string): string[] {
   return words;
 }
 
+/** Any ASCII letter or digit: a word, whatever the rest of the text holds. */
+const ASCII_WORD = /[a-zA-Z0-9]/;
+
+/** Whether `wordsOf(text)` would find a word, without splitting the text (it is asked of every stored message). */
+export function hasWord(text: string): boolean {
+  if (ASCII_WORD.test(text)) return true;
+  return NON_ASCII.test(text) && wordsOf(text).length > 0;
+}
+
 /**
  * True when `words` holds `phrase` as consecutive words; with `prefix`, the phrase's last word may be the start of a
  * word. An empty phrase (text with no letters or digits, such as `*`) matches nothing, as in FTS5.
