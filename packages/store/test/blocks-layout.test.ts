@@ -4,6 +4,7 @@
  * the per-block filter rules out blocks that cannot hold a needle; a collision of id keys never drops an event.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -247,6 +248,35 @@ describe('block layout', () => {
     await store.append([ev('w1', 1, { message: '%%%' }), ev('w2', 2, { message: '→ ←' }), ev('w3', 3, { message: 'plain words' })]);
     assert.deepEqual(await ids(store, '"%%%"'), ['w1']);
     assert.deepEqual(await ids(store, '"→ ←"'), ['w2']);
+    await store.close();
+  });
+  it('stores a column of 128-bit hex ids as 16 bytes a row, gives them back exactly, and still finds and refuses them', async () => {
+    const store = await open();
+    const hex = (i: number) => createHash('sha256').update(String(i)).digest('hex').slice(0, 32);
+    const derived = Array.from({ length: 300 }, (_, i) => ev(hex(i), i, { message: `line ${i}`, trace: { id: hex(i) } }));
+    await store.append(derived);
+    // One block with one uppercase id, one with an id of another form: their id columns are stored as text.
+    await store.append([ev(hex(1000).toUpperCase(), 400, { message: 'upper' }), ev(hex(1001), 401, { message: 'lower' })]);
+    await store.append([ev('not-hex', 500, { message: 'plain' }), ev(hex(1002), 501, { message: 'lower' })]);
+    const idData = (blockOf: string) => {
+      const db = store.database;
+      const field = db.prepare(`SELECT id FROM block_fields WHERE name = '"event","id"'`).pluck().get() as number;
+      const traceField = db.prepare(`SELECT id FROM block_fields WHERE name = '"trace","id"'`).pluck().get() as number;
+      const block = db.prepare('SELECT id, rows, schema FROM blocks WHERE min_ts = ?').get(Date.parse(blockOf)) as { id: number; rows: number; schema: string };
+      const schema = new Map(JSON.parse(block.schema) as Array<[number, number]>);
+      const data = db.prepare('SELECT data FROM block_columns WHERE block = ? AND col = ?').pluck().get(block.id, schema.get(field)) as Buffer;
+      return { rows: block.rows, bytes: data.length, sharedWithTrace: schema.get(traceField) === schema.get(field) };
+    };
+    const first = idData(derived[0]!['@timestamp']);
+    assert.deepEqual(first, { rows: 300, bytes: 1 + 300 * 16, sharedWithTrace: true });
+    assert.ok(idData(new Date(T0 + 400_000).toISOString()).bytes > 1 + 2 * 16, 'an uppercase id keeps the column as text');
+    assert.ok(idData(new Date(T0 + 500_000).toISOString()).bytes > 1 + 2 * 16, 'an id of another form keeps the column as text');
+    for (const event of [derived[0]!, derived[299]!]) assert.deepEqual(await store.get(event.event.id), event);
+    assert.deepEqual(await ids(store, `event.id:${hex(17)}`), [hex(17)]);
+    assert.deepEqual(await ids(store, `"${hex(42)}"`), [hex(42)]);
+    assert.deepEqual(await ids(store, `"${hex(1000).toUpperCase()}"`), [hex(1000).toUpperCase()]);
+    const again = await store.append([derived[5]!, ev(hex(5000), 600, { message: 'new' })]);
+    assert.deepEqual(again.statuses, ['duplicate', 'created']);
     await store.close();
   });
 });

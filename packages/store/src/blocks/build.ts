@@ -5,7 +5,7 @@
  */
 import { BloomBuilder } from './bloom.js';
 import { ColumnBuilder, encodeColumn, isSparse, PRESENCE_DATA, PresenceTable, type Cell } from './columns.js';
-import { packIntegers, packText } from './codec.js';
+import { packHexIds, packIntegers, packText } from './codec.js';
 import { idKey } from './hash.js';
 import { hasWord, wordsOf } from './words.js';
 
@@ -94,8 +94,8 @@ interface LaidOutBlock {
   ts: Float64Array;
   /** Column name → index into `texts`, as `BuiltBlock.schema`. */
   schema: Array<[name: string, data: number]>;
-  /** Each distinct column as `encodeColumn` text. */
-  texts: string[];
+  /** Each distinct column as `encodeColumn` text, or already as its stored bytes (a column of hex ids, `packHexIds`). */
+  texts: Array<string | Buffer>;
   /** Each distinct column's cells, for the filter. */
   cells: Cell[][];
   /** Each distinct column's distinct values when it was stored by dictionary (the filter needs no other pass). */
@@ -112,7 +112,7 @@ interface LaidOutBlock {
 export function buildBlock(stream: string, rows: readonly NewRow[]): BuiltBlock {
   const laid = layOut(stream, rows);
   const filter = filterOf(laid);
-  const data = laid.texts.map((text) => packText(text));
+  const data = laid.texts.map((text) => (typeof text === 'string' ? packText(text) : text));
   const packedTs = packIntegers(laid.ts);
   let bytes = packedTs.length + filter.byteLength;
   for (const packed of data) bytes += packed.length;
@@ -146,9 +146,10 @@ function layOut(stream: string, rows: readonly NewRow[]): LaidOutBlock {
     if (row.ts > maxTs) maxTs = row.ts;
   }
   const schema: Array<[string, number]> = [];
-  const texts: string[] = [];
+  const texts: Array<string | Buffer> = [];
   // Identical columns are found by length first: a map keyed by the texts would hash every column's whole text.
   const byLength = new Map<number, number[]>();
+  const idColumns: number[] = [];
   const cells: Cell[][] = [];
   const distinct: Array<string[] | undefined> = [];
   const varied: boolean[] = [];
@@ -168,6 +169,22 @@ function layOut(stream: string, rows: readonly NewRow[]): LaidOutBlock {
     varied.push(false);
   }
   for (const [name, column] of columns.columns) {
+    const first = column[0];
+    const ids = typeof first === 'string' && first.length === 32 ? packHexIds(column) : undefined;
+    if (ids) {
+      // Compared as bytes with the block's other id columns only (one field's ids copied into another are stored once).
+      let index = idColumns.find((i) => ids.equals(texts[i] as Buffer));
+      if (index === undefined) {
+        index = texts.length;
+        idColumns.push(index);
+        texts.push(ids);
+        cells.push(column);
+        distinct.push(undefined);
+        varied.push(true);
+      }
+      schema.push([name, index]);
+      continue;
+    }
     const encoded = encodeColumn(column, presence);
     const text = encoded.text;
     let sameLength = byLength.get(text.length);

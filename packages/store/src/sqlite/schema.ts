@@ -152,6 +152,11 @@ const MIGRATIONS: readonly string[] = [
   `
   INSERT INTO store_state (name, value) VALUES ('id_keys_stale', 0);
   `,
+  // v10: a block's column may be stored as 128-bit hex ids in bytes (blocks/codec.ts, `packHexIds`), which an older
+  // Bulwark would take for compressed text: the version only makes such a Bulwark refuse the file. Nothing to change.
+  `
+  SELECT 1;
+  `,
 ];
 
 /** The schema version this code writes and reads. */
