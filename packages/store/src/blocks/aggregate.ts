@@ -5,6 +5,7 @@
 import { floorTo, type HistogramPlan } from '../histogram.js';
 import { compareTopValues } from '../explore-request.js';
 import type { FieldTopValues, TopValue } from '../port.js';
+import type { Scalar } from './columns.js';
 import { usesFilter, type Compiled } from './compile.js';
 import { verdict } from './evaluate.js';
 import { walk } from './match.js';
@@ -71,15 +72,25 @@ export function topValues(
     const rows = matchingRows(reader, query, block, filtered);
     if (!rows) continue;
     const { view, mask } = rows;
-    const ts = view.ts();
-    const selected: number[] = [];
-    for (let r = 0; r < view.rows; r++) {
-      if ((mask && !mask[r]) || ts[r]! < range.from || ts[r]! >= range.to) continue;
-      selected.push(r);
+    // Every row counts when the block lies inside the range and the query took all of it: no time column to read.
+    let selected: number[] | null = null;
+    if (mask || block.min_ts < range.from || block.max_ts >= range.to) {
+      const ts = view.ts();
+      selected = [];
+      for (let r = 0; r < view.rows; r++) {
+        if ((mask && !mask[r]) || ts[r]! < range.from || ts[r]! >= range.to) continue;
+        selected.push(r);
+      }
     }
-    total += selected.length;
-    if (selected.length === 0) continue;
+    const count = selected ? selected.length : view.rows;
+    total += count;
+    if (count === 0) continue;
     fields.forEach(({ keys }, f) => {
+      const indexed = view.indexed(keys);
+      if (indexed) {
+        presentCounts[f]! += countIndexed(indexed, selected, counters[f]!);
+        return;
+      }
       const sources = view.sources(keys);
       if (sources.length === 0) return;
       const counter = counters[f]!;
@@ -88,7 +99,7 @@ export function topValues(
         const cells = sources[0]!.cells;
         const inBlock = new Map<string, number>();
         let others = false;
-        for (const r of selected) {
+        for (const r of selected ?? allRows(view.rows)) {
           const cell = cells[r];
           if (typeof cell === 'string') inBlock.set(cell, (inBlock.get(cell) ?? 0) + 1);
           else if (cell !== undefined && cell !== null) others = true;
@@ -104,13 +115,13 @@ export function topValues(
           return;
         }
       }
-      for (const r of selected) {
+      for (const r of selected ?? allRows(view.rows)) {
         const seen = new Set<string>();
         for (const { cells, rest } of sources) {
           walk(cells[r], rest, 0, (leaf) => {
             for (const value of Array.isArray(leaf) ? leaf : [leaf]) {
               if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') continue;
-              const key = `${typeof value === 'string' ? 's' : typeof value === 'number' ? 'n' : 'b'}${String(value)}`;
+              const key = counterKey(value);
               if (seen.has(key)) continue;
               seen.add(key);
               const hit = counter.get(key);
@@ -128,6 +139,49 @@ export function topValues(
     total,
     fields: fields.map(({ field }, f) => ({ field, present: presentCounts[f]!, values: ranked(counters[f]!, size) })),
   };
+}
+
+/** 0 … rows − 1. */
+function allRows(rows: number): number[] {
+  const all = new Array<number>(rows);
+  for (let r = 0; r < rows; r++) all[r] = r;
+  return all;
+}
+
+/** The key a value is counted under: its type, then its text (the string "1" and the number 1 are different values). */
+const counterKey = (value: string | number | boolean): string =>
+  `${typeof value === 'string' ? 's' : typeof value === 'number' ? 'n' : 'b'}${String(value)}`;
+
+/**
+ * Counts a dictionary or constant column's values over `selected` rows (all when null) by their numbers, then each
+ * distinct value once into `counter`; returns how many of the rows hold a value (null holds none, as elsewhere).
+ */
+function countIndexed(column: { values: Scalar[]; index: Int32Array }, selected: number[] | null, counter: Map<string, Counter>): number {
+  const { values, index } = column;
+  const counts = new Int32Array(values.length);
+  if (selected) {
+    for (const r of selected) {
+      const k = index[r]!;
+      if (k >= 0) counts[k]!++;
+    }
+  } else {
+    for (let r = 0; r < index.length; r++) {
+      const k = index[r]!;
+      if (k >= 0) counts[k]!++;
+    }
+  }
+  let present = 0;
+  for (let k = 0; k < values.length; k++) {
+    const value = values[k];
+    const n = counts[k]!;
+    if (n === 0 || value === null || value === undefined) continue;
+    present += n;
+    const key = counterKey(value);
+    const hit = counter.get(key);
+    if (hit) hit.count += n;
+    else if (counter.size < MAX_TRACKED_VALUES) counter.set(key, { value, count: n });
+  }
+  return present;
 }
 
 function ranked(counter: Map<string, Counter>, size: number): TopValue[] {

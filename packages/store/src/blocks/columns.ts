@@ -299,6 +299,38 @@ export function decodeColumn(text: string, rows: number, presence: () => readonl
   return cells;
 }
 
+/**
+ * A column stored by dictionary or as one constant, as its distinct values and each row's number among them (-1 where
+ * the row has no value), without making a cell per row; undefined for any other encoding. Counting values (top values)
+ * then costs an index per row instead of a string and a map lookup.
+ */
+export function decodeIndexedColumn(text: string, rows: number, presence: () => readonly number[][]): { values: Scalar[]; index: Int32Array } | undefined {
+  if (text.charCodeAt(0) !== 0x7b) return undefined; // `[`: a plain array of cells
+  const parsed = JSON.parse(text) as { r?: number[]; p?: number; k?: string[]; x?: number[]; c?: Scalar };
+  const constant = parsed.c !== undefined;
+  if (!constant && !(parsed.k && parsed.x)) return undefined;
+  const present = parsed.p !== undefined ? presence()[parsed.p] : parsed.r;
+  if (!present && parsed.p !== undefined) throw new Error(`a column refers to presence set ${parsed.p}, which its block does not have`);
+  const index = new Int32Array(rows);
+  if (constant) {
+    if (present) {
+      index.fill(-1);
+      for (const row of present) index[row] = 0;
+    }
+    return { values: [parsed.c!], index };
+  }
+  const x = parsed.x!;
+  if (present) {
+    if (present.length !== x.length) throw new Error(`a column's ${x.length} values do not fit its ${present.length} rows`);
+    index.fill(-1);
+    for (let i = 0; i < present.length; i++) index[present[i]!] = x[i]!;
+  } else {
+    if (x.length !== rows) throw new Error(`a column's ${x.length} values do not fit its ${rows} rows`);
+    index.set(x);
+  }
+  return { values: parsed.k!, index };
+}
+
 /** Set an own property; `__proto__` is defined, never assigned (which would replace the prototype). */
 export function define(object: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });

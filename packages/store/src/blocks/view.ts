@@ -4,7 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import { columnsBelow, pathColumns, type BlockRow, type Directory } from './catalog.js';
-import { decodeColumn, keysOfColumn, PRESENCE_DATA, PresenceTable, rebuildDocument, type Cell } from './columns.js';
+import { decodeColumn, decodeIndexedColumn, keysOfColumn, PRESENCE_DATA, PresenceTable, rebuildDocument, type Cell, type Scalar } from './columns.js';
 import { unpackIntegers, unpackText } from './codec.js';
 
 /** Which stored field paths (a column's keys) a reader wants. */
@@ -92,6 +92,22 @@ export class BlockView {
    */
   sources(keys: readonly string[]): ColumnSource[] {
     return pathColumns(this.directory, keys).map(({ index, depth }) => ({ cells: this.data(index), rest: keys.slice(depth) }));
+  }
+
+  /**
+   * A field's values as distinct values and a number per row (`decodeIndexedColumn`), when the field is one column of
+   * its exact path stored by dictionary or as a constant (no opaque value above it to walk into); else undefined.
+   */
+  indexed(keys: readonly string[]): { values: Scalar[]; index: Int32Array } | undefined {
+    const found = pathColumns(this.directory, keys);
+    if (found.length !== 1 || found[0]!.depth !== keys.length) return undefined;
+    const dataIndex = found[0]!.index;
+    if (this.decoded.has(dataIndex)) return undefined; // its cells are at hand already
+    const text = this.text(dataIndex);
+    const indexed = decodeIndexedColumn(text, this.block.rows, this.presence);
+    // Another encoding: its cells, kept for the caller's other path, from the text already decompressed.
+    if (!indexed) this.decoded.set(dataIndex, decodeColumn(text, this.block.rows, this.presence));
+    return indexed;
   }
 
   /** Columns below a path (for `field:*` on an object). */
