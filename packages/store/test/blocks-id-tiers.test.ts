@@ -204,7 +204,7 @@ describe('embedded store id set in tiers', () => {
     before.writer.append(rows(events('v7', 120)));
     before.writer.mergeKeys();
     // Made into the file version 7 wrote: no tier tables but the first, no counts.
-    before.db.exec(`DROP TABLE event_ids_2; DROP TABLE event_ids_3; DROP TABLE event_ids_4; DELETE FROM store_state WHERE name LIKE 'id_keys_%'`);
+    before.db.exec(`DROP TABLE event_ids_2; DROP TABLE event_ids_3; DROP TABLE event_ids_4; DROP INDEX blocks_max_seq; DELETE FROM store_state WHERE name LIKE 'id_keys_%'`);
     before.db.pragma('user_version = 7');
     before.db.close();
     const { db, writer, tiers } = open('v7.sqlite');

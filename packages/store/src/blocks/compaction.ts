@@ -20,7 +20,8 @@ const RUN_BLOCKS = 8;
 const RUN_ROWS = 1024;
 /**
  * No block's arrival numbers span more than this (appends and moved chunks are far smaller; merges keep to it): the bus
- * finds the blocks of a range by their first arrival number within this distance (outbox.ts).
+ * reads a block for every position inside its span (outbox.ts), so a quiet stream's merged block must not span a
+ * busy stream's millions of events.
  */
 export const MAX_SEQ_SPAN = 1_000_000;
 /** Small blocks looked at per pass. */

@@ -6,7 +6,6 @@
  */
 import type { SqliteDatabase } from '../sqlite/schema.js';
 import { MESSAGE_COLUMN } from './build.js';
-import { MAX_SEQ_SPAN } from './compaction.js';
 import { BlockReader } from './reader.js';
 import type { BlockRow } from './catalog.js';
 import type { BlockView, PathSelection } from './view.js';
@@ -100,12 +99,13 @@ export class BlockOutbox {
   constructor(db: SqliteDatabase) {
     this.reader = new BlockReader(db);
     // The catalog row itself (no directory: the reader's cache has it), so a read needs no second query per block.
-    this.overlapping = db.prepare<[number, number, number], BlockRow>(
-      `SELECT ${OUTBOX_BLOCK_COLUMNS} FROM blocks WHERE min_seq > ? AND min_seq <= ? AND max_seq > ? ORDER BY min_seq`,
+    // By the last arrival number: the blocks ending after a position are the few written since (and a merged block
+    // spanning it), where an index on the first number must be walked back over every block that could span it.
+    this.overlapping = db.prepare<[number, number], BlockRow>(
+      `SELECT ${OUTBOX_BLOCK_COLUMNS} FROM blocks INDEXED BY blocks_max_seq WHERE max_seq > ? AND min_seq <= ? ORDER BY min_seq`,
     );
-    // Bounded below like `overlapping`: otherwise SQLite walks the index from the oldest block on every read.
-    this.firstAfter = db.prepare<[number, number], { seq: number | null }>(
-      'SELECT min(min_seq) AS seq FROM blocks WHERE min_seq > ? AND max_seq > ?',
+    this.firstAfter = db.prepare<[number], { seq: number | null }>(
+      'SELECT min(min_seq) AS seq FROM blocks INDEXED BY blocks_max_seq WHERE max_seq > ?',
     );
     this.lastSeq = db.prepare<[], { value: number }>("SELECT value - 1 AS value FROM store_state WHERE name = 'next_seq'");
     this.snapshot = db.transaction((after: number, limit: number, upTo: number | null) => this.readIn(after, limit, upTo));
@@ -134,7 +134,7 @@ export class BlockOutbox {
     if (last <= after) return null;
     let start = after;
     if (upTo === null) {
-      const first = this.firstAfter.get(after - MAX_SEQ_SPAN, after)?.seq;
+      const first = this.firstAfter.get(after)?.seq;
       if (first === null || first === undefined) return { to: last, rows: [] };
       start = Math.max(after, first - 1);
     }
@@ -144,7 +144,7 @@ export class BlockOutbox {
     // numbers are mostly, not always, ascending: they are put in order only when they are not (`inArrivalOrder`).
     let previous = -Infinity;
     let ordered = true;
-    for (const block of this.overlapping.all(after - MAX_SEQ_SPAN, to, after)) {
+    for (const block of this.overlapping.all(after, to)) {
       const view = this.reader.view(block);
       const seqs = view.seqs();
       const dataset = block.stream === '' ? null : block.stream;

@@ -153,9 +153,11 @@ const MIGRATIONS: readonly string[] = [
   INSERT INTO store_state (name, value) VALUES ('id_keys_stale', 0);
   `,
   // v10: a block's column may be stored as 128-bit hex ids in bytes (blocks/codec.ts, `packHexIds`), which an older
-  // Bulwark would take for compressed text: the version only makes such a Bulwark refuse the file. Nothing to change.
+  // Bulwark would take for compressed text, so such a Bulwark must refuse the file. And the bus finds the blocks after
+  // its position by their last arrival number (blocks/outbox.ts): by the first, it walked every block of the last
+  // million numbers on each read.
   `
-  SELECT 1;
+  CREATE INDEX blocks_max_seq ON blocks (max_seq);
   `,
 ];
 
