@@ -7,7 +7,7 @@
  * implements. In UTF-8 and every single-byte or ASCII-compatible multi-byte encoding the byte 0x0A only ever means
  * LF; in UTF-16 it does not, so there lines end at a code-unit-aligned LF.
  */
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { BulwarkError } from '@bulwark/schema';
 import type { ResolvedOptions } from './options.js';
 
@@ -23,6 +23,22 @@ function stripCr(line: string): string {
 
 function stripBom(text: string): string {
   return text.length > 0 && text.charCodeAt(0) === BOM ? text.slice(1) : text;
+}
+
+/**
+ * The lines of an all-ASCII body (nearly every shipper's), each copied as Latin-1 (the same text, byte for byte). One
+ * UTF-8 decode of the whole body cost three times as much on a 1.2 MB `_bulk` request (~1 µs per 1.1 KB audit event):
+ * a string that large is allocated outside V8's young generation, on fresh pages every request, and split afterwards.
+ */
+function asciiLines(body: Buffer): string[] {
+  const lines: string[] = [];
+  let start = 0;
+  for (let nl = body.indexOf(10, start); nl !== -1; nl = body.indexOf(10, start)) {
+    lines.push(stripCr(body.toString('latin1', start, nl)));
+    start = nl + 1;
+  }
+  lines.push(stripCr(body.toString('latin1', start)));
+  return lines;
 }
 
 /** Byte offsets where each line starts and ends (exclusive, newline excluded). */
@@ -56,6 +72,7 @@ function lineRanges(body: Buffer, encoding: string): Array<[number, number]> {
  * and one decode for the whole body — equivalent to decoding line by line, without the per-line cost.
  */
 export function splitLines(body: Buffer, opts: ResolvedOptions): LineText[] {
+  if (opts.encoding === 'utf-8' && isAscii(body)) return asciiLines(body);
   if (opts.encoding === 'utf-8' && isUtf8(body)) {
     const lines = stripBom(body.toString('utf8')).split('\n');
     for (let i = 0; i < lines.length; i++) lines[i] = stripCr(lines[i]!);

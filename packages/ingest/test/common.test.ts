@@ -14,6 +14,8 @@ import {
   isForbiddenKey,
   toIsoTimestamp,
 } from '../src/index.js';
+import { resolveOptions } from '../src/options.js';
+import { splitLines } from '../src/text.js';
 import { eventList, execDenied, podCreate } from './fixtures-audit.js';
 import { ndjson, safetyProblemOf } from './helpers.js';
 import * as f from './fixtures-shippers.js';
@@ -96,6 +98,19 @@ function mutate(input: Buffer, rand: () => number): Buffer {
   const cut = rand() < 0.3 ? Math.floor(rand() * out.length) : out.length;
   return out.subarray(0, cut);
 }
+
+describe('splitLines', () => {
+  it('gives an all-ASCII body (lines copied one by one) the lines of the whole decoded text, as any UTF-8 body', () => {
+    const bodies = ['', '\n', 'a', 'a\nb', 'a\nb\n', 'a\r\nb\r\n\r\n', '\n\n{"x":1}\n  \n', Array.from({ length: 3000 }, (_, i) => `{"n":${i}}`).join('\n')];
+    for (const text of bodies) {
+      for (const variant of [text, `${text}é`]) {
+        const bytes = Buffer.from(variant);
+        const whole = variant.split('\n').map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
+        assert.deepEqual(splitLines(bytes, resolveOptions(undefined)), whole, JSON.stringify(variant.slice(0, 40)));
+      }
+    }
+  });
+});
 
 describe('crafted input', () => {
   it('never makes a decoder throw anything but BulwarkError', () => {
