@@ -68,8 +68,8 @@ function lineRanges(body: Buffer, encoding: string): Array<[number, number]> {
 
 /**
  * Splits a body into lines (LF or CRLF), decoding each with the request charset. A trailing newline yields a final
- * empty line; callers skip blank lines. The common case, a valid UTF-8 body, takes a fast path: one validity check
- * and one decode for the whole body — equivalent to decoding line by line, without the per-line cost.
+ * empty line; callers skip blank lines. The common cases take fast paths, equivalent to decoding line by line: an
+ * all-ASCII body is copied line by line (`asciiLines`); other valid UTF-8, one validity check and one decode.
  */
 export function splitLines(body: Buffer, opts: ResolvedOptions): LineText[] {
   if (opts.encoding === 'utf-8' && isAscii(body)) return asciiLines(body);
