@@ -305,7 +305,7 @@ export function decodeColumn(text: string, rows: number, presence: () => readonl
  * then costs an index per row instead of a string and a map lookup.
  */
 export function decodeIndexedColumn(text: string, rows: number, presence: () => readonly number[][]): { values: Scalar[]; index: Int32Array } | undefined {
-  if (text.charCodeAt(0) !== 0x7b) return undefined; // `[`: a plain array of cells
+  if (text.charCodeAt(0) !== 0x7b) return undefined; // not `{`: a plain array of cells
   const parsed = JSON.parse(text) as { r?: number[]; p?: number; k?: string[]; x?: number[]; c?: Scalar };
   const constant = parsed.c !== undefined;
   if (!constant && !(parsed.k && parsed.x)) return undefined;
