@@ -107,7 +107,7 @@ export function topValues(
         if (!others) {
           for (const [value, n] of inBlock) {
             presentCounts[f]! += n;
-            const key = `s${value}`;
+            const key = counterKey(value);
             const hit = counter.get(key);
             if (hit) hit.count += n;
             else if (counter.size < MAX_TRACKED_VALUES) counter.set(key, { value, count: n });
